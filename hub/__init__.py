@@ -1,0 +1,41 @@
+"""The regional hub: a Flask app that enrols nodes, receives signed partials, combines them per
+school, applies disclosure control, and serves releases through a JSON API and Dutch pages.
+
+Nothing happens at import time: :func:`create_app` builds everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+__all__ = ["create_app"]
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the hub. ``test_config`` replaces environment configuration (tests pass a mapping)."""
+    from hub import config as hub_config
+    from hub.extensions import init_extensions
+
+    app = Flask(__name__, instance_relative_config=True)
+    hub_config.load(app, test_config)
+
+    init_extensions(app)
+
+    from hub.celery_app import celery_init_app
+
+    celery_init_app(app)
+
+    from hub.api import init_app as init_api
+
+    init_api(app)
+
+    from hub.web import init_app as init_web
+
+    init_web(app)
+
+    from hub.cli import init_app as init_cli
+
+    init_cli(app)
+    return app

@@ -1,0 +1,3 @@
+"""SQLAlchemy models. Importing this package registers every table on ``Base.metadata``."""
+
+from hub.models.base import Base  # noqa: F401

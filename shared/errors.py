@@ -1,0 +1,114 @@
+"""One error tree for the agent and the hub, each error with a stable code.
+
+    JeugdhubError                 code            http  exit
+    ├── ConfigError               config_error     500    78
+    ├── InputError                invalid_input    400    65
+    │   └── ExtractError          unusable_extract 400    65
+    ├── PayloadError              invalid_payload  400    65
+    │   ├── SchemaVersionError    unsupported_schema 400  65
+    │   └── PayloadTooLarge       payload_too_large 413   65
+    ├── SignatureError            bad_signature    400    77
+    ├── AuthError                 unauthorised     401    77
+    │   └── ForbiddenError        forbidden        403    77
+    ├── NotFoundError             not_found        404    66
+    ├── ConflictError             conflict         409    75
+    └── ServiceUnavailable        unavailable      503    69
+
+Subclasses may narrow ``code`` further (``round_closed``, ``node_revoked`` …); the code is what
+clients branch on, the message is for people. Messages never contain a BSN, a pseudonym or a
+key: callers pass row numbers and column names, not values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class JeugdhubError(Exception):
+    """Root of every error the project raises on purpose."""
+
+    code: str = "jeugdhub_error"
+    http_status: int = 500
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.details = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The one error shape of the API and of ``--json`` output."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return {"error": body}
+
+
+class ConfigError(JeugdhubError):
+    code = "config_error"
+    http_status = 500
+    exit_code = 78  # EX_CONFIG
+
+
+class InputError(JeugdhubError):
+    code = "invalid_input"
+    http_status = 400
+    exit_code = 65  # EX_DATAERR
+
+
+class ExtractError(InputError):
+    """A whole input file cannot be used (missing required column, unreadable encoding)."""
+
+    code = "unusable_extract"
+
+
+class PayloadError(JeugdhubError):
+    code = "invalid_payload"
+    http_status = 400
+    exit_code = 65
+
+
+class SchemaVersionError(PayloadError):
+    code = "unsupported_schema"
+
+
+class PayloadTooLarge(PayloadError):
+    code = "payload_too_large"
+    http_status = 413
+
+
+class SignatureError(JeugdhubError):
+    code = "bad_signature"
+    http_status = 400
+    exit_code = 77  # EX_NOPERM
+
+
+class AuthError(JeugdhubError):
+    code = "unauthorised"
+    http_status = 401
+    exit_code = 77
+
+
+class ForbiddenError(AuthError):
+    code = "forbidden"
+    http_status = 403
+
+
+class NotFoundError(JeugdhubError):
+    code = "not_found"
+    http_status = 404
+    exit_code = 66  # EX_NOINPUT
+
+
+class ConflictError(JeugdhubError):
+    code = "conflict"
+    http_status = 409
+    exit_code = 75  # EX_TEMPFAIL
+
+
+class ServiceUnavailable(JeugdhubError):
+    code = "unavailable"
+    http_status = 503
+    exit_code = 69  # EX_UNAVAILABLE

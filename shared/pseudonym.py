@@ -1,0 +1,112 @@
+"""BSN canonicalisation and keyed-hash pseudonyms (HMAC-SHA-256, domain-separated).
+
+A BSN is canonicalised to 9 digits (spreadsheets strip leading zeros), checked with the
+elfproef, and hashed with a node-held key of at least 256 bits. The message is a versioned
+domain prefix plus the BSN, so a pseudonym for this purpose can never equal a hash made for
+another. Plain SHA-256 would be useless: every valid BSN hashes in seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from shared.errors import ConfigError
+
+DOMAIN_PREFIX = b"jeugdhub/bsn-pseudonym/v1\x00"
+KEY_BYTES = 32  # 256 bits
+MIN_KEY_BYTES = 32
+
+#: The reserved test range (BSNs issued for software testing).
+TEST_RANGE = (999_900_006, 999_999_990)
+PLACEHOLDERS = frozenset({"000000000", "999999999"})
+
+
+class BsnRejected(ValueError):
+    """Why a value is not a usable BSN; ``reason`` is a stable code, the message never holds the value."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def elfproef(digits: str) -> bool:
+    """The BSN eleven test: 9·d1 + 8·d2 + … + 2·d8 − 1·d9 ≡ 0 (mod 11), and not all zero."""
+    if len(digits) != 9 or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1)))
+    return total % 11 == 0 and total != 0
+
+
+def canonical_bsn(raw: object, *, allow_test_range: bool = False) -> str:
+    """Nine digits, zero-padded, elfproef-checked; raises :class:`BsnRejected` otherwise.
+
+    Accepts what spreadsheets make of a BSN: ints, floats like ``12345672.0``, surrounding
+    spaces. The error message deliberately omits the value.
+    """
+    if raw is None:
+        raise BsnRejected("bsn_missing", "BSN ontbreekt")
+    if isinstance(raw, float):
+        if raw != raw or not raw.is_integer():  # NaN or a fraction
+            raise BsnRejected("bsn_missing" if raw != raw else "bsn_format", "BSN is geen geheel getal")
+        raw = int(raw)
+    text = str(raw).strip()
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    if not text:
+        raise BsnRejected("bsn_missing", "BSN ontbreekt")
+    if not text.isdigit():
+        raise BsnRejected("bsn_format", "BSN bevat andere tekens dan cijfers")
+    if len(text) > 9:
+        raise BsnRejected("bsn_format", "BSN heeft meer dan 9 cijfers")
+    text = text.zfill(9)
+    if text in PLACEHOLDERS:
+        raise BsnRejected("bsn_placeholder", "BSN is een opvulwaarde (000000000 of 999999999)")
+    if not elfproef(text):
+        raise BsnRejected("bsn_elfproef", "BSN voldoet niet aan de elfproef")
+    if not allow_test_range and TEST_RANGE[0] <= int(text) <= TEST_RANGE[1]:
+        raise BsnRejected("bsn_test_range", "BSN ligt in de gereserveerde testreeks (testdata is niet toegestaan)")
+    return text
+
+
+def new_key() -> bytes:
+    """A fresh pseudonymisation key from the operating system's CSPRNG."""
+    return secrets.token_bytes(KEY_BYTES)
+
+
+class Pseudonymiser:
+    """Turns canonical BSNs into pseudonyms. Holds the key; never prints it."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes):
+        if not isinstance(key, (bytes, bytearray)) or len(key) < MIN_KEY_BYTES:
+            raise ConfigError(
+                "De pseudonimiseringssleutel moet minstens 256 bits (32 bytes) zijn",
+                code="weak_pseudonym_key",
+            )
+        self._key = bytes(key)
+
+    def __repr__(self) -> str:  # never show the key
+        return "Pseudonymiser(<key hidden>)"
+
+    def pseudonym(self, canonical: str) -> bytes:
+        """The 32-byte pseudonym of one canonical BSN."""
+        return hmac.new(self._key, DOMAIN_PREFIX + canonical.encode("ascii"), hashlib.sha256).digest()
+
+    def pseudonymise_many(self, canonicals) -> dict[str, bytes]:
+        """Pseudonyms for distinct BSNs, each hashed once.
+
+        Reuses one keyed HMAC state and copies it per BSN, which skips re-deriving the inner and
+        outer key pads: that is what makes this run at close to a bare HMAC loop's speed.
+        """
+        base = hmac.new(self._key, DOMAIN_PREFIX, hashlib.sha256)
+        out: dict[str, bytes] = {}
+        for bsn in canonicals:
+            if bsn in out:
+                continue
+            h = base.copy()
+            h.update(bsn.encode("ascii"))
+            out[bsn] = h.digest()
+        return out
