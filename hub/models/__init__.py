@@ -1,3 +1,7 @@
 """SQLAlchemy models. Importing this package registers every table on ``Base.metadata``."""
 
 from hub.models.base import Base  # noqa: F401
+from hub.models.nodes import EnrolmentToken, Node, NodeKey  # noqa: F401
+from hub.models.rounds import Round  # noqa: F401
+from hub.models.submissions import Submission  # noqa: F401
+from hub.models.releases import Release, ReleaseCell  # noqa: F401

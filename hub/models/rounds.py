@@ -1,0 +1,35 @@
+"""Collection rounds: one school year, one peildatum, the nodes expected to submit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.models.base import Base
+
+ROUND_OPEN = "open"
+ROUND_CLOSED = "closed"
+
+
+class Round(Base):
+    """A round collects one partial per node for one schooljaar and publishes versioned releases."""
+
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schooljaar: Mapped[str] = mapped_column(String(9), index=True)
+    peildatum: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=ROUND_OPEN)
+    # Sorted list of gemeentecodes; a JSON list keeps the round self-describing even after a node is revoked.
+    expected_nodes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Switched in the same transaction that inserts a release (rounds ↔ releases is a cycle, hence use_alter).
+    current_release_id: Mapped[int | None] = mapped_column(
+        ForeignKey("releases.id", use_alter=True, name="fk_rounds_current_release_id_releases")
+    )
+
+    def __repr__(self) -> str:
+        return f"<Round {self.id} {self.schooljaar} {self.status}>"
