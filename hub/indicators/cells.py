@@ -1,0 +1,98 @@
+"""Lookup over a release frame: every cell as a :class:`Count` that is either published (with its
+rounded value) or not. A suppressed cell's value is dropped here, at the door, so nothing downstream
+can use it by accident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import pandas as pd
+
+PUBLISHED = "published"
+SUPPRESSED = "suppressed"
+ABSENT = "absent"
+
+RELEASE_COLUMNS = ("level", "unit", "schooljaar", "measure", "category", "status", "value", "reason", "flags")
+
+
+@dataclass(frozen=True)
+class Count:
+    """One release figure. ``value`` is None unless ``status`` is ``published``."""
+
+    value: int | None
+    status: str
+    flags: tuple[str, ...] = ()
+
+    @property
+    def published(self) -> bool:
+        return self.status == PUBLISHED
+
+    def to_dict(self) -> dict:
+        return {"value": self.value, "status": self.status}
+
+
+ABSENT_COUNT = Count(None, ABSENT)
+
+
+def _flags(raw) -> tuple[str, ...]:
+    if raw is None or (isinstance(raw, float) and pd.isna(raw)):
+        return ()
+    if isinstance(raw, str):
+        return tuple(f for f in (p.strip() for p in raw.replace(";", ",").split(",")) if f)
+    return tuple(str(f) for f in raw)
+
+
+class ReleaseCells:
+    """Index over one or more releases (several school years may be concatenated).
+
+    The frame has the columns of CONTRACTS.md's release frame. Values of cells whose status is not
+    ``published`` are discarded on construction.
+    """
+
+    def __init__(self, frame: pd.DataFrame):
+        missing = [c for c in RELEASE_COLUMNS if c not in frame.columns and c not in ("reason", "flags")]
+        if missing:
+            raise ValueError(f"release frame lacks columns {missing}")
+        self._cells: dict[tuple[str, str, str, str, str], Count] = {}
+        flags_col = frame["flags"] if "flags" in frame.columns else [None] * len(frame)
+        for level, unit, jaar, measure, category, status, value, flags in zip(
+            frame["level"], frame["unit"], frame["schooljaar"], frame["measure"],
+            frame["category"].fillna(""), frame["status"], frame["value"], flags_col,
+        ):
+            if status == PUBLISHED and not pd.isna(value):
+                count = Count(int(value), PUBLISHED, _flags(flags))
+            else:
+                # Suppressed (primary or secondary): the value never leaves this constructor.
+                count = Count(None, SUPPRESSED, _flags(flags))
+            self._cells[(str(level), str(unit), str(jaar), str(measure), str(category))] = count
+        self._schooljaren = sorted({k[2] for k in self._cells})
+        self._by_line: dict[tuple[str, str, str, str], list[str]] = {}
+        for key in sorted(self._cells):
+            self._by_line.setdefault(key[:4], []).append(key[4])
+        self._units: dict[tuple[str, str], set[str]] = {}
+        for key in self._cells:
+            self._units.setdefault((key[0], key[2]), set()).add(key[1])
+
+    @classmethod
+    def empty(cls) -> "ReleaseCells":
+        return cls(pd.DataFrame(columns=list(RELEASE_COLUMNS)))
+
+    @property
+    def schooljaren(self) -> list[str]:
+        return list(self._schooljaren)
+
+    def get(self, level: str, unit: str, schooljaar: str, measure: str, category: str = "") -> Count:
+        return self._cells.get((level, unit, schooljaar, measure, category), ABSENT_COUNT)
+
+    def units(self, level: str, schooljaar: str | None = None) -> list[str]:
+        if schooljaar is not None:
+            return sorted(self._units.get((level, schooljaar), ()))
+        return sorted(set().union(*[u for (lv, _), u in self._units.items() if lv == level]))
+
+    def categories(self, level: str, unit: str, schooljaar: str, measure: str) -> list[str]:
+        return list(self._by_line.get((level, unit, schooljaar, measure), ()))
+
+    def items(self) -> Iterable[tuple[tuple[str, str, str, str, str], Count]]:
+        return self._cells.items()

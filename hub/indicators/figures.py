@@ -1,0 +1,552 @@
+"""The hub's indicators per unit (school location, school type, region) and school year.
+
+Each function reads :class:`~hub.indicators.cells.ReleaseCells` (published values only) and applies the
+propagation rules: a rate needs a published numerator and a published denominator of at least
+``min_denominator``; a mean needs a published count and a published sum; a share needs the category's
+count and the total published. Anything else comes out with ``value None`` and a status saying why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from shared.codes import (
+    CLIENT_ZORGTYPES,
+    CLIENTEN,
+    CLIENTEN_AANBIEDER,
+    CLIENTEN_ZORGTYPE,
+    JEUGDBESCHERMING,
+    JEUGDRECLASSERING,
+    KOSTEN,
+    KOSTEN_TOTAAL,
+    LEERLINGEN,
+    NIEUWE_CLIENTEN,
+    NIEUWE_CLIENTEN_LEEFTIJD,
+    NIEUWE_CLIENTEN_VERWIJZER,
+    VERWIJZERS,
+    ZORGTYPE_BY_SLUG,
+    AGE_BANDS,
+)
+from hub.indicators.cells import ABSENT, PUBLISHED, SUPPRESSED, Count, ReleaseCells
+from hub.indicators.stats import funnel_limits, wilson_interval
+
+VESTIGING = "vestiging"
+SCHOOLTYPE = "schooltype"
+REGIO = "regio"
+REGIO_UNIT = "regio"
+
+#: Why a derived figure is not shown.
+SMALL_DENOMINATOR = "small_denominator"
+GROUP_DISCLOSURE = "group_disclosure"
+
+
+def previous_schooljaar(schooljaar: str) -> str:
+    first = int(schooljaar[:4])
+    return f"{first - 1}-{first}"
+
+
+def _r(x: float | None, digits: int = 2) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+# --- rates ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Clients per 100 pupils with a 95 % Wilson interval."""
+
+    clienten: Count
+    leerlingen: Count
+    status: str  # published | suppressed | small_denominator | absent
+    per_100: float | None = None
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def published(self) -> bool:
+        return self.status == PUBLISHED
+
+    def to_dict(self) -> dict:
+        return {
+            "clienten": self.clienten.to_dict(),
+            "leerlingen": self.leerlingen.to_dict(),
+            "status": self.status,
+            "per_100": _r(self.per_100),
+            "ondergrens_95": _r(self.low),
+            "bovengrens_95": _r(self.high),
+        }
+
+
+def rate_from_counts(clienten: Count, leerlingen: Count, min_denominator: int) -> Rate:
+    """Apply the propagation rule, then compute the rate and its Wilson interval from rounded values."""
+    if clienten.status == ABSENT and leerlingen.status == ABSENT:
+        return Rate(clienten, leerlingen, ABSENT)
+    if not (clienten.published and leerlingen.published):
+        return Rate(clienten, leerlingen, SUPPRESSED)
+    if leerlingen.value < min_denominator or leerlingen.value <= 0:
+        return Rate(clienten, leerlingen, SMALL_DENOMINATOR)
+    # Independent rounding keeps clienten ≤ leerlingen in practice; clamp so a quirk cannot crash a page.
+    k = min(clienten.value, leerlingen.value)
+    low, high = wilson_interval(k, leerlingen.value)
+    return Rate(clienten, leerlingen, PUBLISHED, 100 * k / leerlingen.value, 100 * low, 100 * high)
+
+
+def clients_per_100(cells: ReleaseCells, level: str, unit: str, schooljaar: str, min_denominator: int) -> Rate:
+    return rate_from_counts(
+        cells.get(level, unit, schooljaar, CLIENTEN),
+        cells.get(level, unit, schooljaar, LEERLINGEN),
+        min_denominator,
+    )
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    schooljaar: str
+    rate: Rate
+
+    def to_dict(self) -> dict:
+        return {"schooljaar": self.schooljaar, **self.rate.to_dict()}
+
+
+def rate_trend(cells: ReleaseCells, level: str, unit: str, min_denominator: int) -> list[TrendPoint]:
+    """The rate in every school year the releases cover (oldest first); unpublished years stay in the list."""
+    return [TrendPoint(j, clients_per_100(cells, level, unit, j, min_denominator)) for j in cells.schooljaren]
+
+
+def rate_change(current: Rate, previous: Rate) -> float | None:
+    """Change in clients per 100 against last year, only when both years are published."""
+    if current.published and previous.published:
+        return current.per_100 - previous.per_100
+    return None
+
+
+# --- coverage ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Covered pupils (published ``leerlingen``) as a share of DUO's pupil count on 1 October."""
+
+    covered: Count
+    duo_leerlingen: int | None
+    duo_masked: bool
+    share: float | None  # fraction; may exceed 1 through rounding and different counting dates
+
+    def to_dict(self) -> dict:
+        return {
+            "gedekte_leerlingen": self.covered.to_dict(),
+            "duo_leerlingen": self.duo_leerlingen,
+            "duo_gemaskeerd": self.duo_masked,
+            "dekking_procent": _r(None if self.share is None else 100 * self.share, 1),
+        }
+
+
+def coverage(covered: Count, duo_leerlingen: int | None, duo_masked: bool = False) -> Coverage:
+    share = None
+    if covered.published and duo_leerlingen and not duo_masked and duo_leerlingen > 0:
+        share = covered.value / duo_leerlingen
+    return Coverage(covered, None if duo_masked else duo_leerlingen, duo_masked, share)
+
+
+# --- distributions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShareRow:
+    category: str
+    label: str
+    count: Count
+    share: float | None  # fraction of the total; None unless both are published
+
+    def to_dict(self) -> dict:
+        return {
+            "categorie": self.category,
+            "label": self.label,
+            "aantal": self.count.to_dict(),
+            "aandeel_procent": _r(None if self.share is None else 100 * self.share, 1),
+        }
+
+
+@dataclass(frozen=True)
+class Distribution:
+    measure: str
+    total: Count
+    rows: tuple[ShareRow, ...]
+    withheld: str | None = None  # group_disclosure: the gate flagged this line; nothing of it is shown
+
+    def to_dict(self) -> dict:
+        return {
+            "maat": self.measure,
+            "totaal": self.total.to_dict(),
+            "rijen": [r.to_dict() for r in self.rows],
+            "niet_getoond": self.withheld,
+        }
+
+
+ZORGTYPE_CATEGORIES: tuple[tuple[str, str], ...] = tuple((z, ZORGTYPE_BY_SLUG[z].label) for z in CLIENT_ZORGTYPES)
+VERWIJZER_CATEGORIES: tuple[tuple[str, str], ...] = tuple(VERWIJZERS.items())
+LEEFTIJD_CATEGORIES: tuple[tuple[str, str], ...] = tuple((b, f"{b} jaar") for b, _, _ in AGE_BANDS)
+
+DISTRIBUTIONS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
+    # name: (measure, total measure, categories in display order)
+    "zorgtype": (CLIENTEN_ZORGTYPE, CLIENTEN, ZORGTYPE_CATEGORIES),
+    "verwijzer": (NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN, VERWIJZER_CATEGORIES),
+    "leeftijd": (NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN, LEEFTIJD_CATEGORIES),
+}
+
+
+def distribution(cells: ReleaseCells, level: str, unit: str, schooljaar: str, name: str) -> Distribution:
+    """Shares by category. Every category of the code list is listed; a category without a published
+    cell (suppressed or not sent) is shown the same way, so the page never tells a zero from a small count.
+    """
+    measure, total_measure, categories = DISTRIBUTIONS[name]
+    total = cells.get(level, unit, schooljaar, total_measure)
+    known = dict(categories)
+    extra = [c for c in cells.categories(level, unit, schooljaar, measure) if c not in known]
+    rows = []
+    flagged = False
+    for category, label in list(categories) + [(c, c) for c in extra]:
+        count = cells.get(level, unit, schooljaar, measure, category)
+        flagged = flagged or GROUP_DISCLOSURE in count.flags
+        if count.status == ABSENT:
+            count = Count(None, SUPPRESSED)
+        share = None
+        if count.published and total.published and total.value > 0:
+            share = count.value / total.value
+        rows.append(ShareRow(category, label, count, share))
+    if flagged:
+        # One category holds all children of the line: showing it tells every reader what care each
+        # client at this school gets. Withhold the whole distribution.
+        hidden = tuple(ShareRow(r.category, r.label, Count(None, SUPPRESSED), None) for r in rows)
+        return Distribution(measure, total, hidden, GROUP_DISCLOSURE)
+    return Distribution(measure, total, tuple(rows))
+
+
+# --- providers -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProviderRow:
+    agb: str
+    count: int
+    share: float | None  # of the unit's clients (a child may see several providers)
+
+    def to_dict(self) -> dict:
+        return {"aanbieder_agb": self.agb, "clienten": self.count, "aandeel_procent": _r(None if self.share is None else 100 * self.share, 1)}
+
+
+@dataclass(frozen=True)
+class Providers:
+    """Providers with a published client count, largest first; suppressed providers are not named at all."""
+
+    clienten: Count
+    rows: tuple[ProviderRow, ...]
+    largest_share: float | None
+    hhi_lower_bound: float | None  # Herfindahl index over published providers only: a lower bound
+
+    @property
+    def published_providers(self) -> int:
+        return len(self.rows)
+
+    def to_dict(self) -> dict:
+        return {
+            "clienten": self.clienten.to_dict(),
+            "aanbieders": [r.to_dict() for r in self.rows],
+            "aantal_gepubliceerde_aanbieders": self.published_providers,
+            "aandeel_grootste_procent": _r(None if self.largest_share is None else 100 * self.largest_share, 1),
+            "hhi_ondergrens": _r(self.hhi_lower_bound, 4),
+        }
+
+
+def providers(cells: ReleaseCells, level: str, unit: str, schooljaar: str) -> Providers:
+    clienten = cells.get(level, unit, schooljaar, CLIENTEN)
+    published = []
+    for agb in cells.categories(level, unit, schooljaar, CLIENTEN_AANBIEDER):
+        count = cells.get(level, unit, schooljaar, CLIENTEN_AANBIEDER, agb)
+        if count.published and count.value > 0:
+            published.append((agb, count.value))
+    # Order by published count, ties by code: the order uses nothing but published values.
+    published.sort(key=lambda item: (-item[1], item[0]))
+    base = clienten.value if clienten.published and clienten.value > 0 else None
+    rows = tuple(ProviderRow(agb, v, None if base is None else v / base) for agb, v in published)
+    largest = rows[0].share if rows and base else None
+    hhi = sum(min(r.share, 1.0) ** 2 for r in rows) if rows and base else None
+    return Providers(clienten, rows, largest, hhi)
+
+
+# --- costs ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CostRow:
+    category: str
+    label: str
+    kosten: Count  # eurocent, rounded by the gate
+    clienten: Count
+    per_client_euro: float | None
+
+    def to_dict(self) -> dict:
+        return {
+            "categorie": self.category,
+            "label": self.label,
+            "kosten_euro": None if not self.kosten.published else self.kosten.value / 100,
+            "kosten_status": self.kosten.status,
+            "clienten": self.clienten.to_dict(),
+            "per_client_euro": _r(self.per_client_euro, 0),
+        }
+
+
+def _cost_row(cells: ReleaseCells, level: str, unit: str, schooljaar: str, category: str, label: str, count: Count) -> CostRow:
+    kosten = cells.get(level, unit, schooljaar, KOSTEN, category)
+    per_client = None
+    # Mean rule: the count and the sum must both be published.
+    if kosten.published and count.published and count.value > 0:
+        per_client = kosten.value / 100 / count.value
+    return CostRow(category, label, kosten, count, per_client)
+
+
+@dataclass(frozen=True)
+class Costs:
+    total: CostRow
+    by_zorgtype: tuple[CostRow, ...]
+
+    def to_dict(self) -> dict:
+        return {"totaal": self.total.to_dict(), "per_zorgtype": [r.to_dict() for r in self.by_zorgtype]}
+
+
+def costs(cells: ReleaseCells, level: str, unit: str, schooljaar: str) -> Costs:
+    total = _cost_row(cells, level, unit, schooljaar, KOSTEN_TOTAAL, "Totaal", cells.get(level, unit, schooljaar, CLIENTEN))
+    rows = []
+    for slug, label in ZORGTYPE_CATEGORIES:
+        if cells.get(level, unit, schooljaar, KOSTEN, slug).status == ABSENT:
+            continue
+        rows.append(_cost_row(cells, level, unit, schooljaar, slug, label, cells.get(level, unit, schooljaar, CLIENTEN_ZORGTYPE, slug)))
+    return Costs(total, tuple(rows))
+
+
+def separate_measures(cells: ReleaseCells, level: str, unit: str, schooljaar: str) -> dict[str, Count]:
+    """Jeugdbescherming and jeugdreclassering, shown apart from care (they are not 'clients')."""
+    return {m: cells.get(level, unit, schooljaar, m) for m in (JEUGDBESCHERMING, JEUGDRECLASSERING)}
+
+
+# --- funnel --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelPoint:
+    vestigingscode: str
+    leerlingen: int
+    per_100: float
+    zone: str  # binnen | boven_95 | boven_998 | onder_95 | onder_998
+
+    def to_dict(self) -> dict:
+        return {"vestigingscode": self.vestigingscode, "leerlingen": self.leerlingen, "per_100": _r(self.per_100), "zone": self.zone}
+
+
+@dataclass(frozen=True)
+class Funnel:
+    schooltype: str
+    schooljaar: str
+    pooled: Rate
+    points: tuple[FunnelPoint, ...]
+    limits: tuple  # FunnelLimits over a grid of denominators
+
+    def to_dict(self) -> dict:
+        return {
+            "schooltype": self.schooltype,
+            "schooljaar": self.schooljaar,
+            "gemiddelde": self.pooled.to_dict(),
+            "punten": [p.to_dict() for p in self.points],
+            "grenzen": [lim.to_dict() for lim in self.limits],
+            "methode": "binomiaal, normale benadering: p0 ± z·√(p0(1−p0)/n), z = 1,96 (95 %) en 3,09 (99,8 %)",
+        }
+
+
+def _zone(rate: float, lim) -> str:
+    if rate > lim.upper_998:
+        return "boven_998"
+    if rate > lim.upper_95:
+        return "boven_95"
+    if rate < lim.lower_998:
+        return "onder_998"
+    if rate < lim.lower_95:
+        return "onder_95"
+    return "binnen"
+
+
+def funnel(
+    cells: ReleaseCells, schooltype: str, schools: Sequence[str], schooljaar: str, min_denominator: int, grid_points: int = 60
+) -> Funnel:
+    """Schools of one type against the type's pooled rate.
+
+    The pooled rate is the school-type level release cell (it includes schools whose own figures are
+    suppressed, and it is itself gated); points are schools whose rate is published.
+    """
+    pooled = clients_per_100(cells, SCHOOLTYPE, schooltype, schooljaar, min_denominator)
+    points = []
+    if pooled.published:
+        p0 = pooled.per_100 / 100
+        for code in sorted(schools):
+            rate = clients_per_100(cells, VESTIGING, code, schooljaar, min_denominator)
+            if rate.published:
+                n = rate.leerlingen.value
+                points.append(FunnelPoint(code, n, rate.per_100, _zone(rate.per_100 / 100, funnel_limits(p0, n))))
+        top = max([p.leerlingen for p in points] + [min_denominator * 5])
+        step = max(1, (top * 11 // 10 - min_denominator) // grid_points)
+        grid = range(min_denominator, top * 11 // 10 + step, step)
+        limits = tuple(funnel_limits(p0, n) for n in grid)
+    else:
+        limits = ()
+    return Funnel(schooltype, schooljaar, pooled, tuple(points), limits)
+
+
+# --- region overview rows ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchoolRow:
+    vestigingscode: str
+    naam: str
+    schooltype: str
+    gemeentecode: str | None
+    gemeentenaam: str | None
+    plaatsnaam: str | None
+    bestuur: str | None
+    swv_code: str | None
+    rate: Rate
+    change: float | None
+    coverage: Coverage
+
+    def to_dict(self) -> dict:
+        return {
+            "vestigingscode": self.vestigingscode,
+            "naam": self.naam,
+            "schooltype": self.schooltype,
+            "gemeentecode": self.gemeentecode,
+            "gemeentenaam": self.gemeentenaam,
+            "plaatsnaam": self.plaatsnaam,
+            "bestuur": self.bestuur,
+            "swv_code": self.swv_code,
+            "clienten_per_100": self.rate.to_dict(),
+            "verschil_vorig_jaar": _r(self.change),
+            "dekking": self.coverage.to_dict(),
+        }
+
+
+SORT_KEYS = ("naam", "clienten_per_100", "dekking", "verschil", "leerlingen", "schooltype", "gemeente")
+
+
+def sort_rows(rows: Sequence[SchoolRow], key: str = "naam", descending: bool = False) -> list[SchoolRow]:
+    """Sort without leaking: rows whose sort value is not published go last, in a fixed order by name
+    (then code), whatever the direction — so their position says nothing about their hidden value.
+    """
+    if key not in SORT_KEYS:
+        raise ValueError(f"unknown sort key {key!r}")
+
+    def value(row: SchoolRow):
+        if key == "naam":
+            return row.naam.lower()
+        if key == "schooltype":
+            return row.schooltype
+        if key == "gemeente":
+            return (row.gemeentenaam or "").lower()
+        if key == "clienten_per_100":
+            return row.rate.per_100 if row.rate.published else None
+        if key == "dekking":
+            return row.coverage.share
+        if key == "verschil":
+            return row.change
+        if key == "leerlingen":
+            return row.rate.leerlingen.value if row.rate.leerlingen.published else None
+        raise AssertionError(key)
+
+    name_order = lambda r: (r.naam.lower(), r.vestigingscode)  # noqa: E731
+    known = [r for r in rows if value(r) is not None]
+    unknown = sorted((r for r in rows if value(r) is None), key=name_order)
+    known.sort(key=name_order)  # stable secondary order
+    known.sort(key=value, reverse=descending)
+    return known + unknown
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def duo_lookup(pupils) -> dict[str, tuple[int | None, bool]]:
+    """``pupils`` frame (vestigingscode, leerlingen, masked) → {code: (leerlingen, masked)}."""
+    out: dict[str, tuple[int | None, bool]] = {}
+    if pupils is None or len(pupils) == 0:
+        return out
+    for code, n, masked in zip(pupils["vestigingscode"], pupils["leerlingen"], pupils["masked"]):
+        n = _text(n)
+        out[str(code)] = (None if n is None else int(float(n)), bool(masked))
+    return out
+
+
+def school_rows(cells: ReleaseCells, schools, pupils, schooljaar: str, min_denominator: int) -> list[SchoolRow]:
+    """One row per school location that has cells in ``schooljaar`` (not the no-school bucket).
+
+    ``schools``: reference frame (vestigingscode, naam, schooltype, gemeentecode, gemeentenaam, plaatsnaam,
+    bestuur, swv_code); a location missing from it is shown by its code with school type ``onbekend``.
+    ``pupils``: DUO counts for the school year's 1 October.
+    """
+    from shared.codes import GEEN_SCHOOL
+
+    info = {}
+    if schools is not None and len(schools):
+        for rec in schools.to_dict("records"):
+            info[str(rec["vestigingscode"])] = rec
+    duo = duo_lookup(pupils)
+    previous = previous_schooljaar(schooljaar)
+    rows = []
+    for code in cells.units(VESTIGING, schooljaar):
+        if code == GEEN_SCHOOL:
+            continue
+        rec = info.get(code, {})
+        rate = clients_per_100(cells, VESTIGING, code, schooljaar, min_denominator)
+        before = clients_per_100(cells, VESTIGING, code, previous, min_denominator)
+        n_duo, masked = duo.get(code, (None, False))
+        rows.append(
+            SchoolRow(
+                vestigingscode=code,
+                naam=_text(rec.get("naam")) or f"Onbekende vestiging {code}",
+                schooltype=_text(rec.get("schooltype")) or "onbekend",
+                gemeentecode=_text(rec.get("gemeentecode")),
+                gemeentenaam=_text(rec.get("gemeentenaam")),
+                plaatsnaam=_text(rec.get("plaatsnaam")),
+                bestuur=_text(rec.get("bestuur")),
+                swv_code=_text(rec.get("swv_code")),
+                rate=rate,
+                change=rate_change(rate, before),
+                coverage=coverage(cells.get(VESTIGING, code, schooljaar, LEERLINGEN), n_duo, masked),
+            )
+        )
+    return rows
+
+
+def filter_rows(rows: Sequence[SchoolRow], gemeente: str | None = None, schooltype: str | None = None,
+                swv: str | None = None, codes: set[str] | None = None) -> list[SchoolRow]:
+    """Filters act on reference attributes only (never on figures), so a filter cannot be a tracker."""
+    out = []
+    for r in rows:
+        if gemeente and r.gemeentecode != gemeente:
+            continue
+        if schooltype and r.schooltype != schooltype:
+            continue
+        if swv and r.swv_code != swv:
+            continue
+        if codes is not None and r.vestigingscode not in codes:
+            continue
+        out.append(r)
+    return out

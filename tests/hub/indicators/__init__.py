@@ -1,0 +1,1 @@
+"""Tests of the indicators computed from releases."""
