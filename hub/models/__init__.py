@@ -5,3 +5,6 @@ from hub.models.nodes import EnrolmentToken, Node, NodeKey  # noqa: F401
 from hub.models.rounds import Round  # noqa: F401
 from hub.models.submissions import Submission  # noqa: F401
 from hub.models.releases import Release, ReleaseCell  # noqa: F401
+from hub.models.users import ApiToken, User  # noqa: F401
+from hub.models.audit import AuditEvent  # noqa: F401
+from hub.models.consortia import Consortium, ConsortiumMember  # noqa: F401
