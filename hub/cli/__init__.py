@@ -10,7 +10,9 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 #: (module, attribute) of each command group; modules are imported lazily in init_app.
-GROUPS: list[tuple[str, str]] = []
+GROUPS: list[tuple[str, str]] = [
+    ("hub.cli.reference", "reference"),
+]
 
 
 def init_app(app: Flask) -> None:

@@ -8,3 +8,4 @@ from hub.models.releases import Release, ReleaseCell  # noqa: F401
 from hub.models.users import ApiToken, User  # noqa: F401
 from hub.models.audit import AuditEvent  # noqa: F401
 from hub.models.consortia import Consortium, ConsortiumMember  # noqa: F401
+from hub.models.reference import Gemeente, PupilCount, ReferenceImport, Samenwerkingsverband, SwvMembership, Vestiging  # noqa: F401
