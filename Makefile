@@ -1,0 +1,82 @@
+# The README's commands. Works on a fresh Debian 12 machine with Python 3.11, as root (or with sudo).
+#
+#   make demo    install the hub and run the demo region on http://127.0.0.1:5000
+#   make test    install the test services (Debian packages) and run the whole test suite
+#   make bench   run the benchmarks in bench/ (not part of CI: they take minutes)
+#
+# Variables: PYTHON (interpreter to install into), PYTEST_ARGS (extra pytest arguments).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The active Python, unless it is a Debian-managed system Python (PEP 668 forbids pip there):
+# then a project-local virtual environment in .venv.
+PYTHON ?= $(shell python3 -c 'import os, sys, sysconfig; managed = sys.prefix == sys.base_prefix and os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")); print(".venv/bin/python" if managed else sys.executable)' 2>/dev/null || echo python3)
+PIP := $(PYTHON) -m pip --disable-pip-version-check
+PYTEST_ARGS ?=
+
+# Debian packages the tests start or call: redis-server and PostgreSQL 15 (real services, started
+# by tests/conftest.py), Chromium + ChromeDriver (browser tests), poppler-utils (PDF → PNG), fonts
+# and Pango (WeasyPrint renders the PDF factsheets; Chromium renders pages).
+APT_PACKAGES := redis-server postgresql chromium chromium-driver poppler-utils \
+	fonts-dejavu-core fonts-liberation libpango-1.0-0 libpangoft2-1.0-0
+ifeq ($(PYTHON),.venv/bin/python)
+APT_PACKAGES += python3-venv python3-dev
+endif
+
+# Install stamps live under build/ (git-ignored); a changed pyproject.toml reinstalls.
+STAMPS := build/make
+
+.PHONY: help demo test bench system-packages install-hub install-test
+
+help:
+	@echo "make demo   - install the hub and run the demo region (http://127.0.0.1:5000)"
+	@echo "make test   - install the test services and run all tests"
+	@echo "make bench  - run the benchmarks in bench/"
+
+demo: install-hub
+	$(PYTHON) -c 'from hub.cli import main; main(prog_name="jeugdhub")' demo
+
+test: system-packages install-test
+	@# pytest exits 5 when it collected no tests: that is a failure here, not a pass.
+	$(PYTHON) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc; }
+
+bench: install-test
+	@set -e; found=0; for f in $$(find bench -name 'bench_*.py' -o -name 'run_*.py' | sort); do \
+	  found=1; echo "== $$f"; $(PYTHON) "$$f"; done; \
+	  if [ $$found -eq 0 ]; then echo "make bench: no bench/**/bench_*.py found" >&2; exit 1; fi
+
+# apt-get update and install only when a package is missing, so a prepared machine pays nothing.
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  [ "$$(dpkg-query -W -f='$${db:Status-Status}' "$$p" 2>/dev/null)" = installed ] || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; if [ "$$(id -u)" -ne 0 ]; then \
+	    command -v sudo >/dev/null || { echo "make: need root (or sudo) to install:$$missing" >&2; exit 1; }; sudo=sudo; fi; \
+	  echo "make: installing Debian packages:$$missing"; \
+	  $$sudo apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+.venv/bin/python:
+	python3 -m venv .venv
+
+$(STAMPS)/hub: pyproject.toml | $(if $(filter .venv/bin/python,$(PYTHON)),.venv/bin/python)
+	$(PIP) install -q -e '.[hub]'
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/test: pyproject.toml | $(if $(filter .venv/bin/python,$(PYTHON)),.venv/bin/python)
+	$(PIP) install -q -e '.[test]'
+	@mkdir -p $(STAMPS) && touch $@ $(STAMPS)/hub
+
+# The stamp alone is not trusted: if the package is gone from this Python, install again.
+install-hub:
+	@$(PYTHON) -c 'import hub, flask, celery, sqlalchemy' 2>/dev/null || rm -f $(STAMPS)/hub
+	@$(MAKE) -s --no-print-directory PYTHON=$(PYTHON) $(STAMPS)/hub
+
+install-test:
+	@$(PYTHON) -c 'import hub, flask, celery, sqlalchemy, pytest, playwright' 2>/dev/null || rm -f $(STAMPS)/test
+	@$(MAKE) -s --no-print-directory PYTHON=$(PYTHON) $(STAMPS)/test
