@@ -12,6 +12,9 @@ from flask.cli import FlaskGroup
 #: (module, attribute) of each command group; modules are imported lazily in init_app.
 GROUPS: list[tuple[str, str]] = [
     ("hub.cli.reference", "reference"),
+    ("hub.cli.node", "node"),
+    ("hub.cli.round", "round_group"),
+    ("hub.cli.release", "release"),
 ]
 
 

@@ -30,6 +30,9 @@ class Release(Base):
     digest: Mapped[str] = mapped_column(String(64))  # sha256 of release_bytes(...)
     submission_ids: Mapped[list[int]] = mapped_column(JSON)  # sorted
     audit: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # vestigingscode → schooltype as used for this release, so a rebuild does not depend on
+    # reference data re-imported later.
+    schooltypes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     cell_count: Mapped[int] = mapped_column(Integer, default=0)
     published_count: Mapped[int] = mapped_column(Integer, default=0)
 

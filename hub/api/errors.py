@@ -1,0 +1,77 @@
+"""The API's one error shape ``{"error": {"code", "message"}}`` for every failure under /api/.
+
+JeugdhubError carries its own code and HTTP status. Werkzeug's HTTP errors (404, 405, 413 …)
+get a stable code too. Anything unexpected becomes a 500 with a fixed message: the traceback goes
+to the log, never into the response.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from shared.errors import JeugdhubError
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+HTTP_CODES = {
+    400: ("bad_request", "De aanvraag is ongeldig"),
+    401: ("unauthorised", "Aanmelden is nodig"),
+    403: ("forbidden", "Geen toegang"),
+    404: ("not_found", "Niet gevonden"),
+    405: ("method_not_allowed", "Deze methode is hier niet toegestaan"),
+    413: ("payload_too_large", "Het bestand of de aanvraag is te groot"),
+    415: ("unsupported_media_type", "Dit inhoudstype wordt niet ondersteund"),
+    429: ("too_many_requests", "Te veel aanvragen; probeer het later opnieuw"),
+}
+
+
+def error_response(code: str, message: str, status: int, details: dict | None = None) -> Response:
+    body: dict = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    response = jsonify({"error": body})
+    response.status_code = status
+    return response
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def handle_jeugdhub_error(exc: JeugdhubError) -> Response:
+    return error_response(exc.code, exc.message, exc.http_status, exc.details or None)
+
+
+def init_app(app: Flask) -> None:
+    """App-level handlers (404/405 happen before any blueprint is chosen); non-API paths keep
+    Flask's default rendering so the web pages can answer in HTML."""
+
+    @app.errorhandler(JeugdhubError)
+    def _jeugdhub(exc: JeugdhubError):
+        if is_api_request():
+            return handle_jeugdhub_error(exc)
+        return exc.message, exc.http_status
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if not is_api_request():
+            return exc
+        code, message = HTTP_CODES.get(exc.code or 500, ("http_error", exc.name))
+        response = error_response(code, message, exc.code or 500)
+        if exc.code == 405 and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):  # pragma: no cover — routed to _http above
+            return _http(exc)
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        if not is_api_request():
+            return "Er ging iets mis op de hub.", 500
+        return error_response("internal_error", "Er ging iets mis op de hub; de beheerder kan het logboek bekijken", 500)

@@ -1,0 +1,146 @@
+"""Routes of ``/api/v1``: thin — parse the request, call one service, shape the answer."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import text
+
+from hub.api.auth import has_bearer, has_signature, require_admin, require_node
+from hub.extensions import db
+from hub.services import nodes as node_service
+from hub.services import releases as release_service
+from hub.services import rounds as round_service
+from hub.services import submissions as submission_service
+from shared.errors import InputError, PayloadError
+from shared.messages import EnrolmentRequest
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise PayloadError("Verwacht een JSON-object als inhoud", code="bad_request")
+    return body
+
+
+def _int_arg(name: str, value: str | None) -> int:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(f"'{name}' moet een geheel getal zijn", code="invalid_input") from None
+
+
+@bp.post("/nodes/enrol")
+def enrol():
+    response = node_service.enrol(EnrolmentRequest.from_dict(_json_body()))
+    return jsonify(response.to_dict()), 201
+
+
+@bp.get("/rounds")
+def list_rounds():
+    status = request.args.get("status") or None
+    if has_signature() or not has_bearer():
+        node = require_node()
+        rounds = round_service.list_rounds(status, node)
+    else:
+        require_admin()
+        rounds = round_service.list_rounds(status)
+    return jsonify({"rounds": [r.to_dict() for r in rounds]})
+
+
+@bp.get("/rounds/<int:round_id>")
+def round_status(round_id: int):
+    require_admin()
+    return jsonify(round_service.round_status(round_id).to_dict())
+
+
+@bp.post("/rounds/<int:round_id>/submissions")
+def submit(round_id: int):
+    node = require_node()
+    receipt = submission_service.receive(round_id, request.get_data(cache=True), node, source="api")
+    return jsonify(receipt.to_dict()), 201 if receipt.status == submission_service.ACCEPTED else 200
+
+
+@bp.post("/uploads")
+def upload():
+    """Manual upload of an envelope file the agent wrote in offline mode."""
+    require_admin()
+    round_id = _int_arg("round_id", request.form.get("round_id"))
+    file = request.files.get("file")
+    if file is None:
+        raise InputError("Kies een bestand om te uploaden (veld 'file')", code="invalid_input")
+    receipt = submission_service.receive(round_id, file.read(), None, source="upload")
+    return jsonify(receipt.to_dict()), 201 if receipt.status == submission_service.ACCEPTED else 200
+
+
+@bp.get("/releases")
+def list_releases():
+    schooljaar = request.args.get("schooljaar") or None
+    if request.args.get("current", "").lower() in ("1", "true", "yes"):
+        if schooljaar:
+            one = release_service.current_release(schooljaar)
+            summaries = [one] if one is not None else []
+        else:
+            summaries = release_service.current_releases()
+    else:
+        summaries = release_service.list_releases(schooljaar)
+    return jsonify({"releases": [s.to_dict() for s in summaries]})
+
+
+@bp.get("/releases/<int:release_id>")
+def get_release(release_id: int):
+    return jsonify(release_service.get_release(release_id).to_dict())
+
+
+@bp.get("/releases/<int:release_id>/cells")
+def release_cells(release_id: int):
+    args = request.args
+    cells = release_service.release_cells(
+        release_id,
+        level=args.get("level") or None,
+        unit=args.get("unit") or None,
+        measure=args.get("measure") or None,
+        category=args.get("category"),
+    )
+    return jsonify({"release_id": release_id, "cells": [c.to_dict() for c in cells]})
+
+
+@bp.get("/health")
+def health():
+    database = "ok"
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+    except Exception as exc:  # noqa: BLE001 — health reports, it does not raise
+        log.warning("health: database unreachable (%s)", type(exc).__name__)
+        database = "error"
+    broker = _broker_status()
+    healthy = database == "ok" and broker != "error"
+    body = {"status": "ok" if healthy else "degraded", "database": database, "broker": broker}
+    return jsonify(body), 200 if database == "ok" else 503
+
+
+def _broker_status() -> str:
+    celery_app = current_app.extensions["celery"]
+    if celery_app.conf.task_always_eager:
+        return "eager"
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("health: broker unreachable (%s)", type(exc).__name__)
+        return "error"
+    return "ok"
+
+
+@bp.get("/openapi.yaml")
+def openapi():
+    return Response(OPENAPI_PATH.read_text(encoding="utf-8"), mimetype="application/yaml")

@@ -1,0 +1,116 @@
+"""``jeugdhub round open|close|list|status|combine``: collection rounds."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask.cli import AppGroup
+
+from hub.cli._common import echo_json, user_errors
+from shared.errors import InputError
+
+round_group = AppGroup("round", help="Rondes: openen, sluiten, voortgang bekijken.")
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"Peildatum '{value}' is geen datum (JJJJ-MM-DD)", code="invalid_peildatum") from None
+
+
+@round_group.command("open")
+@click.argument("schooljaar")
+@click.option("--peildatum", help="Peildatum JJJJ-MM-DD (standaard 1 oktober van het schooljaar).")
+@click.option("--node", "nodes", multiple=True, help="Verwachte gemeentecode (herhaalbaar; standaard alle actieve nodes).")
+@user_errors
+def open_command(schooljaar: str, peildatum: str | None, nodes: tuple[str, ...]) -> None:
+    """Open een ronde voor SCHOOLJAAR (bijv. 2024-2025)."""
+    from hub.services.rounds import open_round
+
+    rnd = open_round(schooljaar, _parse_date(peildatum), list(nodes) or None)
+    click.echo(
+        f"Ronde {rnd.id} geopend: schooljaar {rnd.schooljaar}, peildatum {rnd.peildatum.isoformat()}, "
+        f"verwacht: {', '.join(rnd.expected_nodes)}"
+    )
+
+
+@round_group.command("close")
+@click.argument("round_id", type=int)
+@user_errors
+def close_command(round_id: int) -> None:
+    """Sluit een ronde; daarna worden geen inzendingen meer aangenomen."""
+    from hub.services.rounds import close_round
+
+    rnd = close_round(round_id)
+    click.echo(f"Ronde {rnd.id} ({rnd.schooljaar}) is gesloten.")
+
+
+@round_group.command("list")
+@click.option("--status", type=click.Choice(["open", "closed"]), default=None)
+@click.option("--json", "as_json", is_flag=True)
+@user_errors
+def list_command(status: str | None, as_json: bool) -> None:
+    """Toon de rondes."""
+    from hub.services.rounds import all_rounds
+
+    rows = [
+        {"id": r.id, "schooljaar": r.schooljaar, "peildatum": r.peildatum.isoformat(), "status": r.status,
+         "expected": list(r.expected_nodes or []), "current_release_id": r.current_release_id}
+        for r in all_rounds(status)
+    ]  # fmt: skip
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("Nog geen rondes. Open er een met: jeugdhub round open 2024-2025")
+        return
+    for r in rows:
+        status_nl = "open" if r["status"] == "open" else "gesloten"
+        click.echo(f"{r['id']:>4}  {r['schooljaar']}  peildatum {r['peildatum']}  {status_nl:<9} {len(r['expected'])} verwacht")
+
+
+@round_group.command("status")
+@click.argument("round_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@user_errors
+def status_command(round_id: int, as_json: bool) -> None:
+    """Wie heeft ingezonden, wie ontbreekt, en de huidige release."""
+    from hub.services.rounds import round_status
+
+    st = round_status(round_id).to_dict()
+    if as_json:
+        echo_json(st)
+        return
+    click.echo(f"Ronde {st['id']}: schooljaar {st['schooljaar']}, peildatum {st['peildatum']}, {'open' if st['status'] == 'open' else 'gesloten'}")
+    for n in st["nodes"]:
+        if n["submitted"]:
+            files = n["quality"].get("files", []) if n["quality"] else []
+            rows = ", ".join(f"{f['name']}: {f['rows_used']}/{f['rows_read']} gebruikt" for f in files)
+            extra = f" (vervangt {n['superseded']} eerdere)" if n["superseded"] else ""
+            click.echo(f"  {n['gemeentecode']} {n['naam'] or ''}: ingezonden {n['received_at']}{extra}; {rows}")
+        else:
+            click.echo(f"  {n['gemeentecode']} {n['naam'] or ''}: ONTBREEKT")
+    rel = st["current_release"]
+    click.echo(f"Huidige release: {'versie ' + str(rel['version']) + ' (id ' + str(rel['id']) + ')' if rel else 'nog geen'}")
+    if st["pending"]:
+        click.echo("Let op: er zijn inzendingen die nog niet in de release zitten (jeugdhub round combine " f"{st['id']}).")
+
+
+@round_group.command("combine")
+@click.argument("round_id", type=int)
+@user_errors
+def combine_command(round_id: int) -> None:
+    """Voeg de ronde nu samen (in dit proces), bijv. als er geen worker draait."""
+    from hub.services.combine import combine_round
+    from hub.services.rounds import get_round
+
+    get_round(round_id)
+    release_id = combine_round(round_id)
+    if release_id is None:
+        click.echo(f"Ronde {round_id}: de release is al actueel (of er zijn nog geen inzendingen).")
+    else:
+        click.echo(f"Ronde {round_id}: nieuwe release {release_id}.")

@@ -1,0 +1,339 @@
+"""Combining a round: current submissions → contributions → disclosure gate → a new immutable release.
+
+``combine_round`` is idempotent: when the round's current submissions are exactly those of its
+current release it does nothing. It computes everything first, then inserts the release and its
+cells and switches ``Round.current_release_id`` in ONE transaction; a crash before the commit
+leaves the previous release in place, and a retry computes the identical release (same digest),
+because the gate is deterministic and its inputs (submissions, the schooltype mapping, earlier
+releases) are all stored. Concurrent combiners of one round are serialised by a row lock on the
+round (PostgreSQL) and, everywhere, by the unique (round_id, version) constraint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, is_dataclass
+from typing import Any, Callable, Iterable
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from hub.extensions import db
+from hub.models.releases import Release, ReleaseCell
+from hub.models.rounds import Round
+from hub.models.submissions import Submission
+from hub.services.rounds import get_round
+from hub.services.submissions import current_submissions, load_partial
+from shared.codes import GEEN_SCHOOL, KOSTEN
+from shared.errors import ConflictError, NotFoundError
+
+log = logging.getLogger(__name__)
+
+CONTRIBUTION_COLUMNS = [
+    "node", "vestigingscode", "schooljaar", "measure", "category",
+    "value", "contributors", "top1", "top2", "negatives",
+]  # fmt: skip
+INT_COLUMNS = ["value", "contributors", "top1", "top2", "negatives"]
+SCHOOLTYPE_ONBEKEND = "onbekend"
+
+
+# --- inputs --------------------------------------------------------------------------------------
+
+
+def contributions_frame(submissions: Iterable[Submission], schooljaar: str) -> pd.DataFrame:
+    """One row per node cell of ``schooljaar`` (other years in a partial are ignored)."""
+    rows: list[tuple] = []
+    for sub in submissions:
+        partial = load_partial(sub)
+        node = partial.header.gemeentecode
+        for c in partial.cells:
+            if c.schooljaar == schooljaar:
+                rows.append((node, c.vestigingscode, c.schooljaar, c.measure, c.category, c.value, c.value, 0, 0, 0))
+        for c in partial.cost_cells:
+            if c.schooljaar == schooljaar:
+                rows.append(
+                    (node, c.vestigingscode, c.schooljaar, KOSTEN, c.category, c.value, c.contributors, c.top1, c.top2, c.negatives)
+                )
+    frame = pd.DataFrame.from_records(rows, columns=CONTRIBUTION_COLUMNS)
+    for col in CONTRIBUTION_COLUMNS:
+        frame[col] = frame[col].astype("int64") if col in INT_COLUMNS else frame[col].astype(str)
+    return frame.sort_values(CONTRIBUTION_COLUMNS[:5], kind="stable").reset_index(drop=True)
+
+
+def reference_schooltypes() -> dict[str, str]:
+    """vestigingscode → schooltype from the reference data; empty when it is not available.
+
+    The adapter keeps combining working on a hub without imported DUO data: every school is then
+    ``onbekend`` and only the vestiging and regio levels carry information.
+    """
+    try:
+        from hub.services import reference
+    except ImportError:
+        return {}
+    fn = getattr(reference, "schooltypes", None)
+    if fn is None:
+        return {}
+    frame = fn(db.session)
+    return {str(k): str(v) for k, v in zip(frame["vestigingscode"], frame["schooltype"])}
+
+
+def schools_frame(vestigingscodes: Iterable[str], mapping: dict[str, str]) -> pd.DataFrame:
+    codes = sorted(set(vestigingscodes))
+    types = [GEEN_SCHOOL if c == GEEN_SCHOOL else mapping.get(c, SCHOOLTYPE_ONBEKEND) for c in codes]
+    return pd.DataFrame({"vestigingscode": pd.Series(codes, dtype=str), "schooltype": pd.Series(types, dtype=str)})
+
+
+def release_frame(release: Release) -> pd.DataFrame:
+    """A stored release as the gate's release frame (for the auditor's history)."""
+    rows = db.session.execute(
+        select(
+            ReleaseCell.level, ReleaseCell.unit, ReleaseCell.schooljaar, ReleaseCell.measure, ReleaseCell.category,
+            ReleaseCell.status, ReleaseCell.value, ReleaseCell.reason, ReleaseCell.flags,
+        )
+        .where(ReleaseCell.release_id == release.id)
+        .order_by(ReleaseCell.id)
+    ).all()  # fmt: skip
+    frame = pd.DataFrame.from_records(
+        rows, columns=["level", "unit", "schooljaar", "measure", "category", "status", "value", "reason", "flags"]
+    )
+    frame["value"] = frame["value"].astype("Int64")
+    return frame
+
+
+# --- the computation (pure given its inputs) -----------------------------------------------------
+
+
+@dataclass
+class Computed:
+    release: pd.DataFrame
+    digest: str
+    audit: dict[str, Any]
+    schooltypes: dict[str, str]
+
+
+def _jsonable(obj: Any) -> Any:
+    if is_dataclass(obj) and not isinstance(obj, type):
+        obj = asdict(obj)
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        items = [_jsonable(v) for v in obj]
+        return sorted(items, key=repr) if isinstance(obj, (set, frozenset)) else items
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
+        obj = obj.item()
+    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
+        return None
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return str(obj)
+
+
+class _Gate:
+    """The disclosure functions, looked up once (tests may swap them; production never does)."""
+
+    def __init__(self) -> None:
+        from hub.disclosure import GateConfig, apply_gate, combine_cells, release_bytes
+
+        self.config = GateConfig.from_app_config(current_app.config)
+        self.combine_cells: Callable = combine_cells
+        self.apply_gate: Callable = apply_gate
+        self.release_bytes: Callable = release_bytes
+
+
+class _Inputs:
+    """Caches decoded contributions per submission within one combine (history reuses them)."""
+
+    def __init__(self, schooljaar: str) -> None:
+        self.schooljaar = schooljaar
+        self._frames: dict[int, pd.DataFrame] = {}
+
+    def contributions(self, submission_ids: list[int]) -> pd.DataFrame:
+        missing = [i for i in submission_ids if i not in self._frames]
+        if missing:
+            subs = db.session.scalars(select(Submission).where(Submission.id.in_(missing))).all()
+            for sub in subs:
+                self._frames[sub.id] = contributions_frame([sub], self.schooljaar)
+        frames = [self._frames[i] for i in sorted(submission_ids)]
+        if not frames:
+            return contributions_frame([], self.schooljaar)
+        frame = pd.concat(frames, ignore_index=True)
+        return frame.sort_values(CONTRIBUTION_COLUMNS[:5], kind="stable").reset_index(drop=True)
+
+
+def _history(gate: _Gate, inputs: _Inputs, earlier: list[Release]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    pairs = []
+    for rel in earlier:
+        contrib = inputs.contributions(list(rel.submission_ids))
+        combined = gate.combine_cells(contrib, schools_frame(contrib["vestigingscode"], rel.schooltypes or {}))
+        pairs.append((combined, release_frame(rel)))
+    return pairs
+
+
+def compute(
+    schooljaar: str, submission_ids: list[int], schooltypes: dict[str, str], earlier: list[Release], gate: _Gate | None = None
+) -> Computed:
+    """Combine, gate and digest; reads stored data only, writes nothing."""
+    gate = gate or _Gate()
+    inputs = _Inputs(schooljaar)
+    contrib = inputs.contributions(submission_ids)
+    used = {c: t for c, t in schooltypes.items() if c in set(contrib["vestigingscode"])}
+    combined = gate.combine_cells(contrib, schools_frame(contrib["vestigingscode"], used))
+    result = gate.apply_gate(combined, gate.config, history=_history(gate, inputs, earlier))
+    data = gate.release_bytes(result.release)
+    return Computed(
+        release=result.release,
+        digest=hashlib.sha256(data).hexdigest(),
+        audit=_jsonable(getattr(result, "audit", {}) or {}),
+        schooltypes=dict(sorted(used.items())),
+    )
+
+
+def earlier_releases(schooljaar: str, before_release_id: int | None = None) -> list[Release]:
+    """Releases already published for ``schooljaar`` (any round), oldest first."""
+    query = select(Release).where(Release.schooljaar == schooljaar).order_by(Release.id)
+    if before_release_id is not None:
+        query = query.where(Release.id < before_release_id)
+    return list(db.session.scalars(query))
+
+
+def _flags(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, str):
+        return value
+    try:
+        return ",".join(sorted(str(v) for v in value))
+    except TypeError:
+        return str(value)
+
+
+def _cell_rows(release_id: int, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for rec in frame.itertuples(index=False):
+        published = rec.status == "published"
+        value = rec.value
+        missing = value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+        rows.append(
+            {
+                "release_id": release_id,
+                "level": str(rec.level),
+                "unit": str(rec.unit),
+                "schooljaar": str(rec.schooljaar),
+                "measure": str(rec.measure),
+                "category": str(rec.category),
+                "status": str(rec.status),
+                # A suppressed cell's value is never stored, whatever the frame says.
+                "value": int(value) if published and not missing else None,
+                "reason": None if rec.reason is None or rec.reason is pd.NA or rec.reason != rec.reason or rec.reason == "" else str(rec.reason),
+                "flags": _flags(rec.flags),
+            }
+        )
+    return rows
+
+
+# --- the task body -------------------------------------------------------------------------------
+
+
+def _pause_for_tests() -> None:
+    """Test hook: hold here (computed, not committed) while ``COMBINE_PAUSE_FILE`` exists."""
+    path = current_app.config.get("COMBINE_PAUSE_FILE")
+    if not path or not os.path.exists(path):
+        return
+    with open(f"{path}.reached", "w") as fh:
+        fh.write(str(os.getpid()))
+    while os.path.exists(path):
+        time.sleep(0.05)
+
+
+def combine_round(round_id: int, *, attempts: int = 3) -> int | None:
+    """Bring the round's current release up to date; returns the new release id, or None when
+    nothing had to change."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _combine_once(round_id)
+        except IntegrityError:
+            # Another worker wrote this version first; recheck against what it wrote.
+            db.session.rollback()
+            log.info("combine of round %s lost a race (attempt %s); rechecking", round_id, attempt)
+    raise ConflictError(f"Ronde {round_id} kon niet worden samengevoegd door gelijktijdige schrijvers", code="conflict")
+
+
+def _combine_once(round_id: int) -> int | None:
+    try:
+        get_round(round_id)
+        # FOR NO KEY UPDATE: serialises combiners of this round without blocking submissions
+        # (their foreign key only takes a KEY SHARE lock on the round).
+        rnd = db.session.scalars(
+            select(Round).where(Round.id == round_id).with_for_update(key_share=True)
+        ).one()
+        subs = current_submissions(round_id)
+        ids = sorted(s.id for s in subs)
+        current = db.session.get(Release, rnd.current_release_id) if rnd.current_release_id else None
+        if not ids or (current is not None and list(current.submission_ids) == ids):
+            db.session.rollback()
+            return None
+        computed = compute(rnd.schooljaar, ids, reference_schooltypes(), earlier_releases(rnd.schooljaar))
+        version = (db.session.scalar(select(func.max(Release.version)).where(Release.round_id == round_id)) or 0) + 1
+        statuses = computed.release["status"].astype(str)
+        release = Release(
+            round_id=round_id,
+            version=version,
+            schooljaar=rnd.schooljaar,
+            digest=computed.digest,
+            submission_ids=ids,
+            audit=computed.audit,
+            schooltypes=computed.schooltypes,
+            cell_count=int(len(computed.release)),
+            published_count=int((statuses == "published").sum()),
+        )
+        db.session.add(release)
+        db.session.flush()
+        rows = _cell_rows(release.id, computed.release)
+        if rows:
+            db.session.execute(insert(ReleaseCell), rows)
+        rnd.current_release_id = release.id
+        for sub in subs:
+            if sub.combined_in_release_id is None:
+                sub.combined_in_release_id = release.id
+        _pause_for_tests()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    log.info("round %s: release v%s (%s cells, digest %s…)", round_id, version, len(rows), computed.digest[:12])
+    return release.id
+
+
+def pending_rounds() -> list[int]:
+    """Rounds whose current submissions differ from their current release's (the sweep's work)."""
+    result = []
+    for rnd in db.session.scalars(select(Round).order_by(Round.id)):
+        ids = sorted(s.id for s in current_submissions(rnd.id))
+        if not ids:
+            continue
+        current = db.session.get(Release, rnd.current_release_id) if rnd.current_release_id else None
+        if current is None or list(current.submission_ids) != ids:
+            result.append(rnd.id)
+    db.session.rollback()  # read-only: end the transaction so no snapshot lingers
+    return result
+
+
+def rebuild(release_id: int) -> tuple[str, str]:
+    """Recompute a stored release from its submissions and earlier releases: (stored, rebuilt) digests."""
+    release = db.session.get(Release, release_id)
+    if release is None:
+        raise NotFoundError(f"Release {release_id} bestaat niet", code="release_not_found")
+    computed = compute(
+        release.schooljaar,
+        list(release.submission_ids),
+        release.schooltypes or {},
+        earlier_releases(release.schooljaar, before_release_id=release.id),
+    )
+    db.session.rollback()
+    return release.digest, computed.digest

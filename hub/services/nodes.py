@@ -1,0 +1,262 @@
+"""Nodes: registration with a one-time token, enrolment of public keys, rotation, revocation,
+and authentication of an agent's signed requests.
+
+The hub stores only SHA-256 hashes of enrolment tokens and only public keys; it never sees a
+pseudonymisation key. Each function owns its transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Mapping
+
+from cryptography.exceptions import InvalidSignature
+from sqlalchemy import select
+
+from hub.extensions import db
+from hub.models.nodes import NODE_ACTIVE, NODE_REVOKED, EnrolmentToken, Node, NodeKey
+from hub.services._util import aware, utcnow
+from shared.codes import normalise_gemeentecode
+from shared.errors import AuthError, ConflictError, ForbiddenError, InputError, NotFoundError
+from shared.messages import (
+    HEADER_KEY_ID,
+    HEADER_NODE,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+    EnrolmentRequest,
+    EnrolmentResponse,
+    request_signing_bytes,
+)
+from shared.signing import key_id as compute_key_id
+from shared.signing import load_public_key
+
+TOKEN_TTL = timedelta(days=7)
+
+
+class RequestAuthError(AuthError):
+    """A signed request that does not check out (401): the agent must re-sign or re-enrol."""
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _code(gemeentecode: str) -> str:
+    try:
+        return normalise_gemeentecode(gemeentecode)
+    except ValueError as exc:
+        raise InputError(str(exc), code="invalid_gemeentecode") from None
+
+
+def get_node(gemeentecode: str) -> Node:
+    node = db.session.scalar(select(Node).where(Node.gemeentecode == _code(gemeentecode)))
+    if node is None:
+        raise NotFoundError(f"Gemeente {gemeentecode} is geen geregistreerde node", code="node_not_found")
+    return node
+
+
+def list_nodes() -> list[Node]:
+    return list(db.session.scalars(select(Node).order_by(Node.gemeentecode)))
+
+
+def _issue_token(node: Node, now: datetime) -> str:
+    """A fresh token for ``node``; earlier unused tokens of the node stop working."""
+    for old in db.session.scalars(
+        select(EnrolmentToken).where(
+            EnrolmentToken.node_id == node.id, EnrolmentToken.used_at.is_(None), EnrolmentToken.invalidated_at.is_(None)
+        )
+    ):
+        old.invalidated_at = now
+    token = secrets.token_urlsafe(32)
+    db.session.add(EnrolmentToken(node_id=node.id, token_hash=_hash_token(token), created_at=now, expires_at=now + TOKEN_TTL))
+    return token
+
+
+def register_node(gemeentecode: str, naam: str, *, now: datetime | None = None) -> str:
+    """Register a municipality (or reinstate a revoked one) and return its one-time enrolment token."""
+    now = now or utcnow()
+    code = _code(gemeentecode)
+    naam = (naam or "").strip()
+    if not naam:
+        raise InputError("Geef de naam van de gemeente op", code="invalid_input")
+    try:
+        node = db.session.scalar(select(Node).where(Node.gemeentecode == code))
+        if node is not None and node.status == NODE_ACTIVE:
+            raise ConflictError(
+                f"Gemeente {code} is al geregistreerd; gebruik 'jeugdhub node token {code}' voor een nieuw token",
+                code="node_exists",
+            )
+        if node is None:
+            node = Node(gemeentecode=code, naam=naam, status=NODE_ACTIVE, created_at=now)
+            db.session.add(node)
+            db.session.flush()
+        else:  # reinstating: old keys stay inactive, the node enrols a new one
+            node.status, node.naam, node.revoked_at = NODE_ACTIVE, naam, None
+        token = _issue_token(node, now)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return token
+
+
+def issue_token(gemeentecode: str, *, now: datetime | None = None) -> str:
+    """A new one-time token for an existing node (lost or expired token); invalidates the old one."""
+    now = now or utcnow()
+    try:
+        node = get_node(gemeentecode)
+        if node.status != NODE_ACTIVE:
+            raise ForbiddenError(f"Node {node.gemeentecode} is ingetrokken", code="node_revoked")
+        token = _issue_token(node, now)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return token
+
+
+def rotate_key(gemeentecode: str, *, now: datetime | None = None) -> str:
+    """Start a key rotation: a token with which the enrolled node enrols a new key (the old one is
+    deactivated at that moment, so the node keeps working until it has switched)."""
+    node = get_node(gemeentecode)
+    if node.active_key is None:
+        raise ConflictError(
+            f"Node {node.gemeentecode} heeft nog geen actieve sleutel; gebruik 'jeugdhub node token'",
+            code="node_not_enrolled",
+        )
+    return issue_token(gemeentecode, now=now)
+
+
+def enrol(request: EnrolmentRequest, *, now: datetime | None = None) -> EnrolmentResponse:
+    """Accept a node's public key in exchange for its one-time token."""
+    now = now or utcnow()
+    try:
+        token = db.session.scalar(select(EnrolmentToken).where(EnrolmentToken.token_hash == _hash_token(request.token)))
+        if token is None or token.invalidated_at is not None:
+            raise AuthError("Het inschrijftoken is onbekend of vervangen door een nieuwer token", code="invalid_token")
+        if token.used_at is not None:
+            raise AuthError("Het inschrijftoken is al gebruikt; vraag de beheerder om een nieuw token", code="token_used")
+        if aware(token.expires_at) <= now:
+            raise AuthError("Het inschrijftoken is verlopen; vraag de beheerder om een nieuw token", code="token_expired")
+        node = token.node
+        try:
+            claimed = normalise_gemeentecode(request.gemeentecode)
+        except ValueError:
+            claimed = None
+        if claimed != node.gemeentecode:
+            raise ForbiddenError("Dit token hoort bij een andere gemeente", code="wrong_node")
+        if node.status != NODE_ACTIVE:
+            raise ForbiddenError(f"Node {node.gemeentecode} is ingetrokken", code="node_revoked")
+        public_key = load_public_key(request.public_key_pem)
+        kid = compute_key_id(public_key)
+        if db.session.scalar(select(NodeKey.id).where(NodeKey.key_id == kid)) is not None:
+            raise ConflictError("Deze sleutel is al eens ingeschreven; maak een nieuwe sleutel", code="key_exists")
+        for old in node.keys:
+            if old.active:
+                old.active, old.revoked_at = False, now
+        db.session.add(
+            NodeKey(
+                node_id=node.id,
+                key_id=kid,
+                public_key_pem=request.public_key_pem.strip() + "\n",
+                agent_version=request.agent_version[:64],
+                active=True,
+                created_at=now,
+            )
+        )
+        token.used_at = now
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return EnrolmentResponse(gemeentecode=node.gemeentecode, gemeentenaam=node.naam, key_id=kid)
+
+
+def revoke_node(gemeentecode: str, *, now: datetime | None = None) -> Node:
+    """Stop accepting anything from a node: its keys and open tokens are deactivated."""
+    now = now or utcnow()
+    try:
+        node = get_node(gemeentecode)
+        node.status, node.revoked_at = NODE_REVOKED, now
+        for key in node.keys:
+            if key.active:
+                key.active, key.revoked_at = False, now
+        for token in db.session.scalars(
+            select(EnrolmentToken).where(EnrolmentToken.node_id == node.id, EnrolmentToken.used_at.is_(None))
+        ):
+            token.invalidated_at = token.invalidated_at or now
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return node
+
+
+def revoke_key(key_id: str, *, now: datetime | None = None) -> NodeKey:
+    """Deactivate one key (e.g. a lost laptop); the node stays registered and enrols a new key."""
+    now = now or utcnow()
+    try:
+        key = db.session.scalar(select(NodeKey).where(NodeKey.key_id == key_id.strip().lower()))
+        if key is None:
+            raise NotFoundError(f"Sleutel {key_id} is onbekend", code="unknown_key")
+        if key.active:
+            key.active, key.revoked_at = False, now
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return key
+
+
+def authenticate_request(
+    headers: Mapping[str, str], method: str, path: str, body: bytes, *, max_skew: int, now: datetime | None = None
+) -> Node:
+    """Check an agent's signed request (shared/messages.py) and return its node. Read-only."""
+    now = now or utcnow()
+    names = (HEADER_NODE, HEADER_KEY_ID, HEADER_TIMESTAMP, HEADER_SIGNATURE)
+    values = {name: headers.get(name) for name in names}
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        raise RequestAuthError(f"Ondertekende aanvraag verwacht; ontbrekende headers: {', '.join(missing)}", code="unauthorised")
+    try:
+        timestamp = int(values[HEADER_TIMESTAMP])
+    except ValueError:
+        raise RequestAuthError("De tijdstempel van de aanvraag is geen getal", code="stale_request") from None
+    if abs(now.timestamp() - timestamp) > max_skew:
+        raise RequestAuthError(
+            f"De aanvraag is te oud of de klok loopt meer dan {max_skew} seconden af", code="stale_request"
+        )
+    try:
+        code = normalise_gemeentecode(values[HEADER_NODE])
+    except ValueError:
+        raise RequestAuthError("De node-header is geen gemeentecode", code="node_not_enrolled") from None
+    node = db.session.scalar(select(Node).where(Node.gemeentecode == code))
+    if node is None:
+        raise RequestAuthError(f"Gemeente {code} is niet als node ingeschreven", code="node_not_enrolled")
+    if node.status != NODE_ACTIVE:
+        raise ForbiddenError(f"Node {code} is ingetrokken", code="node_revoked")
+    key = next((k for k in node.keys if k.key_id == values[HEADER_KEY_ID]), None)
+    if key is None:
+        raise RequestAuthError("De sleutel van de aanvraag is onbekend bij deze node", code="unknown_key")
+    if not key.active:
+        raise RequestAuthError("De sleutel van de aanvraag is ingetrokken of vervangen; schrijf opnieuw in", code="unknown_key")
+    try:
+        signature = base64.b64decode(values[HEADER_SIGNATURE], validate=True)
+    except (binascii.Error, ValueError):
+        raise RequestAuthError("De handtekening van de aanvraag is geen base64", code="bad_signature") from None
+    message = request_signing_bytes(method, path, timestamp, body)
+    try:
+        load_public_key(key.public_key_pem).verify(signature, message)
+    except InvalidSignature:
+        raise RequestAuthError("De handtekening van de aanvraag klopt niet", code="bad_signature") from None
+    return node
+
+
+def token_matches(token: str, expected: str) -> bool:
+    """Constant-time comparison for bearer tokens."""
+    return hmac.compare_digest(token.encode("utf-8"), expected.encode("utf-8"))

@@ -1,0 +1,188 @@
+"""Reading releases for the API and the pages. Suppressed cells come back with their status and
+reason, never with a value (none is stored either)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.extensions import db
+from hub.models.nodes import Node
+from hub.models.releases import CELL_PUBLISHED, Release, ReleaseCell
+from hub.models.rounds import Round
+from hub.models.submissions import Submission
+from hub.services._util import aware
+from shared.codes import parse_schooljaar
+from shared.errors import InputError, NotFoundError
+
+LEVELS = ("vestiging", "schooltype", "regio")
+
+
+@dataclass(frozen=True)
+class ReleaseSummary:
+    id: int
+    round_id: int
+    version: int
+    schooljaar: str
+    created_at: str
+    digest: str
+    current: bool
+    nodes: list[str]
+    cell_count: int
+    published_count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "round_id": self.round_id,
+            "version": self.version,
+            "schooljaar": self.schooljaar,
+            "created_at": self.created_at,
+            "digest": self.digest,
+            "current": self.current,
+            "nodes": self.nodes,
+            "cell_count": self.cell_count,
+            "published_count": self.published_count,
+            "suppressed_count": self.cell_count - self.published_count,
+        }
+
+
+@dataclass(frozen=True)
+class PublishedCell:
+    level: str
+    unit: str
+    schooljaar: str
+    measure: str
+    category: str
+    status: str
+    value: int | None
+    reason: str | None
+    flags: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "unit": self.unit,
+            "schooljaar": self.schooljaar,
+            "measure": self.measure,
+            "category": self.category,
+            "status": self.status,
+            "value": self.value if self.status == CELL_PUBLISHED else None,
+            "reason": self.reason,
+            "flags": list(self.flags),
+        }
+
+
+def _check_schooljaar(schooljaar: str | None) -> None:
+    if schooljaar is None:
+        return
+    try:
+        parse_schooljaar(schooljaar)
+    except ValueError as exc:
+        raise InputError(str(exc), code="invalid_schooljaar") from None
+
+
+def _current_ids() -> set[int]:
+    return {i for i in db.session.scalars(select(Round.current_release_id)) if i is not None}
+
+
+def _summaries(releases: list[Release]) -> list[ReleaseSummary]:
+    current = _current_ids()
+    all_ids = sorted({i for r in releases for i in r.submission_ids})
+    codes: dict[int, str] = {}
+    if all_ids:
+        codes = dict(
+            db.session.execute(
+                select(Submission.id, Node.gemeentecode).join(Node, Node.id == Submission.node_id).where(Submission.id.in_(all_ids))
+            ).all()
+        )
+    return [
+        ReleaseSummary(
+            id=r.id,
+            round_id=r.round_id,
+            version=r.version,
+            schooljaar=r.schooljaar,
+            created_at=aware(r.created_at).isoformat(timespec="seconds"),
+            digest=r.digest,
+            current=r.id in current,
+            nodes=sorted(codes[i] for i in r.submission_ids if i in codes),
+            cell_count=r.cell_count,
+            published_count=r.published_count,
+        )
+        for r in releases
+    ]
+
+
+def list_releases(schooljaar: str | None = None) -> list[ReleaseSummary]:
+    """Every release (the history), newest first."""
+    _check_schooljaar(schooljaar)
+    query = select(Release).order_by(Release.id.desc())
+    if schooljaar:
+        query = query.where(Release.schooljaar == schooljaar)
+    return _summaries(list(db.session.scalars(query)))
+
+
+def current_release(schooljaar: str) -> ReleaseSummary | None:
+    """The release users see for a school year: the current one of its latest round that has one."""
+    _check_schooljaar(schooljaar)
+    release = db.session.scalar(
+        select(Release)
+        .join(Round, Round.current_release_id == Release.id)
+        .where(Round.schooljaar == schooljaar)
+        .order_by(Round.id.desc())
+        .limit(1)
+    )
+    return _summaries([release])[0] if release is not None else None
+
+
+def current_releases() -> list[ReleaseSummary]:
+    """The current release of every school year, newest school year first."""
+    years = sorted(set(db.session.scalars(select(Release.schooljaar))), reverse=True)
+    return [r for r in (current_release(y) for y in years) if r is not None]
+
+
+def get_release(release_id: int) -> ReleaseSummary:
+    release = db.session.get(Release, release_id)
+    if release is None:
+        raise NotFoundError(f"Release {release_id} bestaat niet", code="release_not_found")
+    return _summaries([release])[0]
+
+
+def release_cells(
+    release_id: int,
+    *,
+    level: str | None = None,
+    unit: str | None = None,
+    measure: str | None = None,
+    category: str | None = None,
+) -> list[PublishedCell]:
+    """The cells of a release, filtered; suppressed cells carry no value."""
+    get_release(release_id)
+    if level is not None and level not in LEVELS:
+        raise InputError(f"Onbekend niveau '{level}' (vestiging, schooltype of regio)", code="invalid_input")
+    query = select(ReleaseCell).where(ReleaseCell.release_id == release_id)
+    if level is not None:
+        query = query.where(ReleaseCell.level == level)
+    if unit is not None:
+        query = query.where(ReleaseCell.unit == unit)
+    if measure is not None:
+        query = query.where(ReleaseCell.measure == measure)
+    if category is not None:
+        query = query.where(ReleaseCell.category == category)
+    query = query.order_by(ReleaseCell.level, ReleaseCell.unit, ReleaseCell.measure, ReleaseCell.category)
+    return [
+        PublishedCell(
+            level=c.level,
+            unit=c.unit,
+            schooljaar=c.schooljaar,
+            measure=c.measure,
+            category=c.category,
+            status=c.status,
+            value=c.value if c.status == CELL_PUBLISHED else None,
+            reason=c.reason,
+            flags=tuple(f for f in (c.flags or "").split(",") if f),
+        )
+        for c in db.session.scalars(query)
+    ]

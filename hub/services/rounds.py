@@ -1,0 +1,238 @@
+"""Rounds: an admin opens one per school year with a peildatum and the expected nodes, and closes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Iterable
+
+from sqlalchemy import select
+
+from hub.extensions import db
+from hub.models.nodes import NODE_ACTIVE, Node
+from hub.models.releases import Release
+from hub.models.rounds import ROUND_CLOSED, ROUND_OPEN, Round
+from hub.models.submissions import SUBMISSION_CURRENT, Submission
+from hub.services._util import aware, utcnow
+from shared.codes import default_peildatum, normalise_gemeentecode, parse_schooljaar
+from shared.errors import ConflictError, InputError, NotFoundError
+from shared.messages import RoundInfo
+
+ROUND_STATUSES = (ROUND_OPEN, ROUND_CLOSED)
+
+
+def get_round(round_id: int) -> Round:
+    rnd = db.session.get(Round, round_id)
+    if rnd is None:
+        raise NotFoundError(f"Ronde {round_id} bestaat niet", code="round_not_found")
+    return rnd
+
+
+def open_round(
+    schooljaar: str,
+    peildatum: date | None = None,
+    expected: Iterable[str] | None = None,
+    *,
+    now: datetime | None = None,
+) -> Round:
+    """Open a round; ``expected`` defaults to every active node. Only one open round per schooljaar."""
+    try:
+        start, end = parse_schooljaar(schooljaar)
+    except ValueError as exc:
+        raise InputError(str(exc), code="invalid_schooljaar") from None
+    schooljaar = f"{start.year}-{end.year}"
+    peildatum = peildatum or default_peildatum(schooljaar)
+    if not (start <= peildatum <= end):
+        raise InputError(
+            f"Peildatum {peildatum.isoformat()} valt niet in schooljaar {schooljaar}", code="invalid_peildatum"
+        )
+    try:
+        active = {n.gemeentecode: n for n in db.session.scalars(select(Node).where(Node.status == NODE_ACTIVE))}
+        if expected is None:
+            codes = sorted(active)
+        else:
+            try:
+                codes = sorted({normalise_gemeentecode(c) for c in expected})
+            except ValueError as exc:
+                raise InputError(str(exc), code="invalid_gemeentecode") from None
+            unknown = [c for c in codes if c not in active]
+            if unknown:
+                raise NotFoundError(
+                    f"Geen actieve node voor gemeente {', '.join(unknown)}; registreer die eerst met 'jeugdhub node add'",
+                    code="node_not_found",
+                )
+        if not codes:
+            raise InputError("Een ronde heeft minstens één verwachte node nodig", code="no_expected_nodes")
+        existing = db.session.scalar(
+            select(Round).where(Round.schooljaar == schooljaar, Round.status == ROUND_OPEN)
+        )
+        if existing is not None:
+            raise ConflictError(
+                f"Er is al een open ronde ({existing.id}) voor schooljaar {schooljaar}", code="round_exists"
+            )
+        rnd = Round(
+            schooljaar=schooljaar,
+            peildatum=peildatum,
+            status=ROUND_OPEN,
+            expected_nodes=codes,
+            opened_at=now or utcnow(),
+        )
+        db.session.add(rnd)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return rnd
+
+
+def close_round(round_id: int, *, now: datetime | None = None) -> Round:
+    """Stop accepting submissions. The current release stays; nothing is recombined."""
+    try:
+        rnd = get_round(round_id)
+        if rnd.status == ROUND_CLOSED:
+            raise ConflictError(f"Ronde {round_id} is al gesloten", code="round_closed")
+        rnd.status, rnd.closed_at = ROUND_CLOSED, now or utcnow()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return rnd
+
+
+def list_rounds(status: str | None = None, node: Node | None = None) -> list[RoundInfo]:
+    """Rounds as the agent sees them; ``submitted`` says whether ``node`` has a current submission."""
+    if status is not None and status not in ROUND_STATUSES:
+        raise InputError(f"Onbekende status '{status}' (open of closed)", code="invalid_input")
+    query = select(Round).order_by(Round.id)
+    if status is not None:
+        query = query.where(Round.status == status)
+    rounds = list(db.session.scalars(query))
+    submitted: set[int] = set()
+    if node is not None:
+        # A node only sees rounds it is expected in: the list tells it what to compute.
+        rounds = [r for r in rounds if node.gemeentecode in (r.expected_nodes or [])]
+        submitted = set(
+            db.session.scalars(
+                select(Submission.round_id).where(
+                    Submission.node_id == node.id, Submission.status == SUBMISSION_CURRENT
+                )
+            )
+        )
+    return [
+        RoundInfo(id=r.id, schooljaar=r.schooljaar, peildatum=r.peildatum.isoformat(), status=r.status, submitted=r.id in submitted)
+        for r in rounds
+    ]
+
+
+def all_rounds(status: str | None = None) -> list[Round]:
+    query = select(Round).order_by(Round.id)
+    if status is not None:
+        query = query.where(Round.status == status)
+    return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    gemeentecode: str
+    naam: str | None
+    expected: bool
+    submission_id: int | None
+    received_at: str | None
+    digest: str | None
+    superseded: int  # how many earlier submissions this node's current one replaced
+    quality: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gemeentecode": self.gemeentecode,
+            "naam": self.naam,
+            "expected": self.expected,
+            "submitted": self.submission_id is not None,
+            "submission_id": self.submission_id,
+            "received_at": self.received_at,
+            "digest": self.digest,
+            "superseded": self.superseded,
+            "quality": self.quality,
+        }
+
+
+@dataclass(frozen=True)
+class RoundStatus:
+    id: int
+    schooljaar: str
+    peildatum: str
+    status: str
+    opened_at: str
+    closed_at: str | None
+    nodes: list[NodeStatus] = field(default_factory=list)
+    current_release: dict[str, Any] | None = None
+    pending: bool = False  # current submissions differ from the current release's
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "schooljaar": self.schooljaar,
+            "peildatum": self.peildatum,
+            "status": self.status,
+            "opened_at": self.opened_at,
+            "closed_at": self.closed_at,
+            "expected": sorted(n.gemeentecode for n in self.nodes if n.expected),
+            "submitted": sorted(n.gemeentecode for n in self.nodes if n.submission_id is not None),
+            "missing": sorted(n.gemeentecode for n in self.nodes if n.expected and n.submission_id is None),
+            "nodes": [n.to_dict() for n in self.nodes],
+            "current_release": self.current_release,
+            "pending": self.pending,
+        }
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return aware(dt).isoformat(timespec="seconds") if dt is not None else None
+
+
+def round_status(round_id: int) -> RoundStatus:
+    """Who was expected, who submitted (with quality summaries), and the current release."""
+    rnd = get_round(round_id)
+    subs = list(
+        db.session.scalars(select(Submission).where(Submission.round_id == rnd.id).order_by(Submission.id))
+    )
+    nodes = {n.id: n for n in db.session.scalars(select(Node))}
+    by_code = {n.gemeentecode: n for n in nodes.values()}
+    current = {s.node_id: s for s in subs if s.status == SUBMISSION_CURRENT}
+    replaced: dict[int, int] = {}
+    for s in subs:
+        if s.status != SUBMISSION_CURRENT:
+            replaced[s.node_id] = replaced.get(s.node_id, 0) + 1
+    codes = set(rnd.expected_nodes or []) | {nodes[s.node_id].gemeentecode for s in current.values()}
+    rows = []
+    for code in sorted(codes):
+        node = by_code.get(code)
+        sub = current.get(node.id) if node is not None else None
+        rows.append(
+            NodeStatus(
+                gemeentecode=code,
+                naam=node.naam if node is not None else None,
+                expected=code in (rnd.expected_nodes or []),
+                submission_id=sub.id if sub else None,
+                received_at=_iso(sub.received_at) if sub else None,
+                digest=sub.digest if sub else None,
+                superseded=replaced.get(node.id, 0) if node is not None else 0,
+                quality=sub.quality if sub else None,
+            )
+        )
+    release = db.session.get(Release, rnd.current_release_id) if rnd.current_release_id else None
+    current_ids = sorted(s.id for s in current.values())
+    return RoundStatus(
+        id=rnd.id,
+        schooljaar=rnd.schooljaar,
+        peildatum=rnd.peildatum.isoformat(),
+        status=rnd.status,
+        opened_at=_iso(rnd.opened_at),
+        closed_at=_iso(rnd.closed_at),
+        nodes=rows,
+        current_release=(
+            {"id": release.id, "version": release.version, "digest": release.digest, "created_at": _iso(release.created_at)}
+            if release
+            else None
+        ),
+        pending=bool(current_ids) and (release is None or list(release.submission_ids) != current_ids),
+    )

@@ -1,0 +1,187 @@
+"""Receiving signed partials: every check runs before anything is stored; then one commit, then
+the combine task is enqueued.
+
+Order of checks: round exists and is open → size → envelope → key belongs to the (active) node →
+signature → schema and cells → partial's gemeentecode is the node → round's schooljaar (and its
+peildatum) in the partial. The same envelope bytes again answer ``duplicate``; a different partial
+from the same node supersedes the earlier one, which stays stored for audit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from hub.extensions import db
+from hub.models.nodes import NODE_ACTIVE, Node, NodeKey
+from hub.models.rounds import ROUND_OPEN
+from hub.models.submissions import SUBMISSION_CURRENT, SUBMISSION_SUPERSEDED, Submission
+from hub.services._util import utcnow
+from hub.services.rounds import get_round
+from shared.errors import ConflictError, ForbiddenError, PayloadError, PayloadTooLarge, SignatureError
+from shared.messages import SubmissionReceipt
+from shared.partial import Partial
+from shared.signing import SignedEnvelope, load_public_key
+
+log = logging.getLogger(__name__)
+
+ACCEPTED = "accepted"
+DUPLICATE = "duplicate"
+
+
+def max_envelope_bytes() -> int:
+    return int(current_app.config.get("SUBMISSION_MAX_BYTES") or current_app.config["MAX_CONTENT_LENGTH"])
+
+
+def _resolve_key(envelope: SignedEnvelope, node: Node | None) -> tuple[Node, NodeKey]:
+    key = db.session.scalar(select(NodeKey).where(NodeKey.key_id == envelope.key_id))
+    if key is None:
+        raise SignatureError("Het bestand is ondertekend met een onbekende sleutel", code="unknown_key")
+    if node is not None and key.node_id != node.id:
+        raise ForbiddenError("Het bestand is ondertekend met de sleutel van een andere gemeente", code="wrong_node")
+    owner = key.node
+    if owner.status != NODE_ACTIVE:
+        raise ForbiddenError(f"Node {owner.gemeentecode} is ingetrokken", code="node_revoked")
+    if not key.active:
+        raise SignatureError(
+            "Het bestand is ondertekend met een ingetrokken of vervangen sleutel; onderteken opnieuw", code="unknown_key"
+        )
+    return owner, key
+
+
+def verify_envelope(round_id: int, envelope_bytes: bytes, node: Node | None = None) -> tuple[Node, NodeKey, Partial]:
+    """Every check, no writes. ``node`` is the authenticated sender (None for an admin's manual upload)."""
+    rnd = get_round(round_id)
+    if rnd.status != ROUND_OPEN:
+        raise ConflictError(f"Ronde {round_id} is gesloten", code="round_closed")
+    limit = max_envelope_bytes()
+    if len(envelope_bytes) > limit:
+        raise PayloadTooLarge(f"Het bestand is groter dan {limit} bytes")
+    envelope = SignedEnvelope.from_bytes(envelope_bytes, max_bytes=limit)
+    owner, key = _resolve_key(envelope, node)
+    partial = envelope.verify(load_public_key(key.public_key_pem))
+    if partial.header.gemeentecode != owner.gemeentecode:
+        raise ForbiddenError(
+            f"Het deelresultaat is van gemeente {partial.header.gemeentecode}, niet van node {owner.gemeentecode}",
+            code="wrong_node",
+        )
+    if rnd.schooljaar not in partial.header.schooljaren:
+        raise PayloadError(
+            f"Het deelresultaat bevat schooljaar {rnd.schooljaar} van ronde {rnd.id} niet", code="wrong_schooljaar"
+        )
+    used = partial.header.peildata.get(rnd.schooljaar)
+    if used is not None and used != rnd.peildatum.isoformat():
+        raise PayloadError(
+            f"Het deelresultaat telt op peildatum {used}, ronde {rnd.id} op {rnd.peildatum.isoformat()}",
+            code="wrong_peildatum",
+        )
+    return owner, key, partial
+
+
+def _receipt(sub: Submission, status: str, supersedes: int | None = None) -> SubmissionReceipt:
+    return SubmissionReceipt(
+        submission_id=sub.id, round_id=sub.round_id, digest=sub.payload_digest, status=status, supersedes=supersedes
+    )
+
+
+def _find_duplicate(round_id: int, node_id: int, digest: str, payload_digest: str) -> Submission | None:
+    same_bytes = db.session.scalar(select(Submission).where(Submission.round_id == round_id, Submission.digest == digest))
+    if same_bytes is not None:
+        return same_bytes
+    # The same partial re-signed after a key rotation is the same content: no new version.
+    return db.session.scalar(
+        select(Submission).where(
+            Submission.round_id == round_id,
+            Submission.node_id == node_id,
+            Submission.status == SUBMISSION_CURRENT,
+            Submission.payload_digest == payload_digest,
+        )
+    )
+
+
+def receive(
+    round_id: int,
+    envelope_bytes: bytes,
+    node: Node | None = None,
+    *,
+    source: str = "api",
+    now: datetime | None = None,
+) -> SubmissionReceipt:
+    """Verify and store one envelope; after the commit, ask for the round to be combined."""
+    try:
+        owner, key, partial = verify_envelope(round_id, envelope_bytes, node)
+        rnd = get_round(round_id)
+        digest = hashlib.sha256(envelope_bytes).hexdigest()
+        payload_digest = SignedEnvelope.from_bytes(envelope_bytes, max_bytes=len(envelope_bytes)).digest
+        duplicate = _find_duplicate(round_id, owner.id, digest, payload_digest)
+        if duplicate is not None:
+            receipt = _receipt(duplicate, DUPLICATE)
+            db.session.rollback()
+            return receipt
+        previous = db.session.scalar(
+            select(Submission).where(
+                Submission.round_id == round_id, Submission.node_id == owner.id, Submission.status == SUBMISSION_CURRENT
+            )
+        )
+        if previous is not None:
+            # Flushed first: the partial unique index allows one current submission per node.
+            previous.status = SUBMISSION_SUPERSEDED
+            db.session.flush()
+        sub = Submission(
+            round_id=round_id,
+            node_id=owner.id,
+            key_id=key.key_id,
+            digest=digest,
+            payload_digest=payload_digest,
+            envelope=envelope_bytes,
+            size_bytes=len(envelope_bytes),
+            source=source,
+            received_at=now or utcnow(),
+            status=SUBMISSION_CURRENT,
+            quality=partial.quality.to_dict(),
+            cell_count=sum(1 for c in partial.cells if c.schooljaar == rnd.schooljaar)
+            + sum(1 for c in partial.cost_cells if c.schooljaar == rnd.schooljaar),
+        )
+        db.session.add(sub)
+        db.session.flush()
+        if previous is not None:
+            previous.superseded_by_id = sub.id
+        receipt = _receipt(sub, ACCEPTED, previous.id if previous is not None else None)
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent request stored the same bytes (or another version) first.
+        db.session.rollback()
+        again = db.session.scalar(select(Submission).where(Submission.round_id == round_id, Submission.digest == digest))
+        if again is not None:
+            return _receipt(again, DUPLICATE)
+        raise ConflictError("Er kwam tegelijk een andere inzending van deze node binnen; probeer opnieuw", code="conflict")
+    except BaseException:
+        db.session.rollback()
+        raise
+    log.info("submission %s stored for round %s from node %s", receipt.submission_id, round_id, owner.gemeentecode)
+    from hub.tasks import enqueue_combine
+
+    enqueue_combine(round_id)
+    return receipt
+
+
+def current_submissions(round_id: int) -> list[Submission]:
+    return list(
+        db.session.scalars(
+            select(Submission)
+            .where(Submission.round_id == round_id, Submission.status == SUBMISSION_CURRENT)
+            .order_by(Submission.id)
+        )
+    )
+
+
+def load_partial(sub: Submission) -> Partial:
+    """Decode a stored envelope again (it was verified on receipt; the signature is re-checked anyway)."""
+    envelope = SignedEnvelope.from_bytes(sub.envelope, max_bytes=max(len(sub.envelope), 1))
+    key = db.session.scalar(select(NodeKey).where(NodeKey.key_id == sub.key_id))
+    return envelope.verify(load_public_key(key.public_key_pem))

@@ -1,0 +1,98 @@
+"""Builders for hub tests: partials, signed envelopes, enrolled nodes, signed request headers."""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from shared.codes import default_peildatum
+from shared.messages import (
+    HEADER_KEY_ID,
+    HEADER_NODE,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+    EnrolmentRequest,
+    request_signing_bytes,
+)
+from shared.partial import Cell, CostCell, DataQuality, FileQuality, Partial, PartialHeader
+from shared.signing import generate_signing_key, key_id, public_key_pem, sign_partial
+
+SCHOOLJAAR = "2024-2025"
+
+
+def make_partial(
+    gemeentecode: str = "0356",
+    schooljaren: tuple[str, ...] = (SCHOOLJAAR,),
+    *,
+    scale: int = 1,
+    created_at: str = "2024-11-01T10:00:00Z",
+    peildata: dict[str, str] | None = None,
+) -> Partial:
+    """A small but realistic partial: two schools + the GEEN bucket, counts and costs."""
+    cells: list[Cell] = []
+    cost_cells: list[CostCell] = []
+    for jaar in schooljaren:
+        for i, school in enumerate(("01AB00", "02CD00", "GEEN")):
+            pupils = (200 + 50 * i) * scale
+            clients = (30 + 7 * i) * scale
+            cells += [
+                Cell(school, jaar, "leerlingen", "", pupils),
+                Cell(school, jaar, "clienten", "", clients),
+                Cell(school, jaar, "clienten_zorgtype", "ambulant", clients - 5),
+                Cell(school, jaar, "clienten_zorgtype", "jeugd-ggz", 5),
+            ]
+            cost_cells.append(CostCell(school, jaar, "totaal", 1_000_000 * scale + i, clients, 90_000, 80_000, 0))
+    return Partial(
+        header=PartialHeader(
+            gemeentecode=gemeentecode,
+            schooljaren=tuple(schooljaren),
+            peildata=peildata if peildata is not None else {j: default_peildatum(j).isoformat() for j in schooljaren},
+            created_at=created_at,
+            agent_version="test",
+        ),
+        cells=tuple(cells),
+        cost_cells=tuple(cost_cells),
+        quality=DataQuality(files=(FileQuality("jeugdhulp.csv", "jeugdhulp", 100, 97, {"bad_bsn": 2}, {"age": 1}),)),
+    )
+
+
+@dataclass
+class EnrolledNode:
+    gemeentecode: str
+    key: Ed25519PrivateKey
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.key)
+
+    def envelope(self, partial: Partial | None = None, **kwargs) -> bytes:
+        return sign_partial(partial or make_partial(self.gemeentecode, **kwargs), self.key).to_bytes()
+
+    def headers(self, method: str, path: str, body: bytes = b"", *, timestamp: int | None = None) -> dict[str, str]:
+        return signed_headers(self.gemeentecode, self.key, method, path, body, timestamp=timestamp)
+
+
+def signed_headers(
+    gemeentecode: str, key: Ed25519PrivateKey, method: str, path: str, body: bytes = b"", *, timestamp: int | None = None
+) -> dict[str, str]:
+    ts = int(time.time()) if timestamp is None else timestamp
+    signature = key.sign(request_signing_bytes(method, path, ts, body))
+    return {
+        HEADER_NODE: gemeentecode,
+        HEADER_KEY_ID: key_id(key),
+        HEADER_TIMESTAMP: str(ts),
+        HEADER_SIGNATURE: base64.b64encode(signature).decode("ascii"),
+    }
+
+
+def enrol_node(gemeentecode: str, naam: str | None = None) -> EnrolledNode:
+    """Register and enrol through the services (needs an app context)."""
+    from hub.services import nodes
+
+    token = nodes.register_node(gemeentecode, naam or f"Gemeente {gemeentecode}")
+    key = generate_signing_key()
+    nodes.enrol(EnrolmentRequest(token, gemeentecode, public_key_pem(key), "test"))
+    return EnrolledNode(gemeentecode, key)
