@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.models.base import Base
@@ -94,10 +94,14 @@ class ReferenceImport(Base):
     """One imported file: what it was, and how every row was accounted for."""
 
     __tablename__ = "reference_imports"
+    __table_args__ = (UniqueConstraint("sha256", "context"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     bestandsnaam: Mapped[str] = mapped_column(String(255))
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    #: What besides the bytes decided the content's meaning, e.g. ``jaar=2024`` taken from the file
+    #: name of a VO pupil file: the same bytes for another year are another import.
+    context: Mapped[str] = mapped_column(String(40), default="")
     kind: Mapped[str] = mapped_column(String(40))
     encoding: Mapped[str] = mapped_column(String(20))
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

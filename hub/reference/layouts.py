@@ -335,6 +335,8 @@ def parse_vo_leerlingen(csv_text: CsvText, parsed: Parsed, *, jaar: int | None =
             )
         jaar = int(m[-1])
         parsed.notes.append(f"jaar {jaar} uit de bestandsnaam (telling 1 oktober {jaar}, schooljaar {jaar}-{jaar + 1})")
+    if year_col is None:
+        parsed.context = f"jaar={jaar}"
     total_col = _first(header, _TOTAL_COLUMNS)
     leerjaar = [(h, m) for h in header if (m := _LEERJAAR_COUNT.match(h))]
     if total_col:

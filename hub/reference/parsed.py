@@ -56,6 +56,9 @@ class Parsed:
     #: (vestigingscode, sector) → swv code
     memberships: dict[tuple[str, str], str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Meaning taken from outside the bytes (``jaar=2024`` from the file name or --jaar); part of
+    #: the import's identity together with the SHA-256.
+    context: str = ""
 
     def reject(self, line: int, column: str | None, reason: str) -> None:
         self.rejected.append(RowIssue(line, column, reason))

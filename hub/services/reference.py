@@ -138,13 +138,6 @@ def import_files(session: Session, paths: Sequence[str | Path], *, jaar: int | N
 def import_bytes(session: Session, data: bytes, name: str, *, jaar: int | None = None) -> ImportReport:
     """Import one file's content (the upload page and the CLI share this)."""
     sha = hashlib.sha256(data).hexdigest()
-    previous = session.scalar(select(ReferenceImport).where(ReferenceImport.sha256 == sha))
-    if previous is not None:
-        report = ImportReport.from_dict(previous.summary or {"bestand": name, "status": STATUS_UNCHANGED})
-        report.bestand, report.status, report.changes = name, STATUS_UNCHANGED, {}
-        report.notes = [f"al geïmporteerd op {previous.imported_at:%Y-%m-%d %H:%M} als {previous.bestandsnaam}; niets gewijzigd"]
-        session.rollback()  # end the read-only transaction we started
-        return report
     try:
         csv_text = parse_bytes(data, name)
         lookup = GemeenteLookup(session.execute(select(Gemeente.code, Gemeente.naam)).all())
@@ -152,6 +145,16 @@ def import_bytes(session: Session, data: bytes, name: str, *, jaar: int | None =
     except ExtractError as err:
         session.rollback()
         return _unusable(name, sha, err)
+    previous = session.scalar(
+        select(ReferenceImport).where(ReferenceImport.sha256 == sha, ReferenceImport.context == parsed.context)
+    )
+    if previous is not None:
+        report = _report(parsed, sha, STATUS_UNCHANGED, {})
+        report.notes.append(
+            f"al geïmporteerd op {previous.imported_at:%Y-%m-%d %H:%M} als {previous.bestandsnaam}; niets gewijzigd"
+        )
+        session.rollback()  # end the read-only transaction
+        return report
     try:
         changes = _apply(session, parsed)
         report = _report(parsed, sha, STATUS_IMPORTED, changes)
@@ -159,6 +162,7 @@ def import_bytes(session: Session, data: bytes, name: str, *, jaar: int | None =
             ReferenceImport(
                 bestandsnaam=name,
                 sha256=sha,
+                context=parsed.context,
                 kind=parsed.layout,
                 encoding=ENCODING_LABELS[parsed.encoding],
                 rows_read=parsed.rows_read,
@@ -233,7 +237,7 @@ def _types(text: str | None) -> set[str]:
 
 def _upsert_vestigingen(session: Session, parsed: Parsed) -> dict[str, int]:
     existing = {v.vestigingscode: v for v in session.scalars(select(Vestiging))}
-    rank = SOORT_RANK[parsed.layout]
+    rank = SOORT_RANK.get(parsed.layout, 0)
     new = changed = 0
     for code, fields in parsed.vestigingen.items():
         v = existing.get(code)

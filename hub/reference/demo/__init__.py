@@ -1,0 +1,1 @@
+"""Demo reference files for the demo regions (see README.md here); ``make_demo.py`` writes them."""
