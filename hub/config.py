@@ -1,7 +1,8 @@
 """Hub configuration: defaults, then ``HUB_*`` environment variables, then a test mapping.
 
-Every setting is explained in ``deploy/hub.env.example``. In production (``HUB_ENV=production``)
-the hub refuses to start with the default secret, on SQLite, or without TLS-related settings.
+Every setting is explained in ``deploy/hub.env.example`` (a test keeps the two in step). In
+production (``HUB_ENV=production``) the hub refuses to start with the default secret, on SQLite,
+without Redis, or without the settings that say it is served over TLS.
 """
 
 from __future__ import annotations
@@ -42,10 +43,23 @@ DEFAULTS: dict[str, Any] = {
     "DISCLOSURE_COUNT_INSIDER_RULE": False,
     "DISCLOSURE_MIN_DENOMINATOR": 20,
     "DISCLOSURE_COST_ROUNDING_EUROCENT": 100_00,  # publish cost sums rounded to €100
+    # Flask-Login's remember-me cookie: same flags as the session cookie.
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SECURE": False,
+    # Bearer token for the admin API; None switches the admin API off.
+    "ADMIN_TOKEN": None,
+    # Largest signed partial accepted (bytes); None → MAX_CONTENT_LENGTH.
+    "SUBMISSION_MAX_BYTES": None,
+    # Test hook only: a combine waits while this file exists (lets tests kill a worker mid-combine).
+    "COMBINE_PAUSE_FILE": None,
 }
 
-#: The floors below which a deployment may not go (disclosure-control.md).
-FLOORS = {"DISCLOSURE_THRESHOLD": 5, "DISCLOSURE_ROUNDING_BASE": 5}
+ENVIRONMENTS = ("development", "testing", "production")
+
+#: The disclosure rules' floors (and ceilings) live in one place, ``hub.disclosure.config.GateConfig``:
+#: :func:`check` builds one from these settings, so the hub refuses at start-up what the gate would.
+_TRUE = {"1", "true", "yes", "on", "ja"}
+_FALSE = {"0", "false", "no", "off", "nee", ""}
 
 
 def load(app: Flask, test_config: Mapping[str, Any] | None) -> None:
@@ -54,29 +68,75 @@ def load(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         app.config.from_prefixed_env("HUB")
     else:
         app.config.from_mapping(test_config)
+    coerce(app.config)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "hub.sqlite")
     check(app.config)
 
 
+def coerce(cfg: dict[str, Any]) -> None:
+    """Give string values from the environment the type of their default.
+
+    ``from_prefixed_env`` parses JSON, so ``true``/``10`` arrive typed, but ``True`` or ``ja`` stay
+    strings, and the string ``"False"`` is truthy: a cookie flag must never be read that way.
+    """
+    for name, default in DEFAULTS.items():
+        value = cfg.get(name)
+        if not isinstance(value, str) or isinstance(default, str) or default is None:
+            continue
+        if isinstance(default, bool):
+            word = value.strip().lower()
+            if word not in _TRUE | _FALSE:
+                raise ConfigError(f"HUB_{name}={value!r} is geen ja/nee-waarde (true of false)",
+                                  code="invalid_config", details={"setting": f"HUB_{name}"})
+            cfg[name] = word in _TRUE
+        elif isinstance(default, int):
+            try:
+                cfg[name] = int(value.strip().replace("_", ""))
+            except ValueError:
+                raise ConfigError(f"HUB_{name}={value!r} is geen geheel getal", code="invalid_config",
+                                  details={"setting": f"HUB_{name}"}) from None
+
+
 def check(cfg: Mapping[str, Any]) -> None:
     """Refuse unsafe settings: looser-than-floor disclosure rules always, weak production setups."""
-    for name, floor in FLOORS.items():
-        if int(cfg[name]) < floor:
-            raise ConfigError(f"{name}={cfg[name]} ligt onder de ondergrens {floor}", code="unsafe_config")
-    if cfg.get("ENV") != "production":
+    env = cfg.get("ENV")
+    if env not in ENVIRONMENTS:
+        # A typo such as "prod" would otherwise silently skip every production check below.
+        raise ConfigError(f"HUB_ENV={env!r} is onbekend; kies uit {', '.join(ENVIRONMENTS)}",
+                          code="invalid_config", details={"setting": "HUB_ENV"})
+    from hub.disclosure.config import GateConfig
+
+    GateConfig.from_app_config(cfg)
+    if env != "production":
         return
-    problems = []
-    if not cfg.get("SECRET_KEY") or cfg["SECRET_KEY"] == DEFAULT_SECRET or len(str(cfg["SECRET_KEY"])) < 32:
-        problems.append("HUB_SECRET_KEY must be set to a random value of at least 32 characters")
-    if str(cfg.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
-        problems.append("HUB_SQLALCHEMY_DATABASE_URI must point to PostgreSQL in production")
-    if not cfg.get("CELERY_BROKER_URL"):
-        problems.append("HUB_CELERY_BROKER_URL must point to Redis in production")
-    if not cfg.get("SESSION_COOKIE_SECURE"):
-        problems.append("HUB_SESSION_COOKIE_SECURE must be true (the hub is served over TLS)")
+    problems: list[tuple[str, str]] = []
+    secret = cfg.get("SECRET_KEY")
+    if not secret or secret == DEFAULT_SECRET or len(str(secret)) < 32:
+        problems.append(("HUB_SECRET_KEY", "moet een willekeurige waarde van minstens 32 tekens zijn"))
+    if not str(cfg.get("SQLALCHEMY_DATABASE_URI") or "").startswith(("postgresql://", "postgresql+")):
+        problems.append(("HUB_SQLALCHEMY_DATABASE_URI", "moet naar PostgreSQL wijzen (postgresql+psycopg2://…)"))
+    if not str(cfg.get("CELERY_BROKER_URL") or "").startswith(("redis://", "rediss://")):
+        problems.append(("HUB_CELERY_BROKER_URL", "moet naar Redis wijzen (redis://…)"))
+    # The hub is only reached through a TLS-terminating proxy: cookies and links must say so.
+    if cfg.get("SESSION_COOKIE_SECURE") is not True:
+        problems.append(("HUB_SESSION_COOKIE_SECURE", "moet true zijn (de hub draait achter TLS)"))
+    if cfg.get("REMEMBER_COOKIE_SECURE") is not True:
+        problems.append(("HUB_REMEMBER_COOKIE_SECURE", "moet true zijn (de hub draait achter TLS)"))
     if cfg.get("PREFERRED_URL_SCHEME") != "https":
-        problems.append("HUB_PREFERRED_URL_SCHEME must be https")
+        problems.append(("HUB_PREFERRED_URL_SCHEME", "moet https zijn"))
+    admin_token = cfg.get("ADMIN_TOKEN")
+    if admin_token is not None and len(str(admin_token)) < 32:
+        problems.append(("HUB_ADMIN_TOKEN", "moet leeg zijn (beheer-API uit) of minstens 32 tekens hebben"))
+    if cfg.get("COMBINE_PAUSE_FILE"):
+        problems.append(("HUB_COMBINE_PAUSE_FILE", "is alleen voor tests en moet in productie leeg zijn"))
+    for flag in ("DEBUG", "TESTING"):
+        if cfg.get(flag):
+            problems.append((f"HUB_{flag}", "moet in productie uit staan"))
     if problems:
-        raise ConfigError("Refusing to start in production: " + "; ".join(problems), code="unsafe_config")
+        raise ConfigError(
+            "De hub weigert te starten in productie: " + "; ".join(f"{name} {why}" for name, why in problems),
+            code="unsafe_config",
+            details={"settings": [name for name, _ in problems]},
+        )
