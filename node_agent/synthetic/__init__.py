@@ -1,0 +1,1 @@
+"""Synthetic data for demos, tests and the benchmark: real DUO school locations, simulated municipal extracts."""
