@@ -1,0 +1,445 @@
+"""``node-agent``: the municipality's command line (init, check, run, inspect, approve, enrol, upload, rounds, log).
+
+Messages for people are Dutch. A user's mistake prints one clear message and exits with the
+error's exit code; tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+import shared
+from node_agent.config import DEFAULT_CONFIG_NAME, AgentConfig, load_config, render_config
+from shared.errors import ConfigError, ConflictError, InputError, JeugdhubError, NotFoundError
+
+MAX_LINES_SHOWN = 20
+
+
+@dataclass
+class AgentContext:
+    """What every command gets: the config (loaded once, on first use) and an optional transport."""
+
+    config_path: Path
+    transport: Any = None  # httpx transport for tests; None = the network
+    _config: AgentConfig | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> AgentConfig:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+
+class _Group(click.Group):
+    """Catches the project's errors at the edge: message on stderr, the error's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except JeugdhubError as exc:
+            click.echo(f"Fout: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+        except PermissionError as exc:
+            click.echo(f"Fout: geen toegang tot {exc.filename}; controleer de bestandsrechten.", err=True)
+            ctx.exit(77)
+        except OSError as exc:
+            name = exc.filename or ""
+            click.echo(f"Fout: bestand {name} is niet te lezen of te schrijven ({exc.strerror or exc}).", err=True)
+            ctx.exit(74)  # EX_IOERR
+
+
+@click.group(cls=_Group)
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_CONFIG_NAME,
+    show_default=True,
+    envvar="NODE_AGENT_CONFIG",
+    help="Configuratiebestand (TOML).",
+)
+@click.version_option(shared.__version__, prog_name="node-agent")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path) -> None:
+    """Jeugdhub-agent van de gemeente: controleert de extracten, pseudonimiseert, telt per
+    schoolvestiging en ondertekent het deelresultaat dat naar de hub gaat."""
+    if ctx.obj is None:
+        ctx.obj = AgentContext(config_path=config_path)
+    elif isinstance(ctx.obj, AgentContext) and ctx.obj._config is None:
+        ctx.obj.config_path = config_path
+
+
+# --- init ---------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--gemeentecode", required=True, help="CBS-code van de gemeente, bijv. 0356.")
+@click.option("--hub-url", default="", help="Adres van de regionale hub (https://…); leeg = alleen offline.")
+@click.option("--jeugdhulp", default="data/jeugdhulp.csv", show_default=True, help="Pad naar het jeugdhulpbestand.")
+@click.option("--declaraties", default="data/declaraties.csv", show_default=True, help="Pad naar de declaraties; \"\" = geen.")
+@click.option("--leerlingen", default="data/leerlingen.csv", show_default=True, help="Pad naar het leerlingenbestand.")
+@click.option(
+    "--import-pseudonym-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Gebruik de gedeelde pseudonimiseringssleutel van de regio in plaats van een nieuwe.",
+)
+@click.pass_obj
+def init(obj: AgentContext, gemeentecode: str, hub_url: str, jeugdhulp: str, declaraties: str, leerlingen: str,
+         import_pseudonym_key: Path | None) -> None:
+    """Maak de sleutels en het configuratiebestand (overschrijft nooit iets)."""
+    from shared.codes import normalise_gemeentecode
+
+    from node_agent.keys import create_pseudonym_key, create_signing_key, load_signing_key, parse_pseudonym_key
+    from shared.signing import key_id
+
+    path = obj.config_path
+    if path.exists():
+        raise ConfigError(
+            f"{path} bestaat al; init overschrijft niets. Verwijder het bestand zelf als u opnieuw wilt beginnen.",
+            code="config_exists",
+        )
+    try:
+        code = normalise_gemeentecode(gemeentecode)
+    except ValueError as exc:
+        raise ConfigError(str(exc), code="config_invalid") from None
+    text = render_config(code, hub_url=hub_url, jeugdhulp=jeugdhulp, declaraties=declaraties, leerlingen=leerlingen)
+    base = path.resolve().parent
+    # Validate before creating anything, so a bad option leaves no half-made node behind.
+    import tomllib
+
+    cfg = AgentConfig.from_dict(tomllib.loads(text), base, str(path))
+    imported = None
+    if import_pseudonym_key is not None:
+        imported = parse_pseudonym_key(import_pseudonym_key.read_bytes(), str(import_pseudonym_key))
+    if cfg.pseudonym_key.exists():
+        if imported is not None:
+            raise ConfigError(
+                f"{cfg.pseudonym_key} bestaat al; een sleutel wordt nooit overschreven.", code="key_exists"
+            )
+        click.echo(f"Bestaande pseudonimiseringssleutel blijft in gebruik: {cfg.pseudonym_key}")
+    else:
+        create_pseudonym_key(cfg.pseudonym_key, imported)
+        how = "geïmporteerd" if imported is not None else "aangemaakt (256 bits)"
+        click.echo(f"Pseudonimiseringssleutel {how}: {cfg.pseudonym_key} (alleen leesbaar voor de eigenaar)")
+    if cfg.signing_key.exists():
+        key = load_signing_key(cfg.signing_key)
+        click.echo(f"Bestaande ondertekensleutel blijft in gebruik: {cfg.signing_key}")
+    else:
+        key = create_signing_key(cfg.signing_key)
+        click.echo(f"Ondertekensleutel aangemaakt: {cfg.signing_key} (alleen leesbaar voor de eigenaar)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "x", encoding="utf-8") as fh:
+        fh.write(text)
+    click.echo(f"Configuratie geschreven: {path}")
+    click.echo(f"Sleutel-id van deze node: {key_id(key)}")
+    click.echo("Volgende stap: zet de paden naar de extracten in de configuratie en draai 'node-agent check'.")
+
+
+# --- check --------------------------------------------------------------------------------------
+
+
+def _lines_text(lines: list[int], total: int) -> str:
+    shown = ", ".join(str(n) for n in lines[:MAX_LINES_SHOWN])
+    return shown + (f", … (nog {total - MAX_LINES_SHOWN})" if total > MAX_LINES_SHOWN else "")
+
+
+def print_report(result: dict[str, Any]) -> None:
+    click.echo(f"Controle van de extracten voor gemeente {result['gemeentecode']}")
+    for f in result["files"]:
+        click.echo("")
+        if f["status"] != "ok":
+            click.echo(f"{f['kind']}: {f['name']} — ONBRUIKBAAR")
+            click.echo(f"  {f['error']['message']}")
+            continue
+        fmt = f["format"] + (f", {f['encoding']}" if f["format"] == "CSV" else "")
+        if f["delimiter"]:
+            fmt += f", scheidingsteken '{f['delimiter']}'"
+        click.echo(f"{f['kind']}: {f['name']} ({fmt})")
+        click.echo(
+            f"  gelezen {f['rows_read']}  gebruikt {f['rows_used']}  afgekeurd {f['rows_rejected']}  "
+            f"uitgesloten {f['rows_excluded']}"
+        )
+        for title, key in (("afgekeurd", "rejected"), ("uitgesloten volgens regel", "excluded")):
+            if f[key]:
+                click.echo(f"  {title}:")
+                for issue in f[key]:
+                    column = f" (kolom {issue['column']})" if issue["column"] else ""
+                    click.echo(
+                        f"    {issue['reason']}{column}: {issue['message']} — {issue['rows']} regel(s): "
+                        f"{_lines_text(issue['lines'], issue['rows'])}"
+                    )
+        if "schooljaren" in f and f["schooljaren"]:
+            jaren = ", ".join(f"{j}: {n}" for j, n in f["schooljaren"].items())
+            click.echo(f"  leerlingen per schooljaar: {jaren}")
+    click.echo("")
+    if result["usable"]:
+        click.echo("Alle bestanden zijn bruikbaar.")
+    else:
+        click.echo("Niet alle bestanden zijn bruikbaar; los de fouten hierboven op.")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Het rapport als JSON.")
+@click.pass_obj
+def check(obj: AgentContext, as_json: bool) -> None:
+    """Controleer de extracten en toon per bestand wat er met elke regel gebeurt."""
+    from node_agent.pipeline import check as run_check
+
+    result = run_check(obj.config).to_dict()
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print_report(result)
+    if not result["usable"]:
+        sys.exit(65)
+
+
+# --- run ----------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--school-year", "school_years", multiple=True, required=True, help="Schooljaar, bijv. 2024-2025 (herhaalbaar).")
+@click.option("--offline", is_flag=True, help="Niet uploaden; alleen het ondertekende bestand in de spoolmap zetten.")
+@click.option("--upload/--no-upload", default=True, show_default=True, help="Uploaden naar de hub als die is ingesteld.")
+@click.pass_obj
+def run(obj: AgentContext, school_years: tuple[str, ...], offline: bool, upload: bool) -> None:
+    """Maak, onderteken en bewaar het deelresultaat voor de gekozen schooljaren (en upload het)."""
+    from node_agent.pipeline import build
+
+    cfg = obj.config
+    result = build(cfg, list(school_years))
+    click.echo(f"Deelresultaat gemaakt: {result.path}")
+    click.echo(f"  schooljaren {', '.join(result.partial.header.schooljaren)}; "
+               f"{len(result.partial.cells) + len(result.partial.cost_cells)} cellen; hash {result.envelope.digest}")
+    for kind, rows in result.rows.items():
+        click.echo(f"  {kind}: gelezen {rows['read']}, gebruikt {rows['used']}, afgekeurd {rows['rejected']}, "
+                   f"uitgesloten {rows['excluded']}")
+    click.echo(f"Bekijk wat de gemeente verlaat met: node-agent inspect {result.path}")
+    if offline or not upload or not cfg.hub_url:
+        if not cfg.hub_url and not offline and upload:
+            click.echo("Geen hub ingesteld: niet geüpload. Lever het bestand handmatig aan bij de hub.")
+        return
+    if cfg.require_approval:
+        click.echo("Upload wacht op goedkeuring (require_approval): "
+                   f"node-agent approve {result.path} --by \"Naam\" en daarna node-agent upload {result.path}")
+        return
+    _upload(obj, result.path, None)
+
+
+# --- inspect / approve --------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("partial", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+@click.pass_obj
+def inspect(obj: AgentContext, partial: Path, fmt: str) -> None:
+    """Toon precies wat de gemeente verlaat, en controleer de handtekening."""
+    from node_agent.pipeline import open_envelope
+
+    envelope, p = open_envelope(obj.config, partial)
+    rows = sorted(p.all_cells())
+    signature = f"Handtekening geldig (sleutel-id {envelope.key_id}, hash {envelope.digest})"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["vestigingscode", "schooljaar", "measure", "category", "value"])
+        for c in rows:
+            writer.writerow([c.vestigingscode, c.schooljaar, c.measure, c.category, c.value])
+        click.echo(buf.getvalue(), nl=False)
+        click.echo(signature, err=True)
+        return
+    h = p.header
+    click.echo(signature)
+    click.echo(f"Gemeente {h.gemeentecode}; schooljaren {', '.join(h.schooljaren)}; "
+               f"peildata {', '.join(f'{j}: {d}' for j, d in h.peildata.items())}")
+    click.echo(f"Gemaakt {h.created_at} door agent {h.agent_version} (schema {h.schema_version})")
+    click.echo("")
+    widths = [14, 10, 26, 24, 12]
+    head = ["vestigingscode", "schooljaar", "measure", "category", "value"]
+    click.echo("  ".join(t.ljust(w) for t, w in zip(head, widths)))
+    for c in rows:
+        values = [c.vestigingscode, c.schooljaar, c.measure, c.category, str(c.value)]
+        click.echo("  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip())
+    q = p.quality
+    click.echo("")
+    click.echo("Kwaliteit:")
+    for f in q.files:
+        click.echo(f"  {f.kind} ({f.name}): gelezen {f.rows_read}, gebruikt {f.rows_used}, "
+                   f"afgekeurd {f.rows_rejected}, uitgesloten {f.rows_excluded}")
+    click.echo(f"  declaratieregels zonder toewijzing: {q.unmatched_claim_lines}")
+    click.echo(f"  toewijzingen van kinderen zonder inschrijving: {q.allocations_without_enrolment}")
+    if q.unknown_locations:
+        click.echo(f"  vestigingen niet in het register: {', '.join(q.unknown_locations)}")
+    for note in q.notes:
+        click.echo(f"  {note}")
+    click.echo("")
+    click.echo(f"Kostencellen bevatten ook het aantal kinderen, de twee grootste bedragen per kind en het aantal "
+               f"negatieve bedragen ({len(p.cost_cells)} kostencellen).")
+
+
+@main.command()
+@click.argument("partial", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--by", "by", required=True, help="Naam van degene die het deelresultaat goedkeurt.")
+@click.pass_obj
+def approve(obj: AgentContext, partial: Path, by: str) -> None:
+    """Keur een deelresultaat goed voor upload (vastgelegd in het logboek)."""
+    from node_agent.ledger import Ledger
+    from node_agent.pipeline import open_envelope
+
+    name = " ".join(by.split())
+    if not name:
+        raise InputError("Geef de naam van degene die goedkeurt: --by \"Naam\"", code="approver_missing")
+    envelope, p = open_envelope(obj.config, partial)
+    Ledger(obj.config.log_path).append(
+        "approved", digest=envelope.digest, by=name, schooljaren=list(p.header.schooljaren), file=partial.name
+    )
+    click.echo(f"Goedgekeurd door {name}: {partial.name} (hash {envelope.digest})")
+
+
+# --- hub ----------------------------------------------------------------------------------------
+
+
+def _client(obj: AgentContext):
+    from node_agent.keys import load_signing_key
+    from node_agent.upload import HubClient
+
+    cfg = obj.config
+    if not cfg.hub_url:
+        raise ConfigError(f"{cfg.source}: [hub] url is leeg; stel het adres van de hub in.", code="no_hub")
+    return HubClient(cfg.hub_url, cfg.gemeentecode, load_signing_key(cfg.signing_key), transport=obj.transport)
+
+
+def _upload(obj: AgentContext, path: Path, round_id: int | None) -> None:
+    from node_agent.ledger import Ledger
+    from node_agent.pipeline import open_envelope
+
+    cfg = obj.config
+    envelope, p = open_envelope(cfg, path)
+    ledger = Ledger(cfg.log_path)
+    if cfg.require_approval and ledger.approved(envelope.digest) is None:
+        raise ConflictError(
+            f"{path.name} is nog niet goedgekeurd (require_approval staat aan). "
+            f"Laat het eerst goedkeuren: node-agent approve {path} --by \"Naam\"",
+            code="approval_required",
+        )
+    with _client(obj) as client:
+        if round_id is None:
+            rounds = [r for r in client.open_rounds() if r.schooljaar in p.header.schooljaren]
+            if not rounds:
+                raise NotFoundError(
+                    f"De hub heeft geen open ronde voor schooljaar {', '.join(p.header.schooljaren)}; "
+                    "niets geüpload. Probeer het later opnieuw of geef --round op.",
+                    code="no_open_round",
+                )
+            targets = [(r.id, r.schooljaar) for r in rounds]
+        else:
+            targets = [(round_id, "")]
+        data = envelope.to_bytes()
+        for rid, jaar in targets:
+            try:
+                receipt = client.submit(rid, data)
+            except JeugdhubError as exc:
+                ledger.append("upload_refused", digest=envelope.digest, hub=cfg.hub_url, round=rid, code=exc.code)
+                raise
+            ledger.append(
+                "uploaded", digest=envelope.digest, hub=cfg.hub_url, round=rid,
+                schooljaren=list(p.header.schooljaren), receipt=receipt.to_dict(),
+            )
+            status = {"accepted": "ontvangen", "duplicate": "was al ontvangen"}.get(receipt.status, receipt.status)
+            click.echo(f"Geüpload naar ronde {rid}{' (' + jaar + ')' if jaar else ''}: {status}, "
+                       f"inzending {receipt.submission_id}")
+
+
+@main.command()
+@click.option("--token", required=True, help="Het eenmalige token van de beheerder van de hub.")
+@click.pass_obj
+def enrol(obj: AgentContext, token: str) -> None:
+    """Meld deze node aan bij de hub met het eenmalige token."""
+    from node_agent.ledger import Ledger
+
+    with _client(obj) as client:
+        response = client.enrol(token.strip())
+    Ledger(obj.config.log_path).append(
+        "enrolled", hub=obj.config.hub_url, key_id=response.key_id, gemeentenaam=response.gemeentenaam
+    )
+    click.echo(f"Aangemeld bij {obj.config.hub_url} als {response.gemeentenaam} ({response.gemeentecode}), "
+               f"sleutel-id {response.key_id}")
+
+
+@main.command()
+@click.argument("partial", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--round", "round_id", type=int, help="Ronde-id; zonder: elke open ronde voor de schooljaren.")
+@click.pass_obj
+def upload(obj: AgentContext, partial: Path, round_id: int | None) -> None:
+    """Upload een ondertekend deelresultaat naar de hub."""
+    _upload(obj, partial, round_id)
+
+
+@main.command()
+@click.pass_obj
+def rounds(obj: AgentContext) -> None:
+    """Toon de open rondes van de hub."""
+    with _client(obj) as client:
+        found = client.open_rounds()
+    if not found:
+        click.echo("Geen open rondes.")
+    for r in found:
+        done = "al ingezonden" if r.submitted else "nog niet ingezonden"
+        click.echo(f"ronde {r.id}: schooljaar {r.schooljaar}, peildatum {r.peildatum}, {r.status}, {done}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="De regels als JSON.")
+@click.pass_obj
+def log(obj: AgentContext, as_json: bool) -> None:
+    """Toon het logboek en controleer dat er niets uit is verwijderd of gewijzigd."""
+    from node_agent.ledger import Ledger
+
+    ledger = Ledger(obj.config.log_path)
+    problems = ledger.verify()
+    entries = ledger.entries() if not any("JSON" in p.message for p in problems) else []
+    if as_json:
+        click.echo(json.dumps({"entries": entries, "intact": not problems,
+                               "problems": [{"line": p.line, "message": p.message} for p in problems]},
+                              ensure_ascii=False, indent=2))
+    else:
+        if not entries and not problems:
+            click.echo("Het logboek is leeg.")
+        for e in entries:
+            click.echo(_describe(e))
+        if entries and not problems:
+            click.echo(f"Keten intact ({len(entries)} regel(s)).")
+    if problems:
+        for p in problems:
+            click.echo(f"Regel {p.line}: {p.message}", err=True)
+        raise InputError("Het logboek is gewijzigd: de keten klopt niet (zie hierboven).", code="ledger_tampered")
+
+
+def _describe(e: dict[str, Any]) -> str:
+    when, event = e.get("at", "?"), e.get("event", "?")
+    digest = (e.get("digest") or "")[:12]
+    jaren = ", ".join(e.get("schooljaren", []))
+    if event == "built":
+        rows = "; ".join(f"{k} {v['read']}={v['used']}+{v['rejected']}+{v['excluded']}" for k, v in e.get("rows", {}).items())
+        return f"{when}  gemaakt     {e.get('file', '')} ({jaren}) hash {digest}  regels gelezen=gebruikt+afgekeurd+uitgesloten: {rows}"
+    if event == "approved":
+        return f"{when}  goedgekeurd {e.get('file', '')} ({jaren}) hash {digest} door {e.get('by')}"
+    if event == "uploaded":
+        receipt = e.get("receipt", {})
+        return (f"{when}  geüpload    hash {digest} naar {e.get('hub')} ronde {e.get('round')}: "
+                f"{receipt.get('status')} (inzending {receipt.get('submission_id')})")
+    if event == "upload_refused":
+        return f"{when}  geweigerd   hash {digest} door {e.get('hub')} ronde {e.get('round')}: {e.get('code')}"
+    if event == "enrolled":
+        return f"{when}  aangemeld   bij {e.get('hub')} als {e.get('gemeentenaam')} (sleutel-id {e.get('key_id')})"
+    return f"{when}  {event}"

@@ -1,0 +1,198 @@
+"""The agent's use cases between the CLI and the modules: check the extracts, build a partial.
+
+The CLI stays thin: it parses options, calls these functions and prints what they return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from node_agent.aggregate import Aggregation, aggregate
+from node_agent.config import AgentConfig, ExtractConfig
+from node_agent.keys import load_pseudonymiser, load_signing_key
+from node_agent.ledger import Ledger
+from node_agent.package import build_partial, write_spool
+from node_agent.read import (
+    Extract,
+    FileReport,
+    ReadOptions,
+    read_declaraties,
+    read_jeugdhulp,
+    read_leerlingen,
+    read_location_registry,
+)
+from shared.codes import parse_schooljaar
+from shared.errors import ConfigError, ExtractError, InputError
+from shared.partial import DataQuality, Partial
+from shared.pseudonym import Pseudonymiser
+from shared.signing import SignedEnvelope
+
+
+def _options(cfg: AgentConfig, ec: ExtractConfig) -> ReadOptions:
+    assert ec.path is not None
+    return ReadOptions(
+        path=ec.path,
+        kind=ec.kind,
+        format=ec.format,
+        delimiter=ec.delimiter,
+        encoding=ec.encoding,
+        sheet=ec.sheet,
+        columns=ec.columns,
+        config_source=cfg.source,
+    )
+
+
+def _required(cfg: AgentConfig, kind: str) -> ExtractConfig:
+    ec = cfg.extract(kind)
+    if ec is None:
+        raise ConfigError(
+            f"{cfg.source}: [extracts.{kind}] path ontbreekt; geef aan waar het {kind}-bestand staat.",
+            code="config_missing",
+            details={"file": cfg.source, "key": f"extracts.{kind}.path"},
+        )
+    return ec
+
+
+@dataclass
+class Extracts:
+    jeugdhulp: Extract
+    leerlingen: Extract
+    declaraties: Extract | None = None
+
+    def reports(self) -> list[FileReport]:
+        return [e.report for e in (self.jeugdhulp, self.declaraties, self.leerlingen) if e is not None]
+
+
+def read_all(cfg: AgentConfig, pseudonymiser: Pseudonymiser) -> Extracts:
+    """Read and validate every configured extract; an unusable file raises ExtractError."""
+    zorgtypes = cfg.zorgtypes()
+    jeugdhulp = read_jeugdhulp(_options(cfg, _required(cfg, "jeugdhulp")), pseudonymiser, zorgtypes, cfg.allow_test_bsn)
+    declaraties = None
+    if cfg.extract("declaraties") is not None:
+        declaraties = read_declaraties(_options(cfg, cfg.extracts["declaraties"]), jeugdhulp)
+    leerlingen = read_leerlingen(
+        _options(cfg, _required(cfg, "leerlingen")), pseudonymiser, cfg.gemeentecode, cfg.allow_test_bsn
+    )
+    return Extracts(jeugdhulp=jeugdhulp, leerlingen=leerlingen, declaraties=declaraties)
+
+
+@dataclass
+class CheckResult:
+    gemeentecode: str
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        return all(f["status"] == "ok" for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"gemeentecode": self.gemeentecode, "usable": self.usable, "files": self.files}
+
+
+def check(cfg: AgentConfig) -> CheckResult:
+    """Validate every extract and report per file; one unusable file does not stop the others."""
+    pseudonymiser = load_pseudonymiser(cfg.pseudonym_key)
+    result = CheckResult(cfg.gemeentecode)
+
+    def unusable(kind: str, path: Path | None, exc: ExtractError) -> dict[str, Any]:
+        return {"kind": kind, "name": path.name if path else "", "status": "unusable", **exc.to_dict()}
+
+    jeugdhulp = None
+    ec = _required(cfg, "jeugdhulp")
+    try:
+        jeugdhulp = read_jeugdhulp(_options(cfg, ec), pseudonymiser, cfg.zorgtypes(), cfg.allow_test_bsn)
+        result.files.append({"status": "ok", **jeugdhulp.report.to_dict()})
+    except ExtractError as exc:
+        result.files.append(unusable("jeugdhulp", ec.path, exc))
+    dc = cfg.extract("declaraties")
+    if dc is not None:
+        if jeugdhulp is None:
+            err = ExtractError(
+                f"{dc.path.name}: niet gecontroleerd, want de declaratieregels worden gekoppeld aan het "
+                "jeugdhulpbestand en dat is onbruikbaar.",
+                code="depends_on_unusable",
+            )
+            result.files.append(unusable("declaraties", dc.path, err))
+        else:
+            try:
+                result.files.append({"status": "ok", **read_declaraties(_options(cfg, dc), jeugdhulp).report.to_dict()})
+            except ExtractError as exc:
+                result.files.append(unusable("declaraties", dc.path, exc))
+    lc = _required(cfg, "leerlingen")
+    try:
+        leer = read_leerlingen(_options(cfg, lc), pseudonymiser, cfg.gemeentecode, cfg.allow_test_bsn)
+        entry = {"status": "ok", **leer.report.to_dict()}
+        entry["schooljaren"] = {
+            jaar: int(n) for jaar, n in leer.data["schooljaar"].value_counts().sort_index().items()
+        }
+        result.files.append(entry)
+    except ExtractError as exc:
+        result.files.append(unusable("leerlingen", lc.path, exc))
+    return result
+
+
+@dataclass
+class BuildResult:
+    path: Path
+    envelope: SignedEnvelope
+    partial: Partial
+    rows: dict[str, dict[str, int]]
+
+
+def build(cfg: AgentConfig, schooljaren: list[str]) -> BuildResult:
+    """Read, validate, pseudonymise, count, sign, spool and log one partial."""
+    jaren = sorted(set(schooljaren))
+    if not jaren:
+        raise InputError("Geef minstens één schooljaar op, bijv. --school-year 2024-2025", code="no_schooljaar")
+    for jaar in jaren:
+        try:
+            parse_schooljaar(jaar)
+        except ValueError as exc:
+            raise InputError(str(exc), code="bad_schooljaar") from None
+    signing_key = load_signing_key(cfg.signing_key)
+    extracts = read_all(cfg, load_pseudonymiser(cfg.pseudonym_key))
+    registry = read_location_registry(cfg.location_registry) if cfg.location_registry else None
+    agg: Aggregation = aggregate(
+        extracts.leerlingen.data,
+        extracts.jeugdhulp.data,
+        extracts.declaraties.data if extracts.declaraties is not None else None,
+        jaren,
+        registry,
+    )
+    reports = extracts.reports()
+    unmatched = 0
+    if extracts.declaraties is not None:
+        issues = extracts.declaraties.report.rejected.get("toewijzing_onbekend")
+        unmatched = issues.count if issues else 0
+    quality = DataQuality(
+        files=tuple(r.to_quality() for r in reports),
+        unmatched_claim_lines=unmatched,
+        allocations_without_enrolment=agg.allocations_without_enrolment,
+        unknown_locations=agg.unknown_locations,
+        notes=tuple(agg.notes),
+    )
+    del extracts
+    partial = build_partial(cfg.gemeentecode, jaren, agg.peildata, agg.cells, agg.cost_cells, quality)
+    path, envelope = write_spool(partial, signing_key, cfg.spool_dir)
+    rows = {
+        r.kind: {"read": r.rows_read, "used": r.rows_used, "rejected": r.rows_rejected, "excluded": r.rows_excluded}
+        for r in reports
+    }
+    Ledger(cfg.log_path).append(
+        "built", schooljaren=jaren, digest=envelope.digest, file=path.name, rows=rows,
+        cells=len(partial.cells) + len(partial.cost_cells),
+    )
+    return BuildResult(path=path, envelope=envelope, partial=partial, rows=rows)
+
+
+def open_envelope(cfg: AgentConfig, path: Path) -> tuple[SignedEnvelope, Partial]:
+    """Read a spool file and verify it with this node's own public key."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"Bestand {path} bestaat niet", code="missing_partial") from None
+    envelope = SignedEnvelope.from_bytes(data)
+    key = load_signing_key(cfg.signing_key)
+    return envelope, envelope.verify(key.public_key())
