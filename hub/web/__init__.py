@@ -2,8 +2,52 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+#: Same-origin only; matplotlib's inline SVG carries style attributes, hence 'unsafe-inline' for styles.
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
 def init_app(app: Flask) -> None:
-    pass
+    from hub.web.auth import init_login
+    from hub.web.views import bp
+
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE", False))
+    csrf.init_app(app)
+    # The JSON API is called by agents (signed requests) and with bearer tokens; session-authenticated
+    # unsafe API calls check the CSRF token themselves (hub.web.auth.api_roles).
+    for name, blueprint in list(app.blueprints.items()):
+        if (blueprint.url_prefix or "").startswith("/api"):
+            csrf.exempt(blueprint)
+    init_login(app)
+    app.register_blueprint(bp)
+
+    @app.after_request
+    def security_headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if resp.mimetype == "text/html":
+            resp.headers.setdefault("Content-Security-Policy", CSP)
+        return resp
+
+    for status, title, text in (
+        (403, "Geen toegang", "Uw account heeft geen toegang tot deze pagina."),
+        (404, "Niet gevonden", "Deze pagina of school bestaat niet (of er zijn geen cijfers voor)."),
+    ):
+        def handler(exc, status=status, title=title, text=text):
+            from flask import request
+
+            if request.path.startswith("/api/"):
+                from flask import jsonify
+
+                return jsonify({"error": {"code": "forbidden" if status == 403 else "not_found", "message": text}}), status
+            return render_template("error.html", title=title, text=text), status
+
+        app.register_error_handler(status, handler)

@@ -1,0 +1,261 @@
+"""Tables as shown on the pages, and their CSV and XLSX exports — built once, so the page and every
+export carry exactly the same figures and the same suppression marker.
+
+A cell is a number (published), a text, or one of the markers below; a hidden value has no way in.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from hub.indicators import figures as fig
+from hub.indicators.cells import Count
+
+#: Shown for every value the disclosure gate did not publish (primary and secondary alike: telling
+#: them apart would tell an attacker that a hidden neighbour is ≥ 10).
+AFGESCHERMD = "afgeschermd"
+#: A rate whose pupil count is published but below the minimum denominator.
+TE_KLEIN = "te weinig leerlingen"
+GEEN = "–"
+MARKERS = (AFGESCHERMD, TE_KLEIN, GEEN)
+
+KINDS = ("text", "count", "rate", "pct", "euro", "delta")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "text"
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(self.kind)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # file-name part
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    note: str = ""
+    links: tuple[str | None, ...] = ()  # per row: a URL for the first cell (pages only)
+
+    def formatted(self) -> list[list[str]]:
+        return [[format_cell(v, c.kind) for v, c in zip(row, self.columns)] for row in self.rows]
+
+
+def _nl(x: float, digits: int) -> str:
+    text = f"{x:,.{digits}f}"
+    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+
+
+def format_cell(value: Any, kind: str) -> str:
+    """Dutch display form: decimal comma, thousands dot."""
+    if value is None:
+        return GEEN
+    if isinstance(value, str):
+        return value
+    if kind == "count":
+        return _nl(value, 0)
+    if kind == "rate":
+        return _nl(value, 1)
+    if kind == "pct":
+        return _nl(value, 0) + " %"
+    if kind == "euro":
+        return "€ " + _nl(value, 0)
+    if kind == "delta":
+        return ("+" if value > 0 else "") + _nl(value, 1)
+    return str(value)
+
+
+# --- value helpers -------------------------------------------------------------------------------
+
+
+def count_cell(count: Count) -> Any:
+    return count.value if count.published else AFGESCHERMD
+
+
+def rate_cells(rate: fig.Rate) -> tuple[Any, Any, Any]:
+    if rate.published:
+        return rate.per_100, rate.low, rate.high
+    marker = TE_KLEIN if rate.status == fig.SMALL_DENOMINATOR else AFGESCHERMD
+    return marker, marker, marker
+
+
+def coverage_cell(cov: fig.Coverage) -> Any:
+    if cov.share is not None:
+        return 100 * cov.share
+    if not cov.covered.published:
+        return AFGESCHERMD
+    return GEEN  # DUO count missing or masked ("<5")
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+def overview_table(rows: Sequence[fig.SchoolRow], schooljaar: str, url_for_school=None) -> Table:
+    cols = (
+        Column("naam", "School"),
+        Column("vestigingscode", "Vestiging"),
+        Column("schooltype", "Type"),
+        Column("gemeente", "Gemeente"),
+        Column("bestuur", "Bestuur"),
+        Column("swv", "SWV"),
+        Column("leerlingen", "Leerlingen (gedekt)", "count"),
+        Column("clienten", "Cliënten", "count"),
+        Column("per_100", "Cliënten per 100", "rate"),
+        Column("low", "95 %-interval onder", "rate"),
+        Column("high", "95 %-interval boven", "rate"),
+        Column("verschil", "Verschil met vorig jaar", "delta"),
+        Column("dekking", "Dekking", "pct"),
+    )
+    out, links = [], []
+    for r in rows:
+        per_100, low, high = rate_cells(r.rate)
+        change = r.change if r.change is not None else GEEN
+        out.append((r.naam, r.vestigingscode, r.schooltype, r.gemeentenaam or GEEN, r.bestuur or GEEN, r.swv_code or GEEN,
+                    count_cell(r.coverage.covered), count_cell(r.rate.clienten), per_100, low, high, change, coverage_cell(r.coverage)))
+        links.append(url_for_school(r.vestigingscode) if url_for_school else None)
+    return Table(f"overzicht-{schooljaar}", f"Scholen in de regio, schooljaar {schooljaar}", cols, tuple(out),
+                 links=tuple(links))
+
+
+def trend_table(name: str, title: str, series: dict[str, Sequence[fig.TrendPoint]]) -> Table:
+    cols = (Column("reeks", "Reeks"), Column("schooljaar", "Schooljaar"), Column("leerlingen", "Leerlingen", "count"),
+            Column("clienten", "Cliënten", "count"), Column("per_100", "Cliënten per 100", "rate"),
+            Column("low", "95 %-interval onder", "rate"), Column("high", "95 %-interval boven", "rate"))
+    out = []
+    for label, points in series.items():
+        for p in points:
+            out.append((label, p.schooljaar, count_cell(p.rate.leerlingen), count_cell(p.rate.clienten), *rate_cells(p.rate)))
+    return Table(name, title, cols, tuple(out))
+
+
+def distribution_table(name: str, title: str, dist: fig.Distribution, head: str) -> Table:
+    cols = (Column("categorie", head), Column("aantal", "Aantal", "count"), Column("aandeel", "Aandeel", "pct"))
+    rows = []
+    for r in dist.rows:
+        share = 100 * r.share if r.share is not None else (AFGESCHERMD if not r.count.published else GEEN)
+        rows.append((r.label, count_cell(r.count), share))
+    rows.append(("Totaal", count_cell(dist.total), GEEN))
+    note = ""
+    if dist.withheld:
+        note = ("Deze verdeling wordt niet getoond: bijna alle kinderen vallen in één categorie, "
+                "waardoor iets over ieder kind af te leiden zou zijn.")
+    return Table(name, title, cols, tuple(rows), note)
+
+
+def providers_table(name: str, providers: fig.Providers, label_of, consortium_of=None) -> Table:
+    cols = [Column("aanbieder", "Aanbieder"), Column("agb", "AGB-code"), Column("clienten", "Cliënten", "count"),
+            Column("aandeel", "Aandeel van de cliënten", "pct")]
+    if consortium_of is not None:
+        cols.append(Column("consortium", "Consortium"))
+    rows = []
+    for r in providers.rows:
+        row = [label_of(r.agb), r.agb, r.count, 100 * r.share if r.share is not None else GEEN]
+        if consortium_of is not None:
+            row.append(consortium_of(r.agb) or GEEN)
+        rows.append(tuple(row))
+    return Table(name, "Grootste aanbieders", tuple(cols), tuple(rows),
+                 "Alleen aanbieders met een gepubliceerd aantal cliënten staan hier; kleinere aanbieders worden niet genoemd.")
+
+
+def costs_table(name: str, costs: fig.Costs) -> Table:
+    cols = (Column("zorgtype", "Zorgtype"), Column("kosten", "Kosten", "euro"), Column("clienten", "Cliënten", "count"),
+            Column("per_client", "Gemiddeld per cliënt", "euro"))
+    rows = []
+    for r in (costs.total, *costs.by_zorgtype):
+        kosten = r.kosten.value / 100 if r.kosten.published else AFGESCHERMD
+        per = r.per_client_euro if r.per_client_euro is not None else AFGESCHERMD
+        rows.append((r.label, kosten, count_cell(r.clienten), per))
+    return Table(name, "Kosten", cols, tuple(rows),
+                 "Kosten zijn afgerond op € 100; het gemiddelde staat er alleen als zowel de kosten als het aantal cliënten gepubliceerd zijn.")
+
+
+def coverage_table(rows, data, schooljaar: str) -> Table:
+    cols = (Column("naam", "School"), Column("vestigingscode", "Vestiging"), Column("schooltype", "Type"),
+            Column("gemeente", "Gemeente"), Column("clienten", "Cliënten", "count"),
+            Column("aanbieders", "Aanbieders met gepubliceerd aantal", "count"),
+            Column("grootste", "Grootste aanbieder"), Column("aandeel", "Aandeel grootste", "pct"),
+            Column("hhi", "Concentratie (HHI, ondergrens)", "rate"), Column("consortia", "Consortia"))
+    out = []
+    for row in rows:
+        p = row.providers
+        largest = data.provider_label(p.rows[0].agb) if p.rows else GEEN
+        share = 100 * p.largest_share if p.largest_share is not None else GEEN
+        hhi = round(p.hhi_lower_bound, 2) if p.hhi_lower_bound is not None else GEEN
+        out.append((row.school.naam, row.school.vestigingscode, row.school.schooltype, row.school.gemeentenaam or GEEN,
+                    count_cell(p.clienten), p.published_providers, largest, share, hhi, ", ".join(row.consortia) or GEEN))
+    return Table(f"aanbieders-{schooljaar}", f"Aanbieders per school, schooljaar {schooljaar}", cols, tuple(out))
+
+
+def separate_table(name: str, apart: dict[str, Count]) -> Table:
+    labels = {"jeugdbescherming": "Jeugdbescherming", "jeugdreclassering": "Jeugdreclassering"}
+    cols = (Column("maatregel", "Maatregel"), Column("kinderen", "Kinderen", "count"))
+    return Table(name, "Jeugdbescherming en jeugdreclassering", cols,
+                 tuple((labels[k], count_cell(v)) for k, v in apart.items()))
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def to_csv(tables: Sequence[Table]) -> bytes:
+    """Semicolon-separated, UTF-8 with BOM, decimal comma: what Dutch Excel opens correctly."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    for i, table in enumerate(tables):
+        if len(tables) > 1:
+            if i:
+                writer.writerow([])
+            writer.writerow([table.title])
+        writer.writerow([c.label for c in table.columns])
+        writer.writerows(table.formatted())
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+_XLSX_FORMATS = {"count": "#,##0", "rate": "0.0", "pct": "0", "euro": "€ #,##0", "delta": "+0.0;-0.0;0.0"}
+
+
+def to_xlsx(tables: Sequence[Table]) -> bytes:
+    """One sheet per table; published numbers as numbers, markers as text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    used = set()
+    for table in tables:
+        title = "".join(ch for ch in table.title if ch not in '[]:*?/\\')[:31] or table.name[:31]
+        while title in used:
+            title = title[:28] + f"~{len(used)}"
+        used.add(title)
+        ws = wb.create_sheet(title)
+        ws.append([c.label for c in table.columns])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            values = []
+            for v, c in zip(row, table.columns):
+                if v is None:
+                    values.append(GEEN)
+                elif isinstance(v, str) or c.kind == "text":
+                    values.append(v if isinstance(v, str) else str(v))
+                else:
+                    values.append(round(float(v), 1) if c.kind in ("rate", "delta") else round(float(v)))
+            ws.append(values)
+            for cell, c in zip(ws[ws.max_row], table.columns):
+                if not isinstance(cell.value, str) and c.kind in _XLSX_FORMATS:
+                    cell.number_format = _XLSX_FORMATS[c.kind]
+        if table.note:
+            ws.append([])
+            ws.append([table.note])
+        for i, c in enumerate(table.columns, start=1):
+            ws.column_dimensions[ws.cell(1, i).column_letter].width = max(10, min(40, len(c.label) + 4))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,354 @@
+"""Indicators for the API and the pages: loads the current releases and the reference data, then calls
+the pure functions of :mod:`hub.indicators`. Read-only; never touches a suppressed value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import select
+
+from hub.extensions import db
+from hub.indicators import figures as fig
+from hub.indicators.cells import RELEASE_COLUMNS, ReleaseCells
+from hub.models.releases import Release, ReleaseCell
+from shared.codes import GEEN_SCHOOL, LEERLINGEN, parse_schooljaar
+from shared.errors import InputError, NotFoundError
+
+SCHOOL_COLUMNS = ("vestigingscode", "naam", "schooltype", "gemeentecode", "gemeentenaam", "plaatsnaam", "bestuur", "swv_code")
+
+
+def check_schooljaar(schooljaar: str) -> str:
+    try:
+        parse_schooljaar(schooljaar)
+    except ValueError as exc:
+        raise InputError(str(exc), code="invalid_schooljaar") from None
+    return schooljaar
+
+
+@dataclass
+class RegionData:
+    """Everything the pages of one request need: the current release of every school year plus reference data."""
+
+    cells: ReleaseCells
+    releases: dict[str, int]  # schooljaar → release id
+    schools: pd.DataFrame  # SCHOOL_COLUMNS, one row per location known to the reference data or a release
+    swv_members: dict[str, set[str]]  # swv code → vestigingscodes (either sector)
+    swv_names: dict[str, str]
+    provider_names: dict[str, str]
+    provider_consortium: dict[str, str]
+    min_denominator: int
+    _pupils: dict[int, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def schooljaren(self) -> list[str]:
+        return sorted(self.releases)
+
+    def latest(self) -> str | None:
+        return max(self.releases) if self.releases else None
+
+    def require_schooljaar(self, schooljaar: str | None) -> str:
+        if not schooljaar:
+            latest = self.latest()
+            if latest is None:
+                raise NotFoundError("Er is nog geen release gepubliceerd", code="no_release")
+            return latest
+        check_schooljaar(schooljaar)
+        if schooljaar not in self.releases:
+            raise NotFoundError(f"Geen release voor schooljaar {schooljaar}", code="release_not_found")
+        return schooljaar
+
+    def pupils(self, schooljaar: str) -> pd.DataFrame:
+        jaar = int(schooljaar[:4])  # DUO's 1 October count of jaar ↔ schooljaar jaar-(jaar+1)
+        if jaar not in self._pupils:
+            self._pupils[jaar] = _pupil_counts(jaar)
+        return self._pupils[jaar]
+
+    @cached_property
+    def school_info(self) -> dict[str, dict[str, Any]]:
+        return {r["vestigingscode"]: r for r in self.schools.to_dict("records")}
+
+    def schools_of_type(self, schooltype: str, schooljaar: str) -> list[str]:
+        return [c for c in self.cells.units(fig.VESTIGING, schooljaar) if self.school_info.get(c, {}).get("schooltype") == schooltype]
+
+    def rows(self, schooljaar: str) -> list[fig.SchoolRow]:
+        return fig.school_rows(self.cells, self.schools, self.pupils(schooljaar), schooljaar, self.min_denominator)
+
+    def provider_label(self, agb: str) -> str:
+        return self.provider_names.get(agb) or f"AGB {agb}"
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def _release_frame(release_ids: list[int]) -> pd.DataFrame:
+    if not release_ids:
+        return pd.DataFrame(columns=list(RELEASE_COLUMNS))
+    cols = [getattr(ReleaseCell, c) for c in RELEASE_COLUMNS]
+    rows = db.session.execute(select(*cols).where(ReleaseCell.release_id.in_(release_ids))).all()
+    frame = pd.DataFrame(rows, columns=list(RELEASE_COLUMNS))
+    # Belt and braces: the store keeps no value for suppressed cells; make sure none is read either.
+    frame.loc[frame["status"] != "published", "value"] = None
+    frame["value"] = frame["value"].astype("Int64")
+    return frame
+
+
+def _current_release_ids() -> dict[str, int]:
+    from hub.services import releases as release_service
+
+    return {r.schooljaar: r.id for r in release_service.current_releases()}
+
+
+def _reference_schools(release_types: dict[str, str]) -> tuple[pd.DataFrame, dict[str, set[str]], dict[str, str]]:
+    from hub.models.reference import Samenwerkingsverband, SwvMembership, Vestiging
+
+    records = []
+    for v in db.session.scalars(select(Vestiging)):
+        records.append(
+            {
+                "vestigingscode": v.vestigingscode,
+                "naam": v.naam or f"Vestiging {v.vestigingscode}",
+                # The school type the release was gated with wins, so the funnel matches the type totals.
+                "schooltype": release_types.get(v.vestigingscode) or v.soort or "onbekend",
+                "gemeentecode": v.gemeentecode,
+                "gemeentenaam": v.gemeentenaam,
+                "plaatsnaam": v.plaatsnaam,
+                "bestuur": v.bevoegd_gezag_naam or v.bevoegd_gezag_nummer,
+                "swv_code": v.swv_code,
+            }
+        )
+    known = {r["vestigingscode"] for r in records}
+    for code, soort in release_types.items():
+        if code not in known and code != GEEN_SCHOOL:
+            records.append({"vestigingscode": code, "naam": f"Onbekende vestiging {code}", "schooltype": soort or "onbekend",
+                            "gemeentecode": None, "gemeentenaam": None, "plaatsnaam": None, "bestuur": None, "swv_code": None})
+    members: dict[str, set[str]] = {}
+    for m in db.session.scalars(select(SwvMembership)):
+        members.setdefault(m.swv_code, set()).add(m.vestigingscode)
+    for r in records:
+        if r["swv_code"]:
+            members.setdefault(r["swv_code"], set()).add(r["vestigingscode"])
+    names = {s.code: s.naam for s in db.session.scalars(select(Samenwerkingsverband))}
+    return pd.DataFrame.from_records(records, columns=list(SCHOOL_COLUMNS)), members, names
+
+
+def _pupil_counts(jaar: int) -> pd.DataFrame:
+    from hub.models.reference import PupilCount
+
+    rows = db.session.execute(
+        select(PupilCount.vestigingscode, PupilCount.leerlingen, PupilCount.masked).where(PupilCount.jaar == jaar)
+    ).all()
+    return pd.DataFrame(rows, columns=["vestigingscode", "leerlingen", "masked"])
+
+
+def _providers() -> tuple[dict[str, str], dict[str, str]]:
+    from hub.models.consortia import Consortium, ConsortiumMember
+
+    names, consortium = {}, {}
+    rows = db.session.execute(select(ConsortiumMember.aanbieder_agb, ConsortiumMember.aanbieder_naam, Consortium.naam)
+                              .join(Consortium, Consortium.id == ConsortiumMember.consortium_id)).all()
+    for agb, naam, cnaam in rows:
+        if naam:
+            names[agb] = naam
+        consortium[agb] = cnaam
+    return names, consortium
+
+
+def load() -> RegionData:
+    releases = _current_release_ids()
+    release_types: dict[str, str] = {}
+    for rid in sorted(releases.values()):  # newer releases override older ones' types
+        release_types.update(db.session.get(Release, rid).schooltypes or {})
+    schools, members, swv_names = _reference_schools(release_types)
+    names, consortium = _providers()
+    return RegionData(
+        cells=ReleaseCells(_release_frame(sorted(releases.values()))),
+        releases=releases,
+        schools=schools,
+        swv_members=members,
+        swv_names=swv_names,
+        provider_names=names,
+        provider_consortium=consortium,
+        min_denominator=int(current_app.config["DISCLOSURE_MIN_DENOMINATOR"]),
+    )
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+
+def schooljaren(data: RegionData) -> list[dict[str, Any]]:
+    return [{"schooljaar": j, "release_id": data.releases[j]} for j in sorted(data.releases, reverse=True)]
+
+
+def school_swvs(data: RegionData, code: str) -> set[str]:
+    return {s for s, codes in data.swv_members.items() if code in codes}
+
+
+def school_visible(data: RegionData, access, code: str) -> bool:
+    return access.may_see_school(code, school_swvs(data, code))
+
+
+def overview(data: RegionData, access, schooljaar: str | None = None, gemeente: str | None = None,
+             schooltype: str | None = None, swv: str | None = None, sort: str = "naam", descending: bool = False,
+             coverage: bool = False) -> dict[str, Any]:
+    """Rows of the region overview, filtered by reference attributes and by what the user may see."""
+    schooljaar = data.require_schooljaar(schooljaar)
+    if sort not in fig.SORT_KEYS:
+        raise InputError(f"Onbekende sortering '{sort}'; kies uit: {', '.join(fig.SORT_KEYS)}", code="invalid_sort")
+    rows = data.rows(schooljaar)
+    codes = None
+    if swv:
+        codes = data.swv_members.get(swv.upper(), set())
+    rows = fig.filter_rows(rows, gemeente=gemeente or None, schooltype=schooltype or None, codes=codes)
+    if coverage:
+        rows = [r for r in rows if access.may_see_coverage(r.vestigingscode, school_swvs(data, r.vestigingscode))]
+    else:
+        rows = [r for r in rows if school_visible(data, access, r.vestigingscode)]
+    rows = fig.sort_rows(rows, sort, descending)
+    return {
+        "schooljaar": schooljaar,
+        "release_id": data.releases[schooljaar],
+        "filters": {"gemeente": gemeente or None, "schooltype": schooltype or None, "swv": swv or None},
+        "sortering": sort,
+        "aflopend": descending,
+        "scholen": rows,
+    }
+
+
+def type_trends(data: RegionData) -> dict[str, list[fig.TrendPoint]]:
+    types = sorted(set(data.cells.units(fig.SCHOOLTYPE)) - {GEEN_SCHOOL})
+    return {t: fig.rate_trend(data.cells, fig.SCHOOLTYPE, t, data.min_denominator) for t in types}
+
+
+def region(data: RegionData, schooljaar: str | None = None) -> dict[str, Any]:
+    schooljaar = data.require_schooljaar(schooljaar)
+    c, m = data.cells, data.min_denominator
+    types = sorted(set(c.units(fig.SCHOOLTYPE, schooljaar)))
+    duo = fig.duo_lookup(data.pupils(schooljaar))
+    region_codes = [x for x in c.units(fig.VESTIGING, schooljaar) if x != GEEN_SCHOOL]
+    duo_total = sum((duo.get(x, (None, False))[0] or 0) for x in region_codes)
+    return {
+        "schooljaar": schooljaar,
+        "release_id": data.releases[schooljaar],
+        "regio": fig.clients_per_100(c, fig.REGIO, fig.REGIO_UNIT, schooljaar, m),
+        "dekking": fig.coverage(c.get(fig.REGIO, fig.REGIO_UNIT, schooljaar, LEERLINGEN), duo_total or None),
+        "schooltypes": {t: fig.clients_per_100(c, fig.SCHOOLTYPE, t, schooljaar, m) for t in types},
+        "trend_regio": fig.rate_trend(c, fig.REGIO, fig.REGIO_UNIT, m),
+        "trend_schooltypes": type_trends(data),
+        "distributies": {n: fig.distribution(c, fig.REGIO, fig.REGIO_UNIT, schooljaar, n) for n in fig.DISTRIBUTIONS},
+        "kosten": fig.costs(c, fig.REGIO, fig.REGIO_UNIT, schooljaar),
+        "apart": fig.separate_measures(c, fig.REGIO, fig.REGIO_UNIT, schooljaar),
+    }
+
+
+def funnel(data: RegionData, schooltype: str, schooljaar: str | None = None) -> fig.Funnel:
+    schooljaar = data.require_schooljaar(schooljaar)
+    if schooltype not in data.cells.units(fig.SCHOOLTYPE, schooljaar):
+        raise NotFoundError(f"Geen schooltype '{schooltype}' in schooljaar {schooljaar}", code="schooltype_not_found")
+    return fig.funnel(data.cells, schooltype, data.schools_of_type(schooltype, schooljaar), schooljaar, data.min_denominator)
+
+
+def factsheet(data: RegionData, vestigingscode: str, schooljaar: str | None = None) -> dict[str, Any]:
+    """Everything on one school's factsheet."""
+    schooljaar = data.require_schooljaar(schooljaar)
+    code = vestigingscode.upper()
+    if code == GEEN_SCHOOL or code not in data.cells.units(fig.VESTIGING, schooljaar):
+        raise NotFoundError(f"Geen cijfers voor vestiging {vestigingscode} in {schooljaar}", code="school_not_found")
+    c, m = data.cells, data.min_denominator
+    row = next(r for r in data.rows(schooljaar) if r.vestigingscode == code)
+    providers = fig.providers(c, fig.VESTIGING, code, schooljaar)
+    stype = row.schooltype
+    return {
+        "schooljaar": schooljaar,
+        "release_id": data.releases[schooljaar],
+        "school": row,
+        "swv_naam": data.swv_names.get(row.swv_code or "", None),
+        "trend": fig.rate_trend(c, fig.VESTIGING, code, m),
+        "type_trend": fig.rate_trend(c, fig.SCHOOLTYPE, stype, m),
+        "type_rate": fig.clients_per_100(c, fig.SCHOOLTYPE, stype, schooljaar, m),
+        "regio_rate": fig.clients_per_100(c, fig.REGIO, fig.REGIO_UNIT, schooljaar, m),
+        "distributies": {n: fig.distribution(c, fig.VESTIGING, code, schooljaar, n) for n in fig.DISTRIBUTIONS},
+        "aanbieders": providers,
+        "kosten": fig.costs(c, fig.VESTIGING, code, schooljaar),
+        "apart": fig.separate_measures(c, fig.VESTIGING, code, schooljaar),
+        "funnel": fig.funnel(c, stype, data.schools_of_type(stype, schooljaar), schooljaar, m),
+    }
+
+
+def factsheet_to_dict(data: RegionData, sheet: dict[str, Any]) -> dict[str, Any]:
+    providers = sheet["aanbieders"].to_dict()
+    for p in providers["aanbieders"]:
+        p["aanbieder_naam"] = data.provider_label(p["aanbieder_agb"])
+    funnel_dict = sheet["funnel"].to_dict()
+    return {
+        "schooljaar": sheet["schooljaar"],
+        "release_id": sheet["release_id"],
+        "school": sheet["school"].to_dict(),
+        "swv_naam": sheet["swv_naam"],
+        "trend": [t.to_dict() for t in sheet["trend"]],
+        "schooltype_trend": [t.to_dict() for t in sheet["type_trend"]],
+        "schooltype_clienten_per_100": sheet["type_rate"].to_dict(),
+        "regio_clienten_per_100": sheet["regio_rate"].to_dict(),
+        "distributies": {n: d.to_dict() for n, d in sheet["distributies"].items()},
+        "aanbieders": providers,
+        "kosten": sheet["kosten"].to_dict(),
+        "apart": {k: v.to_dict() for k, v in sheet["apart"].items()},
+        "funnel": funnel_dict,
+    }
+
+
+def region_to_dict(reg: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "schooljaar": reg["schooljaar"],
+        "release_id": reg["release_id"],
+        "clienten_per_100": reg["regio"].to_dict(),
+        "dekking": reg["dekking"].to_dict(),
+        "schooltypes": {t: r.to_dict() for t, r in reg["schooltypes"].items()},
+        "trend": [t.to_dict() for t in reg["trend_regio"]],
+        "trend_per_schooltype": {t: [p.to_dict() for p in pts] for t, pts in reg["trend_schooltypes"].items()},
+        "distributies": {n: d.to_dict() for n, d in reg["distributies"].items()},
+        "kosten": reg["kosten"].to_dict(),
+        "apart": {k: v.to_dict() for k, v in reg["apart"].items()},
+    }
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """One school in the consortium/coverage view."""
+
+    school: fig.SchoolRow
+    providers: fig.Providers
+    consortia: tuple[str, ...]  # consortia of the published providers (from the uploaded table)
+
+    def to_dict(self, data: RegionData) -> dict[str, Any]:
+        p = self.providers.to_dict()
+        for r in p["aanbieders"]:
+            r["aanbieder_naam"] = data.provider_label(r["aanbieder_agb"])
+            r["consortium"] = data.provider_consortium.get(r["aanbieder_agb"])
+        return {
+            "vestigingscode": self.school.vestigingscode,
+            "naam": self.school.naam,
+            "schooltype": self.school.schooltype,
+            "gemeentenaam": self.school.gemeentenaam,
+            "swv_code": self.school.swv_code,
+            **p,
+            "consortia": list(self.consortia),
+        }
+
+
+def coverage_view(data: RegionData, access, schooljaar: str | None = None, gemeente: str | None = None,
+                  schooltype: str | None = None, swv: str | None = None) -> dict[str, Any]:
+    """Providers (and consortia) per school with concentration, from published provider counts only."""
+    base = overview(data, access, schooljaar, gemeente, schooltype, swv, "naam", coverage=True)
+    schooljaar = base["schooljaar"]
+    rows = []
+    for school in base["scholen"]:
+        prov = fig.providers(data.cells, fig.VESTIGING, school.vestigingscode, schooljaar)
+        consortia = sorted({data.provider_consortium[r.agb] for r in prov.rows if r.agb in data.provider_consortium})
+        rows.append(CoverageRow(school, prov, tuple(consortia)))
+    return {"schooljaar": schooljaar, "release_id": base["release_id"], "filters": base["filters"], "scholen": rows,
+            "consortiumtabel": bool(data.provider_consortium)}

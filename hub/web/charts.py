@@ -1,0 +1,128 @@
+"""Server-side SVG charts (matplotlib): readable in print and without colour — every series has its own
+marker and line style and a direct label. Charts are drawn only from published indicator values.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Sequence
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (3, 1, 1, 1, 1, 1)))
+# Colour-blind-safe palette (Okabe–Ito); colour is a bonus, never the only cue.
+COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(
+        {
+            "svg.fonttype": "none",  # text stays text: searchable, scalable, checkable by tests
+            "svg.hashsalt": "jeugdhub",  # deterministic element ids
+            "font.family": "DejaVu Sans",
+            "font.size": 9,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
+    return plt
+
+
+def _svg(fig, title: str) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None, "Title": title})
+    _pyplot().close(fig)
+    text = buf.getvalue()
+    # Drop the XML prolog and DOCTYPE so the SVG can be inlined in HTML.
+    start = text.find("<svg")
+    svg = text[start:]
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{_escape(title)}" ', 1)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _nl(x: float, digits: int = 1) -> str:
+    return f"{x:.{digits}f}".replace(".", ",")
+
+
+def trend_chart(series: dict[str, Sequence[tuple[str, float | None, float | None, float | None]]], title: str,
+                show_intervals: bool = False, width: float = 7.0, height: float = 3.4) -> str:
+    """Clients per 100 pupils per school year, one line per series.
+
+    ``series``: label → [(schooljaar, per_100 or None, low or None, high or None)]. A year without a
+    published rate is a gap in the line (nothing is interpolated).
+    """
+    plt = _pyplot()
+    years = sorted({p[0] for pts in series.values() for p in pts})
+    fig, ax = plt.subplots(figsize=(width, height))
+    x_of = {y: i for i, y in enumerate(years)}
+    top = 0.0
+    for i, (label, points) in enumerate(series.items()):
+        xs = [x_of[p[0]] for p in points]
+        ys = [p[1] if p[1] is not None else math.nan for p in points]
+        style = dict(marker=MARKERS[i % len(MARKERS)], linestyle=LINESTYLES[i % len(LINESTYLES)],
+                     color=COLOURS[i % len(COLOURS)], linewidth=1.8, markersize=6, label=label)
+        ax.plot(xs, ys, **style)
+        if show_intervals:
+            for x, p in zip(xs, points):
+                if p[1] is not None and p[2] is not None:
+                    ax.errorbar([x], [p[1]], yerr=[[p[1] - p[2]], [p[3] - p[1]]], color=style["color"], capsize=4, linewidth=1)
+                    top = max(top, p[3])
+        published = [(x, y) for x, y in zip(xs, ys) if not math.isnan(y)]
+        if published:
+            top = max(top, max(y for _, y in published))
+            x_last, y_last = published[-1]
+            ax.annotate(f"{label} ({_nl(y_last)})", (x_last, y_last), xytext=(6, 0), textcoords="offset points",
+                        va="center", fontsize=8)
+    ax.set_xticks(range(len(years)), years)
+    ax.set_xlim(-0.3, max(len(years) - 1, 1) + 1.2)
+    ax.set_ylim(0, max(5.0, top * 1.15))
+    ax.set_ylabel("cliënten per 100 leerlingen")
+    ax.grid(axis="y", linestyle=":", linewidth=0.6, color="#999999")
+    if len(series) > 1:
+        ax.legend(loc="upper left", fontsize=8, frameon=False, ncol=min(4, len(series)))
+    if not any(not math.isnan(y) for pts in series.values() for y in [p[1] if p[1] is not None else math.nan for p in pts]):
+        ax.text(0.5, 0.5, "geen gepubliceerde cijfers", transform=ax.transAxes, ha="center", va="center")
+    return _svg(fig, title)
+
+
+def funnel_chart(funnel, title: str, highlight: str | None = None, width: float = 7.0, height: float = 3.8) -> str:
+    """Funnel plot: each school's rate against its pupils, with the type's pooled rate and 95 % / 99,8 % limits."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(width, height))
+    if not funnel.limits:
+        ax.text(0.5, 0.5, "geen vergelijking beschikbaar (gemiddelde van het schooltype afgeschermd)",
+                transform=ax.transAxes, ha="center", va="center")
+        ax.set_axis_off()
+        return _svg(fig, title)
+    ns = [lim.n for lim in funnel.limits]
+    ax.plot(ns, [100 * lim.upper_998 for lim in funnel.limits], linestyle=":", color="#444444", linewidth=1.2, label="99,8 %-grens")
+    ax.plot(ns, [100 * lim.lower_998 for lim in funnel.limits], linestyle=":", color="#444444", linewidth=1.2)
+    ax.plot(ns, [100 * lim.upper_95 for lim in funnel.limits], linestyle="--", color="#444444", linewidth=1.2, label="95 %-grens")
+    ax.plot(ns, [100 * lim.lower_95 for lim in funnel.limits], linestyle="--", color="#444444", linewidth=1.2)
+    ax.axhline(funnel.pooled.per_100, color="#000000", linewidth=1.4, label=f"gemiddelde {funnel.schooltype} ({_nl(funnel.pooled.per_100)})")
+    others = [p for p in funnel.points if p.vestigingscode != highlight]
+    ax.scatter([p.leerlingen for p in others], [p.per_100 for p in others], marker="o", s=22,
+               facecolors="none", edgecolors="#0072B2", linewidths=1.0, label="andere scholen")
+    mine = [p for p in funnel.points if p.vestigingscode == highlight]
+    if mine:
+        p = mine[0]
+        ax.scatter([p.leerlingen], [p.per_100], marker="D", s=70, color="#D55E00", edgecolors="#000000", linewidths=1.2,
+                   zorder=5, label="deze school")
+        ax.annotate("deze school", (p.leerlingen, p.per_100), xytext=(8, 6), textcoords="offset points", fontsize=8,
+                    fontweight="bold")
+    top = max([100 * lim.upper_998 for lim in funnel.limits[len(funnel.limits) // 6:]] + [p.per_100 for p in funnel.points] + [5])
+    ax.set_ylim(0, top * 1.1)
+    ax.set_xlim(0, ns[-1])
+    ax.set_xlabel("aantal leerlingen (gedekt)")
+    ax.set_ylabel("cliënten per 100 leerlingen")
+    ax.grid(linestyle=":", linewidth=0.6, color="#bbbbbb")
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    return _svg(fig, title)

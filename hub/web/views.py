@@ -1,0 +1,428 @@
+"""The Dutch pages: login, landing per role, region overview, factsheets (HTML/PDF/ZIP), SWV, coverage,
+admin pages, and CSV/XLSX exports of every table shown. Thin: services compute, templates render.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from hub.services import audit, exports, factsheets
+from hub.services import indicators as svc
+from hub.web import charts
+from hub.web.auth import ADMIN, ALL_ROLES, COVERAGE_ROLES, FACTSHEET_ROLES, REGION_ROLES, page_roles
+from shared.errors import JeugdhubError
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths: an open redirect after login would help phishing."""
+    if not target:
+        return None
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _download(body: bytes, filename: str, mimetype: str) -> Response:
+    resp = Response(body, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _export(tables, stem: str, fmt: str, target: str) -> Response:
+    if fmt not in EXPORT_TYPES:
+        abort(404)
+    body = exports.to_csv(tables) if fmt == "csv" else exports.to_xlsx(tables)
+    audit.record(g.access.user_id, "export", target, fmt)
+    return _download(body, f"{stem}.{fmt}", EXPORT_TYPES[fmt])
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "school"
+
+
+# --- login ---------------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    from hub.services import users
+
+    error = None
+    if request.method == "POST":
+        user = users.authenticate(request.form.get("email", ""), request.form.get("wachtwoord", ""))
+        if user is None:
+            audit.record(None, "login_failed", "login")
+            error = "Onbekend e-mailadres of verkeerd wachtwoord."
+        else:
+            login_user(user)
+            audit.record(user.id, "login", "login")
+            return redirect(_safe_next(request.args.get("next")) or url_for("web.home"))
+    return render_template("login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        audit.record(current_user.id, "logout", "logout")
+    logout_user()
+    flash("U bent uitgelogd.")
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/")
+@page_roles(*ALL_ROLES)
+def home():
+    """Landing page per role."""
+    role, scope = g.access.role, g.access.scope
+    if role == "school":
+        return redirect(url_for("web.factsheet", vestigingscode=scope))
+    if role == "swv":
+        return redirect(url_for("web.swv", code=scope))
+    if role == "consortium":
+        return redirect(url_for("web.coverage"))
+    if role == "gemeente":
+        return redirect(url_for("web.overview", gemeente=scope))
+    return redirect(url_for("web.overview"))
+
+
+# --- region overview -----------------------------------------------------------------------------
+
+
+def _overview_context(data, swv: str | None = None):
+    sort = request.args.get("sort", "naam")
+    desc = sort.startswith("-")
+    view = svc.overview(data, g.access, request.args.get("schooljaar") or None, request.args.get("gemeente") or None,
+                        request.args.get("schooltype") or None, swv, sort.lstrip("-"), desc)
+    return view, sort
+
+
+def _filter_options(data, schooljaar: str):
+    rows = data.rows(schooljaar)
+    gemeenten = sorted({(r.gemeentecode, r.gemeentenaam or r.gemeentecode) for r in rows if r.gemeentecode}, key=lambda x: x[1])
+    types = sorted({r.schooltype for r in rows})
+    return gemeenten, types
+
+
+def _type_trend_chart(data) -> tuple[str, exports.Table]:
+    trends = svc.type_trends(data)
+    series = {t: [(p.schooljaar, p.rate.per_100, p.rate.low, p.rate.high) for p in pts] for t, pts in trends.items()}
+    svg = charts.trend_chart(series, "Cliënten per 100 leerlingen per schooltype")
+    return svg, exports.trend_table("trend-schooltypes", "Cliënten per 100 leerlingen per schooltype", trends)
+
+
+@bp.get("/overzicht")
+@page_roles(*REGION_ROLES)
+def overview():
+    data = svc.load()
+    if not data.releases:
+        return render_template("empty.html"), 200
+    swv = g.access.scope if g.access.role == "swv" else (request.args.get("swv") or None)
+    view, sort = _overview_context(data, swv)
+    table = exports.overview_table(view["scholen"], view["schooljaar"],
+                                   lambda c: url_for("web.factsheet", vestigingscode=c, schooljaar=view["schooljaar"]))
+    chart, trend_table = _type_trend_chart(data)
+    gemeenten, types = _filter_options(data, view["schooljaar"])
+    reg = svc.region(data, view["schooljaar"])
+    audit.record(g.access.user_id, "view", f"overzicht {view['schooljaar']}", "html")
+    return render_template("overview.html", view=view, table=table, chart=chart, trend_table=trend_table, sort=sort,
+                           gemeenten=gemeenten, types=types, schooljaren=data.schooljaren, reg=reg,
+                           swv_names=data.swv_names, swv_locked=g.access.role == "swv",
+                           export_args={k: v for k, v in request.args.items()})
+
+
+@bp.get("/overzicht.<fmt>")
+@page_roles(*REGION_ROLES)
+def overview_export(fmt: str):
+    data = svc.load()
+    swv = g.access.scope if g.access.role == "swv" else (request.args.get("swv") or None)
+    view, _ = _overview_context(data, swv)
+    _, trend_table = _type_trend_chart(data)
+    table = exports.overview_table(view["scholen"], view["schooljaar"])
+    return _export([table, trend_table], f"jeugdhulp-scholen-{view['schooljaar']}", fmt, f"overzicht {view['schooljaar']}")
+
+
+# --- factsheet -----------------------------------------------------------------------------------
+
+
+def _factsheet_parts(data, code: str, schooljaar: str | None):
+    if not svc.school_visible(data, g.access, code.upper()):
+        abort(403)
+    try:
+        sheet = svc.factsheet(data, code, schooljaar)
+    except JeugdhubError as exc:
+        if exc.http_status == 404:
+            abort(404)
+        raise
+    school = sheet["school"]
+    tables = {
+        "trend": exports.trend_table("trend", "Cliënten per 100 leerlingen door de jaren",
+                                     {school.naam: sheet["trend"], f"Alle {school.schooltype}-scholen": sheet["type_trend"]}),
+        "zorgtype": exports.distribution_table("zorgtype", "Cliënten naar zorgtype", sheet["distributies"]["zorgtype"], "Zorgtype"),
+        "verwijzer": exports.distribution_table("verwijzer", "Nieuwe cliënten naar verwijzer", sheet["distributies"]["verwijzer"], "Verwijzer"),
+        "leeftijd": exports.distribution_table("leeftijd", "Nieuwe cliënten naar leeftijd bij de start", sheet["distributies"]["leeftijd"], "Leeftijd"),
+        "aanbieders": exports.providers_table("aanbieders", sheet["aanbieders"], data.provider_label),
+        "kosten": exports.costs_table("kosten", sheet["kosten"]),
+        "apart": exports.separate_table("apart", sheet["apart"]),
+    }
+    return sheet, tables
+
+
+def _factsheet_html(data, code: str, schooljaar: str | None, for_pdf: bool = False) -> str:
+    sheet, tables = _factsheet_parts(data, code, schooljaar)
+    school = sheet["school"]
+    series = {
+        school.naam: [(p.schooljaar, p.rate.per_100, p.rate.low, p.rate.high) for p in sheet["trend"]],
+        f"alle {school.schooltype}-scholen": [(p.schooljaar, p.rate.per_100, None, None) for p in sheet["type_trend"]],
+    }
+    trend_svg = charts.trend_chart(series, f"Trend cliënten per 100 leerlingen, {school.naam}", show_intervals=True)
+    funnel_svg = charts.funnel_chart(sheet["funnel"], f"{school.naam} tussen de {school.schooltype}-scholen", highlight=school.vestigingscode)
+    rate_cells = exports.rate_cells(school.rate)
+    return render_template("factsheet.html", sheet=sheet, school=school, tables=tables, trend_svg=trend_svg,
+                           funnel_svg=funnel_svg, for_pdf=for_pdf, schooljaren=data.schooljaren, fmt=exports.format_cell,
+                           rate_cells=rate_cells, coverage_cell=exports.coverage_cell(school.coverage),
+                           count_cell=exports.count_cell, threshold=_threshold())
+
+
+def _threshold() -> int:
+    from flask import current_app
+
+    return int(current_app.config["DISCLOSURE_THRESHOLD"])
+
+
+@bp.get("/scholen/<vestigingscode>")
+@page_roles(*FACTSHEET_ROLES)
+def factsheet(vestigingscode: str):
+    data = svc.load()
+    if not data.releases:
+        return render_template("empty.html"), 200
+    html = _factsheet_html(data, vestigingscode, request.args.get("schooljaar") or None)
+    audit.record(g.access.user_id, "view", f"factsheet {vestigingscode.upper()}", "html")
+    return html
+
+
+@bp.get("/scholen/<vestigingscode>/factsheet.pdf")
+@page_roles(*FACTSHEET_ROLES)
+def factsheet_pdf(vestigingscode: str):
+    data = svc.load()
+    schooljaar = data.require_schooljaar(request.args.get("schooljaar") or None) if data.releases else abort(404)
+    html = _factsheet_html(data, vestigingscode, schooljaar, for_pdf=True)
+    pdf = factsheets.html_to_pdf(html, request.host_url)
+    audit.record(g.access.user_id, "export", f"factsheet {vestigingscode.upper()} {schooljaar}", "pdf")
+    return _download(pdf, f"factsheet-{vestigingscode.upper()}-{schooljaar}.pdf", "application/pdf")
+
+
+@bp.get("/scholen/<vestigingscode>/factsheet.<fmt>")
+@page_roles(*FACTSHEET_ROLES)
+def factsheet_export(vestigingscode: str, fmt: str):
+    data = svc.load()
+    sheet, tables = _factsheet_parts(data, vestigingscode, request.args.get("schooljaar") or None)
+    return _export(list(tables.values()), f"factsheet-{vestigingscode.upper()}-{sheet['schooljaar']}", fmt,
+                   f"factsheet {vestigingscode.upper()} {sheet['schooljaar']}")
+
+
+@bp.get("/factsheets.zip")
+@page_roles(*REGION_ROLES)
+def factsheets_zip():
+    """All factsheets of the region, or of one SWV (``?swv=``; an SWV user always gets its own)."""
+    data = svc.load()
+    if not data.releases:
+        abort(404)
+    swv = g.access.scope if g.access.role == "swv" else (request.args.get("swv") or None)
+    view = svc.overview(data, g.access, request.args.get("schooljaar") or None, request.args.get("gemeente") or None,
+                        None, swv)
+    schooljaar = view["schooljaar"]
+    items = [(r.vestigingscode, f"{r.vestigingscode}-{_slug(r.naam)}") for r in view["scholen"]]
+    body = factsheets.zip_of_pdfs(items, lambda code: _factsheet_html(data, code, schooljaar, for_pdf=True), request.host_url)
+    stem = f"factsheets-{swv or 'regio'}-{schooljaar}"
+    audit.record(g.access.user_id, "export", f"factsheets {swv or 'regio'} {schooljaar}", "zip")
+    return _download(body, f"{stem}.zip", "application/zip")
+
+
+# --- SWV -----------------------------------------------------------------------------------------
+
+
+@bp.get("/swv")
+@page_roles(*REGION_ROLES)
+def swv_list():
+    data = svc.load()
+    if g.access.role == "swv":
+        return redirect(url_for("web.swv", code=g.access.scope))
+    codes = sorted(c for c in data.swv_members if any(x in data.school_info for x in data.swv_members[c]))
+    audit.record(g.access.user_id, "view", "swv lijst", "html")
+    return render_template("swv_list.html", swvs=[(c, data.swv_names.get(c, c), len(data.swv_members[c])) for c in codes])
+
+
+def _swv_view(data, code: str):
+    code = code.upper()
+    if not g.access.may_see_swv(code):
+        abort(403)
+    if code not in data.swv_members:
+        abort(404)
+    view, sort = _overview_context(data, code)
+    return code, view, sort
+
+
+@bp.get("/swv/<code>")
+@page_roles(*REGION_ROLES)
+def swv(code: str):
+    data = svc.load()
+    if not data.releases:
+        return render_template("empty.html"), 200
+    code, view, sort = _swv_view(data, code)
+    table = exports.overview_table(view["scholen"], view["schooljaar"],
+                                   lambda c: url_for("web.factsheet", vestigingscode=c, schooljaar=view["schooljaar"]))
+    gemeenten = sorted({r.gemeentenaam or "onbekend" for r in view["scholen"]})
+    audit.record(g.access.user_id, "view", f"swv {code} {view['schooljaar']}", "html")
+    return render_template("swv.html", code=code, naam=data.swv_names.get(code, code), view=view, table=table, sort=sort,
+                           gemeenten=gemeenten, schooljaren=data.schooljaren)
+
+
+@bp.get("/swv/<code>/export.<fmt>")
+@page_roles(*REGION_ROLES)
+def swv_export(code: str, fmt: str):
+    data = svc.load()
+    code, view, _ = _swv_view(data, code)
+    table = exports.overview_table(view["scholen"], view["schooljaar"])
+    return _export([table], f"jeugdhulp-swv-{code}-{view['schooljaar']}", fmt, f"swv {code} {view['schooljaar']}")
+
+
+# --- coverage / consortia ------------------------------------------------------------------------
+
+
+def _coverage(data):
+    swv = g.access.scope if g.access.role == "swv" else (request.args.get("swv") or None)
+    view = svc.coverage_view(data, g.access, request.args.get("schooljaar") or None, request.args.get("gemeente") or None,
+                             request.args.get("schooltype") or None, swv)
+    return view, exports.coverage_table(view["scholen"], data, view["schooljaar"])
+
+
+@bp.get("/aanbieders")
+@page_roles(*COVERAGE_ROLES)
+def coverage():
+    data = svc.load()
+    if not data.releases:
+        return render_template("empty.html"), 200
+    view, table = _coverage(data)
+    gemeenten, types = _filter_options(data, view["schooljaar"])
+    audit.record(g.access.user_id, "view", f"aanbieders {view['schooljaar']}", "html")
+    return render_template("coverage.html", view=view, table=table, gemeenten=gemeenten, types=types,
+                           schooljaren=data.schooljaren, export_args=dict(request.args))
+
+
+@bp.get("/aanbieders.<fmt>")
+@page_roles(*COVERAGE_ROLES)
+def coverage_export(fmt: str):
+    data = svc.load()
+    view, table = _coverage(data)
+    return _export([table], f"aanbieders-{view['schooljaar']}", fmt, f"aanbieders {view['schooljaar']}")
+
+
+@bp.route("/beheer/consortia", methods=["GET", "POST"])
+@page_roles(*ADMIN)
+def consortia():
+    from hub.services import consortia as consortia_service
+
+    result, error = None, None
+    if request.method == "POST":
+        file = request.files.get("bestand")
+        if file is None or not file.filename:
+            error = "Kies een CSV-bestand."
+        else:
+            try:
+                result = consortia_service.import_csv(file.read(), file.filename)
+                audit.record(g.access.user_id, "admin", f"consortiumtabel {file.filename}")
+            except JeugdhubError as exc:
+                error = exc.message
+    return render_template("consortia.html", result=result, error=error, table=consortia_service.current_table()), (400 if error else 200)
+
+
+# --- admin ---------------------------------------------------------------------------------------
+
+
+@bp.get("/beheer/rondes")
+@page_roles(*ADMIN)
+def rounds():
+    from hub.services import nodes as node_service
+    from hub.services import releases as release_service
+    from hub.services import rounds as round_service
+
+    statuses = [round_service.round_status(r.id) for r in reversed(round_service.all_rounds())]
+    audit.record(g.access.user_id, "view", "beheer rondes", "html")
+    return render_template("rounds.html", statuses=statuses, nodes=node_service.list_nodes(),
+                           releases=release_service.list_releases())
+
+
+@bp.route("/beheer/upload", methods=["GET", "POST"])
+@page_roles(*ADMIN)
+def upload():
+    from hub.services import rounds as round_service
+    from hub.services import submissions
+
+    receipt, error = None, None
+    open_rounds = round_service.all_rounds(status="open")
+    if request.method == "POST":
+        file = request.files.get("bestand")
+        try:
+            round_id = int(request.form.get("ronde", ""))
+        except ValueError:
+            round_id = None
+        if round_id is None or file is None or not file.filename:
+            error = "Kies een ronde en een bestand."
+        else:
+            try:
+                receipt = submissions.receive(round_id, file.read(), source="upload")
+                audit.record(g.access.user_id, "admin", f"upload ronde {round_id}")
+            except JeugdhubError as exc:
+                error = f"{exc.message} (code: {exc.code})"
+    return render_template("upload.html", rounds=open_rounds, receipt=receipt, error=error), (400 if error else 200)
+
+
+@bp.get("/beheer/audit")
+@page_roles(*ADMIN)
+def audit_log():
+    from hub.extensions import db
+    from hub.models.users import User
+
+    events = audit.recent(300)
+    emails = {u.id: u.email for u in db.session.query(User).all()}
+    return render_template("audit.html", events=events, emails=emails)
+
+
+@bp.get("/help")
+def help_page():
+    return render_template("help.html", threshold=_threshold())
+
+
+@bp.app_template_global()
+def quality_total(quality: dict, key: str):
+    """Sum one data-quality figure of a node's partial over its files (rejected/excluded are per reason)."""
+    if not quality:
+        return "–"
+    total = 0
+    for f in quality.get("files", []):
+        if key in ("rows_read", "rows_used"):
+            total += int(f.get(key, 0))
+        else:
+            total += sum(int(v) for v in f.get(key.replace("rows_", ""), {}).values())
+    return total
+
+
+@bp.app_template_global()
+def inline_css() -> str:
+    """The stylesheet inlined, for WeasyPrint (a PDF must not fetch from the server that renders it)."""
+    from pathlib import Path
+
+    return (Path(__file__).parent / "static" / "hub.css").read_text(encoding="utf-8")

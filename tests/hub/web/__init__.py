@@ -1,0 +1,1 @@
+"""Tests of the web pages, users, roles and exports."""
