@@ -1,0 +1,350 @@
+"""``apply_gate``: primary rules, secondary suppression to a fixed point, the auditor, and the release frame.
+
+Secondary suppression works line by line: for every line (hierarchy column or row) the exact interval
+each primarily hidden cell keeps *given that line alone* is computed in closed form (the attacker's
+bounds of audit.py: rounding windows, "< threshold", ≥ threshold for other hidden counts, ≥ 0). A line
+that narrows a cell below its requirement gets a complementary cell: the published member with the
+smallest value (cells hidden in an earlier release first — sticky suppression — then by canonical key).
+This subsumes "0 or ≥ 2 hidden cells per line" and "the hidden cells of a line sum to ≥ threshold"
+(for cost lines: leave every hidden cost cell its p%-protection ``ceil(p% * top1)`` on both sides).
+All lines of a release are processed together, so verwijzer and leeftijd (which share
+``nieuwe_clienten``) and every hierarchy level reach one common fixed point. The auditor (audit.py) then
+checks every primary cell against everything published now and before; a failing cell gets an
+``audit_partner`` from its own lines, and both steps repeat until the audit passes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from shared.codes import CLIENTEN_AANBIEDER, KOSTEN
+
+from .audit import FULL_RANGE, INF, TWO_SIDED, WIDTH, AuditCache, Auditor, World, line_intervals, satisfied
+from .combine import KEY
+from .config import GateConfig
+from .rules import (
+    GROUP_DISCLOSURE, PRIMARY, PUBLISHED, SECONDARY, group_disclosure, primary_reasons, round_to, rounding_window,
+)
+from .tables import Table, build_table
+
+RELEASE_COLUMNS = KEY + ["status", "value", "reason", "flags"]
+MAX_ROUNDS = 60
+
+
+@dataclass
+class GateResult:
+    """The release frame (see CONTRACTS.md) and what the auditor checked."""
+
+    release: pd.DataFrame
+    audit: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Release:
+    """One release as the auditor sees it: catalogue, true values, statuses and reasons."""
+
+    table: Table
+    status: np.ndarray
+    reason: np.ndarray
+
+
+def attacker_bounds(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config: GateConfig):
+    """What a reader knows about each cell's true value (audit.py's attacker model)."""
+    value = cells["value"].to_numpy(np.int64)
+    is_cost = cells["measure"].to_numpy() == KOSTEN
+    provider = cells["measure"].to_numpy() == CLIENTEN_AANBIEDER
+    published = status == PUBLISHED
+    t = config.threshold
+    lo = np.zeros(len(cells))
+    hi = np.full(len(cells), INF)
+    below, above = rounding_window(config.rounding_base)
+    r = round_to(value, config.rounding_base)
+    m = published & ~is_cost
+    lo[m] = np.maximum(r[m] - below, t)
+    hi[m] = r[m] + above
+    below_c, above_c = rounding_window(config.cost_rounding_eurocent)
+    rc = round_to(value, config.cost_rounding_eurocent)
+    m = published & is_cost
+    lo[m] = np.maximum(rc[m] - below_c, 0)
+    hi[m] = rc[m] + above_c
+    hidden = ~published
+    m = hidden & ~is_cost & (reason == "threshold")
+    lo[m] = np.where(provider[m], 1, 0)
+    hi[m] = t - 1
+    m = hidden & ~is_cost & (reason != "threshold")
+    lo[m] = t
+    m = hidden & is_cost & (reason == "negative")
+    lo[m] = -INF
+    return lo, hi
+
+
+def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config: GateConfig):
+    """Primary cells to protect: (mask, kind, required low point, required high point)."""
+    n = len(cells)
+    value = cells["value"].to_numpy(np.int64).astype(float)
+    is_cost = cells["measure"].to_numpy() == KOSTEN
+    provider = cells["measure"].to_numpy() == CLIENTEN_AANBIEDER
+    primary = status == PRIMARY
+    kind = np.zeros(n, dtype=np.int8)
+    req_lo = np.zeros(n)
+    req_hi = np.zeros(n)
+    t = config.threshold
+    m = primary & ~is_cost & (reason == "threshold")
+    kind[m], req_lo[m], req_hi[m] = FULL_RANGE, np.where(provider[m], 1, 0), t - 1
+    m = primary & ~is_cost & (reason != "threshold")
+    kind[m], req_lo[m], req_hi[m] = WIDTH, 0, t - 1
+    top = np.maximum(cells["top1"].to_numpy(np.int64), np.where(reason == "negative", np.abs(value), 0)).astype(float)
+    protection = np.ceil(config.p_percent * top / 100.0)
+    m = primary & is_cost & (protection > 0)
+    kind[m], req_lo[m], req_hi[m] = TWO_SIDED, value[m] - protection[m], value[m] + protection[m]
+    return kind > 0, kind, req_lo, req_hi
+
+
+def _key_strings(cells: pd.DataFrame) -> pd.Series:
+    return (cells["level"].astype(str) + "\x1f" + cells["unit"].astype(str) + "\x1f" + cells["schooljaar"].astype(str)
+            + "\x1f" + cells["measure"].astype(str) + "\x1f" + cells["category"].astype(str))
+
+
+def _choose(table: Table, candidates: np.ndarray, sticky: np.ndarray) -> int | None:
+    if not len(candidates):
+        return None
+    value = table.cells["value"].to_numpy(np.int64)[candidates]
+    order = np.lexsort((candidates, np.abs(value), ~sticky[candidates]))
+    return int(candidates[order[0]])
+
+
+def _secondary(table: Table, status: np.ndarray, reason: np.ndarray, config: GateConfig, sticky: np.ndarray) -> int:
+    """Add complementary cells until no single line narrows a primary cell below its requirement."""
+    cells = table.cells
+    is_target, kind, req_lo, req_hi = targets(cells, status, reason, config)
+    idx, ptr = table.line_idx, table.line_ptr
+    line_of = np.repeat(np.arange(table.n_lines), np.diff(ptr))
+    added = 0
+    dead_lines: set[int] = set()
+    while True:
+        lo, hi = attacker_bounds(cells, status, reason, config)
+        ilo, ihi = line_intervals(ptr, idx, table.line_coef, lo, hi)
+        member_target = is_target[idx]
+        ok = satisfied(kind[idx], req_lo[idx], req_hi[idx], ilo, ihi)
+        failing = np.unique(line_of[member_target & ~ok])
+        failing = [int(x) for x in failing if int(x) not in dead_lines]
+        if not failing:
+            return added
+        published = status == PUBLISHED
+        for line in failing:
+            members, _ = table.members(line)
+            pick = _choose(table, members[published[members]], sticky)
+            if pick is None:
+                dead_lines.add(line)  # nothing left to hide here; the auditor has the last word
+                continue
+            if status[pick] == PUBLISHED:
+                status[pick] = SECONDARY
+                reason[pick] = "complementary"
+                published[pick] = False
+                added += 1
+
+
+def _prepare_history(history: Iterable[tuple[pd.DataFrame, pd.DataFrame]]) -> list[_Release]:
+    out = []
+    for combined, release in history:
+        table = build_table(combined)
+        keyed = release.set_index(KEY)[["status", "reason"]]
+        found = keyed.reindex(pd.MultiIndex.from_frame(table.cells[KEY]))
+        # A cell the earlier release did not list was not published: treat it as hidden.
+        status = found["status"].fillna(SECONDARY).to_numpy(dtype=object)
+        reason = found["reason"].fillna("complementary").to_numpy(dtype=object)
+        out.append(_Release(table, status, reason))
+    return out
+
+
+def _world(releases: Sequence[_Release], config: GateConfig) -> tuple[World, list[tuple[int, int]]]:
+    """Variables over all releases: one per distinct (cell key, true value)."""
+    keys, values, los, his, fams, units, levels, parents = [], [], [], [], [], [], [], []
+    tmask, tkind, treqlo, treqhi = [], [], [], []
+    for rel in releases:
+        cells = rel.table.cells
+        keys.append(_key_strings(cells).to_numpy(dtype=object))
+        values.append(cells["value"].to_numpy(np.int64))
+        lo, hi = attacker_bounds(cells, rel.status, rel.reason, config)
+        los.append(lo)
+        his.append(hi)
+        fams.append(cells["family"].to_numpy(dtype=object))
+        units.append((cells["schooljaar"].astype(str) + "\x1f" + cells["level"] + "\x1f" + cells["unit"]).to_numpy(dtype=object))
+        levels.append(cells["level"].map({"vestiging": 0, "schooltype": 1, "regio": 2}).to_numpy(np.int8))
+        parents.append(cells["parent"].to_numpy(dtype=object))
+        m, k, a, b = targets(cells, rel.status, rel.reason, config)
+        tmask.append(m)
+        tkind.append(k)
+        treqlo.append(a)
+        treqhi.append(b)
+    if len(releases) == 1:
+        var_of = [np.arange(len(values[0]))]
+        n_vars = len(values[0])
+    else:
+        all_keys = np.concatenate(keys)
+        key_code = pd.factorize(all_keys)[0]
+        all_vals = np.concatenate(values)
+        var = pd.DataFrame({"k": key_code, "v": all_vals}).groupby(["k", "v"], sort=True).ngroup().to_numpy()
+        n_vars = int(var.max()) + 1
+        offsets = np.cumsum([0] + [len(v) for v in values])
+        var_of = [var[offsets[i]:offsets[i + 1]] for i in range(len(releases))]
+    t = np.zeros(n_vars)
+    lo = np.full(n_vars, -INF)
+    hi = np.full(n_vars, INF)
+    fam = np.empty(n_vars, dtype=object)
+    unit = np.empty(n_vars, dtype=object)
+    level = np.zeros(n_vars, dtype=np.int8)
+    parent = np.empty(n_vars, dtype=object)
+    for i in reversed(range(len(releases))):  # the current release (index 0) writes last
+        v = var_of[i]
+        t[v] = values[i]
+        np.maximum.at(lo, v, los[i])
+        np.minimum.at(hi, v, his[i])
+        fam[v], unit[v], level[v], parent[v] = fams[i], units[i], levels[i], parents[i]
+    ptrs, idxs, coefs = [np.zeros(1, dtype=np.int64)], [], []
+    for i, rel in enumerate(releases):
+        tb = rel.table
+        ptrs.append(tb.line_ptr[1:] + (ptrs[-1][-1] if len(ptrs[-1]) else 0))
+        idxs.append(var_of[i][tb.line_idx])
+        coefs.append(tb.line_coef)
+    # Targets: the current release's first, then earlier releases' not already covered.
+    tvar, tk, tl, th, origin = [], [], [], [], []
+    seen: set[int] = set()
+    for i in range(len(releases)):
+        for c in np.flatnonzero(tmask[i]):
+            v = int(var_of[i][c])
+            if v in seen:
+                continue
+            seen.add(v)
+            tvar.append(v)
+            tk.append(tkind[i][c])
+            tl.append(treqlo[i][c])
+            th.append(treqhi[i][c])
+            origin.append((i, int(c)))
+    world = World(
+        t=t, lo=lo, hi=hi,
+        family=pd.factorize(fam)[0], unit=pd.factorize(unit)[0], level=level, parent=pd.factorize(parent)[0],
+        line_ptr=np.concatenate(ptrs), line_idx=np.concatenate(idxs) if idxs else np.zeros(0, np.int64),
+        line_coef=np.concatenate(coefs) if coefs else np.zeros(0, np.int8),
+        target_var=np.array(tvar, dtype=np.int64), target_kind=np.array(tk, dtype=np.int8),
+        req_lo=np.array(tl, dtype=float), req_hi=np.array(th, dtype=float),
+    )
+    return world, origin
+
+
+def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tuple[pd.DataFrame, pd.DataFrame]] = (),
+               cache: AuditCache | None = None) -> GateResult:
+    """Protect ``combined``; pure and deterministic. ``cache`` (optional) reuses audit blocks across calls."""
+    table = build_table(combined)
+    cells = table.cells
+    reason = primary_reasons(cells, config)
+    status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
+    earlier = _prepare_history(history)
+    cur_keys = pd.MultiIndex.from_frame(cells[KEY])
+    sticky = np.zeros(len(cells), dtype=bool)
+    for rel in earlier:
+        hidden = rel.table.cells.loc[rel.status != PUBLISHED, KEY]
+        pos = cur_keys.get_indexer(pd.MultiIndex.from_frame(hidden))
+        sticky[pos[pos >= 0]] = True
+    primary_counts = pd.Series(reason[reason != ""]).value_counts().sort_index().to_dict()
+
+    rounds = 0
+    complementary = 0
+    partners = 0
+    attempts: dict[int, int] = {}
+    stats = None
+    while True:
+        rounds += 1
+        complementary += _secondary(table, status, reason, config, sticky)
+        releases = [_Release(table, status, reason)] + earlier
+        world, origin = _world(releases, config)
+        auditor = Auditor(world, cache)
+        auditor.run()
+        stats = auditor.stats
+        if not stats.failed or rounds >= MAX_ROUNDS:
+            break
+        added = 0
+        for pos in stats.failed:
+            rel_i, c = origin[pos]
+            key = tuple(releases[rel_i].table.cells.loc[c, KEY]) if rel_i else None
+            cur = c if rel_i == 0 else int(cur_keys.get_indexer(pd.MultiIndex.from_tuples([key]))[0])
+            if cur < 0:
+                continue
+            attempts[cur] = attempts.get(cur, 0) + 1
+            added += _audit_partner(table, status, reason, sticky, cur, everything=attempts[cur] > 2)
+        partners += added
+        if not added:
+            break
+
+    published = status == PUBLISHED
+    release = _release_frame(cells, status, reason, published, config)
+    audit = stats.to_dict() if stats is not None else {}
+    audit.update({
+        "rounds": rounds,
+        "primary": {str(k): int(v) for k, v in primary_counts.items()},
+        "complementary": int(complementary),
+        "audit_partners": int(partners),
+        "cells": int(len(cells)),
+        "published": int(published.sum()),
+        "history_releases": len(earlier),
+        "cache_entries": len(cache) if cache is not None else 0,
+    })
+    return GateResult(release=release, audit=audit)
+
+
+def _audit_partner(table: Table, status, reason, sticky, cell: int, everything: bool) -> int:
+    """Hide the cheapest published cell of ``cell``'s lines (all of them after repeated failures)."""
+    lines = table.lines_of(cell)
+    members = np.unique(np.concatenate([table.members(int(ln))[0] for ln in lines])) if len(lines) else np.zeros(0, np.int64)
+    published = status == PUBLISHED
+    candidates = members[published[members]]
+    if not len(candidates):
+        # Second ring: lines of the hidden cells that share a line with this one.
+        ring = [table.members(int(ln))[0] for m in members if not published[m] for ln in table.lines_of(int(m))]
+        if ring:
+            members2 = np.unique(np.concatenate(ring))
+            candidates = members2[published[members2]]
+    if not len(candidates):
+        return 0
+    picks = candidates if everything else [_choose(table, candidates, sticky)]
+    for p in picks:
+        status[p] = SECONDARY
+        reason[p] = "audit_partner"
+    return len(picks)
+
+
+def _release_frame(cells: pd.DataFrame, status, reason, published, config: GateConfig) -> pd.DataFrame:
+    value = cells["value"].to_numpy(np.int64)
+    is_cost = cells["measure"].to_numpy() == KOSTEN
+    shown = np.where(is_cost, round_to(value, config.cost_rounding_eurocent), round_to(value, config.rounding_base))
+    flags = np.where(group_disclosure(cells, published), GROUP_DISCLOSURE, "")
+    frame = cells[KEY].copy()
+    frame["status"] = status.astype(object)
+    frame["value"] = pd.array(np.where(published, shown, 0), dtype="Int64")
+    frame.loc[~published, "value"] = pd.NA
+    frame["reason"] = np.where(published, "", reason).astype(object)
+    frame["flags"] = flags.astype(object)
+    return frame.reset_index(drop=True)
+
+
+def release_bytes(release_frame: pd.DataFrame) -> bytes:
+    """Canonical CSV (UTF-8, ``\\n``, header, rows sorted by key, integers only, empty = no value)."""
+    frame = release_frame[RELEASE_COLUMNS]
+    rows = []
+    for rec in frame.itertuples(index=False, name=None):
+        *key, status, value, reason, flags = rec
+        shown = "" if value is pd.NA or value is None or (isinstance(value, float) and math.isnan(value)) else str(int(value))
+        rows.append(tuple(str(k) for k in key) + (str(status), shown, str(reason or ""), str(flags or "")))
+    rows.sort()
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(RELEASE_COLUMNS)
+    writer.writerows(rows)
+    return buf.getvalue().encode("utf-8")

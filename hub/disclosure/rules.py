@@ -1,0 +1,116 @@
+"""Primary rules (threshold, p%, dominance, negatives, insider, linked), rounding and group-disclosure flags.
+
+Reasons are stable codes; a cell gets the first failing rule in the order of ``COST_ORDER``. Linked
+suppression: a cost cell is hidden when the count that describes the same children is primarily
+hidden (``clienten_zorgtype`` X for kosten X, ``jeugdbescherming``/``jeugdreclassering`` for those
+cost categories, ``clienten`` for ``totaal``), so neither the sum nor a mean can be shown for
+fewer than ``threshold`` children. Counts published after secondary suppression are always ≥ threshold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shared.codes import (
+    CLIENT_ZORGTYPES, CLIENTEN, CLIENTEN_ZORGTYPE, JEUGDBESCHERMING, JEUGDRECLASSERING, KOSTEN, KOSTEN_TOTAAL,
+    NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN_VERWIJZER,
+)
+
+from .config import GateConfig
+
+PUBLISHED = "published"
+PRIMARY = "suppressed_primary"
+SECONDARY = "suppressed_secondary"
+COST_ORDER = ("negative", "threshold", "linked_count", "insider_cost", "p_percent", "dominance")
+GROUP_DISCLOSURE = "group_disclosure"
+
+
+def round_to(values: np.ndarray, base: int) -> np.ndarray:
+    """Round half up to a multiple of ``base`` (integers in, integers out; exact for negatives too)."""
+    v = np.asarray(values, dtype=np.int64)
+    return ((v + base // 2) // base) * base
+
+
+def rounding_window(base: int) -> tuple[int, int]:
+    """(below, above): a value v with round_to(v) = r lies in [r - below, r + above]."""
+    return base // 2, base - 1 - base // 2
+
+
+def primary_reasons(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
+    """The primary-suppression reason per cell ("" when it passes every rule)."""
+    n = len(cells)
+    reason = np.full(n, "", dtype=object)
+    measure = cells["measure"].to_numpy()
+    value = cells["value"].to_numpy(np.int64)
+    is_cost = measure == KOSTEN
+    t = config.threshold
+
+    # Counts: threshold, then the optional insider rule (combined minus the largest node's share).
+    count = ~is_cost
+    reason[count & (value < t)] = "threshold"
+    if config.count_insider_rule:
+        rest = value - cells["max_node_value"].to_numpy(np.int64)
+        reason[count & (reason == "") & (rest > 0) & (rest < t)] = "insider_count"
+
+    # Linked: the count row describing the same children as a cost cell.
+    linked = _linked_count_key(cells)
+    hidden_count = pd.Series(count & (reason != ""), index=pd.MultiIndex.from_frame(cells[["level", "unit", "schooljaar", "measure", "category"]]))
+    linked_hidden = hidden_count.reindex(linked).fillna(False).to_numpy(dtype=bool)
+
+    contributors = cells["contributors"].to_numpy(np.int64)
+    top1 = cells["top1"].to_numpy(np.int64)
+    top2 = cells["top2"].to_numpy(np.int64)
+    rest_contributors = contributors - cells["max_node_contributors"].to_numpy(np.int64)
+    if config.dominance_n == 1:
+        dominant = 100 * top1 > config.dominance_k * value
+    else:
+        dominant = 100 * (top1 + top2) > config.dominance_k * value
+    tests = {
+        "negative": cells["negatives"].to_numpy(np.int64) > 0,
+        "threshold": contributors < t,
+        "linked_count": linked_hidden,
+        "insider_cost": (rest_contributors > 0) & (rest_contributors < 3) if config.cost_insider_rule else np.zeros(n, bool),
+        "p_percent": 100 * (value - top1 - top2) < config.p_percent * top1,
+        "dominance": dominant,
+    }
+    for code in COST_ORDER:
+        reason[is_cost & (reason == "") & tests[code]] = code
+    return reason
+
+
+def _linked_count_key(cells: pd.DataFrame) -> pd.MultiIndex:
+    """For every cell, the key of the count cell a cost cell is linked to (a dummy key otherwise)."""
+    category = cells["category"].to_numpy(dtype=object)
+    measure = np.full(len(cells), "-", dtype=object)
+    cat = np.full(len(cells), "-", dtype=object)
+    is_cost = cells["measure"].to_numpy() == KOSTEN
+    client = is_cost & np.isin(category, np.array(CLIENT_ZORGTYPES, dtype=object))
+    measure[client], cat[client] = CLIENTEN_ZORGTYPE, category[client]
+    for sep in (JEUGDBESCHERMING, JEUGDRECLASSERING):
+        m = is_cost & (category == sep)
+        measure[m], cat[m] = sep, ""
+    m = is_cost & (category == KOSTEN_TOTAAL)
+    measure[m], cat[m] = CLIENTEN, ""
+    return pd.MultiIndex.from_arrays([cells["level"].to_numpy(), cells["unit"].to_numpy(),
+                                      cells["schooljaar"].to_numpy(), measure, cat])
+
+
+def group_disclosure(cells: pd.DataFrame, published: np.ndarray) -> np.ndarray:
+    """Flag a published category that holds every child of its distribution row's total."""
+    flag = np.zeros(len(cells), dtype=bool)
+    key = pd.MultiIndex.from_frame(cells[["level", "unit", "schooljaar", "measure", "category"]])
+    values = pd.Series(cells["value"].to_numpy(np.int64), index=key)
+    measure = cells["measure"].to_numpy()
+    for part, total in ((NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN), (NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN),
+                        (CLIENTEN_ZORGTYPE, CLIENTEN)):
+        sel = np.flatnonzero((measure == part) & published)
+        if not len(sel):
+            continue
+        sub = cells.iloc[sel]
+        tkey = pd.MultiIndex.from_arrays([sub["level"].to_numpy(), sub["unit"].to_numpy(), sub["schooljaar"].to_numpy(),
+                                          np.full(len(sub), total, dtype=object), np.full(len(sub), "", dtype=object)])
+        tot = values.reindex(tkey).to_numpy()
+        v = sub["value"].to_numpy(np.int64)
+        flag[sel[(tot > 0) & (v == tot)]] = True
+    return flag

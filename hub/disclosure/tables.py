@@ -1,0 +1,162 @@
+"""The fixed catalogue of published tables: which cells exist and which additive lines bind them.
+
+Cells: every unit (vestiging, schooltype, regio) in ``combined`` gets every fixed category of the
+count measures (missing = 0), and every ``kosten`` category when the school year has cost data.
+``clienten_aanbieder`` cells exist only where a provider served the unit (non-zero); an absent
+provider cell is therefore *known* to be 0 and is no variable for the attacker, while a listed one
+reveals that the provider served at least one pupil there (the auditor's lower bound is 1).
+
+Lines (each "total = sum of parts"):
+- hierarchy columns, per (schooljaar, measure, category): vestigingen of a type → the type cell;
+  types → the regio cell;
+- rows, per unit: ``nieuwe_clienten_verwijzer`` → ``nieuwe_clienten``; ``nieuwe_clienten_leeftijd`` →
+  ``nieuwe_clienten`` (the two rows share that total and form one family); ``kosten`` categories →
+  ``kosten/totaal``. ``clienten_zorgtype`` and ``clienten_aanbieder`` have no row line: one child
+  counts in several categories.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from shared.codes import (
+    AGE_BANDS, CLIENT_ZORGTYPES, CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_ZORGTYPE, JEUGDBESCHERMING,
+    JEUGDRECLASSERING, KOSTEN, KOSTEN_CATEGORIES, KOSTEN_TOTAAL, LEERLINGEN, NIEUWE_CLIENTEN,
+    NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN_VERWIJZER, VERWIJZERS,
+)
+
+from .combine import COMBINED_COLUMNS, KEY, LEVELS
+
+FIXED_COUNT_CELLS: tuple[tuple[str, str], ...] = (
+    ((LEERLINGEN, ""), (CLIENTEN, ""), (NIEUWE_CLIENTEN, ""), (JEUGDBESCHERMING, ""), (JEUGDRECLASSERING, ""))
+    + tuple((CLIENTEN_ZORGTYPE, z) for z in CLIENT_ZORGTYPES)
+    + tuple((NIEUWE_CLIENTEN_VERWIJZER, v) for v in VERWIJZERS)
+    + tuple((NIEUWE_CLIENTEN_LEEFTIJD, a) for a, _, _ in AGE_BANDS)
+)
+FIXED_COST_CELLS: tuple[tuple[str, str], ...] = tuple((KOSTEN, c) for c in KOSTEN_CATEGORIES)
+#: Row lines: (part measure, total measure, total category, part categories excluded).
+ROW_LINES = (
+    (NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN, ""),
+    (NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN, ""),
+    (KOSTEN, KOSTEN, KOSTEN_TOTAAL),
+)
+NEW_CLIENT_FAMILY = frozenset({NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN_LEEFTIJD})
+_LEVEL_ORDER = {lv: i for i, lv in enumerate(LEVELS)}
+_NUM = COMBINED_COLUMNS[len(KEY) + 1:]
+
+
+def family_of(measure: pd.Series, category: pd.Series) -> pd.Series:
+    """Cells bound by lines share a family; families never share a line (independent audits)."""
+    fam = measure.astype(str) + "|" + category.astype(str)
+    fam = fam.where(~measure.isin(NEW_CLIENT_FAMILY), NIEUWE_CLIENTEN)
+    return fam.where(measure != KOSTEN, KOSTEN)
+
+
+@dataclass
+class Table:
+    """One release's cells (sorted canonically) and its lines as CSR arrays over cell ids."""
+
+    cells: pd.DataFrame  # KEY + parent + numeric columns + family, unit_id; row position = cell id
+    line_ptr: np.ndarray  # line i's members are line_idx[line_ptr[i]:line_ptr[i+1]]
+    line_idx: np.ndarray
+    line_coef: np.ndarray  # +1 for parts, -1 for the total
+    cell_ptr: np.ndarray  # inverse: cell c's lines are cell_lines[cell_ptr[c]:cell_ptr[c+1]]
+    cell_lines: np.ndarray
+
+    @property
+    def n_lines(self) -> int:
+        return len(self.line_ptr) - 1
+
+    def lines_of(self, cell: int) -> np.ndarray:
+        return self.cell_lines[self.cell_ptr[cell]:self.cell_ptr[cell + 1]]
+
+    def members(self, line: int) -> tuple[np.ndarray, np.ndarray]:
+        s, e = self.line_ptr[line], self.line_ptr[line + 1]
+        return self.line_idx[s:e], self.line_coef[s:e]
+
+
+def _universe(combined: pd.DataFrame) -> pd.DataFrame:
+    units = combined[["level", "unit", "schooljaar", "parent"]].drop_duplicates()
+    fixed = pd.DataFrame(FIXED_COUNT_CELLS, columns=["measure", "category"])
+    frames = [units.merge(fixed, how="cross")]
+    cost_years = combined.loc[combined["measure"] == KOSTEN, "schooljaar"].unique()
+    if len(cost_years):
+        cost = pd.DataFrame(FIXED_COST_CELLS, columns=["measure", "category"])
+        frames.append(units[units["schooljaar"].isin(cost_years)].merge(cost, how="cross"))
+    grid = pd.concat(frames, ignore_index=True)
+    cells = grid.merge(combined, on=KEY + ["parent"], how="outer")
+    for c in _NUM:
+        cells[c] = cells[c].fillna(0).astype("int64")
+    # A provider cell exists only where the provider served pupils; a zero one is no cell at all.
+    cells = cells[~((cells["measure"] == CLIENTEN_AANBIEDER) & (cells["value"] == 0))]
+    cells["_lv"] = cells["level"].map(_LEVEL_ORDER)
+    cells = cells.sort_values(["_lv", "unit", "schooljaar", "measure", "category"], kind="mergesort")
+    cells = cells.drop(columns="_lv").reset_index(drop=True)
+    for c in KEY + ["parent"]:
+        cells[c] = cells[c].astype(object)
+    return cells
+
+
+def _csr(line_ids: np.ndarray, members: np.ndarray, coefs: np.ndarray, n: int):
+    order = np.lexsort((members, line_ids))
+    line_ids, members, coefs = line_ids[order], members[order], coefs[order]
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(ptr, line_ids + 1, 1)
+    return np.cumsum(ptr), members.astype(np.int64), coefs.astype(np.int8)
+
+
+def build_table(combined: pd.DataFrame) -> Table:
+    """The catalogue's cells and lines for one combined frame."""
+    cells = _universe(combined)
+    n = len(cells)
+    cid = pd.Series(np.arange(n), index=pd.MultiIndex.from_frame(cells[KEY]))
+    cells["family"] = (cells["schooljaar"].astype(str) + "|" + family_of(cells["measure"], cells["category"])).to_numpy()
+    cells["unit_id"] = pd.factorize(cells["schooljaar"].astype(str) + "|" + cells["level"] + "|" + cells["unit"])[0]
+
+    totals, parts = [], []
+    # Hierarchy columns.
+    child = cells[cells["level"] != "regio"]
+    parent_level = np.where(child["level"] == "vestiging", "schooltype", "regio")
+    pkey = pd.MultiIndex.from_arrays([parent_level, child["parent"].to_numpy(), child["schooljaar"].to_numpy(),
+                                      child["measure"].to_numpy(), child["category"].to_numpy()])
+    tot = cid.reindex(pkey).to_numpy()
+    ok = ~np.isnan(tot)
+    totals.append(tot[ok].astype(np.int64))
+    parts.append(child.index.to_numpy()[ok])
+    # Rows within a unit.
+    row_kind = []
+    for part_measure, total_measure, total_category in ROW_LINES:
+        sel = cells["measure"] == part_measure
+        if total_measure == part_measure:
+            sel &= cells["category"] != total_category
+        part = cells[sel]
+        tkey = pd.MultiIndex.from_arrays([part["level"].to_numpy(), part["unit"].to_numpy(), part["schooljaar"].to_numpy(),
+                                          np.full(len(part), total_measure, dtype=object),
+                                          np.full(len(part), total_category, dtype=object)])
+        tot = cid.reindex(tkey).to_numpy()
+        ok = ~np.isnan(tot)
+        totals.append(tot[ok].astype(np.int64))
+        parts.append(part.index.to_numpy()[ok])
+        row_kind.append(part_measure)
+    # One line per (kind, total): key the kind into the line id so verwijzer and leeftijd stay separate.
+    kinds = np.concatenate([np.full(len(t), k, dtype=np.int64) for k, t in enumerate(totals)])
+    tot_all = np.concatenate(totals)
+    part_all = np.concatenate(parts)
+    line_key = kinds * n + tot_all
+    line_codes, uniq = pd.factorize(pd.Series(line_key), sort=True)
+    n_lines = len(uniq)
+    line_tot = (np.asarray(uniq) % n).astype(np.int64)
+    lids = np.concatenate([line_codes, np.arange(n_lines)])
+    mems = np.concatenate([part_all, line_tot])
+    coefs = np.concatenate([np.ones(len(part_all), dtype=np.int8), -np.ones(n_lines, dtype=np.int8)])
+    line_ptr, line_idx, line_coef = _csr(lids.astype(np.int64), mems, coefs, n_lines)
+    # Inverse index: lines of each cell.
+    line_of_member = np.repeat(np.arange(n_lines), np.diff(line_ptr))
+    order = np.argsort(line_idx, kind="stable")
+    cell_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(cell_ptr, line_idx + 1, 1)
+    return Table(cells=cells, line_ptr=line_ptr, line_idx=line_idx, line_coef=line_coef,
+                 cell_ptr=np.cumsum(cell_ptr), cell_lines=line_of_member[order])
