@@ -11,7 +11,8 @@ DEMO_DIR = Path(__file__).with_name("demo")
 
 
 def demo_files() -> list[Path]:
-    """The demo region's reference files, in a sensible import order (registries, counts, SWV)."""
-    order = ("02.", "06.", "duo_examen", "01.", "swv-")
+    """The demo region's reference files in import order: later files update the fields they carry,
+    so the BO registry (full current names, addresses) comes after the historical count file."""
+    order = ("06.", "02.", "duo_examen", "01.", "swv-")
     files = [p for p in DEMO_DIR.iterdir() if p.suffix == ".csv"]
     return sorted(files, key=lambda p: (next((i for i, o in enumerate(order) if p.name.startswith(o)), len(order)), p.name))

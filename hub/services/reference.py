@@ -285,14 +285,17 @@ def _upsert_pupil_counts(session: Session, parsed: Parsed) -> dict[str, int]:
         if current is None:
             inserts.append({"vestigingscode": code, "jaar": jaar, "leerlingen": n, "masked": masked, "source": parsed.layout})
         elif current != (n, masked, parsed.layout):
-            updates.append({"b_code": code, "b_jaar": jaar, "leerlingen": n, "masked": masked, "source": parsed.layout})
+            updates.append({"b_code": code, "b_jaar": jaar, "b_n": n, "b_masked": masked, "b_source": parsed.layout})
+    # Core executemany on the session's connection: ~230k rows for the national 06 file, far
+    # faster than ORM objects, and in the same transaction.
+    conn = session.connection()
     if inserts:
-        session.execute(insert(table), inserts)
+        conn.execute(insert(table), inserts)
     if updates:
-        session.execute(
+        conn.execute(
             update(table)
             .where(and_(table.c.vestigingscode == bindparam("b_code"), table.c.jaar == bindparam("b_jaar")))
-            .values(leerlingen=bindparam("leerlingen"), masked=bindparam("masked"), source=bindparam("source")),
+            .values(leerlingen=bindparam("b_n"), masked=bindparam("b_masked"), source=bindparam("b_source")),
             updates,
         )
     return {"leerlingaantallen_nieuw": len(inserts), "leerlingaantallen_gewijzigd": len(updates)}

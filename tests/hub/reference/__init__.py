@@ -1,0 +1,1 @@
+"""Tests of the DUO reference-data import."""
