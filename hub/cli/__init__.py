@@ -15,6 +15,7 @@ GROUPS: list[tuple[str, str]] = [
     ("hub.cli.node", "node"),
     ("hub.cli.round", "round_group"),
     ("hub.cli.release", "release"),
+    ("hub.cli.user", "user"),
 ]
 
 
