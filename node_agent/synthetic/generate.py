@@ -496,7 +496,7 @@ def _write_municipality(sim: _Region, code: str, naam: str, style: "styles.Style
                 rows.append({"bsn": child.bsn, "geboortedatum": child.geboortedatum, "peildatum": date(year, 10, 1),
                              "vestigingscode": child.schools[year], "onderwijssoort": sim.soort_of(child, year),
                              "woongemeente": code, "buurtcode": child.buurtcode})
-    faults_l = {"bsn_elfproef": 0, "woongemeente_anders": 0, "vestigingscode_ongeldig": 0,
+    faults_l = {"bsn_elfproef": 0, "andere_woongemeente": 0, "vestigingscode_ongeldig": 0,
                 "bsn_voorloopnul_weg": 0, "geen_vestiging": sum(1 for r in rows if not r["vestigingscode"])}
     codes = [s.vestigingscode for s in sim.schools]
     n_faults = lambda lo, hi: int(rng.integers(lo, hi + 1))  # noqa: E731
@@ -508,7 +508,7 @@ def _write_municipality(sim: _Region, code: str, naam: str, style: "styles.Style
     for _ in range(n_faults(1, 4)):  # a child who lives elsewhere slipped into the export
         src = rows[int(rng.integers(0, len(rows)))]
         extra.append({**src, "bsn": draw_bsns(rng, 1, sim.taken)[0], "woongemeente": others[int(rng.integers(0, len(others)))]})
-        faults_l["woongemeente_anders"] += 1
+        faults_l["andere_woongemeente"] += 1
     for _ in range(n_faults(2, 4)):  # a mangled location code
         src = rows[int(rng.integers(0, len(rows)))]
         extra.append({**src, "bsn": draw_bsns(rng, 1, sim.taken)[0],
@@ -518,7 +518,7 @@ def _write_municipality(sim: _Region, code: str, naam: str, style: "styles.Style
     del codes
 
     allocs, next_nr = _simulate_care(sim, code, rng, style.toewijzing_prefix)
-    faults_j = {"bsn_elfproef": 0, "einde_voor_begin": 0, "reden_wijziging_13": 0, "bsn_voorloopnul_weg": 0}
+    faults_j = {"bsn_elfproef": 0, "einddatum_voor_ingangsdatum": 0, "reden_wijziging_13": 0, "bsn_voorloopnul_weg": 0}
     extra_a: list[Allocation] = []
     pool = [a for a in allocs if a.productcategorie not in ("42",)]
     for _ in range(n_faults(1, 3)):
@@ -533,7 +533,7 @@ def _write_municipality(sim: _Region, code: str, naam: str, style: "styles.Style
         extra_a.append(Allocation(src.bsn, src.geboortedatum, next_nr(), src.productcategorie, src.productcode,
                                   src.aanbieder, src.verwijzer, start, start - timedelta(days=int(rng.integers(1, 200))),
                                   planned_end=start))
-        faults_j["einde_voor_begin"] += 1
+        faults_j["einddatum_voor_ingangsdatum"] += 1
     for _ in range(n_faults(3, 7)):
         src = pool[int(rng.integers(0, len(pool)))]
         extra_a.append(Allocation(src.bsn, src.geboortedatum, next_nr(), src.productcategorie, src.productcode,
@@ -561,22 +561,35 @@ def _write_municipality(sim: _Region, code: str, naam: str, style: "styles.Style
 
     # the truth a test can compare the agent with: pupils and clients per school year (clean rows only)
     truth = _truth(rows, allocs, years, code)
+    reasons_l = ("bsn_elfproef", "andere_woongemeente", "vestigingscode_ongeldig")
+    if style.split_vestiging:  # a mangled code lands in the BRIN column of a split export
+        faults_l["brin_ongeldig"] = faults_l.pop("vestigingscode_ongeldig")
+        reasons_l = ("bsn_elfproef", "andere_woongemeente", "brin_ongeldig")
+    reasons_j = ("bsn_elfproef", "einddatum_voor_ingangsdatum")
     return {
         "naam": naam,
         "style": style.name,
         "config": rel(config_path),
+        # per file: every injected fault ("faults"), and what a correct agent reports: rows rejected and excluded by
+        # reason (the agent's reason codes). Stripped leading zeros, empty vestigingscode (no school) and credit
+        # lines are realistic quirks that must NOT be rejected.
         "files": {
-            "leerlingen": {"path": rel(files["leerlingen"]["path"]), "rows": len(rows), "faults": faults_l,
-                           "rejected": faults_l["bsn_elfproef"] + faults_l["woongemeente_anders"]
-                           + faults_l["vestigingscode_ongeldig"], "excluded": 0},
-            "jeugdhulp": {"path": rel(files["jeugdhulp"]["path"]), "rows": len(allocs), "faults": faults_j,
-                          "rejected": faults_j["bsn_elfproef"] + faults_j["einde_voor_begin"],
-                          "excluded": faults_j["reden_wijziging_13"]},
-            "declaraties": {"path": rel(files["declaraties"]["path"]), "rows": len(claim_lines), "faults": faults_d,
-                            "rejected": 0, "excluded": 0, "unmatched": faults_d["toewijzing_onbekend"]},
+            "leerlingen": _file_entry(rel(files["leerlingen"]["path"]), len(rows), faults_l, reasons_l, ()),
+            "jeugdhulp": _file_entry(rel(files["jeugdhulp"]["path"]), len(allocs), faults_j, reasons_j,
+                                     ("reden_wijziging_13",)),
+            "declaraties": _file_entry(rel(files["declaraties"]["path"]), len(claim_lines), faults_d,
+                                       ("toewijzing_onbekend",), ()),
         },
         "truth": truth,
     }
+
+
+def _file_entry(path: str, rows: int, faults: dict, rejected: tuple[str, ...], excluded: tuple[str, ...]) -> dict:
+    rejected_by = {r: faults[r] for r in rejected if faults[r]}
+    excluded_by = {r: faults[r] for r in excluded if faults[r]}
+    return {"path": path, "rows": rows, "faults": faults,
+            "rejected": sum(rejected_by.values()), "rejected_by_reason": rejected_by,
+            "excluded": sum(excluded_by.values()), "excluded_by_reason": excluded_by}
 
 
 def _interleave(rng: np.random.Generator, rows: list, extra: list) -> list:

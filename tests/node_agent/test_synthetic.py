@@ -164,17 +164,18 @@ def test_manifest_counts_match_the_files(ijmond):
         fl = files["leerlingen"]["faults"]
         assert sum(not elfproef(r["bsn"].zfill(9)) for r in leerlingen) == fl["bsn_elfproef"]
         assert sum(len(r["bsn"]) < 9 for r in leerlingen) == fl["bsn_voorloopnul_weg"]
-        assert sum(r["woongemeente"].zfill(4) != code for r in leerlingen) == fl["woongemeente_anders"]
+        assert sum(r["woongemeente"].zfill(4) != code for r in leerlingen) == fl["andere_woongemeente"]
         codes = [_vestiging(r) for r in leerlingen]
         assert sum(c == "" for c in codes) == fl["geen_vestiging"] > 0
-        assert sum(c != "" and not is_vestigingscode(c) for c in codes) == fl["vestigingscode_ongeldig"]
+        malformed = fl.get("vestigingscode_ongeldig", 0) + fl.get("brin_ongeldig", 0)
+        assert sum(c != "" and not is_vestigingscode(c) for c in codes) == malformed > 0
 
         fj = files["jeugdhulp"]["faults"]
         assert sum(not elfproef(r["bsn"].zfill(9)) for r in jeugdhulp) == fj["bsn_elfproef"]
         assert sum(len(r["bsn"]) < 9 for r in jeugdhulp) == fj["bsn_voorloopnul_weg"]
         assert sum(r["reden_wijziging"] == "13" for r in jeugdhulp) == fj["reden_wijziging_13"]
         assert sum(bool(r["einddatum"]) and _date(r["einddatum"]) < _date(r["ingangsdatum"])
-                   for r in jeugdhulp) == fj["einde_voor_begin"]
+                   for r in jeugdhulp) == fj["einddatum_voor_ingangsdatum"]
         nummers = [r["toewijzingnummer"] for r in jeugdhulp]
         assert len(set(nummers)) == len(nummers)
 
@@ -182,7 +183,7 @@ def test_manifest_counts_match_the_files(ijmond):
         known = set(nummers)
         assert sum(r["toewijzingnummer"] not in known for r in declaraties) == fd["toewijzing_onbekend"] > 0
         assert sum(r["debet_credit"] == "C" for r in declaraties) == fd["credit_regels"]
-        assert files["leerlingen"]["rejected"] == fl["bsn_elfproef"] + fl["woongemeente_anders"] + fl["vestigingscode_ongeldig"]
+        assert files["leerlingen"]["rejected"] == fl["bsn_elfproef"] + fl["andere_woongemeente"] + malformed
         assert files["jeugdhulp"]["excluded"] == fj["reden_wijziging_13"]
 
 
@@ -313,3 +314,29 @@ def test_large_municipality_is_deterministic(tmp_path):
     generate_large_municipality(tmp_path / "b", enrolments=500, allocations=100, claim_lines=800, seed=9)
     for name in ("leerlingen.csv", "jeugdhulp.csv", "declaraties.csv", "node-agent.toml"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+# --- the agent on the synthetic region ----------------------------------------------------------
+
+
+def test_agent_check_reports_exactly_the_injected_faults(tmp_path):
+    """Every export shape is readable by the agent with the generated config, and its report matches the manifest."""
+    from node_agent.config import load_config
+    from node_agent.keys import create_pseudonym_key, create_signing_key
+    from node_agent.pipeline import check
+
+    manifest = generate_region("lekstroom", tmp_path, seed=4, scale=0.03)
+    for code, entry in manifest["municipalities"].items():
+        config_path = tmp_path / entry["config"]
+        keys = config_path.parent / "keys"
+        keys.mkdir()
+        create_signing_key(keys / "signing.pem")
+        create_pseudonym_key(keys / "pseudonym.key")
+        report = check(load_config(config_path)).to_dict()
+        assert report["usable"], (code, report)
+        for f in report["files"]:
+            expected = entry["files"][f["kind"]]
+            assert f["rows_read"] == expected["rows"], (code, f["kind"])
+            assert {r["reason"]: r["rows"] for r in f["rejected"]} == expected["rejected_by_reason"], (code, f["kind"])
+            assert {r["reason"]: r["rows"] for r in f["excluded"]} == expected["excluded_by_reason"], (code, f["kind"])
+            assert f["rows_used"] == expected["rows"] - expected["rejected"] - expected["excluded"]
