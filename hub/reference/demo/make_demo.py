@@ -256,7 +256,9 @@ def gemeenten_csv(duo: Path, dst: Path) -> int:
 @click.command()
 @click.argument("duo_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=HERE)
-def main(duo_dir: Path, out_dir: Path) -> None:
+@click.option("--gemeenten", "gemeenten_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=HERE.parent / "gemeenten.csv")
+def main(duo_dir: Path, out_dir: Path, gemeenten_path: Path) -> None:
     """Schrijf de demo-referentiebestanden uit de volledige DUO-bestanden in DUO_DIR."""
     for name in (BO_FILE, PUPIL_FILE, EXAM_FILE):
         if not (duo_dir / name).is_file():
@@ -272,8 +274,8 @@ def main(duo_dir: Path, out_dir: Path) -> None:
         click.echo(f"{name}: synthetisch")
     swv_files(duo_dir, out_dir, kept)
     click.echo("swv-po-vestigingen.csv, swv-vo-vestigingen.csv: synthetisch")
-    n = gemeenten_csv(duo_dir, HERE.parent / "gemeenten.csv")
-    click.echo(f"gemeenten.csv: {n} gemeenten")
+    n = gemeenten_csv(duo_dir, gemeenten_path)
+    click.echo(f"{gemeenten_path.name}: {n} gemeenten")
 
 
 if __name__ == "__main__":
