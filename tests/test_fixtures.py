@@ -146,6 +146,9 @@ def test_live_server_serves_the_hub_to_chromium(live_server_factory, chromium_pa
 # --- CI: skips are failures -----------------------------------------------------------------
 
 
+#: The hypothesis plugin costs seconds per session start and the inner sessions have no property tests.
+INNER_ARGS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+
 INNER_TESTS = """
 import pytest
 
@@ -167,7 +170,7 @@ def test_skip_is_a_failure_under_ci(pytester, monkeypatch, ci, expect):
     monkeypatch.setenv("CI", ci)
     pytester.makeconftest(CONFTEST.read_text())
     pytester.makepyfile(test_inner=INNER_TESTS)
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess(*INNER_ARGS)
     result.assert_outcomes(**expect)
     if ci:
         result.stdout.fnmatch_lines(["*skipped under CI=true, which counts as a failure: no service here*"])
@@ -177,7 +180,7 @@ def test_module_level_skip_is_a_failure_under_ci(pytester, monkeypatch):
     monkeypatch.setenv("CI", "true")
     pytester.makeconftest(CONFTEST.read_text())
     pytester.makepyfile(test_mod="import pytest\npytest.importorskip('no_such_module_xyz')\n\ndef test_x():\n    pass\n")
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess(*INNER_ARGS)
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*module skipped under CI=true*no_such_module_xyz*"])
 
@@ -186,6 +189,6 @@ def test_missing_binary_fails_with_an_install_hint(pytester, monkeypatch):
     monkeypatch.setenv("JEUGDHUB_CHROMIUM", "/nonexistent/chromium")
     pytester.makeconftest(CONFTEST.read_text())
     pytester.makepyfile(test_b="def test_b(chromium_path):\n    pass\n")
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess(*INNER_ARGS)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*/nonexistent/chromium not found*`chromium` is missing*make test*"])
