@@ -19,8 +19,22 @@ from shared.errors import ConflictError, InputError, NotFoundError
 MIN_PASSWORD_LENGTH = 12
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _SWV = re.compile(r"^(PO|VO)\d{4}$")
-# A hash to compare against when the e-mail is unknown, so a login takes as long either way.
-_DUMMY_HASH = generate_password_hash("timing-equaliser-not-a-password", method="scrypt")
+_dummy_hashes: dict[str, str] = {}
+
+
+def _hash_method() -> str:
+    """scrypt by default; tests may set ``PASSWORD_HASH_METHOD`` to a cheap pbkdf2 to stay fast."""
+    from flask import current_app
+
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+
+
+def _dummy_hash() -> str:
+    """A hash to check against when the e-mail is unknown, so a failed login takes as long either way."""
+    method = _hash_method()
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash("timing-equaliser-not-a-password", method=method)
+    return _dummy_hashes[method]
 
 
 @dataclass(frozen=True)
@@ -83,7 +97,7 @@ def add_user(email: str, password: str, role: str, scope: str | None = None, naa
     scope = normalise_scope(role, scope)
     if db.session.scalar(select(User).where(User.email == email)) is not None:
         raise ConflictError(f"Er bestaat al een gebruiker {email}", code="user_exists")
-    user = User(email=email, naam=naam, password_hash=generate_password_hash(password, method="scrypt"), role=role, scope=scope)
+    user = User(email=email, naam=naam, password_hash=generate_password_hash(password, method=_hash_method()), role=role, scope=scope)
     db.session.add(user)
     db.session.commit()
     return UserInfo.of(user)
@@ -115,7 +129,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None (same answer for every failure)."""
     user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.active:
         return None
