@@ -24,12 +24,14 @@ def main() -> None:
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
 @click.option("--scale", type=click.FloatRange(0.001, 10.0), default=1.0, show_default=True,
               help="Fractie van de DUO-leerlingaantallen.")
-def region_cmd(region: str, out_dir: Path, schooljaren: tuple[str, ...], seed: int, scale: float) -> None:
+@click.option("--hub-url", default="http://localhost:5000", show_default=True, help="Hubadres in de agentconfiguraties.")
+def region_cmd(region: str, out_dir: Path, schooljaren: tuple[str, ...], seed: int, scale: float, hub_url: str) -> None:
     """Schrijf per gemeente van REGION de drie extracten, een agentconfiguratie en manifest.json."""
     from node_agent.synthetic.generate import generate_region
 
     try:
-        manifest = generate_region(region, out_dir, schooljaren=schooljaren, seed=seed, scale=scale)
+        manifest = generate_region(region, out_dir, schooljaren=schooljaren, seed=seed, scale=scale,
+                                   hub_url=hub_url)
     except ValueError as exc:
         click.echo(f"Fout: {exc}", err=True)
         sys.exit(2)

@@ -460,10 +460,11 @@ MALFORMED_CODES = ("04DA0", "4-DA-00", "O4DA00", "04DA000", "BRIN?", "12 KO 00")
 
 
 def generate_region(region: str, out_dir, schooljaren=DEFAULT_SCHOOLJAREN, seed: int = DEFAULT_SEED,
-                    scale: float = 1.0) -> dict:
+                    scale: float = 1.0, hub_url: str = "http://localhost:5000") -> dict:
     """Write every member municipality's extracts, agent config and a ``manifest.json``; return the manifest.
 
-    ``scale`` multiplies DUO's pupil counts (the tests use a small fraction to stay fast).
+    ``scale`` multiplies DUO's pupil counts (the tests use a small fraction to stay fast). The configs point at
+    ``keys/`` next to them, which ``node-agent init`` (or the demo) creates: no key is ever generated here.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -478,7 +479,7 @@ def generate_region(region: str, out_dir, schooljaren=DEFAULT_SCHOOLJAREN, seed:
         style = styles.STYLE_OF[code]
         m_dir = out_dir / f"{code}-{naam.lower()}"
         m_dir.mkdir(parents=True, exist_ok=True)
-        entry = _write_municipality(sim, code, naam, style, m_dir, mrng, years, out_dir)
+        entry = _write_municipality(sim, code, naam, style, m_dir, mrng, years, out_dir, hub_url)
         manifest["municipalities"][code] = entry
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
@@ -486,7 +487,7 @@ def generate_region(region: str, out_dir, schooljaren=DEFAULT_SCHOOLJAREN, seed:
 
 
 def _write_municipality(sim: _Region, code: str, naam: str, style: "styles.Style", m_dir: Path,
-                        rng: np.random.Generator, years: list[int], root: Path) -> dict:
+                        rng: np.random.Generator, years: list[int], root: Path, hub_url: str) -> dict:
     others = [m for m in REGIONS[sim.region] if m != code] + list(NEIGHBOURS[sim.region])
     # leerlingen: one row per child per school year
     rows = []
@@ -498,7 +499,6 @@ def _write_municipality(sim: _Region, code: str, naam: str, style: "styles.Style
                              "woongemeente": code, "buurtcode": child.buurtcode})
     faults_l = {"bsn_elfproef": 0, "andere_woongemeente": 0, "vestigingscode_ongeldig": 0,
                 "bsn_voorloopnul_weg": 0, "geen_vestiging": sum(1 for r in rows if not r["vestigingscode"])}
-    codes = [s.vestigingscode for s in sim.schools]
     n_faults = lambda lo, hi: int(rng.integers(lo, hi + 1))  # noqa: E731
     extra = []
     for _ in range(n_faults(2, 5)):  # typo in the BSN
@@ -515,7 +515,6 @@ def _write_municipality(sim: _Region, code: str, naam: str, style: "styles.Style
                       "vestigingscode": MALFORMED_CODES[int(rng.integers(0, len(MALFORMED_CODES)))]})
         faults_l["vestigingscode_ongeldig"] += 1
     rows = _interleave(rng, rows, extra)
-    del codes
 
     allocs, next_nr = _simulate_care(sim, code, rng, style.toewijzing_prefix)
     faults_j = {"bsn_elfproef": 0, "einddatum_voor_ingangsdatum": 0, "reden_wijziging_13": 0, "bsn_voorloopnul_weg": 0}
@@ -556,7 +555,7 @@ def _write_municipality(sim: _Region, code: str, naam: str, style: "styles.Style
     files = styles.write_extracts(style, m_dir, rows, allocs, claim_lines, rng)
     faults_l["bsn_voorloopnul_weg"] = files["leerlingen"]["stripped"]
     faults_j["bsn_voorloopnul_weg"] = files["jeugdhulp"]["stripped"]
-    config_path = styles.write_config(style, m_dir, code, naam, files)
+    config_path = styles.write_config(style, m_dir, code, naam, files, hub_url)
     rel = lambda p: str(Path(p).relative_to(root))  # noqa: E731
 
     # the truth a test can compare the agent with: pupils and clients per school year (clean rows only)
