@@ -283,21 +283,35 @@ def _upsert_pupil_counts(session: Session, parsed: Parsed) -> dict[str, int]:
     for (code, jaar), (n, masked) in parsed.pupil_counts.items():
         current = existing.get((code, jaar))
         if current is None:
-            inserts.append({"vestigingscode": code, "jaar": jaar, "leerlingen": n, "masked": masked, "source": parsed.layout})
+            inserts.append((code, jaar, n, masked, parsed.layout))
         elif current != (n, masked, parsed.layout):
-            updates.append({"b_code": code, "b_jaar": jaar, "b_n": n, "b_masked": masked, "b_source": parsed.layout})
-    # Core executemany on the session's connection: ~230k rows for the national 06 file, far
-    # faster than ORM objects, and in the same transaction.
-    conn = session.connection()
-    if inserts:
-        conn.execute(insert(table), inserts)
-    if updates:
-        conn.execute(
-            update(table)
-            .where(and_(table.c.vestigingscode == bindparam("b_code"), table.c.jaar == bindparam("b_jaar")))
-            .values(leerlingen=bindparam("b_n"), masked=bindparam("b_masked"), source=bindparam("b_source")),
-            updates,
-        )
+            updates.append((n, masked, parsed.layout, code, jaar))
+    conn = session.connection()  # same transaction as the ORM work
+    if conn.dialect.name != "sqlite":
+        # PostgreSQL: Core executemany, which SQLAlchemy batches into multi-row INSERTs.
+        t = table.c
+        if inserts:
+            conn.execute(insert(table), [dict(zip(("vestigingscode", "jaar", "leerlingen", "masked", "source"), r)) for r in inserts])
+        if updates:
+            conn.execute(
+                update(table)
+                .where(and_(t.vestigingscode == bindparam("b_code"), t.jaar == bindparam("b_jaar")))
+                .values(leerlingen=bindparam("b_n"), masked=bindparam("b_masked"), source=bindparam("b_source")),
+                [dict(zip(("b_n", "b_masked", "b_source", "b_code", "b_jaar"), r)) for r in updates],
+            )
+    else:
+        # SQLite: the driver's own executemany; SQLAlchemy's per-row parameter processing would
+        # dominate for the ~230k counts of the national 06 file.
+        if inserts:
+            conn.exec_driver_sql(
+                f"INSERT INTO {table.name} (vestigingscode, jaar, leerlingen, masked, source) VALUES (?, ?, ?, ?, ?)",
+                inserts,
+            )
+        if updates:
+            conn.exec_driver_sql(
+                f"UPDATE {table.name} SET leerlingen = ?, masked = ?, source = ? WHERE vestigingscode = ? AND jaar = ?",
+                updates,
+            )
     return {"leerlingaantallen_nieuw": len(inserts), "leerlingaantallen_gewijzigd": len(updates)}
 
 

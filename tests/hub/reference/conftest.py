@@ -33,3 +33,19 @@ def write_csv(tmp_path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def real_parsed(duo_dir):
+    """Parse each real file once per session (the parsers are pure; tests must not mutate the result)."""
+    from hub.reference.layouts import parse
+    from hub.reference.reading import read_csv
+
+    cache: dict = {}
+
+    def get(path: Path):
+        if path not in cache:
+            cache[path] = parse(read_csv(path))
+        return cache[path]
+
+    return get

@@ -27,7 +27,7 @@ def test_make_demo_reproduces_the_shipped_files(duo_dir, tmp_path):
     assert (tmp_path / "gemeenten.csv").read_bytes() == (DEMO_DIR.parent / "gemeenten.csv").read_bytes()
 
 
-def test_real_subsets_keep_the_original_format(duo_dir):
+def test_real_subsets_keep_the_original_format(real_parsed):
     for real in (BO_FILE, PUPIL_FILE, EXAM_FILE):
         demo = DEMO_DIR / real.name
         real_lines = real.read_bytes().split(b"\r\n")
@@ -36,12 +36,12 @@ def test_real_subsets_keep_the_original_format(duo_dir):
         assert demo_lines[0] == real_lines[0]  # same header, BOM included
         assert demo_bytes.endswith(b"\r\n") and b"\n" not in demo_bytes.replace(b"\r\n", b"")
         assert set(demo_lines[1:-1]) <= set(real_lines[1:])  # rows unchanged, byte for byte
-        real_p, demo_p = parse(read_csv(real)), parse(read_csv(demo))
+        real_p, demo_p = real_parsed(real), parse(read_csv(demo))
         assert (demo_p.layout, demo_p.encoding) == (real_p.layout, real_p.encoding)
 
 
-def test_demo_covers_the_member_municipalities_fully(duo_dir):
-    full = parse(read_csv(PUPIL_FILE))
+def test_demo_covers_the_member_municipalities_fully(real_parsed):
+    full = real_parsed(PUPIL_FILE)
     demo = parse(read_csv(DEMO_DIR / PUPIL_FILE.name))
     for gemeente in make_demo.MEMBERS:
         want = {c for c, v in full.vestigingen.items() if v["gemeentecode"] == gemeente}

@@ -27,8 +27,8 @@ def _parse(path, **kw):
 # --- the real files ------------------------------------------------------------------------
 
 
-def test_real_bo_registry(duo_dir):
-    p = _parse(BO_FILE)
+def test_real_bo_registry(real_parsed):
+    p = real_parsed(BO_FILE)
     assert (p.layout, p.encoding, p.delimiter) == ("bo_vestigingen", "cp1252", ";")
     assert p.rows_read == 6122
     assert p.rows_read == p.rows_used + len(p.rejected) + len(p.excluded)
@@ -44,8 +44,8 @@ def test_real_bo_registry(duo_dir):
     assert len(p.gemeenten) == 342
 
 
-def test_real_historical_pupil_file(duo_dir):
-    p = _parse(PUPIL_FILE)
+def test_real_historical_pupil_file(real_parsed):
+    p = real_parsed(PUPIL_FILE)
     assert (p.layout, p.encoding) == ("po_leerlingen_historisch", "utf-8-sig")
     assert p.rows_read == 9737
     assert p.rows_read == p.rows_used + len(p.rejected) + len(p.excluded)
@@ -61,16 +61,16 @@ def test_real_historical_pupil_file(duo_dir):
     assert p.pupil_counts[("00AO00", 1996)] == (31, False)
 
 
-def test_real_historical_file_masked_counts(duo_dir):
-    p = _parse(PUPIL_FILE)
+def test_real_historical_file_masked_counts(real_parsed):
+    p = real_parsed(PUPIL_FILE)
     masked = [k for k, (n, m) in p.pupil_counts.items() if m]
     assert len(masked) == 762  # every '<5' in the file
     assert all(p.pupil_counts[k][0] is None for k in masked)
     assert all(n is not None and n > 0 for n, m in p.pupil_counts.values() if not m)
 
 
-def test_region_check_of_sources_md(duo_dir):
-    p = _parse(PUPIL_FILE)
+def test_region_check_of_sources_md(real_parsed):
+    p = real_parsed(PUPIL_FILE)
     per_gemeente = Counter()
     for code, v in p.vestigingen.items():
         if (code, 2025) in p.pupil_counts:
@@ -78,8 +78,8 @@ def test_region_check_of_sources_md(duo_dir):
     assert {g: per_gemeente[g] for g in REGION_CHECK} == REGION_CHECK
 
 
-def test_real_exam_file_as_vo_registry(duo_dir):
-    p = _parse(EXAM_FILE)
+def test_real_exam_file_as_vo_registry(real_parsed):
+    p = real_parsed(EXAM_FILE)
     assert (p.layout, p.encoding) == ("vo_examens", "utf-8")
     assert p.rows_read == 12782
     assert p.rows_read == p.rows_used + len(p.rejected) + len(p.excluded)

@@ -23,6 +23,18 @@ def _counts() -> dict[str, int]:
     }
 
 
+def _bump_2025(src, tmp_path, prefix: bytes, delta: int):
+    """A copy of a 06 file with the 2025 count of the line starting with ``prefix`` raised by ``delta``."""
+    lines = src.read_bytes().split(b"\r\n")
+    idx = next(i for i, line in enumerate(lines) if line.startswith(prefix))
+    fields = lines[idx].split(b";")
+    fields[-1] = str(int(fields[-1]) + delta).encode()
+    lines[idx] = b";".join(fields)
+    out = tmp_path / src.name
+    out.write_bytes(b"\r\n".join(lines))
+    return out
+
+
 def test_demo_import_and_reimport_is_idempotent(app):
     reports = ref.import_files(db.session, demo_files())
     assert [r.status for r in reports] == ["imported"] * len(reports)
@@ -43,13 +55,7 @@ def test_updated_file_upserts_without_duplicates(app, tmp_path):
     n_2025 = db.session.get(PupilCount, ("04DA00", 2025)).leerlingen
     assert n_2025 > 0
     # The same file with one count changed (e.g. DUO's definitive figures): only that count changes.
-    lines = src.read_bytes().split(b"\r\n")
-    idx = next(i for i, line in enumerate(lines) if line.startswith(b"04DA;04DA00;"))
-    fields = lines[idx].split(b";")
-    fields[-1] = str(n_2025 + 7).encode()
-    lines[idx] = b";".join(fields)
-    updated = tmp_path / src.name
-    updated.write_bytes(b"\r\n".join(lines))
+    updated = _bump_2025(src, tmp_path, b"04DA;04DA00;", 7)
     (report,) = ref.import_files(db.session, [updated])
     assert report.status == "imported"
     assert report.changes == {"leerlingaantallen_gewijzigd": 1}
@@ -145,3 +151,27 @@ def test_report_round_trip(app, duo_dir):
     stored = db.session.scalar(select(ReferenceImport))
     assert stored.summary == report.to_dict()
     assert stored.kind == "vo_examens" and len(stored.sha256) == 64
+
+
+def test_import_on_postgresql_is_idempotent(postgres_db, tmp_path):
+    """The same import on the production database (real PostgreSQL, started by the fixture)."""
+    from tests.hub.conftest import make_app
+
+    pg_app = make_app(SQLALCHEMY_DATABASE_URI=postgres_db)
+    with pg_app.app_context():
+        db.create_all()
+        reports = ref.import_files(db.session, demo_files())
+        assert [r.status for r in reports] == ["imported"] * len(reports)
+        before = _counts()
+        src = next(p for p in demo_files() if p.name.startswith("06."))
+        changed = _bump_2025(src, tmp_path, b"04DA;04DA00;", 7)
+        again = ref.import_files(db.session, [*demo_files(), changed])
+        assert [r.status for r in again[:-1]] == ["unchanged"] * len(reports)
+        assert again[-1].status == "imported" and again[-1].changes["leerlingaantallen_gewijzigd"] == 1
+        # re-applying 06 after the registry re-sets its own (abbreviated) names: updates, never inserts
+        assert not any(k.endswith("_nieuw") for k in again[-1].changes)
+        assert _counts() == {**before, "reference_imports": before["reference_imports"] + 1}
+        pc = ref.pupil_counts(db.session, 2025)
+        assert pc["vestigingscode"].is_unique and len(pc) > 250
+        db.session.remove()
+        db.drop_all()
