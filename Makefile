@@ -4,7 +4,8 @@
 #   make test    install the test services (Debian packages) and run the whole test suite
 #   make bench   run the benchmarks in bench/ (not part of CI: they take minutes)
 #
-# Variables: PYTHON (interpreter to install into), PYTEST_ARGS (extra pytest arguments).
+# Variables: PYTHON (interpreter to install into), PYTEST_ARGS (extra pytest arguments),
+# DEMO_ARGS (extra `jeugdhub demo` arguments, e.g. DEMO_ARGS="--port 5001").
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -15,6 +16,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell python3 -c 'import os, sys, sysconfig; managed = sys.prefix == sys.base_prefix and os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")); print(".venv/bin/python" if managed else sys.executable)' 2>/dev/null || echo python3)
 PIP := $(PYTHON) -m pip --disable-pip-version-check
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 # Debian packages the tests start or call: redis-server and PostgreSQL 15 (real services, started
 # by tests/conftest.py), Chromium + ChromeDriver (browser tests), poppler-utils (PDF → PNG), fonts
@@ -36,7 +38,7 @@ help:
 	@echo "make bench  - run the benchmarks in bench/"
 
 demo: install-hub
-	$(PYTHON) -c 'from hub.cli import main; main(prog_name="jeugdhub")' demo
+	$(PYTHON) -c 'from hub.cli import main; main(prog_name="jeugdhub")' demo $(DEMO_ARGS)
 
 test: system-packages install-test
 	@# pytest exits 5 when it collected no tests: that is a failure here, not a pass.
