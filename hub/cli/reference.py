@@ -12,9 +12,20 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from shared.errors import ExtractError, JeugdhubError
+from shared.errors import ExtractError, JeugdhubError, ServiceUnavailable
 
 reference = AppGroup("reference", help="DUO-referentiegegevens: schoolvestigingen, leerlingaantallen, SWV's.")
+
+def _database_problem(exc: Exception) -> None:
+    """A missing table or unreachable database is a setup problem, not a bug: say what to do."""
+    first = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+    click.echo(
+        "Fout: de database is niet bereikbaar of niet bijgewerkt (voer eerst `jeugdhub db upgrade` uit). "
+        f"Melding van de database: {first}",
+        err=True,
+    )
+    sys.exit(ServiceUnavailable.exit_code)
+
 
 _DELIMITERS = {";": "puntkomma (;)", ",": "komma (,)", "\t": "tab", "|": "verticale streep (|)"}
 _CHANGE_LABELS = {
@@ -67,6 +78,8 @@ def _print_report(report) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Rapport als JSON.")
 def import_command(files: tuple[str, ...], jaar: int | None, as_json: bool) -> None:
     """Importeer DUO-bestanden; het soort bestand wordt uit de kopregel herkend."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     from hub.extensions import db
     from hub.services.reference import import_files
 
@@ -75,6 +88,8 @@ def import_command(files: tuple[str, ...], jaar: int | None, as_json: bool) -> N
     except JeugdhubError as err:  # a user's mistake: message, no traceback
         click.echo(f"Fout: {err.message}", err=True)
         sys.exit(err.exit_code)
+    except (OperationalError, ProgrammingError) as exc:
+        _database_problem(exc)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
     else:
@@ -90,10 +105,15 @@ def import_command(files: tuple[str, ...], jaar: int | None, as_json: bool) -> N
 @click.option("--json", "as_json", is_flag=True, help="Overzicht als JSON.")
 def status_command(as_json: bool) -> None:
     """Laat zien welke referentiegegevens geïmporteerd zijn."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     from hub.extensions import db
     from hub.services.reference import status
 
-    st = status(db.session)
+    try:
+        st = status(db.session)
+    except (OperationalError, ProgrammingError) as exc:
+        _database_problem(exc)
     if as_json:
         click.echo(json.dumps(st.to_dict(), ensure_ascii=False, indent=2))
         return

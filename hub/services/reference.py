@@ -72,6 +72,11 @@ class ImportReport:
     def ok(self) -> bool:
         return self.status != STATUS_UNUSABLE
 
+    @property
+    def name(self) -> str:
+        """The file name (alias of ``bestand``)."""
+        return self.bestand
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "bestand": self.bestand,

@@ -81,3 +81,14 @@ def test_reachable_from_the_jeugdhub_entry_point():
     result = CliRunner().invoke(main, ["reference", "--help"])
     assert result.exit_code == 0
     assert "import" in result.output and "status" in result.output
+
+
+def test_database_without_tables_is_a_clear_message():
+    from tests.hub.conftest import make_app
+
+    app = make_app()  # no create_all: as before `jeugdhub db upgrade`
+    path = next(p for p in demo_files() if p.name.startswith("swv-vo"))
+    for args in (["reference", "import", str(path)], ["reference", "status"]):
+        result = app.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 69, result.output
+        assert "jeugdhub db upgrade" in result.output and "Traceback" not in result.output
