@@ -125,6 +125,22 @@ def _tail(log: Path | None, lines: int = 40) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
+def _set_pdeathsig() -> None:
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn giving the child SIGTERM when pytest dies, so a killed run leaves no servers.
+
+    The signal fires when the *thread* that started the child ends, so it is only used from the
+    main thread (a test may restart Redis from a helper thread that ends right after).
+    """
+    return _set_pdeathsig if threading.current_thread() is threading.main_thread() else None
+
+
 def _stop_process(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
     if proc is None or proc.poll() is not None:
         return
@@ -183,7 +199,7 @@ class RedisServer:
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.directory), "--daemonize", "no", "--protected-mode", "yes"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent(),
         )
         log.close()
         wait_until(self.ping, 20, f"redis-server on port {self.port}", self.log_path, self.proc)
@@ -274,7 +290,7 @@ class PostgresServer:
 def _as_postgres_user() -> tuple[list[str], Callable[[Path], None]]:
     """PostgreSQL refuses to run as root: as root, run it as the ``postgres`` system user."""
     if os.geteuid() != 0:
-        return [], lambda path: None
+        return [], lambda path: None  # not root: run as ourselves (_die_with_parent covers it)
     try:
         pw = pwd.getpwnam("postgres")
     except KeyError:
@@ -282,7 +298,8 @@ def _as_postgres_user() -> tuple[list[str], Callable[[Path], None]]:
                     f"{INSTALL_HINT}", pytrace=False)
     setpriv = require_binary("setpriv", "util-linux")
     # setpriv execs in place (no forked parent), so signals reach the postmaster itself.
-    prefix = [setpriv, f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--init-groups", "--"]
+    # Changing credentials clears a parent-death signal set earlier, so setpriv sets it afterwards.
+    prefix = [setpriv, f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--init-groups", "--pdeathsig=TERM", "--"]
 
     def chown(path: Path) -> None:
         os.chown(path, pw.pw_uid, pw.pw_gid)
@@ -318,6 +335,7 @@ def postgres_server() -> Iterator[PostgresServer]:
          "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
          "-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "log_min_messages=warning"],
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        preexec_fn=None if prefix else _die_with_parent(),
     )
     log.close()
     try:
@@ -415,6 +433,7 @@ def celery_worker_factory(tmp_path: Path) -> Iterator[Callable[..., CeleryWorker
              "-Q", "celery", "-n", name, "--loglevel=INFO", "--without-gossip", "--without-mingle",
              "--without-heartbeat"],
             cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent(),
         )
         log.close()
         worker = CeleryWorker(proc=proc, log_path=log_path, name=name, env=env)
