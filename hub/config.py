@@ -50,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_TOKEN": None,
     # Largest signed partial accepted (bytes); None → MAX_CONTENT_LENGTH.
     "SUBMISSION_MAX_BYTES": None,
+    # Werkzeug password hash for user accounts; tests may use a cheap pbkdf2, production may not.
+    "PASSWORD_HASH_METHOD": "scrypt",
     # Test hook only: a combine waits while this file exists (lets tests kill a worker mid-combine).
     "COMBINE_PAUSE_FILE": None,
 }
@@ -129,6 +131,8 @@ def check(cfg: Mapping[str, Any]) -> None:
     admin_token = cfg.get("ADMIN_TOKEN")
     if admin_token is not None and len(str(admin_token)) < 32:
         problems.append(("HUB_ADMIN_TOKEN", "moet leeg zijn (beheer-API uit) of minstens 32 tekens hebben"))
+    if not _strong_password_hash(str(cfg.get("PASSWORD_HASH_METHOD") or "")):
+        problems.append(("HUB_PASSWORD_HASH_METHOD", "moet scrypt zijn of pbkdf2:sha256 met minstens 600000 rondes"))
     if cfg.get("COMBINE_PAUSE_FILE"):
         problems.append(("HUB_COMBINE_PAUSE_FILE", "is alleen voor tests en moet in productie leeg zijn"))
     for flag in ("DEBUG", "TESTING"):
@@ -140,3 +144,14 @@ def check(cfg: Mapping[str, Any]) -> None:
             code="unsafe_config",
             details={"settings": [name for name, _ in problems]},
         )
+
+
+def _strong_password_hash(method: str) -> bool:
+    """scrypt (Werkzeug's default cost or more), or pbkdf2 with OWASP's 600,000 SHA-256 iterations."""
+    parts = method.split(":")
+    if parts[0] == "scrypt":
+        n = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 2**15
+        return n >= 2**15
+    if parts[0] == "pbkdf2" and len(parts) == 3 and parts[1] in {"sha256", "sha512"} and parts[2].isdigit():
+        return int(parts[2]) >= 600_000
+    return False

@@ -53,6 +53,9 @@ def test_a_proper_production_config_starts():
         ({"PREFERRED_URL_SCHEME": "http"}, "HUB_PREFERRED_URL_SCHEME"),
         ({"ADMIN_TOKEN": "admin"}, "HUB_ADMIN_TOKEN"),
         ({"COMBINE_PAUSE_FILE": "/tmp/pause"}, "HUB_COMBINE_PAUSE_FILE"),
+        ({"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"}, "HUB_PASSWORD_HASH_METHOD"),
+        ({"PASSWORD_HASH_METHOD": "scrypt:1024:8:1"}, "HUB_PASSWORD_HASH_METHOD"),
+        ({"PASSWORD_HASH_METHOD": "plain"}, "HUB_PASSWORD_HASH_METHOD"),
         ({"DEBUG": True}, "HUB_DEBUG"),
         ({"TESTING": True}, "HUB_TESTING"),
     ],
@@ -63,6 +66,11 @@ def test_each_unsafe_production_setting_is_refused_by_name(override, setting):
     assert setting in error.message
     assert error.details["settings"] == [setting]
     assert error.exit_code == 78
+
+
+@pytest.mark.parametrize("method", ["scrypt", "scrypt:32768:8:1", "pbkdf2:sha256:600000", "pbkdf2:sha512:1000000"])
+def test_strong_password_hashes_pass(method):
+    assert create_app({**PRODUCTION, "PASSWORD_HASH_METHOD": method}).config["PASSWORD_HASH_METHOD"] == method
 
 
 def test_all_problems_are_named_at_once():
