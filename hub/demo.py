@@ -1,0 +1,241 @@
+"""The demo region end to end on the embedded default (SQLite, tasks in-process).
+
+Generates synthetic Lekstroom extracts on real DUO school locations, imports the DUO reference
+data shipped in ``hub/reference/demo``, registers five municipalities as nodes, opens a round per
+school year, and then runs the five agents as separate ``node-agent`` processes that enrol and
+upload over real HTTP to the hub served on 127.0.0.1. Every upload is verified, combined,
+gated and released as in production; only the broker is replaced by in-process execution.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from shared.errors import ConfigError, JeugdhubError
+
+REGION = "lekstroom"
+SCHOOLJAREN = ("2022-2023", "2023-2024", "2024-2025")
+MARKER = ".jeugdhub-demo"
+
+
+@dataclass
+class DemoLogin:
+    role: str
+    email: str
+    scope: str | None
+    description: str
+
+
+@dataclass
+class DemoResult:
+    url: str
+    password: str
+    logins: list[DemoLogin] = field(default_factory=list)
+    submissions: int = 0
+    releases: dict[str, int] = field(default_factory=dict)
+
+
+def prepare_directory(workdir: Path) -> None:
+    """A fresh working directory; only one the demo made itself is ever emptied."""
+    if workdir.exists() and any(workdir.iterdir()):
+        if not (workdir / MARKER).exists():
+            raise ConfigError(
+                f"{workdir} bestaat al en is geen demomap; kies een andere map met --dir",
+                code="demo_dir_in_use",
+            )
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text("made by 'jeugdhub demo'; removed and rebuilt on the next run\n")
+
+
+def demo_config(workdir: Path) -> dict:
+    """Hub settings for the demo: a SQLite file in the work dir, a fresh secret, eager tasks."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str((workdir / "hub.sqlite").resolve()),
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "REGION_NAME": "Lekstroom",
+        "CELERY_BROKER_URL": None,
+    }
+
+
+def _agent_command() -> list[str]:
+    exe = shutil.which("node-agent")
+    return [exe] if exe else [sys.executable, "-c", "from node_agent.cli import main; main()"]
+
+
+def run_agent(config: Path, *args: str) -> str:
+    """Run one ``node-agent`` command in its own process, as a municipality would."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    proc = subprocess.run(
+        [*_agent_command(), "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=config.parent,
+    )
+    if proc.returncode != 0:
+        raise JeugdhubError(
+            f"node-agent {' '.join(args[:1])} mislukte voor {config.parent.name} (exit {proc.returncode}): "
+            f"{(proc.stderr or proc.stdout).strip()[-800:]}",
+            code="demo_agent_failed",
+        )
+    return proc.stdout
+
+
+def build(workdir: Path, app, url: str, say: Callable[[str], None]) -> DemoResult:
+    """Everything up to a released region. ``app`` must already be served at ``url``."""
+    from flask_migrate import upgrade
+
+    from hub.reference import demo as demo_files
+    from hub.services import nodes, rounds
+    from hub.services import reference as reference_service
+    from node_agent.keys import create_pseudonym_key, create_signing_key
+    from node_agent.synthetic.generate import generate_region
+    from shared.pseudonym import new_key
+
+    extracts = workdir / "gemeenten"
+    say(f"1/6  Synthetische extracten van regio Lekstroom maken in {extracts} …")
+    manifest = generate_region(REGION, extracts, schooljaren=SCHOOLJAREN)
+    municipalities = manifest["municipalities"]
+
+    with app.app_context():
+        from hub.extensions import db
+
+        say("2/6  Database aanmaken (migraties) en DUO-referentiedata importeren …")
+        db.create_all()  # TEMP until hub/migrations lands
+        demo_dir = Path(demo_files.__file__).parent
+        files = sorted(p for p in demo_dir.glob("*.csv"))
+        reports = reference_service.import_files(db.session, files)
+        for r in reports:
+            if r.status == "unusable":
+                raise JeugdhubError(f"Referentiebestand {r.name} is onbruikbaar", code="demo_reference_failed")
+
+        say("3/6  Vijf gemeenten als node registreren en rondes openen …")
+        tokens = {}
+        for code, entry in sorted(municipalities.items()):
+            tokens[code] = nodes.register_node(code, entry["naam"])
+        for jaar in SCHOOLJAREN:
+            rounds.open_round(jaar, expected=sorted(municipalities))
+
+    # One pseudonymisation key for the whole region (the data dictionary allows a shared key);
+    # written once to a 0600 file and imported by each node, as `node-agent init --import-pseudonym-key` does.
+    region_key = new_key()
+    say("4/6  Agents: sleutels maken, aanmelden bij de hub (eenmalig token) …")
+    configs = {}
+    for code, entry in sorted(municipalities.items()):
+        config = (extracts / entry["config"]).resolve()
+        _set_hub_url(config, url)
+        keys = config.parent / "keys"
+        create_pseudonym_key(keys / "pseudonym.key", region_key)
+        create_signing_key(keys / "signing.pem")
+        run_agent(config, "enrol", "--token", tokens[code])
+        configs[code] = config
+
+    say("5/6  Agents: controleren, pseudonimiseren, tellen, ondertekenen en uploaden …")
+    years = [a for jaar in SCHOOLJAREN for a in ("--school-year", jaar)]
+    submissions = 0
+    for code, config in configs.items():
+        out = run_agent(config, "run", *years)
+        submissions += out.count("inzending")
+        say(f"     {municipalities[code]['naam']}: klaar")
+
+    say("6/6  Demogebruikers aanmaken …")
+    password = _password()
+    with app.app_context():
+        logins = _demo_users(password, municipalities)
+        releases = _current_releases()
+    return DemoResult(url=url, password=password, logins=logins, submissions=submissions, releases=releases)
+
+
+def _set_hub_url(config: Path, url: str) -> None:
+    import tomllib
+
+    import tomli_w
+
+    text = config.read_text(encoding="utf-8")
+    header = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
+    doc = tomllib.loads(text)
+    doc.setdefault("hub", {})["url"] = url
+    config.write_text(header + tomli_w.dumps(doc), encoding="utf-8")
+
+
+def _password() -> str:
+    words = ["lek", "brug", "dijk", "polder", "molen", "gracht", "sluis", "wilg"]
+    return "-".join(secrets.choice(words) for _ in range(3)) + "-" + str(secrets.randbelow(90) + 10)
+
+
+def _demo_users(password: str, municipalities: dict) -> list[DemoLogin]:
+    from hub.services import users
+    from hub.services import reference as reference_service
+    from hub.extensions import db
+
+    vest = reference_service.vestigingen(db.session, ["0356"])
+    school = vest.sort_values("vestigingscode").iloc[0] if len(vest) else None
+    swv = reference_service.samenwerkingsverbanden(db.session)
+    swv_code = swv.sort_values("code").iloc[0]["code"] if len(swv) else None
+    logins = [DemoLogin("regio_admin", "regio@demo.jeugdhub.nl", None, "regiobeheerder: alles")]
+    logins.append(DemoLogin("gemeente", "nieuwegein@demo.jeugdhub.nl", "0356", "gemeente Nieuwegein"))
+    if swv_code:
+        logins.append(DemoLogin("swv", "swv@demo.jeugdhub.nl", str(swv_code), f"samenwerkingsverband {swv_code}"))
+    if school is not None:
+        logins.append(
+            DemoLogin("school", "school@demo.jeugdhub.nl", str(school["vestigingscode"]), f"school {school['naam']}")
+        )
+    for login in logins:
+        users.add_user(login.email, password, login.role, login.scope, naam=login.description)
+    return logins
+
+
+def _current_releases() -> dict[str, int]:
+    from sqlalchemy import select
+
+    from hub.extensions import db
+    from hub.models.rounds import Round
+
+    return {
+        r.schooljaar: r.current_release_id
+        for r in db.session.scalars(select(Round).order_by(Round.schooljaar))
+        if r.current_release_id is not None
+    }
+
+
+class BackgroundServer:
+    """The hub on a loopback port in a thread, so the agent processes can reach it during the build."""
+
+    def __init__(self, app, host: str, port: int):
+        from werkzeug.serving import make_server
+
+        try:
+            self._server = make_server(host, port, app, threaded=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"Poort {port} op {host} is niet vrij ({exc.strerror}); kies een andere met --port",
+                code="port_in_use",
+            ) from None
+        self.url = f"http://{host}:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> "BackgroundServer":
+        self._thread.start()
+        return self
+
+    def wait(self) -> None:
+        """Block until interrupted (Ctrl-C)."""
+        try:
+            while self._thread.is_alive():
+                self._thread.join(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        self._server.shutdown()
