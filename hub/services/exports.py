@@ -109,9 +109,9 @@ def overview_table(rows: Sequence[fig.SchoolRow], schooljaar: str, url_for_schoo
         Column("leerlingen", "Leerlingen (gedekt)", "count"),
         Column("clienten", "Cliënten", "count"),
         Column("per_100", "Cliënten per 100", "rate"),
-        Column("low", "95 %-interval onder", "rate"),
-        Column("high", "95 %-interval boven", "rate"),
-        Column("verschil", "Verschil met vorig jaar", "delta"),
+        Column("low", "95 %-interval van", "rate"),
+        Column("high", "95 %-interval tot", "rate"),
+        Column("verschil", "Verschil vorig jaar", "delta"),
         Column("dekking", "Dekking", "pct"),
     )
     out, links = [], []
@@ -128,7 +128,7 @@ def overview_table(rows: Sequence[fig.SchoolRow], schooljaar: str, url_for_schoo
 def trend_table(name: str, title: str, series: dict[str, Sequence[fig.TrendPoint]]) -> Table:
     cols = (Column("reeks", "Reeks"), Column("schooljaar", "Schooljaar"), Column("leerlingen", "Leerlingen", "count"),
             Column("clienten", "Cliënten", "count"), Column("per_100", "Cliënten per 100", "rate"),
-            Column("low", "95 %-interval onder", "rate"), Column("high", "95 %-interval boven", "rate"))
+            Column("low", "95 %-interval van", "rate"), Column("high", "95 %-interval tot", "rate"))
     out = []
     for label, points in series.items():
         for p in points:

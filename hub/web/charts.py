@@ -124,5 +124,6 @@ def funnel_chart(funnel, title: str, highlight: str | None = None, width: float 
     ax.set_xlabel("aantal leerlingen (gedekt)")
     ax.set_ylabel("cliënten per 100 leerlingen")
     ax.grid(linestyle=":", linewidth=0.6, color="#bbbbbb")
-    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    # Below the plot: inside it would cover the largest schools, which sit on the right.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8, frameon=False)
     return _svg(fig, title)
