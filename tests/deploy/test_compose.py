@@ -367,3 +367,19 @@ def test_agent_install_extra_has_no_hub_dependencies():
             "print(','.join(bad)); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, f"node_agent.cli imports hub-side modules: {result.stdout}{result.stderr}"
+
+
+def test_the_installed_package_has_every_file_the_code_ships(tmp_path):
+    """The image runs `pip install .` (not the source tree): templates, static files, migrations,
+    reference CSVs and the OpenAPI file must be package data, or the container lacks them."""
+    build = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "-q", "build_py",
+                            "--build-lib", str(tmp_path / "lib")], cwd=ROOT, capture_output=True, text=True,
+                           timeout=300)
+    assert build.returncode == 0, build.stdout + build.stderr
+    tracked = subprocess.run(["git", "ls-files", "hub", "shared", "node_agent"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.split()
+    assert "hub/__init__.py" in tracked
+    # Documentation and git metadata beside the code are not needed at run time.
+    needed = [f for f in tracked if not f.endswith(".md") and not Path(f).name.startswith(".")]
+    missing = [f for f in needed if not (tmp_path / "lib" / f).exists()]
+    assert not missing, f"not installed by `pip install .` (add a package-data pattern in pyproject.toml): {missing}"
