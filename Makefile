@@ -20,9 +20,10 @@ DEMO_ARGS ?=
 
 # Debian packages the tests start or call: redis-server and PostgreSQL 15 (real services, started
 # by tests/conftest.py), Chromium + ChromeDriver (browser tests), poppler-utils (PDF → PNG), fonts
-# and Pango (WeasyPrint renders the PDF factsheets; Chromium renders pages).
+# and Pango (WeasyPrint renders the PDF factsheets; Chromium renders pages), systemd-analyze
+# (checks the agent's units).
 APT_PACKAGES := redis-server postgresql chromium chromium-driver poppler-utils \
-	fonts-dejavu-core fonts-liberation libpango-1.0-0 libpangoft2-1.0-0
+	fonts-dejavu-core fonts-liberation libpango-1.0-0 libpangoft2-1.0-0 systemd
 ifeq ($(PYTHON),.venv/bin/python)
 APT_PACKAGES += python3-venv python3-dev
 endif

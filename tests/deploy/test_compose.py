@@ -383,3 +383,23 @@ def test_the_installed_package_has_every_file_the_code_ships(tmp_path):
     needed = [f for f in tracked if not f.endswith(".md") and not Path(f).name.startswith(".")]
     missing = [f for f in needed if not (tmp_path / "lib" / f).exists()]
     assert not missing, f"not installed by `pip install .` (add a package-data pattern in pyproject.toml): {missing}"
+
+
+def test_systemd_accepts_the_agent_units_and_rates_the_service_hardened(tmp_path):
+    """systemd's own checker: the units parse, ExecStart is executable, and exposure is low."""
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.fail("systemd-analyze not found: the Debian package `systemd` is missing; install it with `make test`",
+                    pytrace=False)
+    for name in ("node-agent.service", "node-agent.timer"):
+        text = (AGENT / name).read_text()
+        # Point ExecStart at the node-agent installed here (the unit names /opt/node-agent/bin/…).
+        (tmp_path / name).write_text(text.replace("/opt/node-agent/bin/node-agent", _script("node-agent")))
+    units = [str(tmp_path / "node-agent.service"), str(tmp_path / "node-agent.timer")]
+    verify = subprocess.run([analyze, "verify", "--man=no", *units], capture_output=True, text=True, timeout=120)
+    assert verify.returncode == 0 and "node-agent" not in verify.stderr, verify.stderr
+    security = subprocess.run([analyze, "security", "--offline=true", "--no-pager", units[0]],
+                              capture_output=True, text=True, timeout=120)
+    exposure = re.search(r"Overall exposure level for node-agent\.service: ([\d.]+)", security.stdout)
+    assert exposure, security.stdout + security.stderr
+    assert float(exposure[1]) <= 2.0, security.stdout
