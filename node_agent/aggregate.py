@@ -248,26 +248,28 @@ def _cost_cells(
     if nonzero.empty:
         return []
     keys = ["v", "c"]
-    value = per_child.groupby(keys)["a"].sum()
-    contributors = nonzero.groupby(keys).size()
-    negatives = (nonzero["a"] < 0).groupby([nonzero["v"], nonzero["c"]]).sum()
+    stats = pd.DataFrame({
+        "value": per_child.groupby(keys)["a"].sum(),
+    }).join(nonzero.groupby(keys).size().rename("contributors"), how="inner")
+    stats = stats.join((nonzero["a"] < 0).groupby([nonzero["v"], nonzero["c"]]).sum().rename("negatives"))
     positive = nonzero[nonzero["a"] > 0].sort_values(["v", "c", "a"], ascending=[True, True, False])
     rank = positive.groupby(keys).cumcount()
-    top1 = positive[rank == 0].set_index(keys)["a"]
-    top2 = positive[rank == 1].set_index(keys)["a"]
-    cells = []
-    for key, n in contributors.items():
-        v, c = key
-        cells.append(
-            CostCell(
-                vestigingscode=str(vest_names[v]),
-                schooljaar=jaar,
-                category=str(c),
-                value=int(value[key]),
-                contributors=int(n),
-                top1=int(top1.get(key, 0)),
-                top2=int(top2.get(key, 0)),
-                negatives=int(negatives.get(key, 0)),
-            )
+    stats = stats.join(positive[rank == 0].set_index(keys)["a"].rename("top1"))
+    stats = stats.join(positive[rank == 1].set_index(keys)["a"].rename("top2"))
+    stats = stats.fillna(0).astype(np.int64).reset_index()
+    cells = [
+        CostCell(
+            vestigingscode=str(vest_names[v]),
+            schooljaar=jaar,
+            category=str(c),
+            value=int(value),
+            contributors=int(n),
+            top1=int(t1),
+            top2=int(t2),
+            negatives=int(neg),
         )
+        for v, c, value, n, neg, t1, t2 in zip(
+            stats["v"], stats["c"], stats["value"], stats["contributors"], stats["negatives"], stats["top1"], stats["top2"]
+        )
+    ]
     return cells

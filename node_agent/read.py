@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 
 from shared.codes import GEEN_SCHOOL, ONDERWIJSSOORTEN, VERWIJZER_ONBEKEND, VERWIJZERS, ZorgtypeTable, is_brin
-from shared.codes import is_vestigingscode, normalise_gemeentecode, schooljaar_of
+from shared.codes import is_vestigingscode, normalise_gemeentecode
 from shared.errors import ExtractError
 from shared.partial import FileQuality
-from shared.pseudonym import PLACEHOLDERS, TEST_RANGE, Pseudonymiser
+from shared.pseudonym import TEST_RANGE, BsnRejected, Pseudonymiser, canonical_bsn
 
 #: The data dictionary's columns per extract (what a config mapping may point at).
 COLUMNS: Mapping[str, tuple[str, ...]] = {
@@ -105,8 +105,8 @@ REASONS: Mapping[str, tuple[str, str]] = {
     "peildatum_ongeldig": ("peildatum", "peildatum is geen geldige datum (JJJJ-MM-DD of DD-MM-JJJJ)"),
     "peildatum_afwijkend": ("peildatum", "peildatum wijkt af van de peildatum die voor dit schooljaar in het bestand staat"),
     "vestigingscode_ongeldig": ("vestigingscode", "vestigingscode is geen BRIN + 2 cijfers (bijv. 04DA00)"),
-    "brin_ongeldig": ("brin", "brin is geen 2 cijfers + 2 hoofdletters (bijv. 04DA), of vestigingsnummer ontbreekt"),
-    "vestigingsnummer_ongeldig": ("vestigingsnummer", "vestigingsnummer is geen getal van 0 tot 99"),
+    "brin_ongeldig": ("brin", "brin ontbreekt of is geen 2 cijfers + 2 hoofdletters (bijv. 04DA)"),
+    "vestigingsnummer_ongeldig": ("vestigingsnummer", "vestigingsnummer ontbreekt of is geen getal van 0 tot 99"),
     "onderwijssoort_onbekend": ("onderwijssoort", f"onderwijssoort is niet een van {', '.join(ONDERWIJSSOORTEN)}"),
     "woongemeente_ontbreekt": ("woongemeente", "woongemeente ontbreekt"),
     "woongemeente_ongeldig": ("woongemeente", "woongemeente is geen gemeentecode van 4 cijfers"),
@@ -365,7 +365,8 @@ def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[_Chunk]:
     used = "utf-8-sig" if has_bom and encoding.startswith("utf-8") else ("utf-8" if encoding.startswith("utf-8") else encoding)
     report.encoding = _ENCODING_LABELS.get(used, encoding)
     report.delimiter = {"\t": "tab"}.get(delimiter, delimiter)
-    # usecols by position: header names may carry stray spaces that pandas keeps.
+    # All columns are parsed (no usecols): only then does pandas notice a line with too many fields,
+    # the typical sign of an unquoted delimiter inside a value that shifts every later column.
     positions = {i: mapping[h.strip()] for i, h in enumerate(header) if h.strip() in mapping}
     skipped_re = re.compile(r"Skipping line (\d+)")
     next_line = 2
@@ -376,12 +377,11 @@ def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[_Chunk]:
                 path,
                 sep=delimiter,
                 encoding=encoding,
-                dtype=str,
+                dtype=object,
                 na_filter=False,
                 keep_default_na=False,
                 skip_blank_lines=False,
                 on_bad_lines="warn",
-                usecols=sorted(positions),
                 header=0,
                 chunksize=CHUNK_ROWS,
                 engine="c",
@@ -407,6 +407,7 @@ def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[_Chunk]:
                         next_line += 1
                     while next_line in bad_set:
                         next_line += 1
+                frame = frame.iloc[:, sorted(positions)]
                 frame.columns = [positions[i] for i in sorted(positions)]
                 yield _Chunk(frame, lines, np.array(sorted(bad_set), dtype=np.int64))
             # bad lines reported after the last chunk
@@ -414,7 +415,7 @@ def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[_Chunk]:
             for w in caught[seen:]:
                 tail.extend(int(x) for x in skipped_re.findall(str(w.message)))
             if tail:
-                yield _Chunk(pd.DataFrame({c: pd.Series([], dtype=str) for c in positions.values()}),
+                yield _Chunk(pd.DataFrame({c: pd.Series([], dtype=object) for c in positions.values()}),
                              np.empty(0, np.int64), np.array(sorted(tail), dtype=np.int64))
         except pd.errors.ParserError as exc:
             raise ExtractError(
@@ -505,14 +506,14 @@ def _iter_xlsx(opts: ReadOptions, report: FileReport) -> Iterator[_Chunk]:
                 cols[i].append(_cell_text(row[i]) if i < len(row) else "")
             if len(lines) >= CHUNK_ROWS:
                 yield _Chunk(
-                    pd.DataFrame({positions[i]: pd.Series(cols[i], dtype=str) for i in positions}),
+                    pd.DataFrame({positions[i]: pd.Series(cols[i], dtype=object) for i in positions}),
                     np.array(lines, dtype=np.int64),
                     np.empty(0, np.int64),
                 )
                 cols = {i: [] for i in positions}
                 lines = []
         yield _Chunk(
-            pd.DataFrame({positions[i]: pd.Series(cols[i], dtype=str) for i in positions}),
+            pd.DataFrame({positions[i]: pd.Series(cols[i], dtype=object) for i in positions}),
             np.array(lines, dtype=np.int64),
             np.empty(0, np.int64),
         )
@@ -521,6 +522,8 @@ def _iter_xlsx(opts: ReadOptions, report: FileReport) -> Iterator[_Chunk]:
 
 
 def iter_chunks(opts: ReadOptions, report: FileReport) -> Iterator[_Chunk]:
+    """Chunks of raw text columns. Values are not trimmed here: the checks below take a fast path
+    for clean values and trim only what does not pass it (cheaper than trimming millions)."""
     fmt = opts.format
     if fmt == "auto":
         fmt = "xlsx" if opts.path.suffix.lower() in (".xlsx", ".xlsm") else "csv"
@@ -530,19 +533,18 @@ def iter_chunks(opts: ReadOptions, report: FileReport) -> Iterator[_Chunk]:
             code="missing_extract",
             details={"file": opts.path.name, "kind": opts.kind},
         )
-    source = _iter_xlsx(opts, report) if fmt == "xlsx" else _iter_csv(opts, report)
-    for chunk in source:
-        # Trim surrounding spaces once; exports pad fixed-width fields.
-        frame = chunk.frame
-        for col in frame.columns:
-            frame[col] = frame[col].str.strip()
-        yield chunk
+    yield from (_iter_xlsx(opts, report) if fmt == "xlsx" else _iter_csv(opts, report))
 
 
 # --- vectorised value checks -------------------------------------------------------------------
+#
+# Each check has a fast path over a byte matrix (numpy, no Python per value) for values in the
+# standard notation, and an exact path (Python, once per distinct value) for everything else:
+# spaces, other notations, faults. Both paths give the same answer for the same text.
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?")
 _NL_DATE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})")
+MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
 def parse_date_text(text: str) -> np.datetime64:
@@ -555,7 +557,7 @@ def parse_date_text(text: str) -> np.datetime64:
         if not m:
             return NAT
         d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    if not 1900 <= y <= 2100:
+    if not MIN_YEAR <= y <= MAX_YEAR:
         return NAT
     try:
         return np.datetime64(dt.date(y, mo, d), "D")
@@ -563,52 +565,118 @@ def parse_date_text(text: str) -> np.datetime64:
         return NAT
 
 
-def by_unique(values: pd.Series, func: Callable[[str], Any], dtype: Any = object) -> np.ndarray:
-    """Apply ``func`` once per distinct value (codes and dates repeat a lot) and spread back."""
+def by_unique(values: np.ndarray, func: Callable[[str], Any], dtype: Any = object) -> np.ndarray:
+    """Apply ``func`` to each distinct (trimmed) value once and spread the results back."""
     codes, uniques = pd.factorize(values, sort=False)
     if len(uniques) == 0:
         return np.empty(len(values), dtype=dtype)
-    results = np.array([func(u) for u in uniques], dtype=dtype)
+    results = np.array([func(u.strip()) for u in uniques], dtype=dtype)
     return results[codes]
 
 
-def parse_dates(values: pd.Series) -> np.ndarray:
-    return by_unique(values, parse_date_text, "datetime64[D]")
+class _Distinct:
+    """A column factorised once: codes per row and the distinct raw values, so every check runs
+    once per distinct value (dates, codes and even BSNs repeat across school years)."""
+
+    def __init__(self, values: np.ndarray):
+        codes, uniques = pd.factorize(values, sort=False)
+        self.codes = codes
+        self.values = np.asarray(uniques, dtype=object)
+
+    def spread(self, per_value: np.ndarray) -> np.ndarray:
+        return per_value[self.codes]
 
 
-_WEIGHTS = (-1, 2, 3, 4, 5, 6, 7, 8, 9)  # from the last digit to the first
+def _byte_matrix(values: np.ndarray, width: int) -> np.ndarray | None:
+    """Values as an (n, width + 1) uint8 matrix, or None when a value is not ASCII."""
+    try:
+        packed = values.astype(f"S{width + 1}")
+    except (UnicodeEncodeError, ValueError, TypeError):
+        return None
+    return packed.view(np.uint8).reshape(len(values), width + 1)
 
 
-def check_bsn(values: pd.Series, allow_test_range: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised ``shared.pseudonym.canonical_bsn``: (BSN as int64, reason code per row or "")."""
-    text = values
-    if text.str.endswith(".0").any():  # a spreadsheet made the BSN a float
-        text = text.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
-    n = len(text)
-    reason = np.full(n, "", dtype=object)
-    empty = text.eq("").to_numpy(bool)
-    digits = text.str.isascii().to_numpy(bool) & text.str.isdigit().to_numpy(bool)
-    length = text.str.len().to_numpy()
-    fmt_ok = digits & (length <= 9) & ~empty
-    reason[empty] = "bsn_missing"
-    reason[~empty & ~fmt_ok] = "bsn_format"
+def _digits(matrix: np.ndarray, cols: slice) -> np.ndarray:
+    part = matrix[:, cols].astype(np.int64) - 48
+    weights = 10 ** np.arange(part.shape[1] - 1, -1, -1, dtype=np.int64)
+    return part @ weights
+
+
+def fast_iso_dates(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(dates, ok) for values exactly ``YYYY-MM-DD``; other rows are NaT and not ok."""
+    n = len(values)
+    dates = np.full(n, NAT)
+    m = _byte_matrix(values, 10)
+    if m is None or n == 0:
+        return dates, np.zeros(n, dtype=bool)
+    digit = (m >= 48) & (m <= 57)
+    ok = digit[:, [0, 1, 2, 3, 5, 6, 8, 9]].all(axis=1) & (m[:, 4] == 45) & (m[:, 7] == 45) & (m[:, 10] == 0)
+    y = np.where(ok, _digits(m, slice(0, 4)), 1970)
+    mo = np.where(ok, _digits(m, slice(5, 7)), 1)
+    d = np.where(ok, _digits(m, slice(8, 10)), 1)
+    ok &= (y >= MIN_YEAR) & (y <= MAX_YEAR) & (mo >= 1) & (mo <= 12) & (d >= 1)
+    mo = np.where(ok, mo, 1)
+    y = np.where(ok, y, 1970)
+    month = ((y - 1970) * 12 + (mo - 1)).astype("datetime64[M]")
+    first = month.astype("datetime64[D]")
+    days_in_month = ((month + 1).astype("datetime64[D]") - first).astype(np.int64)
+    ok &= d <= days_in_month
+    dates[ok] = first[ok] + (d[ok] - 1).astype("timedelta64[D]")
+    return dates, ok
+
+
+def parse_dates(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(dates, empty) for a column: NaT where the text is empty or not a date."""
+    d = _Distinct(values)
+    dates, ok = fast_iso_dates(d.values)
+    empty = np.zeros(len(d.values), dtype=bool)
+    for i in np.flatnonzero(~ok):
+        text = d.values[i].strip()
+        empty[i] = text == ""
+        dates[i] = parse_date_text(text)
+    return d.spread(dates), d.spread(empty)
+
+
+def fast_digits(values: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ints, ok) for values of 1..width ASCII digits and nothing else."""
+    n = len(values)
     ints = np.zeros(n, dtype=np.int64)
-    if fmt_ok.any():
-        ints[fmt_ok] = text.to_numpy(object)[fmt_ok].astype(np.int64)
-    placeholder = fmt_ok & np.isin(ints, [int(p) for p in PLACEHOLDERS])
+    m = _byte_matrix(values, width)
+    if m is None or n == 0:
+        return ints, np.zeros(n, dtype=bool)
+    digit = (m >= 48) & (m <= 57)
+    length = (m != 0).sum(axis=1)
+    ok = digit[:, 0] & (m[:, width] == 0) & (digit.sum(axis=1) == length)
+    if ok.any():
+        ints[ok] = values[ok].astype(np.int64)
+    return ints, ok
+
+
+_WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1], dtype=np.int64)
+_POWERS = 10 ** np.arange(8, -1, -1, dtype=np.int64)
+
+
+def check_bsn(values: np.ndarray, allow_test_range: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised ``shared.pseudonym.canonical_bsn``: (BSN as int64, reason code per row or "")."""
+    d = _Distinct(np.asarray(values, dtype=object))
+    ints, ok = fast_digits(d.values, 9)
+    reason = np.full(len(d.values), "", dtype=object)
+    # Anything unusual (spaces, "12345672.0", letters, too long) goes through shared's own rules.
+    for i in np.flatnonzero(~ok):
+        try:
+            ints[i] = int(canonical_bsn(d.values[i], allow_test_range=True))
+        except BsnRejected as exc:
+            reason[i] = exc.reason
+    checked = reason == ""
+    placeholder = checked & ((ints == 0) | (ints == 999_999_999))
     reason[placeholder] = "bsn_placeholder"
-    total = np.zeros(n, dtype=np.int64)
-    x = ints.copy()
-    for w in _WEIGHTS:
-        total += (x % 10) * w
-        x //= 10
+    total = ((ints[:, None] // _POWERS[None, :]) % 10) @ _WEIGHTS
     elf_ok = (total % 11 == 0) & (total != 0)
-    bad_elf = fmt_ok & ~placeholder & ~elf_ok
-    reason[bad_elf] = "bsn_elfproef"
+    reason[checked & ~placeholder & ~elf_ok] = "bsn_elfproef"
     if not allow_test_range:
-        test = fmt_ok & ~placeholder & elf_ok & (ints >= TEST_RANGE[0]) & (ints <= TEST_RANGE[1])
+        test = checked & ~placeholder & elf_ok & (ints >= TEST_RANGE[0]) & (ints <= TEST_RANGE[1])
         reason[test] = "bsn_test_range"
-    return ints, reason
+    return d.spread(ints), d.spread(reason)
 
 
 def pseudonymise(ints: np.ndarray, pseudonymiser: Pseudonymiser, batch: int = 200_000) -> np.ndarray:
@@ -636,8 +704,9 @@ class _Flags:
         self.code[(self.code == 0) & mask] = _REASON_INDEX[reason]
 
     def flag_codes(self, reasons: np.ndarray) -> None:
-        for r in pd.unique(reasons):
-            if r:
+        set_ = reasons != ""
+        if set_.any():
+            for r in pd.unique(reasons[set_]):
                 self.flag(reasons == r, r)
 
     @property
@@ -650,26 +719,43 @@ class _Flags:
                 report.add(_REASON_CODES[idx - 1], lines[self.code == idx])
 
 
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
     if name in frame.columns:
-        return frame[name]
-    return pd.Series([""] * len(frame), dtype=str, index=frame.index)
+        return frame[name].to_numpy(dtype=object)
+    return np.full(len(frame), "", dtype=object)
+
+
+def _is_empty(values: np.ndarray) -> np.ndarray:
+    return by_unique(values, lambda v: v == "", bool)
 
 
 def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
-    mask = np.ones(len(frame), dtype=bool)
-    for col in frame.columns:
-        mask &= frame[col].eq("").to_numpy(bool)
-    return mask if len(frame.columns) else np.zeros(len(frame), dtype=bool)
+    if not len(frame.columns):
+        return np.zeros(len(frame), dtype=bool)
+    cols = list(frame.columns)
+    candidates = np.flatnonzero(_col(frame, cols[0]) == "")
+    if len(candidates) == 0:
+        return np.zeros(len(frame), dtype=bool)
+    sub = frame.iloc[candidates]
+    blank = np.ones(len(sub), dtype=bool)
+    for col in cols:
+        blank &= _is_empty(sub[col].to_numpy(dtype=object))
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[candidates[blank]] = True
+    return mask
 
 
-def _check_date(flags: _Flags, values: pd.Series, name: str, required: bool) -> np.ndarray:
-    dates = parse_dates(values)
-    empty = values.eq("").to_numpy(bool)
+def _check_date(flags: _Flags, values: np.ndarray, name: str, required: bool) -> np.ndarray:
+    dates, empty = parse_dates(values)
     if required:
         flags.flag(empty, f"{name}_ontbreekt")
     flags.flag(~empty & np.isnat(dates), f"{name}_ongeldig")
     return dates
+
+
+def _texts(values: np.ndarray) -> np.ndarray:
+    """Trimmed text; distinct values trimmed once."""
+    return by_unique(values, lambda v: v)
 
 
 # --- the three extracts ------------------------------------------------------------------------
@@ -704,19 +790,18 @@ def read_jeugdhulp(
             continue
         flags = _Flags(len(f))
         flags.flag(_blank_rows(f), "lege_regel")
-        flags.flag(_col(f, "reden_wijziging").eq("13").to_numpy(bool), "reden_wijziging_13")
+        flags.flag(by_unique(_col(f, "reden_wijziging"), lambda v: v == "13", bool), "reden_wijziging_13")
         ints, bsn_reason = check_bsn(_col(f, "bsn"), allow_test_bsn)
         flags.flag_codes(bsn_reason)
         geboorte = _check_date(flags, _col(f, "geboortedatum"), "geboortedatum", True)
-        nrs = _col(f, "toewijzingnummer")
-        flags.flag(nrs.eq("").to_numpy(bool), "toewijzingnummer_ontbreekt")
-        cat = _col(f, "productcategorie")
-        code = _col(f, "productcode")
-        zorgtype = _zorgtypes(cat, code, zorgtypes)
+        nrs = _texts(_col(f, "toewijzingnummer"))
+        flags.flag(nrs == "", "toewijzingnummer_ontbreekt")
+        code = _texts(_col(f, "productcode"))
+        zorgtype = _zorgtypes(_col(f, "productcategorie"), code, zorgtypes)
         flags.flag(zorgtype == "", "productcategorie_onbekend")
-        flags.flag(code.str.len().to_numpy() > 5, "productcode_te_lang")
-        agb = _col(f, "aanbieder_agb")
-        flags.flag(agb.eq("").to_numpy(bool), "aanbieder_agb_ontbreekt")
+        flags.flag(by_unique(code, lambda v: len(v) > 5, bool), "productcode_te_lang")
+        agb = _texts(_col(f, "aanbieder_agb"))
+        flags.flag(agb == "", "aanbieder_agb_ontbreekt")
         flags.flag(~by_unique(agb, lambda v: v == "" or (len(v) == 8 and v.isascii() and v.isdigit()), bool),
                    "aanbieder_agb_ongeldig")
         verwijzer = by_unique(_col(f, "verwijzer"), _verwijzer)
@@ -727,20 +812,19 @@ def read_jeugdhulp(
         flags.flag(~np.isnat(geboorte) & ~np.isnat(start) & (start < geboorte), "ingangsdatum_voor_geboorte")
         flags.report_into(report, lines)
         code_idx = flags.code
-        nr_values = nrs.to_numpy(object)
-        excluded_nrs.append(nr_values[code_idx == _REASON_INDEX["reden_wijziging_13"]])
-        rejected_nrs.append(nr_values[(code_idx != 0) & (code_idx != _REASON_INDEX["reden_wijziging_13"])])
+        excluded_nrs.append(nrs[code_idx == _REASON_INDEX["reden_wijziging_13"]])
+        rejected_nrs.append(nrs[(code_idx != 0) & (code_idx != _REASON_INDEX["reden_wijziging_13"])])
         ok = flags.ok
         bsn_parts.append(ints[ok])
         parts.append(
             pd.DataFrame(
                 {
                     "line": lines[ok],
-                    "toewijzingnummer": nr_values[ok],
+                    "toewijzingnummer": nrs[ok],
                     "geboortedatum": geboorte[ok],
                     "zorgtype": zorgtype[ok],
                     "verwijzer": verwijzer[ok],
-                    "aanbieder_agb": agb.to_numpy(object)[ok],
+                    "aanbieder_agb": agb[ok],
                     "ingangsdatum": start[ok],
                     "einddatum": np.where(np.isnat(end[ok]), OPEN_END, end[ok]),
                 }
@@ -773,7 +857,7 @@ def _unique_nonempty(parts: list[np.ndarray]) -> pd.Index:
     return pd.Index([v for v in values if v], dtype=object)
 
 
-def _zorgtypes(cat: pd.Series, code: pd.Series, table: ZorgtypeTable) -> np.ndarray:
+def _zorgtypes(cat: np.ndarray, code: np.ndarray, table: ZorgtypeTable) -> np.ndarray:
     """Zorgtype slug per row, "" when the productcategorie is unknown (productcode overrides first)."""
     by_cat = by_unique(cat, lambda c: table.by_categorie.get(_two_digits(c), ""))
     if table.by_productcode:
@@ -797,7 +881,7 @@ def _verwijzer(value: str) -> str:
 
 
 _AMOUNT_EURO = re.compile(r"(-?)(\d+)(?:[.,](\d{1,2}))?")
-_AMOUNT_CENT = re.compile(r"-?\d+(?:\.0+)?")
+_AMOUNT_CENT = re.compile(r"(-?\d+)(?:\.0+)?")
 
 
 def _euro_to_cent(text: str) -> float:
@@ -807,6 +891,25 @@ def _euro_to_cent(text: str) -> float:
         return np.nan
     cents = int(m.group(2)) * 100 + int((m.group(3) or "0").ljust(2, "0"))
     return -cents if m.group(1) else cents
+
+
+def _cent(text: str) -> float:
+    m = _AMOUNT_CENT.fullmatch(text)
+    return float(int(m.group(1))) if m and len(m.group(1)) <= 15 else np.nan
+
+
+def _lookup_allocations(nrs_raw: np.ndarray, alloc: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """(position in the allocations or -1, trimmed number) per claim line."""
+    position = alloc.get_indexer(nrs_raw) if len(alloc) else np.full(len(nrs_raw), -1)
+    nrs = nrs_raw
+    missing = position < 0
+    if missing.any():
+        nrs = nrs_raw.copy()
+        trimmed = _texts(nrs_raw[missing])
+        nrs[missing] = trimmed
+        if len(alloc):
+            position[missing] = alloc.get_indexer(trimmed)
+    return position, nrs
 
 
 def read_declaraties(opts: ReadOptions, allocations: Extract) -> Extract:
@@ -828,38 +931,45 @@ def read_declaraties(opts: ReadOptions, allocations: Extract) -> Extract:
             uses_euro = "bedrag_eurocent" not in f.columns
         flags = _Flags(len(f))
         flags.flag(_blank_rows(f), "lege_regel")
-        nrs = _col(f, "toewijzingnummer")
-        flags.flag(nrs.eq("").to_numpy(bool), "toewijzingnummer_ontbreekt")
-        position = alloc.get_indexer(nrs) if len(alloc) else np.full(len(f), -1)
+        position, nrs = _lookup_allocations(_col(f, "toewijzingnummer"), alloc)
         unmatched = position < 0
         if unmatched.any():
-            nr_values = nrs.to_numpy(object)
+            flags.flag(unmatched & (nrs == ""), "toewijzingnummer_ontbreekt")
+            sub = pd.Index(nrs[unmatched])
             in_excluded = np.zeros(len(f), bool)
             in_rejected = np.zeros(len(f), bool)
-            in_excluded[unmatched] = pd.Index(nr_values[unmatched]).isin(excluded)
-            in_rejected[unmatched] = pd.Index(nr_values[unmatched]).isin(rejected)
+            in_excluded[unmatched] = sub.isin(excluded)
+            in_rejected[unmatched] = sub.isin(rejected)
             flags.flag(unmatched & in_excluded, "toewijzing_verwijderd")
             flags.flag(unmatched & in_rejected, "toewijzing_afgekeurd")
             flags.flag(unmatched, "toewijzing_onbekend")
         begin = _check_date(flags, _col(f, "periode_begin"), "periode_begin", True)
         einde = _check_date(flags, _col(f, "periode_einde"), "periode_einde", False)
         flags.flag(~np.isnat(einde) & ~np.isnat(begin) & (einde < begin), "periode_einde_voor_begin")
-        raw = _col(f, "bedrag") if uses_euro else _col(f, "bedrag_eurocent")
-        flags.flag(raw.eq("").to_numpy(bool), "bedrag_ontbreekt")
+        amounts = _Distinct(_col(f, "bedrag") if uses_euro else _col(f, "bedrag_eurocent"))
+        cents_u = np.full(len(amounts.values), np.nan)
         if uses_euro:
-            cents = by_unique(raw, _euro_to_cent, float)
+            rest = np.ones(len(amounts.values), dtype=bool)
+            func = _euro_to_cent
         else:
-            fmt = raw.str.fullmatch(_AMOUNT_CENT.pattern).to_numpy(bool)
-            cents = np.full(len(f), np.nan)
-            if fmt.any():
-                cents[fmt] = raw.to_numpy(object)[fmt].astype(float)
+            ints, fast = fast_digits(amounts.values, 15)
+            cents_u[fast] = ints[fast]
+            rest = ~fast
+            func = _cent
+        empty_u = np.zeros(len(amounts.values), dtype=bool)
+        for i in np.flatnonzero(rest):
+            text = amounts.values[i].strip()
+            empty_u[i] = text == ""
+            cents_u[i] = func(text)
+        cents = amounts.spread(cents_u)
+        bedrag_empty = amounts.spread(empty_u)
+        flags.flag(bedrag_empty, "bedrag_ontbreekt")
         flags.flag(np.isnan(cents) | (np.abs(cents) >= 2**53), "bedrag_ongeldig")
-        dc = by_unique(_col(f, "debet_credit"), lambda v: {"": 1, "D": 1, "C": -1, "d": 1, "c": -1}.get(v, 0), np.int64)
+        dc = _debet_credit(_col(f, "debet_credit"))
         flags.flag(dc == 0, "debet_credit_ongeldig")
         flags.report_into(report, lines)
         ok = flags.ok
-        amount = np.zeros(int(ok.sum()), dtype=np.int64)
-        amount[:] = cents[ok].astype(np.int64) * dc[ok]
+        amount = np.nan_to_num(cents[ok]).astype(np.int64) * dc[ok]
         parts.append(
             pd.DataFrame({"line": lines[ok], "allocation": position[ok].astype(np.int64), "periode_begin": begin[ok],
                           "bedrag_eurocent": amount})
@@ -869,6 +979,22 @@ def read_declaraties(opts: ReadOptions, allocations: Extract) -> Extract:
     report.rows_used = len(data)
     report.check_balance()
     return Extract("declaraties", data, report)
+
+
+_DC = {"": 1, "D": 1, "C": -1}
+
+
+def _debet_credit(values: np.ndarray) -> np.ndarray:
+    """+1 for D (or empty), -1 for C, 0 for anything else."""
+    out = np.zeros(len(values), dtype=np.int64)
+    d = (values == "D") | (values == "")
+    c = values == "C"
+    out[d] = 1
+    out[c] = -1
+    rest = ~(d | c)
+    if rest.any():
+        out[rest] = by_unique(values[rest], lambda v: _DC.get(v.upper(), 0), np.int64)
+    return out
 
 
 def _vestiging(value: str) -> str:
@@ -898,20 +1024,24 @@ def read_leerlingen(
         geboorte = _check_date(flags, _col(f, "geboortedatum"), "geboortedatum", True)
         peil = _check_date(flags, _col(f, "peildatum"), "peildatum", True)
         if "vestigingscode" in f.columns:
-            vest = by_unique(f["vestigingscode"], _vestiging)
+            vest = by_unique(f["vestigingscode"].to_numpy(dtype=object), _vestiging)
             flags.flag(vest == "", "vestigingscode_ongeldig")
         else:
             vest = _brin_vestiging(flags, _col(f, "brin"), _col(f, "vestigingsnummer"))
-        soort = _col(f, "onderwijssoort")
-        flags.flag(~by_unique(soort, lambda v: v == "" or v.upper() in ONDERWIJSSOORTEN, bool), "onderwijssoort_onbekend")
-        woon = _col(f, "woongemeente")
-        flags.flag(woon.eq("").to_numpy(bool), "woongemeente_ontbreekt")
-        woon_code = by_unique(woon, _gemeente)
+        soort = by_unique(_col(f, "onderwijssoort"), lambda v: v.upper() if v == "" or v.upper() in ONDERWIJSSOORTEN else None)
+        flags.flag(pd.isna(soort), "onderwijssoort_onbekend")
+        woon_raw = _col(f, "woongemeente")
+        woon_code = np.where(woon_raw == gemeentecode, gemeentecode, "").astype(object)
+        other = woon_raw != gemeentecode
+        woon_empty = np.zeros(len(f), dtype=bool)
+        if other.any():
+            woon_code[other] = by_unique(woon_raw[other], _gemeente)
+            woon_empty[other] = _is_empty(woon_raw[other])
+        flags.flag(woon_empty, "woongemeente_ontbreekt")
         flags.flag(woon_code == "", "woongemeente_ongeldig")
         flags.flag(woon_code != gemeentecode, "andere_woongemeente")
-        buurt = _col(f, "buurtcode")
-        flags.flag(~by_unique(buurt, lambda v: v == "" or re.fullmatch(r"BU\d{8}", v.upper()) is not None, bool),
-                   "buurtcode_ongeldig")
+        flags.flag(~by_unique(_col(f, "buurtcode"), lambda v: v == "" or re.fullmatch(r"BU\d{8}", v.upper()) is not None,
+                              bool), "buurtcode_ongeldig")
         flags.report_into(report, lines)
         ok = flags.ok
         bsn_parts.append(ints[ok])
@@ -922,15 +1052,17 @@ def read_leerlingen(
                     "geboortedatum": geboorte[ok],
                     "peildatum": peil[ok],
                     "vestigingscode": vest[ok],
-                    "onderwijssoort": soort.str.upper().to_numpy(object)[ok],
+                    "onderwijssoort": soort[ok],
                 }
             )
         )
     data = _finish(report, parts, {"line": np.int64, "geboortedatum": "datetime64[s]", "peildatum": "datetime64[s]",
                                    "vestigingscode": object, "onderwijssoort": object})
     ints = np.concatenate(bsn_parts) if bsn_parts else np.empty(0, np.int64)
-    data["schooljaar"] = by_unique(pd.Series(data["peildatum"].to_numpy("datetime64[D]").astype(str)),
-                                   lambda d: schooljaar_of(dt.date.fromisoformat(d)))
+    peil_days = data["peildatum"].to_numpy("datetime64[D]")
+    months = peil_days.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    first_year = 1970 + (months - 7) // 12  # August starts a school year
+    data["schooljaar"] = by_unique(first_year.astype(str).astype(object), lambda y: f"{y}-{int(y) + 1}")
     keep = np.ones(len(data), dtype=bool)
     # One peildatum per school year: the most frequent one counts, other rows are rejected.
     if len(data):
@@ -964,12 +1096,11 @@ def _gemeente(value: str) -> str:
         return ""
 
 
-def _brin_vestiging(flags: _Flags, brin: pd.Series, nummer: pd.Series) -> np.ndarray:
-    both_empty = brin.eq("").to_numpy(bool) & nummer.eq("").to_numpy(bool)
+def _brin_vestiging(flags: _Flags, brin: np.ndarray, nummer: np.ndarray) -> np.ndarray:
+    both_empty = _is_empty(brin) & _is_empty(nummer)
     brin_u = by_unique(brin, lambda v: v.upper() if is_brin(v.upper()) else "")
-    nr = by_unique(nummer, lambda v: _two_digits(v) if v.isascii() and v.isdigit() and int(v) < 100 else ("" if v else "-"))
+    nr = by_unique(nummer, lambda v: _two_digits(v) if v.isascii() and v.isdigit() and int(v) < 100 else "")
     flags.flag(~both_empty & (brin_u == ""), "brin_ongeldig")
-    flags.flag(~both_empty & (nr == "-"), "brin_ongeldig")
     flags.flag(~both_empty & (nr == ""), "vestigingsnummer_ongeldig")
     code = np.where(both_empty, GEEN_SCHOOL, brin_u + nr)
     return code.astype(object)
