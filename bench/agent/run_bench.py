@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -42,7 +43,12 @@ TARGET_PSEUDO_RATIO = 0.80
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None, interval: float = 0.02) -> dict:
-    """Run a command; wall seconds and peak RSS of the whole process tree (sampled every ``interval`` s)."""
+    """Run a command: wall seconds, CPU seconds (user + system) and peak RSS of the whole process tree.
+
+    RSS is sampled every ``interval`` s; CPU time comes from the kernel's accounting of reaped children, so it is
+    exact and, unlike wall time, hardly affected by other load on the machine.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     ps = psutil.Process(proc.pid)
@@ -56,9 +62,11 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, interval: float =
         time.sleep(interval)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode(errors='replace')[-3000:]}")
-    return {"wall": wall, "peak_rss": peak, "stdout": out.decode(errors="replace")}
+    return {"wall": wall, "cpu": cpu, "peak_rss": peak, "stdout": out.decode(errors="replace")}
 
 
 def ensure_data(out: Path, enrolments: int, allocations: int, claim_lines: int, seed: int) -> tuple[Path, dict]:
@@ -173,8 +181,8 @@ def main() -> None:
         r = measure(ref_cmd, env)
         runs["agent"].append(a)
         runs["duckdb"].append(r)
-        print(f"  run {i + 1}: agent {a['wall']:.2f} s / {a['peak_rss'] / 2**20:.0f} MiB, "
-              f"duckdb {r['wall']:.2f} s / {r['peak_rss'] / 2**20:.0f} MiB")
+        print(f"  run {i + 1}: agent {a['wall']:.2f} s wall, {a['cpu']:.2f} s CPU, {a['peak_rss'] / 2**20:.0f} MiB; "
+              f"duckdb {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU, {r['peak_rss'] / 2**20:.0f} MiB")
 
     # correctness: the agent's signed partial against the reference, computed once more in-process
     sys.path.insert(0, str(HERE))
@@ -193,6 +201,8 @@ def main() -> None:
 
     agent_wall = statistics.median(r["wall"] for r in runs["agent"])
     duck_wall = statistics.median(r["wall"] for r in runs["duckdb"])
+    agent_cpu = statistics.median(r["cpu"] for r in runs["agent"])
+    duck_cpu = statistics.median(r["cpu"] for r in runs["duckdb"])
     agent_rss = statistics.median(r["peak_rss"] for r in runs["agent"])
     duck_rss = statistics.median(r["peak_rss"] for r in runs["duckdb"])
     wall_ratio = agent_wall / duck_wall
@@ -203,11 +213,12 @@ def main() -> None:
         "cells_equal": not problems,
     }
     print()
-    print(f"{'':32}{'median':>12}{'peak RSS':>14}")
-    print(f"{'node-agent run':32}{agent_wall:>10.2f} s{agent_rss / 2**20:>10.0f} MiB")
-    print(f"{'DuckDB reference':32}{duck_wall:>10.2f} s{duck_rss / 2**20:>10.0f} MiB")
+    print(f"{'(medians)':24}{'wall':>12}{'CPU':>12}{'peak RSS':>14}")
+    print(f"{'node-agent run':24}{agent_wall:>10.2f} s{agent_cpu:>10.2f} s{agent_rss / 2**20:>10.0f} MiB")
+    print(f"{'DuckDB reference':24}{duck_wall:>10.2f} s{duck_cpu:>10.2f} s{duck_rss / 2**20:>10.0f} MiB")
     print(f"wall ratio agent / DuckDB: {wall_ratio:.2f} (target ≤ {TARGET_WALL_RATIO})  "
-          f"{'OK' if checks['wall_ratio'] else 'MISSED'}")
+          f"{'OK' if checks['wall_ratio'] else 'MISSED'};  CPU ratio {agent_cpu / duck_cpu:.2f} "
+          f"(load average {os.getloadavg()[0]:.1f} on {psutil.cpu_count()} CPUs)")
     print(f"agent peak RSS: {agent_rss / 2**30:.2f} GiB (target ≤ 1.5 GiB)  "
           f"{'OK' if checks['agent_peak_rss'] else 'MISSED'}")
     print(f"pseudonymisation: pseudonymise_many {pseudo['many_per_s']:,.0f}/s, bare HMAC loop "
@@ -219,9 +230,10 @@ def main() -> None:
         print("  " + p)
     result = {
         "data": info, "schooljaren": jaren, "repeat": args.repeat, "cpus": psutil.cpu_count(),
-        "agent": {"median_wall_s": agent_wall, "median_peak_rss": agent_rss,
+        "load_average": os.getloadavg(),
+        "agent": {"median_wall_s": agent_wall, "median_cpu_s": agent_cpu, "median_peak_rss": agent_rss,
                   "runs": [{k: v for k, v in r.items() if k != "stdout"} for r in runs["agent"]]},
-        "duckdb": {"median_wall_s": duck_wall, "median_peak_rss": duck_rss,
+        "duckdb": {"median_wall_s": duck_wall, "median_cpu_s": duck_cpu, "median_peak_rss": duck_rss,
                    "runs": [{k: v for k, v in r.items() if k != "stdout"} for r in runs["duckdb"]]},
         "wall_ratio": wall_ratio, "pseudonymisation": pseudo, "cells": {"count": len(a_counts), "cost": len(a_costs)},
         "problems": problems, "checks": checks,
