@@ -16,9 +16,10 @@ def init_app(app: Flask) -> None:
     from hub.web.auth import init_login
     from hub.web.views import bp
 
-    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE", False))
+    # The remember-me cookie (unused by the login form, but Flask-Login may set it) gets the session's flags.
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config.get("REMEMBER_COOKIE_SECURE") or app.config.get("SESSION_COOKIE_SECURE"))
     csrf.init_app(app)
     # The JSON API is called by agents (signed requests) and with bearer tokens; session-authenticated
     # unsafe API calls check the CSRF token themselves (hub.web.auth.api_roles).

@@ -1,0 +1,111 @@
+"""Page behaviour: login/logout, cookie flags, security headers, redirects, admin forms, factsheet content."""
+
+import io
+import re
+
+import pytest
+
+from tests.hub.web.helpers import csrf_token, login
+
+
+def test_wrong_password_is_refused_and_audited(web_app, seeded):
+    client = web_app.test_client()
+    resp = login(client, seeded.users["gemeente"][0], "verkeerd-wachtwoord")
+    assert resp.status_code == 401 and "verkeerd wachtwoord" in resp.get_data(as_text=True)
+    assert client.get("/overzicht").status_code == 302
+    with web_app.app_context():
+        from hub.services import audit
+
+        assert audit.recent()[0].action == "login_failed"
+
+
+def test_session_cookie_flags(web_app, seeded):
+    client = web_app.test_client()
+    resp = login(client, *seeded.users["gemeente"])
+    cookie = [h for h in resp.headers.getlist("Set-Cookie") if h.startswith("session=")][-1]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_secure_cookie_in_production_config():
+    from tests.hub.conftest import make_app
+
+    app = make_app(SESSION_COOKIE_SECURE=True)
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+
+
+def test_login_redirects_only_to_local_paths(web_app, seeded):
+    client = web_app.test_client()
+    token = csrf_token(client)
+    email, password = seeded.users["regio_admin"]
+    resp = client.post("/login?next=https://evil.example/x", data={"email": email, "wachtwoord": password, "csrf_token": token})
+    assert resp.headers["Location"] == "/"
+    client2 = web_app.test_client()
+    token = csrf_token(client2)
+    resp = client2.post("/login?next=/scholen/10AA00", data={"email": email, "wachtwoord": password, "csrf_token": token})
+    assert resp.headers["Location"] == "/scholen/10AA00"
+
+
+def test_logout_needs_post_with_csrf(client_as):
+    client = client_as("gemeente")
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 400  # no CSRF token
+    resp = client.post("/logout", data={"csrf_token": csrf_token(client, "/help")})
+    assert resp.status_code == 302
+    assert client.get("/overzicht").status_code == 302
+
+
+def test_security_headers(client_as):
+    resp = client_as("regio_admin").get("/overzicht")
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_overview_filters_by_gemeente_and_type(client_as):
+    html = client_as("regio_admin").get("/overzicht?gemeente=0321&schooltype=BO").get_data(as_text=True)
+    assert "De Regenboog" in html and "Klein Duimpje" in html
+    assert "De Linde" not in html.split("<tbody>")[1].split("</tbody>")[0]
+
+
+def test_factsheet_explains_and_shows_figures(client_as, seeded):
+    html = client_as("school").get("/scholen/10AA00").get_data(as_text=True)
+    for phrase in ("Wat betekent dit?", "Afgeschermd", "Afgerond op 5", "Dekking", "95 %-interval", "<svg"):
+        assert phrase in html
+    published = seeded.published[("vestiging", "10AA00", "2024-2025", "clienten", "")]
+    assert f"<td class=\"count\">{published}</td>" in html
+
+
+def test_consortium_upload_form(client_as):
+    client = client_as("regio_admin")
+    token = csrf_token(client, "/beheer/consortia")
+    data = {"csrf_token": token, "bestand": (io.BytesIO(b"aanbieder_agb;aanbieder_naam;consortium\n11000001;Zorg Een;Lek\n"), "t.csv")}
+    resp = client.post("/beheer/consortia", data=data, content_type="multipart/form-data")
+    assert resp.status_code == 200 and "1 aanbieders in 1 consortia" in resp.get_data(as_text=True)
+    schools = client.get("/api/v1/aanbieders").get_json()["scholen"]
+    rows = [p for s in schools for p in s["aanbieders"] if p["aanbieder_agb"] == "11000001"]
+    assert rows and all(p["aanbieder_naam"] == "Zorg Een" and p["consortium"] == "Lek" for p in rows)
+    assert any(s["consortia"] == ["Lek"] for s in schools)
+    bad = {"csrf_token": token, "bestand": (io.BytesIO(b"agb\n1\n"), "fout.csv")}
+    resp = client.post("/beheer/consortia", data=bad, content_type="multipart/form-data")
+    assert resp.status_code == 400 and "fout.csv, regel 1" in resp.get_data(as_text=True)
+
+
+def test_manual_upload_rejects_garbage_with_a_message(client_as):
+    client = client_as("regio_admin")
+    with client.application.app_context():
+        from hub.services import nodes as node_service
+        from hub.services import rounds as round_service
+
+        node_service.register_node("0356", "Nieuwegein")
+        round_id = round_service.open_round("2025-2026", expected=["0356"]).id
+    token = csrf_token(client, "/beheer/upload")
+    data = {"csrf_token": token, "ronde": str(round_id), "bestand": (io.BytesIO(b"geen envelop"), "x.json")}
+    resp = client.post("/beheer/upload", data=data, content_type="multipart/form-data")
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "niet aangenomen" in text and "code:" in text and "Traceback" not in text
+
+
+def test_rounds_page_lists_releases(client_as, seeded):
+    html = client_as("regio_admin").get("/beheer/rondes").get_data(as_text=True)
+    for jaar, rid in seeded.release_ids.items():
+        assert f"<th scope=\"row\">{rid}</th><td>{jaar}</td>" in html
