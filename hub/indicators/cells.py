@@ -34,6 +34,7 @@ class Count:
 
 
 ABSENT_COUNT = Count(None, ABSENT)
+SUPPRESSED_COUNT = Count(None, SUPPRESSED)
 
 
 def _flags(raw) -> tuple[str, ...]:
@@ -84,7 +85,18 @@ class ReleaseCells:
         return list(self._schooljaren)
 
     def get(self, level: str, unit: str, schooljaar: str, measure: str, category: str = "") -> Count:
-        return self._cells.get((level, unit, schooljaar, measure, category), ABSENT_COUNT)
+        """The cell; a cell missing from a unit that is in the release reads as suppressed.
+
+        Nodes need not send zero cells, so "no cell" usually means 0 — a small count. Showing it as
+        different from a suppressed cell would publish that zero. Only a unit wholly absent from a
+        school year's release is ``absent``.
+        """
+        found = self._cells.get((level, unit, schooljaar, measure, category))
+        if found is not None:
+            return found
+        if unit in self._units.get((level, schooljaar), ()):
+            return SUPPRESSED_COUNT
+        return ABSENT_COUNT
 
     def units(self, level: str, schooljaar: str | None = None) -> list[str]:
         if schooljaar is not None:

@@ -319,9 +319,10 @@ class Costs:
 def costs(cells: ReleaseCells, level: str, unit: str, schooljaar: str) -> Costs:
     total = _cost_row(cells, level, unit, schooljaar, KOSTEN_TOTAAL, "Totaal", cells.get(level, unit, schooljaar, CLIENTEN))
     rows = []
+    if cells.get(level, unit, schooljaar, CLIENTEN).status == ABSENT:
+        return Costs(total, ())
     for slug, label in ZORGTYPE_CATEGORIES:
-        if cells.get(level, unit, schooljaar, KOSTEN, slug).status == ABSENT:
-            continue
+        # Every care type is listed: leaving out one without a cell would say its cost is zero.
         rows.append(_cost_row(cells, level, unit, schooljaar, slug, label, cells.get(level, unit, schooljaar, CLIENTEN_ZORGTYPE, slug)))
     return Costs(total, tuple(rows))
 

@@ -170,3 +170,13 @@ def test_school_rows_join_reference_and_duo():
     assert rows["04DA00"].coverage.share == pytest.approx(0.8)
     assert rows["99ZZ00"].schooltype == "onbekend"
     assert f.filter_rows(list(rows.values()), gemeente="0356")[0].naam == "De Linde"
+
+
+def test_missing_cell_of_a_present_unit_reads_as_suppressed():
+    # Nodes may omit zero cells; a missing jeugdbescherming cell must not reveal "0".
+    c = cells([(V, "A", J, "clienten", "", 20), (V, "A", J, "kosten", "totaal", 1_000_000)])
+    assert c.get(V, "A", J, "jeugdbescherming").status == "suppressed"
+    assert c.get(V, "B", J, "clienten").status == "absent"
+    rows = f.costs(c, V, "A", J).by_zorgtype
+    assert len(rows) == len(f.ZORGTYPE_CATEGORIES)
+    assert all(r.kosten.status == "suppressed" for r in rows)
