@@ -34,6 +34,8 @@ class Vestiging(Base):
     soort_bron: Mapped[str | None] = mapped_column(String(40))
     #: VO detail: the programmes seen at the location, e.g. "HAVO, VMBO, VWO".
     onderwijstypen: Mapped[str | None] = mapped_column(String(120))
+    #: The highest-ranked layout that set the descriptive fields below (see DETAIL_RANK).
+    details_bron: Mapped[str | None] = mapped_column(String(40))
     bevoegd_gezag_nummer: Mapped[str | None] = mapped_column(String(10))
     bevoegd_gezag_naam: Mapped[str | None] = mapped_column(String(200))
     gemeentecode: Mapped[str | None] = mapped_column(String(4), index=True)

@@ -11,6 +11,12 @@ from typing import Any
 #: with exam candidates therefore stays VSO whatever the import order.
 SOORT_RANK = {"bo_vestigingen": 1, "vo_examens": 2, "vo_leerlingen": 2, "po_leerlingen_historisch": 3}
 
+#: Which source may overwrite a location's descriptive fields (name, address, board, gemeente,
+#: active). The registry is DUO's current, full description; the historical count file abbreviates
+#: names. A lower-ranked file only fills fields that are still empty, so the import order does
+#: not change the result; among equal ranks the later file wins.
+DETAIL_RANK = {"po_leerlingen_historisch": 1, "vo_examens": 2, "vo_leerlingen": 2, "bo_vestigingen": 3}
+
 
 @dataclass(frozen=True)
 class RowIssue:

@@ -2,7 +2,8 @@
 
 ``import_files`` owns its transactions (one per file) and is idempotent: a file already imported
 (same SHA-256) is a no-op, an updated file upserts. Each file updates only the fields it carries,
-so importing the sources in any order gives the same result (school type: see ``SOORT_RANK``).
+and sources are ranked per kind of field (``SOORT_RANK``, ``DETAIL_RANK``), so importing the
+sources in any order gives the same result.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from hub.models.reference import (
 )
 from hub.reference.gemeenten import GemeenteLookup
 from hub.reference.layouts import parse
-from hub.reference.parsed import SOORT_RANK, Parsed, RowIssue
+from hub.reference.parsed import DETAIL_RANK, SOORT_RANK, Parsed, RowIssue
 from hub.reference.reading import ENCODING_LABELS, parse_bytes
 
 #: How many rejected rows a report lists (all are counted).
@@ -253,6 +254,7 @@ def _types(text: str | None) -> set[str]:
 def _upsert_vestigingen(session: Session, parsed: Parsed) -> dict[str, int]:
     existing = {v.vestigingscode: v for v in session.scalars(select(Vestiging))}
     rank = SOORT_RANK.get(parsed.layout, 0)
+    detail_rank = DETAIL_RANK.get(parsed.layout, 0)
     new = changed = 0
     for code, fields in parsed.vestigingen.items():
         v = existing.get(code)
@@ -264,11 +266,16 @@ def _upsert_vestigingen(session: Session, parsed: Parsed) -> dict[str, int]:
         else:
             is_new = False
         dirty = False
+        outranks = detail_rank >= DETAIL_RANK.get(v.details_bron or "", 0)
         for key in _VESTIGING_FIELDS:
             value = fields.get(key)
-            if value is not None and getattr(v, key) != value:
+            if value is None or getattr(v, key) == value:
+                continue
+            if outranks or getattr(v, key) is None:
                 setattr(v, key, value)
                 dirty = True
+        if outranks and any(fields.get(k) is not None for k in _VESTIGING_FIELDS):
+            v.details_bron = parsed.layout
         soort = fields.get("soort")
         if soort and (v.soort is None or rank >= SOORT_RANK.get(v.soort_bron or "", 0)):
             dirty = dirty or v.soort != soort
