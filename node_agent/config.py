@@ -342,7 +342,7 @@ gemeentecode = {_q(gemeentecode)}
 # true: an upload waits until a named person ran  node-agent approve PARTIAL --by "Naam"
 require_approval = false
 
-# true: accept BSNs from the reserved test range 999900006-999999990 (test and demo data only).
+# true: accept BSNs from the reserved test range (9999xxxxx, issued for software tests); demo data only.
 allow_test_bsn = false
 
 [hub]
