@@ -72,19 +72,33 @@ def _print_report(report) -> None:
 
 
 @reference.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--jaar", type=int, default=None,
               help="Teljaar (1 oktober) voor een vo-leerlingenbestand zonder jaarkolom of jaartal in de naam.")
 @click.option("--json", "as_json", is_flag=True, help="Rapport als JSON.")
 def import_command(files: tuple[str, ...], jaar: int | None, as_json: bool) -> None:
-    """Importeer DUO-bestanden; het soort bestand wordt uit de kopregel herkend."""
+    """Importeer DUO-bestanden (of alle .csv-bestanden in een map); het soort bestand wordt uit de kopregel herkend."""
+    from pathlib import Path
+
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from hub.extensions import db
+    from hub.reference import import_order
     from hub.services.reference import import_files
 
+    paths: list[Path] = []
+    for name in files:
+        p = Path(name)
+        if p.is_dir():
+            found = import_order([f for f in p.iterdir() if f.suffix.lower() == ".csv"])
+            if not found:
+                click.echo(f"Fout: map {p} bevat geen .csv-bestanden.", err=True)
+                sys.exit(ExtractError.exit_code)
+            paths.extend(found)
+        else:
+            paths.append(p)
     try:
-        reports = import_files(db.session, list(files), jaar=jaar)
+        reports = import_files(db.session, paths, jaar=jaar)
     except JeugdhubError as err:  # a user's mistake: message, no traceback
         click.echo(f"Fout: {err.message}", err=True)
         sys.exit(err.exit_code)

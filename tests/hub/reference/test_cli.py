@@ -92,3 +92,14 @@ def test_database_without_tables_is_a_clear_message():
         result = app.test_cli_runner().invoke(args=args)
         assert result.exit_code == 69, result.output
         assert "jeugdhub db upgrade" in result.output and "Traceback" not in result.output
+
+
+def test_a_directory_imports_its_csv_files(app, tmp_path):
+    from hub.reference import DEMO_DIR
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["reference", "import", str(DEMO_DIR)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Bestand: ") == len(demo_files())
+    empty = runner.invoke(args=["reference", "import", str(tmp_path)])
+    assert empty.exit_code == 65 and "bevat geen .csv-bestanden" in empty.output
