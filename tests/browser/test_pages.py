@@ -107,3 +107,43 @@ def test_school_user_cannot_open_another_school(page, seeded_server):
     response = page.goto(f"{live.url}/scholen/10AB00")
     assert response.status == 403
     assert "Geen toegang" in page.content()
+
+
+@pytest.mark.parametrize("role", ["gemeente", "swv"])
+def test_region_roles_filter_and_open_a_factsheet(page, seeded_server, role):
+    live, seeded = seeded_server
+    log_in(page, live.url, *seeded.users[role])
+    page.goto(f"{live.url}/overzicht")
+    page.select_option("#schooltype", "BO")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    api = page.request.get(f"{live.url}/api/v1/scholen?schooltype=BO").json()["scholen"]
+    shown = page.locator("table.data >> nth=0").locator("tbody tr th").all_inner_texts()
+    assert shown == [s["naam"] for s in api]
+    page.click("table.data tbody tr >> nth=0 >> a")
+    page.wait_for_load_state("networkidle")
+    sheet = page.request.get(f"{live.url}/api/v1/scholen/{api[0]['vestigingscode']}").json()
+    rate = sheet["school"]["clienten_per_100"]["per_100"]
+    assert page.locator(".kpi.main .value").inner_text() == (_nl(rate) if rate is not None else "afgeschermd")
+
+
+def test_school_role_prints_its_factsheet(page, seeded_server, tmp_path):
+    live, seeded = seeded_server
+    log_in(page, live.url, *seeded.users["school"])
+    sheet = page.request.get(f"{live.url}/api/v1/scholen/10AA00").json()
+    assert page.locator(".kpi.main .value").inner_text() == _nl(sheet["school"]["clienten_per_100"]["per_100"])
+    with page.expect_download() as pdf_info:
+        page.click("text=Download als PDF")
+    pdf = tmp_path / "eigen.pdf"
+    pdf_info.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_consortium_sees_the_coverage_table(page, seeded_server):
+    live, seeded = seeded_server
+    log_in(page, live.url, *seeded.users["consortium"])
+    api = page.request.get(f"{live.url}/api/v1/aanbieders").json()["scholen"]
+    rows = page.locator("table.data tbody tr")
+    assert rows.count() == len(api) > 0
+    first = rows.nth(0).locator("th, td").all_inner_texts()
+    assert first[0] == api[0]["naam"] and first[5] == str(api[0]["aantal_gepubliceerde_aanbieders"])
