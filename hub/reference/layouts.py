@@ -145,8 +145,8 @@ def _text(value: str) -> str | None:
 class _Row:
     """A row as a mapping from normalised column name to value."""
 
-    def __init__(self, header: list[str], fields: list[str]):
-        self._index = {name: i for i, name in enumerate(header)}
+    def __init__(self, index: dict[str, int], fields: list[str]):
+        self._index = index
         self.fields = fields
 
     def get(self, column: str | None) -> str:
@@ -158,13 +158,14 @@ class _Row:
 def _rows(csv_text: CsvText, parsed: Parsed, handle: Callable[[int, _Row], bool]) -> None:
     """Run ``handle`` over every row; it returns True when the row was used (or raises RowError)."""
     width = len(csv_text.header)
+    index = {name: i for i, name in enumerate(csv_text.header)}
     for line, fields in csv_text.rows():
         parsed.rows_read += 1
         if len(fields) != width:
             parsed.reject(line, None, f"{len(fields)} velden in plaats van {width}")
             continue
         try:
-            if handle(line, _Row(csv_text.header, fields)):
+            if handle(line, _Row(index, fields)):
                 parsed.rows_used += 1
         except RowError as err:
             parsed.reject(line, err.column, err.reason)
