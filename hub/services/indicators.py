@@ -43,6 +43,7 @@ class RegionData:
     provider_consortium: dict[str, str]
     min_denominator: int
     _pupils: dict[int, pd.DataFrame] = field(default_factory=dict)
+    _rows: dict[str, list] = field(default_factory=dict)
 
     @property
     def schooljaren(self) -> list[str]:
@@ -76,7 +77,10 @@ class RegionData:
         return [c for c in self.cells.units(fig.VESTIGING, schooljaar) if self.school_info.get(c, {}).get("schooltype") == schooltype]
 
     def rows(self, schooljaar: str) -> list[fig.SchoolRow]:
-        return fig.school_rows(self.cells, self.schools, self.pupils(schooljaar), schooljaar, self.min_denominator)
+        if schooljaar not in self._rows:
+            self._rows[schooljaar] = fig.school_rows(self.cells, self.schools, self.pupils(schooljaar), schooljaar,
+                                                     self.min_denominator)
+        return list(self._rows[schooljaar])
 
     def provider_label(self, agb: str) -> str:
         return self.provider_names.get(agb) or f"AGB {agb}"

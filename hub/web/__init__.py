@@ -52,3 +52,26 @@ def init_app(app: Flask) -> None:
             return render_template("error.html", title=title, text=text), status
 
         app.register_error_handler(status, handler)
+
+    _page_errors(app)
+
+
+def _page_errors(app: Flask) -> None:
+    """Dutch HTML for errors on pages; API paths keep CORE's JSON error shape."""
+    from flask import request
+    from flask_wtf.csrf import CSRFError
+
+    from shared.errors import JeugdhubError
+
+    api_handler = app.error_handler_spec.get(None, {}).get(None, {}).get(JeugdhubError)
+
+    @app.errorhandler(JeugdhubError)
+    def jeugdhub_error(exc: JeugdhubError):
+        if request.path.startswith("/api/") and api_handler is not None:
+            return api_handler(exc)
+        return render_template("error.html", title="Dat lukte niet", text=exc.message), exc.http_status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        text = "Het formulier is verlopen of kwam niet van deze site. Laad de pagina opnieuw en probeer het nog eens."
+        return render_template("error.html", title="Formulier verlopen", text=text), 400

@@ -109,3 +109,13 @@ def test_rounds_page_lists_releases(client_as, seeded):
     html = client_as("regio_admin").get("/beheer/rondes").get_data(as_text=True)
     for jaar, rid in seeded.release_ids.items():
         assert f"<th scope=\"row\">{rid}</th><td>{jaar}</td>" in html
+
+
+def test_page_errors_are_dutch_html_and_api_errors_json(client_as):
+    client = client_as("regio_admin")
+    page = client.get("/overzicht?schooljaar=2019")
+    assert page.status_code == 400 and page.mimetype == "text/html" and "JJJJ-JJJJ" in page.get_data(as_text=True)
+    api = client.get("/api/v1/scholen?schooljaar=2019")
+    assert api.status_code == 400 and api.get_json()["error"]["code"] == "invalid_schooljaar"
+    expired = client.post("/beheer/consortia", data={"csrf_token": "oud"})
+    assert expired.status_code == 400 and "Formulier verlopen" in expired.get_data(as_text=True)
