@@ -28,6 +28,9 @@ def celery_init_app(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
+        # An upload must not hang on a broker that is down: fail the enqueue fast, the sweep catches up.
+        broker_connection_timeout=3,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
         beat_schedule={
             "sweep-pending-work": {
                 "task": "hub.sweep_pending",

@@ -103,6 +103,9 @@ def release_frame(release: Release) -> pd.DataFrame:
         rows, columns=["level", "unit", "schooljaar", "measure", "category", "status", "value", "reason", "flags"]
     )
     frame["value"] = frame["value"].astype("Int64")
+    # Stored as NULL/"" for published cells; the gate's own frames use "".
+    frame["reason"] = frame["reason"].fillna("").astype(object)
+    frame["flags"] = frame["flags"].fillna("").astype(object)
     return frame
 
 
@@ -134,16 +137,29 @@ def _jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+_AUDIT_CACHE = None
+
+
 class _Gate:
     """The disclosure functions, looked up once (tests may swap them; production never does)."""
 
     def __init__(self) -> None:
-        from hub.disclosure import GateConfig, apply_gate, combine_cells, release_bytes
+        import hub.disclosure as disclosure
 
-        self.config = GateConfig.from_app_config(current_app.config)
-        self.combine_cells: Callable = combine_cells
-        self.apply_gate: Callable = apply_gate
-        self.release_bytes: Callable = release_bytes
+        self.config = disclosure.GateConfig.from_app_config(current_app.config)
+        self.combine_cells: Callable = disclosure.combine_cells
+        self.release_bytes: Callable = disclosure.release_bytes
+        cache_cls = getattr(disclosure, "AuditCache", None)
+        if cache_cls is None:
+            self.apply_gate: Callable = disclosure.apply_gate
+        else:
+            # One audit cache per process: a late submission re-audits only the blocks it changed.
+            # The cache only memoises pure block results, so the release is the same with or without it.
+            global _AUDIT_CACHE
+            if _AUDIT_CACHE is None:
+                _AUDIT_CACHE = cache_cls()
+            cache = _AUDIT_CACHE
+            self.apply_gate = lambda combined, config, history=(): disclosure.apply_gate(combined, config, history=history, cache=cache)
 
 
 class _Inputs:
@@ -240,13 +256,15 @@ def _cell_rows(release_id: int, frame: pd.DataFrame) -> list[dict[str, Any]]:
 # --- the task body -------------------------------------------------------------------------------
 
 
-def _pause_for_tests() -> None:
-    """Test hook: hold here (computed, not committed) while ``COMBINE_PAUSE_FILE`` exists."""
+def _pause_for_tests(digest: str) -> None:
+    """Test hook: hold here (computed, not committed) while ``COMBINE_PAUSE_FILE`` exists, after
+    writing ``<file>.reached`` with this process id and the digest about to be committed, so a
+    test can kill the worker at exactly this moment. Refused in production by hub/config.py."""
     path = current_app.config.get("COMBINE_PAUSE_FILE")
     if not path or not os.path.exists(path):
         return
     with open(f"{path}.reached", "w") as fh:
-        fh.write(str(os.getpid()))
+        fh.write(f"{os.getpid()} {digest}\n")
     while os.path.exists(path):
         time.sleep(0.05)
 
@@ -270,7 +288,10 @@ def _combine_once(round_id: int) -> int | None:
         # FOR NO KEY UPDATE: serialises combiners of this round without blocking submissions
         # (their foreign key only takes a KEY SHARE lock on the round).
         rnd = db.session.scalars(
-            select(Round).where(Round.id == round_id).with_for_update(key_share=True)
+            select(Round)
+            .where(Round.id == round_id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
         ).one()
         subs = current_submissions(round_id)
         ids = sorted(s.id for s in subs)
@@ -278,8 +299,10 @@ def _combine_once(round_id: int) -> int | None:
         if not ids or (current is not None and list(current.submission_ids) == ids):
             db.session.rollback()
             return None
-        computed = compute(rnd.schooljaar, ids, reference_schooltypes(), earlier_releases(rnd.schooljaar))
+        # The version is fixed before computing: a competitor that commits meanwhile makes our
+        # insert collide on (round_id, version), and the retry then finds the round up to date.
         version = (db.session.scalar(select(func.max(Release.version)).where(Release.round_id == round_id)) or 0) + 1
+        computed = compute(rnd.schooljaar, ids, reference_schooltypes(), earlier_releases(rnd.schooljaar))
         statuses = computed.release["status"].astype(str)
         release = Release(
             round_id=round_id,
@@ -301,7 +324,7 @@ def _combine_once(round_id: int) -> int | None:
         for sub in subs:
             if sub.combined_in_release_id is None:
                 sub.combined_in_release_id = release.id
-        _pause_for_tests()
+        _pause_for_tests(computed.digest)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -313,7 +336,8 @@ def _combine_once(round_id: int) -> int | None:
 def pending_rounds() -> list[int]:
     """Rounds whose current submissions differ from their current release's (the sweep's work)."""
     result = []
-    for rnd in db.session.scalars(select(Round).order_by(Round.id)):
+    # populate_existing: a caller's session may hold these rows from before another session's commit.
+    for rnd in db.session.scalars(select(Round).order_by(Round.id).execution_options(populate_existing=True)):
         ids = sorted(s.id for s in current_submissions(rnd.id))
         if not ids:
             continue

@@ -176,6 +176,7 @@ def current_submissions(round_id: int) -> list[Submission]:
             select(Submission)
             .where(Submission.round_id == round_id, Submission.status == SUBMISSION_CURRENT)
             .order_by(Submission.id)
+            .execution_options(populate_existing=True)
         )
     )
 

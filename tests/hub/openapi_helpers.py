@@ -40,8 +40,9 @@ def response_schema(method: str, path: str, status: int, content_type: str = "ap
     operation = spec()["paths"][template].get(method.lower())
     assert operation is not None, f"{method} {template} is not documented"
     responses = operation["responses"]
-    assert str(status) in responses, f"{method} {template} does not document status {status}"
-    response = _resolve(responses[str(status)])
+    key = str(status) if str(status) in responses else "default"
+    assert key in responses, f"{method} {template} does not document status {status}"
+    response = _resolve(responses[key])
     content = response.get("content", {})
     assert content_type in content, f"{method} {template} {status} does not document {content_type}"
     return content[content_type]["schema"]

@@ -1,0 +1,60 @@
+"""Celery tasks in the embedded (eager) mode: combine after upload, the sweep, broker failures."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from hub import tasks
+from hub.extensions import db
+from hub.models.releases import Release
+from hub.models.rounds import Round
+from hub.services import nodes, rounds, submissions
+from hub.services.combine import pending_rounds
+from tests.hub.factories import enrol_node
+
+
+def test_tasks_are_registered_with_their_names(app):
+    celery = app.extensions["celery"]
+    assert {"hub.combine_round", "hub.sweep_pending"} <= set(celery.tasks)
+    assert celery.conf.task_always_eager is True
+    assert tasks.combine_round.acks_late is True
+
+
+def test_upload_combines_in_process(app, gate):
+    a = enrol_node("0356")
+    rnd = rounds.open_round("2024-2025")
+    submissions.receive(rnd.id, a.envelope(), nodes.get_node("0356"))
+    db.session.expire_all()
+    assert db.session.get(Round, rnd.id).current_release_id is not None
+
+
+def test_sweep_combines_rounds_left_behind(app, gate, monkeypatch, caplog):
+    a = enrol_node("0356")
+    rnd = rounds.open_round("2024-2025")
+    original = tasks.combine_round.delay
+
+    def broker_down(*args, **kwargs):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(tasks.combine_round, "delay", broker_down)
+    with caplog.at_level(logging.WARNING):
+        submissions.receive(rnd.id, a.envelope(), nodes.get_node("0356"))
+    assert "sweep will retry" in caplog.text
+    assert pending_rounds() == [rnd.id]
+
+    monkeypatch.setattr(tasks.combine_round, "delay", original)
+    assert tasks.sweep_pending.delay().get() == [rnd.id]
+    assert pending_rounds() == []
+    assert db.session.scalar(select(db.func.count()).select_from(Release)) == 1
+
+
+def test_enqueue_survives_a_failing_eager_combine(app, gate, monkeypatch):
+    import hub.services.combine as combine
+
+    def boom(round_id, **kwargs):
+        raise RuntimeError("gate failed")
+
+    monkeypatch.setattr(combine, "combine_round", boom)
+    assert tasks.enqueue_combine(1) is False
