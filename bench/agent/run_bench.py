@@ -152,6 +152,8 @@ def main() -> None:
     parser.add_argument("--allocations", type=int, default=300_000)
     parser.add_argument("--claim-lines", type=int, default=3_000_000)
     parser.add_argument("--seed", type=int, default=20241001)
+    parser.add_argument("--duckdb-threads", type=int, default=None,
+                        help="DuckDB threads (default: DuckDB's own, all CPUs); 1 compares single-threaded work")
     parser.add_argument("--school-year", dest="schooljaren", action="append",
                         help="default: every school year in the generated data")
     args = parser.parse_args()
@@ -164,12 +166,14 @@ def main() -> None:
     agent_cmd = ([node_agent] if node_agent else [sys.executable, "-m", "node_agent.cli"]) + \
         ["--config", str(data / "node-agent.toml"), "run", "--offline", *year_args]
     ref_cmd = [sys.executable, str(HERE / "reference_duckdb.py"), str(data), *year_args]
+    if args.duckdb_threads:
+        ref_cmd += ["--threads", str(args.duckdb_threads)]
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     spool = data / "spool"
 
     print(f"data: {info['enrolments']:,} enrolment rows, {info['allocations']:,} allocations, "
           f"{info['claim_lines']:,} claim lines; school years {', '.join(jaren)}; {args.repeat} repetitions; "
-          f"{psutil.cpu_count()} CPUs")
+          f"{psutil.cpu_count()} CPUs; DuckDB threads {args.duckdb_threads or 'default'}")
     runs = {"agent": [], "duckdb": []}
     last_spool = None
     for i in range(args.repeat):
@@ -230,6 +234,7 @@ def main() -> None:
         print("  " + p)
     result = {
         "data": info, "schooljaren": jaren, "repeat": args.repeat, "cpus": psutil.cpu_count(),
+        "duckdb_threads": args.duckdb_threads,
         "load_average": os.getloadavg(),
         "agent": {"median_wall_s": agent_wall, "median_cpu_s": agent_cpu, "median_peak_rss": agent_rss,
                   "runs": [{k: v for k, v in r.items() if k != "stdout"} for r in runs["agent"]]},

@@ -36,7 +36,7 @@ NEIGHBOUR_SHARE = {"BO": 0.03, "VO": 0.10, "special": 0.12}
 
 #: Probability that a child starts a care episode in a school year, by soort (calibrated so that ~10 % of
 #: pupils are clients in a year, 30–45 % in special education).
-EPISODE_START = {"BO": 0.052, "VO": 0.060, "special": 0.25, "GEEN": 0.45}
+EPISODE_START = {"BO": 0.052, "VO": 0.060, "special": 0.25, "GEEN": 0.30}
 JB_RATE = 0.005  # jeugdbescherming per child-year
 JR_RATE = 0.004  # jeugdreclassering per child-year, age ≥ 12
 THUISZITTER_RATE = 0.003
