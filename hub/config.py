@@ -43,7 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "DISCLOSURE_COUNT_INSIDER_RULE": False,
     "DISCLOSURE_MIN_DENOMINATOR": 20,
     "DISCLOSURE_COST_ROUNDING_EUROCENT": 100_00,  # publish cost sums rounded to €100
-    # Flask-Login's remember-me cookie: same flags as the session cookie.
+    # Flask-Login's remember-me cookie; hub.web makes it secure whenever the session cookie is.
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SECURE": False,
     # Bearer token for the admin API; None switches the admin API off.
@@ -124,8 +124,6 @@ def check(cfg: Mapping[str, Any]) -> None:
     # The hub is only reached through a TLS-terminating proxy: cookies and links must say so.
     if cfg.get("SESSION_COOKIE_SECURE") is not True:
         problems.append(("HUB_SESSION_COOKIE_SECURE", "moet true zijn (de hub draait achter TLS)"))
-    if cfg.get("REMEMBER_COOKIE_SECURE") is not True:
-        problems.append(("HUB_REMEMBER_COOKIE_SECURE", "moet true zijn (de hub draait achter TLS)"))
     if cfg.get("PREFERRED_URL_SCHEME") != "https":
         problems.append(("HUB_PREFERRED_URL_SCHEME", "moet https zijn"))
     admin_token = cfg.get("ADMIN_TOKEN")
