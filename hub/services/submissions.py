@@ -54,7 +54,9 @@ def _resolve_key(envelope: SignedEnvelope, node: Node | None) -> tuple[Node, Nod
     return owner, key
 
 
-def verify_envelope(round_id: int, envelope_bytes: bytes, node: Node | None = None) -> tuple[Node, NodeKey, Partial]:
+def verify_envelope(
+    round_id: int, envelope_bytes: bytes, node: Node | None = None
+) -> tuple[Node, NodeKey, SignedEnvelope, Partial]:
     """Every check, no writes. ``node`` is the authenticated sender (None for an admin's manual upload)."""
     rnd = get_round(round_id)
     if rnd.status != ROUND_OPEN:
@@ -80,7 +82,7 @@ def verify_envelope(round_id: int, envelope_bytes: bytes, node: Node | None = No
             f"Het deelresultaat telt op peildatum {used}, ronde {rnd.id} op {rnd.peildatum.isoformat()}",
             code="wrong_peildatum",
         )
-    return owner, key, partial
+    return owner, key, envelope, partial
 
 
 def _receipt(sub: Submission, status: str, supersedes: int | None = None) -> SubmissionReceipt:
@@ -114,10 +116,10 @@ def receive(
 ) -> SubmissionReceipt:
     """Verify and store one envelope; after the commit, ask for the round to be combined."""
     try:
-        owner, key, partial = verify_envelope(round_id, envelope_bytes, node)
+        owner, key, envelope, partial = verify_envelope(round_id, envelope_bytes, node)
         rnd = get_round(round_id)
         digest = hashlib.sha256(envelope_bytes).hexdigest()
-        payload_digest = SignedEnvelope.from_bytes(envelope_bytes, max_bytes=len(envelope_bytes)).digest
+        payload_digest = envelope.digest
         duplicate = _find_duplicate(round_id, owner.id, digest, payload_digest)
         if duplicate is not None:
             receipt = _receipt(duplicate, DUPLICATE)

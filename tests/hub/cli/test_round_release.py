@@ -1,0 +1,77 @@
+"""``jeugdhub round …`` and ``jeugdhub release …`` over a small region."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hub.services import nodes, submissions
+from tests.hub.factories import enrol_node
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+@pytest.fixture
+def region(app, gate):
+    return enrol_node("0356"), enrol_node("0321")
+
+
+def test_open_list_status_close(app, region):
+    a, _ = region
+    result = run(app, "round", "open", "2024-2025", "--peildatum", "2024-10-01", "--node", "0356", "--node", "0321")
+    assert result.exit_code == 0 and "Ronde 1 geopend" in result.output
+    assert "2024-2025" in run(app, "round", "list").output
+    submissions.receive(1, a.envelope(), nodes.get_node("0356"))
+    status = run(app, "round", "status", "1")
+    assert "ONTBREEKT" in status.output and "jeugdhulp.csv: 97/100 gebruikt" in status.output
+    data = json.loads(run(app, "round", "status", "1", "--json").output)
+    assert data["missing"] == ["0321"]
+    assert "gesloten" in run(app, "round", "close", "1").output
+    again = run(app, "round", "close", "1")
+    assert again.exit_code == 75 and "al gesloten" in again.output
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["round", "open", "2024"], "JJJJ-JJJJ"),
+        (["round", "open", "2024-2025", "--peildatum", "1-10-2024"], "geen datum"),
+        (["round", "status", "7"], "bestaat niet"),
+    ],
+)
+def test_round_user_errors(app, region, args, fragment):
+    result = run(app, *args)
+    assert result.exit_code != 0 and fragment in result.output and "Traceback" not in result.output
+
+
+def test_release_list_show_rebuild(app, region):
+    a, b = region
+    run(app, "round", "open", "2024-2025")
+    submissions.receive(1, a.envelope(), nodes.get_node("0356"))
+    submissions.receive(1, b.envelope(), nodes.get_node("0321"))
+    listing = run(app, "release", "list")
+    assert listing.exit_code == 0 and "*   2" in listing.output and "0321,0356" in listing.output
+    show = run(app, "release", "show", "2")
+    assert show.exit_code == 0 and "regio" in show.output and "leerlingen" in show.output
+    shown = json.loads(run(app, "release", "show", "1", "--json", "--level", "vestiging").output)
+    assert all(c["value"] is None for c in shown["cells"] if c["status"] != "published")
+    rebuilt = run(app, "release", "rebuild", "2")
+    assert rebuilt.exit_code == 0 and "Gelijk" in rebuilt.output
+    assert "al actueel" in run(app, "round", "combine", "1").output
+
+
+def test_rebuild_reports_a_difference(app, region, monkeypatch):
+    a, _ = region
+    run(app, "round", "open", "2024-2025")
+    submissions.receive(1, a.envelope(), nodes.get_node("0356"))
+    from hub.extensions import db
+    from hub.models.releases import Release
+
+    release = db.session.get(Release, 1)
+    release.digest = "0" * 64  # as if the stored release had been altered
+    db.session.commit()
+    result = run(app, "release", "rebuild", "1")
+    assert result.exit_code == 1 and "VERSCHIL" in result.output
