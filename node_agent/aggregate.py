@@ -106,6 +106,11 @@ def aggregate(
 
     zorgtype = jeugdhulp["zorgtype"].to_numpy(object)
     is_client = np.isin(zorgtype, list(CLIENT_ZORGTYPES))
+    # Categories as small ints once, so every count below is integer sorting, not string hashing.
+    zt = _Codes(zorgtype)
+    agb = _Codes(jeugdhulp["aanbieder_agb"].to_numpy(object))
+    verwijzer = _Codes(jeugdhulp["verwijzer"].to_numpy(object))
+    nr_rank = _Codes(jeugdhulp["toewijzingnummer"].to_numpy(object), sort=True).codes
     start = _days(jeugdhulp["ingangsdatum"])
     end = _days(jeugdhulp["einddatum"])
     new_start = _new_starts(child, start, end, jeugdhulp["toewijzingnummer"].to_numpy(object), is_client)
@@ -153,32 +158,27 @@ def aggregate(
         ]
         for group in emitted:
             out.cells.extend(group)
-        out.cells.extend(_by_category(jaar, vest_names, CLIENTEN_ZORGTYPE, a_vest[client_rows], child[client_rows],
-                                      zorgtype[client_rows]))
-        out.cells.extend(_by_category(jaar, vest_names, CLIENTEN_AANBIEDER, a_vest[client_rows], child[client_rows],
-                                      jeugdhulp["aanbieder_agb"].to_numpy(object)[client_rows]))
+        out.cells.extend(_by_category(jaar, vest_names, CLIENTEN_ZORGTYPE, vest_of, child[client_rows],
+                                      zt.codes[client_rows], zt.names))
+        out.cells.extend(_by_category(jaar, vest_names, CLIENTEN_AANBIEDER, vest_of, child[client_rows],
+                                      agb.codes[client_rows], agb.names))
 
         # New clients: each pupil's earliest client allocation starting in the year.
         starts_here = client_rows & (start >= y_start) & (start <= y_end)
-        cand = pd.DataFrame(
-            {
-                "child": child[starts_here],
-                "start": start[starts_here],
-                "nr": jeugdhulp["toewijzingnummer"].to_numpy(object)[starts_here],
-                "row": np.flatnonzero(starts_here),
-            }
-        ).sort_values(["child", "start", "nr"], kind="mergesort")
-        first = cand.drop_duplicates("child", keep="first")
-        first = first[new_start[first["row"].to_numpy()]]
-        rows = first["row"].to_numpy()
+        cand = np.flatnonzero(starts_here)
+        cand = cand[np.lexsort((nr_rank[cand], start[cand], child[cand]))]
+        first_of_child = np.ones(len(cand), dtype=bool)
+        first_of_child[1:] = child[cand][1:] != child[cand][:-1]
+        rows = cand[first_of_child]
+        rows = rows[new_start[rows]]
         new_children = child[rows]
         nieuwe_counts = np.bincount(vest_of[new_children], minlength=n_v)
         out.cells.extend(_always(jaar, vest_names, NIEUWE_CLIENTEN, nieuwe_counts))
-        out.cells.extend(_by_category(jaar, vest_names, NIEUWE_CLIENTEN_VERWIJZER, vest_of[new_children], new_children,
-                                      jeugdhulp["verwijzer"].to_numpy(object)[rows]))
-        bands = age_bands(ages(_days(jeugdhulp["geboortedatum"].to_numpy()[rows]), start[rows]))
-        out.cells.extend(_by_category(jaar, vest_names, NIEUWE_CLIENTEN_LEEFTIJD, vest_of[new_children], new_children,
-                                      bands))
+        out.cells.extend(_by_category(jaar, vest_names, NIEUWE_CLIENTEN_VERWIJZER, vest_of, new_children,
+                                      verwijzer.codes[rows], verwijzer.names))
+        bands = _Codes(age_bands(ages(_days(jeugdhulp["geboortedatum"].to_numpy()[rows]), start[rows])))
+        out.cells.extend(_by_category(jaar, vest_names, NIEUWE_CLIENTEN_LEEFTIJD, vest_of, new_children,
+                                      bands.codes, bands.names))
 
         if declaraties is not None and len(declaraties):
             begin = _days(declaraties["periode_begin"])
@@ -194,7 +194,7 @@ def aggregate(
                 )
             amounts = declaraties["bedrag_eurocent"].to_numpy()[in_y][known]
             out.cost_cells.extend(
-                _cost_cells(jaar, vest_names, c_vest[known], c_child[known], zorgtype[alloc][known], amounts)
+                _cost_cells(jaar, vest_names, c_vest[known], c_child[known], zt.codes[alloc][known], zt.names, amounts)
             )
     if registry is not None:
         out.unknown_locations = tuple(sorted(v for v in all_vest if v != GEEN_SCHOOL and v not in registry))
@@ -223,53 +223,80 @@ def _always(jaar: str, vest_names: np.ndarray, measure: str, counts: np.ndarray)
     return [Cell(str(v), jaar, measure, "", int(c)) for v, c in zip(vest_names, counts)]
 
 
+class _Codes:
+    """A text column as small int codes plus the distinct names."""
+
+    def __init__(self, values: np.ndarray, sort: bool = False):
+        codes, names = pd.factorize(values, sort=sort)
+        self.codes = codes.astype(np.int64)
+        self.names = np.asarray(names, dtype=object)
+
+
 def _by_category(
-    jaar: str, vest_names: np.ndarray, measure: str, vest: np.ndarray, pids: np.ndarray, category: np.ndarray
+    jaar: str, vest_names: np.ndarray, measure: str, vest_of: np.ndarray, pids: np.ndarray, cat: np.ndarray,
+    cat_names: np.ndarray,
 ) -> list[Cell]:
     """Distinct children per (vestiging, category); only categories with at least one child."""
     if len(pids) == 0:
         return []
-    df = pd.DataFrame({"v": vest, "p": pids, "c": category}).drop_duplicates(["p", "c"])
-    counts = df.groupby(["v", "c"], sort=True).size()
-    return [Cell(str(vest_names[v]), jaar, measure, str(c), int(n)) for (v, c), n in counts.items()]
+    n_cat = max(len(cat_names), 1)
+    pairs = np.unique(pids.astype(np.int64) * n_cat + cat)  # each child once per category
+    vest = vest_of[pairs // n_cat]
+    keys, counts = np.unique(vest * n_cat + pairs % n_cat, return_counts=True)
+    return [
+        Cell(str(vest_names[k // n_cat]), jaar, measure, str(cat_names[k % n_cat]), int(n))
+        for k, n in zip(keys.tolist(), counts.tolist())
+    ]
 
 
 def _cost_cells(
-    jaar: str, vest_names: np.ndarray, vest: np.ndarray, pids: np.ndarray, category: np.ndarray, amount: np.ndarray
+    jaar: str, vest_names: np.ndarray, vest: np.ndarray, pids: np.ndarray, cat: np.ndarray, cat_names: np.ndarray,
+    amount: np.ndarray,
 ) -> list[CostCell]:
+    """Per (vestiging, category): sum, children with a non-zero net amount, the two largest positive
+    per-child amounts and the children with a negative net amount; ``totaal`` over per-child totals."""
     if len(amount) == 0:
         return []
-    df = pd.DataFrame({"v": vest, "p": pids, "c": category, "a": amount.astype(np.int64)})
-    per_child = df.groupby(["v", "c", "p"], sort=False)["a"].sum().reset_index()
-    totals = per_child.groupby(["v", "p"], sort=False)["a"].sum().reset_index()
-    totals["c"] = KOSTEN_TOTAAL
-    per_child = pd.concat([per_child, totals[["v", "c", "p", "a"]]], ignore_index=True)
-    nonzero = per_child[per_child["a"] != 0]
-    if nonzero.empty:
-        return []
-    keys = ["v", "c"]
-    stats = pd.DataFrame({
-        "value": per_child.groupby(keys)["a"].sum(),
-    }).join(nonzero.groupby(keys).size().rename("contributors"), how="inner")
-    stats = stats.join((nonzero["a"] < 0).groupby([nonzero["v"], nonzero["c"]]).sum().rename("negatives"))
-    positive = nonzero[nonzero["a"] > 0].sort_values(["v", "c", "a"], ascending=[True, True, False])
-    rank = positive.groupby(keys).cumcount()
-    stats = stats.join(positive[rank == 0].set_index(keys)["a"].rename("top1"))
-    stats = stats.join(positive[rank == 1].set_index(keys)["a"].rename("top2"))
-    stats = stats.fillna(0).astype(np.int64).reset_index()
-    cells = [
-        CostCell(
-            vestigingscode=str(vest_names[v]),
-            schooljaar=jaar,
-            category=str(c),
-            value=int(value),
-            contributors=int(n),
-            top1=int(t1),
-            top2=int(t2),
-            negatives=int(neg),
-        )
-        for v, c, value, n, neg, t1, t2 in zip(
-            stats["v"], stats["c"], stats["value"], stats["contributors"], stats["negatives"], stats["top1"], stats["top2"]
-        )
-    ]
+    n_cat = len(cat_names) + 1  # the last code is "totaal"
+    totaal = len(cat_names)
+    n_p = int(pids.max()) + 1
+    amount = amount.astype(np.int64)
+    cells: list[CostCell] = []
+    for group_cat in (cat.astype(np.int64), np.full(len(amount), totaal, dtype=np.int64)):
+        cell_key = vest.astype(np.int64) * n_cat + group_cat
+        key = cell_key * n_p + pids
+        order = np.argsort(key, kind="stable")
+        key_sorted = key[order]
+        starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
+        per_child = np.add.reduceat(amount[order], starts)  # exact int64 sums per (cell, child)
+        child_cell = key_sorted[starts] // n_p
+        nonzero = per_child != 0
+        # sort children within each cell by amount, largest first
+        order2 = np.lexsort((-per_child, child_cell))
+        cc = child_cell[order2]
+        pc = per_child[order2]
+        nz = nonzero[order2]
+        cstarts = np.flatnonzero(np.r_[True, cc[1:] != cc[:-1]])
+        value = np.add.reduceat(pc, cstarts)
+        contributors = np.add.reduceat(nz.astype(np.int64), cstarts)
+        negatives = np.add.reduceat((pc < 0).astype(np.int64), cstarts)
+        sizes = np.diff(np.r_[cstarts, len(cc)])
+        top1 = np.maximum(pc[cstarts], 0)
+        second = np.where(sizes > 1, pc[np.minimum(cstarts + 1, len(pc) - 1)], 0)
+        top2 = np.maximum(second, 0)
+        for k, v, n, neg, t1, t2 in zip(cc[cstarts].tolist(), value.tolist(), contributors.tolist(),
+                                        negatives.tolist(), top1.tolist(), top2.tolist()):
+            if n == 0:
+                continue
+            c = k % n_cat
+            cells.append(CostCell(
+                vestigingscode=str(vest_names[k // n_cat]),
+                schooljaar=jaar,
+                category=KOSTEN_TOTAAL if c == totaal else str(cat_names[c]),
+                value=int(v),
+                contributors=int(n),
+                top1=int(t1),
+                top2=int(t2),
+                negatives=int(neg),
+            ))
     return cells
