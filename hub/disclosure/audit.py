@@ -3,10 +3,10 @@
 Attacker model (what a reader of every release knows):
 - a published count is ≥ threshold and lies in its rounding window ``[r - b//2, r + b - 1 - b//2]``;
   a published cost lies in its rounding window and is ≥ 0 (it passed the negative rule);
-- a count hidden for ``threshold`` lies in ``[0, threshold-1]`` (``[1, threshold-1]`` for a provider
-  cell: listing a provider at a unit reveals that it served someone there); every other hidden count
-  (insider, complementary, audit partner) would have been publishable, so it is ≥ threshold — the
-  release's status shows that it is not "< 10";
+- a count hidden for ``threshold`` lies in ``[0, threshold-1]``; every other hidden count (insider,
+  complementary, audit partner) would have been publishable, so it is ≥ threshold — the release's
+  status shows that it is not "< 10". Hidden provider cells are not listed at all (tables.py), so
+  they are only known to be ≥ 0;
 - a hidden cost is ≥ 0 unless it was hidden for negative contributions (then unbounded);
 - every additive line of the catalogue (tables.py) holds exactly, in every release;
 - a cell whose true value did not change between releases is ONE variable across them (the attacker
@@ -15,7 +15,7 @@ Attacker model (what a reader of every release knows):
 Requirement, per primarily hidden cell (of this release and of every release in ``history``):
 - ``threshold`` counts: the derivable interval is the whole ``[0, threshold-1]``, i.e. covers
   ``threshold`` integers (``hi - lo + 1 >= threshold``): "< 10" alone reveals exactly [0..9], so the
-  tables add nothing (provider cells: the whole ``[1, threshold-1]``);
+  tables add nothing;
 - ``insider_count``: at least ``threshold`` integers wide;
 - cost cells: protection ``P = ceil(p% * top1)`` on both sides of the true sum (the p%-rule's own
   protection level: no reader can estimate the largest contribution to within p%).
@@ -40,13 +40,15 @@ import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 INF = np.inf
-MAX_BLOCK_VARS = 320
-AGGREGATE_SAMPLE = 8  # vestigingen per schooltype kept free in the aggregate block
+CHUNK_UNITS = 12  # vestigingen per block in the two-dimensional families
+WHOLE_FAMILY_VARS = 1500  # a family this small is audited whole (exact)
+DONORS = 2  # per (schooltype, category): the vestigingen with the largest values join every block
 _EPS = 1e-6
 
 # Target kinds.
@@ -92,6 +94,9 @@ class World:
     unit: np.ndarray  # int code of (schooljaar, level, unit)
     level: np.ndarray  # 0 vestiging, 1 schooltype, 2 regio
     parent: np.ndarray  # int code of the parent unit name
+    key: np.ndarray  # int code of the cell key (several variables share one when a value changed)
+    category: np.ndarray  # int code of the category
+    two_dim: np.ndarray  # bool: the variable's family has row lines (nieuwe_clienten, kosten)
     line_ptr: np.ndarray
     line_idx: np.ndarray
     line_coef: np.ndarray
@@ -190,59 +195,94 @@ class Auditor:
         np.add.at(ptr, world.line_idx + 1, 1)
         self.var_ptr = np.cumsum(ptr)
         self.var_lines = line_of[order]
+        self.is_target = np.zeros(n, dtype=bool)
+        self.is_target[world.target_var] = True
 
     # -- block construction -------------------------------------------------------------------
 
-    def block_sets(self) -> list[np.ndarray]:
+    def block_sets(self, families: np.ndarray) -> list[np.ndarray]:
+        """Blocks of the two-dimensional families (rows × categories over the hierarchy).
+
+        A chunk block: ``CHUNK_UNITS`` vestigingen of one schooltype plus, per category, the
+        ``DONORS`` vestigingen of that type with the largest true value (they give a hidden cell room
+        to move along its column); everything else is fixed at its true value. The aggregate block:
+        all schooltype and regio rows plus the donors of every type.
+        """
         w = self.w
-        tv = w.target_var
-        if not len(tv):
-            return []
-        has_target_unit = np.zeros(int(w.unit.max()) + 1, dtype=bool)
-        has_target_unit[w.unit[tv]] = True
         blocks: list[np.ndarray] = []
-        order = np.lexsort((w.unit, w.parent, w.level, w.family))
-        fam_sorted = w.family[order]
-        bounds = np.flatnonzero(np.r_[True, fam_sorted[1:] != fam_sorted[:-1], True])
-        for b0, b1 in zip(bounds[:-1], bounds[1:]):
-            vars_f = order[b0:b1]
+        for fam in families:
+            vars_f = np.flatnonzero(w.family == fam)
+            if len(vars_f) <= WHOLE_FAMILY_VARS:  # small enough for the exact problem
+                blocks.append(vars_f)
+                continue
+            unit_of = w.unit[vars_f]
             lv = w.level[vars_f]
             vest = vars_f[lv == 0]
             aggr = vars_f[lv > 0]
-            # Vestiging chunks: per parent, consecutive units up to MAX_BLOCK_VARS variables.
-            if len(vest):
-                units = w.unit[vest]
-                parents = w.parent[vest]
-                cut = np.flatnonzero(np.r_[True, (units[1:] != units[:-1]), True])
-                cur: list[np.ndarray] = []
-                cur_n = 0
-                cur_parent = None
-                cur_has = False
-                sample: dict[int, list[np.ndarray]] = {}
-                for u0, u1 in zip(cut[:-1], cut[1:]):
-                    chunk = vest[u0:u1]
-                    p = int(parents[u0])
-                    lst = sample.setdefault(p, [])
-                    if len(lst) < AGGREGATE_SAMPLE:
-                        lst.append(chunk)
-                    if cur and (p != cur_parent or cur_n + len(chunk) > MAX_BLOCK_VARS):
-                        if cur_has:
-                            blocks.append(np.sort(np.concatenate(cur)))
-                        cur, cur_n, cur_has = [], 0, False
-                    cur.append(chunk)
-                    cur_n += len(chunk)
-                    cur_parent = p
-                    cur_has = cur_has or bool(has_target_unit[units[u0]])
-                if cur and cur_has:
-                    blocks.append(np.sort(np.concatenate(cur)))
-            else:
-                sample = {}
-            if len(aggr):
-                extra = [c for p in sorted(sample) for c in sample[p]]
-                blocks.append(np.sort(np.concatenate([aggr] + extra)))
+            donor_units: set[int] = set()
+            chunks: list[tuple[np.ndarray, np.ndarray]] = []
+            for parent in np.unique(w.parent[vest]):
+                pv = vest[w.parent[vest] == parent]
+                units = np.unique(w.unit[pv])
+                cat = w.category[pv]
+                donors: set[int] = set()
+                for c in np.unique(cat):
+                    cv = pv[cat == c]
+                    top = cv[np.lexsort((w.unit[cv], -w.t[cv]))][:DONORS]
+                    donors.update(int(u) for u in w.unit[top])
+                donor_units |= donors
+                donor_arr = np.array(sorted(donors), dtype=np.int64)
+                for i in range(0, len(units), CHUNK_UNITS):
+                    chunks.append((units[i:i + CHUNK_UNITS], donor_arr))
+            for units, donors in chunks:
+                chosen = np.isin(unit_of, units)
+                if not self.is_target[vars_f[chosen]].any():
+                    continue
+                blocks.append(np.sort(vars_f[chosen | np.isin(unit_of, donors)]))
+            if len(aggr) and self.is_target[vars_f].any():
+                extra = np.isin(unit_of, np.array(sorted(donor_units), dtype=np.int64)) & (lv == 0)
+                blocks.append(np.sort(np.concatenate([aggr, vars_f[extra]])))
         return blocks
 
-    # -- solving ------------------------------------------------------------------------------
+    def tree_bounds(self, var_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exact bounds in hierarchy-only families: a tree of lines (vestigingen → type → regio).
+
+        On an acyclic system of sum constraints over boxes, propagating bounds up and then down gives
+        each variable's exact projection: (1) a type's range from its children, (2) the regio line
+        with those ranges, (3) the type lines with the types' final ranges.
+        """
+        w = self.w
+        n_lines = len(w.line_ptr) - 1
+        line_of = np.repeat(np.arange(n_lines), np.diff(w.line_ptr))
+        line_scope = np.zeros(n_lines, dtype=bool)
+        line_scope[line_of[var_mask[w.line_idx]]] = True
+        total_pos = np.flatnonzero(w.line_coef < 0)
+        total_level = np.full(n_lines, -1)
+        total_level[line_of[total_pos]] = w.level[w.line_idx[total_pos]]
+
+        def subset(sel_lines):
+            keep = sel_lines[line_of]
+            counts = np.bincount(line_of[keep], minlength=n_lines)[sel_lines]
+            ptr = np.concatenate([[0], np.cumsum(counts)])
+            return ptr, w.line_idx[keep], w.line_coef[keep]
+
+        lo, hi = w.lo.copy(), w.hi.copy()
+        type_lines = subset(line_scope & (total_level == 1))
+        regio_lines = subset(line_scope & (total_level == 2))
+        for step, (ptr, idx, coef) in enumerate((type_lines, regio_lines, type_lines)):
+            if not len(idx):
+                continue
+            ilo, ihi = line_intervals(ptr, idx, coef, lo, hi)
+            if step == 0:  # only the totals (types) take their children's range
+                sel = coef < 0
+            elif step == 1:
+                sel = np.ones(len(idx), dtype=bool)
+            else:
+                sel = coef > 0
+            np.maximum.at(lo, idx[sel], ilo[sel])
+            np.minimum.at(hi, idx[sel], ihi[sel])
+        self.stats.closed_form += int(var_mask[w.target_var].sum())
+        return lo, hi
 
     def run(self) -> tuple[np.ndarray, np.ndarray]:
         """Certified (lo, hi) per target, and updates ``self.stats``."""
@@ -252,7 +292,26 @@ class Auditor:
         got_hi = np.full(nt, -INF)
         target_of_var = np.full(len(w.t), -1, dtype=np.int64)
         target_of_var[w.target_var] = np.arange(nt)
-        for block in self.block_sets():
+        nfam = int(w.family.max()) + 1 if len(w.family) else 0
+        # A key with several values in one family: a late submission changed it, so the releases'
+        # lines differ and the family is no longer a tree.
+        key_count = np.bincount(w.family, minlength=nfam)
+        distinct = pd.Series(w.key).groupby(w.family).nunique().reindex(range(nfam), fill_value=0).to_numpy()
+        changed = key_count != distinct
+        fam_2d = np.zeros(nfam, dtype=bool)
+        fam_2d[w.family[w.two_dim]] = True
+        fam_has_target = np.zeros(nfam, dtype=bool)
+        fam_has_target[w.family[w.target_var]] = True
+        tree_mask = (~fam_2d & ~changed & fam_has_target)[w.family]
+        if tree_mask.any():
+            lo, hi = self.tree_bounds(tree_mask)
+            sel = tree_mask[w.target_var]
+            got_lo[sel] = lo[w.target_var[sel]]
+            got_hi[sel] = hi[w.target_var[sel]]
+        # Changed hierarchy-only families: the whole family is one block; two-dimensional ones: chunks.
+        blocks = [np.flatnonzero(w.family == f) for f in np.flatnonzero(~fam_2d & changed & fam_has_target)]
+        blocks += self.block_sets(np.flatnonzero(fam_2d & fam_has_target))
+        for block in blocks:
             self.stats.blocks += 1
             free = np.zeros(len(w.t), dtype=bool)
             free[block] = True
@@ -362,42 +421,78 @@ class Auditor:
         return got_lo, got_hi
 
     def _lp_component(self, A, b, lo, hi, t, tl, tpos):
-        """Certified bounds of targets ``tl`` (local indices) by batch and then individual LPs."""
+        """Certified bounds of targets ``tl`` (local indices) from a few LPs.
+
+        Rounds of "maximise sum(min(x_j, required high point))" over the still-unproven targets (and
+        the mirror for the low side) prove many targets per LP: every optimum is a feasible point, so
+        each target that reaches its required point there is proven. What a round cannot prove gets
+        its own LP.
+        """
         w = self.w
         kind, req_lo, req_hi = w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos]
         # Unbounded variables get a large finite box: a restriction, so still sound, and no unbounded LPs.
         cap = 4 * float(np.max(np.abs(t))) + 1e6 if len(t) else 1e6
         lo_f = np.where(np.isfinite(lo), lo, -cap)
         hi_f = np.where(np.isfinite(hi), hi, cap)
-        bounds = np.column_stack([lo_f, hi_f])
-        got_lo = np.minimum(np.full(len(tl), INF), t[tl])  # the truth itself is feasible
-        got_hi = np.maximum(np.full(len(tl), -INF), t[tl])
-        scale = np.maximum(1.0, (req_hi - req_lo))
+        n = A.shape[1]
+        got_lo = t[tl].astype(float).copy()  # the truth itself is feasible
+        got_hi = t[tl].astype(float).copy()
+        scale = np.maximum(1.0, (req_hi - req_lo) / 2)
+        width = kind == WIDTH
 
-        def solve(c) -> bool:
+        def record(x) -> None:
+            np.minimum(got_lo, x[tl], out=got_lo)
+            np.maximum(got_hi, x[tl], out=got_hi)
+
+        def need(side: str) -> np.ndarray:
+            if side == "hi":
+                return ~width & (got_hi < req_hi - _EPS * np.maximum(1.0, np.abs(req_hi)))
+            return ~width & (got_lo > req_lo + _EPS * np.maximum(1.0, np.abs(req_lo)))
+
+        def clipped_round(js: np.ndarray, side: str) -> bool:
+            # Variables x (n) then y (len(js)); y_j <= x_j (hi side) or y_j >= x_j (lo side).
+            k = len(js)
+            sign = 1.0 if side == "hi" else -1.0
+            c = np.concatenate([np.zeros(n), -sign / scale[js]])
+            ub_rows = np.arange(k)
+            A_ub = csr_matrix((np.concatenate([sign * np.ones(k), -sign * np.ones(k)]),
+                               (np.concatenate([ub_rows, ub_rows]), np.concatenate([n + ub_rows, tl[js]]))),
+                              shape=(k, n + k))
+            A_eq = csr_matrix((A.data, A.indices, A.indptr), shape=(A.shape[0], n + k)) if A.shape[0] else None
+            if side == "hi":
+                ybounds = np.column_stack([np.full(k, -cap), req_hi[js]])
+            else:
+                ybounds = np.column_stack([req_lo[js], np.full(k, cap)])
+            bounds = np.vstack([np.column_stack([lo_f, hi_f]), ybounds])
             self.stats.lps_solved += 1
-            res = linprog(c, A_eq=A, b_eq=b, bounds=bounds, method="highs")
+            res = linprog(c, A_ub=A_ub, b_ub=np.zeros(k), A_eq=A_eq, b_eq=b if A_eq is not None else None,
+                          bounds=bounds, method="highs")
             if res.status != 0:
                 return False
-            x = res.x[tl]
-            np.minimum(got_lo, x, out=got_lo)
-            np.maximum(got_hi, x, out=got_hi)
+            record(res.x[:n])
             return True
 
-        n = A.shape[1]
-        for sign in (-1.0, 1.0):  # maximise, then minimise the (scaled) sum of all targets
+        def single(j: int, sign: float) -> None:
             c = np.zeros(n)
-            np.add.at(c, tl, sign / scale)
-            solve(c)
-        for j in range(len(tl)):
+            c[tl[j]] = sign
+            self.stats.lps_solved += 1
+            res = linprog(c, A_eq=A, b_eq=b, bounds=np.column_stack([lo_f, hi_f]), method="highs")
+            if res.status == 0:
+                record(res.x)
+
+        for side in ("hi", "lo"):
+            while True:
+                js = np.flatnonzero(need(side))
+                if not len(js):
+                    break
+                before = int(need(side).sum())
+                if not clipped_round(js, side) or int(need(side).sum()) == before:
+                    break
+            for j in np.flatnonzero(need(side)):
+                single(int(j), -1.0 if side == "hi" else 1.0)
+        for j in np.flatnonzero(width):
             ok = satisfied(kind[j:j + 1], req_lo[j:j + 1], req_hi[j:j + 1], got_lo[j:j + 1], got_hi[j:j + 1])[0]
-            if ok:
-                continue
-            need_hi = got_hi[j] < req_hi[j] - _EPS * max(1.0, abs(req_hi[j])) or kind[j] == WIDTH
-            need_lo = got_lo[j] > req_lo[j] + _EPS * max(1.0, abs(req_lo[j])) or kind[j] == WIDTH
-            for sign, needed in ((-1.0, need_hi), (1.0, need_lo)):
-                if needed:
-                    c = np.zeros(n)
-                    c[tl[j]] = sign
-                    solve(c)
+            if not ok:
+                single(int(j), -1.0)
+                single(int(j), 1.0)
         return got_lo, got_hi

@@ -32,7 +32,9 @@ from .config import GateConfig
 from .rules import (
     GROUP_DISCLOSURE, PRIMARY, PUBLISHED, SECONDARY, group_disclosure, primary_reasons, round_to, rounding_window,
 )
-from .tables import Table, build_table
+from .tables import NEW_CLIENT_FAMILY, Table, build_table
+
+TWO_DIM_MEASURES = sorted(NEW_CLIENT_FAMILY | {KOSTEN})
 
 RELEASE_COLUMNS = KEY + ["status", "value", "reason", "flags"]
 MAX_ROUNDS = 60
@@ -75,10 +77,11 @@ def attacker_bounds(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray,
     lo[m] = np.maximum(rc[m] - below_c, 0)
     hi[m] = rc[m] + above_c
     hidden = ~published
-    m = hidden & ~is_cost & (reason == "threshold")
-    lo[m] = np.where(provider[m], 1, 0)
+    # Hidden provider cells are left out of the release (see tables.py): the reader cannot tell a
+    # hidden provider cell from an absent one, nor a "< threshold" one from a complementary one.
+    m = hidden & ~is_cost & ~provider & (reason == "threshold")
     hi[m] = t - 1
-    m = hidden & ~is_cost & (reason != "threshold")
+    m = hidden & ~is_cost & ~provider & (reason != "threshold")
     lo[m] = t
     m = hidden & is_cost & (reason == "negative")
     lo[m] = -INF
@@ -97,7 +100,7 @@ def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config:
     req_hi = np.zeros(n)
     t = config.threshold
     m = primary & ~is_cost & (reason == "threshold")
-    kind[m], req_lo[m], req_hi[m] = FULL_RANGE, np.where(provider[m], 1, 0), t - 1
+    kind[m], req_lo[m], req_hi[m] = FULL_RANGE, 0, t - 1
     m = primary & ~is_cost & (reason != "threshold")
     kind[m], req_lo[m], req_hi[m] = WIDTH, 0, t - 1
     top = np.maximum(cells["top1"].to_numpy(np.int64), np.where(reason == "negative", np.abs(value), 0)).astype(float)
@@ -167,6 +170,7 @@ def _prepare_history(history: Iterable[tuple[pd.DataFrame, pd.DataFrame]]) -> li
 def _world(releases: Sequence[_Release], config: GateConfig) -> tuple[World, list[tuple[int, int]]]:
     """Variables over all releases: one per distinct (cell key, true value)."""
     keys, values, los, his, fams, units, levels, parents = [], [], [], [], [], [], [], []
+    cats, two_dims = [], []
     tmask, tkind, treqlo, treqhi = [], [], [], []
     for rel in releases:
         cells = rel.table.cells
@@ -179,17 +183,18 @@ def _world(releases: Sequence[_Release], config: GateConfig) -> tuple[World, lis
         units.append((cells["schooljaar"].astype(str) + "\x1f" + cells["level"] + "\x1f" + cells["unit"]).to_numpy(dtype=object))
         levels.append(cells["level"].map({"vestiging": 0, "schooltype": 1, "regio": 2}).to_numpy(np.int8))
         parents.append(cells["parent"].to_numpy(dtype=object))
+        cats.append(cells["category"].to_numpy(dtype=object))
+        two_dims.append(cells["measure"].isin(TWO_DIM_MEASURES).to_numpy())
         m, k, a, b = targets(cells, rel.status, rel.reason, config)
         tmask.append(m)
         tkind.append(k)
         treqlo.append(a)
         treqhi.append(b)
+    key_code = pd.factorize(np.concatenate(keys))[0]
     if len(releases) == 1:
         var_of = [np.arange(len(values[0]))]
         n_vars = len(values[0])
     else:
-        all_keys = np.concatenate(keys)
-        key_code = pd.factorize(all_keys)[0]
         all_vals = np.concatenate(values)
         var = pd.DataFrame({"k": key_code, "v": all_vals}).groupby(["k", "v"], sort=True).ngroup().to_numpy()
         n_vars = int(var.max()) + 1
@@ -202,9 +207,15 @@ def _world(releases: Sequence[_Release], config: GateConfig) -> tuple[World, lis
     unit = np.empty(n_vars, dtype=object)
     level = np.zeros(n_vars, dtype=np.int8)
     parent = np.empty(n_vars, dtype=object)
+    category = np.empty(n_vars, dtype=object)
+    two_dim = np.zeros(n_vars, dtype=bool)
+    key = np.zeros(n_vars, dtype=np.int64)
+    offsets = np.cumsum([0] + [len(v) for v in values])
     for i in reversed(range(len(releases))):  # the current release (index 0) writes last
         v = var_of[i]
         t[v] = values[i]
+        key[v] = key_code[offsets[i]:offsets[i + 1]]
+        category[v], two_dim[v] = cats[i], two_dims[i]
         np.maximum.at(lo, v, los[i])
         np.minimum.at(hi, v, his[i])
         fam[v], unit[v], level[v], parent[v] = fams[i], units[i], levels[i], parents[i]
@@ -231,6 +242,7 @@ def _world(releases: Sequence[_Release], config: GateConfig) -> tuple[World, lis
     world = World(
         t=t, lo=lo, hi=hi,
         family=pd.factorize(fam)[0], unit=pd.factorize(unit)[0], level=level, parent=pd.factorize(parent)[0],
+        key=key, category=pd.factorize(category)[0], two_dim=two_dim,
         line_ptr=np.concatenate(ptrs), line_idx=np.concatenate(idxs) if idxs else np.zeros(0, np.int64),
         line_coef=np.concatenate(coefs) if coefs else np.zeros(0, np.int8),
         target_var=np.array(tvar, dtype=np.int64), target_kind=np.array(tk, dtype=np.int8),
@@ -331,7 +343,9 @@ def _release_frame(cells: pd.DataFrame, status, reason, published, config: GateC
     frame.loc[~published, "value"] = pd.NA
     frame["reason"] = np.where(published, "", reason).astype(object)
     frame["flags"] = flags.astype(object)
-    return frame.reset_index(drop=True)
+    # A hidden provider cell would still say "this provider served a pupil here": leave it out.
+    listed = published | (cells["measure"].to_numpy() != CLIENTEN_AANBIEDER)
+    return frame[listed].reset_index(drop=True)
 
 
 def release_bytes(release_frame: pd.DataFrame) -> bytes:

@@ -2,9 +2,11 @@
 
 Cells: every unit (vestiging, schooltype, regio) in ``combined`` gets every fixed category of the
 count measures (missing = 0), and every ``kosten`` category when the school year has cost data.
-``clienten_aanbieder`` cells exist only where a provider served the unit (non-zero); an absent
-provider cell is therefore *known* to be 0 and is no variable for the attacker, while a listed one
-reveals that the provider served at least one pupil there (the auditor's lower bound is 1).
+``clienten_aanbieder`` cells exist only where a provider served the unit (non-zero). The release lists
+a provider cell only when it is published: listing a hidden one would reveal that the provider served
+a pupil at that school. A reader therefore cannot tell an absent provider cell from a hidden one (the
+auditor gives hidden provider cells the bounds [0, ∞)); the auditor fixes absent cells at their true
+value 0, a restriction of the attacker's problem, which keeps the audit sound.
 
 Lines (each "total = sum of parts"):
 - hierarchy columns, per (schooljaar, measure, category): vestigingen of a type → the type cell;
