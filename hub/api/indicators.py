@@ -41,7 +41,8 @@ def schooljaren():
 def scholen():
     data = svc.load()
     sort, desc = _sort_arg()
-    view = svc.overview(data, g.access, request.args.get("schooljaar"), sort=sort, descending=desc, **_filters())
+    view = svc.overview(data, g.access, request.args.get("schooljaar"), sort=sort, descending=desc,
+                        zoek=request.args.get("zoek") or None, **_filters())
     audit.record(g.access.user_id, "view", f"api scholen {view['schooljaar']}", "json")
     return jsonify({**{k: v for k, v in view.items() if k != "scholen"}, "scholen": [r.to_dict() for r in view["scholen"]]})
 

@@ -38,7 +38,7 @@ SUPPRESSED_COUNT = Count(None, SUPPRESSED)
 
 
 def _flags(raw) -> tuple[str, ...]:
-    if raw is None or (isinstance(raw, float) and pd.isna(raw)):
+    if not raw or (isinstance(raw, float) and pd.isna(raw)):
         return ()
     if isinstance(raw, str):
         return tuple(f for f in (p.strip() for p in raw.replace(";", ",").split(",")) if f)
@@ -56,18 +56,29 @@ class ReleaseCells:
         missing = [c for c in RELEASE_COLUMNS if c not in frame.columns and c not in ("reason", "flags")]
         if missing:
             raise ValueError(f"release frame lacks columns {missing}")
+        n = len(frame)
+        flags_col = frame["flags"].tolist() if "flags" in frame.columns else [None] * n
+        values = frame["value"].astype(object).where(frame["value"].notna(), None).tolist()
+        self._build(zip(frame["level"].tolist(), frame["unit"].tolist(), frame["schooljaar"].tolist(),
+                        frame["measure"].tolist(), frame["category"].fillna("").tolist(), frame["status"].tolist(),
+                        values, flags_col))
+
+    @classmethod
+    def from_rows(cls, rows) -> "ReleaseCells":
+        """From (level, unit, schooljaar, measure, category, status, value, flags) tuples (a database query)."""
+        self = cls.__new__(cls)
+        self._build(rows)
+        return self
+
+    def _build(self, rows) -> None:
         self._cells: dict[tuple[str, str, str, str, str], Count] = {}
-        flags_col = frame["flags"] if "flags" in frame.columns else [None] * len(frame)
-        for level, unit, jaar, measure, category, status, value, flags in zip(
-            frame["level"], frame["unit"], frame["schooljaar"], frame["measure"],
-            frame["category"].fillna(""), frame["status"], frame["value"], flags_col,
-        ):
-            if status == PUBLISHED and not pd.isna(value):
+        for level, unit, jaar, measure, category, status, value, flags in rows:
+            if status == PUBLISHED and value is not None:
                 count = Count(int(value), PUBLISHED, _flags(flags))
             else:
-                # Suppressed (primary or secondary): the value never leaves this constructor.
+                # Suppressed (primary or secondary): the value never leaves this method.
                 count = Count(None, SUPPRESSED, _flags(flags))
-            self._cells[(str(level), str(unit), str(jaar), str(measure), str(category))] = count
+            self._cells[(str(level), str(unit), str(jaar), str(measure), str(category or ""))] = count
         self._schooljaren = sorted({k[2] for k in self._cells})
         self._by_line: dict[tuple[str, str, str, str], list[str]] = {}
         for key in sorted(self._cells):

@@ -89,6 +89,15 @@ class RegionData:
 # --- loading -------------------------------------------------------------------------------------
 
 
+def _release_cells(release_ids: list[int]) -> ReleaseCells:
+    if not release_ids:
+        return ReleaseCells.empty()
+    cols = [getattr(ReleaseCell, c) for c in RELEASE_COLUMNS if c != "reason"]
+    rows = db.session.execute(select(*cols).where(ReleaseCell.release_id.in_(release_ids))).all()
+    # ReleaseCells drops the value of every cell whose status is not published (the store keeps none either).
+    return ReleaseCells.from_rows(rows)
+
+
 def _release_frame(release_ids: list[int]) -> pd.DataFrame:
     if not release_ids:
         return pd.DataFrame(columns=list(RELEASE_COLUMNS))
@@ -111,7 +120,9 @@ def _reference_schools(release_types: dict[str, str]) -> tuple[pd.DataFrame, dic
     from hub.models.reference import Samenwerkingsverband, SwvMembership, Vestiging
 
     records = []
-    for v in db.session.scalars(select(Vestiging)):
+    columns = (Vestiging.vestigingscode, Vestiging.naam, Vestiging.soort, Vestiging.gemeentecode, Vestiging.gemeentenaam,
+               Vestiging.plaatsnaam, Vestiging.bevoegd_gezag_naam, Vestiging.bevoegd_gezag_nummer, Vestiging.swv_code)
+    for v in db.session.execute(select(*columns)):
         records.append(
             {
                 "vestigingscode": v.vestigingscode,
@@ -131,12 +142,12 @@ def _reference_schools(release_types: dict[str, str]) -> tuple[pd.DataFrame, dic
             records.append({"vestigingscode": code, "naam": f"Onbekende vestiging {code}", "schooltype": soort or "onbekend",
                             "gemeentecode": None, "gemeentenaam": None, "plaatsnaam": None, "bestuur": None, "swv_code": None})
     members: dict[str, set[str]] = {}
-    for m in db.session.scalars(select(SwvMembership)):
-        members.setdefault(m.swv_code, set()).add(m.vestigingscode)
+    for code, swv in db.session.execute(select(SwvMembership.vestigingscode, SwvMembership.swv_code)):
+        members.setdefault(swv, set()).add(code)
     for r in records:
         if r["swv_code"]:
             members.setdefault(r["swv_code"], set()).add(r["vestigingscode"])
-    names = {s.code: s.naam for s in db.session.scalars(select(Samenwerkingsverband))}
+    names = dict(db.session.execute(select(Samenwerkingsverband.code, Samenwerkingsverband.naam)).all())
     return pd.DataFrame.from_records(records, columns=list(SCHOOL_COLUMNS)), members, names
 
 
@@ -162,15 +173,43 @@ def _providers() -> tuple[dict[str, str], dict[str, str]]:
     return names, consortium
 
 
+def _cache_key(releases: dict[str, int]) -> tuple:
+    """What RegionData depends on: the current releases, the reference imports and the consortium table."""
+    from sqlalchemy import func
+
+    from hub.models.consortia import ConsortiumMember
+    from hub.models.reference import ReferenceImport, Vestiging
+
+    return (
+        tuple(sorted(releases.items())),
+        db.session.scalar(select(func.max(ReferenceImport.id))),
+        db.session.scalar(select(func.count()).select_from(Vestiging)),
+        db.session.scalar(select(func.max(ConsortiumMember.id))),
+        db.session.scalar(select(func.count()).select_from(ConsortiumMember)),
+        current_app.config["DISCLOSURE_MIN_DENOMINATOR"],
+    )
+
+
 def load() -> RegionData:
+    """The region's data, reused across requests until a release, reference import or consortium table changes."""
     releases = _current_release_ids()
+    key = _cache_key(releases)
+    cached = current_app.extensions.get("jeugdhub_region_data")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    data = _load(releases)
+    current_app.extensions["jeugdhub_region_data"] = (key, data)
+    return data
+
+
+def _load(releases: dict[str, int]) -> RegionData:
     release_types: dict[str, str] = {}
     for rid in sorted(releases.values()):  # newer releases override older ones' types
         release_types.update(db.session.get(Release, rid).schooltypes or {})
     schools, members, swv_names = _reference_schools(release_types)
     names, consortium = _providers()
     return RegionData(
-        cells=ReleaseCells(_release_frame(sorted(releases.values()))),
+        cells=_release_cells(sorted(releases.values())),
         releases=releases,
         schools=schools,
         swv_members=members,
@@ -198,8 +237,11 @@ def school_visible(data: RegionData, access, code: str) -> bool:
 
 def overview(data: RegionData, access, schooljaar: str | None = None, gemeente: str | None = None,
              schooltype: str | None = None, swv: str | None = None, sort: str = "naam", descending: bool = False,
-             coverage: bool = False) -> dict[str, Any]:
-    """Rows of the region overview, filtered by reference attributes and by what the user may see."""
+             coverage: bool = False, zoek: str | None = None) -> dict[str, Any]:
+    """Rows of the region overview, filtered by reference attributes and by what the user may see.
+
+    ``zoek`` matches school name, vestigingscode or place (reference data only, never a figure).
+    """
     schooljaar = data.require_schooljaar(schooljaar)
     if sort not in fig.SORT_KEYS:
         raise InputError(f"Onbekende sortering '{sort}'; kies uit: {', '.join(fig.SORT_KEYS)}", code="invalid_sort")
@@ -208,6 +250,10 @@ def overview(data: RegionData, access, schooljaar: str | None = None, gemeente: 
     if swv:
         codes = data.swv_members.get(swv.upper(), set())
     rows = fig.filter_rows(rows, gemeente=gemeente or None, schooltype=schooltype or None, codes=codes)
+    if zoek and zoek.strip():
+        needle = zoek.strip().lower()
+        rows = [r for r in rows if needle in r.naam.lower() or needle in r.vestigingscode.lower()
+                or needle in (r.plaatsnaam or "").lower()]
     if coverage:
         rows = [r for r in rows if access.may_see_coverage(r.vestigingscode, school_swvs(data, r.vestigingscode))]
     else:
@@ -217,6 +263,7 @@ def overview(data: RegionData, access, schooljaar: str | None = None, gemeente: 
         "schooljaar": schooljaar,
         "release_id": data.releases[schooljaar],
         "filters": {"gemeente": gemeente or None, "schooltype": schooltype or None, "swv": swv or None},
+        "zoek": (zoek or "").strip() or None,
         "sortering": sort,
         "aflopend": descending,
         "scholen": rows,

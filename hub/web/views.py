@@ -105,7 +105,8 @@ def _overview_context(data, swv: str | None = None):
     sort = request.args.get("sort", "naam")
     desc = sort.startswith("-")
     view = svc.overview(data, g.access, request.args.get("schooljaar") or None, request.args.get("gemeente") or None,
-                        request.args.get("schooltype") or None, swv, sort.lstrip("-"), desc)
+                        request.args.get("schooltype") or None, swv, sort.lstrip("-"), desc,
+                        zoek=request.args.get("zoek") or None)
     return view, sort
 
 

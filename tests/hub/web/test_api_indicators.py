@@ -97,3 +97,12 @@ def test_views_are_audited_without_figures(web_app, client_as, seeded):
     assert any(action == "view" and "10AA00" in target for action, target in events)
     published = {str(v) for v in seeded.published.values() if v >= 100}
     assert not any(any(p in target.split() for p in published) for _, target in events)
+
+
+def test_search_matches_name_code_or_place(client_as):
+    client = client_as("regio_admin")
+    resp = client.get("/api/v1/scholen?zoek=de%20linde")
+    assert_matches_openapi(resp, "GET", "/api/v1/scholen?zoek=de%20linde")
+    assert [r["vestigingscode"] for r in resp.get_json()["scholen"]] == ["10AA00"]
+    assert {r["gemeentenaam"] for r in client.get("/api/v1/scholen?zoek=houten").get_json()["scholen"]} == {"Houten"}
+    assert client.get("/api/v1/scholen?zoek=40DA").get_json()["scholen"][0]["naam"] == "Lekstroom College"
