@@ -38,6 +38,9 @@ def init_app(app: Flask) -> None:
             resp.headers.setdefault("Content-Security-Policy", CSP)
         return resp
 
+    from werkzeug.exceptions import HTTPException
+
+    api_http_handler = app.error_handler_spec.get(None, {}).get(None, {}).get(HTTPException)
     for status, title, text in (
         (403, "Geen toegang", "Uw account heeft geen toegang tot deze pagina."),
         (404, "Niet gevonden", "Deze pagina of school bestaat niet (of er zijn geen cijfers voor)."),
@@ -46,9 +49,9 @@ def init_app(app: Flask) -> None:
             from flask import request
 
             if request.path.startswith("/api/"):
-                from flask import jsonify
-
-                return jsonify({"error": {"code": "forbidden" if status == 403 else "not_found", "message": text}}), status
+                if api_http_handler is not None:
+                    return api_http_handler(exc)  # CORE's one JSON error shape
+                return exc
             return render_template("error.html", title=title, text=text), status
 
         app.register_error_handler(status, handler)
