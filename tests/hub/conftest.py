@@ -18,6 +18,9 @@ def make_app(**overrides):
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "TESTING": True,
         "ADMIN_TOKEN": ADMIN_TOKEN,
+        # Combine inside the upload call, so a test sees the release right after it; the
+        # background thread of the embedded default has its own tests in test_tasks.py.
+        "COMBINE_IN_BACKGROUND": False,
         **overrides,
     }
     return create_app(config)

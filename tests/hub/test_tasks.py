@@ -58,3 +58,47 @@ def test_enqueue_survives_a_failing_eager_combine(app, gate, monkeypatch):
 
     monkeypatch.setattr(combine, "combine_round", boom)
     assert tasks.enqueue_combine(1) is False
+
+
+def test_embedded_default_combines_on_a_background_thread(gate):
+    import threading
+    import time
+
+    import hub.services.combine as combine
+    from tests.hub.conftest import make_app
+
+    app = make_app(COMBINE_IN_BACKGROUND=True)
+    with app.app_context():
+        db.create_all()
+        a, b = enrol_node("0356"), enrol_node("0321")
+        rnd = rounds.open_round("2024-2025")
+        gate_open = threading.Event()
+        threads = []
+        real = combine.combine_round
+
+        def slow(round_id, **kwargs):
+            threads.append(threading.current_thread().name)
+            gate_open.wait(30)  # the gate is slow: the upload must not wait for it
+            return real(round_id, **kwargs)
+
+        combine.combine_round = slow
+        try:
+            first = submissions.receive(rnd.id, a.envelope(), nodes.get_node("0356"))
+            for _ in range(600):  # until the first run has started (and is held by the slow gate)
+                if threads:
+                    break
+                time.sleep(0.05)
+            second = submissions.receive(rnd.id, b.envelope(), nodes.get_node("0321"))
+            third = submissions.receive(rnd.id, b.envelope(scale=2), nodes.get_node("0321"))
+            assert first.status == second.status == third.status == "accepted"
+            assert db.session.scalar(select(db.func.count()).select_from(Release)) == 0
+            gate_open.set()
+            assert tasks.wait_for_combines(app, timeout=120)
+        finally:
+            combine.combine_round = real
+        # The first run started before the others arrived; the two later requests were coalesced.
+        assert len(threads) == 2 and all(t.startswith("hub-combine") for t in threads)
+        assert pending_rounds() == []
+        releases = db.session.scalars(select(Release).order_by(Release.id)).all()
+        assert releases[-1].submission_ids == [first.submission_id, third.submission_id]
+        db.session.remove()
