@@ -384,7 +384,8 @@ def test_the_installed_package_has_every_file_the_code_ships(tmp_path):
                              text=True, check=True).stdout.split()
     assert "hub/__init__.py" in tracked
     # Documentation and git metadata beside the code are not needed at run time.
-    needed = [f for f in tracked if not f.endswith(".md") and not Path(f).name.startswith(".")]
+    needed = [f for f in tracked
+              if not f.endswith(".md") and not Path(f).name.startswith((".", "README"))]
     missing = [f for f in needed if not (tmp_path / "lib" / f).exists()]
     assert not missing, f"not installed by `pip install .` (add a package-data pattern in pyproject.toml): {missing}"
 
