@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,12 +48,16 @@ class _Group(click.Group):
         except JeugdhubError as exc:
             click.echo(f"Fout: {exc.message}", err=True)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            # the reader of our output went away (e.g. `| head`): nothing left to tell anyone
+            sys.stdout = open(os.devnull, "w")
+            ctx.exit(0)
         except PermissionError as exc:
             click.echo(f"Fout: geen toegang tot {exc.filename}; controleer de bestandsrechten.", err=True)
             ctx.exit(77)
         except OSError as exc:
-            name = exc.filename or ""
-            click.echo(f"Fout: bestand {name} is niet te lezen of te schrijven ({exc.strerror or exc}).", err=True)
+            what = f"bestand {exc.filename}" if exc.filename else "een bestand"
+            click.echo(f"Fout: {what} is niet te lezen of te schrijven ({exc.strerror or exc}).", err=True)
             ctx.exit(74)  # EX_IOERR
 
 
@@ -82,7 +87,7 @@ def main(ctx: click.Context, config_path: Path) -> None:
 
 
 @main.command()
-@click.option("--gemeentecode", required=True, help="CBS-code van de gemeente, bijv. 0356.")
+@click.option("--gemeentecode", help="CBS-code van de gemeente, bijv. 0356 (nodig voor een nieuwe configuratie).")
 @click.option("--hub-url", default="", help="Adres van de regionale hub (https://…); leeg = alleen offline.")
 @click.option("--jeugdhulp", default="data/jeugdhulp.csv", show_default=True, help="Pad naar het jeugdhulpbestand.")
 @click.option("--declaraties", default="data/declaraties.csv", show_default=True, help="Pad naar de declaraties; \"\" = geen.")
@@ -93,33 +98,42 @@ def main(ctx: click.Context, config_path: Path) -> None:
     help="Gebruik de gedeelde pseudonimiseringssleutel van de regio in plaats van een nieuwe.",
 )
 @click.pass_obj
-def init(obj: AgentContext, gemeentecode: str, hub_url: str, jeugdhulp: str, declaraties: str, leerlingen: str,
+def init(obj: AgentContext, gemeentecode: str | None, hub_url: str, jeugdhulp: str, declaraties: str, leerlingen: str,
          import_pseudonym_key: Path | None) -> None:
-    """Maak de sleutels en het configuratiebestand (overschrijft nooit iets)."""
-    from shared.codes import normalise_gemeentecode
+    """Maak de sleutels en het configuratiebestand. Overschrijft nooit iets: bij een bestaande
+    configuratie worden alleen ontbrekende sleutels aangemaakt."""
+    import tomllib
 
     from node_agent.keys import create_pseudonym_key, create_signing_key, load_signing_key, parse_pseudonym_key
+    from shared.codes import normalise_gemeentecode
     from shared.signing import key_id
 
     path = obj.config_path
+    code = None
+    if gemeentecode is not None:
+        try:
+            code = normalise_gemeentecode(gemeentecode)
+        except ValueError as exc:
+            raise ConfigError(str(exc), code="config_invalid") from None
+    text = None
     if path.exists():
-        raise ConfigError(
-            f"{path} bestaat al; init overschrijft niets. Verwijder het bestand zelf als u opnieuw wilt beginnen.",
-            code="config_exists",
-        )
-    try:
-        code = normalise_gemeentecode(gemeentecode)
-    except ValueError as exc:
-        raise ConfigError(str(exc), code="config_invalid") from None
-    text = render_config(code, hub_url=hub_url, jeugdhulp=jeugdhulp, declaraties=declaraties, leerlingen=leerlingen)
-    base = path.resolve().parent
-    # Validate before creating anything, so a bad option leaves no half-made node behind.
-    import tomllib
-
-    cfg = AgentConfig.from_dict(tomllib.loads(text), base, str(path))
+        cfg = obj.config
+        if code is not None and code != cfg.gemeentecode:
+            raise ConfigError(
+                f"{path} hoort bij gemeente {cfg.gemeentecode}, niet bij {code}; init overschrijft niets.",
+                code="config_exists",
+            )
+        click.echo(f"Configuratie {path} bestaat al en blijft ongewijzigd.")
+    else:
+        if code is None:
+            raise ConfigError("Geef de gemeentecode op: node-agent init --gemeentecode 0356", code="config_missing")
+        text = render_config(code, hub_url=hub_url, jeugdhulp=jeugdhulp, declaraties=declaraties, leerlingen=leerlingen)
+        # Validate before creating anything, so a bad option leaves no half-made node behind.
+        cfg = AgentConfig.from_dict(tomllib.loads(text), path.resolve().parent, str(path))
     imported = None
     if import_pseudonym_key is not None:
         imported = parse_pseudonym_key(import_pseudonym_key.read_bytes(), str(import_pseudonym_key))
+    created = False
     if cfg.pseudonym_key.exists():
         if imported is not None:
             raise ConfigError(
@@ -128,6 +142,7 @@ def init(obj: AgentContext, gemeentecode: str, hub_url: str, jeugdhulp: str, dec
         click.echo(f"Bestaande pseudonimiseringssleutel blijft in gebruik: {cfg.pseudonym_key}")
     else:
         create_pseudonym_key(cfg.pseudonym_key, imported)
+        created = True
         how = "geïmporteerd" if imported is not None else "aangemaakt (256 bits)"
         click.echo(f"Pseudonimiseringssleutel {how}: {cfg.pseudonym_key} (alleen leesbaar voor de eigenaar)")
     if cfg.signing_key.exists():
@@ -135,13 +150,19 @@ def init(obj: AgentContext, gemeentecode: str, hub_url: str, jeugdhulp: str, dec
         click.echo(f"Bestaande ondertekensleutel blijft in gebruik: {cfg.signing_key}")
     else:
         key = create_signing_key(cfg.signing_key)
+        created = True
         click.echo(f"Ondertekensleutel aangemaakt: {cfg.signing_key} (alleen leesbaar voor de eigenaar)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8") as fh:
-        fh.write(text)
-    click.echo(f"Configuratie geschreven: {path}")
+    if text is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "x", encoding="utf-8") as fh:
+            fh.write(text)
+        created = True
+        click.echo(f"Configuratie geschreven: {path}")
     click.echo(f"Sleutel-id van deze node: {key_id(key)}")
-    click.echo("Volgende stap: zet de paden naar de extracten in de configuratie en draai 'node-agent check'.")
+    if created:
+        click.echo("Volgende stap: controleer de paden naar de extracten in de configuratie en draai 'node-agent check'.")
+    else:
+        click.echo("Er was niets aan te maken; er is niets gewijzigd.")
 
 
 # --- check --------------------------------------------------------------------------------------

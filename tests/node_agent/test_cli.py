@@ -62,10 +62,24 @@ def test_init_makes_owner_only_keys_and_never_overwrites(tmp_path, node):
     for p in keys.iterdir():
         assert p.stat().st_mode & 0o777 == 0o600
     assert load_config(node).gemeentecode == "0356"
-    before = (keys / "pseudonym.key").read_bytes()
+    before = {p.name: p.read_bytes() for p in keys.iterdir()}
+    config_before = node.read_bytes()
     again = invoke(node, "init", "--gemeentecode", "0356")
-    assert again.exit_code == 78 and "bestaat al" in again.stderr and "Traceback" not in again.output
-    assert (keys / "pseudonym.key").read_bytes() == before
+    assert again.exit_code == 0 and "niets gewijzigd" in again.stdout
+    other = invoke(node, "init", "--gemeentecode", "0344")
+    assert other.exit_code == 78 and "hoort bij gemeente 0356" in other.stderr and "Traceback" not in other.output
+    assert {p.name: p.read_bytes() for p in keys.iterdir()} == before and node.read_bytes() == config_before
+    # a config made elsewhere (e.g. by the demo generator): init adds only the missing keys
+    (keys / "signing.pem").unlink()
+    made = invoke(node, "init")
+    assert made.exit_code == 0 and "Ondertekensleutel aangemaakt" in made.stdout
+    assert (keys / "pseudonym.key").read_bytes() == before["pseudonym.key"] and node.read_bytes() == config_before
+
+
+def test_init_needs_a_gemeentecode_for_a_new_config(tmp_path):
+    result = invoke(tmp_path / "x" / "node-agent.toml", "init")
+    assert result.exit_code == 78 and "--gemeentecode" in result.stderr
+    assert not (tmp_path / "x").exists()
 
 
 def test_init_imports_a_shared_pseudonym_key(tmp_path):
