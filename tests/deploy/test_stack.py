@@ -70,28 +70,33 @@ def test_production_stack_migrates_serves_and_runs_tasks(production_env, celery_
     with web_log.open("wb") as log:
         gunicorn = subprocess.Popen([_script("gunicorn"), *args], env=production_env, cwd=tmp_path,
                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    beat = None
+    # 3. beat and worker on the same Redis (beat first: it needs no worker, and starting it now
+    #    overlaps the processes' start-up).
+    beat_cmd = [a if not a.startswith("--schedule=") else f"--schedule={tmp_path / 'beat-schedule'}"
+                for a in _command("beat")]
+    beat_log = tmp_path / "beat.log"
+    with beat_log.open("wb") as log:
+        beat = subprocess.Popen([sys.executable, "-m", *beat_cmd], env=production_env, cwd=tmp_path,
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
-        # 3. worker and beat on the same Redis.
         worker = celery_worker_factory(production_env["HUB_SQLALCHEMY_DATABASE_URI"],
                                        production_env["HUB_CELERY_BROKER_URL"],
                                        **{k: v for k, v in production_env.items() if k.startswith("HUB_")})
-        beat_cmd = _command("beat")
-        beat_cmd = [a if not a.startswith("--schedule=") else f"--schedule={tmp_path / 'beat-schedule'}"
-                    for a in beat_cmd]
-        beat_log = tmp_path / "beat.log"
-        with beat_log.open("wb") as log:
-            beat = subprocess.Popen([sys.executable, "-m", *beat_cmd], env=production_env, cwd=tmp_path,
-                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
         # The compose healthcheck's own code, pointed at our port.
         health_code = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]["web"]["healthcheck"]["test"][-1]
         health_code = health_code.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
 
-        def healthy() -> bool:
-            return subprocess.run([sys.executable, "-c", health_code], capture_output=True, timeout=30).returncode == 0
+        def listening() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=5) as response:
+                    return response.status == 200
+            except OSError:
+                return False
 
-        wait_until(healthy, 120, "gunicorn health check", web_log, gunicorn)
+        wait_until(listening, 120, "gunicorn", web_log, gunicorn)
+        check = subprocess.run([sys.executable, "-c", health_code], capture_output=True, text=True, timeout=60)
+        assert check.returncode == 0, check.stderr
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=10) as response:
             body = json.load(response)
         assert body == {"status": "ok", "database": "ok", "broker": "ok"}
