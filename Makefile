@@ -46,10 +46,12 @@ test: system-packages install-test
 	$(PYTHON) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc; }
 
+# Every bench/<part>/bench_*.py or run_*.py, each as a script; a missed target fails, after all ran.
 bench: install-test
-	@set -e; found=0; for f in $$(find bench -name 'bench_*.py' -o -name 'run_*.py' | sort); do \
-	  found=1; echo "== $$f"; $(PYTHON) "$$f"; done; \
-	  if [ $$found -eq 0 ]; then echo "make bench: no bench/**/bench_*.py found" >&2; exit 1; fi
+	@failed=""; scripts=$$(find bench -path bench/out -prune -o \( -name 'bench_*.py' -o -name 'run_*.py' \) -print | sort); \
+	if [ -z "$$scripts" ]; then echo "make bench: no bench/**/bench_*.py or run_*.py found" >&2; exit 1; fi; \
+	for f in $$scripts; do echo "== $$f"; $(PYTHON) "$$f" || failed="$$failed $$f"; done; \
+	if [ -n "$$failed" ]; then echo "make bench: failed:$$failed" >&2; exit 1; fi
 
 # apt-get update and install only when a package is missing, so a prepared machine pays nothing.
 system-packages:
