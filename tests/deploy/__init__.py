@@ -1,0 +1,1 @@
+"""Tests of deploy/: compose, Dockerfile, systemd units, sample configs and production refusal."""
