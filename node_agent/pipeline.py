@@ -5,7 +5,8 @@ The CLI stays thin: it parses options, calls these functions and prints what the
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,14 +67,34 @@ class Extracts:
         return [e.report for e in (self.jeugdhulp, self.declaraties, self.leerlingen) if e is not None]
 
 
+#: Enrolment files at least this large are read in a worker process (below it, forking costs more than it saves).
+WORKER_PROCESS_MIN_BYTES = 16 * 1024 * 1024
+
+
+def _use_worker_process(path: Path) -> bool:
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    try:
+        return path.stat().st_size >= WORKER_PROCESS_MIN_BYTES
+    except OSError:
+        return False  # the reader reports the problem with the file itself
+
+
 def read_all(cfg: AgentConfig, pseudonymiser: Pseudonymiser) -> Extracts:
     """Read and validate every configured extract; an unusable file raises ExtractError."""
     zorgtypes = cfg.zorgtypes()
     jeugdhulp_opts = _options(cfg, _required(cfg, "jeugdhulp"))
     leerlingen_opts = _options(cfg, _required(cfg, "leerlingen"))
-    # The enrolment extract does not depend on the others, so it is read in a second thread: pandas'
-    # CSV tokenizer and numpy release the GIL, which lets two files' parsing overlap on two cores.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="leerlingen") as pool:
+    # The enrolment extract does not depend on the others, so a large one is read in a forked worker
+    # process while this process reads allocations and claims: parsing text into Python objects holds
+    # the GIL, so only a second process puts the second core to work. The key reaches the worker by
+    # fork (shared memory), never through a pipe; only the validated, pseudonymised frame comes back.
+    pool: Executor
+    if _use_worker_process(leerlingen_opts.path):
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    else:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leerlingen")
+    with pool:
         leerlingen_job = pool.submit(
             read_leerlingen, leerlingen_opts, pseudonymiser, cfg.gemeentecode, cfg.allow_test_bsn
         )

@@ -290,3 +290,22 @@ def test_agent_never_imports_hub_dependencies():
 def test_console_script_is_installed():
     result = subprocess.run(["node-agent", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "init" in result.stdout and "inspect" in result.stdout
+
+
+def test_enrolment_read_in_a_worker_process_gives_the_same_partial(node, monkeypatch):
+    import node_agent.pipeline as pipeline
+
+    write_data(node)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert invoke(node, "run", "--school-year", "2024-2025").exit_code == 0
+    in_thread = spool_file(node).read_bytes()
+    spool_file(node).unlink()
+    monkeypatch.setattr(pipeline, "WORKER_PROCESS_MIN_BYTES", 0)
+    assert pipeline._use_worker_process(node.parent / "data/leerlingen.csv")
+    assert invoke(node, "run", "--school-year", "2024-2025").exit_code == 0
+    assert spool_file(node).read_bytes() == in_thread
+    # an unusable enrolment file raised in the worker still reaches the user as one clean message
+    leerlingen = node.parent / "data/leerlingen.csv"
+    leerlingen.write_text(leerlingen.read_text().replace("woongemeente", "gemeente"))
+    result = invoke(node, "run", "--school-year", "2024-2025")
+    assert result.exit_code == 65 and "woongemeente" in result.stderr and "Traceback" not in result.output

@@ -327,7 +327,7 @@ bsn_like = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.lists(bsn_like, min_size=1, max_size=30), st.booleans())
 def test_vectorised_bsn_check_equals_canonical_bsn(values, allow):
     ints, reasons = check_bsn(np.array(values, dtype=object), allow)
@@ -352,7 +352,7 @@ row_strategy = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(row_strategy, max_size=25), st.lists(st.tuples(st.sampled_from(["T1", "T2", "T3", "T9", ""]),
                                                          st.sampled_from(["2024-09-01", "x"]),
                                                          st.sampled_from(["100", "-5", "1,5"]),
