@@ -135,7 +135,7 @@ def _vestiging(rec: dict) -> str:
 @pytest.fixture(scope="module")
 def ijmond(tmp_path_factory):
     root = tmp_path_factory.mktemp("ijmond")
-    manifest = generate_region("ijmond", root, seed=11, scale=0.25)
+    manifest = generate_region("ijmond", root, seed=11, scale=0.12)
     return root, manifest, _load_region(root, manifest)
 
 
