@@ -3,10 +3,12 @@
 Attacker model (what a reader of every release knows):
 - a published count is ≥ threshold and lies in its rounding window ``[r - b//2, r + b - 1 - b//2]``;
   a published cost lies in its rounding window and is ≥ 0 (it passed the negative rule);
-- a count hidden for ``threshold`` lies in ``[0, threshold-1]``; every other hidden count (insider,
-  complementary, audit partner) would have been publishable, so it is ≥ threshold — the release's
-  status shows that it is not "< 10". Hidden provider cells are not listed at all (tables.py), so
-  they are only known to be ≥ 0;
+- a count hidden for ``threshold`` lies in ``[0, threshold-1]`` ("< 10"); every other hidden count
+  (insider, complementary, audit partner) is only known to be ≥ 0. This assumes the presentation
+  does not reveal that a non-threshold hidden count is ≥ threshold: pages show such a cell like every
+  other hidden cell ("afgeschermd"), never "≥ 10". (Modelling "≥ threshold" was tried: it makes some
+  all-hidden rows informative through their statuses alone, which no extra suppression can repair.)
+  Hidden provider cells are not listed at all (tables.py), so they too are only known to be ≥ 0;
 - a hidden cost is ≥ 0 unless it was hidden for negative contributions (then unbounded);
 - every additive line of the catalogue (tables.py) holds exactly, in every release;
 - a cell whose true value did not change between releases is ONE variable across them (the attacker

@@ -81,8 +81,6 @@ def attacker_bounds(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray,
     # hidden provider cell from an absent one, nor a "< threshold" one from a complementary one.
     m = hidden & ~is_cost & ~provider & (reason == "threshold")
     hi[m] = t - 1
-    m = hidden & ~is_cost & ~provider & (reason != "threshold")
-    lo[m] = t
     m = hidden & is_cost & (reason == "negative")
     lo[m] = -INF
     return lo, hi

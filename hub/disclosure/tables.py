@@ -154,6 +154,16 @@ def build_table(combined: pd.DataFrame) -> Table:
     lids = np.concatenate([line_codes, np.arange(n_lines)])
     mems = np.concatenate([part_all, line_tot])
     coefs = np.concatenate([np.ones(len(part_all), dtype=np.int8), -np.ones(n_lines, dtype=np.int8)])
+    # A line is a fact only if the data satisfy it: a row whose parts do not add up to its total (an
+    # inconsistent partial) is dropped, never handed to the auditor as if the attacker could use it.
+    value = cells["value"].to_numpy(np.int64)
+    residual = np.zeros(n_lines, dtype=np.int64)
+    np.add.at(residual, lids, coefs.astype(np.int64) * value[mems])
+    holds = residual == 0
+    keep = holds[lids]
+    renumber = np.cumsum(holds) - 1
+    lids, mems, coefs = renumber[lids[keep]], mems[keep], coefs[keep]
+    n_lines = int(holds.sum())
     line_ptr, line_idx, line_coef = _csr(lids.astype(np.int64), mems, coefs, n_lines)
     # Inverse index: lines of each cell.
     line_of_member = np.repeat(np.arange(n_lines), np.diff(line_ptr))
