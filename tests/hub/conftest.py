@@ -63,3 +63,13 @@ def gate(monkeypatch) -> str:
 
     fake_gate.install(monkeypatch)
     return "fake"
+
+
+@pytest.fixture
+def no_combine(monkeypatch) -> list[int]:
+    """Record instead of run the combine a stored submission asks for (tests about receiving)."""
+    import hub.tasks
+
+    calls: list[int] = []
+    monkeypatch.setattr(hub.tasks, "enqueue_combine", calls.append)
+    return calls

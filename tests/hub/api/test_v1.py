@@ -145,7 +145,7 @@ def test_submit_accept_duplicate_supersede(client, region):
         ("signed_by_other_node", 401, "unknown_key"),
     ],
 )
-def test_submit_rejections_store_nothing(client, app, region, case, status, code):
+def test_submit_rejections_store_nothing(client, app, region, no_combine, case, status, code):
     a, b, round_id = region
     env = a.envelope()
     sender, target, headers = a, round_id, None
@@ -186,7 +186,7 @@ def test_submit_rejections_store_nothing(client, app, region, case, status, code
     assert row_counts() == before
 
 
-def test_manual_upload(client, region, admin_headers):
+def test_manual_upload(client, region, admin_headers, no_combine):
     a, _, round_id = region
     form = {"round_id": str(round_id), "file": (io.BytesIO(a.envelope()), "0356-2024-2025.json")}
     response, data = call(client, "POST", "/api/v1/uploads", data=form, headers=admin_headers, content_type="multipart/form-data")

@@ -61,7 +61,7 @@ def test_close_twice(app):
         rounds.close_round(12345)
 
 
-def test_node_sees_only_its_rounds_with_submitted_flag(app, gate):
+def test_node_sees_only_its_rounds_with_submitted_flag(app, gate, no_combine):
     a = enrol_node("0356")
     enrol_node("0321")
     mine = rounds.open_round("2024-2025")

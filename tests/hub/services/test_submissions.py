@@ -15,12 +15,13 @@ from hub.services import nodes, rounds, submissions
 from shared.errors import JeugdhubError
 from shared.partial import SCHEMA_VERSION, canonical_json
 from shared.signing import SIGNING_CONTEXT, SignedEnvelope, generate_signing_key, sign_partial
+from hub.tasks import enqueue_combine as REAL_ENQUEUE
 from tests.hub.conftest import row_counts
 from tests.hub.factories import enrol_node, make_partial
 
 
 @pytest.fixture
-def setup(app, gate):
+def setup(app, gate, no_combine):
     a = enrol_node("0356")
     b = enrol_node("0321")
     rnd = rounds.open_round("2024-2025")
@@ -48,9 +49,10 @@ def _resign(payload_obj, key) -> bytes:
     return SignedEnvelope(key_id(key), payload, key.sign(SIGNING_CONTEXT + payload)).to_bytes()
 
 
-def test_accepts_a_valid_submission(setup):
+def test_accepts_a_valid_submission(setup, no_combine):
     a, _, rnd = setup
     receipt = submissions.receive(rnd.id, a.envelope(), _node("0356"))
+    assert no_combine == [rnd.id]  # asked for after the commit
     assert receipt.status == "accepted" and receipt.supersedes is None
     sub = db.session.get(Submission, receipt.submission_id)
     assert sub.envelope == a.envelope() and sub.status == "current"
@@ -203,6 +205,7 @@ def test_broker_failure_does_not_fail_the_upload(setup, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise ConnectionError("redis://:s3cret@broker:6379 unreachable")
 
+    monkeypatch.setattr(hub.tasks, "enqueue_combine", REAL_ENQUEUE)
     monkeypatch.setattr(hub.tasks.combine_round, "delay", broken)
     receipt = submissions.receive(rnd.id, a.envelope(), _node("0356"))
     assert receipt.status == "accepted"
