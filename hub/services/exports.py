@@ -106,12 +106,12 @@ def overview_table(rows: Sequence[fig.SchoolRow], schooljaar: str, url_for_schoo
         Column("gemeente", "Gemeente"),
         Column("bestuur", "Bestuur"),
         Column("swv", "SWV"),
-        Column("leerlingen", "Leerlingen (gedekt)", "count"),
+        Column("leerlingen", "Leerlingen", "count"),
         Column("clienten", "Cliënten", "count"),
-        Column("per_100", "Cliënten per 100", "rate"),
-        Column("low", "95 %-interval van", "rate"),
-        Column("high", "95 %-interval tot", "rate"),
-        Column("verschil", "Verschil vorig jaar", "delta"),
+        Column("per_100", "Per 100", "rate"),
+        Column("low", "95 % van", "rate"),
+        Column("high", "95 % tot", "rate"),
+        Column("verschil", "Verschil", "delta"),
         Column("dekking", "Dekking", "pct"),
     )
     out, links = [], []
