@@ -320,10 +320,11 @@ def test_large_municipality_is_deterministic(tmp_path):
 
 
 def test_agent_check_reports_exactly_the_injected_faults(tmp_path):
-    """Every export shape is readable by the agent with the generated config, and its report matches the manifest."""
+    """Every export shape is readable by the agent with the generated config, its report matches the manifest,
+    and its pupil and client totals match the manifest's truth."""
     from node_agent.config import load_config
     from node_agent.keys import create_pseudonym_key, create_signing_key
-    from node_agent.pipeline import check
+    from node_agent.pipeline import build, check
 
     manifest = generate_region("lekstroom", tmp_path, seed=4, scale=0.03)
     for code, entry in manifest["municipalities"].items():
@@ -340,3 +341,8 @@ def test_agent_check_reports_exactly_the_injected_faults(tmp_path):
             assert {r["reason"]: r["rows"] for r in f["rejected"]} == expected["rejected_by_reason"], (code, f["kind"])
             assert {r["reason"]: r["rows"] for r in f["excluded"]} == expected["excluded_by_reason"], (code, f["kind"])
             assert f["rows_used"] == expected["rows"] - expected["rejected"] - expected["excluded"]
+        partial = build(load_config(config_path), manifest["schooljaren"]).partial
+        for jaar, truth in entry["truth"].items():
+            totals = {m: sum(c.value for c in partial.cells if c.schooljaar == jaar and c.measure == m)
+                      for m in ("leerlingen", "clienten")}
+            assert totals == truth, (code, jaar)
