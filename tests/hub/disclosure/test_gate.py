@@ -331,10 +331,13 @@ def test_property_every_primary_cell_keeps_threshold_values(table, split_types):
     for (vest, values) in zip(types, table):
         cells += [("0356", vest, "leerlingen", "", 300), ("0356", vest, "nieuwe_clienten", "", sum(values))]
         cells += [("0356", vest, "nieuwe_clienten_verwijzer", c, v) for c, v in zip(("01", "02", "03"), values) if v]
+        # The age row must add up to the same total (the agent counts every new client once per row).
+        cells += [("0356", vest, "nieuwe_clienten_leeftijd", c, v) for c, v in (("6-8", values[0] + values[1]), ("9-11", values[2])) if v]
     combined, result = gate(cells, types)
     rel = result.release
     assert result.audit["failed"] == 0
-    primaries = rel[(rel["status"] == "suppressed_primary") & rel["measure"].isin(["nieuwe_clienten", "nieuwe_clienten_verwijzer"])
-                    & (rel["level"] == "vestiging") & rel["category"].isin(["", "01", "02", "03"])]
+    primaries = rel[(rel["status"] == "suppressed_primary")
+                    & rel["measure"].isin(["nieuwe_clienten", "nieuwe_clienten_verwijzer", "nieuwe_clienten_leeftijd"])
+                    & (rel["level"] == "vestiging") & rel["category"].isin(["", "01", "02", "03", "6-8", "9-11"])]
     for r in primaries.itertuples():
         assert_protected(rel, types, (r.level, r.unit, r.schooljaar, r.measure, r.category), combined)
