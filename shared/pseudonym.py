@@ -98,15 +98,24 @@ class Pseudonymiser:
     def pseudonymise_many(self, canonicals) -> dict[str, bytes]:
         """Pseudonyms for distinct BSNs, each hashed once.
 
-        Reuses one keyed HMAC state and copies it per BSN, which skips re-deriving the inner and
-        outer key pads: that is what makes this run at close to a bare HMAC loop's speed.
+        HMAC(K, m) = H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)) (RFC 2104). The keyed inner state (with the
+        domain prefix already absorbed) and the keyed outer state are built once and copied per BSN,
+        directly on hashlib objects: the ``hmac`` wrapper's per-copy overhead would halve throughput.
+        ``pseudonym`` (via ``hmac.new``) gives the same bytes; the tests hold the two together.
         """
-        base = hmac.new(self._key, DOMAIN_PREFIX, hashlib.sha256)
+        block = self._key if len(self._key) <= 64 else hashlib.sha256(self._key).digest()
+        block = block.ljust(64, b"\0")
+        inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        inner.update(DOMAIN_PREFIX)
+        outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+        inner_copy, outer_copy = inner.copy, outer.copy
         out: dict[str, bytes] = {}
         for bsn in canonicals:
             if bsn in out:
                 continue
-            h = base.copy()
+            h = inner_copy()
             h.update(bsn.encode("ascii"))
-            out[bsn] = h.digest()
+            o = outer_copy()
+            o.update(h.digest())
+            out[bsn] = o.digest()
         return out

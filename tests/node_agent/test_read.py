@@ -382,3 +382,17 @@ def test_pseudonyms_link_files_and_bsns_do_not_leave_the_reader(tmp_path):
         assert all(isinstance(p, bytes) and len(p) == 32 for p in frame["pseudonym"])
         text = frame.drop(columns="pseudonym").to_string()
         assert B[0] not in text and B[0].lstrip("0") not in text
+
+
+@pytest.mark.parametrize("key", [bytes(range(32)), b"x" * 64, b"y" * 100])
+def test_reader_pseudonyms_are_the_domain_separated_hmac(key):
+    import hashlib
+    import hmac
+
+    from node_agent.read import pseudonymise
+    from shared.pseudonym import DOMAIN_PREFIX
+
+    ints = np.array([int(B[0]), int(B[1]), int(B[0]), 12345672], dtype=np.int64)
+    got = pseudonymise(ints, Pseudonymiser(key), batch=2)
+    expected = [hmac.new(key, DOMAIN_PREFIX + f"{i:09d}".encode(), hashlib.sha256).digest() for i in ints]
+    assert list(got) == expected
