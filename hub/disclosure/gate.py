@@ -265,6 +265,9 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
         sticky[pos[pos >= 0]] = True
     primary_counts = pd.Series(reason[reason != ""]).value_counts().sort_index().to_dict()
 
+    # Rounds of partner-adding re-solve only the blocks they changed: a cache scoped to this call
+    # when the caller keeps none.
+    audit_cache = cache if cache is not None else AuditCache()
     rounds = 0
     complementary = 0
     partners = 0
@@ -275,7 +278,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
         complementary += _secondary(table, status, reason, config, sticky)
         releases = [_Release(table, status, reason)] + earlier
         world, origin = _world(releases, config)
-        auditor = Auditor(world, cache)
+        auditor = Auditor(world, audit_cache)
         auditor.run()
         stats = auditor.stats
         if not stats.failed or rounds >= MAX_ROUNDS:
