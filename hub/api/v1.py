@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 
 from hub.api.auth import has_bearer, has_signature, require_admin, require_node
+from hub.web.auth import RELEASE_ROLES, api_roles
 from hub.extensions import db
 from hub.services import nodes as node_service
 from hub.services import releases as release_service
@@ -82,6 +83,7 @@ def upload():
 
 
 @bp.get("/releases")
+@api_roles(*RELEASE_ROLES)
 def list_releases():
     schooljaar = request.args.get("schooljaar") or None
     if request.args.get("current", "").lower() in ("1", "true", "yes"):
@@ -96,11 +98,13 @@ def list_releases():
 
 
 @bp.get("/releases/<int:release_id>")
+@api_roles(*RELEASE_ROLES)
 def get_release(release_id: int):
     return jsonify(release_service.get_release(release_id).to_dict())
 
 
 @bp.get("/releases/<int:release_id>/cells")
+@api_roles(*RELEASE_ROLES)
 def release_cells(release_id: int):
     args = request.args
     cells = release_service.release_cells(

@@ -102,10 +102,11 @@ def test_region_enrols_uploads_and_gets_a_release(hub, region, tmp_path):
     body = client.get("/api/v1/rounds/1", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).get_json()
     assert body["pending"] is False and body["current_release"]["version"] == 1
 
-    releases = client.get(f"/api/v1/releases?schooljaar={SCHOOLJAAR}&current=true")
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    releases = client.get(f"/api/v1/releases?schooljaar={SCHOOLJAAR}&current=true", headers=admin)
     current = assert_matches_openapi(releases, "GET", "/api/v1/releases")["releases"]
     assert len(current) == 1 and current[0]["nodes"] == sorted(configs)
-    cells = client.get(f"/api/v1/releases/{current[0]['id']}/cells?level=regio&measure=leerlingen")
+    cells = client.get(f"/api/v1/releases/{current[0]['id']}/cells?level=regio&measure=leerlingen", headers=admin)
     regio = assert_matches_openapi(cells, "GET", f"/api/v1/releases/{current[0]['id']}/cells")["cells"]
     assert len(regio) == 1 and regio[0]["status"] == "published" and regio[0]["value"] > 0
 

@@ -211,32 +211,40 @@ def test_manual_upload_needs_admin(client, region):
 # --- releases ----------------------------------------------------------------------------------
 
 
-def test_releases_and_cells_never_show_suppressed_values(client, region):
+def test_releases_and_cells_never_show_suppressed_values(client, region, admin_headers):
     a, b, round_id = region
     post_envelope(client, a, round_id, a.envelope())
     post_envelope(client, b, round_id, b.envelope())
 
-    _, data = call(client, "GET", "/api/v1/releases?schooljaar=2024-2025")
+    _, data = call(client, "GET", "/api/v1/releases?schooljaar=2024-2025", headers=admin_headers)
     assert [r["version"] for r in data["releases"]] == [2, 1]
     assert [r["current"] for r in data["releases"]] == [True, False]
-    _, current = call(client, "GET", "/api/v1/releases?current=true")
+    _, current = call(client, "GET", "/api/v1/releases?current=true", headers=admin_headers)
     assert [r["version"] for r in current["releases"]] == [2]
     first_id = data["releases"][1]["id"]
-    _, one = call(client, "GET", f"/api/v1/releases/{first_id}")
+    _, one = call(client, "GET", f"/api/v1/releases/{first_id}", headers=admin_headers)
     assert one["nodes"] == ["0356"]
-    _, cells = call(client, "GET", f"/api/v1/releases/{first_id}/cells")
+    _, cells = call(client, "GET", f"/api/v1/releases/{first_id}/cells", headers=admin_headers)
     assert len(cells["cells"]) == one["cell_count"]
     suppressed = [c for c in cells["cells"] if c["status"] != "published"]
     assert suppressed and all(c["value"] is None for c in suppressed)
-    _, regio = call(client, "GET", f"/api/v1/releases/{first_id}/cells?level=regio&measure=clienten")
+    _, regio = call(client, "GET", f"/api/v1/releases/{first_id}/cells?level=regio&measure=clienten", headers=admin_headers)
     assert {(c["level"], c["unit"], c["measure"]) for c in regio["cells"]} == {("regio", "regio", "clienten")}
 
 
-def test_release_errors(client, region):
-    response, data = call(client, "GET", "/api/v1/releases/42")
+def test_release_errors(client, region, admin_headers):
+    response, data = call(client, "GET", "/api/v1/releases/42", headers=admin_headers)
     assert (response.status_code, data["error"]["code"]) == (404, "release_not_found")
-    response, data = call(client, "GET", "/api/v1/releases?schooljaar=2024")
+    response, data = call(client, "GET", "/api/v1/releases?schooljaar=2024", headers=admin_headers)
     assert (response.status_code, data["error"]["code"]) == (400, "invalid_schooljaar")
+
+
+def test_releases_need_a_region_role(client, region):
+    for path in ("/api/v1/releases", "/api/v1/releases/1", "/api/v1/releases/1/cells"):
+        response, data = call(client, "GET", path)
+        assert (response.status_code, data["error"]["code"]) == (401, "unauthorised")
+    response, data = call(client, "GET", "/api/v1/releases", headers={"Authorization": "Bearer not-a-token"})
+    assert response.status_code == 401
 
 
 # --- system ------------------------------------------------------------------------------------
@@ -258,7 +266,7 @@ def test_unknown_path_and_wrong_method_use_the_error_shape(client):
     assert "POST" in response.headers["Allow"]
 
 
-def test_unexpected_error_is_a_500_without_details(client, app, monkeypatch):
+def test_unexpected_error_is_a_500_without_details(client, app, monkeypatch, admin_headers):
     from hub.services import releases
 
     def boom(*args, **kwargs):
@@ -266,6 +274,6 @@ def test_unexpected_error_is_a_500_without_details(client, app, monkeypatch):
 
     monkeypatch.setattr(releases, "list_releases", boom)
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    response, data = call(client, "GET", "/api/v1/releases")
+    response, data = call(client, "GET", "/api/v1/releases", headers=admin_headers)
     assert response.status_code == 500 and data["error"]["code"] == "internal_error"
     assert b"secret" not in response.data and b"Traceback" not in response.data

@@ -64,9 +64,8 @@ TABLE: dict[str, tuple[str, str, object]] = {
     "api_v1.release_cells": ("GET", "/api/v1/releases/1/cells", REGION),
 }
 
-#: Release endpoints are still open; CORE is to apply ``hub.web.auth.api_roles(*RELEASE_ROLES)``.
-#: strict: the day it is applied these XPASS and this set must be emptied.
-PENDING_CORE = {"api_v1.list_releases", "api_v1.get_release", "api_v1.release_cells"}
+#: CORE's release endpoints now apply ``hub.web.auth.api_roles(*RELEASE_ROLES)``: nothing pending.
+PENDING_CORE: set[str] = set()
 
 #: Out-of-scope requests a role may make to a route it can otherwise use: always denied.
 SCOPE_DENIED = [
