@@ -1,0 +1,1 @@
+"""End-to-end tests: the real agent against the real hub app."""
