@@ -133,6 +133,7 @@ class Coverage:
     duo_leerlingen: int | None
     duo_masked: bool
     share: float | None  # fraction; may exceed 1 through rounding and different counting dates
+    upper_bound: bool = False  # DUO's count is a lower bound (parts masked "<5"), so the share is at most this
 
     def to_dict(self) -> dict:
         return {
@@ -140,14 +141,17 @@ class Coverage:
             "duo_leerlingen": self.duo_leerlingen,
             "duo_gemaskeerd": self.duo_masked,
             "dekking_procent": _r(None if self.share is None else 100 * self.share, 1),
+            "dekking_is_bovengrens": self.upper_bound,
         }
 
 
 def coverage(covered: Count, duo_leerlingen: int | None, duo_masked: bool = False) -> Coverage:
+    """``duo_masked`` with a count: DUO masked some parts (VO programmes "<5"), so the count is a lower
+    bound and the coverage an upper bound; masked without a count: no coverage."""
     share = None
-    if covered.published and duo_leerlingen and not duo_masked and duo_leerlingen > 0:
+    if covered.published and duo_leerlingen and duo_leerlingen > 0:
         share = covered.value / duo_leerlingen
-    return Coverage(covered, None if duo_masked else duo_leerlingen, duo_masked, share)
+    return Coverage(covered, duo_leerlingen, duo_masked, share, upper_bound=duo_masked and share is not None)
 
 
 # --- distributions -------------------------------------------------------------------------------

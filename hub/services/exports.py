@@ -89,6 +89,8 @@ def rate_cells(rate: fig.Rate) -> tuple[Any, Any, Any]:
 
 def coverage_cell(cov: fig.Coverage) -> Any:
     if cov.share is not None:
+        if cov.upper_bound:
+            return "≤ " + format_cell(100 * cov.share, "pct")
         return 100 * cov.share
     if not cov.covered.published:
         return AFGESCHERMD

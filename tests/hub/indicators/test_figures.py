@@ -180,3 +180,13 @@ def test_missing_cell_of_a_present_unit_reads_as_suppressed():
     rows = f.costs(c, V, "A", J).by_zorgtype
     assert len(rows) == len(f.ZORGTYPE_CATEGORIES)
     assert all(r.kosten.status == "suppressed" for r in rows)
+
+
+def test_coverage_with_partly_masked_duo_count_is_an_upper_bound():
+    covered = f.Count(90, "published")
+    cov = f.coverage(covered, 100, duo_masked=True)
+    assert cov.share == pytest.approx(0.9) and cov.upper_bound
+    assert f.coverage(covered, None, duo_masked=True).share is None
+    from hub.services.exports import coverage_cell
+
+    assert coverage_cell(cov) == "≤ 90 %"
