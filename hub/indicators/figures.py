@@ -8,7 +8,7 @@ count and the total published. Anything else comes out with ``value None`` and a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 from shared.codes import (

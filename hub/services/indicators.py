@@ -98,18 +98,6 @@ def _release_cells(release_ids: list[int]) -> ReleaseCells:
     return ReleaseCells.from_rows(rows)
 
 
-def _release_frame(release_ids: list[int]) -> pd.DataFrame:
-    if not release_ids:
-        return pd.DataFrame(columns=list(RELEASE_COLUMNS))
-    cols = [getattr(ReleaseCell, c) for c in RELEASE_COLUMNS]
-    rows = db.session.execute(select(*cols).where(ReleaseCell.release_id.in_(release_ids))).all()
-    frame = pd.DataFrame(rows, columns=list(RELEASE_COLUMNS))
-    # Belt and braces: the store keeps no value for suppressed cells; make sure none is read either.
-    frame.loc[frame["status"] != "published", "value"] = None
-    frame["value"] = frame["value"].astype("Int64")
-    return frame
-
-
 def _current_release_ids() -> dict[str, int]:
     from hub.services import releases as release_service
 

@@ -4,7 +4,6 @@ its PDF and CSV, and check that what the page shows equals the API's figures fro
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
 import pytest

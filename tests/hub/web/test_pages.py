@@ -1,9 +1,7 @@
 """Page behaviour: login/logout, cookie flags, security headers, redirects, admin forms, factsheet content."""
 
 import io
-import re
 
-import pytest
 
 from tests.hub.web.helpers import csrf_token, login
 
