@@ -111,7 +111,10 @@ def enqueue_combine(round_id: int) -> bool:
         _background_combiner(app).submit(round_id)
         return True
     try:
-        combine_round.delay(round_id)
+        # COMBINE_DELAY_SECONDS > 0 lets a burst of uploads share one combine: the later tasks find
+        # the release already up to date and return at once.
+        delay = int(app.config.get("COMBINE_DELAY_SECONDS") or 0)
+        combine_round.apply_async((round_id,), countdown=delay or None)
     except Exception as exc:  # noqa: BLE001 — the edge: any broker/eager failure must not fail the caller
         # Only the exception type and round id: a broker URL may hold a password.
         log.warning("could not run or enqueue combine for round %s (%s); the sweep will retry", round_id, type(exc).__name__)

@@ -33,18 +33,18 @@ def test_upload_combines_in_process(app, gate):
 def test_sweep_combines_rounds_left_behind(app, gate, monkeypatch, caplog):
     a = enrol_node("0356")
     rnd = rounds.open_round("2024-2025")
-    original = tasks.combine_round.delay
+    original = tasks.combine_round.apply_async
 
     def broker_down(*args, **kwargs):
         raise OSError("connection refused")
 
-    monkeypatch.setattr(tasks.combine_round, "delay", broker_down)
+    monkeypatch.setattr(tasks.combine_round, "apply_async", broker_down)
     with caplog.at_level(logging.WARNING):
         submissions.receive(rnd.id, a.envelope(), nodes.get_node("0356"))
     assert "sweep will retry" in caplog.text
     assert pending_rounds() == [rnd.id]
 
-    monkeypatch.setattr(tasks.combine_round, "delay", original)
+    monkeypatch.setattr(tasks.combine_round, "apply_async", original)
     assert tasks.sweep_pending.delay().get() == [rnd.id]
     assert pending_rounds() == []
     assert db.session.scalar(select(db.func.count()).select_from(Release)) == 1
@@ -102,3 +102,14 @@ def test_embedded_default_combines_on_a_background_thread(gate):
         releases = db.session.scalars(select(Release).order_by(Release.id)).all()
         assert releases[-1].submission_ids == [first.submission_id, third.submission_id]
         db.session.remove()
+
+
+def test_with_a_broker_the_combine_is_queued_with_the_configured_delay(monkeypatch):
+    from tests.hub.conftest import make_app
+
+    app = make_app(CELERY_BROKER_URL="memory://", COMBINE_DELAY_SECONDS=30)
+    sent = []
+    monkeypatch.setattr(tasks.combine_round, "apply_async", lambda args, countdown=None: sent.append((args, countdown)))
+    with app.app_context():
+        assert tasks.enqueue_combine(7) is True
+    assert sent == [((7,), 30)]

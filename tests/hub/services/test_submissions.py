@@ -206,7 +206,7 @@ def test_broker_failure_does_not_fail_the_upload(setup, monkeypatch, caplog):
         raise ConnectionError("redis://:s3cret@broker:6379 unreachable")
 
     monkeypatch.setattr(hub.tasks, "enqueue_combine", REAL_ENQUEUE)
-    monkeypatch.setattr(hub.tasks.combine_round, "delay", broken)
+    monkeypatch.setattr(hub.tasks.combine_round, "apply_async", broken)
     receipt = submissions.receive(rnd.id, a.envelope(), _node("0356"))
     assert receipt.status == "accepted"
     assert db.session.get(Submission, receipt.submission_id) is not None
