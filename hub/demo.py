@@ -24,6 +24,7 @@ from shared.errors import ConfigError, JeugdhubError
 REGION = "lekstroom"
 SCHOOLJAREN = ("2022-2023", "2023-2024", "2024-2025")
 MARKER = ".jeugdhub-demo"
+COMBINE_TIMEOUT_SECONDS = 900
 
 
 @dataclass
@@ -110,7 +111,7 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None]) -> DemoResul
         from hub.extensions import db
 
         say("2/6  Database aanmaken (migraties) en DUO-referentiedata importeren …")
-        db.create_all()  # TEMP until hub/migrations lands
+        upgrade()
         demo_dir = Path(demo_files.__file__).parent
         files = sorted(p for p in demo_dir.glob("*.csv"))
         reports = reference_service.import_files(db.session, files)
@@ -147,7 +148,11 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None]) -> DemoResul
         submissions += out.count("inzending")
         say(f"     {municipalities[code]['naam']}: klaar")
 
-    say("6/6  Demogebruikers aanmaken …")
+    say("6/6  Combineren, beveiligen (disclosure control) en publiceren; demogebruikers aanmaken …")
+    from hub.tasks import wait_for_combines
+
+    if not wait_for_combines(app, timeout=COMBINE_TIMEOUT_SECONDS):
+        raise JeugdhubError("Het combineren duurde langer dan verwacht", code="demo_combine_timeout")
     password = _password()
     with app.app_context():
         logins = _demo_users(password, municipalities)

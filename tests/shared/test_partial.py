@@ -77,3 +77,14 @@ def test_unknown_schema_version():
     data = encode_partial(p).replace(b'"schema_version":1', b'"schema_version":99')
     with pytest.raises(SchemaVersionError):
         decode_partial(data)
+
+
+def test_float_in_quality_block_is_refused():
+    bad = make_partial(quality=DataQuality(unmatched_claim_lines=1.5))
+    with pytest.raises(PayloadError):
+        encode_partial(bad)
+
+
+def test_non_string_category_is_refused():
+    with pytest.raises(PayloadError):
+        encode_partial(make_partial(cells=(Cell("04DA00", "2024-2025", "clienten_zorgtype", 1.5, 1),)))
