@@ -213,6 +213,7 @@ def main() -> None:
     ap.add_argument("--municipalities", type=int, default=342)
     ap.add_argument("--locations", type=int, default=8000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--combine-only", action="store_true", help="time combine_cells against the bare group-by only")
     args = ap.parse_args()
     config = GateConfig()
     t0 = time.perf_counter()
@@ -220,6 +221,21 @@ def main() -> None:
     print(f"simulated {len(region.contributions):,} contribution rows from {args.municipalities} municipalities, "
           f"{region.contributions['vestigingscode'].nunique():,} locations, {len(YEARS)} school years "
           f"in {time.perf_counter() - t0:.1f}s")
+    if args.combine_only:
+        comb, bare, peaks = [], [], []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            bare_groupby(region)
+            bare.append(time.perf_counter() - t)
+            with PeakRSS() as mem:
+                t = time.perf_counter()
+                combined = combine_cells(region.contributions, region.schools)
+                comb.append(time.perf_counter() - t)
+            peaks.append(mem.peak - mem.base)
+        c, b = statistics.median(comb), statistics.median(bare)
+        print(f"combine_cells: {len(combined):,} combined cells, median {c:.2f}s, peak RSS +{statistics.median(peaks) / 2**20:.0f} MiB")
+        print(f"bare pandas groupby-sum: median {b:.3f}s; ratio combine/bare = {c / b:.1f}x")
+        return
     gate_times, bare_times, peaks = [], [], []
     result = combined = None
     for _ in range(args.repeat):

@@ -50,6 +50,7 @@ from scipy.sparse.csgraph import connected_components
 INF = np.inf
 CHUNK_UNITS = 12  # vestigingen per block in the two-dimensional families
 WHOLE_FAMILY_VARS = 1500  # a family this small is audited whole (exact)
+MAX_SINGLE_LPS = 30  # per block and side; targets beyond it count as unproven
 DONORS = 2  # per (schooltype, category): the vestigingen with the largest values join every block
 _EPS = 1e-6
 
@@ -490,7 +491,13 @@ class Auditor:
                 before = int(need(side).sum())
                 if not clipped_round(js, side) or int(need(side).sum()) == before:
                     break
+            budget = MAX_SINGLE_LPS
             for j in np.flatnonzero(need(side)):
+                if not need(side)[j]:  # an earlier LP's optimum already proved it
+                    continue
+                if budget == 0:  # left unproven: the gate adds a partner, which is sound
+                    break
+                budget -= 1
                 single(int(j), -1.0 if side == "hi" else 1.0)
         for j in np.flatnonzero(width):
             ok = satisfied(kind[j:j + 1], req_lo[j:j + 1], req_hi[j:j + 1], got_lo[j:j + 1], got_hi[j:j + 1])[0]
