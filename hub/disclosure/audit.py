@@ -23,14 +23,19 @@ Requirement, per primarily hidden cell (of this release and of every release in 
   protection level: no reader can estimate the largest contribution to within p%).
 
 Decomposition (speed, issue 3): cells are grouped per (schooljaar, family) — families share no line
-(tables.py) — and within a family into *blocks*: chunks of vestigingen of one schooltype (≤ ``MAX_BLOCK_VARS``
-variables), plus one aggregate block (schooltypes, regio and the first few vestigingen of every
-type). A block's problem keeps the block's variables free and fixes every other variable at its true
-value. That only *shrinks* the attacker's feasible set, so an interval proven wide enough in the block
-is at least as wide in the full problem (sound; it may ask for a partner the full LP would not need).
-Inside a block, connected components with a single line get the exact closed-form bound; others get
-HiGHS LPs: two batch LPs (maximise / minimise the sum of all targets; every optimal point is a feasible
-witness for every target) and then one LP per still-unproven target and side. Results are cached by a
+(tables.py). Hierarchy-only families (every measure but the nieuwe_clienten and kosten families) whose
+lines are the same in every release form a tree: exact bounds by propagation, no LP (``tree_bounds``).
+Two-dimensional families (rows × categories × hierarchy) up to ``WHOLE_FAMILY_VARS`` variables, and
+hierarchy-only families changed by a late submission, are one exact LP problem each. Larger
+two-dimensional families are split into *blocks*: ``CHUNK_UNITS`` vestigingen of one type plus the
+``DONORS`` largest vestigingen per column, all other variables fixed at their true values. Fixing
+variables only *shrinks* the attacker's feasible set, so an interval proven wide enough in a block is
+at least as wide in the full problem (sound), but a block can fail a cell the full problem would pass
+(over-suppression, or an unproven cell reported in ``GateResult.audit["failed"]``). Inside a problem,
+connected components with a single line get the exact closed-form bound; others get HiGHS LPs:
+rounds of "maximise the sum of min(x, required point)" over the unproven targets (each optimum is a
+feasible point, so every target reaching its point there is proven), then one LP per still-unproven
+target and side, at most ``MAX_SINGLE_LPS`` per problem and side. Results are cached by a
 SHA-256 digest of the block's inputs (``AuditCache``): after a late submission only blocks whose cells
 changed are solved again. The cache holds derived bounds of unprotected cells: keep it in the
 combining process's memory, never persist or log it.
@@ -49,8 +54,8 @@ from scipy.sparse.csgraph import connected_components
 
 INF = np.inf
 CHUNK_UNITS = 12  # vestigingen per block in the two-dimensional families
-WHOLE_FAMILY_VARS = 1500  # a family this small is audited whole (exact)
-MAX_SINGLE_LPS = 30  # per block and side; targets beyond it count as unproven
+WHOLE_FAMILY_VARS = 6000  # a family this small (a region of ~350 locations) is audited whole (exact)
+MAX_SINGLE_LPS = 60  # per block and side; targets beyond it count as unproven
 DONORS = 2  # per (schooltype, category): the vestigingen with the largest values join every block
 _EPS = 1e-6
 

@@ -10,7 +10,13 @@ This subsumes "0 or ≥ 2 hidden cells per line" and "the hidden cells of a line
 All lines of a release are processed together, so verwijzer and leeftijd (which share
 ``nieuwe_clienten``) and every hierarchy level reach one common fixed point. The auditor (audit.py) then
 checks every primary cell against everything published now and before; a failing cell gets an
-``audit_partner`` from its own lines, and both steps repeat until the audit passes.
+``audit_partner`` from its own lines (after two failures: every published cell of its lines), and
+both steps repeat until the audit passes or nothing is left to hide. ``GateResult.audit["failed"]``
+counts primary cells the auditor could not prove protected: the caller must not publish a release
+with ``failed > 0`` (see audit.py for when the block decomposition can produce them).
+
+``apply_gate(..., cache=AuditCache())``: pass the same cache to successive calls for one round
+(e.g. after a late submission) and only the audit problems whose inputs changed are solved again.
 """
 
 from __future__ import annotations
