@@ -43,3 +43,45 @@ def test_line_intervals_with_unbounded_members():
     ilo, ihi = line_intervals(np.array([0, 3]), np.arange(3), np.array([1, 1, -1], dtype=np.int8), lo, hi)
     assert (ilo[0], ihi[0]) == (0.0, 9.0)
     assert ilo[2] == 10.0 and np.isinf(ihi[2])
+
+
+def test_tree_bounds_equal_the_full_lp_on_a_hierarchy_family():
+    from hub.disclosure import GateConfig, combine_cells
+    from hub.disclosure.audit import Auditor
+    from hub.disclosure.gate import _Release, _secondary, _world
+    from hub.disclosure.rules import PRIMARY, PUBLISHED, primary_reasons
+    from hub.disclosure.tables import build_table
+
+    from .helpers import contributions, schools
+
+    rng = np.random.default_rng(11)
+    types = {f"{i:02d}AA00": ("BO" if i % 3 else "VO") for i in range(1, 9)}
+    cells = [("0356", v, "clienten", "", int(rng.choice([0, 2, 5, 9, 12, 20, 33]))) for v in types]
+    table = build_table(combine_cells(contributions([c for c in cells if c[4]]), schools(types)))
+    config = GateConfig()
+    reason = primary_reasons(table.cells, config)
+    status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
+    _secondary(table, status, reason, config, np.zeros(len(table.cells), dtype=bool))
+    world, _ = _world([_Release(table, status, reason)], config)
+    fam = world.family[int(np.flatnonzero(table.cells["measure"].to_numpy() == "clienten")[0])]
+    mask = world.family == fam
+    lo, hi = Auditor(world).tree_bounds(mask)
+    # Full LP over that family's variables and lines.
+    vars_ = np.flatnonzero(mask)
+    pos = {int(v): i for i, v in enumerate(vars_)}
+    rows = []
+    for ln in range(len(world.line_ptr) - 1):
+        m = world.line_idx[world.line_ptr[ln]:world.line_ptr[ln + 1]]
+        if mask[m].all():
+            r = np.zeros(len(vars_))
+            r[[pos[int(x)] for x in m]] = world.line_coef[world.line_ptr[ln]:world.line_ptr[ln + 1]]
+            rows.append(r)
+    A = np.array(rows)
+    bounds = list(zip(world.lo[vars_], world.hi[vars_]))
+    for i, v in enumerate(vars_):
+        c = np.zeros(len(vars_))
+        c[i] = 1
+        a = linprog(c, A_eq=A, b_eq=np.zeros(len(A)), bounds=bounds, method="highs")
+        b = linprog(-c, A_eq=A, b_eq=np.zeros(len(A)), bounds=bounds, method="highs")
+        assert abs(a.x[i] - lo[v]) < 1e-6
+        assert (b.status == 3 and np.isinf(hi[v])) or abs(b.x[i] - hi[v]) < 1e-6
