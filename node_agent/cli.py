@@ -464,3 +464,11 @@ def _describe(e: dict[str, Any]) -> str:
     if event == "enrolled":
         return f"{when}  aangemeld   bij {e.get('hub')} als {e.get('gemeentenaam')} (sleutel-id {e.get('key_id')})"
     return f"{when}  {event}"
+
+
+# --- demo data -------------------------------------------------------------------------------------
+
+from node_agent.synthetic.__main__ import region_cmd as _region_cmd  # noqa: E402
+
+#: ``node-agent demo-data lekstroom OUT``: synthetic extracts to try the agent on (no real data needed).
+main.add_command(_region_cmd, name="demo-data")
