@@ -275,6 +275,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
     # when the caller keeps none.
     audit_cache = cache if cache is not None else AuditCache()
     rounds = 0
+    lps_total = 0
     complementary = 0
     partners = 0
     attempts: dict[int, int] = {}
@@ -287,6 +288,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
         auditor = Auditor(world, audit_cache)
         auditor.run()
         stats = auditor.stats
+        lps_total += stats.lps_solved
         if not stats.failed or rounds >= MAX_ROUNDS:
             break
         added = 0
@@ -307,6 +309,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
     audit = stats.to_dict() if stats is not None else {}
     audit.update({
         "rounds": rounds,
+        "lps_solved_all_rounds": int(lps_total),
         "primary": {str(k): int(v) for k, v in primary_counts.items()},
         "complementary": int(complementary),
         "audit_partners": int(partners),
