@@ -26,6 +26,10 @@ DEFAULTS: dict[str, Any] = {
     "CELERY_BROKER_URL": None,  # None → tasks run eagerly in-process
     "CELERY_RESULT_BACKEND": None,
     "CELERY_SWEEP_SECONDS": 60,
+    # Embedded mode: combine on a background thread, not inside the upload request.
+    "COMBINE_IN_BACKGROUND": True,
+    # Broker mode: wait this long before combining, so a burst of uploads shares one combine.
+    "COMBINE_DELAY_SECONDS": 0,
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,  # largest accepted upload (a signed partial)
     "REQUEST_MAX_SKEW_SECONDS": 300,  # agents' signed requests must be this fresh
     "PREFERRED_URL_SCHEME": "http",
