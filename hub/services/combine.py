@@ -31,8 +31,16 @@ from hub.models.submissions import Submission
 from hub.services.rounds import get_round
 from hub.services.submissions import current_submissions, load_partial
 from shared.codes import GEEN_SCHOOL, KOSTEN
-from shared.errors import ConflictError, NotFoundError
+from shared.errors import ConflictError, JeugdhubError, NotFoundError
 
+
+
+class DisclosureAuditFailed(JeugdhubError):
+    """The gate's auditor left cells it could not prove protected; such a release is never stored."""
+
+    code = "audit_failed"
+    http_status = 500
+    exit_code = 70  # EX_SOFTWARE
 log = logging.getLogger(__name__)
 
 CONTRIBUTION_COLUMNS = [
@@ -303,6 +311,17 @@ def _combine_once(round_id: int) -> int | None:
         # insert collide on (round_id, version), and the retry then finds the round up to date.
         version = (db.session.scalar(select(func.max(Release.version)).where(Release.round_id == round_id)) or 0) + 1
         computed = compute(rnd.schooljaar, ids, reference_schooltypes(), earlier_releases(rnd.schooljaar))
+        unproven = int((computed.audit or {}).get("failed", 0) or 0)
+        if unproven:
+            # The auditor could not prove every suppressed cell protected: publishing could reveal
+            # one. The previous release stays current; the round shows as pending until fixed.
+            db.session.rollback()
+            log.warning("round %s: audit left %s suppressed cells unproven; nothing published", round_id, unproven)
+            raise DisclosureAuditFailed(
+                f"Ronde {round_id}: de controle kon {unproven} afgeschermde cel(len) niet als veilig bewijzen; "
+                "er is niets gepubliceerd en de vorige release blijft staan",
+                details={"round_id": round_id, "unproven_cells": unproven},
+            )
         statuses = computed.release["status"].astype(str)
         release = Release(
             round_id=round_id,

@@ -201,3 +201,25 @@ def test_lost_race_is_retried_and_converges(region, monkeypatch):
     assert combine.combine_round(round_id) is None  # lost the race, then found nothing to do
     releases = db.session.scalars(select(Release).where(Release.round_id == round_id)).all()
     assert [r.version for r in releases] == [1]
+
+
+def test_a_release_with_unproven_cells_is_never_published(region, monkeypatch):
+    a, b, round_id = region
+    _submit(a, round_id)
+    first = combine.combine_round(round_id)
+    _submit(b, round_id)
+    before = row_counts()
+    real_compute = combine.compute
+
+    def unproven(*args, **kwargs):
+        computed = real_compute(*args, **kwargs)
+        computed.audit["failed"] = 2
+        return computed
+
+    monkeypatch.setattr(combine, "compute", unproven)
+    with pytest.raises(combine.DisclosureAuditFailed) as exc:
+        combine.combine_round(round_id)
+    assert exc.value.code == "audit_failed" and exc.value.details["unproven_cells"] == 2
+    assert row_counts() == before
+    assert db.session.get(Round, round_id).current_release_id == first
+    assert round_id in combine.pending_rounds()  # still pending: the sweep and admins see it
