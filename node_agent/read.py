@@ -26,6 +26,7 @@ from shared.codes import GEEN_SCHOOL, ONDERWIJSSOORTEN, VERWIJZER_ONBEKEND, VERW
 from shared.codes import is_vestigingscode, normalise_gemeentecode
 from shared.errors import ExtractError
 from shared.partial import FileQuality
+from shared.textfiles import sniff_delimiter
 from shared.pseudonym import TEST_RANGE, BsnRejected, Pseudonymiser, canonical_bsn
 
 #: The data dictionary's columns per extract (what a config mapping may point at).
@@ -293,11 +294,6 @@ def detect_encoding(path: Path) -> str:
     )
 
 
-def _sniff_delimiter(header_line: str) -> str:
-    counts = {d: header_line.count(d) for d in (";", ",", "\t", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > 0 else ","
-
 
 def resolve_columns(
     header: list[str], opts: ReadOptions
@@ -356,7 +352,7 @@ def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[_Chunk]:
             code="empty_extract",
             details={"file": path.name},
         )
-    delimiter = _sniff_delimiter(first) if opts.delimiter == "auto" else opts.delimiter
+    delimiter = sniff_delimiter(first) if opts.delimiter == "auto" else opts.delimiter
     header = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter))
     mapping = resolve_columns(header, opts)
     with open(path, "rb") as fh:
@@ -1113,7 +1109,7 @@ def read_location_registry(path: Path) -> frozenset[str]:
     with open(path, "r", encoding="utf-8-sig" if encoding.startswith("utf-8") else encoding, newline="") as fh:
         first = fh.readline()
         fh.seek(0)
-        delimiter = _sniff_delimiter(first)
+        delimiter = sniff_delimiter(first)
         rows = csv.DictReader(fh, delimiter=delimiter)
         names = {(n or "").strip().lower(): n for n in (rows.fieldnames or [])}
         codes: set[str] = set()

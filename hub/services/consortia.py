@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 from hub.extensions import db
 from hub.models.consortia import Consortium, ConsortiumMember
 from shared.errors import InputError
+from shared.textfiles import decode
 
 REQUIRED = ("aanbieder_agb", "consortium")
 
@@ -39,18 +40,9 @@ class ImportResult:
                 "consortia": self.consortia}
 
 
-def _decode(raw: bytes) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252")
-
-
 def parse_csv(raw: bytes, filename: str) -> list[tuple[str, str, str]]:
     """Rows (agb, naam, consortium); raises InputError naming file, line, column and rule for every problem."""
-    text = _decode(raw)
+    text, _ = decode(raw, filename)
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") >= first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
