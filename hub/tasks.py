@@ -8,7 +8,8 @@ background thread (``COMBINE_IN_BACKGROUND``, default on) rather than inside the
 the disclosure gate can take minutes, longer than an agent waits for its HTTP answer. Requests
 for a round that is already waiting are coalesced, which is safe because combining is idempotent
 and reads the newest submissions when it starts. ``wait_for_combines`` lets the demo and tests
-wait until the queue is empty.
+wait until the queue is empty. The same runner builds requested ZIPs of factsheet PDFs
+(``hub.build_factsheet_archive``) off the request.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import threading
+from typing import Callable
 
 from celery import shared_task
 from flask import Flask, current_app
@@ -43,39 +45,40 @@ def sweep_pending() -> list[int]:
     return rounds
 
 
-class BackgroundCombiner:
-    """One thread per app that combines rounds in order, each round queued at most once."""
+class BackgroundRunner:
+    """One thread per app and kind of work that runs jobs in order, each key queued at most once."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, kind: str, work: Callable[[int], object], retry_hint: str) -> None:
         self._app = app
+        self._kind = kind
+        self._work = work
+        self._retry_hint = retry_hint
         self._lock = threading.Lock()
         self._queued: set[int] = set()
         self._futures: list[concurrent.futures.Future] = []
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-combine")
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hub-{kind}")
 
-    def submit(self, round_id: int) -> None:
+    def submit(self, key: int) -> None:
         with self._lock:
-            if round_id in self._queued:
+            if key in self._queued:
                 return
-            self._queued.add(round_id)
+            self._queued.add(key)
             self._futures = [f for f in self._futures if not f.done()]
-            self._futures.append(self._executor.submit(self._run, round_id))
+            self._futures.append(self._executor.submit(self._run, key))
 
-    def _run(self, round_id: int) -> None:
+    def _run(self, key: int) -> None:
         with self._lock:
-            # From here on a new submission needs a new run: this one may have read too early.
-            self._queued.discard(round_id)
-        from hub.services.combine import combine_round as combine
-
+            # From here on a new request needs a new run: this one may have read too early.
+            self._queued.discard(key)
         try:
             with self._app.app_context():
-                combine(round_id)
+                self._work(key)
         except Exception as exc:  # noqa: BLE001 — a background thread has no caller to raise to
-            log.warning("background combine of round %s failed (%s); 'jeugdhub round combine %s' retries",
-                        round_id, type(exc).__name__, round_id)  # fmt: skip
+            log.warning("background %s of %s failed (%s); %s", self._kind, key, type(exc).__name__,
+                        self._retry_hint.format(key=key))
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until every queued combine has finished; False when ``timeout`` ran out first."""
+        """Block until every queued job has finished; False when ``timeout`` ran out first."""
         while True:
             with self._lock:
                 pending = [f for f in self._futures if not f.done()]
@@ -86,21 +89,48 @@ class BackgroundCombiner:
                 return False
 
 
-_COMBINER_LOCK = threading.Lock()
+def _combine(round_id: int) -> object:
+    from hub.services.combine import combine_round as combine
+
+    return combine(round_id)
 
 
-def _background_combiner(app: Flask) -> BackgroundCombiner:
-    with _COMBINER_LOCK:
-        combiner = app.extensions.get("hub_background_combiner")
-        if combiner is None:
-            combiner = app.extensions["hub_background_combiner"] = BackgroundCombiner(app)
-        return combiner
+def _build_archive(archive_id: int) -> object:
+    from hub.services.factsheet_archives import build_archive
+
+    return build_archive(archive_id)
+
+
+#: kind → (work, hint for the log when it fails)
+_KINDS: dict[str, tuple[Callable[[int], object], str]] = {
+    "combine": (_combine, "'jeugdhub round combine {key}' retries"),
+    "factsheet-archive": (_build_archive, "the archive is marked failed; request a new one"),
+}
+_RUNNER_LOCK = threading.Lock()
+
+
+def _background_runner(app: Flask, kind: str) -> BackgroundRunner:
+    with _RUNNER_LOCK:
+        runner = app.extensions.get(f"hub_background_{kind}")
+        if runner is None:
+            work, hint = _KINDS[kind]
+            runner = app.extensions[f"hub_background_{kind}"] = BackgroundRunner(app, kind, work, hint)
+        return runner
+
+
+def _wait_for(app: Flask, kind: str, timeout: float | None) -> bool:
+    runner = app.extensions.get(f"hub_background_{kind}")
+    return True if runner is None else runner.wait(timeout)
 
 
 def wait_for_combines(app: Flask, timeout: float | None = None) -> bool:
     """Wait for the in-process combines of ``app`` (embedded mode); True when none is left."""
-    combiner = app.extensions.get("hub_background_combiner")
-    return True if combiner is None else combiner.wait(timeout)
+    return _wait_for(app, "combine", timeout)
+
+
+def wait_for_factsheet_archives(app: Flask, timeout: float | None = None) -> bool:
+    """Wait for the in-process factsheet archives of ``app`` (embedded mode); True when none is left."""
+    return _wait_for(app, "factsheet-archive", timeout)
 
 
 def enqueue_combine(round_id: int) -> bool:
@@ -108,7 +138,7 @@ def enqueue_combine(round_id: int) -> bool:
     app = current_app._get_current_object()
     celery_app = app.extensions["celery"]
     if celery_app.conf.task_always_eager and app.config.get("COMBINE_IN_BACKGROUND", True):
-        _background_combiner(app).submit(round_id)
+        _background_runner(app, "combine").submit(round_id)
         return True
     try:
         # COMBINE_DELAY_SECONDS > 0 lets a burst of uploads share one combine: the later tasks find
@@ -118,6 +148,29 @@ def enqueue_combine(round_id: int) -> bool:
     except Exception as exc:  # noqa: BLE001 — the edge: any broker/eager failure must not fail the caller
         # Only the exception type and round id: a broker URL may hold a password.
         log.warning("could not run or enqueue combine for round %s (%s); the sweep will retry", round_id, type(exc).__name__)
+        return False
+    return True
+
+
+@shared_task(name="hub.build_factsheet_archive", acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def build_factsheet_archive(archive_id: int) -> str:
+    """Build one requested ZIP of factsheet PDFs; a no-op when it is already done or failed."""
+    from hub.services.factsheet_archives import build_archive
+
+    return build_archive(int(archive_id))
+
+
+def enqueue_factsheet_archive(archive_id: int) -> bool:
+    """Hand ``archive_id`` to the worker, or to this process's background thread without a broker."""
+    app = current_app._get_current_object()
+    if app.extensions["celery"].conf.task_always_eager:
+        # Never inside the request, even in tests: one PDF takes seconds, a region takes minutes.
+        _background_runner(app, "factsheet-archive").submit(archive_id)
+        return True
+    try:
+        build_factsheet_archive.delay(archive_id)
+    except Exception as exc:  # noqa: BLE001 — the edge: the request is stored; the status page says it waits
+        log.warning("could not enqueue factsheet archive %s (%s)", archive_id, type(exc).__name__)
         return False
     return True
 

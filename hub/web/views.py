@@ -234,22 +234,47 @@ def factsheet_export(vestigingscode: str, fmt: str):
                    f"factsheet {vestigingscode.upper()} {sheet['schooljaar']}")
 
 
-@bp.get("/factsheets.zip")
+@bp.post("/factsheets/archief")
 @page_roles(*REGION_ROLES)
-def factsheets_zip():
-    """All factsheets of the region, or of one SWV (``?swv=``; an SWV user always gets its own)."""
+def factsheet_archive_request():
+    """All factsheets of the region, or of one SWV (an SWV user always gets its own), as a background job."""
+    from hub.services import factsheet_archives
+
     data = svc.load()
     if not data.releases:
         abort(404)
-    swv = g.access.scope if g.access.role == "swv" else (request.args.get("swv") or None)
-    view = svc.overview(data, g.access, request.args.get("schooljaar") or None, request.args.get("gemeente") or None,
-                        None, swv)
-    schooljaar = view["schooljaar"]
-    items = [(r.vestigingscode, f"{r.vestigingscode}-{_slug(r.naam)}") for r in view["scholen"]]
-    body = factsheets.zip_of_pdfs(items, lambda code: _factsheet_html(data, code, schooljaar, for_pdf=True), request.host_url)
-    stem = f"factsheets-{swv or 'regio'}-{schooljaar}"
-    audit.record(g.access.user_id, "export", f"factsheets {swv or 'regio'} {schooljaar}", "zip")
-    return _download(body, f"{stem}.zip", "application/zip")
+    schooljaar = data.require_schooljaar(request.form.get("schooljaar") or None)
+    archive = factsheet_archives.request_archive(g.access, schooljaar, request.form.get("swv") or None,
+                                                 request.form.get("gemeente") or None, request.host_url)
+    return redirect(url_for("web.factsheet_archive", archive_id=archive.id))
+
+
+@bp.get("/factsheets/archief/<int:archive_id>")
+@page_roles(*REGION_ROLES)
+def factsheet_archive(archive_id: int):
+    from hub.services import factsheet_archives
+
+    try:
+        archive = factsheet_archives.visible_archive(g.access, archive_id)
+    except JeugdhubError:
+        abort(404)
+    return render_template("factsheet_archive.html", archive=archive,
+                           filename=factsheet_archives.archive_filename(archive))
+
+
+@bp.get("/factsheets/archief/<int:archive_id>/download")
+@page_roles(*REGION_ROLES)
+def factsheet_archive_download(archive_id: int):
+    from hub.services import factsheet_archives
+
+    try:
+        archive = factsheet_archives.visible_archive(g.access, archive_id)
+    except JeugdhubError:
+        abort(404)
+    if archive.status != "done":
+        return redirect(url_for("web.factsheet_archive", archive_id=archive_id))
+    audit.record(g.access.user_id, "export", f"factsheets {archive.scope_code or 'regio'} {archive.schooljaar}", "zip")
+    return _download(archive.content, factsheet_archives.archive_filename(archive), "application/zip")
 
 
 # --- SWV -----------------------------------------------------------------------------------------

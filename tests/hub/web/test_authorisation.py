@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from hub.tasks import wait_for_factsheet_archives
 from tests.hub.web.helpers import csrf_token, login
 
 ROLES = ("regio_admin", "gemeente", "swv", "consortium", "school")
@@ -34,7 +35,9 @@ TABLE: dict[str, tuple[str, str, object]] = {
     "web.factsheet": ("GET", "/scholen/10AA00", FACTSHEET),
     "web.factsheet_pdf": ("GET", "/scholen/10AA00/factsheet.pdf", FACTSHEET),
     "web.factsheet_export": ("GET", "/scholen/10AA00/factsheet.xlsx", FACTSHEET),
-    "web.factsheets_zip": ("GET", "/factsheets.zip?gemeente=0353", REGION),
+    "web.factsheet_archive_request": ("POST", "/factsheets/archief", REGION),
+    "web.factsheet_archive": ("GET", "/factsheets/archief/1", REGION),  # someone else's archive: 404, not 403
+    "web.factsheet_archive_download": ("GET", "/factsheets/archief/1/download", REGION),
     "web.swv_list": ("GET", "/swv", REGION),
     "web.swv": ("GET", "/swv/PO2701", REGION),
     "web.swv_export": ("GET", "/swv/PO2701/export.csv", REGION),
@@ -152,6 +155,8 @@ def test_route_role(auth_app, endpoint, method, url, role, expect):
     else:
         client = _client(auth_app, role)
     resp = _request(client, method, url)
+    # A requested archive is built on a background thread; let it finish before the next request.
+    assert wait_for_factsheet_archives(auth_app[0], 60)
     if expect:
         assert not _denied(resp), f"{role} should reach {method} {url}, got {resp.status_code} {resp.headers.get('Location')}"
         assert resp.status_code < 500

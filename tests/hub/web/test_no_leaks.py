@@ -14,6 +14,7 @@ import zipfile
 
 import pytest
 
+from tests.hub.web.helpers import request_archive
 from tests.hub.web.seed import CANARIES, SCHOOLS, YEARS
 
 ALL_SCHOOLS = [s[0] for s in SCHOOLS]
@@ -113,8 +114,8 @@ def test_no_leak_in_pdfs_and_zip(client_as, tmp_path):
         text = _pdf_text(resp.get_data(), tmp_path, code)
         assert "afgeschermd" in text
         assert_clean(text, f"factsheet {code} PDF")
-    resp = client.get("/factsheets.zip?gemeente=0353")
-    assert resp.status_code == 200
+    resp = request_archive(client, gemeente="0353")
+    assert resp.status_code == 200 and resp.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(resp.get_data())) as zf:
         names = zf.namelist()
         assert sorted(n[:6] for n in names) == ["10AE00", "10AF00"]
