@@ -55,7 +55,7 @@ from scipy.sparse.csgraph import connected_components
 INF = np.inf
 CHUNK_UNITS = 12  # vestigingen per block in the two-dimensional families
 WHOLE_FAMILY_VARS = 6000  # a family this small (a region of ~350 locations) is audited whole (exact)
-MAX_SINGLE_LPS = 60  # per block and side; targets beyond it count as unproven
+MAX_SINGLE_LPS = 1000  # per block and side; targets beyond it count as unproven (never published, see combine)
 DONORS = 2  # per (schooltype, category): the vestigingen with the largest values join every block
 _EPS = 1e-6
 
