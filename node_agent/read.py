@@ -769,6 +769,22 @@ def _finish(report: FileReport, parts: list[pd.DataFrame], columns: dict[str, An
     return data
 
 
+def _row_chunks(opts: ReadOptions, report) -> Iterator[tuple[pd.DataFrame, np.ndarray, "_Flags"]]:
+    """Every non-empty chunk with its line numbers and fresh flags, for the three readers.
+
+    Counts every row read (lines with the wrong number of fields included, as rejected) and flags
+    blank rows first, so the accounting identity holds whatever a reader checks next.
+    """
+    for chunk in iter_chunks(opts, report):
+        report.rows_read += len(chunk.frame) + len(chunk.bad_lines)
+        report.add("kolommen_aantal", chunk.bad_lines)
+        if not len(chunk.frame):
+            continue
+        flags = _Flags(len(chunk.frame))
+        flags.flag(_blank_rows(chunk.frame), "lege_regel")
+        yield chunk.frame, chunk.lines, flags
+
+
 def read_jeugdhulp(
     opts: ReadOptions, pseudonymiser: Pseudonymiser, zorgtypes: ZorgtypeTable, allow_test_bsn: bool = False
 ) -> Extract:
@@ -778,14 +794,7 @@ def read_jeugdhulp(
     bsn_parts: list[np.ndarray] = []
     rejected_nrs: list[np.ndarray] = []
     excluded_nrs: list[np.ndarray] = []
-    for chunk in iter_chunks(opts, report):
-        f, lines = chunk.frame, chunk.lines
-        report.rows_read += len(f) + len(chunk.bad_lines)
-        report.add("kolommen_aantal", chunk.bad_lines)
-        if not len(f):
-            continue
-        flags = _Flags(len(f))
-        flags.flag(_blank_rows(f), "lege_regel")
+    for f, lines, flags in _row_chunks(opts, report):
         flags.flag(by_unique(_col(f, "reden_wijziging"), lambda v: v == "13", bool), "reden_wijziging_13")
         ints, bsn_reason = check_bsn(_col(f, "bsn"), allow_test_bsn)
         flags.flag_codes(bsn_reason)
@@ -917,16 +926,9 @@ def read_declaraties(opts: ReadOptions, allocations: Extract) -> Extract:
     rejected = allocations.rejected_numbers if allocations.rejected_numbers is not None else empty
     parts: list[pd.DataFrame] = []
     uses_euro: bool | None = None
-    for chunk in iter_chunks(opts, report):
-        f, lines = chunk.frame, chunk.lines
-        report.rows_read += len(f) + len(chunk.bad_lines)
-        report.add("kolommen_aantal", chunk.bad_lines)
-        if not len(f):
-            continue
+    for f, lines, flags in _row_chunks(opts, report):
         if uses_euro is None:
             uses_euro = "bedrag_eurocent" not in f.columns
-        flags = _Flags(len(f))
-        flags.flag(_blank_rows(f), "lege_regel")
         position, nrs = _lookup_allocations(_col(f, "toewijzingnummer"), alloc)
         unmatched = position < 0
         if unmatched.any():
@@ -1007,14 +1009,7 @@ def read_leerlingen(
     report = _start(opts)
     parts: list[pd.DataFrame] = []
     bsn_parts: list[np.ndarray] = []
-    for chunk in iter_chunks(opts, report):
-        f, lines = chunk.frame, chunk.lines
-        report.rows_read += len(f) + len(chunk.bad_lines)
-        report.add("kolommen_aantal", chunk.bad_lines)
-        if not len(f):
-            continue
-        flags = _Flags(len(f))
-        flags.flag(_blank_rows(f), "lege_regel")
+    for f, lines, flags in _row_chunks(opts, report):
         ints, bsn_reason = check_bsn(_col(f, "bsn"), allow_test_bsn)
         flags.flag_codes(bsn_reason)
         geboorte = _check_date(flags, _col(f, "geboortedatum"), "geboortedatum", True)
