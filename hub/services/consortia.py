@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
+from hub.services._util import transaction
 from hub.extensions import db
 from hub.models.consortia import Consortium, ConsortiumMember
 from shared.errors import InputError
@@ -86,7 +87,7 @@ def parse_csv(raw: bytes, filename: str) -> list[tuple[str, str, str]]:
 
 def import_csv(raw: bytes, filename: str) -> ImportResult:
     rows = parse_csv(raw, filename)
-    try:
+    with transaction():
         db.session.execute(delete(ConsortiumMember))
         db.session.execute(delete(Consortium))
         ids: dict[str, int] = {}
@@ -97,10 +98,6 @@ def import_csv(raw: bytes, filename: str) -> ImportResult:
             ids[naam] = c.id
         for agb, naam, cons in rows:
             db.session.add(ConsortiumMember(consortium_id=ids[cons], aanbieder_agb=agb, aanbieder_naam=naam))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return ImportResult(filename, len(rows), len(rows), len(ids))
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models.nodes import NODE_ACTIVE, NODE_REVOKED, EnrolmentToken, Node, NodeKey
-from hub.services._util import aware, utcnow
+from hub.services._util import aware, transaction, utcnow
 from shared.codes import normalise_gemeentecode
 from shared.errors import AuthError, ConflictError, ForbiddenError, InputError, NotFoundError
 from shared.messages import (
@@ -84,7 +84,7 @@ def register_node(gemeentecode: str, naam: str, *, now: datetime | None = None) 
     naam = (naam or "").strip()
     if not naam:
         raise InputError("Geef de naam van de gemeente op", code="invalid_input")
-    try:
+    with transaction():
         node = db.session.scalar(select(Node).where(Node.gemeentecode == code))
         if node is not None and node.status == NODE_ACTIVE:
             raise ConflictError(
@@ -98,25 +98,17 @@ def register_node(gemeentecode: str, naam: str, *, now: datetime | None = None) 
         else:  # reinstating: old keys stay inactive, the node enrols a new one
             node.status, node.naam, node.revoked_at = NODE_ACTIVE, naam, None
         token = _issue_token(node, now)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return token
 
 
 def issue_token(gemeentecode: str, *, now: datetime | None = None) -> str:
     """A new one-time token for an existing node (lost or expired token); invalidates the old one."""
     now = now or utcnow()
-    try:
+    with transaction():
         node = get_node(gemeentecode)
         if node.status != NODE_ACTIVE:
             raise ForbiddenError(f"Node {node.gemeentecode} is ingetrokken", code="node_revoked")
         token = _issue_token(node, now)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return token
 
 
@@ -135,7 +127,7 @@ def rotate_key(gemeentecode: str, *, now: datetime | None = None) -> str:
 def enrol(request: EnrolmentRequest, *, now: datetime | None = None) -> EnrolmentResponse:
     """Accept a node's public key in exchange for its one-time token."""
     now = now or utcnow()
-    try:
+    with transaction():
         token = db.session.scalar(select(EnrolmentToken).where(EnrolmentToken.token_hash == _hash_token(request.token)))
         if token is None or token.invalidated_at is not None:
             raise AuthError("Het inschrijftoken is onbekend of vervangen door een nieuwer token", code="invalid_token")
@@ -170,17 +162,13 @@ def enrol(request: EnrolmentRequest, *, now: datetime | None = None) -> Enrolmen
             )
         )
         token.used_at = now
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return EnrolmentResponse(gemeentecode=node.gemeentecode, gemeentenaam=node.naam, key_id=kid)
 
 
 def revoke_node(gemeentecode: str, *, now: datetime | None = None) -> Node:
     """Stop accepting anything from a node: its keys and open tokens are deactivated."""
     now = now or utcnow()
-    try:
+    with transaction():
         node = get_node(gemeentecode)
         node.status, node.revoked_at = NODE_REVOKED, now
         for key in node.keys:
@@ -190,26 +178,18 @@ def revoke_node(gemeentecode: str, *, now: datetime | None = None) -> Node:
             select(EnrolmentToken).where(EnrolmentToken.node_id == node.id, EnrolmentToken.used_at.is_(None))
         ):
             token.invalidated_at = token.invalidated_at or now
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return node
 
 
 def revoke_key(key_id: str, *, now: datetime | None = None) -> NodeKey:
     """Deactivate one key (e.g. a lost laptop); the node stays registered and enrols a new key."""
     now = now or utcnow()
-    try:
+    with transaction():
         key = db.session.scalar(select(NodeKey).where(NodeKey.key_id == key_id.strip().lower()))
         if key is None:
             raise NotFoundError(f"Sleutel {key_id} is onbekend", code="unknown_key")
         if key.active:
             key.active, key.revoked_at = False, now
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return key
 
 

@@ -13,7 +13,7 @@ from hub.models.nodes import NODE_ACTIVE, Node
 from hub.models.releases import Release
 from hub.models.rounds import ROUND_CLOSED, ROUND_OPEN, Round
 from hub.models.submissions import SUBMISSION_CURRENT, Submission
-from hub.services._util import aware, utcnow
+from hub.services._util import aware, transaction, utcnow
 from shared.codes import default_peildatum, normalise_gemeentecode, parse_schooljaar
 from shared.errors import ConflictError, InputError, NotFoundError
 from shared.messages import RoundInfo
@@ -46,7 +46,7 @@ def open_round(
         raise InputError(
             f"Peildatum {peildatum.isoformat()} valt niet in schooljaar {schooljaar}", code="invalid_peildatum"
         )
-    try:
+    with transaction():
         active = {n.gemeentecode: n for n in db.session.scalars(select(Node).where(Node.status == NODE_ACTIVE))}
         if expected is None:
             codes = sorted(active)
@@ -78,24 +78,16 @@ def open_round(
             opened_at=now or utcnow(),
         )
         db.session.add(rnd)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return rnd
 
 
 def close_round(round_id: int, *, now: datetime | None = None) -> Round:
     """Stop accepting submissions. The current release stays; nothing is recombined."""
-    try:
+    with transaction():
         rnd = get_round(round_id)
         if rnd.status == ROUND_CLOSED:
             raise ConflictError(f"Ronde {round_id} is al gesloten", code="round_closed")
         rnd.status, rnd.closed_at = ROUND_CLOSED, now or utcnow()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return rnd
 
 
