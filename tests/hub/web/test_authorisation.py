@@ -67,8 +67,6 @@ TABLE: dict[str, tuple[str, str, object]] = {
     "api_v1.release_cells": ("GET", "/api/v1/releases/1/cells", REGION),
 }
 
-#: CORE's release endpoints now apply ``hub.web.auth.api_roles(*RELEASE_ROLES)``: nothing pending.
-PENDING_CORE: set[str] = set()
 
 #: Out-of-scope requests a role may make to a route it can otherwise use: always denied.
 SCOPE_DENIED = [
@@ -141,10 +139,7 @@ def _cases():
                 expect = True
             else:
                 expect = role in allowed
-            marks = []
-            if endpoint in PENDING_CORE and not expect:
-                marks = [pytest.mark.xfail(strict=True, reason="CORE's release endpoints do not yet require a user")]
-            yield pytest.param(endpoint, method, url, role, expect, id=f"{endpoint}-{role}", marks=marks)
+            yield pytest.param(endpoint, method, url, role, expect, id=f"{endpoint}-{role}")
 
 
 @pytest.mark.parametrize("endpoint,method,url,role,expect", list(_cases()))
