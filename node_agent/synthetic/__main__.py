@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from node_agent.synthetic.extract_duo import REGIONS
-from node_agent.synthetic.generate import DEFAULT_SCHOOLJAREN, DEFAULT_SEED
+from node_agent.synthetic import DEFAULT_SCHOOLJAREN, DEFAULT_SEED
 
 
 @click.group()

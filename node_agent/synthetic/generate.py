@@ -17,13 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from node_agent.synthetic import styles
+from node_agent.synthetic import DEFAULT_SCHOOLJAREN, DEFAULT_SEED, styles  # noqa: F401  (defaults re-exported)
 from node_agent.synthetic.extract_duo import NEIGHBOURS, REGIONS
 from node_agent.synthetic.providers import PROVIDERS, Provider
 
 SCHOOLS_CSV = Path(__file__).with_name("schools.csv")
-DEFAULT_SCHOOLJAREN = ("2022-2023", "2023-2024", "2024-2025")
-DEFAULT_SEED = 20241001
 
 #: Age range (on the peildatum) per DUO soort; SO/VSO covers both.
 AGE_RANGE = {"BO": (4, 11), "SBO": (4, 12), "SO": (4, 11), "VSO": (12, 17), "SO/VSO": (4, 17), "VO": (12, 17)}
