@@ -52,11 +52,14 @@ from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from . import flows
+
 INF = np.inf
 CHUNK_UNITS = 12  # vestigingen per block in the two-dimensional families
 WHOLE_FAMILY_VARS = 6000  # a family this small (a region of ~350 locations) is audited whole (exact)
 MAX_SINGLE_LPS = 1000  # per block and side; targets beyond it count as unproven (never published, see combine)
-DONORS = 2  # per (schooltype, category): the vestigingen with the largest values join every block
+DONORS = 2  # per (schooltype, column): the vestigingen with the largest values join every block
+TYPE_BLOCK_UNITS = 60  # a school type this small is one chunk
 _EPS = 1e-6
 
 # Target kinds.
@@ -105,6 +108,9 @@ class World:
     key: np.ndarray  # int code of the cell key (several variables share one when a value changed)
     category: np.ndarray  # int code of the category
     two_dim: np.ndarray  # bool: the variable's family has row lines (nieuwe_clienten, kosten)
+    role: np.ndarray  # int8: the variable's arc in its type's network (flows.py; 0 = none)
+    column: np.ndarray  # int code of (measure, category): the column line the variable belongs to
+    in_all: np.ndarray  # bool: the same value in every release (a late submission did not change it)
     line_ptr: np.ndarray
     line_idx: np.ndarray
     line_coef: np.ndarray
@@ -122,6 +128,8 @@ class AuditStats:
     lps_solved: int = 0
     blocks: int = 0
     blocks_cached: int = 0
+    flows_solved: int = 0  # maximum-flow problems (flows.py)
+    network_proven: int = 0  # targets proven by the type networks alone
     min_width: float | None = None  # smallest certified interval width (integers) over threshold/insider counts
     min_cost_protection: float | None = None  # smallest certified protection / required protection (costs)
     failed: list[int] = field(default_factory=list)  # target positions that failed
@@ -133,6 +141,8 @@ class AuditStats:
             "lps_solved": self.lps_solved,
             "blocks": self.blocks,
             "blocks_cached": self.blocks_cached,
+            "flows_solved": self.flows_solved,
+            "network_proven": self.network_proven,
             "min_width": None if self.min_width is None else int(self.min_width),
             "min_cost_protection_ratio": None if self.min_cost_protection is None else round(float(self.min_cost_protection), 4),
             "failed": len(self.failed),
@@ -208,49 +218,158 @@ class Auditor:
 
     # -- block construction -------------------------------------------------------------------
 
-    def block_sets(self, families: np.ndarray) -> list[np.ndarray]:
-        """Blocks of the two-dimensional families (rows × categories over the hierarchy).
+    def block_sets(self, families: np.ndarray, pending_var: np.ndarray) -> list[np.ndarray]:
+        """LP blocks for the pending targets of the two-dimensional families (rows × categories × hierarchy).
 
-        A chunk block: ``CHUNK_UNITS`` vestigingen of one schooltype plus, per category, the
-        ``DONORS`` vestigingen of that type with the largest true value (they give a hidden cell room
-        to move along its column); everything else is fixed at its true value. The aggregate block:
-        all schooltype and regio rows plus the donors of every type.
+        A family of at most ``WHOLE_FAMILY_VARS`` variables is one block (exact). In a larger one, a
+        block is a *chunk* (a school type of at most ``TYPE_BLOCK_UNITS`` vestigingen whole, else
+        ``CHUNK_UNITS`` of its vestigingen) plus every schooltype and regio cell plus the donors: per
+        (schooltype, column) the ``DONORS`` vestigingen with the largest values, which let a hidden type
+        cell move along the regio column. Everything else is fixed at its true value.
         """
         w = self.w
         blocks: list[np.ndarray] = []
         for fam in families:
             vars_f = np.flatnonzero(w.family == fam)
+            if not pending_var[vars_f].any():
+                continue
             if len(vars_f) <= WHOLE_FAMILY_VARS:  # small enough for the exact problem
                 blocks.append(vars_f)
                 continue
             unit_of = w.unit[vars_f]
             lv = w.level[vars_f]
             vest = vars_f[lv == 0]
-            aggr = vars_f[lv > 0]
+            aggr = lv > 0
             donor_units: set[int] = set()
-            chunks: list[tuple[np.ndarray, np.ndarray]] = []
+            chunks: list[np.ndarray] = []
             for parent in np.unique(w.parent[vest]):
                 pv = vest[w.parent[vest] == parent]
                 units = np.unique(w.unit[pv])
-                cat = w.category[pv]
-                donors: set[int] = set()
-                for c in np.unique(cat):
-                    cv = pv[cat == c]
+                col = w.column[pv]
+                for c in np.unique(col):
+                    cv = pv[col == c]
                     top = cv[np.lexsort((w.unit[cv], -w.t[cv]))][:DONORS]
-                    donors.update(int(u) for u in w.unit[top])
-                donor_units |= donors
-                donor_arr = np.array(sorted(donors), dtype=np.int64)
-                for i in range(0, len(units), CHUNK_UNITS):
-                    chunks.append((units[i:i + CHUNK_UNITS], donor_arr))
-            for units, donors in chunks:
+                    donor_units.update(int(u) for u in w.unit[top])
+                step = len(units) if len(units) <= TYPE_BLOCK_UNITS else CHUNK_UNITS
+                chunks += [units[i:i + step] for i in range(0, len(units), step)]
+            donors = np.isin(unit_of, np.array(sorted(donor_units), dtype=np.int64)) & ~aggr
+            for units in chunks:
                 chosen = np.isin(unit_of, units)
-                if not self.is_target[vars_f[chosen]].any():
+                if not pending_var[vars_f[chosen]].any():
                     continue
-                blocks.append(np.sort(vars_f[chosen | np.isin(unit_of, donors)]))
-            if len(aggr) and self.is_target[vars_f].any():
-                extra = np.isin(unit_of, np.array(sorted(donor_units), dtype=np.int64)) & (lv == 0)
-                blocks.append(np.sort(np.concatenate([aggr, vars_f[extra]])))
+                blocks.append(np.sort(vars_f[chosen | aggr | donors]))
+            if pending_var[vars_f[aggr]].any():
+                blocks.append(np.sort(vars_f[aggr | donors]))
         return blocks
+
+    def network_bounds(self, families: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Flow bounds (flows.py) of the vestiging-level targets of two-dimensional families, per school type.
+
+        Returns target positions and their certified (lo, hi). A type of at most ``flows.EXACT_UNITS``
+        vestigingen is one exact network; a larger one is done in chunks with helpers, and a target a
+        chunk leaves unproven gets its whole type's network.
+        """
+        w = self.w
+        nt = len(w.target_var)
+        target_of_var = np.full(len(w.t), -1, dtype=np.int64)
+        target_of_var[w.target_var] = np.arange(nt)
+        out_pos, out_lo, out_hi = [], [], []
+        in_net = (w.level == 0) & w.in_all & (w.role != flows.NOT_IN_NETWORK)
+        fam_sel = np.zeros(int(w.family.max()) + 1 if len(w.family) else 0, dtype=bool)
+        fam_sel[families] = True
+        cand = np.flatnonzero(in_net & fam_sel[w.family])
+        if not len(cand):
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        order = np.lexsort((w.unit[cand], w.parent[cand], w.family[cand]))
+        cand = cand[order]
+        group = w.family[cand].astype(np.int64) * (int(w.parent.max()) + 1) + w.parent[cand]
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        ends = np.r_[starts[1:], len(cand)]
+        for s, e in zip(starts, ends):
+            pv = cand[s:e]  # one family, one school type; sorted by unit
+            tpos = target_of_var[pv]
+            tpos = tpos[tpos >= 0]
+            if not len(tpos):
+                continue
+            units = np.unique(w.unit[pv])
+            if len(units) <= flows.EXACT_UNITS:
+                lo, hi = self._network_block(pv, tpos)
+            else:
+                lo = np.full(len(tpos), INF)
+                hi = np.full(len(tpos), -INF)
+                helpers = self._helpers(pv)
+                unit_of_t = w.unit[w.target_var[tpos]]
+                for i in range(0, len(units), flows.CHUNK_UNITS):
+                    chunk = units[i:i + flows.CHUNK_UNITS]
+                    in_chunk = np.isin(unit_of_t, chunk)
+                    if not in_chunk.any():
+                        continue
+                    block = pv[np.isin(w.unit[pv], np.union1d(chunk, helpers))]
+                    clo, chi = self._network_block(block, tpos[in_chunk])
+                    lo[in_chunk], hi[in_chunk] = clo, chi
+                short = ~satisfied(w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos], lo, hi)
+                if short.any():  # the exact problem of the whole type
+                    flo, fhi = self._network_block(pv, tpos[short])
+                    lo[short], hi[short] = np.minimum(lo[short], flo), np.maximum(hi[short], fhi)
+            out_pos.append(tpos)
+            out_lo.append(lo)
+            out_hi.append(hi)
+        if not out_pos:
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        return np.concatenate(out_pos), np.concatenate(out_lo), np.concatenate(out_hi)
+
+    def _helpers(self, pv: np.ndarray) -> np.ndarray:
+        """Units of a type that join every chunk: per column the ``HELPERS`` with most room down and up."""
+        w = self.w
+        down = w.t[pv] - w.lo[pv]
+        up = np.where(np.isfinite(w.hi[pv]), w.hi[pv] - w.t[pv], 1e18)
+        chosen: set[int] = set()
+        col = w.column[pv]
+        unit = w.unit[pv]
+        for room in (down, up):
+            order = np.lexsort((unit, -room, col))
+            c_sorted = col[order]
+            first = np.r_[0, np.flatnonzero(c_sorted[1:] != c_sorted[:-1]) + 1]
+            rank = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
+            pick = order[(rank < flows.HELPERS) & (room[order] > 0)]
+            chosen.update(int(u) for u in unit[pick])
+        return np.array(sorted(chosen), dtype=unit.dtype)
+
+    def _network_block(self, block: np.ndarray, tpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Certified (lo, hi) of targets ``tpos`` over the network of ``block`` (all else fixed)."""
+        w = self.w
+        tvars = w.target_var[tpos]
+        local = np.searchsorted(block, tvars) if np.all(block[:-1] <= block[1:]) else None
+        if local is None:
+            srt = np.argsort(block, kind="stable")
+            block = block[srt]
+            local = np.searchsorted(block, tvars)
+        t = w.t[block]
+        kind, req_lo, req_hi = w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos]
+        tt = w.t[tvars]
+        width = kind == WIDTH
+        need_up = np.where(width, req_hi - req_lo, np.maximum(0.0, req_hi - tt))
+        need_down = np.where(width, 0.0, np.maximum(0.0, tt - req_lo))
+        need_up = np.ceil(need_up - _EPS * np.maximum(1.0, np.abs(req_hi)))
+        need_down = np.ceil(need_down - _EPS * np.maximum(1.0, np.abs(req_lo)))
+        key = None
+        if self.cache is not None:
+            key = _digest([np.array([7]), t, w.lo[block], w.hi[block], w.role[block], w.column[block],
+                           w.unit[block], local, kind, need_up, need_down])
+            found = self.cache.get(key)
+            if found is not None:
+                self.stats.blocks_cached += 1
+                return found[0], found[1]
+        self.stats.blocks += 1
+        cols, col_local = np.unique(w.column[block], return_inverse=True)
+        _, unit_local = np.unique(w.unit[block], return_inverse=True)
+        tail, head = flows.arc_ends(w.role[block], col_local, unit_local, len(cols))
+        net = flows.Network(tail, head, t, w.lo[block], w.hi[block])
+        lo, hi, solved = flows.bound_targets(net, local, need_up, need_down, width)
+        self.stats.flows_solved += solved
+        if key is not None:
+            self.cache.put(key, (lo.copy(), hi.copy()))
+        return lo, hi
 
     def tree_bounds(self, var_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact bounds in hierarchy-only families: a tree of lines (vestigingen → type → regio).
@@ -316,19 +435,32 @@ class Auditor:
             sel = tree_mask[w.target_var]
             got_lo[sel] = lo[w.target_var[sel]]
             got_hi[sel] = hi[w.target_var[sel]]
-        # Changed hierarchy-only families: the whole family is one block; two-dimensional ones: chunks.
+        # Two-dimensional families: the type networks first (fast, exact per type).
+        fam2 = np.flatnonzero(fam_2d & fam_has_target)
+        if len(fam2):
+            npos, nlo, nhi = self.network_bounds(fam2)
+            np.minimum.at(got_lo, npos, nlo)
+            np.maximum.at(got_hi, npos, nhi)
+            net_ok = satisfied(w.target_kind[npos], w.req_lo[npos], w.req_hi[npos], got_lo[npos], got_hi[npos])
+            self.stats.network_proven = int(net_ok.sum())
+        pending = ~satisfied(w.target_kind, w.req_lo, w.req_hi, got_lo, got_hi)
+        pending_var = np.zeros(len(w.t), dtype=bool)
+        pending_var[w.target_var[pending]] = True
+        # What is left goes to LP problems: changed hierarchy-only families whole; two-dimensional ones
+        # whole when small, else in chunks (type-level targets, changed cells, what the networks left).
         blocks = [np.flatnonzero(w.family == f) for f in np.flatnonzero(~fam_2d & changed & fam_has_target)]
-        blocks += self.block_sets(np.flatnonzero(fam_2d & fam_has_target))
+        blocks += self.block_sets(fam2, pending_var)
         for block in blocks:
-            self.stats.blocks += 1
             free = np.zeros(len(w.t), dtype=bool)
             free[block] = True
             # Every block proves what it can about every target among its free variables; each block is
             # a restriction of the attacker's problem, so the hull of the proven intervals is sound.
             tpos = target_of_var[block]
             tpos = tpos[tpos >= 0]
+            tpos = tpos[pending[tpos]]
             if not len(tpos):
                 continue
+            self.stats.blocks += 1
             lo, hi = self._solve_block(block, free, tpos)
             np.minimum.at(got_lo, tpos, lo)
             np.maximum.at(got_hi, tpos, hi)

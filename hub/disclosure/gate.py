@@ -38,7 +38,7 @@ from .config import GateConfig
 from .rules import (
     GROUP_DISCLOSURE, PRIMARY, PUBLISHED, SECONDARY, group_disclosure, primary_reasons, round_to, rounding_window,
 )
-from .tables import NEW_CLIENT_FAMILY, Table, build_table
+from .tables import NEW_CLIENT_FAMILY, Table, build_table, network_role
 
 TWO_DIM_MEASURES = sorted(NEW_CLIENT_FAMILY | {KOSTEN})
 
@@ -107,7 +107,11 @@ def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config:
     kind[m], req_lo[m], req_hi[m] = FULL_RANGE, 0, t - 1
     m = primary & ~is_cost & (reason != "threshold")
     kind[m], req_lo[m], req_hi[m] = WIDTH, 0, t - 1
-    top = np.maximum(cells["top1"].to_numpy(np.int64), np.where(reason == "negative", np.abs(value), 0)).astype(float)
+    # Cost cells are protected to p% of their largest contribution. A cell with a negative contribution
+    # and a negative sum has no positive largest amount to go by: its own size stands in for it. (Its
+    # own size in every case would make an aggregate with one refund in it hide ±p% of a national
+    # total: far beyond what protects any child in it, and it made national releases unprovable.)
+    top = np.maximum(cells["top1"].to_numpy(np.int64), np.where(reason == "negative", np.maximum(0, -value), 0)).astype(float)
     protection = np.ceil(config.p_percent * top / 100.0)
     m = primary & is_cost & (protection > 0)
     kind[m], req_lo[m], req_hi[m] = TWO_SIDED, value[m] - protection[m], value[m] + protection[m]
@@ -174,7 +178,7 @@ def _prepare_history(history: Iterable[tuple[pd.DataFrame, pd.DataFrame]]) -> li
 def _world(releases: Sequence[_Release], config: GateConfig) -> tuple[World, list[tuple[int, int]]]:
     """Variables over all releases: one per distinct (cell key, true value)."""
     keys, values, los, his, fams, units, levels, parents = [], [], [], [], [], [], [], []
-    cats, two_dims = [], []
+    cats, two_dims, roles, columns = [], [], [], []
     tmask, tkind, treqlo, treqhi = [], [], [], []
     for rel in releases:
         cells = rel.table.cells
@@ -189,6 +193,8 @@ def _world(releases: Sequence[_Release], config: GateConfig) -> tuple[World, lis
         parents.append(cells["parent"].to_numpy(dtype=object))
         cats.append(cells["category"].to_numpy(dtype=object))
         two_dims.append(cells["measure"].isin(TWO_DIM_MEASURES).to_numpy())
+        roles.append(network_role(cells["measure"], cells["category"]))
+        columns.append((cells["measure"].astype(str) + "\x1f" + cells["category"].astype(str)).to_numpy(dtype=object))
         m, k, a, b = targets(cells, rel.status, rel.reason, config)
         tmask.append(m)
         tkind.append(k)
@@ -213,6 +219,9 @@ def _world(releases: Sequence[_Release], config: GateConfig) -> tuple[World, lis
     parent = np.empty(n_vars, dtype=object)
     category = np.empty(n_vars, dtype=object)
     two_dim = np.zeros(n_vars, dtype=bool)
+    role = np.zeros(n_vars, dtype=np.int8)
+    column = np.empty(n_vars, dtype=object)
+    releases_of = np.zeros(n_vars, dtype=np.int64)
     key = np.zeros(n_vars, dtype=np.int64)
     offsets = np.cumsum([0] + [len(v) for v in values])
     for i in reversed(range(len(releases))):  # the current release (index 0) writes last
@@ -220,6 +229,8 @@ def _world(releases: Sequence[_Release], config: GateConfig) -> tuple[World, lis
         t[v] = values[i]
         key[v] = key_code[offsets[i]:offsets[i + 1]]
         category[v], two_dim[v] = cats[i], two_dims[i]
+        role[v], column[v] = roles[i], columns[i]
+        releases_of[v] += 1
         np.maximum.at(lo, v, los[i])
         np.minimum.at(hi, v, his[i])
         fam[v], unit[v], level[v], parent[v] = fams[i], units[i], levels[i], parents[i]
@@ -247,6 +258,7 @@ def _world(releases: Sequence[_Release], config: GateConfig) -> tuple[World, lis
         t=t, lo=lo, hi=hi,
         family=pd.factorize(fam)[0], unit=pd.factorize(unit)[0], level=level, parent=pd.factorize(parent)[0],
         key=key, category=pd.factorize(category)[0], two_dim=two_dim,
+        role=role, column=pd.factorize(column)[0], in_all=releases_of == len(releases),
         line_ptr=np.concatenate(ptrs), line_idx=np.concatenate(idxs) if idxs else np.zeros(0, np.int64),
         line_coef=np.concatenate(coefs) if coefs else np.zeros(0, np.int8),
         target_var=np.array(tvar, dtype=np.int64), target_kind=np.array(tk, dtype=np.int8),

@@ -31,6 +31,7 @@ from shared.codes import (
 )
 
 from .combine import COMBINED_COLUMNS, KEY, LEVELS
+from .flows import NOT_IN_NETWORK, ROW_PART, ROW_TOTAL_TO_COLUMN, ROW_TOTAL_TO_SECOND_ROW, SECOND_ROW_PART
 
 FIXED_COUNT_CELLS: tuple[tuple[str, str], ...] = (
     ((LEERLINGEN, ""), (CLIENTEN, ""), (NIEUWE_CLIENTEN, ""), (JEUGDBESCHERMING, ""), (JEUGDRECLASSERING, ""))
@@ -48,6 +49,17 @@ ROW_LINES = (
 NEW_CLIENT_FAMILY = frozenset({NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN_LEEFTIJD})
 _LEVEL_ORDER = {lv: i for i, lv in enumerate(LEVELS)}
 _NUM = COMBINED_COLUMNS[len(KEY) + 1:]
+
+
+def network_role(measure: pd.Series, category: pd.Series) -> np.ndarray:
+    """Each cell's arc in its type's network (flows.py): how ``ROW_LINES`` bind the two-dimensional families."""
+    m = measure.to_numpy(dtype=object)
+    c = category.to_numpy(dtype=object)
+    return np.select(
+        [m == NIEUWE_CLIENTEN_VERWIJZER, m == NIEUWE_CLIENTEN, m == NIEUWE_CLIENTEN_LEEFTIJD,
+         (m == KOSTEN) & (c == KOSTEN_TOTAAL), m == KOSTEN],
+        [ROW_PART, ROW_TOTAL_TO_SECOND_ROW, SECOND_ROW_PART, ROW_TOTAL_TO_COLUMN, ROW_PART],
+        default=NOT_IN_NETWORK).astype(np.int8)
 
 
 def family_of(measure: pd.Series, category: pd.Series) -> pd.Series:

@@ -1,0 +1,195 @@
+"""The type networks (flows.py): exact against the LP reference, sound in chunks, protective end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
+
+from hub.disclosure import GateConfig, audit, combine_cells, flows
+from hub.disclosure.audit import Auditor
+from hub.disclosure.gate import _Release, _secondary, _world
+from hub.disclosure.rules import PRIMARY, PUBLISHED, primary_reasons
+from hub.disclosure.tables import build_table
+from shared.codes import AGE_BANDS, VERWIJZERS
+
+VERWIJZER_CODES = list(VERWIJZERS)
+
+from .helpers import contributions, gate, schools
+from .test_gate import assert_protected
+
+AGES = [a for a, _, _ in AGE_BANDS]
+COST_TYPES = ["ambulant", "daghulp", "jeugd-ggz"]
+
+
+def _region(rng: np.random.Generator, n_units: int, types: tuple[str, ...] = ("BO", "SO")):
+    """Consistent verwijzer/leeftijd rows and cost rows for ``n_units`` vestigingen over two nodes."""
+    units = {f"{i + 1:02d}AA00": types[i % len(types)] for i in range(n_units)}
+    cells = []
+    for i, vest in enumerate(units):
+        node = "0356" if i % 3 else "0344"
+        new = int(rng.choice([0, 2, 4, 7, 12, 25]))
+        verw = rng.multinomial(new, np.ones(4) / 4)
+        ages = rng.multinomial(new, np.ones(3) / 3)
+        cells += [(node, vest, "leerlingen", "", 300), (node, vest, "nieuwe_clienten", "", new)]
+        cells += [(node, vest, "nieuwe_clienten_verwijzer", c, int(v)) for c, v in zip(VERWIJZER_CODES[:4], verw) if v]
+        cells += [(node, vest, "nieuwe_clienten_leeftijd", a, int(v)) for a, v in zip(AGES[2:5], ages) if v]
+        clients = int(rng.integers(3, 30))
+        amounts = rng.integers(50_000, 900_000, size=(3, clients))
+        for z, row in zip(COST_TYPES, amounts):
+            top = np.sort(row)[::-1]
+            cells.append((node, vest, "kosten", z, int(row.sum()), clients, int(top[0]), int(top[1]), 0))
+        total = amounts.sum(axis=0)
+        top = np.sort(total)[::-1]
+        cells.append((node, vest, "kosten", "totaal", int(total.sum()), clients, int(top[0]), int(top[1]), 0))
+    return cells, units
+
+
+def _world_of(cells, units):
+    table = build_table(combine_cells(contributions(cells), schools(units)))
+    config = GateConfig()
+    reason = primary_reasons(table.cells, config)
+    status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
+    _secondary(table, status, reason, config, np.zeros(len(table.cells), dtype=bool))
+    world, _ = _world([_Release(table, status, reason)], config)
+    return table, world
+
+
+def _type_vars(world, table, measure_family: str, schooltype: str) -> np.ndarray:
+    cells = table.cells
+    fam = cells["family"].to_numpy()
+    sel = (cells["level"].to_numpy() == "vestiging") & (cells["parent"].to_numpy() == schooltype)
+    sel &= np.array([f.endswith("|" + measure_family) for f in fam])
+    return np.flatnonzero(sel)  # one release: variable i is cell i
+
+
+def _lp_reference(world, free: np.ndarray, cap: float):
+    """Max/min of every free variable, all other variables fixed at their true values (HiGHS)."""
+    pos = np.full(len(world.t), -1)
+    pos[free] = np.arange(len(free))
+    rows, cols, vals, rhs = [], [], [], []
+    for ln in range(len(world.line_ptr) - 1):
+        m = world.line_idx[world.line_ptr[ln]:world.line_ptr[ln + 1]]
+        a = world.line_coef[world.line_ptr[ln]:world.line_ptr[ln + 1]].astype(float)
+        keep = pos[m] >= 0
+        if not keep.any():
+            continue
+        r = len(rhs)
+        rows += [r] * int(keep.sum())
+        cols += list(pos[m[keep]])
+        vals += list(a[keep])
+        rhs.append(float(np.dot(a[keep], world.t[m[keep]])))
+    A = csr_matrix((vals, (rows, cols)), shape=(len(rhs), len(free)))
+    t = world.t[free]
+    bounds = np.column_stack([np.where(np.isfinite(world.lo[free]), world.lo[free], t - cap),
+                              np.where(np.isfinite(world.hi[free]), world.hi[free], t + cap)])
+    out = []
+    for j in range(len(free)):
+        ends = []
+        for sign in (1.0, -1.0):
+            c = np.zeros(len(free))
+            c[j] = sign
+            res = linprog(c, A_eq=A, b_eq=rhs, bounds=bounds, method="highs")
+            assert res.status == 0, res.message
+            ends.append(res.x[j])
+        out.append(ends)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("family", ["nieuwe_clienten", "kosten"])
+def test_network_bounds_equal_the_lp_reference(family):
+    """Per type, with the type's and region's cells fixed: flows give exactly the LP's bounds."""
+    rng = np.random.default_rng(3 if family == "kosten" else 4)
+    cells, units = _region(rng, 7)
+    table, world = _world_of(cells, units)
+    free = _type_vars(world, table, family, "BO")
+    assert len(free) > 20
+    order = np.argsort(free)
+    free = free[order]
+    cols, col_local = np.unique(world.column[free], return_inverse=True)
+    _, unit_local = np.unique(world.unit[free], return_inverse=True)
+    tail, head = flows.arc_ends(world.role[free], col_local, unit_local, len(cols))
+    net = flows.Network(tail, head, world.t[free], world.lo[free], world.hi[free])
+    cap = 4 * float(np.max(np.abs(world.t[free]))) + 1e6
+    ref = _lp_reference(world, free, cap)
+    for j in range(len(free)):
+        lo = world.t[free[j]] - net.decrease(j)
+        hi = world.t[free[j]] + net.increase(j)
+        assert abs(lo - ref[j, 0]) < 1e-6 and abs(hi - ref[j, 1]) < 1e-6, (j, lo, hi, ref[j])
+
+
+def test_network_is_a_restriction_of_the_attacker_problem():
+    """A flow the network allows satisfies every line of the world (so its bounds are sound)."""
+    rng = np.random.default_rng(9)
+    cells, units = _region(rng, 6)
+    table, world = _world_of(cells, units)
+    free = np.sort(_type_vars(world, table, "nieuwe_clienten", "BO"))
+    cols, col_local = np.unique(world.column[free], return_inverse=True)
+    _, unit_local = np.unique(world.unit[free], return_inverse=True)
+    tail, head = flows.arc_ends(world.role[free], col_local, unit_local, len(cols))
+    net = flows.Network(tail, head, world.t[free], world.lo[free], world.hi[free])
+    smf = net.smf
+    checked = 0
+    for j in range(len(free)):
+        # Max flow from head(j) back to tail(j) without j, closed through j: a feasible change of the table.
+        smf.set_arc_capacity(2 * j, 0)
+        smf.set_arc_capacity(2 * j + 1, 0)
+        assert smf.solve(int(head[j]), int(tail[j])) == smf.OPTIMAL
+        value = smf.optimal_flow()
+        f = np.array([smf.flow(a) for a in range(smf.num_arcs())])
+        smf.set_arc_capacity(2 * j, int(net.up[j]))
+        smf.set_arc_capacity(2 * j + 1, int(net.down[j]))
+        if value == 0:
+            continue
+        checked += 1
+        delta = (f[0::2] - f[1::2]).astype(float)
+        delta[j] += value
+        x = world.t.copy()
+        x[free] += delta
+        for ln in range(len(world.line_ptr) - 1):
+            m = world.line_idx[world.line_ptr[ln]:world.line_ptr[ln + 1]]
+            a = world.line_coef[world.line_ptr[ln]:world.line_ptr[ln + 1]]
+            assert abs(np.dot(a, x[m])) < 1e-6, (j, ln)
+    assert checked > 5
+
+
+def test_chunks_with_helpers_and_whole_type_fallback_protect_every_cell(monkeypatch):
+    """Force the national path on a small region: chunks of 2, one helper, LP blocks of 3 units."""
+    monkeypatch.setattr(flows, "EXACT_UNITS", 2)
+    monkeypatch.setattr(flows, "CHUNK_UNITS", 2)
+    monkeypatch.setattr(flows, "HELPERS", 1)
+    monkeypatch.setattr(audit, "WHOLE_FAMILY_VARS", 10)
+    monkeypatch.setattr(audit, "TYPE_BLOCK_UNITS", 2)
+    monkeypatch.setattr(audit, "CHUNK_UNITS", 3)
+    rng = np.random.default_rng(21)
+    cells, units = _region(rng, 9)
+    combined, result = gate(cells, units)
+    a = result.audit
+    assert a["failed"] == 0 and a["flows_solved"] > 0 and a["network_proven"] > 0
+    rel = result.release
+    hidden = rel[(rel["status"] == "suppressed_primary") & (rel["level"] == "vestiging")
+                 & rel["measure"].isin(["nieuwe_clienten", "nieuwe_clienten_verwijzer", "nieuwe_clienten_leeftijd"])]
+    assert len(hidden) >= 10
+    for r in hidden.itertuples():
+        assert_protected(rel, units, (r.level, r.unit, r.schooljaar, r.measure, r.category), combined)
+
+
+def test_changed_cells_are_fixed_in_the_networks_and_left_to_the_lp():
+    """With a late submission in the history, cells whose value changed are no arc in any network."""
+    rng = np.random.default_rng(5)
+    cells, units = _region(rng, 6)
+    combined1, result1 = gate(cells, units)
+    late = [c if not (c[1] == "02AA00" and c[2] == "nieuwe_clienten_verwijzer") else c[:4] + (c[4] + 2,) + c[5:]
+            for c in cells]
+    late = [c if not (c[1] == "02AA00" and c[2] == "nieuwe_clienten" and c[3] == "") else c[:4] + (c[4] + 2 * 4,) + c[5:]
+            for c in late]
+    late += [("0356", "02AA00", "nieuwe_clienten_leeftijd", AGES[5], 8)]
+    combined2, result2 = gate(late, units, history=[(combined1, result1.release)])
+    assert result2.audit["failed"] == 0
+    rel = result2.release
+    hidden = rel[(rel["status"] == "suppressed_primary") & (rel["unit"] == "02AA00")
+                 & rel["measure"].str.startswith("nieuwe_clienten")]
+    for r in hidden.itertuples():
+        assert_protected(rel, units, (r.level, r.unit, r.schooljaar, r.measure, r.category), combined2,
+                         history=[(combined1, result1.release)])
