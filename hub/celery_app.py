@@ -42,4 +42,6 @@ def celery_init_app(app: Flask) -> Celery:
     app.extensions["celery"] = celery_app
     import hub.tasks  # noqa: F401  (registers the shared tasks)
 
+    hub.tasks.init_embedded_sweep(app)
+
     return celery_app

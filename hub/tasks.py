@@ -9,7 +9,9 @@ the disclosure gate can take minutes, longer than an agent waits for its HTTP an
 for a round that is already waiting are coalesced, which is safe because combining is idempotent
 and reads the newest submissions when it starts. ``wait_for_combines`` lets the demo and tests
 wait until the queue is empty. The same runner builds requested ZIPs of factsheet PDFs
-(``hub.build_factsheet_archive``) off the request.
+(``hub.build_factsheet_archive``) off the request. Celery beat's periodic sweep has an embedded
+stand-in too (``init_embedded_sweep``): from the first request the hub serves, a daemon thread
+looks for pending rounds every ``CELERY_SWEEP_SECONDS`` and queues their combines.
 """
 
 from __future__ import annotations
@@ -87,6 +89,59 @@ class BackgroundRunner:
             _, not_done = concurrent.futures.wait(pending, timeout)
             if not_done:
                 return False
+
+
+class EmbeddedSweeper:
+    """Embedded mode's Celery beat: every ``interval`` seconds, queue a combine of every pending round."""
+
+    def __init__(self, app: Flask, interval: float) -> None:
+        self._app = app
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="hub-sweep", daemon=True)
+
+    def start(self) -> "EmbeddedSweeper":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def sweep_once(self) -> list[int]:
+        """One sweep; the round ids it queued (a failure is logged, never raised: the next sweep retries)."""
+        from hub.services.combine import pending_rounds
+
+        try:
+            with self._app.app_context():
+                rounds = pending_rounds()
+        except Exception as exc:  # noqa: BLE001 — e.g. the database is not migrated yet
+            log.warning("embedded sweep could not read pending rounds (%s); next try in %ss", type(exc).__name__, self.interval)
+            return []
+        runner = _background_runner(self._app, "combine")
+        for round_id in rounds:
+            runner.submit(round_id)
+        return rounds
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sweep_once()
+
+
+def init_embedded_sweep(app: Flask) -> None:
+    """In embedded background mode, start the sweeper with the first request the app serves."""
+    interval = float(app.config.get("CELERY_SWEEP_SECONDS") or 0)
+    embedded = app.extensions["celery"].conf.task_always_eager and app.config.get("COMBINE_IN_BACKGROUND", True)
+    if not embedded or interval <= 0:
+        return
+
+    @app.before_request
+    def _start_sweeper() -> None:
+        if "hub_embedded_sweeper" in app.extensions:
+            return
+        with _RUNNER_LOCK:
+            if "hub_embedded_sweeper" not in app.extensions:
+                app.extensions["hub_embedded_sweeper"] = EmbeddedSweeper(app, interval).start()
 
 
 def _combine(round_id: int) -> object:

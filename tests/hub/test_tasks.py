@@ -113,3 +113,45 @@ def test_with_a_broker_the_combine_is_queued_with_the_configured_delay(monkeypat
     with app.app_context():
         assert tasks.enqueue_combine(7) is True
     assert sent == [((7,), 30)]
+
+
+def test_embedded_sweeper_combines_what_a_lost_enqueue_left_pending(gate, monkeypatch):
+    """Without a broker there is no beat: the embedded sweeper, started by the first request, catches up."""
+    import time
+
+    from tests.hub.conftest import make_app
+
+    app = make_app(COMBINE_IN_BACKGROUND=True, CELERY_SWEEP_SECONDS=0.2)
+    with app.app_context():
+        db.create_all()
+        a = enrol_node("0356")
+        rnd = rounds.open_round("2024-2025")
+        monkeypatch.setattr(tasks, "enqueue_combine", lambda round_id: False)  # the hand-over is lost
+        submissions.receive(rnd.id, a.envelope(), nodes.get_node("0356"))
+        monkeypatch.undo()
+        assert pending_rounds() == [rnd.id]
+        assert "hub_embedded_sweeper" not in app.extensions  # nothing runs before the hub serves
+        app.test_client().get("/")
+        sweeper = app.extensions["hub_embedded_sweeper"]
+        try:
+            for _ in range(600):
+                db.session.expire_all()
+                if not pending_rounds():
+                    break
+                time.sleep(0.05)
+            assert tasks.wait_for_combines(app, timeout=120)
+            db.session.expire_all()
+            assert pending_rounds() == []
+            assert db.session.get(Round, rnd.id).current_release_id is not None
+        finally:
+            sweeper.stop()
+        db.session.remove()
+
+
+def test_no_embedded_sweeper_with_a_broker_or_when_switched_off():
+    from tests.hub.conftest import make_app
+
+    for app in (make_app(CELERY_BROKER_URL="memory://", COMBINE_IN_BACKGROUND=True),
+                make_app(COMBINE_IN_BACKGROUND=True, CELERY_SWEEP_SECONDS=0)):
+        app.test_client().get("/")
+        assert "hub_embedded_sweeper" not in app.extensions
