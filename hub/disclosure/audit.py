@@ -25,20 +25,25 @@ Requirement, per primarily hidden cell (of this release and of every release in 
 Decomposition (speed, issue 3): cells are grouped per (schooljaar, family) — families share no line
 (tables.py). Hierarchy-only families (every measure but the nieuwe_clienten and kosten families) whose
 lines are the same in every release form a tree: exact bounds by propagation, no LP (``tree_bounds``).
-Two-dimensional families (rows × categories × hierarchy) up to ``WHOLE_FAMILY_VARS`` variables, and
-hierarchy-only families changed by a late submission, are one exact LP problem each. Larger
-two-dimensional families are split into *blocks*: ``CHUNK_UNITS`` vestigingen of one type plus the
-``DONORS`` largest vestigingen per column, all other variables fixed at their true values. Fixing
-variables only *shrinks* the attacker's feasible set, so an interval proven wide enough in a block is
-at least as wide in the full problem (sound), but a block can fail a cell the full problem would pass
-(over-suppression, or an unproven cell reported in ``GateResult.audit["failed"]``). Inside a problem,
-connected components with a single line get the exact closed-form bound; others get HiGHS LPs:
-rounds of "maximise the sum of min(x, required point)" over the unproven targets (each optimum is a
-feasible point, so every target reaching its point there is proven), then one LP per still-unproven
-target and side, at most ``MAX_SINGLE_LPS`` per problem and side. Results are cached by a
-SHA-256 digest of the block's inputs (``AuditCache``): after a late submission only blocks whose cells
-changed are solved again. The cache holds derived bounds of unprotected cells: keep it in the
-combining process's memory, never persist or log it.
+In the two-dimensional families (rows × categories × hierarchy) the vestiging-level targets go first to
+the school-type networks of flows.py: with the type's and region's cells fixed, the lines over a type's
+vestigingen are a network, and maximum flows give its exact bounds (chunks with helpers for large types,
+the whole type for what a chunk leaves). Fixing variables only *shrinks* the attacker's feasible set, so
+an interval proven wide enough in any restriction is at least as wide in the full problem (sound).
+What the networks leave (type-level targets, cells a late submission changed, cells whose protection
+runs through a hidden type cell) goes to HiGHS LPs: one exact problem per family up to
+``WHOLE_FAMILY_VARS`` variables, else blocks of one small school type whole (or ``CHUNK_UNITS`` of a
+large one's vestigingen) plus every type and regio cell plus the ``DONORS`` largest vestigingen per
+column. Hierarchy-only families changed by a late submission are one LP problem each. A block can fail
+a cell the full problem would pass (over-suppression, or an unproven cell reported in
+``GateResult.audit["failed"]``, which the hub refuses to publish). Inside an LP problem, connected
+components with a single line get the exact closed-form bound; others get rounds of "maximise the sum
+of min(x, required point)" over the unproven targets (each optimum is a feasible point, so every target
+reaching its point there is proven), then one LP per still-unproven target and side, at most
+``MAX_SINGLE_LPS`` per problem and side. Network and LP results are cached by a SHA-256 digest of their
+inputs (``AuditCache``): after a late submission only problems whose cells changed are solved again.
+The cache holds derived bounds of unprotected cells: keep it in the combining process's memory, never
+persist or log it.
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ CHUNK_UNITS = 12  # vestigingen per block in the two-dimensional families
 WHOLE_FAMILY_VARS = 6000  # a family this small (a region of ~350 locations) is audited whole (exact)
 MAX_SINGLE_LPS = 1000  # per block and side; targets beyond it count as unproven (never published, see combine)
 DONORS = 2  # per (schooltype, column): the vestigingen with the largest values join every block
-TYPE_BLOCK_UNITS = 60  # a school type this small is one chunk
+TYPE_BLOCK_UNITS = 400  # a school type this small is one LP block, with its own type cells
 _EPS = 1e-6
 
 # Target kinds.
@@ -105,6 +110,7 @@ class World:
     unit: np.ndarray  # int code of (schooljaar, level, unit)
     level: np.ndarray  # 0 vestiging, 1 schooltype, 2 regio
     parent: np.ndarray  # int code of the parent unit name
+    type_of: np.ndarray  # int code of the school type a vestiging or type cell belongs to (-1: regio)
     key: np.ndarray  # int code of the cell key (several variables share one when a value changed)
     category: np.ndarray  # int code of the category
     two_dim: np.ndarray  # bool: the variable's family has row lines (nieuwe_clienten, kosten)
@@ -238,27 +244,35 @@ class Auditor:
                 continue
             unit_of = w.unit[vars_f]
             lv = w.level[vars_f]
+            type_of = w.type_of[vars_f]
             vest = vars_f[lv == 0]
             aggr = lv > 0
+            aggr_pending = pending_var[vars_f] & aggr
             donor_units: set[int] = set()
-            chunks: list[np.ndarray] = []
-            for parent in np.unique(w.parent[vest]):
-                pv = vest[w.parent[vest] == parent]
+            chunks: list[tuple[np.ndarray, np.ndarray | None]] = []
+            for tau in np.unique(w.type_of[vest]):
+                pv = vest[w.type_of[vest] == tau]
                 units = np.unique(w.unit[pv])
                 col = w.column[pv]
                 for c in np.unique(col):
                     cv = pv[col == c]
                     top = cv[np.lexsort((w.unit[cv], -w.t[cv]))][:DONORS]
                     donor_units.update(int(u) for u in w.unit[top])
-                step = len(units) if len(units) <= TYPE_BLOCK_UNITS else CHUNK_UNITS
-                chunks += [units[i:i + step] for i in range(0, len(units), step)]
+                if len(units) <= TYPE_BLOCK_UNITS:
+                    # A small type whole, with its own type cells: a hidden type cell moves with all of
+                    # its vestigingen (which a donors-only block would hold fixed).
+                    own = aggr & (lv == 1) & (type_of == tau)
+                    chunks.append((units, own))
+                    aggr_pending &= ~own
+                else:
+                    chunks += [(units[i:i + CHUNK_UNITS], None) for i in range(0, len(units), CHUNK_UNITS)]
             donors = np.isin(unit_of, np.array(sorted(donor_units), dtype=np.int64)) & ~aggr
-            for units in chunks:
+            for units, own in chunks:
                 chosen = np.isin(unit_of, units)
-                if not pending_var[vars_f[chosen]].any():
-                    continue
-                blocks.append(np.sort(vars_f[chosen | aggr | donors]))
-            if pending_var[vars_f[aggr]].any():
+                pending = pending_var[vars_f[chosen]].any() or (own is not None and pending_var[vars_f[own]].any())
+                if pending:
+                    blocks.append(np.sort(vars_f[chosen | aggr | donors]))
+            if aggr_pending.any():  # regio cells and the type cells of large types
                 blocks.append(np.sort(vars_f[aggr | donors]))
         return blocks
 

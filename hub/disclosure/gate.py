@@ -175,96 +175,105 @@ def _prepare_history(history: Iterable[tuple[pd.DataFrame, pd.DataFrame]]) -> li
     return out
 
 
-def _world(releases: Sequence[_Release], config: GateConfig) -> tuple[World, list[tuple[int, int]]]:
-    """Variables over all releases: one per distinct (cell key, true value)."""
-    keys, values, los, his, fams, units, levels, parents = [], [], [], [], [], [], [], []
-    cats, two_dims, roles, columns = [], [], [], []
-    tmask, tkind, treqlo, treqhi = [], [], [], []
-    for rel in releases:
-        cells = rel.table.cells
+@dataclass
+class _Static:
+    """What a world needs that does not depend on the statuses: built once per gate call, reused per round."""
+
+    var_of: list[np.ndarray]  # per release: variable of each cell
+    arrays: dict[str, np.ndarray]  # per variable: t, key, family, unit, level, parent, category, ...
+    line_ptr: np.ndarray
+    line_idx: np.ndarray
+    line_coef: np.ndarray
+
+
+def _static_world(tables: Sequence[Table]) -> _Static:
+    """Variables over all releases (one per distinct (cell key, true value)) and every release's lines."""
+    keys, values, per_cell = [], [], []
+    for tb in tables:
+        cells = tb.cells
         keys.append(_key_strings(cells).to_numpy(dtype=object))
         values.append(cells["value"].to_numpy(np.int64))
-        lo, hi = attacker_bounds(cells, rel.status, rel.reason, config)
-        los.append(lo)
-        his.append(hi)
-        fams.append(cells["family"].to_numpy(dtype=object))
-        units.append((cells["schooljaar"].astype(str) + "\x1f" + cells["level"] + "\x1f" + cells["unit"]).to_numpy(dtype=object))
-        levels.append(cells["level"].map({"vestiging": 0, "schooltype": 1, "regio": 2}).to_numpy(np.int8))
-        parents.append(cells["parent"].to_numpy(dtype=object))
-        cats.append(cells["category"].to_numpy(dtype=object))
-        two_dims.append(cells["measure"].isin(TWO_DIM_MEASURES).to_numpy())
-        roles.append(network_role(cells["measure"], cells["category"]))
-        columns.append((cells["measure"].astype(str) + "\x1f" + cells["category"].astype(str)).to_numpy(dtype=object))
-        m, k, a, b = targets(cells, rel.status, rel.reason, config)
-        tmask.append(m)
-        tkind.append(k)
-        treqlo.append(a)
-        treqhi.append(b)
+        lv = cells["level"].to_numpy(dtype=object)
+        per_cell.append({
+            "family": cells["family"].to_numpy(dtype=object),
+            "unit": (cells["schooljaar"].astype(str) + "\x1f" + cells["level"] + "\x1f" + cells["unit"]).to_numpy(dtype=object),
+            "level": cells["level"].map({"vestiging": 0, "schooltype": 1, "regio": 2}).to_numpy(np.int8),
+            "parent": cells["parent"].to_numpy(dtype=object),
+            "category": cells["category"].to_numpy(dtype=object),
+            "two_dim": cells["measure"].isin(TWO_DIM_MEASURES).to_numpy(),
+            "role": network_role(cells["measure"], cells["category"]),
+            "column": (cells["measure"].astype(str) + "\x1f" + cells["category"].astype(str)).to_numpy(dtype=object),
+            "type_of": np.where(lv == "vestiging", cells["parent"].to_numpy(dtype=object),
+                                np.where(lv == "schooltype", cells["unit"].to_numpy(dtype=object), None)),
+        })
     key_code = pd.factorize(np.concatenate(keys))[0]
-    if len(releases) == 1:
+    offsets = np.cumsum([0] + [len(v) for v in values])
+    if len(tables) == 1:
         var_of = [np.arange(len(values[0]))]
         n_vars = len(values[0])
     else:
-        all_vals = np.concatenate(values)
-        var = pd.DataFrame({"k": key_code, "v": all_vals}).groupby(["k", "v"], sort=True).ngroup().to_numpy()
-        n_vars = int(var.max()) + 1
-        offsets = np.cumsum([0] + [len(v) for v in values])
-        var_of = [var[offsets[i]:offsets[i + 1]] for i in range(len(releases))]
-    t = np.zeros(n_vars)
-    lo = np.full(n_vars, -INF)
-    hi = np.full(n_vars, INF)
-    fam = np.empty(n_vars, dtype=object)
-    unit = np.empty(n_vars, dtype=object)
-    level = np.zeros(n_vars, dtype=np.int8)
-    parent = np.empty(n_vars, dtype=object)
-    category = np.empty(n_vars, dtype=object)
-    two_dim = np.zeros(n_vars, dtype=bool)
-    role = np.zeros(n_vars, dtype=np.int8)
-    column = np.empty(n_vars, dtype=object)
-    releases_of = np.zeros(n_vars, dtype=np.int64)
-    key = np.zeros(n_vars, dtype=np.int64)
-    offsets = np.cumsum([0] + [len(v) for v in values])
-    for i in reversed(range(len(releases))):  # the current release (index 0) writes last
+        var = pd.DataFrame({"k": key_code, "v": np.concatenate(values)}).groupby(["k", "v"], sort=True).ngroup().to_numpy()
+        n_vars = int(var.max()) + 1 if len(var) else 0
+        var_of = [var[offsets[i]:offsets[i + 1]] for i in range(len(tables))]
+    arrays = {"t": np.zeros(n_vars), "key": np.zeros(n_vars, dtype=np.int64), "releases": np.zeros(n_vars, dtype=np.int64)}
+    for name, sample in per_cell[0].items():
+        arrays[name] = np.empty(n_vars, dtype=sample.dtype) if sample.dtype != object else np.empty(n_vars, dtype=object)
+    for i in reversed(range(len(tables))):  # the current release (index 0) writes last
         v = var_of[i]
-        t[v] = values[i]
-        key[v] = key_code[offsets[i]:offsets[i + 1]]
-        category[v], two_dim[v] = cats[i], two_dims[i]
-        role[v], column[v] = roles[i], columns[i]
-        releases_of[v] += 1
-        np.maximum.at(lo, v, los[i])
-        np.minimum.at(hi, v, his[i])
-        fam[v], unit[v], level[v], parent[v] = fams[i], units[i], levels[i], parents[i]
+        arrays["t"][v] = values[i]
+        arrays["key"][v] = key_code[offsets[i]:offsets[i + 1]]
+        arrays["releases"][v] += 1
+        for name, col in per_cell[i].items():
+            arrays[name][v] = col
+    for name in ("family", "unit", "parent", "category", "column", "type_of"):
+        arrays[name] = pd.factorize(arrays[name])[0]
+    arrays["in_all"] = arrays.pop("releases") == len(tables)
     ptrs, idxs, coefs = [np.zeros(1, dtype=np.int64)], [], []
-    for i, rel in enumerate(releases):
-        tb = rel.table
-        ptrs.append(tb.line_ptr[1:] + (ptrs[-1][-1] if len(ptrs[-1]) else 0))
+    for i, tb in enumerate(tables):
+        ptrs.append(tb.line_ptr[1:] + ptrs[-1][-1])
         idxs.append(var_of[i][tb.line_idx])
         coefs.append(tb.line_coef)
+    return _Static(var_of=var_of, arrays=arrays, line_ptr=np.concatenate(ptrs),
+                   line_idx=np.concatenate(idxs) if idxs else np.zeros(0, np.int64),
+                   line_coef=np.concatenate(coefs) if coefs else np.zeros(0, np.int8))
+
+
+def _world(releases: Sequence[_Release], config: GateConfig, static: _Static | None = None
+           ) -> tuple[World, np.ndarray]:
+    """The auditor's world for these statuses; ``static`` (from ``_static_world``) saves rebuilding the rest."""
+    if static is None:
+        static = _static_world([rel.table for rel in releases])
+    a = static.arrays
+    n_vars = len(a["t"])
+    lo = np.full(n_vars, -INF)
+    hi = np.full(n_vars, INF)
+    tvars, tkinds, tlos, this, origins = [], [], [], [], []
+    for i, rel in enumerate(releases):
+        v = static.var_of[i]
+        rlo, rhi = attacker_bounds(rel.table.cells, rel.status, rel.reason, config)
+        np.maximum.at(lo, v, rlo)
+        np.minimum.at(hi, v, rhi)
+        m, k, rq_lo, rq_hi = targets(rel.table.cells, rel.status, rel.reason, config)
+        c = np.flatnonzero(m)
+        tvars.append(v[c])
+        tkinds.append(k[c])
+        tlos.append(rq_lo[c])
+        this.append(rq_hi[c])
+        origins.append(np.column_stack([np.full(len(c), i), c]))
     # Targets: the current release's first, then earlier releases' not already covered.
-    tvar, tk, tl, th, origin = [], [], [], [], []
-    seen: set[int] = set()
-    for i in range(len(releases)):
-        for c in np.flatnonzero(tmask[i]):
-            v = int(var_of[i][c])
-            if v in seen:
-                continue
-            seen.add(v)
-            tvar.append(v)
-            tk.append(tkind[i][c])
-            tl.append(treqlo[i][c])
-            th.append(treqhi[i][c])
-            origin.append((i, int(c)))
+    tv = np.concatenate(tvars) if tvars else np.zeros(0, np.int64)
+    _, first = np.unique(tv, return_index=True)
+    first = np.sort(first)
+    origin_arr = np.concatenate(origins)[first] if origins else np.zeros((0, 2), np.int64)
     world = World(
-        t=t, lo=lo, hi=hi,
-        family=pd.factorize(fam)[0], unit=pd.factorize(unit)[0], level=level, parent=pd.factorize(parent)[0],
-        key=key, category=pd.factorize(category)[0], two_dim=two_dim,
-        role=role, column=pd.factorize(column)[0], in_all=releases_of == len(releases),
-        line_ptr=np.concatenate(ptrs), line_idx=np.concatenate(idxs) if idxs else np.zeros(0, np.int64),
-        line_coef=np.concatenate(coefs) if coefs else np.zeros(0, np.int8),
-        target_var=np.array(tvar, dtype=np.int64), target_kind=np.array(tk, dtype=np.int8),
-        req_lo=np.array(tl, dtype=float), req_hi=np.array(th, dtype=float),
+        t=a["t"], lo=lo, hi=hi, family=a["family"], unit=a["unit"], level=a["level"], parent=a["parent"],
+        key=a["key"], category=a["category"], two_dim=a["two_dim"], role=a["role"], column=a["column"],
+        in_all=a["in_all"], type_of=a["type_of"],
+        line_ptr=static.line_ptr, line_idx=static.line_idx, line_coef=static.line_coef,
+        target_var=tv[first].astype(np.int64), target_kind=np.concatenate(tkinds)[first].astype(np.int8),
+        req_lo=np.concatenate(tlos)[first].astype(float), req_hi=np.concatenate(this)[first].astype(float),
     )
-    return world, origin
+    return world, origin_arr
 
 
 def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tuple[pd.DataFrame, pd.DataFrame]] = (),
@@ -286,6 +295,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
     # Rounds of partner-adding re-solve only the blocks they changed: a cache scoped to this call
     # when the caller keeps none.
     audit_cache = cache if cache is not None else AuditCache()
+    static = _static_world([table] + [rel.table for rel in earlier])
     rounds = 0
     lps_total = 0
     complementary = 0
@@ -296,7 +306,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
         rounds += 1
         complementary += _secondary(table, status, reason, config, sticky)
         releases = [_Release(table, status, reason)] + earlier
-        world, origin = _world(releases, config)
+        world, origin = _world(releases, config, static)
         auditor = Auditor(world, audit_cache)
         auditor.run()
         stats = auditor.stats
@@ -305,7 +315,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
             break
         added = 0
         for pos in stats.failed:
-            rel_i, c = origin[pos]
+            rel_i, c = (int(x) for x in origin[pos])
             key = tuple(releases[rel_i].table.cells.loc[c, KEY]) if rel_i else None
             cur = c if rel_i == 0 else int(cur_keys.get_indexer(pd.MultiIndex.from_tuples([key]))[0])
             if cur < 0:
@@ -373,12 +383,12 @@ def _release_frame(cells: pd.DataFrame, status, reason, published, config: GateC
 def release_bytes(release_frame: pd.DataFrame) -> bytes:
     """Canonical CSV (UTF-8, ``\\n``, header, rows sorted by key, integers only, empty = no value)."""
     frame = release_frame[RELEASE_COLUMNS]
-    rows = []
-    for rec in frame.itertuples(index=False, name=None):
-        *key, status, value, reason, flags = rec
-        shown = "" if value is pd.NA or value is None or (isinstance(value, float) and math.isnan(value)) else str(int(value))
-        rows.append(tuple(str(k) for k in key) + (str(status), shown, str(reason or ""), str(flags or "")))
-    rows.sort()
+    cols = [frame[c].astype(str).tolist() for c in KEY + ["status"]]
+    value = pd.to_numeric(frame["value"], errors="coerce")
+    shown = [str(int(v)) if ok else "" for v, ok in zip(value.fillna(0).to_numpy(), value.notna().to_numpy())]
+    extra = [["" if (x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)) or x == "") else str(x)
+              for x in frame[c].tolist()] for c in ("reason", "flags")]
+    rows = sorted(zip(*cols, shown, *extra))
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(RELEASE_COLUMNS)
