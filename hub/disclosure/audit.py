@@ -51,8 +51,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
 import pandas as pd
+from highspy import _core as _highs_core
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
@@ -73,14 +75,70 @@ WIDTH = 2  # insider count: hi - lo >= req_hi - req_lo
 TWO_SIDED = 3  # cost: lo <= req_lo and hi >= req_hi (req = t -/+ P)
 
 
+class _SingleTargetLP:
+    """min ``sign * x[j]`` over ``A x = b``, ``lo <= x <= hi``, for one j after another, warm-started.
+
+    HiGHS (the solver behind SciPy's ``linprog(method="highs")``) through highspy, keeping the model and
+    its basis between targets: only the objective changes, so each re-solve starts from the previous
+    optimum (a few simplex iterations instead of a cold solve). ``highspy._core._Highs`` is the class the
+    public ``highspy.Highs`` wraps; the wrapper prints a banner on the process's C-level stdout.
+    """
+
+    def __init__(self, A, b: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+        csc = A.tocsc()
+        n = A.shape[1]
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, A.shape[0]
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_, lp.col_upper_ = np.asarray(lo, float), np.asarray(hi, float)
+        lp.row_lower_ = lp.row_upper_ = np.asarray(b, float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, A.shape[0]
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
+        self._h = _highs_core._Highs()
+        self._h.setOptionValue("output_flag", False)
+        self._h.setOptionValue("presolve", "off")
+        self._h.passModel(lp)
+        self._last: int | None = None
+
+    def optimum(self, j: int, sign: float) -> np.ndarray | None:
+        h = self._h
+        if self._last is not None and self._last != j:
+            h.changeColCost(self._last, 0.0)
+        h.changeColCost(j, sign)
+        self._last = j
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(h.getSolution().col_value)
+
+
 class AuditCache:
-    """Block results keyed by the digest of the block's inputs (in memory only)."""
+    """Block results keyed by the digest of the block's inputs (in memory only).
+
+    It also keeps the catalogue tables of the last few combined frames (``tables``, keyed by the
+    frame's digest): the release a late submission supersedes comes back as history, and its table
+    need not be built again.
+    """
+
+    MAX_TABLES = 3
 
     def __init__(self, max_entries: int = 200_000):
         self._data: dict[bytes, tuple[np.ndarray, np.ndarray, int]] = {}
+        self.tables: dict[bytes, object] = {}
         self.max_entries = max_entries
         self.hits = 0
         self.misses = 0
+
+    def table(self, key: bytes, build):
+        """The table stored under ``key``, else ``build()`` stored (the oldest of ``MAX_TABLES`` goes)."""
+        found = self.tables.pop(key, None)
+        if found is None:
+            found = build()
+            while len(self.tables) >= self.MAX_TABLES:
+                self.tables.pop(next(iter(self.tables)))
+        self.tables[key] = found  # most recently used last
+        return found
 
     def get(self, key: bytes):
         found = self._data.get(key)
@@ -311,14 +369,17 @@ class Auditor:
             else:
                 lo = np.full(len(tpos), INF)
                 hi = np.full(len(tpos), -INF)
-                helpers = self._helpers(pv)
-                unit_of_t = w.unit[w.target_var[tpos]]
-                for i in range(0, len(units), flows.CHUNK_UNITS):
-                    chunk = units[i:i + flows.CHUNK_UNITS]
-                    in_chunk = np.isin(unit_of_t, chunk)
-                    if not in_chunk.any():
-                        continue
-                    block = pv[np.isin(w.unit[pv], np.union1d(chunk, helpers))]
+                # pv is sorted by unit, so each chunk of units is a contiguous slice of pv.
+                chunk_of_var = np.searchsorted(units, w.unit[pv]) // flows.CHUNK_UNITS
+                helper_vars = pv[np.isin(w.unit[pv], self._helpers(pv))]
+                order = np.argsort(pv, kind="stable")
+                t_idx = order[np.searchsorted(pv[order], w.target_var[tpos])]  # position of each target in pv
+                t_chunk = chunk_of_var[t_idx]
+                bounds = np.searchsorted(chunk_of_var, np.arange(int(chunk_of_var[-1]) + 2))
+                for k in np.unique(t_chunk):
+                    in_chunk = t_chunk == k
+                    own = pv[bounds[k]:bounds[k + 1]]
+                    block = np.union1d(own, helper_vars)
                     clo, chi = self._network_block(block, tpos[in_chunk])
                     lo[in_chunk], hi[in_chunk] = clo, chi
                 short = ~satisfied(w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos], lo, hi)
@@ -626,13 +687,16 @@ class Auditor:
             record(res.x[:n])
             return True
 
+        model: list[_SingleTargetLP] = []
+
         def single(j: int, sign: float) -> None:
-            c = np.zeros(n)
-            c[tl[j]] = sign
+            # One model per component, re-solved from the last optimal basis with only the objective changed.
+            if not model:
+                model.append(_SingleTargetLP(A, b, lo_f, hi_f))
             self.stats.lps_solved += 1
-            res = linprog(c, A_eq=A, b_eq=b, bounds=np.column_stack([lo_f, hi_f]), method="highs")
-            if res.status == 0:
-                record(res.x)
+            x = model[0].optimum(int(tl[j]), sign)
+            if x is not None:
+                record(x)
 
         for side in ("hi", "lo"):
             while True:

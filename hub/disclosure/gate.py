@@ -22,6 +22,7 @@ with ``failed > 0`` (see audit.py for when the block decomposition can produce t
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ import pandas as pd
 from shared.codes import CLIENTEN_AANBIEDER, KOSTEN
 
 from .audit import FULL_RANGE, INF, TWO_SIDED, WIDTH, AuditCache, Auditor, World, line_intervals, satisfied
-from .combine import KEY
+from .combine import COMBINED_COLUMNS, KEY
 from .config import GateConfig
 from .rules import (
     GROUP_DISCLOSURE, PRIMARY, PUBLISHED, SECONDARY, group_disclosure, primary_reasons, round_to, rounding_window,
@@ -118,9 +119,14 @@ def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config:
     return kind > 0, kind, req_lo, req_hi
 
 
-def _key_strings(cells: pd.DataFrame) -> pd.Series:
-    return (cells["level"].astype(str) + "\x1f" + cells["unit"].astype(str) + "\x1f" + cells["schooljaar"].astype(str)
-            + "\x1f" + cells["measure"].astype(str) + "\x1f" + cells["category"].astype(str))
+def _joint_codes(tables: Sequence[Table], columns: list[str]) -> list[np.ndarray]:
+    """Per table, one int64 code per cell for the tuple of ``columns``, consistent across the tables."""
+    sizes = [len(tb.cells) for tb in tables]
+    code = np.zeros(sum(sizes), dtype=np.int64)
+    for c in columns:
+        part, uniques = pd.factorize(np.concatenate([tb.cells[c].to_numpy(dtype=object) for tb in tables]))
+        code = code * (len(uniques) + 1) + part
+    return np.split(code, np.cumsum(sizes)[:-1])
 
 
 def _choose(table: Table, candidates: np.ndarray, sticky: np.ndarray) -> int | None:
@@ -162,10 +168,19 @@ def _secondary(table: Table, status: np.ndarray, reason: np.ndarray, config: Gat
                 added += 1
 
 
-def _prepare_history(history: Iterable[tuple[pd.DataFrame, pd.DataFrame]]) -> list[_Release]:
+def _table(combined: pd.DataFrame, cache: AuditCache | None) -> Table:
+    """``build_table(combined)``, through the cache's tables when there is a cache."""
+    if cache is None:
+        return build_table(combined)
+    hashed = pd.util.hash_pandas_object(combined[COMBINED_COLUMNS], index=False).to_numpy()
+    key = hashlib.sha256(hashed.tobytes()).digest()
+    return cache.table(key, lambda: build_table(combined))
+
+
+def _prepare_history(history: Iterable[tuple[pd.DataFrame, pd.DataFrame]], cache: AuditCache | None = None) -> list[_Release]:
     out = []
     for combined, release in history:
-        table = build_table(combined)
+        table = _table(combined, cache)
         keyed = release.set_index(KEY)[["status", "reason"]]
         found = keyed.reindex(pd.MultiIndex.from_frame(table.cells[KEY]))
         # A cell the earlier release did not list was not published: treat it as hidden.
@@ -188,25 +203,27 @@ class _Static:
 
 def _static_world(tables: Sequence[Table]) -> _Static:
     """Variables over all releases (one per distinct (cell key, true value)) and every release's lines."""
-    keys, values, per_cell = [], [], []
-    for tb in tables:
+    values, per_cell = [], []
+    key_codes = _joint_codes(tables, KEY)
+    unit_codes = _joint_codes(tables, ["schooljaar", "level", "unit"])
+    column_codes = _joint_codes(tables, ["measure", "category"])
+    for i, tb in enumerate(tables):
         cells = tb.cells
-        keys.append(_key_strings(cells).to_numpy(dtype=object))
         values.append(cells["value"].to_numpy(np.int64))
         lv = cells["level"].to_numpy(dtype=object)
         per_cell.append({
             "family": cells["family"].to_numpy(dtype=object),
-            "unit": (cells["schooljaar"].astype(str) + "\x1f" + cells["level"] + "\x1f" + cells["unit"]).to_numpy(dtype=object),
+            "unit": unit_codes[i],
             "level": cells["level"].map({"vestiging": 0, "schooltype": 1, "regio": 2}).to_numpy(np.int8),
             "parent": cells["parent"].to_numpy(dtype=object),
             "category": cells["category"].to_numpy(dtype=object),
             "two_dim": cells["measure"].isin(TWO_DIM_MEASURES).to_numpy(),
             "role": network_role(cells["measure"], cells["category"]),
-            "column": (cells["measure"].astype(str) + "\x1f" + cells["category"].astype(str)).to_numpy(dtype=object),
+            "column": column_codes[i],
             "type_of": np.where(lv == "vestiging", cells["parent"].to_numpy(dtype=object),
                                 np.where(lv == "schooltype", cells["unit"].to_numpy(dtype=object), None)),
         })
-    key_code = pd.factorize(np.concatenate(keys))[0]
+    key_code = np.concatenate(key_codes)
     offsets = np.cumsum([0] + [len(v) for v in values])
     if len(tables) == 1:
         var_of = [np.arange(len(values[0]))]
@@ -279,11 +296,11 @@ def _world(releases: Sequence[_Release], config: GateConfig, static: _Static | N
 def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tuple[pd.DataFrame, pd.DataFrame]] = (),
                cache: AuditCache | None = None) -> GateResult:
     """Protect ``combined``; pure and deterministic. ``cache`` (optional) reuses audit blocks across calls."""
-    table = build_table(combined)
+    table = _table(combined, cache)
     cells = table.cells
     reason = primary_reasons(cells, config)
     status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
-    earlier = _prepare_history(history)
+    earlier = _prepare_history(history, cache)
     cur_keys = pd.MultiIndex.from_frame(cells[KEY])
     sticky = np.zeros(len(cells), dtype=bool)
     for rel in earlier:
