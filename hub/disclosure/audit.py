@@ -174,7 +174,7 @@ class World:
     two_dim: np.ndarray  # bool: the variable's family has row lines (nieuwe_clienten, kosten)
     role: np.ndarray  # int8: the variable's arc in its type's network (flows.py; 0 = none)
     column: np.ndarray  # int code of (measure, category): the column line the variable belongs to
-    in_all: np.ndarray  # bool: the same value in every release (a late submission did not change it)
+    in_all: np.ndarray  # bool: the same value and school type in every release (a late submission did not change it)
     line_ptr: np.ndarray
     line_idx: np.ndarray
     line_coef: np.ndarray

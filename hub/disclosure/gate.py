@@ -231,6 +231,12 @@ def _static_world(tables: Sequence[Table]) -> _Static:
     else:
         var = pd.DataFrame({"k": key_code, "v": np.concatenate(values)}).groupby(["k", "v"], sort=True).ngroup().to_numpy()
         n_vars = int(var.max()) + 1 if len(var) else 0
+        # Number the variables in order of first appearance: the current release's cells first, in their
+        # canonical order. A problem then has the same inputs with or without history, and the audit
+        # cache's digests of a late submission match those of the run before it.
+        remap = np.empty(n_vars, dtype=np.int64)
+        remap[pd.unique(var)] = np.arange(n_vars)
+        var = remap[var]
         var_of = [var[offsets[i]:offsets[i + 1]] for i in range(len(tables))]
     arrays = {"t": np.zeros(n_vars), "key": np.zeros(n_vars, dtype=np.int64), "releases": np.zeros(n_vars, dtype=np.int64)}
     for name, sample in per_cell[0].items():
@@ -242,9 +248,18 @@ def _static_world(tables: Sequence[Table]) -> _Static:
         arrays["releases"][v] += 1
         for name, col in per_cell[i].items():
             arrays[name][v] = col
+    # A cell whose school changed type between releases sits in different column lines in each: it
+    # must not be a free arc of one type's network (flows.py), so it counts as changed.
+    moved = np.zeros(n_vars, dtype=bool)
+    parent_code = pd.factorize(np.concatenate([pc["parent"] for pc in per_cell]))[0]
+    final_parent = np.zeros(n_vars, dtype=np.int64)
+    for i in reversed(range(len(tables))):
+        final_parent[var_of[i]] = parent_code[offsets[i]:offsets[i + 1]]
+    for i in range(len(tables)):
+        moved[var_of[i]] |= final_parent[var_of[i]] != parent_code[offsets[i]:offsets[i + 1]]
     for name in ("family", "unit", "parent", "category", "column", "type_of"):
         arrays[name] = pd.factorize(arrays[name])[0]
-    arrays["in_all"] = arrays.pop("releases") == len(tables)
+    arrays["in_all"] = (arrays.pop("releases") == len(tables)) & ~moved
     ptrs, idxs, coefs = [np.zeros(1, dtype=np.int64)], [], []
     for i, tb in enumerate(tables):
         ptrs.append(tb.line_ptr[1:] + ptrs[-1][-1])

@@ -193,3 +193,18 @@ def test_changed_cells_are_fixed_in_the_networks_and_left_to_the_lp():
     for r in hidden.itertuples():
         assert_protected(rel, units, (r.level, r.unit, r.schooljaar, r.measure, r.category), combined2,
                          history=[(combined1, result1.release)])
+
+
+def test_a_late_submission_reuses_the_cached_networks():
+    """History changes the variables' numbering: the cache must still recognise unchanged problems."""
+    from hub.disclosure import AuditCache
+
+    rng = np.random.default_rng(8)
+    cells, units = _region(rng, 10, types=("BO", "SO", "VO"))
+    cache = AuditCache()
+    combined1, result1 = gate(cells, units, cache=cache)
+    assert result1.audit["flows_solved"] > 0
+    late = [c[:4] + (c[4] + 20,) + c[5:] if (c[1] == "03AA00" and c[2] == "leerlingen") else c for c in cells]
+    combined2, result2 = gate(late, units, history=[(combined1, result1.release)], cache=cache)
+    assert result2.audit["failed"] == 0
+    assert result2.audit["flows_solved"] == 0 and result2.audit["blocks_cached"] > 0
