@@ -364,6 +364,20 @@ class Auditor:
             if not len(tpos):
                 continue
             units = np.unique(w.unit[pv])
+            gkey = None
+            if self.cache is not None:  # the whole type at once: a late submission leaves most types as they were
+                order = np.argsort(pv, kind="stable")
+                t_idx = order[np.searchsorted(pv[order], w.target_var[tpos])]
+                gkey = _digest([np.array([11]), w.t[pv], w.lo[pv], w.hi[pv], w.role[pv],
+                                np.unique(w.column[pv], return_inverse=True)[1], np.searchsorted(units, w.unit[pv]),
+                                t_idx, w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos]])
+                found = self.cache.get(gkey)
+                if found is not None:
+                    self.stats.blocks_cached += 1
+                    out_pos.append(tpos)
+                    out_lo.append(found[0])
+                    out_hi.append(found[1])
+                    continue
             if len(units) <= flows.EXACT_UNITS:
                 lo, hi = self._network_block(pv, tpos)
             else:
@@ -386,6 +400,8 @@ class Auditor:
                 if short.any():  # the exact problem of the whole type
                     flo, fhi = self._network_block(pv, tpos[short])
                     lo[short], hi[short] = np.minimum(lo[short], flo), np.maximum(hi[short], fhi)
+            if gkey is not None:
+                self.cache.put(gkey, (lo.copy(), hi.copy()))
             out_pos.append(tpos)
             out_lo.append(lo)
             out_hi.append(hi)
