@@ -516,6 +516,9 @@ class Auditor:
         key_count = np.bincount(w.family, minlength=nfam)
         distinct = pd.Series(w.key).groupby(w.family).nunique().reindex(range(nfam), fill_value=0).to_numpy()
         changed = key_count != distinct
+        # A cell absent from a release, or in another school type there (in_all false), also means the
+        # releases' lines differ: old A+B+D=T and new A+B+C+D=T pin C, which no tree propagation sees.
+        changed |= np.bincount(w.family, weights=~w.in_all, minlength=nfam) > 0
         fam_2d = np.zeros(nfam, dtype=bool)
         fam_2d[w.family[w.two_dim]] = True
         fam_has_target = np.zeros(nfam, dtype=bool)

@@ -108,11 +108,14 @@ def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config:
     kind[m], req_lo[m], req_hi[m] = FULL_RANGE, 0, t - 1
     m = primary & ~is_cost & (reason != "threshold")
     kind[m], req_lo[m], req_hi[m] = WIDTH, 0, t - 1
-    # Cost cells are protected to p% of their largest contribution. A cell with a negative contribution
-    # and a negative sum has no positive largest amount to go by: its own size stands in for it. (Its
-    # own size in every case would make an aggregate with one refund in it hide ±p% of a national
-    # total: far beyond what protects any child in it, and it made national releases unprovable.)
-    top = np.maximum(cells["top1"].to_numpy(np.int64), np.where(reason == "negative", np.maximum(0, -value), 0)).astype(float)
+    # Cost cells are protected to p% of their largest contribution. For a cell with a negative
+    # contribution the nodes' top amounts (positive ones only) say nothing about the refund, so its own
+    # size stands in as well: at school level always, above it only when the sum itself is negative.
+    # (Its own size at every level would make an aggregate with one refund among thousands of children
+    # hide ±p% of a national total, which made national releases unprovable.)
+    school_level = cells["level"].to_numpy() == "vestiging"
+    own = np.where(school_level, np.abs(value), np.maximum(0, -value))
+    top = np.maximum(cells["top1"].to_numpy(np.int64), np.where(reason == "negative", own, 0)).astype(float)
     protection = np.ceil(config.p_percent * top / 100.0)
     m = primary & is_cost & (protection > 0)
     kind[m], req_lo[m], req_hi[m] = TWO_SIDED, value[m] - protection[m], value[m] + protection[m]

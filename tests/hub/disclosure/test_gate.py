@@ -341,3 +341,36 @@ def test_property_every_primary_cell_keeps_threshold_values(table, split_types):
                     & (rel["level"] == "vestiging") & rel["category"].isin(["", "01", "02", "03", "6-8", "9-11"])]
     for r in primaries.itertuples():
         assert_protected(rel, types, (r.level, r.unit, r.schooljaar, r.measure, r.category), combined)
+
+
+def test_a_school_new_in_a_late_submission_is_not_audited_as_a_tree():
+    """Old A+B+D=T and new A+B+C+D=T pin C when T is unchanged: the gate must notice, not publish."""
+    from shared.codes import AGE_BANDS, VERWIJZERS
+
+    verw, ages = list(VERWIJZERS), [a for a, _, _ in AGE_BANDS]
+
+    def school(node, v, jb, clients, per):
+        c = [(node, v, "leerlingen", "", 400), (node, v, "clienten", "", clients), (node, v, "jeugdbescherming", "", jb)]
+        c += [(node, v, "nieuwe_clienten", "", per * len(verw))]
+        c += [(node, v, "nieuwe_clienten_verwijzer", x, per) for x in verw]
+        spread = [per * len(verw) // len(ages)] * len(ages)
+        spread[0] += per * len(verw) - sum(spread)
+        c += [(node, v, "nieuwe_clienten_leeftijd", x, n) for x, n in zip(ages, spread)]
+        return c
+
+    types1 = {"01AA00": "BO", "02BB00": "BO", "04DD00": "BO"}
+    types2 = dict(types1, **{"03CC00": "BO"})
+    cells1 = school("0356", "01AA00", 3, 20, 30) + school("0356", "02BB00", 12, 30, 30) + school("0356", "04DD00", 40, 60, 30)
+    combined1, result1 = gate(cells1, types1)
+    assert result1.audit["failed"] == 0
+    # A late municipality: children at 01AA00 and at a new school 03CC00, no jeugdbescherming anywhere.
+    cells2 = cells1 + school("0357", "01AA00", 0, 14, 14)[1:]
+    cells2 += [("0357", "03CC00", "leerlingen", "", 200), ("0357", "03CC00", "clienten", "", 15)]
+    cells2 = [c for c in cells2 if not (c[0] == "0357" and c[2] == "jeugdbescherming")]
+    combined2, result2 = gate(cells2, types2, history=[(combined1, result1.release)])
+    # The two releases together pin the new school's jeugdbescherming to exactly 0 ...
+    lo, hi = interval([result1.release, result2.release], parents(types2), key("03CC00", "jeugdbescherming"),
+                      truth=[truth(combined1), truth(combined2)])
+    assert (lo, hi) == (0.0, 0.0)
+    # ... so the gate must report unproven cells (the hub then keeps the previous release).
+    assert result2.audit["failed"] > 0
