@@ -64,6 +64,14 @@ def _type_vars(world, table, measure_family: str, schooltype: str) -> np.ndarray
     return np.flatnonzero(sel)  # one release: variable i is cell i
 
 
+def _network(world, free: np.ndarray):
+    """The type network over the (sorted) free variables, as Auditor._network_block builds it."""
+    cols, col_local = np.unique(world.column[free], return_inverse=True)
+    _, unit_local = np.unique(world.unit[free], return_inverse=True)
+    tail, head = flows.arc_ends(world.role[free], col_local, unit_local, len(cols))
+    return flows.Network(tail, head, world.t[free], world.lo[free], world.hi[free]), tail, head
+
+
 def _lp_reference(world, free: np.ndarray, cap: float):
     """Max/min of every free variable, all other variables fixed at their true values (HiGHS)."""
     pos = np.full(len(world.t), -1)
@@ -107,10 +115,7 @@ def test_network_bounds_equal_the_lp_reference(family):
     assert len(free) > 20
     order = np.argsort(free)
     free = free[order]
-    cols, col_local = np.unique(world.column[free], return_inverse=True)
-    _, unit_local = np.unique(world.unit[free], return_inverse=True)
-    tail, head = flows.arc_ends(world.role[free], col_local, unit_local, len(cols))
-    net = flows.Network(tail, head, world.t[free], world.lo[free], world.hi[free])
+    net, tail, head = _network(world, free)
     cap = 4 * float(np.max(np.abs(world.t[free]))) + 1e6
     ref = _lp_reference(world, free, cap)
     for j in range(len(free)):
@@ -125,10 +130,7 @@ def test_network_is_a_restriction_of_the_attacker_problem():
     cells, units = _region(rng, 6)
     table, world = _world_of(cells, units)
     free = np.sort(_type_vars(world, table, "nieuwe_clienten", "BO"))
-    cols, col_local = np.unique(world.column[free], return_inverse=True)
-    _, unit_local = np.unique(world.unit[free], return_inverse=True)
-    tail, head = flows.arc_ends(world.role[free], col_local, unit_local, len(cols))
-    net = flows.Network(tail, head, world.t[free], world.lo[free], world.hi[free])
+    net, tail, head = _network(world, free)
     smf = net.smf
     checked = 0
     for j in range(len(free)):
