@@ -98,7 +98,6 @@ def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config:
     n = len(cells)
     value = cells["value"].to_numpy(np.int64).astype(float)
     is_cost = cells["measure"].to_numpy() == KOSTEN
-    provider = cells["measure"].to_numpy() == CLIENTEN_AANBIEDER
     primary = status == PRIMARY
     kind = np.zeros(n, dtype=np.int8)
     req_lo = np.zeros(n)

@@ -8,7 +8,6 @@ from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
 from hub.disclosure import GateConfig, audit, combine_cells, flows
-from hub.disclosure.audit import Auditor
 from hub.disclosure.gate import _Release, _secondary, _world
 from hub.disclosure.rules import PRIMARY, PUBLISHED, primary_reasons
 from hub.disclosure.tables import build_table
