@@ -170,7 +170,6 @@ class World:
     parent: np.ndarray  # int code of the parent unit name
     type_of: np.ndarray  # int code of the school type a vestiging or type cell belongs to (-1: regio)
     key: np.ndarray  # int code of the cell key (several variables share one when a value changed)
-    category: np.ndarray  # int code of the category
     two_dim: np.ndarray  # bool: the variable's family has row lines (nieuwe_clienten, kosten)
     role: np.ndarray  # int8: the variable's arc in its type's network (flows.py; 0 = none)
     column: np.ndarray  # int code of (measure, category): the column line the variable belongs to
@@ -277,8 +276,6 @@ class Auditor:
         np.add.at(ptr, world.line_idx + 1, 1)
         self.var_ptr = np.cumsum(ptr)
         self.var_lines = line_of[order]
-        self.is_target = np.zeros(n, dtype=bool)
-        self.is_target[world.target_var] = True
 
     # -- block construction -------------------------------------------------------------------
 
@@ -364,10 +361,10 @@ class Auditor:
             if not len(tpos):
                 continue
             units = np.unique(w.unit[pv])
+            order = np.argsort(pv, kind="stable")
+            t_idx = order[np.searchsorted(pv[order], w.target_var[tpos])]  # position of each target in pv
             gkey = None
             if self.cache is not None:  # the whole type at once: a late submission leaves most types as they were
-                order = np.argsort(pv, kind="stable")
-                t_idx = order[np.searchsorted(pv[order], w.target_var[tpos])]
                 gkey = _digest([np.array([11]), w.t[pv], w.lo[pv], w.hi[pv], w.role[pv],
                                 np.unique(w.column[pv], return_inverse=True)[1], np.searchsorted(units, w.unit[pv]),
                                 t_idx, w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos]])
@@ -386,8 +383,6 @@ class Auditor:
                 # pv is sorted by unit, so each chunk of units is a contiguous slice of pv.
                 chunk_of_var = np.searchsorted(units, w.unit[pv]) // flows.CHUNK_UNITS
                 helper_vars = pv[np.isin(w.unit[pv], self._helpers(pv))]
-                order = np.argsort(pv, kind="stable")
-                t_idx = order[np.searchsorted(pv[order], w.target_var[tpos])]  # position of each target in pv
                 t_chunk = chunk_of_var[t_idx]
                 bounds = np.searchsorted(chunk_of_var, np.arange(int(chunk_of_var[-1]) + 2))
                 for k in np.unique(t_chunk):

@@ -197,7 +197,7 @@ class _Static:
     """What a world needs that does not depend on the statuses: built once per gate call, reused per round."""
 
     var_of: list[np.ndarray]  # per release: variable of each cell
-    arrays: dict[str, np.ndarray]  # per variable: t, key, family, unit, level, parent, category, ...
+    arrays: dict[str, np.ndarray]  # per variable: t, key, family, unit, level, parent, column, ...
     line_ptr: np.ndarray
     line_idx: np.ndarray
     line_coef: np.ndarray
@@ -218,7 +218,6 @@ def _static_world(tables: Sequence[Table]) -> _Static:
             "unit": unit_codes[i],
             "level": cells["level"].map({"vestiging": 0, "schooltype": 1, "regio": 2}).to_numpy(np.int8),
             "parent": cells["parent"].to_numpy(dtype=object),
-            "category": cells["category"].to_numpy(dtype=object),
             "two_dim": cells["measure"].isin(TWO_DIM_MEASURES).to_numpy(),
             "role": network_role(cells["measure"], cells["category"]),
             "column": column_codes[i],
@@ -242,7 +241,7 @@ def _static_world(tables: Sequence[Table]) -> _Static:
         var_of = [var[offsets[i]:offsets[i + 1]] for i in range(len(tables))]
     arrays = {"t": np.zeros(n_vars), "key": np.zeros(n_vars, dtype=np.int64), "releases": np.zeros(n_vars, dtype=np.int64)}
     for name, sample in per_cell[0].items():
-        arrays[name] = np.empty(n_vars, dtype=sample.dtype) if sample.dtype != object else np.empty(n_vars, dtype=object)
+        arrays[name] = np.empty(n_vars, dtype=sample.dtype)
     for i in reversed(range(len(tables))):  # the current release (index 0) writes last
         v = var_of[i]
         arrays["t"][v] = values[i]
@@ -259,7 +258,7 @@ def _static_world(tables: Sequence[Table]) -> _Static:
         final_parent[var_of[i]] = parent_code[offsets[i]:offsets[i + 1]]
     for i in range(len(tables)):
         moved[var_of[i]] |= final_parent[var_of[i]] != parent_code[offsets[i]:offsets[i + 1]]
-    for name in ("family", "unit", "parent", "category", "column", "type_of"):
+    for name in ("family", "unit", "parent", "column", "type_of"):
         arrays[name] = pd.factorize(arrays[name])[0]
     arrays["in_all"] = (arrays.pop("releases") == len(tables)) & ~moved
     ptrs, idxs, coefs = [np.zeros(1, dtype=np.int64)], [], []
@@ -301,7 +300,7 @@ def _world(releases: Sequence[_Release], config: GateConfig, static: _Static | N
     origin_arr = np.concatenate(origins)[first] if origins else np.zeros((0, 2), np.int64)
     world = World(
         t=a["t"], lo=lo, hi=hi, family=a["family"], unit=a["unit"], level=a["level"], parent=a["parent"],
-        key=a["key"], category=a["category"], two_dim=a["two_dim"], role=a["role"], column=a["column"],
+        key=a["key"], two_dim=a["two_dim"], role=a["role"], column=a["column"],
         in_all=a["in_all"], type_of=a["type_of"],
         line_ptr=static.line_ptr, line_idx=static.line_idx, line_coef=static.line_coef,
         target_var=tv[first].astype(np.int64), target_kind=np.concatenate(tkinds)[first].astype(np.int8),
