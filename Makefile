@@ -4,16 +4,19 @@
 #   make test    install the test services (Debian packages) and run the whole test suite
 #   make bench   run the benchmarks in bench/ (not part of CI: they take minutes)
 #
-# Variables: PYTHON (interpreter to install into), PYTEST_ARGS (extra pytest arguments),
+# Variables: BOOTSTRAP_PYTHON (the Python that creates .venv), PYTEST_ARGS (extra pytest arguments),
 # DEMO_ARGS (extra `jeugdhub demo` arguments, e.g. DEMO_ARGS="--port 5001").
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-# The active Python, unless it is a Debian-managed system Python (PEP 668 forbids pip there):
-# then a project-local virtual environment in .venv.
-PYTHON ?= $(shell python3 -c 'import os, sys, sysconfig; managed = sys.prefix == sys.base_prefix and os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")); print(".venv/bin/python" if managed else sys.executable)' 2>/dev/null || echo python3)
+# Everything installs into a project virtual environment, .venv, whatever Python runs make: its
+# console scripts (.venv/bin/node-agent, .venv/bin/jeugdhub) then sit at one known place, with no
+# PATH or `pyenv rehash` needed. BOOTSTRAP_PYTHON only creates it.
+BOOTSTRAP_PYTHON ?= python3
+VENV := .venv
+PYTHON := $(VENV)/bin/python
 PIP := $(PYTHON) -m pip --disable-pip-version-check
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
@@ -24,7 +27,8 @@ DEMO_ARGS ?=
 # (checks the agent's units).
 APT_PACKAGES := redis-server postgresql chromium chromium-driver poppler-utils \
 	fonts-dejavu-core fonts-liberation libpango-1.0-0 libpangoft2-1.0-0 systemd
-ifeq ($(PYTHON),.venv/bin/python)
+# A Debian-managed Python needs its venv module (and headers for the few packages that compile).
+ifeq ($(shell $(BOOTSTRAP_PYTHON) -c 'import ensurepip' 2>/dev/null && echo yes),)
 APT_PACKAGES += python3-venv python3-dev
 endif
 
@@ -66,22 +70,22 @@ system-packages:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-.venv/bin/python:
-	python3 -m venv .venv
+$(PYTHON):
+	$(BOOTSTRAP_PYTHON) -m venv $(VENV)
 
-$(STAMPS)/hub: pyproject.toml | $(if $(filter .venv/bin/python,$(PYTHON)),.venv/bin/python)
+$(STAMPS)/hub: pyproject.toml | $(PYTHON)
 	$(PIP) install -q -e '.[hub]'
 	@mkdir -p $(STAMPS) && touch $@
 
-$(STAMPS)/test: pyproject.toml | $(if $(filter .venv/bin/python,$(PYTHON)),.venv/bin/python)
+$(STAMPS)/test: pyproject.toml | $(PYTHON)
 	$(PIP) install -q -e '.[test]'
 	@mkdir -p $(STAMPS) && touch $@ $(STAMPS)/hub
 
 # The stamp alone is not trusted: if the package is gone from this Python, install again.
 install-hub:
 	@$(PYTHON) -c 'import hub, flask, celery, sqlalchemy' 2>/dev/null || rm -f $(STAMPS)/hub
-	@$(MAKE) -s --no-print-directory PYTHON=$(PYTHON) $(STAMPS)/hub
+	@$(MAKE) -s --no-print-directory $(STAMPS)/hub
 
 install-test:
 	@$(PYTHON) -c 'import hub, flask, celery, sqlalchemy, pytest, playwright' 2>/dev/null || rm -f $(STAMPS)/test
-	@$(MAKE) -s --no-print-directory PYTHON=$(PYTHON) $(STAMPS)/test
+	@$(MAKE) -s --no-print-directory $(STAMPS)/test

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from shared.errors import ConfigError, JeugdhubError
+from shared.scripts import console_script
 
 REGION = "lekstroom"
 SCHOOLJAREN = ("2022-2023", "2023-2024", "2024-2025")
@@ -68,8 +69,8 @@ def demo_config(workdir: Path) -> dict:
 
 
 def _agent_command() -> list[str]:
-    exe = shutil.which("node-agent")
-    return [exe] if exe else [sys.executable, "-c", "from node_agent.cli import main; main()"]
+    exe = console_script("node-agent")
+    return [exe] if exe else [sys.executable, "-m", "node_agent"]
 
 
 def run_agent(config: Path, *args: str) -> str:

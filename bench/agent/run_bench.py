@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from node_agent.synthetic.large import generate_large_municipality  # noqa: E402
 from shared.pseudonym import DOMAIN_PREFIX, Pseudonymiser, new_key  # noqa: E402
+from shared.scripts import console_script  # noqa: E402
 
 TARGET_RSS = 1.5 * 1024**3
 TARGET_WALL_RATIO = 2.0
@@ -162,8 +163,8 @@ def main() -> None:
     ensure_keys(data)
     jaren = args.schooljaren or info["schooljaren"]
     year_args = [a for j in jaren for a in ("--school-year", j)]
-    node_agent = shutil.which("node-agent")
-    agent_cmd = ([node_agent] if node_agent else [sys.executable, "-m", "node_agent.cli"]) + \
+    node_agent = console_script("node-agent")
+    agent_cmd = ([node_agent] if node_agent else [sys.executable, "-m", "node_agent"]) + \
         ["--config", str(data / "node-agent.toml"), "run", "--offline", *year_args]
     ref_cmd = [sys.executable, str(HERE / "reference_duckdb.py"), str(data), *year_args]
     if args.duckdb_threads:

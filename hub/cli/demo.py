@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hub.cli._common import user_errors
+from shared.scripts import activation_hint
 
 
 @click.command("demo")
@@ -45,6 +46,11 @@ def demo(workdir: Path, host: str, port: int, no_serve: bool) -> None:
         click.echo(f"  {login.email:32s} {login.description}")
     click.echo("")
     click.echo(f"Extracten, agent-configuraties en -logboeken staan in {workdir}/gemeenten/.")
+    example = sorted((workdir / "gemeenten").glob("*"))
+    if example:
+        activate = activation_hint()
+        click.echo("De agent zelf proberen:")
+        click.echo("  " + " && ".join(x for x in (activate, f"cd {example[0].resolve()}", "node-agent check") if x))
     if no_serve:
         server.stop()
         return

@@ -13,7 +13,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tomllib
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pytest
 import yaml
 
 from hub.config import DEFAULTS
+from shared.scripts import console_script
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -48,8 +48,7 @@ def clean_env(monkeypatch, tmp_path) -> dict[str, str]:
 
 def _script(name: str) -> str:
     """The console script installed next to this Python (what the image's PATH would find)."""
-    candidate = Path(sysconfig.get_path("scripts")) / name
-    found = str(candidate) if candidate.exists() else shutil.which(name)
+    found = console_script(name)
     assert found, f"{name} is not installed (pip install -e '.[hub]')"
     return found
 

@@ -287,9 +287,18 @@ def test_agent_never_imports_hub_dependencies():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_console_script_is_installed():
-    result = subprocess.run(["node-agent", "--help"], capture_output=True, text=True)
+def test_console_script_is_installed_next_to_this_python():
+    from shared.scripts import console_script, scripts_dir
+
+    script = console_script("node-agent")
+    assert script == str(scripts_dir() / "node-agent"), "pip install -e '.[agent]' into this Python first"
+    result = subprocess.run([script, "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "init" in result.stdout and "inspect" in result.stdout
+
+
+def test_python_dash_m_node_agent_is_the_same_command_line():
+    result = subprocess.run([sys.executable, "-m", "node_agent", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "Usage: node-agent" in result.stdout and "inspect" in result.stdout
 
 
 def test_enrolment_read_in_a_worker_process_gives_the_same_partial(node, monkeypatch):
