@@ -43,10 +43,10 @@ def list_command(schooljaar: str | None, as_json: bool) -> None:
 @user_errors
 def show_command(release_id: int, level: str, as_json: bool) -> None:
     """Details van een release en de cellen op één niveau (standaard regio)."""
-    from hub.services.releases import get_release, release_cells
+    from hub.services.releases import audit_cells, get_release
 
     summary = get_release(release_id).to_dict()
-    cells = [c.to_dict() for c in release_cells(release_id, level=level)]
+    cells = audit_cells(release_id, level=level)  # with the gate's reasons: this is the admin's audit view
     if as_json:
         echo_json({"release": summary, "cells": cells})
         return

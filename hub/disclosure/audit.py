@@ -1,28 +1,28 @@
 """The auditor: bounds every primarily hidden cell as an attacker would, from this release and earlier ones.
 
-Attacker model (what a reader of every release knows):
+Attacker model (what a reader of every release knows; gate.py's ``attacker_bounds``):
 - a published count is ≥ threshold and lies in its rounding window ``[r - b//2, r + b - 1 - b//2]``;
   a published cost lies in its rounding window and is ≥ 0 (it passed the negative rule);
-- a count hidden for ``threshold`` lies in ``[0, threshold-1]`` ("< 10"); every other hidden count
-  (insider, complementary, audit partner) is only known to be ≥ 0. This assumes the presentation
-  does not reveal that a non-threshold hidden count is ≥ threshold: pages show such a cell like every
-  other hidden cell ("afgeschermd"), never "≥ 10". (Modelling "≥ threshold" was tried: it makes some
-  all-hidden rows informative through their statuses alone, which no extra suppression can repair.)
+- a hidden cell is only known to be hidden: every output says ``suppressed`` / "afgeschermd" and
+  nothing else, never why. So a hidden count is only known to be ≥ 0 (not "< 10": a reader cannot
+  tell a small cell from a partner), and a hidden cost is ≥ 0 unless its true sum is negative.
   Hidden provider cells are not listed at all (tables.py), so they too are only known to be ≥ 0;
-- a hidden cost is ≥ 0 unless it was hidden for negative contributions (then unbounded);
+- no flag is published (a row where one category holds nearly all children has that category
+  hidden instead, rules.py's ``group_disclosure``);
 - every additive line of the catalogue (tables.py) holds exactly, in every release;
 - a cell whose true value did not change between releases is ONE variable across them (the attacker
   is assumed to know which cells a late submission touched).
 
-Requirement, per primarily hidden cell (of this release and of every release in ``history``):
+Requirement, per hidden cell (primary and partner alike, of this release and of every release in
+``history``; a partner whose value some release published needs none):
 - ``threshold`` counts: the derivable interval is the whole ``[0, threshold-1]``, i.e. covers
-  ``threshold`` integers (``hi - lo + 1 >= threshold``): "< 10" alone reveals exactly [0..9], so the
-  tables add nothing;
-- ``insider_count``: at least ``threshold`` integers wide;
+  ``threshold`` integers (``hi - lo + 1 >= threshold``);
+- every other hidden count: at least ``threshold`` integers wide, so a partner cannot be told apart
+  from a small cell by how narrow it is;
 - cost cells: protection ``P = ceil(p% * top1)`` on both sides of the true sum (the p%-rule's own
   protection level: no reader can estimate the largest contribution to within p%).
 
-Decomposition (speed, issue 3): cells are grouped per (schooljaar, family) — families share no line
+Decomposition (speed): cells are grouped per (schooljaar, family) — families share no line
 (tables.py). Hierarchy-only families (every measure but the nieuwe_clienten and kosten families) whose
 lines are the same in every release form a tree: exact bounds by propagation, no LP (``tree_bounds``).
 In the two-dimensional families (rows × categories × hierarchy) the vestiging-level targets go first to

@@ -23,6 +23,7 @@ _KEYS = {
     "count_insider_rule": "DISCLOSURE_COUNT_INSIDER_RULE",
     "min_denominator": "DISCLOSURE_MIN_DENOMINATOR",
     "cost_rounding_eurocent": "DISCLOSURE_COST_ROUNDING_EUROCENT",
+    "group_disclosure_percent": "DISCLOSURE_GROUP_DISCLOSURE_PERCENT",
 }
 
 
@@ -51,6 +52,7 @@ class GateConfig:
     count_insider_rule: bool = False
     min_denominator: int = 20
     cost_rounding_eurocent: int = 100_00
+    group_disclosure_percent: int = 90
 
     def __post_init__(self) -> None:
         problems = []
@@ -70,6 +72,8 @@ class GateConfig:
             problems.append(f"DISCLOSURE_MIN_DENOMINATOR={self.min_denominator} ligt onder de ondergrens 20")
         if self.cost_rounding_eurocent < 100:
             problems.append(f"DISCLOSURE_COST_ROUNDING_EUROCENT={self.cost_rounding_eurocent} ligt onder de ondergrens 100")
+        if not 50 < self.group_disclosure_percent <= 90:
+            problems.append(f"DISCLOSURE_GROUP_DISCLOSURE_PERCENT={self.group_disclosure_percent} moet tussen 51 en 90 liggen")
         if problems:
             raise ConfigError("Onveilige instellingen voor de openbaarmakingscontrole: " + "; ".join(problems),
                               code="unsafe_config")

@@ -5,6 +5,7 @@ each primarily hidden cell keeps *given that line alone* is computed in closed f
 bounds of audit.py: rounding windows, "< threshold", ≥ threshold for other hidden counts, ≥ 0). A line
 that narrows a cell below its requirement gets a complementary cell: the published member with the
 smallest value (cells hidden in an earlier release first — sticky suppression — then by canonical key).
+A cell hidden in an earlier release whose value did not change stays hidden (``earlier_hidden``).
 This subsumes "0 or ≥ 2 hidden cells per line" and "the hidden cells of a line sum to ≥ threshold"
 (for cost lines: leave every hidden cost cell its p%-protection ``ceil(p% * top1)`` on both sides).
 All lines of a release are processed together, so verwijzer and leeftijd (which share
@@ -36,9 +37,7 @@ from shared.codes import CLIENTEN_AANBIEDER, KOSTEN
 from .audit import FULL_RANGE, INF, TWO_SIDED, WIDTH, AuditCache, Auditor, World, line_intervals, satisfied
 from .combine import COMBINED_COLUMNS, KEY
 from .config import GateConfig
-from .rules import (
-    GROUP_DISCLOSURE, PRIMARY, PUBLISHED, SECONDARY, group_disclosure, primary_reasons, round_to, rounding_window,
-)
+from .rules import PRIMARY, PUBLISHED, SECONDARY, primary_reasons, round_to, rounding_window
 from .tables import NEW_CLIENT_FAMILY, Table, build_table, network_role
 
 TWO_DIM_MEASURES = sorted(NEW_CLIENT_FAMILY | {KOSTEN})
@@ -49,7 +48,7 @@ MAX_ROUNDS = 60
 
 @dataclass
 class GateResult:
-    """The release frame (see CONTRACTS.md) and what the auditor checked."""
+    """The release frame (``RELEASE_COLUMNS``; ``release_bytes`` writes it) and what the auditor checked."""
 
     release: pd.DataFrame
     audit: dict[str, Any] = field(default_factory=dict)
@@ -64,11 +63,15 @@ class _Release:
     reason: np.ndarray
 
 
-def attacker_bounds(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config: GateConfig):
-    """What a reader knows about each cell's true value (audit.py's attacker model)."""
+def attacker_bounds(cells: pd.DataFrame, status: np.ndarray, config: GateConfig):
+    """What a reader knows about each cell's true value (audit.py's attacker model).
+
+    A reader sees a value for a published cell and nothing but "hidden" for any other: not why it is
+    hidden, so a hidden count is only known to be >= 0. A hidden cost is >= 0 when it truly is (a reader
+    may assume so); only a cost whose true sum is negative is unbounded below.
+    """
     value = cells["value"].to_numpy(np.int64)
     is_cost = cells["measure"].to_numpy() == KOSTEN
-    provider = cells["measure"].to_numpy() == CLIENTEN_AANBIEDER
     published = status == PUBLISHED
     t = config.threshold
     lo = np.zeros(len(cells))
@@ -83,22 +86,22 @@ def attacker_bounds(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray,
     m = published & is_cost
     lo[m] = np.maximum(rc[m] - below_c, 0)
     hi[m] = rc[m] + above_c
-    hidden = ~published
-    # Hidden provider cells are left out of the release (see tables.py): the reader cannot tell a
-    # hidden provider cell from an absent one, nor a "< threshold" one from a complementary one.
-    m = hidden & ~is_cost & ~provider & (reason == "threshold")
-    hi[m] = t - 1
-    m = hidden & is_cost & (reason == "negative")
-    lo[m] = -INF
+    lo[~published & is_cost & (value < 0)] = -INF
     return lo, hi
 
 
 def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config: GateConfig):
-    """Primary cells to protect: (mask, kind, required low point, required high point)."""
+    """Hidden cells to protect: (mask, kind, required low point, required high point).
+
+    Every hidden cell is a target, not only the primary ones: a reader cannot tell them apart, so a
+    partner narrowed to a few values would stand out from the rest (and tell that it is >= threshold).
+    A count hidden below the threshold keeps the whole ``[0, threshold-1]``; any other hidden count
+    keeps ``threshold`` integers; a hidden cost keeps its p%-protection on both sides.
+    """
     n = len(cells)
     value = cells["value"].to_numpy(np.int64).astype(float)
     is_cost = cells["measure"].to_numpy() == KOSTEN
-    primary = status == PRIMARY
+    primary = status != PUBLISHED
     kind = np.zeros(n, dtype=np.int8)
     req_lo = np.zeros(n)
     req_hi = np.zeros(n)
@@ -131,7 +134,9 @@ def _joint_codes(tables: Sequence[Table], columns: list[str]) -> list[np.ndarray
     return np.split(code, np.cumsum(sizes)[:-1])
 
 
-def _choose(table: Table, candidates: np.ndarray, sticky: np.ndarray) -> int | None:
+def _choose(table: Table, candidates: np.ndarray, sticky: np.ndarray, known: np.ndarray | None = None) -> int | None:
+    if known is not None:
+        candidates = candidates[~known[candidates]]
     if not len(candidates):
         return None
     value = table.cells["value"].to_numpy(np.int64)[candidates]
@@ -139,16 +144,18 @@ def _choose(table: Table, candidates: np.ndarray, sticky: np.ndarray) -> int | N
     return int(candidates[order[0]])
 
 
-def _secondary(table: Table, status: np.ndarray, reason: np.ndarray, config: GateConfig, sticky: np.ndarray) -> int:
+def _secondary(table: Table, status: np.ndarray, reason: np.ndarray, config: GateConfig, sticky: np.ndarray,
+               known: np.ndarray | None = None) -> int:
     """Add complementary cells until no single line narrows a primary cell below its requirement."""
     cells = table.cells
-    is_target, kind, req_lo, req_hi = targets(cells, status, reason, config)
     idx, ptr = table.line_idx, table.line_ptr
     line_of = np.repeat(np.arange(table.n_lines), np.diff(ptr))
     added = 0
     dead_lines: set[int] = set()
     while True:
-        lo, hi = attacker_bounds(cells, status, reason, config)
+        # A new partner is a target itself (targets): recompute after every pass.
+        is_target, kind, req_lo, req_hi = targets(cells, status, reason, config)
+        lo, hi = attacker_bounds(cells, status, config)
         ilo, ihi = line_intervals(ptr, idx, table.line_coef, lo, hi)
         member_target = is_target[idx]
         ok = satisfied(kind[idx], req_lo[idx], req_hi[idx], ilo, ihi)
@@ -159,7 +166,7 @@ def _secondary(table: Table, status: np.ndarray, reason: np.ndarray, config: Gat
         published = status == PUBLISHED
         for line in failing:
             members, _ = table.members(line)
-            pick = _choose(table, members[published[members]], sticky)
+            pick = _choose(table, members[published[members]], sticky, known)
             if pick is None:
                 dead_lines.add(line)  # nothing left to hide here; the auditor has the last word
                 continue
@@ -281,12 +288,17 @@ def _world(releases: Sequence[_Release], config: GateConfig, static: _Static | N
     lo = np.full(n_vars, -INF)
     hi = np.full(n_vars, INF)
     tvars, tkinds, tlos, this, origins = [], [], [], [], []
+    shown = np.zeros(n_vars, dtype=bool)  # published in some release: its value is no secret
+    for i, rel in enumerate(releases):
+        shown[static.var_of[i][rel.status == PUBLISHED]] = True
     for i, rel in enumerate(releases):
         v = static.var_of[i]
-        rlo, rhi = attacker_bounds(rel.table.cells, rel.status, rel.reason, config)
+        rlo, rhi = attacker_bounds(rel.table.cells, rel.status, config)
         np.maximum.at(lo, v, rlo)
         np.minimum.at(hi, v, rhi)
         m, k, rq_lo, rq_hi = targets(rel.table.cells, rel.status, rel.reason, config)
+        # A partner whose value another release published protects nothing and needs no protection.
+        m &= ~((rel.status != PRIMARY) & shown[v])
         c = np.flatnonzero(m)
         tvars.append(v[c])
         tkinds.append(k[c])
@@ -319,10 +331,23 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
     earlier = _prepare_history(history, cache)
     cur_keys = pd.MultiIndex.from_frame(cells[KEY])
     sticky = np.zeros(len(cells), dtype=bool)
+    known = np.zeros(len(cells), dtype=bool)  # published earlier with this value: useless as a partner
+    value = cells["value"].to_numpy(np.int64)
     for rel in earlier:
-        hidden = rel.table.cells.loc[rel.status != PUBLISHED, KEY]
-        pos = cur_keys.get_indexer(pd.MultiIndex.from_frame(hidden))
-        sticky[pos[pos >= 0]] = True
+        shown = rel.table.cells.loc[rel.status == PUBLISHED, KEY + ["value"]]
+        pos = cur_keys.get_indexer(pd.MultiIndex.from_frame(shown[KEY]))
+        found = pos >= 0
+        known[pos[found][value[pos[found]] == shown["value"].to_numpy(np.int64)[found]]] = True
+        hidden = rel.table.cells.loc[rel.status != PUBLISHED, KEY + ["value"]]
+        pos = cur_keys.get_indexer(pd.MultiIndex.from_frame(hidden[KEY]))
+        found = pos >= 0
+        sticky[pos[found]] = True
+        # Once hidden, hidden while it holds the same value: showing it now would tell a reader of the
+        # earlier release which of its hidden cells was a partner, and what it held.
+        same = pos[found][value[pos[found]] == hidden["value"].to_numpy(np.int64)[found]]
+        keep = same[status[same] == PUBLISHED]
+        status[keep] = SECONDARY
+        reason[keep] = "earlier_hidden"
     primary_counts = pd.Series(reason[reason != ""]).value_counts().sort_index().to_dict()
 
     # Rounds of partner-adding re-solve only the blocks they changed: a cache scoped to this call
@@ -337,7 +362,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
     stats = None
     while True:
         rounds += 1
-        complementary += _secondary(table, status, reason, config, sticky)
+        complementary += _secondary(table, status, reason, config, sticky, known)
         releases = [_Release(table, status, reason)] + earlier
         world, origin = _world(releases, config, static)
         auditor = Auditor(world, audit_cache)
@@ -354,7 +379,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
             if cur < 0:
                 continue
             attempts[cur] = attempts.get(cur, 0) + 1
-            added += _audit_partner(table, status, reason, sticky, cur, everything=attempts[cur] > 2)
+            added += _audit_partner(table, status, reason, sticky, known, cur, everything=attempts[cur] > 2)
         partners += added
         if not added:
             break
@@ -376,38 +401,43 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
     return GateResult(release=release, audit=audit)
 
 
-def _audit_partner(table: Table, status, reason, sticky, cell: int, everything: bool) -> int:
-    """Hide the cheapest published cell of ``cell``'s lines (all of them after repeated failures)."""
+def _audit_partner(table: Table, status, reason, sticky, known, cell: int, everything: bool) -> int:
+    """Hide the cheapest published cell of ``cell``'s lines (all of them after repeated failures).
+
+    Cells an earlier release published with the same value (``known``) are never picked: hiding them
+    protects nothing.
+    """
     lines = table.lines_of(cell)
     members = np.unique(np.concatenate([table.members(int(ln))[0] for ln in lines])) if len(lines) else np.zeros(0, np.int64)
     published = status == PUBLISHED
-    candidates = members[published[members]]
+    usable = published & ~known
+    candidates = members[usable[members]]
     if not len(candidates):
         # Second ring: lines of the hidden cells that share a line with this one.
         ring = [table.members(int(ln))[0] for m in members if not published[m] for ln in table.lines_of(int(m))]
         if ring:
             members2 = np.unique(np.concatenate(ring))
-            candidates = members2[published[members2]]
+            candidates = members2[usable[members2]]
     if not len(candidates):
         return 0
-    picks = candidates if everything else [_choose(table, candidates, sticky)]
-    for p in picks:
+    if not everything:
+        candidates = [_choose(table, candidates, sticky, known)]
+    for p in candidates:
         status[p] = SECONDARY
         reason[p] = "audit_partner"
-    return len(picks)
+    return len(candidates)
 
 
 def _release_frame(cells: pd.DataFrame, status, reason, published, config: GateConfig) -> pd.DataFrame:
     value = cells["value"].to_numpy(np.int64)
     is_cost = cells["measure"].to_numpy() == KOSTEN
     shown = np.where(is_cost, round_to(value, config.cost_rounding_eurocent), round_to(value, config.rounding_base))
-    flags = np.where(group_disclosure(cells, published), GROUP_DISCLOSURE, "")
     frame = cells[KEY].copy()
     frame["status"] = status.astype(object)
     frame["value"] = pd.array(np.where(published, shown, 0), dtype="Int64")
     frame.loc[~published, "value"] = pd.NA
     frame["reason"] = np.where(published, "", reason).astype(object)
-    frame["flags"] = flags.astype(object)
+    frame["flags"] = ""  # kept in the frame's columns; the gate publishes no flag (a flag is information)
     # A hidden provider cell would still say "this provider served a pupil here": leave it out.
     listed = published | (cells["measure"].to_numpy() != CLIENTEN_AANBIEDER)
     return frame[listed].reset_index(drop=True)

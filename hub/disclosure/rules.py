@@ -1,4 +1,4 @@
-"""Primary rules (threshold, p%, dominance, negatives, insider, linked), rounding and group-disclosure flags.
+"""Primary rules (threshold, group disclosure, p%, dominance, negatives, insider, linked) and rounding.
 
 Reasons are stable codes; a cell gets the first failing rule in the order of ``COST_ORDER``. Linked
 suppression: a cost cell is hidden when the count that describes the same children is primarily
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from shared.codes import (
-    CLIENT_ZORGTYPES, CLIENTEN, CLIENTEN_ZORGTYPE, JEUGDBESCHERMING, JEUGDRECLASSERING, KOSTEN, KOSTEN_TOTAAL,
+    CLIENT_ZORGTYPES, CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_ZORGTYPE, JEUGDBESCHERMING, JEUGDRECLASSERING, KOSTEN, KOSTEN_TOTAAL,
     NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN_VERWIJZER,
 )
 
@@ -23,7 +23,9 @@ PUBLISHED = "published"
 PRIMARY = "suppressed_primary"
 SECONDARY = "suppressed_secondary"
 COST_ORDER = ("negative", "threshold", "linked_count", "insider_cost", "p_percent", "dominance")
-GROUP_DISCLOSURE = "group_disclosure"
+#: Distribution rows (part measure, total measure) that the group-disclosure rule reads.
+DISTRIBUTIONS = ((NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN), (NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN),
+                 (CLIENTEN_ZORGTYPE, CLIENTEN), (CLIENTEN_AANBIEDER, CLIENTEN))
 
 
 def round_to(values: np.ndarray, base: int) -> np.ndarray:
@@ -49,6 +51,7 @@ def primary_reasons(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
     # Counts: threshold, then the optional insider rule (combined minus the largest node's share).
     count = ~is_cost
     reason[count & (value < t)] = "threshold"
+    reason[count & (reason == "") & group_disclosure(cells, config)] = "group_disclosure"
     if config.count_insider_rule:
         rest = value - cells["max_node_value"].to_numpy(np.int64)
         reason[count & (reason == "") & (rest > 0) & (rest < t)] = "insider_count"
@@ -96,21 +99,28 @@ def _linked_count_key(cells: pd.DataFrame) -> pd.MultiIndex:
                                       cells["schooljaar"].to_numpy(), measure, cat])
 
 
-def group_disclosure(cells: pd.DataFrame, published: np.ndarray) -> np.ndarray:
-    """Flag a published category that holds every child of its distribution row's total."""
+def group_disclosure(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
+    """Categories that hold (nearly) all children of their row: hidden, so no reader learns it.
+
+    A category is group-disclosive when it holds at least ``group_disclosure_percent`` of its row's
+    total, or when both round to the same shown value (a reader could not tell it from "all"). The
+    rows are the distributions a page shows: care types, referrers and ages over their totals, and
+    providers over the school's clients.
+    """
     flag = np.zeros(len(cells), dtype=bool)
     key = pd.MultiIndex.from_frame(cells[["level", "unit", "schooljaar", "measure", "category"]])
     values = pd.Series(cells["value"].to_numpy(np.int64), index=key)
     measure = cells["measure"].to_numpy()
-    for part, total in ((NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN), (NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN),
-                        (CLIENTEN_ZORGTYPE, CLIENTEN)):
-        sel = np.flatnonzero((measure == part) & published)
+    for part, total in DISTRIBUTIONS:
+        sel = np.flatnonzero(measure == part)
         if not len(sel):
             continue
         sub = cells.iloc[sel]
         tkey = pd.MultiIndex.from_arrays([sub["level"].to_numpy(), sub["unit"].to_numpy(), sub["schooljaar"].to_numpy(),
                                           np.full(len(sub), total, dtype=object), np.full(len(sub), "", dtype=object)])
-        tot = values.reindex(tkey).to_numpy()
+        tot = values.reindex(tkey).fillna(0).to_numpy(np.int64)
         v = sub["value"].to_numpy(np.int64)
-        flag[sel[(tot > 0) & (v == tot)]] = True
+        share = 100 * v >= config.group_disclosure_percent * tot
+        same_shown = round_to(v, config.rounding_base) == round_to(tot, config.rounding_base)
+        flag[sel[(tot > 0) & (v > 0) & (share | same_shown)]] = True
     return flag

@@ -14,7 +14,8 @@ PUBLISHED = "published"
 SUPPRESSED = "suppressed"
 ABSENT = "absent"
 
-RELEASE_COLUMNS = ("level", "unit", "schooljaar", "measure", "category", "status", "value", "reason", "flags")
+#: What a reader of a release gets per cell: no reason and no flag, only published or not.
+RELEASE_COLUMNS = ("level", "unit", "schooljaar", "measure", "category", "status", "value")
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,6 @@ class Count:
 
     value: int | None
     status: str
-    flags: tuple[str, ...] = ()
 
     @property
     def published(self) -> bool:
@@ -37,47 +37,37 @@ ABSENT_COUNT = Count(None, ABSENT)
 SUPPRESSED_COUNT = Count(None, SUPPRESSED)
 
 
-def _flags(raw) -> tuple[str, ...]:
-    if not raw or (isinstance(raw, float) and pd.isna(raw)):
-        return ()
-    if isinstance(raw, str):
-        return tuple(f for f in (p.strip() for p in raw.replace(";", ",").split(",")) if f)
-    return tuple(str(f) for f in raw)
-
-
 class ReleaseCells:
     """Index over one or more releases (several school years may be concatenated).
 
-    The frame has the columns of CONTRACTS.md's release frame. Values of cells whose status is not
-    ``published`` are discarded on construction.
+    The frame has at least ``RELEASE_COLUMNS``. Values of cells whose status is not ``published`` are
+    discarded on construction, and so is every other column (why a cell is hidden stays in the hub).
     """
 
     def __init__(self, frame: pd.DataFrame):
-        missing = [c for c in RELEASE_COLUMNS if c not in frame.columns and c not in ("reason", "flags")]
+        missing = [c for c in RELEASE_COLUMNS if c not in frame.columns]
         if missing:
             raise ValueError(f"release frame lacks columns {missing}")
-        n = len(frame)
-        flags_col = frame["flags"].tolist() if "flags" in frame.columns else [None] * n
         values = frame["value"].astype(object).where(frame["value"].notna(), None).tolist()
         self._build(zip(frame["level"].tolist(), frame["unit"].tolist(), frame["schooljaar"].tolist(),
                         frame["measure"].tolist(), frame["category"].fillna("").tolist(), frame["status"].tolist(),
-                        values, flags_col))
+                        values))
 
     @classmethod
     def from_rows(cls, rows) -> "ReleaseCells":
-        """From (level, unit, schooljaar, measure, category, status, value, flags) tuples (a database query)."""
+        """From (level, unit, schooljaar, measure, category, status, value) tuples (a database query)."""
         self = cls.__new__(cls)
         self._build(rows)
         return self
 
     def _build(self, rows) -> None:
         self._cells: dict[tuple[str, str, str, str, str], Count] = {}
-        for level, unit, jaar, measure, category, status, value, flags in rows:
+        for level, unit, jaar, measure, category, status, value in rows:
             if status == PUBLISHED and value is not None:
-                count = Count(int(value), PUBLISHED, _flags(flags))
+                count = Count(int(value), PUBLISHED)
             else:
-                # Suppressed (primary or secondary): the value never leaves this method.
-                count = Count(None, SUPPRESSED, _flags(flags))
+                # Hidden, for whatever reason: the value and the reason never leave this method.
+                count = SUPPRESSED_COUNT
             self._cells[(str(level), str(unit), str(jaar), str(measure), str(category or ""))] = count
         self._schooljaren = sorted({k[2] for k in self._cells})
         self._by_line: dict[tuple[str, str, str, str], list[str]] = {}

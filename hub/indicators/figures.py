@@ -38,7 +38,6 @@ REGIO_UNIT = "regio"
 
 #: Why a derived figure is not shown.
 SMALL_DENOMINATOR = "small_denominator"
-GROUP_DISCLOSURE = "group_disclosure"
 
 
 def previous_schooljaar(schooljaar: str) -> str:
@@ -178,14 +177,12 @@ class Distribution:
     measure: str
     total: Count
     rows: tuple[ShareRow, ...]
-    withheld: str | None = None  # group_disclosure: the gate flagged this line; nothing of it is shown
 
     def to_dict(self) -> dict:
         return {
             "maat": self.measure,
             "totaal": self.total.to_dict(),
             "rijen": [r.to_dict() for r in self.rows],
-            "niet_getoond": self.withheld,
         }
 
 
@@ -210,21 +207,15 @@ def distribution(cells: ReleaseCells, level: str, unit: str, schooljaar: str, na
     known = dict(categories)
     extra = [c for c in cells.categories(level, unit, schooljaar, measure) if c not in known]
     rows = []
-    flagged = False
     for category, label in list(categories) + [(c, c) for c in extra]:
         count = cells.get(level, unit, schooljaar, measure, category)
-        flagged = flagged or GROUP_DISCLOSURE in count.flags
         if count.status == ABSENT:
             count = Count(None, SUPPRESSED)
         share = None
         if count.published and total.published and total.value > 0:
             share = count.value / total.value
         rows.append(ShareRow(category, label, count, share))
-    if flagged:
-        # One category holds all children of the line: showing it tells every reader what care each
-        # client at this school gets. Withhold the whole distribution.
-        hidden = tuple(ShareRow(r.category, r.label, Count(None, SUPPRESSED), None) for r in rows)
-        return Distribution(measure, total, hidden, GROUP_DISCLOSURE)
+    # A category that holds (nearly) all of the row was hidden by the gate (group disclosure).
     return Distribution(measure, total, tuple(rows))
 
 

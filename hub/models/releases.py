@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from hub.models.base import Base
 
 CELL_PUBLISHED = "published"
+#: What every reader sees of a hidden cell, whatever the gate's internal status (primary or secondary).
+CELL_SUPPRESSED = "suppressed"
 
 
 class Release(Base):

@@ -145,11 +145,7 @@ def distribution_table(name: str, title: str, dist: fig.Distribution, head: str)
         share = 100 * r.share if r.share is not None else (AFGESCHERMD if not r.count.published else GEEN)
         rows.append((r.label, count_cell(r.count), share))
     rows.append(("Totaal", count_cell(dist.total), GEEN))
-    note = ""
-    if dist.withheld:
-        note = ("Deze verdeling wordt niet getoond: bijna alle kinderen vallen in één categorie, "
-                "waardoor iets over ieder kind af te leiden zou zijn.")
-    return Table(name, title, cols, tuple(rows), note)
+    return Table(name, title, cols, tuple(rows), "")
 
 
 def providers_table(name: str, providers: fig.Providers, label_of, consortium_of=None) -> Table:

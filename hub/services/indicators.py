@@ -92,7 +92,7 @@ class RegionData:
 def _release_cells(release_ids: list[int]) -> ReleaseCells:
     if not release_ids:
         return ReleaseCells.empty()
-    cols = [getattr(ReleaseCell, c) for c in RELEASE_COLUMNS if c != "reason"]
+    cols = [getattr(ReleaseCell, c) for c in RELEASE_COLUMNS]
     rows = db.session.execute(select(*cols).where(ReleaseCell.release_id.in_(release_ids))).all()
     # ReleaseCells drops the value of every cell whose status is not published (the store keeps none either).
     return ReleaseCells.from_rows(rows)

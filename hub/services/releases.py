@@ -1,5 +1,6 @@
-"""Reading releases for the API and the pages. Suppressed cells come back with their status and
-reason, never with a value (none is stored either)."""
+"""Reading releases for the API and the pages. A hidden cell comes back as ``suppressed`` and nothing
+else: no value (none is stored either), no reason, no flag. Why a cell is hidden stays in the hub
+(``jeugdhub release show`` prints it for the regio admin's audit)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models.nodes import Node
-from hub.models.releases import CELL_PUBLISHED, Release, ReleaseCell
+from hub.models.releases import CELL_PUBLISHED, CELL_SUPPRESSED, Release, ReleaseCell
 from hub.models.rounds import Round
 from hub.models.submissions import Submission
 from hub.services._util import aware
@@ -56,10 +57,8 @@ class PublishedCell:
     schooljaar: str
     measure: str
     category: str
-    status: str
+    published: bool
     value: int | None
-    reason: str | None
-    flags: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,10 +67,8 @@ class PublishedCell:
             "schooljaar": self.schooljaar,
             "measure": self.measure,
             "category": self.category,
-            "status": self.status,
-            "value": self.value if self.status == CELL_PUBLISHED else None,
-            "reason": self.reason,
-            "flags": list(self.flags),
+            "status": CELL_PUBLISHED if self.published else CELL_SUPPRESSED,
+            "value": self.value if self.published else None,
         }
 
 
@@ -162,7 +159,9 @@ def release_cells(
     get_release(release_id)
     if level is not None and level not in LEVELS:
         raise InputError(f"Onbekend niveau '{level}' (vestiging, schooltype of regio)", code="invalid_input")
-    query = select(ReleaseCell).where(ReleaseCell.release_id == release_id)
+    # Only the columns a reader may see are read: status is narrowed to published/suppressed below.
+    query = select(ReleaseCell.level, ReleaseCell.unit, ReleaseCell.schooljaar, ReleaseCell.measure,
+                   ReleaseCell.category, ReleaseCell.status, ReleaseCell.value).where(ReleaseCell.release_id == release_id)
     if level is not None:
         query = query.where(ReleaseCell.level == level)
     if unit is not None:
@@ -174,15 +173,34 @@ def release_cells(
     query = query.order_by(ReleaseCell.level, ReleaseCell.unit, ReleaseCell.measure, ReleaseCell.category)
     return [
         PublishedCell(
-            level=c.level,
-            unit=c.unit,
-            schooljaar=c.schooljaar,
-            measure=c.measure,
-            category=c.category,
-            status=c.status,
-            value=c.value if c.status == CELL_PUBLISHED else None,
-            reason=c.reason,
-            flags=tuple(f for f in (c.flags or "").split(",") if f),
+            level=level,
+            unit=unit,
+            schooljaar=schooljaar,
+            measure=measure,
+            category=category,
+            published=published,
+            value=value if published else None,
         )
+        for level, unit, schooljaar, measure, category, status, value in db.session.execute(query)
+        for published in (status == CELL_PUBLISHED,)
+    ]
+
+
+def audit_cells(release_id: int, level: str | None = None) -> list[dict[str, Any]]:
+    """The cells with the gate's internal status and reason: for the regio admin's CLI audit only.
+
+    No web or API response may use this: a reader who could tell a partner cell from a small one
+    could narrow both (see hub/disclosure/gate.py, ``attacker_bounds``).
+    """
+    get_release(release_id)
+    if level is not None and level not in LEVELS:
+        raise InputError(f"Onbekend niveau '{level}' (vestiging, schooltype of regio)", code="invalid_input")
+    query = select(ReleaseCell).where(ReleaseCell.release_id == release_id)
+    if level is not None:
+        query = query.where(ReleaseCell.level == level)
+    query = query.order_by(ReleaseCell.level, ReleaseCell.unit, ReleaseCell.measure, ReleaseCell.category)
+    return [
+        {"level": c.level, "unit": c.unit, "schooljaar": c.schooljaar, "measure": c.measure, "category": c.category,
+         "status": c.status, "value": c.value if c.status == CELL_PUBLISHED else None, "reason": c.reason}
         for c in db.session.scalars(query)
     ]

@@ -1,9 +1,20 @@
-"""An attacker written independently of the gate: one dense LP over every cell of a published release.
+"""An attacker written independently of the gate: LPs over what the releases show, and nothing else.
 
-It knows the catalogue's additive lines (derived here from the release rows and a schools mapping),
-the rounding windows, "< threshold" (0..T-1) for threshold cells, ≥ threshold for published counts,
-and non-negativity (other hidden cells are shown as "afgeschermd", see hub/disclosure/audit.py). With several releases, cells whose true value is unchanged share one
-variable (the test says which, by passing the true values).
+It reads release frames as a reader gets them (``public``: key, ``status``, ``value``; the API's cells
+have exactly these fields) and knows what any reader of the documentation knows:
+- the catalogue's additive lines (derived here from the cells present and a school → type mapping,
+  which DUO publishes): hierarchy columns, referrer and age rows over ``nieuwe_clienten``, cost
+  categories over ``kosten/totaal``;
+- a published count lies in its rounding window and is ≥ threshold; a published cost lies in its
+  rounding window and is ≥ 0; every count is ≥ 0; a hidden cost is ≥ 0 unless it is truly negative
+  (the attacker is granted that knowledge when ``truth`` is given);
+- whatever else a frame tells: a ``reason`` column saying ``threshold`` bounds that cell to
+  ``[0, threshold-1]``, one naming a partner to ``[threshold, ∞)`` (the API carried it until it was
+  removed; tests/e2e/test_attacker_api.py shows the leak).
+
+With several releases, cells whose true value is unchanged share one variable (the attacker is given
+which, through ``truth``). Problems split into connected components of the lines, each solved with
+sparse HiGHS LPs (scipy), so a whole region fits in a test.
 """
 
 from __future__ import annotations
@@ -11,8 +22,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 KEY = ["level", "unit", "schooljaar", "measure", "category"]
+PUBLIC_COLUMNS = KEY + ["status", "value"]
+#: Reasons the API once gave for a hidden cell that was chosen as a partner (a publishable count).
+PARTNER_REASONS = ("complementary", "audit_partner", "earlier_hidden")
+
+
+def public(release: pd.DataFrame) -> pd.DataFrame:
+    """A release frame as a reader sees it: published or suppressed, a value only when published."""
+    out = release[KEY].copy()
+    out["status"] = np.where(release["status"] == "published", "published", "suppressed")
+    out["value"] = release["value"].where(release["status"] == "published")
+    return out
 
 
 def lines_of(release: pd.DataFrame, parent: dict[str, str]) -> list[list[tuple[tuple, int]]]:
@@ -23,6 +47,8 @@ def lines_of(release: pd.DataFrame, parent: dict[str, str]) -> list[list[tuple[t
     for k in keys:
         level, unit, jaar, measure, category = k
         if level == "vestiging":
+            if unit not in parent:
+                continue
             total = ("schooltype", parent[unit], jaar, measure, category)
         elif level == "schooltype":
             total = ("regio", "regio", jaar, measure, category)
@@ -46,55 +72,119 @@ def lines_of(release: pd.DataFrame, parent: dict[str, str]) -> list[list[tuple[t
     return out
 
 
+class Attack:
+    """Everything the releases say, as one sparse system; ``interval(key)`` bounds a cell of the last release."""
+
+    def __init__(self, releases: list[pd.DataFrame], parent: dict[str, str], *, threshold: int = 10, base: int = 5,
+                 cost_base: int = 10000, truth: list[dict[tuple, int]] | None = None):
+        self.threshold = threshold
+        self._var: dict[tuple, int] = {}
+        self._truth = truth
+        self._last = len(releases) - 1
+        lo: dict[int, float] = {}
+        hi: dict[int, float] = {}
+        rows: list[dict[int, int]] = []
+        self.hidden: list[tuple] = []  # keys of the last release's hidden cells
+        for i, rel in enumerate(releases):
+            told = "reason" in rel.columns
+            for r in rel.itertuples(index=False):
+                key = (r.level, r.unit, r.schooljaar, r.measure, r.category)
+                v = self._var_of(i, key)
+                if r.status == "published":
+                    half = (cost_base if r.measure == "kosten" else base) // 2
+                    a, b = float(r.value) - half, float(r.value) + half
+                    a = max(a, threshold) if r.measure != "kosten" else max(a, 0.0)
+                elif r.measure == "kosten":
+                    negative = truth is not None and truth[i][key] < 0
+                    a, b = (-np.inf if negative else 0.0), np.inf
+                else:
+                    a, b = 0.0, np.inf
+                    if told and r.reason == "threshold":
+                        b = threshold - 1
+                    elif told and r.reason in PARTNER_REASONS:
+                        a = threshold  # a partner was publishable, so it holds at least the threshold
+                if r.status != "published" and i == self._last:
+                    self.hidden.append(key)
+                lo[v] = max(lo.get(v, -np.inf), a)
+                hi[v] = min(hi.get(v, np.inf), b)
+            for line in lines_of(rel, parent):
+                rows.append({self._var_of(i, k): c for k, c in line})
+        n = len(self._var)
+        self.lo = np.array([lo.get(v, 0.0) for v in range(n)])
+        self.hi = np.array([hi.get(v, np.inf) for v in range(n)])
+        r_idx, c_idx, data = [], [], []
+        for j, row in enumerate(rows):
+            for v, c in row.items():
+                r_idx.append(j)
+                c_idx.append(v)
+                data.append(c)
+        self.A = coo_matrix((data, (r_idx, c_idx)), shape=(len(rows), n)).tocsr()
+        # Components: variables joined by a line.
+        inc = self.A.T @ self.A if len(rows) else coo_matrix((n, n)).tocsr()
+        _, self.component = connected_components(inc + coo_matrix((np.ones(n), (np.arange(n), np.arange(n))), shape=(n, n)),
+                                                 directed=False)
+        self._blocks: dict[int, tuple] = {}
+
+    def _var_of(self, rel_i: int, key: tuple) -> int:
+        # Same key and same true value in two releases → one variable (the attacker knows what changed).
+        ident = (key, self._truth[rel_i][key]) if self._truth else (key, rel_i)
+        if ident not in self._var:
+            self._var[ident] = len(self._var)
+        return self._var[ident]
+
+    def _block(self, comp: int):
+        if comp not in self._blocks:
+            cols = np.flatnonzero(self.component == comp)
+            sub = self.A[:, cols]
+            keep = np.flatnonzero(np.diff(sub.tocsr().indptr) > 0)
+            self._blocks[comp] = (cols, sub[keep])
+        return self._blocks[comp]
+
+    def interval(self, key: tuple) -> tuple[float, float]:
+        """(min, max) of the cell's true value in the last release, over everything the releases say."""
+        v = self._var_of(self._last, key)
+        cols, A = self._block(int(self.component[v]))
+        j = int(np.searchsorted(cols, v))
+        bounds = np.column_stack([self.lo[cols], self.hi[cols]])
+        out = []
+        for sign in (1.0, -1.0):
+            c = np.zeros(len(cols))
+            c[j] = sign
+            res = linprog(c, A_eq=A if A.shape[0] else None, b_eq=np.zeros(A.shape[0]) if A.shape[0] else None,
+                          bounds=bounds, method="highs")
+            if res.status == 3:
+                out.append(-sign * np.inf)
+            else:
+                assert res.status == 0, res.message
+                out.append(res.x[j])
+        return out[0], out[1]
+
+
 def interval(releases: list[pd.DataFrame], parent: dict[str, str], target: tuple, *, threshold: int = 10,
              base: int = 5, cost_base: int = 10000, truth: list[dict[tuple, int]] | None = None) -> tuple[float, float]:
     """(min, max) of the target's true value in the LAST release, over everything the releases say."""
-    var: dict[tuple, int] = {}
+    return Attack(releases, parent, threshold=threshold, base=base, cost_base=cost_base, truth=truth).interval(target)
 
-    def var_of(rel_i: int, key: tuple) -> int:
-        # Same key and same true value in two releases → one variable (the attacker knows what changed).
-        ident = (key, truth[rel_i][key]) if truth else (key, rel_i)
-        if ident not in var:
-            var[ident] = len(var)
-        return var[ident]
 
-    bounds: dict[int, list[float]] = {}
-    rows_eq = []
-    for i, rel in enumerate(releases):
-        for r in rel.itertuples(index=False):
-            key = (r.level, r.unit, r.schooljaar, r.measure, r.category)
-            v = var_of(i, key)
-            b = bounds.setdefault(v, [0.0, np.inf])
-            if r.status == "published":
-                half = (cost_base if r.measure == "kosten" else base) // 2
-                lo, hi = r.value - half, r.value + half
-                if r.measure != "kosten":
-                    lo = max(lo, threshold)
-            elif r.measure == "kosten":
-                lo, hi = (-np.inf if r.reason == "negative" else 0.0), np.inf
-            elif r.reason == "threshold":
-                lo, hi = 0, threshold - 1
-            else:
-                lo, hi = 0, np.inf
-            b[0], b[1] = max(b[0], lo), min(b[1], hi)
-        for line in lines_of(rel, parent):
-            rows_eq.append({var_of(i, k): c for k, c in line})
-    n = len(var)
-    A = np.zeros((len(rows_eq), n))
-    for j, row in enumerate(rows_eq):
-        for v, c in row.items():
-            A[j, v] += c
-    bnds = [tuple(bounds.get(v, [0.0, np.inf])) for v in range(n)]
-    tv = var_of(len(releases) - 1, target)
-    out = []
-    for sign in (1.0, -1.0):
-        c = np.zeros(n)
-        c[tv] = sign
-        res = linprog(c, A_eq=A if len(rows_eq) else None, b_eq=np.zeros(len(rows_eq)) if len(rows_eq) else None,
-                      bounds=bnds, method="highs")
-        if res.status == 3:
-            out.append(-sign * np.inf)
-        else:
-            assert res.status == 0, res.message
-            out.append(res.x[tv])
-    return out[0], out[1]
+def width(lo: float, hi: float) -> float:
+    """How many integers [lo, hi] holds."""
+    return np.floor(hi + 1e-6) - np.ceil(lo - 1e-6) + 1
+
+
+def narrowed(attack: Attack, keys: list[tuple] | None = None) -> list[tuple[tuple, float, float]]:
+    """Hidden cells of the last release whose derivable interval holds fewer than ``threshold`` integers."""
+    found = []
+    for key in (attack.hidden if keys is None else keys):
+        if key[3] == "kosten":
+            continue  # costs are protected by the p%-rule, not by a width in children
+        lo, hi = attack.interval(key)
+        if width(lo, hi) < attack.threshold:
+            found.append((key, lo, hi))
+    return found
+
+
+def group_parents(cells: pd.DataFrame) -> dict[str, str]:
+    """vestiging → schooltype → regio from an overview's rows (``vestigingscode``, ``schooltype``)."""
+    out = dict(zip(cells["vestigingscode"], cells["schooltype"]))
+    out.update({t: "regio" for t in set(cells["schooltype"])})
+    return out

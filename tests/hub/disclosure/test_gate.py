@@ -10,19 +10,15 @@ from hypothesis import strategies as st
 
 from hub.disclosure import AuditCache, GateConfig, apply_gate, combine_cells, release_bytes
 
-from .attacker import interval
+from .attacker import interval, public, width
 from .helpers import contributions, gate, key, parents, row, schools, truth
 
 T = 10
 
 
-def width(lo: float, hi: float) -> float:
-    return np.floor(hi + 1e-6) - np.ceil(lo - 1e-6) + 1
-
-
 def assert_protected(release, types, target, combined=None, history=(), threshold=T):
-    """Independent LP: a threshold cell keeps its whole [0, T-1]; another hidden count ≥ T values."""
-    releases = [h[1] for h in history] + [release]
+    """Independent LP over what a reader sees: every hidden count keeps ≥ T values."""
+    releases = [public(h[1]) for h in history] + [public(release)]
     truths = None
     if combined is not None:
         truths = [truth(h[0]) for h in history] + [truth(combined)]
@@ -139,7 +135,7 @@ def test_spec_06_hidden_count_hides_sum_and_mean():
                   ("0356", v, "kosten", "verblijf", amount, n, amount // n, amount // n, 0),
                   ("0356", v, "kosten", "totaal", amount, n, amount // n, amount // n, 0)]
     # With the count insider rule on, a count of 12 (11 from one municipality) is hidden while its cost has 12 children.
-    cells += [("0356", "03CC00", "leerlingen", "", 500), ("0356", "03CC00", "clienten", "", 11), ("0357", "03CC00", "clienten", "", 1),
+    cells += [("0356", "03CC00", "leerlingen", "", 500), ("0356", "03CC00", "clienten", "", 19), ("0357", "03CC00", "clienten", "", 1),
               ("0356", "03CC00", "clienten_zorgtype", "ambulant", 11), ("0357", "03CC00", "clienten_zorgtype", "ambulant", 1),
               ("0356", "03CC00", "kosten", "ambulant", 110_000_00, 6, 10_000_00, 10_000_00, 0),
               ("0357", "03CC00", "kosten", "ambulant", 50_000_00, 6, 10_000_00, 9_000_00, 0)]
@@ -164,7 +160,8 @@ def _cost_cells(value, contributors, top1, top2, negatives=0, node="0356"):
     types = {"01AA00": "BO", "02BB00": "BO", "03CC00": "BO"}
     cells = []
     for v in types:
-        cells += [(node, v, "leerlingen", "", 500), (node, v, "clienten", "", 40), (node, v, "clienten_zorgtype", "ambulant", 40)]
+        # 40 of 60 clients get ambulant care: no category holds (nearly) all (group disclosure).
+        cells += [(node, v, "leerlingen", "", 500), (node, v, "clienten", "", 60), (node, v, "clienten_zorgtype", "ambulant", 40)]
     cells += [(node, "01AA00", "kosten", "ambulant", value, contributors, top1, top2, negatives)]
     cells += [(node, v, "kosten", "ambulant", 400_000_00, 40, 20_000_00, 19_000_00, 0) for v in ("02BB00", "03CC00")]
     return cells, types
@@ -174,7 +171,7 @@ def test_spec_07_p_percent_one_child_120k_of_140k():
     # 15 children, €140k, the largest €120k and the second €9k: 140 - 120 - 9 = 11 < 10 % of 120 = 12.
     cells, types = _cost_cells(140_000_00, 15, 120_000_00, 9_000_00)
     cells = [c for c in cells if not (c[1] == "01AA00" and c[2] in ("clienten", "clienten_zorgtype"))]
-    cells += [("0356", "01AA00", "clienten", "", 15), ("0356", "01AA00", "clienten_zorgtype", "ambulant", 15)]
+    cells += [("0356", "01AA00", "clienten", "", 25), ("0356", "01AA00", "clienten_zorgtype", "ambulant", 15)]
     _, result = gate(cells, types)
     target = row(result.release, "01AA00", "kosten", "ambulant")
     assert target["status"] == "suppressed_primary" and target["reason"] == "p_percent"
@@ -240,7 +237,7 @@ def test_spec_10_cell_hidden_in_release_1_not_derivable_with_release_2():
     combined2, r2 = gate(cells2, types, history=[(combined1, r1.release)])
     assert r2.audit["history_releases"] == 1 and r2.audit["failed"] == 0
     # The attacker combines both releases; unchanged cells (01AA00, 03CC00) are one variable each.
-    lo, hi = interval([r1.release, r2.release], parents(types), key("01AA00", "clienten"),
+    lo, hi = interval([public(r1.release), public(r2.release)], parents(types), key("01AA00", "clienten"),
                       truth=[truth(combined1), truth(combined2)])
     assert width(lo, hi) >= T
 
@@ -251,7 +248,7 @@ def test_history_attack_is_real_without_history():
     combined1, r1 = gate(cells1, types)
     cells2, _ = _late_submission_case(2)
     combined2, r2 = gate(cells2, types)
-    lo, hi = interval([r1.release, r2.release], parents(types), key("01AA00", "clienten"),
+    lo, hi = interval([public(r1.release), public(r2.release)], parents(types), key("01AA00", "clienten"),
                       truth=[truth(combined1), truth(combined2)])
     with_history = gate(cells2, types, history=[(combined1, r1.release)])[1]
     assert release_bytes(with_history.release) != release_bytes(r2.release) or width(lo, hi) >= T
@@ -302,15 +299,28 @@ def test_rounding_to_five_and_cost_rounding():
     assert row(rel, "01AA00", "kosten", "totaal")["value"] == 123_500_00
 
 
-def test_group_disclosure_flag_on_a_row_where_one_category_holds_all():
-    types = {"01AA00": "BO", "02BB00": "BO"}
+def test_group_disclosure_hides_a_category_holding_nearly_all_and_publishes_no_flag():
+    types = {"01AA00": "BO", "02BB00": "BO", "03CC00": "BO"}
     cells = verwijzer_unit("01AA00", {"01": 30}) + verwijzer_unit("02BB00", {"01": 20, "02": 25})
-    _, result = gate(cells, types)
+    cells += verwijzer_unit("03CC00", {"01": 28, "02": 2})  # 28 of 30 = 93 %: nearly all
+    cells += [("0356", "02BB00", "clienten", "", 40), ("0356", "02BB00", "clienten_zorgtype", "ambulant", 37),  # 92.5 %
+              ("0356", "03CC00", "clienten", "", 40), ("0356", "03CC00", "clienten_zorgtype", "ambulant", 30)]  # 75 %
+    combined, result = gate(cells, types)
     rel = result.release
-    r = row(rel, "01AA00", "nieuwe_clienten_verwijzer", "01")
-    if r["status"] == "published":
-        assert r["flags"] == "group_disclosure"
-    assert row(rel, "02BB00", "nieuwe_clienten_verwijzer", "01")["flags"] == ""
+    for unit, measure, category in (("01AA00", "nieuwe_clienten_verwijzer", "01"), ("03CC00", "nieuwe_clienten_verwijzer", "01"),
+                                    ("02BB00", "clienten_zorgtype", "ambulant")):
+        r = row(rel, unit, measure, category)
+        assert r["status"] == "suppressed_primary" and r["reason"] == "group_disclosure", (unit, category)
+        assert_protected(rel, types, key(unit, measure, category), combined)
+    assert row(rel, "03CC00", "clienten_zorgtype", "ambulant")["reason"] == ""
+    assert (rel["flags"] == "").all()  # no flag is ever published: a flag is information the auditor would have to model
+    assert result.audit["failed"] == 0
+
+
+def test_group_disclosure_percent_is_a_floor():
+    assert GateConfig(group_disclosure_percent=80).group_disclosure_percent == 80
+    with pytest.raises(Exception, match="GROUP_DISCLOSURE"):
+        GateConfig(group_disclosure_percent=95)
 
 
 def test_cache_reuses_blocks_and_gives_the_same_release():
@@ -369,7 +379,7 @@ def test_a_school_new_in_a_late_submission_is_not_audited_as_a_tree():
     cells2 = [c for c in cells2 if not (c[0] == "0357" and c[2] == "jeugdbescherming")]
     combined2, result2 = gate(cells2, types2, history=[(combined1, result1.release)])
     # The two releases together pin the new school's jeugdbescherming to exactly 0 ...
-    lo, hi = interval([result1.release, result2.release], parents(types2), key("03CC00", "jeugdbescherming"),
+    lo, hi = interval([public(result1.release), public(result2.release)], parents(types2), key("03CC00", "jeugdbescherming"),
                       truth=[truth(combined1), truth(combined2)])
     assert (lo, hi) == (0.0, 0.0)
     # ... so the gate must report unproven cells (the hub then keeps the previous release).

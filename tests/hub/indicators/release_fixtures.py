@@ -1,4 +1,4 @@
-"""Builders for release frames in the shape of CONTRACTS.md, for indicator tests."""
+"""Builders for release frames (the gate's output, hub/disclosure/gate.py) for indicator tests."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from hub.indicators.cells import RELEASE_COLUMNS
 
 
 def release(rows) -> pd.DataFrame:
-    """``rows``: (level, unit, schooljaar, measure, category, value_or_None[, flags]); None = suppressed."""
+    """``rows``: (level, unit, schooljaar, measure, category, value_or_None[, reason]); None = suppressed.
+
+    The frame carries the gate's internal ``reason`` column too, as the gate's own frame does, so a test
+    can check that nothing downstream reads it.
+    """
     records = []
     for row in rows:
         level, unit, jaar, measure, category, value = row[:6]
-        flags = row[6] if len(row) > 6 else ""
+        reason = row[6] if len(row) > 6 else (None if value is not None else "threshold")
         records.append(
             {
                 "level": level,
@@ -22,10 +26,9 @@ def release(rows) -> pd.DataFrame:
                 "category": category,
                 "status": "published" if value is not None else "suppressed_primary",
                 "value": value,
-                "reason": None if value is not None else "threshold",
-                "flags": flags,
+                "reason": reason,
             }
         )
-    frame = pd.DataFrame.from_records(records, columns=list(RELEASE_COLUMNS))
+    frame = pd.DataFrame.from_records(records, columns=list(RELEASE_COLUMNS) + ["reason"])
     frame["value"] = frame["value"].astype("Int64")
     return frame

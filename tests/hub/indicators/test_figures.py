@@ -76,15 +76,20 @@ def test_distribution_without_published_total_has_no_shares():
     assert all(r.share is None for r in d.rows)
 
 
-def test_group_disclosure_flag_withholds_distribution():
+def test_hidden_cells_look_alike_whatever_hid_them():
     c = cells([
         (V, "A", J, "nieuwe_clienten", "", 15),
-        (V, "A", J, "nieuwe_clienten_verwijzer", "02", 15, "group_disclosure"),
+        (V, "A", J, "nieuwe_clienten_verwijzer", "01", None, "threshold"),
+        (V, "A", J, "nieuwe_clienten_verwijzer", "02", None, "complementary"),
+        (V, "A", J, "nieuwe_clienten_verwijzer", "03", None, "group_disclosure"),
     ])
     d = f.distribution(c, V, "A", J, "verwijzer")
-    assert d.withheld == "group_disclosure"
-    assert all(r.count.value is None for r in d.rows)
-
+    hidden = [r for r in d.rows if r.category in ("01", "02", "03")]
+    assert [r.to_dict() for r in hidden] == [
+        {"categorie": r.category, "label": r.label, "aantal": {"value": None, "status": "suppressed"}, "aandeel_procent": None}
+        for r in hidden
+    ]
+    assert "reason" not in str(d.to_dict()) and "group_disclosure" not in str(d.to_dict())
 
 def test_providers_only_published_and_concentration():
     c = cells([
