@@ -25,7 +25,8 @@ def _parse_date(value: str | None) -> date | None:
 @round_group.command("open")
 @click.argument("schooljaar")
 @click.option("--peildatum", help="Peildatum JJJJ-MM-DD (standaard 1 oktober van het schooljaar).")
-@click.option("--node", "nodes", multiple=True, help="Verwachte gemeentecode (herhaalbaar; standaard alle actieve nodes).")
+@click.option("--node", "nodes", multiple=True, help="Verwachte gemeentecode (herhaalbaar; standaard alle gemeenten die nu zijn aangemeld: "
+                   "meld gemeenten dus eerst aan met `jeugdhub node add`).")
 @user_errors
 def open_command(schooljaar: str, peildatum: str | None, nodes: tuple[str, ...]) -> None:
     """Open een ronde voor SCHOOLJAAR (bijv. 2024-2025)."""

@@ -12,7 +12,7 @@ user = AppGroup("user", help="Gebruikers: toevoegen, tonen, uitschakelen, API-to
 
 @user.command("add")
 @click.argument("email")
-@click.option("--rol", "role", required=True,
+@click.option("--rol", "--role", "role", required=True,
               type=click.Choice(["regio_admin", "gemeente", "swv", "consortium", "school"]), help="De rol van de gebruiker.")
 @click.option("--scope", default=None,
               help="gemeentecode (gemeente), SWV-code (swv), consortium-id (consortium) of vestigingscode (school).")
