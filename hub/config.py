@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "DISCLOSURE_COUNT_INSIDER_RULE": False,
     "DISCLOSURE_MIN_DENOMINATOR": 20,
     "DISCLOSURE_COST_ROUNDING_EUROCENT": 100_00,  # publish cost sums rounded to €100
+    "DISCLOSURE_GROUP_DISCLOSURE_PERCENT": 90,  # a category holding this share of its row is hidden
     # Flask-Login's remember-me cookie; hub.web makes it secure whenever the session cookie is.
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SECURE": False,

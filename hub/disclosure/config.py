@@ -2,7 +2,7 @@
 
 The spec notes floors for the threshold (5) and the rounding base (5). For the other rules it gives
 defaults only; a deployment may make them stricter but not looser, so their default *is* their floor:
-p ≥ 10, k ≤ 85 (with n = 1 or 2: nodes send the two largest amounts only), the cost insider rule on,
+p ≥ 10, k ≤ 85 with n = 2 (nodes send the two largest amounts; n = 1 would be looser), the cost insider rule on,
 costs rounded to at least €1, a minimum rate denominator of at least 20.
 """
 
@@ -62,8 +62,9 @@ class GateConfig:
             problems.append(f"DISCLOSURE_ROUNDING_BASE={self.rounding_base} ligt onder de ondergrens 5")
         if self.p_percent < 10:
             problems.append(f"DISCLOSURE_P_PERCENT={self.p_percent} ligt onder de ondergrens 10")
-        if self.dominance_n not in (1, 2):
-            problems.append(f"DISCLOSURE_DOMINANCE_N={self.dominance_n} moet 1 of 2 zijn (knooppunten sturen twee grootste bedragen)")
+        if self.dominance_n != 2:
+            problems.append(f"DISCLOSURE_DOMINANCE_N={self.dominance_n} moet 2 zijn (knooppunten sturen de twee grootste "
+                            "bedragen; met 1 zou de regel losser zijn)")
         if not 0 < self.dominance_k <= 85:
             problems.append(f"DISCLOSURE_DOMINANCE_K={self.dominance_k} moet tussen 1 en 85 liggen")
         if not self.cost_insider_rule:

@@ -65,10 +65,7 @@ def primary_reasons(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
     top1 = cells["top1"].to_numpy(np.int64)
     top2 = cells["top2"].to_numpy(np.int64)
     rest_contributors = contributors - cells["max_node_contributors"].to_numpy(np.int64)
-    if config.dominance_n == 1:
-        dominant = 100 * top1 > config.dominance_k * value
-    else:
-        dominant = 100 * (top1 + top2) > config.dominance_k * value
+    dominant = 100 * (top1 + top2) > config.dominance_k * value  # (2, k)-dominance; config allows n = 2 only
     tests = {
         "negative": cells["negatives"].to_numpy(np.int64) > 0,
         "threshold": contributors < t,

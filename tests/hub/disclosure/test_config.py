@@ -43,3 +43,8 @@ def test_garbage_is_refused_with_a_clear_message():
         GateConfig.from_app_config({"DISCLOSURE_THRESHOLD": "tien"})
     with pytest.raises(ConfigError):
         GateConfig.from_app_config({"DISCLOSURE_COUNT_INSIDER_RULE": "misschien"})
+
+
+def test_dominance_over_one_amount_is_refused_as_looser():
+    with pytest.raises(ConfigError, match="DOMINANCE_N"):
+        GateConfig(dominance_n=1)
