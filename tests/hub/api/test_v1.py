@@ -186,6 +186,40 @@ def test_submit_rejections_store_nothing(client, app, region, no_combine, case, 
     assert row_counts() == before
 
 
+def _signed(node, mutate) -> bytes:
+    """A partial changed after the shared encoder built it, correctly signed by ``node``."""
+    from shared.partial import canonical_json
+    from shared.signing import SIGNING_CONTEXT, SignedEnvelope
+    from tests.hub.factories import make_partial
+
+    obj = make_partial(node.gemeentecode).to_dict()
+    mutate(obj)
+    payload = canonical_json(obj)
+    return SignedEnvelope(node.key_id, payload, node.key.sign(SIGNING_CONTEXT + payload)).to_bytes()
+
+
+@pytest.mark.parametrize(
+    "mutate, code, field",
+    [
+        (lambda o: o["cells"].append(["03EF00", "2024-2025", "clienten", "", 10**20]), "cell_out_of_range", "cells[12].value"),
+        (lambda o: o["quality"]["files"][0].__setitem__("rows_read", "abc"), "bad_quality", "quality.files[0].rows_read"),
+        (
+            lambda o: o["quality"]["files"][0].__setitem__("rejected", {"<script>alert(1)</script>": "zz"}),
+            "bad_quality",
+            "quality.files[0].rejected",
+        ),
+    ],
+)
+def test_a_signed_but_impossible_partial_is_refused_at_the_door(client, region, no_combine, mutate, code, field):
+    a, _, round_id = region
+    env = _signed(a, mutate)
+    before = row_counts()
+    response, data = post_envelope(client, a, round_id, env)
+    assert (response.status_code, data["error"]["code"], data["error"]["details"]["field"]) == (400, code, field)
+    assert "<script>" not in response.get_data(as_text=True)
+    assert row_counts() == before and no_combine == []
+
+
 def test_manual_upload(client, region, admin_headers, no_combine):
     a, _, round_id = region
     form = {"round_id": str(round_id), "file": (io.BytesIO(a.envelope()), "0356-2024-2025.json")}
