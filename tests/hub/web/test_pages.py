@@ -145,3 +145,26 @@ def nodes_id(node) -> int:
     from hub.services import nodes
 
     return nodes.get_node(node.gemeentecode).id
+
+
+def test_rounds_page_shows_why_a_submission_is_not_in_the_release(client_as, web_app):
+    from datetime import datetime, timezone
+
+    from hub.extensions import db
+    from hub.models.rounds import Round
+    from hub.models.submissions import Submission
+    from tests.hub.factories import enrol_node, make_partial
+
+    with web_app.app_context():
+        node = enrol_node("0356")
+        rnd = db.session.scalars(db.select(Round).order_by(Round.id)).first()
+        db.session.add(Submission(
+            round_id=rnd.id, node_id=nodes_id(node), key_id=node.key_id, digest="1" * 64, payload_digest="1" * 64,
+            envelope=b"{}", size_bytes=2, quality=make_partial().quality.to_dict(), quarantine_code="cell_out_of_range",
+            quarantine_reason="Cel 03EF00 2024-2025 clienten: is groter dan 1.000.000 kinderen (de grens per cel)",
+            quarantined_at=datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        ))  # fmt: skip
+        db.session.commit()
+    html = client_as("regio_admin").get("/beheer/rondes").get_data(as_text=True)
+    assert "Niet in de release" in html and "03EF00 2024-2025 clienten" in html and "cell_out_of_range" in html
+    assert "stuurt een verbeterd deelresultaat" in html
