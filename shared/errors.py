@@ -5,6 +5,7 @@
     ├── InputError                invalid_input    400    65
     │   └── ExtractError          unusable_extract 400    65
     ├── PayloadError              invalid_payload  400    65
+    │   ├── PayloadFieldError     (bad_cell, …)    400    65
     │   ├── SchemaVersionError    unsupported_schema 400  65
     │   └── PayloadTooLarge       payload_too_large 413   65
     ├── SignatureError            bad_signature    400    77
@@ -68,6 +69,18 @@ class PayloadError(JeugdhubError):
     code = "invalid_payload"
     http_status = 400
     exit_code = 65
+
+
+class PayloadFieldError(PayloadError):
+    """One field of a payload is wrong; ``details["field"]`` names it, e.g. ``cells[3].value`` or
+    ``quality.files[0].rows_read`` (the code says which kind of check failed)."""
+
+    def __init__(self, message: str, *, field: str, code: str | None = None, details: dict[str, Any] | None = None):
+        super().__init__(message, code=code, details={"field": field, **(details or {})})
+
+    @property
+    def field(self) -> str:
+        return self.details["field"]
 
 
 class SchemaVersionError(PayloadError):

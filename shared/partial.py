@@ -14,19 +14,103 @@ Cells travel as arrays to keep national-scale partials small::
 children with a non-zero amount (``contributors``), the two largest per-child amounts
 (``top1`` ≥ ``top2``) and the number of children whose net amount is negative: after combining,
 the hub needs these for the p%-rule, (n,k)-dominance and the insider rule.
+
+What the decoder checks (the hub on receipt, the agent before it signs and in ``inspect``): every
+field has its type (an int is never a bool), every integer fits int64, and a *strict* decode also
+checks plausibility, so a signed but impossible partial is refused at the door with a stable code
+and ``details["field"]`` naming the field, instead of breaking every later combine of its round:
+
+- ``bad_partial``: the header (gemeentecode, schooljaren, peildata as ISO dates of those years,
+  bounded strings); ``bad_cell``: a cell's key, measure, category (at most
+  :data:`MAX_CATEGORY_LENGTH` characters, no control characters) or a negative count.
+- ``cell_out_of_range``: a count above :data:`MAX_COUNT` (children in one cell), a cost field
+  beyond ±:data:`MAX_COST_EUROCENT`, anything beyond int64.
+- ``cell_inconsistent``: cells that contradict each other. A count is at most the count it is part
+  of, where that cell is present: ``clienten``, ``jeugdbescherming``, ``jeugdreclassering`` and a
+  cost cell's ``contributors`` ≤ ``leerlingen``; ``nieuwe_clienten``, ``clienten_zorgtype`` and
+  ``clienten_aanbieder`` ≤ ``clienten``; the ``nieuwe_clienten_*`` breakdowns ≤
+  ``nieuwe_clienten`` (a missing cell is skipped for the next one up). Within a cost cell, with
+  ``positives = contributors − negatives``: ``0 ≤ top2 ≤ top1``; ``top1 > 0`` exactly when
+  ``positives ≥ 1`` and ``top2 > 0`` exactly when ``positives ≥ 2``; ``value ≤ top1 + top2 ·
+  (positives − 1) − negatives`` (every other paid child got at most ``top2``, every credited child
+  at least one cent back) and, without credits, ``value ≥ top1 + top2``.
+- ``bad_quality``: the quality block has only its known keys; counts are ints in
+  [0, :data:`MAX_ROWS`]; a file's ``kind`` is one of :data:`FILE_KINDS`, its name and the notes
+  are bounded strings, reason codes match :data:`REASON_CODE`, and read = used + rejected +
+  excluded.
+
+A lenient decode (``strict=False``) keeps only what combining needs (types, keys, int64): the hub
+uses it to re-read a submission a release was already built from, so a check added later never
+makes an existing release unreadable.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Iterable
 
-from shared.codes import GEEN_SCHOOL, KOSTEN, MEASURES, MEASURES_WITHOUT_CATEGORY, is_vestigingscode, parse_schooljaar
-from shared.errors import PayloadError, SchemaVersionError
+from shared.codes import (
+    CLIENTEN,
+    CLIENTEN_AANBIEDER,
+    CLIENTEN_ZORGTYPE,
+    GEEN_SCHOOL,
+    JEUGDBESCHERMING,
+    JEUGDRECLASSERING,
+    KOSTEN,
+    LEERLINGEN,
+    MEASURES,
+    MEASURES_WITHOUT_CATEGORY,
+    NIEUWE_CLIENTEN,
+    NIEUWE_CLIENTEN_LEEFTIJD,
+    NIEUWE_CLIENTEN_VERWIJZER,
+    is_vestigingscode,
+    parse_schooljaar,
+)
+from shared.errors import PayloadError, PayloadFieldError, SchemaVersionError
 
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+
+# --- plausibility bounds (far above any real value, far below an int64 overflow) ----------------
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+#: Children (pupils, clients) in one count cell. The largest municipality has about 10⁵ pupils;
+#: summed over every Dutch municipality a cell still stays far inside int64.
+MAX_COUNT = 1_000_000
+#: Eurocent in one cost cell, and for one child (top1, top2): €10 billion, more than the whole
+#: country spends on youth care in a year.
+MAX_COST_EUROCENT = 10**12
+#: Rows of one input file (and the other counts of the quality block).
+MAX_ROWS = 10**12
+#: Characters in a category: ``release_cells.category`` is a VARCHAR(80).
+MAX_CATEGORY_LENGTH = 80
+MAX_HEADER_TEXT = 64  # created_at, agent_version
+MAX_FILE_NAME_LENGTH = 255
+MAX_QUALITY_FILES = 32
+MAX_REASONS = 200  # reason codes per file, rejected and excluded each
+MAX_UNKNOWN_LOCATIONS = 100_000
+MAX_NOTES = 100
+MAX_NOTE_LENGTH = 1000
+#: A rejection or exclusion reason code, e.g. ``bsn_elfproef`` or ``reden_wijziging_13``.
+REASON_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+FILE_KINDS = frozenset({"jeugdhulp", "declaraties", "leerlingen"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+#: measure → the measure it is part of (same vestiging and year): a count is at most that count.
+PART_OF: dict[str, str] = {
+    CLIENTEN: LEERLINGEN,
+    JEUGDBESCHERMING: LEERLINGEN,
+    JEUGDRECLASSERING: LEERLINGEN,
+    KOSTEN: LEERLINGEN,  # a cost cell's contributors
+    NIEUWE_CLIENTEN: CLIENTEN,
+    CLIENTEN_ZORGTYPE: CLIENTEN,
+    CLIENTEN_AANBIEDER: CLIENTEN,
+    NIEUWE_CLIENTEN_VERWIJZER: NIEUWE_CLIENTEN,
+    NIEUWE_CLIENTEN_LEEFTIJD: NIEUWE_CLIENTEN,
+}
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -121,7 +205,11 @@ class FileQuality:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "FileQuality":
+    def from_dict(cls, d: dict[str, Any], where: str = "quality.files[0]") -> "FileQuality":
+        _known_keys(d, where, required=("name", "kind", "rows_read", "rows_used"), optional=("rejected", "excluded"))
+        for name in ("rejected", "excluded"):
+            if not isinstance(d.get(name, {}), dict):
+                raise _quality_error(f"{where}.{name}", "moet een object zijn (redencode → aantal rijen)")
         return cls(
             name=d["name"],
             kind=d["kind"],
@@ -151,8 +239,12 @@ class DataQuality:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "DataQuality":
+        _known_keys(d, "quality", optional=_QUALITY_KEYS)
+        for name in ("files", "unknown_locations", "notes"):
+            if not isinstance(d.get(name, []), list):
+                raise _quality_error(f"quality.{name}", "moet een lijst zijn")
         return cls(
-            files=tuple(FileQuality.from_dict(f) for f in d.get("files", [])),
+            files=tuple(FileQuality.from_dict(f, f"quality.files[{i}]") for i, f in enumerate(d.get("files", []))),
             unmatched_claim_lines=d.get("unmatched_claim_lines", 0),
             allocations_without_enrolment=d.get("allocations_without_enrolment", 0),
             unknown_locations=tuple(d.get("unknown_locations", [])),
@@ -212,19 +304,24 @@ class Partial:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Partial":
+    def from_dict(cls, d: dict[str, Any], *, strict: bool = True) -> "Partial":
+        """Decode and check (see the module docstring for ``strict``)."""
         if not isinstance(d, dict) or "header" not in d:
             raise PayloadError("Het deelresultaat heeft geen header", code="bad_partial")
         try:
-            partial = cls(
-                header=PartialHeader.from_dict(d["header"]),
-                cells=tuple(Cell.from_list(r) for r in d.get("cells", [])),
-                cost_cells=tuple(CostCell.from_list(r) for r in d.get("cost_cells", [])),
-                quality=DataQuality.from_dict(d.get("quality", {})),
-            )
-        except (KeyError, TypeError) as exc:
+            header = PartialHeader.from_dict(d["header"])
+            cells = tuple(Cell.from_list(r) for r in d.get("cells", []))
+            cost_cells = tuple(CostCell.from_list(r) for r in d.get("cost_cells", []))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise PayloadError(f"Het deelresultaat is onvolledig: {exc}", code="bad_partial") from None
-        validate_partial(partial)
+        try:
+            quality = DataQuality.from_dict(d.get("quality", {}))
+        except PayloadError:
+            if strict:
+                raise
+            quality = DataQuality()  # combining never reads the quality block
+        partial = cls(header=header, cells=cells, cost_cells=cost_cells, quality=quality)
+        validate_partial(partial, strict=strict)
         return partial
 
     def all_cells(self) -> Iterable[Cell]:
@@ -238,50 +335,230 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def validate_partial(p: Partial) -> None:
-    """Structural checks a receiver runs before trusting anything in a partial."""
-    h = p.header
+_QUALITY_KEYS = ("files", "unmatched_claim_lines", "allocations_without_enrolment", "unknown_locations", "notes")
+
+
+def _quality_error(where: str, problem: str) -> PayloadFieldError:
+    return PayloadFieldError(f"Kwaliteitsblok, {where}: {problem}", field=where, code="bad_quality")
+
+
+def _known_keys(d: Any, where: str, *, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> None:
+    if not isinstance(d, dict):
+        raise _quality_error(where, "moet een object zijn")
+    for name in d:
+        if name not in required and name not in optional:
+            # The unknown key itself is not echoed: it is free text from the sender.
+            raise _quality_error(f"{where}.{name}" if REASON_CODE.fullmatch(str(name)) else where, "onbekend veld")
+    for name in required:
+        if name not in d:
+            raise _quality_error(f"{where}.{name}", "ontbreekt")
+
+
+def _is_text(v: Any, max_length: int) -> bool:
+    return isinstance(v, str) and len(v) <= max_length and not _CONTROL.search(v)
+
+
+def _header_error(where: str, problem: str) -> PayloadFieldError:
+    return PayloadFieldError(f"Header, {where}: {problem}", field=where, code="bad_partial")
+
+
+def _check_header(h: PartialHeader) -> None:
     if not (isinstance(h.gemeentecode, str) and len(h.gemeentecode) == 4 and h.gemeentecode.isdigit()):
-        raise PayloadError("gemeentecode in de header is geen code van 4 cijfers", code="bad_partial")
+        raise PayloadFieldError(
+            "gemeentecode in de header is geen code van 4 cijfers", field="header.gemeentecode", code="bad_partial"
+        )
     if not h.schooljaren:
-        raise PayloadError("De header noemt geen schooljaar", code="bad_partial")
-    for jaar in h.schooljaren:
+        raise PayloadFieldError("De header noemt geen schooljaar", field="header.schooljaren", code="bad_partial")
+    for i, jaar in enumerate(h.schooljaren):
+        if not isinstance(jaar, str):
+            raise _header_error(f"header.schooljaren[{i}]", "een schooljaar is tekst, bijv. 2024-2025")
         try:
             parse_schooljaar(jaar)
         except ValueError as exc:
-            raise PayloadError(str(exc), code="bad_partial") from None
-    years = set(h.schooljaren)
-    seen: set[tuple[str, str, str, str]] = set()
-    for c in p.cells:
-        _check_key(c.vestigingscode, c.schooljaar, years)
-        if c.measure not in MEASURES or c.measure == KOSTEN:
-            raise PayloadError(f"Onbekende maat '{c.measure}'", code="bad_cell")
-        if not isinstance(c.category, str) or (c.measure in MEASURES_WITHOUT_CATEGORY) != (c.category == ""):
-            raise PayloadError(f"Maat '{c.measure}' met ongeldige categorie", code="bad_cell")
+            raise PayloadFieldError(str(exc), field=f"header.schooljaren[{i}]", code="bad_partial") from None
+    for jaar, peildatum in h.peildata.items():
+        where = f"header.peildata.{jaar}" if isinstance(jaar, str) and len(jaar) <= 9 else "header.peildata"
+        if jaar not in h.schooljaren:
+            raise _header_error(where, "peildatum voor een schooljaar dat niet in de header staat")
+        try:
+            day = date.fromisoformat(peildatum) if isinstance(peildatum, str) and len(peildatum) == 10 else None
+        except ValueError:
+            day = None
+        start, end = parse_schooljaar(jaar)
+        if day is None or not (start <= day <= end):
+            raise _header_error(where, f"peildatum is geen datum (JJJJ-MM-DD) in schooljaar {jaar}")
+    for name in ("created_at", "agent_version"):
+        if not _is_text(getattr(h, name), MAX_HEADER_TEXT):
+            raise _header_error(f"header.{name}", f"moet tekst van hoogstens {MAX_HEADER_TEXT} tekens zijn")
+
+
+def _cell_error(where: str, key: tuple, problem: str, code: str = "bad_cell") -> PayloadFieldError:
+    """An error about one cell, naming it by its key (never by its value)."""
+    label = " ".join(str(k) for k in key if k != "")
+    return PayloadFieldError(f"Cel {label}: {problem}", field=where, code=code, details={"cell": list(key)})
+
+
+def validate_partial(p: Partial, *, strict: bool = True) -> None:
+    """The checks a receiver runs before trusting anything in a partial (module docstring)."""
+    _check_header(p.header)
+    years = set(p.header.schooljaren)
+    counts: dict[tuple[str, str, str, str], int] = {}
+    for i, c in enumerate(p.cells):
+        where = f"cells[{i}]"
+        _check_key(c.vestigingscode, c.schooljaar, years, where)
+        key = (c.vestigingscode, c.schooljaar, c.measure, c.category)
+        if not isinstance(c.measure, str) or c.measure not in MEASURES or c.measure == KOSTEN:
+            raise _cell_error(f"{where}.measure", key[:2], "onbekende maat")
+        if not _is_text(c.category, MAX_CATEGORY_LENGTH) or (c.measure in MEASURES_WITHOUT_CATEGORY) != (c.category == ""):
+            raise _cell_error(
+                f"{where}.category", key[:3],
+                f"ongeldige categorie (tekst van hoogstens {MAX_CATEGORY_LENGTH} tekens, leeg alleen bij een maat zonder categorieën)",
+            )  # fmt: skip
         if not _is_int(c.value) or c.value < 0:
-            raise PayloadError("Een telling moet een geheel getal ≥ 0 zijn", code="bad_cell")
-        if c.key in seen:
-            raise PayloadError("Dubbele cel in het deelresultaat", code="bad_cell")
-        seen.add(c.key)
-    for c in p.cost_cells:
-        _check_key(c.vestigingscode, c.schooljaar, years)
-        if not isinstance(c.category, str) or not c.category:
-            raise PayloadError("Een kostencel heeft een categorie nodig", code="bad_cell")
-        for v in (c.value, c.contributors, c.top1, c.top2, c.negatives):
-            if not _is_int(v):
-                raise PayloadError("Kostenvelden moeten gehele getallen zijn", code="bad_cell")
-        if c.contributors < 0 or c.negatives < 0 or c.negatives > c.contributors or c.top2 > c.top1:
-            raise PayloadError("Kostencel is inconsistent", code="bad_cell")
-        if c.key in seen:
-            raise PayloadError("Dubbele kostencel in het deelresultaat", code="bad_cell")
-        seen.add(c.key)
+            raise _cell_error(f"{where}.value", key, "een telling moet een geheel getal ≥ 0 zijn")
+        _check_range(c.value, 0, MAX_COUNT if strict else INT64_MAX, f"{where}.value", key, "kinderen")
+        if key in counts:
+            raise _cell_error(where, key, "dubbele cel in het deelresultaat")
+        counts[key] = c.value
+    seen: set[tuple[str, str, str, str]] = set()
+    for i, c in enumerate(p.cost_cells):
+        where = f"cost_cells[{i}]"
+        _check_key(c.vestigingscode, c.schooljaar, years, where)
+        key = (c.vestigingscode, c.schooljaar, KOSTEN, c.category)
+        if not _is_text(c.category, MAX_CATEGORY_LENGTH) or not c.category:
+            raise _cell_error(f"{where}.category", key[:3], f"een kostencel heeft een categorie nodig (hoogstens {MAX_CATEGORY_LENGTH} tekens)")
+        _check_cost_cell(c, where, key, strict)
+        if key in seen:
+            raise _cell_error(where, key, "dubbele kostencel in het deelresultaat")
+        seen.add(key)
+    if strict:
+        _check_part_of(p, counts)
+        validate_quality(p.quality)
 
 
-def _check_key(vestigingscode: Any, schooljaar: Any, years: set[str]) -> None:
+def _check_range(value: int, low: int, high: int, where: str, key: tuple, unit: str) -> None:
+    if not (max(low, INT64_MIN) <= value <= min(high, INT64_MAX)):
+        if high >= INT64_MAX:
+            problem = "past niet in een 64-bits geheel getal"
+        elif low < 0:
+            problem = f"ligt buiten ±{high:,} {unit} (de grens per cel)".replace(",", ".")
+        else:
+            problem = f"is groter dan {high:,} {unit} (de grens per cel)".replace(",", ".")
+        raise _cell_error(where, key, problem, code="cell_out_of_range")
+
+
+def _check_cost_cell(c: CostCell, where: str, key: tuple, strict: bool) -> None:
+    for name in ("value", "contributors", "top1", "top2", "negatives"):
+        if not _is_int(getattr(c, name)):
+            raise _cell_error(f"{where}.{name}", key, "kostenvelden moeten gehele getallen zijn")
+    cost = MAX_COST_EUROCENT if strict else INT64_MAX
+    count = MAX_COUNT if strict else INT64_MAX
+    _check_range(c.value, -cost, cost, f"{where}.value", key, "eurocent")
+    for name in ("contributors", "negatives"):
+        if getattr(c, name) < 0:
+            raise _cell_error(f"{where}.{name}", key, "een aantal kinderen moet ≥ 0 zijn")
+        _check_range(getattr(c, name), 0, count, f"{where}.{name}", key, "kinderen")
+    for name in ("top1", "top2"):
+        _check_range(getattr(c, name), -cost, cost, f"{where}.{name}", key, "eurocent")
+
+    def inconsistent(name: str, problem: str) -> PayloadFieldError:
+        return _cell_error(f"{where}.{name}", key, problem, code="cell_inconsistent")
+
+    if c.top2 > c.top1:
+        raise inconsistent("top2", "het op één na grootste bedrag (top2) is groter dan het grootste (top1)")
+    if c.negatives > c.contributors:
+        raise inconsistent("negatives", "meer kinderen met een negatief bedrag dan kinderen met een bedrag")
+    if not strict:
+        return  # what a lenient decode always checked; the rest is plausibility
+    if c.top2 < 0:
+        raise inconsistent("top2", "een grootste bedrag (top1, top2) is ≥ 0")
+    positives = c.contributors - c.negatives
+    if (c.top1 > 0) != (positives >= 1):
+        raise inconsistent("top1", "het grootste bedrag (top1) past niet bij het aantal kinderen met een positief bedrag")
+    if (c.top2 > 0) != (positives >= 2):
+        raise inconsistent("top2", "het op één na grootste bedrag (top2) past niet bij het aantal kinderen met een positief bedrag")
+    highest = c.top1 + c.top2 * max(positives - 1, 0) - c.negatives
+    if c.value > highest or (c.negatives == 0 and c.value < c.top1 + c.top2):
+        raise inconsistent("value", "het totaalbedrag past niet bij de grootste bedragen (top1, top2) en de aantallen kinderen")
+
+
+def _check_part_of(p: Partial, counts: dict[tuple[str, str, str, str], int]) -> None:
+    """A count is at most the nearest present count it is part of (PART_OF)."""
+
+    def bound(vestigingscode: str, schooljaar: str, measure: str) -> tuple[str, int] | None:
+        parent = PART_OF.get(measure)
+        while parent is not None:
+            total = counts.get((vestigingscode, schooljaar, parent, ""))
+            if total is not None:
+                return parent, total
+            parent = PART_OF.get(parent)
+        return None
+
+    for i, c in enumerate(p.cells):
+        found = bound(c.vestigingscode, c.schooljaar, c.measure)
+        if found is not None and c.value > found[1]:
+            raise _cell_error(
+                f"cells[{i}].value", (c.vestigingscode, c.schooljaar, c.measure, c.category),
+                f"telling is groter dan {found[0]} op dezelfde vestiging", code="cell_inconsistent",
+            )  # fmt: skip
+    for i, c in enumerate(p.cost_cells):
+        found = bound(c.vestigingscode, c.schooljaar, KOSTEN)
+        if found is not None and c.contributors > found[1]:
+            raise _cell_error(
+                f"cost_cells[{i}].contributors", (c.vestigingscode, c.schooljaar, KOSTEN, c.category),
+                f"meer kinderen met kosten dan {found[0]} op dezelfde vestiging", code="cell_inconsistent",
+            )  # fmt: skip
+
+
+def _check_quality_count(v: Any, where: str) -> int:
+    if not _is_int(v) or not (0 <= v <= MAX_ROWS):
+        raise _quality_error(where, f"moet een geheel getal van 0 tot en met {MAX_ROWS:,} zijn".replace(",", "."))
+    return v
+
+
+def validate_quality(q: DataQuality) -> None:
+    """The quality block's types and bounds (module docstring): it is shown to admins as is."""
+    if len(q.files) > MAX_QUALITY_FILES:
+        raise _quality_error("quality.files", f"hoogstens {MAX_QUALITY_FILES} bestanden")
+    for i, f in enumerate(q.files):
+        where = f"quality.files[{i}]"
+        if not _is_text(f.name, MAX_FILE_NAME_LENGTH) or not f.name:
+            raise _quality_error(f"{where}.name", f"een bestandsnaam is tekst van 1 tot {MAX_FILE_NAME_LENGTH} tekens")
+        if f.kind not in FILE_KINDS:
+            raise _quality_error(f"{where}.kind", f"soort bestand is niet een van {', '.join(sorted(FILE_KINDS))}")
+        rows_read = _check_quality_count(f.rows_read, f"{where}.rows_read")
+        total = _check_quality_count(f.rows_used, f"{where}.rows_used")
+        for name in ("rejected", "excluded"):
+            reasons = getattr(f, name)
+            if not isinstance(reasons, dict) or len(reasons) > MAX_REASONS:
+                raise _quality_error(f"{where}.{name}", f"moet een object met hoogstens {MAX_REASONS} redencodes zijn")
+            for code, rows in reasons.items():
+                if not isinstance(code, str) or not REASON_CODE.fullmatch(code):
+                    raise _quality_error(f"{where}.{name}", "een redencode is 1 tot 64 kleine letters, cijfers of _")
+                total += _check_quality_count(rows, f"{where}.{name}.{code}")
+        if total != rows_read:
+            raise _quality_error(f"{where}.rows_read", "gelezen rijen ≠ gebruikt + afgewezen + uitgesloten")
+    for name in ("unmatched_claim_lines", "allocations_without_enrolment"):
+        _check_quality_count(getattr(q, name), f"quality.{name}")
+    if len(q.unknown_locations) > MAX_UNKNOWN_LOCATIONS:
+        raise _quality_error("quality.unknown_locations", f"hoogstens {MAX_UNKNOWN_LOCATIONS} vestigingen")
+    for i, code in enumerate(q.unknown_locations):
+        if not isinstance(code, str) or not is_vestigingscode(code):
+            raise _quality_error(f"quality.unknown_locations[{i}]", "geen vestigingscode (BRIN + 2 cijfers)")
+    if len(q.notes) > MAX_NOTES:
+        raise _quality_error("quality.notes", f"hoogstens {MAX_NOTES} opmerkingen")
+    for i, note in enumerate(q.notes):
+        if not _is_text(note, MAX_NOTE_LENGTH):
+            raise _quality_error(f"quality.notes[{i}]", f"een opmerking is tekst van hoogstens {MAX_NOTE_LENGTH} tekens")
+
+
+def _check_key(vestigingscode: Any, schooljaar: Any, years: set[str], where: str) -> None:
     if not isinstance(vestigingscode, str) or not (vestigingscode == GEEN_SCHOOL or is_vestigingscode(vestigingscode)):
-        raise PayloadError("Ongeldige vestigingscode in een cel", code="bad_cell")
-    if schooljaar not in years:
-        raise PayloadError("Cel voor een schooljaar dat niet in de header staat", code="bad_cell")
+        raise PayloadFieldError("Ongeldige vestigingscode in een cel", field=f"{where}.vestigingscode", code="bad_cell")
+    if not isinstance(schooljaar, str) or schooljaar not in years:
+        raise PayloadFieldError(
+            "Cel voor een schooljaar dat niet in de header staat", field=f"{where}.schooljaar", code="bad_cell"
+        )
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -321,9 +598,10 @@ def encode_partial(p: Partial) -> bytes:
     return _dumps(d)
 
 
-def decode_partial(data: bytes) -> Partial:
+def decode_partial(data: bytes, *, strict: bool = True) -> Partial:
+    """Bytes → a checked :class:`Partial` (``strict``: see the module docstring)."""
     try:
         obj = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise PayloadError("Het deelresultaat is geen geldige JSON", code="bad_partial") from None
-    return Partial.from_dict(obj)
+    return Partial.from_dict(obj, strict=strict)

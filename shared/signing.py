@@ -139,15 +139,16 @@ class SignedEnvelope:
         """SHA-256 of the payload: names the partial's content in logs and receipts."""
         return hashlib.sha256(self.payload).hexdigest()
 
-    def verify(self, public_key: Ed25519PublicKey) -> Partial:
-        """Check the signature, then decode the payload. Raises SignatureError or PayloadError."""
+    def verify(self, public_key: Ed25519PublicKey, *, strict: bool = True) -> Partial:
+        """Check the signature, then decode the payload (``strict``: see shared.partial). Raises
+        SignatureError or PayloadError."""
         if key_id(public_key) != self.key_id:
             raise SignatureError("De sleutel-id hoort niet bij deze sleutel", code="unknown_key")
         try:
             public_key.verify(self.signature, SIGNING_CONTEXT + self.payload)
         except InvalidSignature:
             raise SignatureError("De handtekening klopt niet: het bestand is gewijzigd of niet door deze node ondertekend") from None
-        return decode_partial(self.payload)
+        return decode_partial(self.payload, strict=strict)
 
 
 def sign_partial(partial: Partial, key: Ed25519PrivateKey) -> SignedEnvelope:

@@ -89,14 +89,22 @@ def status_command(round_id: int, as_json: bool) -> None:
     click.echo(f"Ronde {st['id']}: schooljaar {st['schooljaar']}, peildatum {st['peildatum']}, {'open' if st['status'] == 'open' else 'gesloten'}")
     for n in st["nodes"]:
         if n["submitted"]:
-            files = n["quality"].get("files", []) if n["quality"] else []
-            rows = ", ".join(f"{f['name']}: {f['rows_used']}/{f['rows_read']} gebruikt" for f in files)
+            quality = n["quality"] if isinstance(n["quality"], dict) else {}
+            files = [f for f in quality.get("files", []) if isinstance(f, dict)] if isinstance(quality.get("files"), list) else []
+            rows = ", ".join(f"{f.get('name')}: {f.get('rows_used')}/{f.get('rows_read')} gebruikt" for f in files)
             extra = f" (vervangt {n['superseded']} eerdere)" if n["superseded"] else ""
-            click.echo(f"  {n['gemeentecode']} {n['naam'] or ''}: ingezonden {n['received_at']}{extra}; {rows}")
+            q = n["quarantine"]
+            unused = f"; NIET GEBRUIKT ({q['code']}): {q['reason']}" if q else ""
+            click.echo(f"  {n['gemeentecode']} {n['naam'] or ''}: ingezonden {n['received_at']}{extra}; {rows}{unused}")
         else:
             click.echo(f"  {n['gemeentecode']} {n['naam'] or ''}: ONTBREEKT")
     rel = st["current_release"]
     click.echo(f"Huidige release: {'versie ' + str(rel['version']) + ' (id ' + str(rel['id']) + ')' if rel else 'nog geen'}")
+    if st["quarantined"]:
+        click.echo(
+            f"Let op: de inzending van {', '.join(st['quarantined'])} kon niet worden samengevoegd en zit in geen release; "
+            "de gemeente stuurt een verbeterd deelresultaat in."
+        )
     if st["pending"]:
         click.echo("Let op: er zijn inzendingen die nog niet in de release zitten (jeugdhub round combine " f"{st['id']}).")
 

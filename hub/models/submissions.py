@@ -16,7 +16,9 @@ SUBMISSION_SUPERSEDED = "superseded"
 
 
 class Submission(Base):
-    """One verified signed partial for one round; a newer one from the same node supersedes it."""
+    """One verified signed partial for one round; a newer one from the same node supersedes it.
+
+    Combined are the *usable* submissions: current and not quarantined (``usable()``)."""
 
     __tablename__ = "submissions"
     __table_args__ = (
@@ -49,10 +51,24 @@ class Submission(Base):
     combined_in_release_id: Mapped[int | None] = mapped_column(
         ForeignKey("releases.id", use_alter=True, name="fk_submissions_combined_in_release_id_releases")
     )
+    # Set when combining could not use this submission (hub.services.combine): it stays current
+    # for audit, but no release includes it until the node sends a corrected partial.
+    quarantine_code: Mapped[str | None] = mapped_column(String(40))  # the error's stable code
+    quarantine_reason: Mapped[str | None] = mapped_column(String(500))  # Dutch, shown to admins
+    quarantined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # DataQuality.to_dict()
     cell_count: Mapped[int] = mapped_column(Integer, default=0)  # cells for the round's schooljaar
 
     node: Mapped[Node] = relationship()
+
+    @classmethod
+    def usable(cls):
+        """SQL condition: what a release is built from."""
+        return (cls.status == SUBMISSION_CURRENT) & cls.quarantined_at.is_(None)
+
+    @property
+    def quarantined(self) -> bool:
+        return self.quarantined_at is not None
 
     def __repr__(self) -> str:
         return f"<Submission {self.id} round={self.round_id} node={self.node_id} {self.status}>"

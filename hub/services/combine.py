@@ -7,6 +7,18 @@ leaves the previous release in place, and a retry computes the identical release
 because the gate is deterministic and its inputs (submissions, the schooltype mapping, earlier
 releases) are all stored. Concurrent combiners of one round are serialised by a row lock on the
 round (PostgreSQL) and, everywhere, by the unique (round_id, version) constraint.
+
+Quarantine: one node's submission never stops its round. Before computing, every usable
+submission is decoded on its own (:meth:`_Inputs.screen`); one that cannot be (it passed an
+older door but fails today's checks, it overflows int64, its key is gone, the loader raises) is
+*quarantined* in its own commit: ``quarantine_code``, ``quarantine_reason`` (Dutch) and
+``quarantined_at`` are set, it stays ``current`` for audit, and the round is then published
+without it. A quarantined submission is no longer pending, so neither a retry nor the sweep ever
+tries it again; admins see it on /beheer/rondes, in ``jeugdhub round status`` and in the API's
+round status. The node corrects it by sending a new partial, which supersedes it as usual.
+Database errors (``SQLAlchemyError``) are never a submission's fault and quarantine nothing: the
+combine fails and the sweep retries. Failures inside the gate itself are not attributed to a
+submission and still stop the round's combine (an unproven audit on purpose, see below).
 """
 
 from __future__ import annotations
@@ -22,14 +34,15 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 from flask import current_app
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from hub.extensions import db
 from hub.models.releases import Release, ReleaseCell
 from hub.models.rounds import Round
 from hub.models.submissions import Submission
+from hub.services._util import utcnow
 from hub.services.rounds import get_round
-from hub.services.submissions import current_submissions, load_partial
+from hub.services.submissions import load_partial, usable_submissions
 from shared.codes import GEEN_SCHOOL, KOSTEN
 from shared.errors import ConflictError, JeugdhubError, NotFoundError
 
@@ -173,9 +186,24 @@ class _Gate:
 class _Inputs:
     """Caches decoded contributions per submission within one combine (history reuses them)."""
 
-    def __init__(self, schooljaar: str) -> None:
+    def __init__(self, schooljaar: str, frames: dict[int, pd.DataFrame] | None = None) -> None:
         self.schooljaar = schooljaar
-        self._frames: dict[int, pd.DataFrame] = {}
+        self._frames: dict[int, pd.DataFrame] = {} if frames is None else frames
+
+    def screen(self, subs: Iterable[Submission]) -> list[tuple[Submission, Exception]]:
+        """Decode each submission on its own (the frames are kept for the compute); the ones that
+        cannot be decoded, with why. A database error is raised: it is nobody's submission."""
+        broken = []
+        for sub in subs:
+            if sub.id in self._frames:
+                continue
+            try:
+                self._frames[sub.id] = contributions_frame([sub], self.schooljaar)
+            except (SQLAlchemyError, MemoryError):
+                raise
+            except Exception as exc:  # noqa: BLE001 — whatever a node's data makes the loader raise
+                broken.append((sub, exc))
+        return broken
 
     def contributions(self, submission_ids: list[int]) -> pd.DataFrame:
         missing = [i for i in submission_ids if i not in self._frames]
@@ -200,11 +228,16 @@ def _history(gate: _Gate, inputs: _Inputs, earlier: list[Release]) -> list[tuple
 
 
 def compute(
-    schooljaar: str, submission_ids: list[int], schooltypes: dict[str, str], earlier: list[Release], gate: _Gate | None = None
+    schooljaar: str,
+    submission_ids: list[int],
+    schooltypes: dict[str, str],
+    earlier: list[Release],
+    gate: _Gate | None = None,
+    inputs: _Inputs | None = None,
 ) -> Computed:
     """Combine, gate and digest; reads stored data only, writes nothing."""
     gate = gate or _Gate()
-    inputs = _Inputs(schooljaar)
+    inputs = inputs or _Inputs(schooljaar)
     contrib = inputs.contributions(submission_ids)
     used = {c: t for c, t in schooltypes.items() if c in set(contrib["vestigingscode"])}
     combined = gate.combine_cells(contrib, schools_frame(contrib["vestigingscode"], used))
@@ -277,12 +310,20 @@ def _pause_for_tests(digest: str) -> None:
         time.sleep(0.05)
 
 
+#: What ``_combine_once`` returns after quarantining: read the round again.
+_QUARANTINED = object()
+
+
 def combine_round(round_id: int, *, attempts: int = 3) -> int | None:
     """Bring the round's current release up to date; returns the new release id, or None when
     nothing had to change."""
+    frames: dict[int, pd.DataFrame] = {}  # decoded submissions, kept across attempts (they never change)
     for attempt in range(1, attempts + 1):
         try:
-            return _combine_once(round_id)
+            result = _combine_once(round_id, frames)
+            while result is _QUARANTINED:  # finite: each pass sets at least one submission aside
+                result = _combine_once(round_id, frames)
+            return result
         except IntegrityError:
             # Another worker wrote this version first; recheck against what it wrote.
             db.session.rollback()
@@ -290,7 +331,23 @@ def combine_round(round_id: int, *, attempts: int = 3) -> int | None:
     raise ConflictError(f"Ronde {round_id} kon niet worden samengevoegd door gelijktijdige schrijvers", code="conflict")
 
 
-def _combine_once(round_id: int) -> int | None:
+def _quarantine(sub: Submission, exc: Exception) -> None:
+    """Set ``sub`` aside with the reason an admin sees; the caller commits."""
+    if isinstance(exc, JeugdhubError):
+        code, reason = exc.code, exc.message
+    else:
+        code, reason = "combine_failed", f"De inzending kon niet worden samengevoegd ({type(exc).__name__})"
+    sub.quarantine_code = code[:40]
+    sub.quarantine_reason = reason[:500]
+    sub.quarantined_at = utcnow()
+    log.warning(
+        "round %s: submission %s of node %s quarantined (%s, %s); the round is published without it",
+        sub.round_id, sub.id, sub.node.gemeentecode, code, type(exc).__name__,
+    )  # fmt: skip
+
+
+def _combine_once(round_id: int, frames: dict[int, pd.DataFrame]) -> int | None | object:
+    """One attempt; :data:`_QUARANTINED` when it set submissions aside (then the caller retries)."""
     try:
         get_round(round_id)
         # FOR NO KEY UPDATE: serialises combiners of this round without blocking submissions
@@ -301,16 +358,25 @@ def _combine_once(round_id: int) -> int | None:
             .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         ).one()
-        subs = current_submissions(round_id)
+        subs = usable_submissions(round_id)
         ids = sorted(s.id for s in subs)
         current = db.session.get(Release, rnd.current_release_id) if rnd.current_release_id else None
         if not ids or (current is not None and list(current.submission_ids) == ids):
             db.session.rollback()
             return None
+        inputs = _Inputs(rnd.schooljaar, frames)
+        broken = inputs.screen(subs)
+        if broken:
+            # Committed on their own, so the admin sees them even if the gate fails next; the
+            # caller then reads the round again without them (decoded frames are kept).
+            for sub, exc in broken:
+                _quarantine(sub, exc)
+            db.session.commit()
+            return _QUARANTINED
         # The version is fixed before computing: a competitor that commits meanwhile makes our
         # insert collide on (round_id, version), and the retry then finds the round up to date.
         version = (db.session.scalar(select(func.max(Release.version)).where(Release.round_id == round_id)) or 0) + 1
-        computed = compute(rnd.schooljaar, ids, reference_schooltypes(), earlier_releases(rnd.schooljaar))
+        computed = compute(rnd.schooljaar, ids, reference_schooltypes(), earlier_releases(rnd.schooljaar), inputs=inputs)
         unproven = int((computed.audit or {}).get("failed", 0) or 0)
         if unproven:
             # The auditor could not prove every suppressed cell protected: publishing could reveal
@@ -353,11 +419,12 @@ def _combine_once(round_id: int) -> int | None:
 
 
 def pending_rounds() -> list[int]:
-    """Rounds whose current submissions differ from their current release's (the sweep's work)."""
+    """Rounds whose usable submissions differ from their current release's (the sweep's work); a
+    quarantined submission makes no round pending."""
     result = []
     # populate_existing: a caller's session may hold these rows from before another session's commit.
     for rnd in db.session.scalars(select(Round).order_by(Round.id).execution_options(populate_existing=True)):
-        ids = sorted(s.id for s in current_submissions(rnd.id))
+        ids = sorted(s.id for s in usable_submissions(rnd.id))
         if not ids:
             continue
         current = db.session.get(Release, rnd.current_release_id) if rnd.current_release_id else None

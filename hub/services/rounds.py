@@ -133,6 +133,8 @@ class NodeStatus:
     digest: str | None
     superseded: int  # how many earlier submissions this node's current one replaced
     quality: dict[str, Any] | None
+    # Why the current submission is in no release ({code, reason, at}), None when it is usable.
+    quarantine: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,6 +147,7 @@ class NodeStatus:
             "digest": self.digest,
             "superseded": self.superseded,
             "quality": self.quality,
+            "quarantine": self.quarantine,
         }
 
 
@@ -158,7 +161,7 @@ class RoundStatus:
     closed_at: str | None
     nodes: list[NodeStatus] = field(default_factory=list)
     current_release: dict[str, Any] | None = None
-    pending: bool = False  # current submissions differ from the current release's
+    pending: bool = False  # usable (current, not quarantined) submissions differ from the current release's
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -171,6 +174,7 @@ class RoundStatus:
             "expected": sorted(n.gemeentecode for n in self.nodes if n.expected),
             "submitted": sorted(n.gemeentecode for n in self.nodes if n.submission_id is not None),
             "missing": sorted(n.gemeentecode for n in self.nodes if n.expected and n.submission_id is None),
+            "quarantined": sorted(n.gemeentecode for n in self.nodes if n.quarantine is not None),
             "nodes": [n.to_dict() for n in self.nodes],
             "current_release": self.current_release,
             "pending": self.pending,
@@ -182,7 +186,8 @@ def _iso(dt: datetime | None) -> str | None:
 
 
 def round_status(round_id: int) -> RoundStatus:
-    """Who was expected, who submitted (with quality summaries), and the current release."""
+    """Who was expected, who submitted (with quality summaries), whose submission is quarantined,
+    and the current release."""
     rnd = get_round(round_id)
     subs = list(
         db.session.scalars(select(Submission).where(Submission.round_id == rnd.id).order_by(Submission.id))
@@ -209,10 +214,15 @@ def round_status(round_id: int) -> RoundStatus:
                 digest=sub.digest if sub else None,
                 superseded=replaced.get(node.id, 0) if node is not None else 0,
                 quality=sub.quality if sub else None,
+                quarantine=(
+                    {"code": sub.quarantine_code, "reason": sub.quarantine_reason, "at": _iso(sub.quarantined_at)}
+                    if sub is not None and sub.quarantined
+                    else None
+                ),
             )
         )
     release = db.session.get(Release, rnd.current_release_id) if rnd.current_release_id else None
-    current_ids = sorted(s.id for s in current.values())
+    current_ids = sorted(s.id for s in current.values() if not s.quarantined)
     return RoundStatus(
         id=rnd.id,
         schooljaar=rnd.schooljaar,

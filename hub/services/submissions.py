@@ -2,9 +2,11 @@
 the combine task is enqueued.
 
 Order of checks: round exists and is open → size → envelope → key belongs to the (active) node →
-signature → schema and cells → partial's gemeentecode is the node → round's schooljaar (and its
-peildatum) in the partial. The same envelope bytes again answer ``duplicate``; a different partial
-from the same node supersedes the earlier one, which stays stored for audit.
+signature → schema and cells (types and plausibility, shared/partial.py) → partial's gemeentecode
+is the node → round's schooljaar (and its peildatum) in the partial. The same envelope bytes again
+answer ``duplicate``; a different partial from the same node supersedes the earlier one, which
+stays stored for audit. A current submission the combine cannot use is quarantined there
+(hub.services.combine) and left out of :func:`usable_submissions`.
 """
 
 from __future__ import annotations
@@ -183,8 +185,30 @@ def current_submissions(round_id: int) -> list[Submission]:
     )
 
 
-def load_partial(sub: Submission) -> Partial:
-    """Decode a stored envelope again (it was verified on receipt; the signature is re-checked anyway)."""
+def usable_submissions(round_id: int) -> list[Submission]:
+    """The current submissions a release of the round is built from: not quarantined."""
+    return list(
+        db.session.scalars(
+            select(Submission)
+            .where(Submission.round_id == round_id, Submission.usable())
+            .order_by(Submission.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def load_partial(sub: Submission, *, strict: bool | None = None) -> Partial:
+    """Decode a stored envelope again (it was verified on receipt; the signature is re-checked anyway).
+
+    ``strict`` defaults to "not yet in any release": a submission a release was built from is read
+    with the checks it was combined under (shared.partial's lenient decode), so tightening the door
+    later never makes a stored release unreadable or unrebuildable. One that never made it into a
+    release meets today's door, and is quarantined by the combine if it does not.
+    """
+    if strict is None:
+        strict = sub.combined_in_release_id is None
     envelope = SignedEnvelope.from_bytes(sub.envelope, max_bytes=max(len(sub.envelope), 1))
     key = db.session.scalar(select(NodeKey).where(NodeKey.key_id == sub.key_id))
-    return envelope.verify(load_public_key(key.public_key_pem))
+    if key is None:
+        raise SignatureError(f"De sleutel {sub.key_id} van inzending {sub.id} bestaat niet meer", code="unknown_key")
+    return envelope.verify(load_public_key(key.public_key_pem), strict=strict)

@@ -432,18 +432,36 @@ def help_page():
     return render_template("help.html", threshold=_threshold())
 
 
+QUALITY_COLUMNS = ("rows_read", "rows_used", "rows_rejected", "rows_excluded", "unmatched_claim_lines", "unknown_locations")
+
+
+def _count(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
 @bp.app_template_global()
-def quality_total(quality: dict, key: str):
-    """Sum one data-quality figure of a node's partial over its files (rejected/excluded are per reason)."""
-    if not quality:
-        return "–"
-    total = 0
-    for f in quality.get("files", []):
-        if key in ("rows_read", "rows_used"):
-            total += int(f.get(key, 0))
-        else:
-            total += sum(int(v) for v in f.get(key.replace("rows_", ""), {}).values())
-    return total
+def quality_summary(quality) -> dict[str, int | str]:
+    """A node's data-quality figures for the rounds page, summed over its files (rejected/excluded
+    are per reason). "–" where there is nothing, or where the stored block is not what the decoder
+    now demands (a submission stored before it typed the quality block): the page must render."""
+    out: dict[str, int | str] = dict.fromkeys(QUALITY_COLUMNS, "–")
+    if not isinstance(quality, dict) or not quality:
+        return out
+    files = quality.get("files")
+    if isinstance(files, list) and all(isinstance(f, dict) for f in files):
+        for key in ("rows_read", "rows_used"):
+            values = [_count(f.get(key, 0)) for f in files]
+            out[key] = sum(values) if None not in values else "–"
+        for key in ("rejected", "excluded"):
+            groups = [f.get(key, {}) for f in files]
+            values = [_count(v) for g in groups if isinstance(g, dict) for v in g.values()]
+            ok = all(isinstance(g, dict) for g in groups) and None not in values
+            out[f"rows_{key}"] = sum(values) if ok else "–"
+    unmatched = _count(quality.get("unmatched_claim_lines", 0))
+    out["unmatched_claim_lines"] = unmatched if unmatched is not None else "–"
+    locations = quality.get("unknown_locations", [])
+    out["unknown_locations"] = len(locations) if isinstance(locations, list) else "–"
+    return out
 
 
 @bp.app_template_global()

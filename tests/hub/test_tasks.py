@@ -158,3 +158,20 @@ def test_no_embedded_sweeper_with_a_broker_or_when_switched_off():
                 make_app(COMBINE_IN_BACKGROUND=True, CELERY_SWEEP_SECONDS=0)):
         app.test_client().get("/")
         assert "hub_embedded_sweeper" not in app.extensions
+
+
+def test_the_sweep_publishes_the_others_and_never_retries_a_submission_that_cannot_be_combined(app, gate, caplog):
+    from hub.models.submissions import Submission
+    from tests.hub.factories import store_unchecked
+
+    a, b = enrol_node("0356"), enrol_node("0321")
+    rnd = rounds.open_round("2024-2025")
+    bad = store_unchecked(b, rnd.id, lambda o: o["cells"].append(["03EF00", "2024-2025", "clienten", "", 10**20]))
+    with caplog.at_level(logging.WARNING):
+        good = submissions.receive(rnd.id, a.envelope(), nodes.get_node("0356")).submission_id  # combines in process
+    assert "quarantined" in caplog.text
+    db.session.expire_all()
+    release = db.session.get(Release, db.session.get(Round, rnd.id).current_release_id)
+    assert release.submission_ids == [good]
+    assert db.session.get(Submission, bad).quarantine_code == "cell_out_of_range"
+    assert pending_rounds() == [] and tasks.sweep_pending.delay().get() == []

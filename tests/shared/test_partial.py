@@ -88,3 +88,145 @@ def test_float_in_quality_block_is_refused():
 def test_non_string_category_is_refused():
     with pytest.raises(PayloadError):
         encode_partial(make_partial(cells=(Cell("04DA00", "2024-2025", "clienten_zorgtype", 1.5, 1),)))
+
+
+# --- the door: every field typed and within plausibility bounds ---------------------------------
+
+
+def _decode(mutate) -> Partial:
+    """Decode a hand-made payload as the hub receives it (the shared encoder would refuse it)."""
+    from shared.partial import canonical_json
+
+    obj = make_partial().to_dict()
+    mutate(obj)
+    return decode_partial(canonical_json(obj))
+
+
+def _refused(mutate, code: str, field: str) -> PayloadError:
+    with pytest.raises(PayloadError) as err:
+        _decode(mutate)
+    assert (err.value.code, err.value.details.get("field")) == (code, field), err.value.message
+    return err.value
+
+
+def _cell(obj, measure, category=""):
+    return next(c for c in obj["cells"] if c[2] == measure and c[3] == category)
+
+
+def test_a_count_beyond_int64_or_the_ceiling_is_refused():
+    from shared.partial import MAX_COUNT
+
+    def huge(obj):
+        obj["cells"].append(["04DA00", "2024-2025", "clienten_zorgtype", "ambulant", 10**20])
+
+    err = _refused(huge, "cell_out_of_range", "cells[3].value")
+    assert err.http_status == 400 and "04DA00" in err.message
+    _refused(lambda o: _cell(o, "leerlingen").__setitem__(4, MAX_COUNT + 1), "cell_out_of_range", "cells[1].value")
+    _decode(lambda o: _cell(o, "leerlingen").__setitem__(4, MAX_COUNT))  # the ceiling itself is allowed
+
+
+@pytest.mark.parametrize(
+    "index, value, field",
+    [
+        (3, 10**20, "value"),
+        (3, -(10**20), "value"),
+        (5, 10**13, "top1"),
+        (4, 10**7, "contributors"),
+    ],
+)
+def test_a_cost_field_out_of_range_is_refused(index, value, field):
+    _refused(lambda o: o["cost_cells"][0].__setitem__(index, value), "cell_out_of_range", f"cost_cells[0].{field}")
+
+
+@pytest.mark.parametrize(
+    "mutate, field",
+    [
+        (lambda o: _cell(o, "clienten").__setitem__(4, 121), "cells[0].value"),  # more clients than pupils
+        (lambda o: o["cells"].append(["04DA00", "2024-2025", "clienten_zorgtype", "ambulant", 12]), "cells[3].value"),
+        (lambda o: o["cells"].append(["04DA00", "2024-2025", "nieuwe_clienten", "", 12]), "cells[3].value"),
+        (lambda o: o["cells"].append(["04DA00", "2024-2025", "jeugdbescherming", "", 121]), "cells[3].value"),
+        # no clienten cell: the pupils bound the breakdown directly
+        (lambda o: o["cells"].append(["GEEN", "2024-2025", "clienten_aanbieder", "12345678", 4]), "cells[3].value"),
+        (lambda o: o["cost_cells"][0].__setitem__(4, 121), "cost_cells[0].contributors"),  # more payees than pupils
+        (lambda o: o["cost_cells"][0].__setitem__(6, 400_001), "cost_cells[0].top2"),  # top2 > top1
+        (lambda o: o["cost_cells"][0].__setitem__(3, 500_000), "cost_cells[0].value"),  # < top1 + top2, no credits
+        (lambda o: o["cost_cells"][0].__setitem__(3, 2_400_001), "cost_cells[0].value"),  # > top1 + 10 x top2
+        (lambda o: o["cost_cells"][0].__setitem__(slice(5, 7), [0, 0]), "cost_cells[0].top1"),  # paid, no largest
+        (lambda o: o["cost_cells"][0].__setitem__(7, 11), "cost_cells[0].top1"),  # all credits, yet a positive top1
+    ],
+)
+def test_cells_that_contradict_each_other_are_refused(mutate, field):
+    _refused(mutate, "cell_inconsistent", field)
+
+
+def test_a_long_category_is_refused():
+    # release_cells.category holds 80 characters: a longer one would fail every combine on PostgreSQL
+    long = ["04DA00", "2024-2025", "clienten_aanbieder", "x" * 81, 1]
+    _refused(lambda o: o["cells"].append(long), "bad_cell", "cells[3].category")
+
+
+@pytest.mark.parametrize(
+    "mutate, field",
+    [
+        (lambda q: q["files"][0].__setitem__("rows_read", "abc"), "quality.files[0].rows_read"),
+        (lambda q: q["files"][0].__setitem__("rows_used", True), "quality.files[0].rows_used"),
+        (lambda q: q["files"][0].__setitem__("rejected", {"<script>alert(1)</script>": "zz"}), "quality.files[0].rejected"),
+        (lambda q: q["files"][0].__setitem__("rejected", {"bsn_elfproef": "zz"}), "quality.files[0].rejected.bsn_elfproef"),
+        (lambda q: q["files"][0].__setitem__("excluded", {"x": -1}), "quality.files[0].excluded.x"),
+        (lambda q: q["files"][0].__setitem__("excluded", [["x", 1]]), "quality.files[0].excluded"),
+        (lambda q: q["files"][0].__setitem__("rows_used", 8), "quality.files[0].rows_read"),  # 8 + 2 + 1 != 10
+        (lambda q: q["files"][0].__setitem__("kind", "anders"), "quality.files[0].kind"),
+        (lambda q: q["files"][0].__setitem__("name", "x" * 256), "quality.files[0].name"),
+        (lambda q: q["files"][0].__setitem__("name", 7), "quality.files[0].name"),
+        (lambda q: q["files"][0].__setitem__("extra", 1), "quality.files[0].extra"),
+        (lambda q: q["files"][0].pop("rows_read"), "quality.files[0].rows_read"),
+        (lambda q: q.__setitem__("files", "abc"), "quality.files"),
+        (lambda q: q.__setitem__("unmatched_claim_lines", 10**20), "quality.unmatched_claim_lines"),
+        (lambda q: q.__setitem__("allocations_without_enrolment", -1), "quality.allocations_without_enrolment"),
+        (lambda q: q.__setitem__("unknown_locations", ["<b>"]), "quality.unknown_locations[0]"),
+        (lambda q: q.__setitem__("notes", ["x" * 1001]), "quality.notes[0]"),
+        (lambda q: q.__setitem__("notes", [{"a": 1}]), "quality.notes[0]"),
+        (lambda q: q.__setitem__("anders", 1), "quality.anders"),
+    ],
+)
+def test_the_quality_block_is_typed(mutate, field):
+    _refused(lambda o: mutate(o["quality"]), "bad_quality", field)
+
+
+def test_a_quality_block_that_is_not_an_object_is_refused():
+    _refused(lambda o: o.__setitem__("quality", ["abc"]), "bad_quality", "quality")
+
+
+@pytest.mark.parametrize(
+    "mutate, field",
+    [
+        (lambda h: h.__setitem__("schooljaren", [2024]), "header.schooljaren[0]"),
+        (lambda h: h.__setitem__("peildata", {"2024-2025": "gisteren"}), "header.peildata.2024-2025"),
+        (lambda h: h.__setitem__("peildata", {"2023-2024": "2023-10-01"}), "header.peildata.2023-2024"),
+        (lambda h: h.__setitem__("agent_version", "x" * 65), "header.agent_version"),
+        (lambda h: h.__setitem__("created_at", ["2025"]), "header.created_at"),
+    ],
+)
+def test_header_fields_are_typed(mutate, field):
+    _refused(lambda o: mutate(o["header"]), "bad_partial", field)
+
+
+def test_an_unhashable_cell_field_is_a_payload_error():
+    _refused(lambda o: o["cells"].append(["04DA00", ["2024-2025"], "clienten", "", 1]), "bad_cell", "cells[3].schooljaar")
+
+
+def test_lenient_decoding_skips_plausibility_but_not_int64():
+    """What the hub uses to re-read a submission a release was already built from (see hub.services.submissions)."""
+    from shared.partial import canonical_json
+
+    obj = make_partial().to_dict()
+    _cell(obj, "clienten")[4] = 121  # implausible, but fits the combine
+    obj["quality"] = {"files": "junk"}
+    data = canonical_json(obj)
+    with pytest.raises(PayloadError):
+        decode_partial(data)
+    assert _cell(decode_partial(data, strict=False).to_dict(), "clienten")[4] == 121
+    _cell(obj, "clienten")[4] = 2**63
+    with pytest.raises(PayloadError) as err:
+        decode_partial(canonical_json(obj), strict=False)
+    assert err.value.code == "cell_out_of_range"

@@ -186,6 +186,49 @@ def test_submit_rejections_store_nothing(client, app, region, no_combine, case, 
     assert row_counts() == before
 
 
+def _signed(node, mutate) -> bytes:
+    """A partial changed after the shared encoder built it, correctly signed by ``node``."""
+    from tests.hub.factories import make_partial, signed_payload
+
+    obj = make_partial(node.gemeentecode).to_dict()
+    mutate(obj)
+    return signed_payload(node, obj)[0]
+
+
+@pytest.mark.parametrize(
+    "mutate, code, field",
+    [
+        (lambda o: o["cells"].append(["03EF00", "2024-2025", "clienten", "", 10**20]), "cell_out_of_range", "cells[12].value"),
+        (lambda o: o["quality"]["files"][0].__setitem__("rows_read", "abc"), "bad_quality", "quality.files[0].rows_read"),
+        (
+            lambda o: o["quality"]["files"][0].__setitem__("rejected", {"<script>alert(1)</script>": "zz"}),
+            "bad_quality",
+            "quality.files[0].rejected",
+        ),
+    ],
+)
+def test_a_signed_but_impossible_partial_is_refused_at_the_door(client, region, no_combine, mutate, code, field):
+    a, _, round_id = region
+    env = _signed(a, mutate)
+    before = row_counts()
+    response, data = post_envelope(client, a, round_id, env)
+    assert (response.status_code, data["error"]["code"], data["error"]["details"]["field"]) == (400, code, field)
+    assert "<script>" not in response.get_data(as_text=True)
+    assert row_counts() == before and no_combine == []
+
+
+def test_round_status_names_a_quarantined_submission(client, region, admin_headers):
+    from tests.hub.factories import store_unchecked
+
+    a, b, round_id = region
+    store_unchecked(b, round_id, lambda o: o["cells"].append(["03EF00", "2024-2025", "clienten", "", 10**20]))
+    post_envelope(client, a, round_id, a.envelope())  # combined in the request: b's submission is set aside
+    _, body = call(client, "GET", f"/api/v1/rounds/{round_id}", headers=admin_headers)
+    assert body["quarantined"] == ["0321"] and body["pending"] is False and body["current_release"] is not None
+    node = next(n for n in body["nodes"] if n["gemeentecode"] == "0321")
+    assert node["submitted"] is True and node["quarantine"]["code"] == "cell_out_of_range"
+
+
 def test_manual_upload(client, region, admin_headers, no_combine):
     a, _, round_id = region
     form = {"round_id": str(round_id), "file": (io.BytesIO(a.envelope()), "0356-2024-2025.json")}

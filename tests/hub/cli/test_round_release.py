@@ -75,3 +75,18 @@ def test_rebuild_reports_a_difference(app, region, monkeypatch):
     db.session.commit()
     result = run(app, "release", "rebuild", "1")
     assert result.exit_code == 1 and "VERSCHIL" in result.output
+
+
+def test_status_shows_a_quarantined_submission(app, region):
+    from tests.hub.factories import store_unchecked
+
+    a, b = region
+    run(app, "round", "open", "2024-2025")
+    store_unchecked(b, 1, lambda o: o["cells"].append(["03EF00", "2024-2025", "clienten", "", 10**20]))
+    submissions.receive(1, a.envelope(), nodes.get_node("0356"))  # combines: 0321's submission is set aside
+    status = run(app, "round", "status", "1")
+    assert status.exit_code == 0 and "0321" in status.output
+    line = next(x for x in status.output.splitlines() if "0321" in x)
+    assert "NIET GEBRUIKT" in line and "cell_out_of_range" in line and "03EF00" in line
+    data = json.loads(run(app, "round", "status", "1", "--json").output)
+    assert data["quarantined"] == ["0321"] and data["pending"] is False

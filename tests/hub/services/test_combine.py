@@ -223,3 +223,105 @@ def test_a_release_with_unproven_cells_is_never_published(region, monkeypatch):
     assert row_counts() == before
     assert db.session.get(Round, round_id).current_release_id == first
     assert round_id in combine.pending_rounds()  # still pending: the sweep and admins see it
+
+
+# --- a submission that cannot be combined is quarantined; the others are published -------------
+
+
+def _huge(obj):
+    """One count beyond int64: it passed the door before the decoder checked ranges."""
+    obj["cells"].append(["03EF00", "2024-2025", "clienten", "", 10**20])
+
+
+def _implausible(obj):
+    """More clients of one care type than clients: fits int64, but the door refuses it now."""
+    obj["cells"][1][4] = obj["cells"][0][4] + 1  # 01AB00: clienten_zorgtype ambulant > clienten
+
+
+def test_a_submission_that_cannot_be_combined_is_quarantined_and_the_round_published_without_it(region):
+    from hub.models.submissions import Submission
+    from tests.hub.factories import store_unchecked
+
+    a, b, round_id = region
+    good = _submit(a, round_id).submission_id
+    bad = store_unchecked(b, round_id, _huge)
+
+    release_id = combine.combine_round(round_id)
+
+    assert db.session.get(Release, release_id).submission_ids == [good]
+    sub = db.session.get(Submission, bad)
+    assert sub.status == "current" and sub.quarantine_code == "cell_out_of_range" and sub.quarantined_at is not None
+    assert "03EF00" in sub.quarantine_reason
+    assert combine.pending_rounds() == [] and combine.combine_round(round_id) is None  # no retry, ever
+    status = rounds.round_status(round_id).to_dict()
+    assert status["quarantined"] == ["0321"] and status["pending"] is False
+    node = next(n for n in status["nodes"] if n["gemeentecode"] == "0321")
+    assert node["quarantine"]["code"] == "cell_out_of_range" and node["quarantine"]["reason"] == sub.quarantine_reason
+
+    # The node corrects it by sending again; the corrected partial is published.
+    fixed = _submit(b, round_id).submission_id
+    assert combine.pending_rounds() == [round_id]
+    assert db.session.get(Release, combine.combine_round(round_id)).submission_ids == sorted([good, fixed])
+    assert rounds.round_status(round_id).to_dict()["quarantined"] == []
+
+
+def test_a_loader_failure_quarantines_only_that_submission(region, monkeypatch):
+    from hub.models.submissions import Submission
+
+    a, b, round_id = region
+    good, bad = _submit(a, round_id).submission_id, _submit(b, round_id).submission_id
+    real = combine.load_partial
+
+    def broken(sub, **kwargs):
+        if sub.id == bad:
+            raise RuntimeError("cannot read this one")
+        return real(sub, **kwargs)
+
+    monkeypatch.setattr(combine, "load_partial", broken)
+    release_id = combine.combine_round(round_id)
+    assert db.session.get(Release, release_id).submission_ids == [good]
+    sub = db.session.get(Submission, bad)
+    assert sub.quarantine_code == "combine_failed" and "RuntimeError" in sub.quarantine_reason
+    assert db.session.get(Submission, good).quarantine_code is None
+    assert combine.pending_rounds() == []
+
+
+def test_a_database_error_while_loading_quarantines_nothing(region, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from hub.models.submissions import Submission
+
+    a, b, round_id = region
+    _submit(a, round_id)
+    _submit(b, round_id)
+
+    def down(sub, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(combine, "load_partial", down)
+    with pytest.raises(OperationalError):
+        combine.combine_round(round_id)
+    assert db.session.scalar(select(db.func.count()).select_from(Submission).where(Submission.quarantined_at.is_not(None))) == 0
+    assert combine.pending_rounds() == [round_id]  # the sweep retries: the database may be back
+
+
+def test_a_submission_already_in_a_release_is_read_as_it_was_combined(region, monkeypatch):
+    """A check added to the door later never quarantines (or stops rebuilding) what a release holds."""
+    from hub.models.submissions import Submission
+    from tests.hub.factories import store_unchecked
+
+    a, b, round_id = region
+    _submit(a, round_id)
+    old = store_unchecked(b, round_id, _implausible)
+    real = combine.load_partial
+    monkeypatch.setattr(combine, "load_partial", lambda sub, **kwargs: real(sub, strict=False))  # the hub before the check
+    first = combine.combine_round(round_id)
+    monkeypatch.setattr(combine, "load_partial", real)
+
+    newer = _submit(a, round_id, scale=2).submission_id
+    second = combine.combine_round(round_id)
+    assert db.session.get(Release, second).submission_ids == sorted([old, newer])
+    assert db.session.get(Submission, old).quarantined_at is None
+    for release_id in (first, second):
+        stored, rebuilt = combine.rebuild(release_id)
+        assert stored == rebuilt

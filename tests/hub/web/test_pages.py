@@ -117,3 +117,54 @@ def test_page_errors_are_dutch_html_and_api_errors_json(client_as):
     assert api.status_code == 400 and api.get_json()["error"]["code"] == "invalid_schooljaar"
     expired = client.post("/beheer/consortia", data={"csrf_token": "oud"})
     assert expired.status_code == 400 and "Formulier verlopen" in expired.get_data(as_text=True)
+
+
+def test_rounds_page_survives_a_quality_block_stored_before_it_was_typed(client_as, web_app):
+    """Submissions stored before the decoder typed the quality block may hold anything there."""
+    from hub.extensions import db
+    from hub.models.rounds import Round
+    from hub.models.submissions import Submission
+    from tests.hub.factories import enrol_node
+
+    with web_app.app_context():
+        node = enrol_node("0356")
+        rnd = db.session.scalars(db.select(Round).order_by(Round.id)).first()
+        junk = {"files": [{"name": "<b>x</b>", "kind": "jeugdhulp", "rows_read": "abc", "rows_used": None,
+                           "rejected": {"<script>alert(1)</script>": "zz"}, "excluded": ["x"]}],
+                "unmatched_claim_lines": {"a": 1}, "unknown_locations": 7}  # fmt: skip
+        db.session.add(Submission(round_id=rnd.id, node_id=nodes_id(node), key_id=node.key_id, digest="0" * 64,
+                                  payload_digest="0" * 64, envelope=b"{}", size_bytes=2, quality=junk))  # fmt: skip
+        db.session.commit()
+    resp = client_as("regio_admin").get("/beheer/rondes")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200, html[:500]
+    assert "<script>alert" not in html and "<b>x</b>" not in html
+
+
+def nodes_id(node) -> int:
+    from hub.services import nodes
+
+    return nodes.get_node(node.gemeentecode).id
+
+
+def test_rounds_page_shows_why_a_submission_is_not_in_the_release(client_as, web_app):
+    from datetime import datetime, timezone
+
+    from hub.extensions import db
+    from hub.models.rounds import Round
+    from hub.models.submissions import Submission
+    from tests.hub.factories import enrol_node, make_partial
+
+    with web_app.app_context():
+        node = enrol_node("0356")
+        rnd = db.session.scalars(db.select(Round).order_by(Round.id)).first()
+        db.session.add(Submission(
+            round_id=rnd.id, node_id=nodes_id(node), key_id=node.key_id, digest="1" * 64, payload_digest="1" * 64,
+            envelope=b"{}", size_bytes=2, quality=make_partial().quality.to_dict(), quarantine_code="cell_out_of_range",
+            quarantine_reason="Cel 03EF00 2024-2025 clienten: is groter dan 1.000.000 kinderen (de grens per cel)",
+            quarantined_at=datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        ))  # fmt: skip
+        db.session.commit()
+    html = client_as("regio_admin").get("/beheer/rondes").get_data(as_text=True)
+    assert "Niet in de release" in html and "03EF00 2024-2025 clienten" in html and "cell_out_of_range" in html
+    assert "stuurt een verbeterd deelresultaat" in html
