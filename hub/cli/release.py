@@ -44,9 +44,10 @@ def list_command(schooljaar: str | None, as_json: bool) -> None:
 def show_command(release_id: int, level: str, as_json: bool) -> None:
     """Details van een release en de cellen op één niveau (standaard regio)."""
     from hub.services.releases import get_release, release_cells
+    from hub.web.auth import Access
 
     summary = get_release(release_id).to_dict()
-    cells = [c.to_dict() for c in release_cells(release_id, level=level)]
+    cells = [c.to_dict() for c in release_cells(release_id, access=Access.operator(), level=level)]
     if as_json:
         echo_json({"release": summary, "cells": cells})
         return

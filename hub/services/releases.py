@@ -153,12 +153,17 @@ def get_release(release_id: int) -> ReleaseSummary:
 def release_cells(
     release_id: int,
     *,
+    access,
     level: str | None = None,
     unit: str | None = None,
     measure: str | None = None,
     category: str | None = None,
 ) -> list[PublishedCell]:
-    """The cells of a release, filtered; suppressed cells carry no value."""
+    """The cells of a release that ``access`` may see (``Access.may_see_cell``: a school's cells only
+    within the caller's scope), filtered; suppressed cells carry no value. The same for every release,
+    current or superseded."""
+    from hub.services.indicators import swv_codes_by_school
+
     get_release(release_id)
     if level is not None and level not in LEVELS:
         raise InputError(f"Onbekend niveau '{level}' (vestiging, schooltype of regio)", code="invalid_input")
@@ -172,6 +177,9 @@ def release_cells(
     if category is not None:
         query = query.where(ReleaseCell.category == category)
     query = query.order_by(ReleaseCell.level, ReleaseCell.unit, ReleaseCell.measure, ReleaseCell.category)
+    swvs = swv_codes_by_school()
+    visible = (c for c in db.session.scalars(query)
+               if access.may_see_cell(c.level, c.unit, c.measure, swvs.get(c.unit, ())))
     return [
         PublishedCell(
             level=c.level,
@@ -184,5 +192,5 @@ def release_cells(
             reason=c.reason,
             flags=tuple(f for f in (c.flags or "").split(",") if f),
         )
-        for c in db.session.scalars(query)
+        for c in visible
     ]

@@ -162,7 +162,7 @@ def _factsheet_parts(data, code: str, schooljaar: str | None):
     if not svc.school_visible(data, g.access, code.upper()):
         abort(403)
     try:
-        sheet = svc.factsheet(data, code, schooljaar)
+        sheet = svc.factsheet(data, g.access, code, schooljaar)
     except JeugdhubError as exc:
         if exc.http_status == 404:
             abort(404)
