@@ -249,6 +249,16 @@ def factsheet_archive_request():
     return redirect(url_for("web.factsheet_archive", archive_id=archive.id))
 
 
+@bp.get("/factsheets/archieven")
+@page_roles(*REGION_ROLES)
+def factsheet_archives():
+    """'Mijn archieven': the ZIPs the user asked for, with their status and download links."""
+    from hub.services import factsheet_archives as archive_service
+
+    return render_template("factsheet_archives.html", archives=archive_service.archives_of(g.access),
+                           filename=archive_service.archive_filename, limits=archive_service.limits())
+
+
 @bp.get("/factsheets/archief/<int:archive_id>")
 @page_roles(*REGION_ROLES)
 def factsheet_archive(archive_id: int):

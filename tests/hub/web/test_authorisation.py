@@ -42,6 +42,7 @@ TABLE: dict[str, tuple[str, str, object]] = {
     "web.factsheet_pdf": ("GET", "/scholen/10AA00/factsheet.pdf", FACTSHEET),
     "web.factsheet_export": ("GET", "/scholen/10AA00/factsheet.xlsx", FACTSHEET),
     "web.factsheet_archive_request": ("POST", "/factsheets/archief", REGION),
+    "web.factsheet_archives": ("GET", "/factsheets/archieven", REGION),  # the user's own archives only
     "web.factsheet_archive": ("GET", "/factsheets/archief/1", REGION),  # someone else's archive: 404, not 403
     "web.factsheet_archive_download": ("GET", "/factsheets/archief/1/download", REGION),
     "web.swv_list": ("GET", "/swv", REGION),
