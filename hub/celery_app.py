@@ -1,13 +1,24 @@
 """Celery bound to the Flask app (the pattern from Flask's Celery guide).
 
 Without a broker URL the tasks run eagerly, in-process: the embedded default. With
-``HUB_CELERY_BROKER_URL=redis://…`` a real worker (``celery -A hub.worker worker``) runs them.
+``HUB_CELERY_BROKER_URL=redis://…`` real workers run them: ``celery -A hub.worker worker -Q celery``
+combines rounds, ``… -Q archives`` builds factsheet ZIPs (minutes each), so a combine never waits
+behind an archive.
 """
 
 from __future__ import annotations
 
 from celery import Celery, Task
 from flask import Flask
+
+#: The queue of combines, the sweep and the health ping.
+DEFAULT_QUEUE = "celery"
+#: Factsheet ZIPs and their clean-up: their own queue and worker.
+ARCHIVE_QUEUE = "archives"
+TASK_ROUTES = {
+    "hub.build_factsheet_archive": {"queue": ARCHIVE_QUEUE},
+    "hub.purge_factsheet_archives": {"queue": ARCHIVE_QUEUE},
+}
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -31,12 +42,9 @@ def celery_init_app(app: Flask) -> Celery:
         # An upload must not hang on a broker that is down: fail the enqueue fast, the sweep catches up.
         broker_connection_timeout=3,
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
-        beat_schedule={
-            "sweep-pending-work": {
-                "task": "hub.sweep_pending",
-                "schedule": float(app.config.get("CELERY_SWEEP_SECONDS", 60)),
-            }
-        },
+        task_default_queue=DEFAULT_QUEUE,
+        task_routes=TASK_ROUTES,
+        beat_schedule=_beat_schedule(app),
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app
@@ -45,3 +53,16 @@ def celery_init_app(app: Flask) -> Celery:
     hub.tasks.init_embedded_sweep(app)
 
     return celery_app
+
+
+def _beat_schedule(app: Flask) -> dict:
+    schedule = {
+        "sweep-pending-work": {
+            "task": "hub.sweep_pending",
+            "schedule": float(app.config.get("CELERY_SWEEP_SECONDS", 60)),
+        }
+    }
+    purge = float(app.config.get("FACTSHEET_ARCHIVE_PURGE_SECONDS") or 0)
+    if purge > 0:
+        schedule["purge-factsheet-archives"] = {"task": "hub.purge_factsheet_archives", "schedule": purge}
+    return schedule

@@ -30,6 +30,16 @@ DEFAULTS: dict[str, Any] = {
     "COMBINE_IN_BACKGROUND": True,
     # Broker mode: wait this long before combining, so a burst of uploads shares one combine.
     "COMBINE_DELAY_SECONDS": 0,
+    # Factsheet ZIPs (minutes of CPU each, on their own queue): per user at most this many being made at
+    # once and this many requested per 24 hours; kept this many days, then deleted by the clean-up.
+    "FACTSHEET_ARCHIVE_MAX_RUNNING": 1,
+    "FACTSHEET_ARCHIVE_MAX_PER_DAY": 5,
+    "FACTSHEET_ARCHIVE_RETENTION_DAYS": 7,
+    # An archive still queued or running after this many minutes is marked failed by the clean-up
+    # (e.g. the process building it stopped), so it no longer counts against its requester's limit.
+    "FACTSHEET_ARCHIVE_STALE_MINUTES": 180,
+    # Seconds between clean-ups (Celery beat; without a broker the embedded sweeper); 0 = none.
+    "FACTSHEET_ARCHIVE_PURGE_SECONDS": 3600,
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,  # largest accepted upload (a signed partial)
     "REQUEST_MAX_SKEW_SECONDS": 300,  # agents' signed requests must be this fresh
     "PREFERRED_URL_SCHEME": "http",

@@ -9,9 +9,13 @@ the disclosure gate can take minutes, longer than an agent waits for its HTTP an
 for a round that is already waiting are coalesced, which is safe because combining is idempotent
 and reads the newest submissions when it starts. ``wait_for_combines`` lets the demo and tests
 wait until the queue is empty. The same runner builds requested ZIPs of factsheet PDFs
-(``hub.build_factsheet_archive``) off the request. Celery beat's periodic sweep has an embedded
-stand-in too (``init_embedded_sweep``): from the first request the hub serves, a daemon thread
-looks for pending rounds every ``CELERY_SWEEP_SECONDS`` and queues their combines.
+(``hub.build_factsheet_archive``) off the request, on a thread of its own. Celery beat's periodic
+work has an embedded stand-in too (``init_embedded_sweep``): from the first request the hub serves,
+a daemon thread looks for pending rounds every ``CELERY_SWEEP_SECONDS`` and queues their combines,
+and cleans up factsheet archives every ``FACTSHEET_ARCHIVE_PURGE_SECONDS``.
+
+With a broker, archives go to their own queue (``hub.celery_app.ARCHIVE_QUEUE``, see
+``TASK_ROUTES``) and worker, so a combine never waits behind a region's ZIP.
 """
 
 from __future__ import annotations
@@ -92,11 +96,13 @@ class BackgroundRunner:
 
 
 class EmbeddedSweeper:
-    """Embedded mode's Celery beat: every ``interval`` seconds, queue a combine of every pending round."""
+    """Embedded mode's Celery beat: every ``interval`` seconds, queue a combine of every pending round;
+    every ``purge_interval`` seconds, clean up old and stuck factsheet archives (0 switches either off)."""
 
-    def __init__(self, app: Flask, interval: float) -> None:
+    def __init__(self, app: Flask, interval: float, purge_interval: float = 0) -> None:
         self._app = app
         self.interval = interval
+        self.purge_interval = purge_interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="hub-sweep", daemon=True)
 
@@ -123,16 +129,36 @@ class EmbeddedSweeper:
             runner.submit(round_id)
         return rounds
 
+    def purge_once(self) -> dict | None:
+        """One clean-up of factsheet archives; what it did, or None when it failed (logged; the next one retries)."""
+        from hub.services.factsheet_archives import purge_archives
+
+        try:
+            with self._app.app_context():
+                return purge_archives().to_dict()
+        except Exception as exc:  # noqa: BLE001 — e.g. the database is not migrated yet
+            log.warning("embedded clean-up of factsheet archives failed (%s); next try in %ss", type(exc).__name__,
+                        self.purge_interval)
+            return None
+
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.sweep_once()
+        jobs = [[self.interval, self.sweep_once, 0.0], [self.purge_interval, self.purge_once, 0.0]]
+        jobs = [job for job in jobs if job[0] > 0]
+        tick = min(job[0] for job in jobs)
+        while not self._stop.wait(tick):
+            for job in jobs:
+                job[2] += tick
+                if job[2] >= job[0] - 1e-9:
+                    job[2] = 0.0
+                    job[1]()
 
 
 def init_embedded_sweep(app: Flask) -> None:
     """In embedded background mode, start the sweeper with the first request the app serves."""
     interval = float(app.config.get("CELERY_SWEEP_SECONDS") or 0)
+    purge_interval = float(app.config.get("FACTSHEET_ARCHIVE_PURGE_SECONDS") or 0)
     embedded = app.extensions["celery"].conf.task_always_eager and app.config.get("COMBINE_IN_BACKGROUND", True)
-    if not embedded or interval <= 0:
+    if not embedded or (interval <= 0 and purge_interval <= 0):
         return
 
     @app.before_request
@@ -141,7 +167,7 @@ def init_embedded_sweep(app: Flask) -> None:
             return
         with _RUNNER_LOCK:
             if "hub_embedded_sweeper" not in app.extensions:
-                app.extensions["hub_embedded_sweeper"] = EmbeddedSweeper(app, interval).start()
+                app.extensions["hub_embedded_sweeper"] = EmbeddedSweeper(app, interval, purge_interval).start()
 
 
 def _combine(round_id: int) -> object:
@@ -228,6 +254,14 @@ def enqueue_factsheet_archive(archive_id: int) -> bool:
         log.warning("could not enqueue factsheet archive %s (%s)", archive_id, type(exc).__name__)
         return False
     return True
+
+
+@shared_task(name="hub.purge_factsheet_archives", acks_late=True)
+def purge_factsheet_archives() -> dict:
+    """Periodic (beat): delete the ZIPs of old archives and fail stuck ones."""
+    from hub.services.factsheet_archives import purge_archives
+
+    return purge_archives().to_dict()
 
 
 @shared_task(name="hub.ping", ignore_result=False)

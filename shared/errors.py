@@ -13,6 +13,7 @@
     │   └── ForbiddenError        forbidden        403    77
     ├── NotFoundError             not_found        404    66
     ├── ConflictError             conflict         409    75
+    ├── TooManyRequests           too_many_requests 429   75
     └── ServiceUnavailable        unavailable      503    69
 
 Subclasses may narrow ``code`` further (``round_closed``, ``node_revoked`` …); the code is what
@@ -119,6 +120,20 @@ class ConflictError(JeugdhubError):
     code = "conflict"
     http_status = 409
     exit_code = 75  # EX_TEMPFAIL
+
+
+class TooManyRequests(JeugdhubError):
+    """A limit on how much a user may ask for is reached; ``retry_after`` says when to try again
+    (in seconds; the HTTP handlers send it as ``Retry-After``)."""
+
+    code = "too_many_requests"
+    http_status = 429
+    exit_code = 75  # EX_TEMPFAIL
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None,
+                 details: dict[str, Any] | None = None):
+        super().__init__(message, code=code, details=details)
+        self.retry_after = max(1, int(retry_after))
 
 
 class ServiceUnavailable(JeugdhubError):

@@ -410,12 +410,13 @@ def celery_worker_factory(tmp_path: Path) -> Iterator[Callable[..., CeleryWorker
     """Start real Celery workers: ``celery_worker_factory(database_url, broker_url, **env) -> CeleryWorker``.
 
     Each worker imports ``hub.worker`` (the production entry point) with the given ``HUB_*``
-    environment, consumes queue ``celery`` with one solo process, and is stopped after the test.
+    environment, consumes ``queues`` (default ``celery``, the combine worker's; ``archives`` is the
+    archive worker's) with one solo process, and is stopped after the test.
     """
     workers: list[CeleryWorker] = []
 
     def start(database_url: str, broker_url: str, *, result_backend: str | None = None,
-              ready_timeout: float = 90, **extra_env: str) -> CeleryWorker:
+              ready_timeout: float = 90, queues: str = "celery", **extra_env: str) -> CeleryWorker:
         name = f"test-{uuid.uuid4().hex[:8]}@localhost"
         log_path = tmp_path / f"celery-{len(workers)}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
@@ -430,7 +431,7 @@ def celery_worker_factory(tmp_path: Path) -> Iterator[Callable[..., CeleryWorker
         log = log_path.open("ab")
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "hub.worker", "worker", "--pool=solo", "--concurrency=1",
-             "-Q", "celery", "-n", name, "--loglevel=INFO", "--without-gossip", "--without-mingle",
+             "-Q", queues, "-n", name, "--loglevel=INFO", "--without-gossip", "--without-mingle",
              "--without-heartbeat"],
             cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent(),

@@ -44,7 +44,15 @@ def is_api_request() -> bool:
 
 
 def handle_jeugdhub_error(exc: JeugdhubError) -> Response:
-    return error_response(exc.code, exc.message, exc.http_status, exc.details or None)
+    return with_retry_after(error_response(exc.code, exc.message, exc.http_status, exc.details or None), exc)
+
+
+def with_retry_after(response, exc: JeugdhubError):
+    """``Retry-After`` for errors that say when to try again (a reached limit); pages use it too."""
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
 
 
 def init_app(app: Flask) -> None:

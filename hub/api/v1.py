@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import text
 
 from hub.api.auth import has_bearer, has_signature, require_admin, require_node
@@ -109,6 +109,7 @@ def release_cells(release_id: int):
     args = request.args
     cells = release_service.release_cells(
         release_id,
+        access=g.access,
         level=args.get("level") or None,
         unit=args.get("unit") or None,
         measure=args.get("measure") or None,

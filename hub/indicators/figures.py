@@ -8,8 +8,10 @@ count and the total published. Anything else comes out with ``value None`` and a
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from shared.codes import (
     CLIENT_ZORGTYPES,
@@ -198,6 +200,16 @@ DISTRIBUTIONS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
 }
 
 
+#: The measures the pages read at school-type level (rates: the type trend, the funnel's mean) and at
+#: region level (rate, coverage, the distributions, costs, separate measures). CORE's release
+#: endpoints give a region role exactly these aggregate cells (``hub.web.auth.Access.may_see_cell``).
+AGGREGATE_MEASURES_SHOWN: dict[str, frozenset[str]] = {
+    SCHOOLTYPE: frozenset({CLIENTEN, LEERLINGEN}),
+    REGIO: frozenset({CLIENTEN, LEERLINGEN, CLIENTEN_ZORGTYPE, KOSTEN, JEUGDBESCHERMING, JEUGDRECLASSERING}
+                     | {m for measure, total, _ in DISTRIBUTIONS.values() for m in (measure, total)}),
+}
+
+
 def distribution(cells: ReleaseCells, level: str, unit: str, schooljaar: str, name: str) -> Distribution:
     """Shares by category. Every category of the code list is listed; a category without a published
     cell (suppressed or not sent) is shown the same way, so the page never tells a zero from a small count.
@@ -332,10 +344,17 @@ def separate_measures(cells: ReleaseCells, level: str, unit: str, schooljaar: st
 
 @dataclass(frozen=True)
 class FunnelPoint:
-    vestigingscode: str
-    leerlingen: int
+    """One school in the funnel. A school outside the viewer's scope is anonymous (see
+    :func:`scoped_funnel`): no code, no pupil count, no zone, its rate to one decimal."""
+
+    vestigingscode: str | None
+    leerlingen: int | None
     per_100: float
-    zone: str  # binnen | boven_95 | boven_998 | onder_95 | onder_998
+    zone: str | None  # binnen | boven_95 | boven_998 | onder_95 | onder_998
+
+    @property
+    def anonymous(self) -> bool:
+        return self.vestigingscode is None
 
     def to_dict(self) -> dict:
         return {"vestigingscode": self.vestigingscode, "leerlingen": self.leerlingen, "per_100": _r(self.per_100), "zone": self.zone}
@@ -389,13 +408,44 @@ def funnel(
             if rate.published:
                 n = rate.leerlingen.value
                 points.append(FunnelPoint(code, n, rate.per_100, _zone(rate.per_100 / 100, funnel_limits(p0, n))))
-        top = max([p.leerlingen for p in points] + [min_denominator * 5])
-        step = max(1, (top * 11 // 10 - min_denominator) // grid_points)
-        grid = range(min_denominator, top * 11 // 10 + step, step)
-        limits = tuple(funnel_limits(p0, n) for n in grid)
+        limits = _funnel_grid(p0, [p.leerlingen for p in points], min_denominator, grid_points)
     else:
         limits = ()
     return Funnel(schooltype, schooljaar, pooled, tuple(points), limits)
+
+
+def _funnel_grid(p0: float, sizes: Sequence[int], min_denominator: int, grid_points: int,
+                 headroom_pct: int = 110) -> tuple:
+    top = max(list(sizes) + [min_denominator * 5]) * headroom_pct // 100
+    step = max(1, (top - min_denominator) // grid_points)
+    grid = range(min_denominator, top + step, step)
+    return tuple(funnel_limits(p0, n) for n in grid)
+
+
+def scoped_funnel(full: Funnel, visible: Callable[[str], bool], key: bytes, min_denominator: int,
+                  grid_points: int = 60) -> Funnel:
+    """The funnel as a viewer who may see only some schools of the type sees it.
+
+    A school outside the scope keeps only its rate, rounded to one decimal (an exact rate of rounded
+    counts would give its pupil count away): no code, no pupil count (the x-axis is close to DUO's
+    public count), no zone. Every point is then ordered by that rounded rate, ties by a keyed hash of
+    the code, so the order identifies nothing; the limits span only the schools the viewer may see.
+    A viewer who sees every school gets ``full`` unchanged.
+    """
+    if all(visible(p.vestigingscode) for p in full.points):
+        return full
+
+    def order(p: FunnelPoint) -> tuple[float, str]:
+        return round(p.per_100, 1), hmac.new(key, p.vestigingscode.encode(), hashlib.sha256).hexdigest()
+
+    points = tuple(p if visible(p.vestigingscode) else FunnelPoint(None, None, round(p.per_100, 1), None)
+                   for p in sorted(full.points, key=order))
+    limits = ()
+    if full.limits:
+        sizes = [p.leerlingen for p in points if not p.anonymous]
+        # More room on the right: the viewer's own school is often the largest point left.
+        limits = _funnel_grid(full.pooled.per_100 / 100, sizes, min_denominator, grid_points, headroom_pct=140)
+    return Funnel(full.schooltype, full.schooljaar, full.pooled, points, limits)
 
 
 # --- region overview rows ------------------------------------------------------------------------

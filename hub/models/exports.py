@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.models.base import Base
 
-ARCHIVE_STATUSES = ("queued", "running", "done", "failed")
+#: expired: done, but the ZIP was deleted after the retention period (the row stays for 'Mijn archieven').
+ARCHIVE_STATUSES = ("queued", "running", "done", "failed", "expired")
 SCOPE_KINDS = ("regio", "swv")
 
 
@@ -23,7 +24,7 @@ class FactsheetArchive(Base):
     gemeente: Mapped[str | None] = mapped_column(String(6))  # optional filter of the overview it came from
     schooljaar: Mapped[str] = mapped_column(String(9))
     base_url: Mapped[str] = mapped_column(String(200))  # the hub's address, for links inside the PDFs
-    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued | running | done | failed
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued | running | done | failed | expired
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     school_count: Mapped[int | None] = mapped_column()

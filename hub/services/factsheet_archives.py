@@ -1,37 +1,138 @@
 """ZIPs of the factsheet PDFs of a region or SWV, requested on a page and built by a background job.
 
 One PDF takes seconds, so a region takes minutes: the request only stores a ``FactsheetArchive`` and
-enqueues ``hub.build_factsheet_archive``; the job renders with the requester's scope as it is then.
+enqueues ``hub.build_factsheet_archive`` (on its own queue); the job renders with the requester's
+scope as it is then. Each user may have ``FACTSHEET_ARCHIVE_MAX_RUNNING`` archives waiting or being
+made and request ``FACTSHEET_ARCHIVE_MAX_PER_DAY`` per 24 hours; :func:`purge_archives` deletes
+finished ZIPs after ``FACTSHEET_ARCHIVE_RETENTION_DAYS`` and fails stuck ones.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app, g
+from sqlalchemy import func, select
 
 from hub.extensions import db
 from hub.models.exports import FactsheetArchive
 from hub.models.users import ROLE_GEMEENTE, ROLE_REGIO_ADMIN, ROLE_SWV, User
-from shared.errors import JeugdhubError, NotFoundError
+from hub.services._util import aware, transaction, utcnow
+from shared.errors import JeugdhubError, NotFoundError, TooManyRequests
 
 #: Roles that may ask for an archive: exactly those of the region overview it is built from.
 ARCHIVE_ROLES = (ROLE_REGIO_ADMIN, ROLE_GEMEENTE, ROLE_SWV)
+ACTIVE = ("queued", "running")
+#: What a refused request tells the browser to wait while an archive of the user's is being made.
+RETRY_WHILE_RUNNING_SECONDS = 60
+DAY = timedelta(hours=24)
+STALE_MESSAGE = "Het archief is niet op tijd klaargekomen. Vraag het opnieuw aan."
 
 
 def request_archive(access, schooljaar: str, swv: str | None, gemeente: str | None, base_url: str) -> FactsheetArchive:
-    """Store the request and hand it to the worker; an SWV user always gets its own SWV."""
+    """Store the request and hand it to the worker; an SWV user always gets its own SWV.
+
+    Refused with :class:`TooManyRequests` (HTTP 429) when the user already has the allowed number of
+    archives waiting or being made, or has asked for the allowed number in the last 24 hours.
+    """
     from hub.tasks import enqueue_factsheet_archive
 
     if access.role == ROLE_SWV:
         swv = access.scope
-    archive = FactsheetArchive(requested_by=access.user_id, scope_kind="swv" if swv else "regio",
-                               scope_code=swv.upper() if swv else None, gemeente=gemeente or None,
-                               schooljaar=schooljaar, base_url=base_url[:200], status="queued")
-    db.session.add(archive)
-    db.session.commit()
+    with transaction():
+        # One request of a user at a time (PostgreSQL): two clicks cannot both pass the limits.
+        db.session.execute(select(User.id).where(User.id == access.user_id).with_for_update())
+        now = utcnow()
+        _check_limits(access.user_id, now)
+        archive = FactsheetArchive(requested_by=access.user_id, scope_kind="swv" if swv else "regio",
+                                   scope_code=swv.upper() if swv else None, gemeente=gemeente or None,
+                                   schooljaar=schooljaar, base_url=base_url[:200], status="queued", created_at=now)
+        db.session.add(archive)
     enqueue_factsheet_archive(archive.id)
     return archive
+
+
+def _check_limits(user_id: int, now: datetime) -> None:
+    allowed = limits()
+    stale_before = now - timedelta(minutes=int(current_app.config["FACTSHEET_ARCHIVE_STALE_MINUTES"]))
+    mine = select(func.count()).select_from(FactsheetArchive).where(FactsheetArchive.requested_by == user_id)
+    running = db.session.scalar(mine.where(FactsheetArchive.status.in_(ACTIVE),
+                                           FactsheetArchive.created_at >= stale_before))
+    if running >= allowed["max_running"]:
+        what = "een archief dat wordt" if running == 1 else f"{running} archieven die worden"
+        raise TooManyRequests(
+            f"U heeft al {what} gemaakt. Wacht tot {'het' if running == 1 else 'er één'} klaar is voordat u een "
+            "nieuw archief aanvraagt; "
+            "onder 'Mijn archieven' ziet u hoe ver het is.",
+            code="archive_running", retry_after=RETRY_WHILE_RUNNING_SECONDS)
+    recent = [aware(t) for t in db.session.scalars(
+        select(FactsheetArchive.created_at).where(FactsheetArchive.requested_by == user_id,
+                                                  FactsheetArchive.created_at > now - DAY)
+        .order_by(FactsheetArchive.created_at))]
+    if len(recent) >= allowed["max_per_day"]:
+        # The request that leaves the 24-hour window first frees a place.
+        wait = int((recent[len(recent) - allowed["max_per_day"]] + DAY - now).total_seconds()) + 1
+        raise TooManyRequests(
+            f"U heeft in de afgelopen 24 uur al {len(recent)} archieven aangevraagd; meer kan niet. "
+            f"Probeer het over {_dutch_duration(wait)} opnieuw, of download een archief dat al klaar is "
+            "onder 'Mijn archieven'.",
+            code="archive_daily_limit", retry_after=wait)
+
+
+def _dutch_duration(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    if minutes < 90:
+        return "1 minuut" if minutes <= 1 else f"{minutes} minuten"
+    return f"ongeveer {round(minutes / 60)} uur"
+
+
+def limits() -> dict[str, int]:
+    """The limits as configured, for the page that explains them."""
+    cfg = current_app.config
+    return {"max_running": int(cfg["FACTSHEET_ARCHIVE_MAX_RUNNING"]),
+            "max_per_day": int(cfg["FACTSHEET_ARCHIVE_MAX_PER_DAY"]),
+            "retention_days": int(cfg["FACTSHEET_ARCHIVE_RETENTION_DAYS"])}
+
+
+def archives_of(access, limit: int = 50) -> list[FactsheetArchive]:
+    """The archives ``access`` asked for itself, newest first ('Mijn archieven')."""
+    return list(db.session.scalars(
+        select(FactsheetArchive).where(FactsheetArchive.requested_by == access.user_id)
+        .order_by(FactsheetArchive.created_at.desc(), FactsheetArchive.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    expired: list[int]  # finished archives whose ZIP was deleted
+    stale: list[int]  # archives that waited or ran too long, now failed
+
+    def to_dict(self) -> dict:
+        return {"expired": self.expired, "stale": self.stale}
+
+
+def purge_archives(now: datetime | None = None) -> PurgeResult:
+    """Delete the ZIPs of archives finished more than ``FACTSHEET_ARCHIVE_RETENTION_DAYS`` ago (the row
+    stays, marked ``expired``) and fail archives still waiting or running after
+    ``FACTSHEET_ARCHIVE_STALE_MINUTES``. Idempotent; the beat task and the embedded sweeper call it."""
+    now = now or utcnow()
+    cfg = current_app.config
+    keep_after = now - timedelta(days=int(cfg["FACTSHEET_ARCHIVE_RETENTION_DAYS"]))
+    stale_before = now - timedelta(minutes=int(cfg["FACTSHEET_ARCHIVE_STALE_MINUTES"]))
+    with transaction():
+        expired = list(db.session.scalars(select(FactsheetArchive.id).where(
+            FactsheetArchive.status == "done", FactsheetArchive.finished_at < keep_after)))
+        if expired:
+            db.session.execute(db.update(FactsheetArchive).where(FactsheetArchive.id.in_(expired))
+                               .values(status="expired", content=None))
+        stale = list(db.session.scalars(select(FactsheetArchive.id).where(
+            FactsheetArchive.status.in_(ACTIVE), FactsheetArchive.created_at < stale_before)))
+        if stale:
+            db.session.execute(db.update(FactsheetArchive).where(FactsheetArchive.id.in_(stale))
+                               .values(status="failed", error=STALE_MESSAGE, finished_at=now))
+    if expired or stale:
+        current_app.logger.info("factsheet archives: %d expired, %d stale", len(expired), len(stale))
+    return PurgeResult(sorted(expired), sorted(stale))
 
 
 def visible_archive(access, archive_id: int) -> FactsheetArchive:
@@ -50,7 +151,7 @@ def archive_filename(archive: FactsheetArchive) -> str:
 def build_archive(archive_id: int) -> str:
     """Build the ZIP of ``archive_id``; idempotent: a done or failed archive is left as it is."""
     archive = db.session.get(FactsheetArchive, archive_id)
-    if archive is None or archive.status in ("done", "failed"):
+    if archive is None or archive.status in ("done", "failed", "expired"):
         return archive.status if archive else "missing"
     archive.status = "running"
     db.session.commit()

@@ -17,7 +17,7 @@ from hub.indicators import figures as fig
 from hub.indicators.cells import RELEASE_COLUMNS, ReleaseCells
 from hub.models.releases import Release, ReleaseCell
 from shared.codes import GEEN_SCHOOL, LEERLINGEN, parse_schooljaar
-from shared.errors import InputError, NotFoundError
+from shared.errors import ForbiddenError, InputError, NotFoundError
 
 SCHOOL_COLUMNS = ("vestigingscode", "naam", "schooltype", "gemeentecode", "gemeentenaam", "plaatsnaam", "bestuur", "swv_code")
 
@@ -105,7 +105,7 @@ def _current_release_ids() -> dict[str, int]:
 
 
 def _reference_schools(release_types: dict[str, str]) -> tuple[pd.DataFrame, dict[str, set[str]], dict[str, str]]:
-    from hub.models.reference import Samenwerkingsverband, SwvMembership, Vestiging
+    from hub.models.reference import Samenwerkingsverband, Vestiging
 
     records = []
     columns = (Vestiging.vestigingscode, Vestiging.naam, Vestiging.soort, Vestiging.gemeentecode, Vestiging.gemeentenaam,
@@ -130,13 +130,24 @@ def _reference_schools(release_types: dict[str, str]) -> tuple[pd.DataFrame, dic
             records.append({"vestigingscode": code, "naam": f"Onbekende vestiging {code}", "schooltype": soort or "onbekend",
                             "gemeentecode": None, "gemeentenaam": None, "plaatsnaam": None, "bestuur": None, "swv_code": None})
     members: dict[str, set[str]] = {}
-    for code, swv in db.session.execute(select(SwvMembership.vestigingscode, SwvMembership.swv_code)):
-        members.setdefault(swv, set()).add(code)
-    for r in records:
-        if r["swv_code"]:
-            members.setdefault(r["swv_code"], set()).add(r["vestigingscode"])
+    for code, swvs in swv_codes_by_school().items():
+        for swv in swvs:
+            members.setdefault(swv, set()).add(code)
     names = dict(db.session.execute(select(Samenwerkingsverband.code, Samenwerkingsverband.naam)).all())
     return pd.DataFrame.from_records(records, columns=list(SCHOOL_COLUMNS)), members, names
+
+
+def swv_codes_by_school() -> dict[str, set[str]]:
+    """vestigingscode → the SWVs it belongs to: DUO's membership lists plus the location's own SWV code."""
+    from hub.models.reference import SwvMembership, Vestiging
+
+    result: dict[str, set[str]] = {}
+    for code, swv in db.session.execute(select(SwvMembership.vestigingscode, SwvMembership.swv_code)):
+        result.setdefault(code, set()).add(swv)
+    for code, swv in db.session.execute(select(Vestiging.vestigingscode, Vestiging.swv_code)
+                                       .where(Vestiging.swv_code.is_not(None), Vestiging.swv_code != "")):
+        result.setdefault(code, set()).add(swv)
+    return result
 
 
 def _pupil_counts(jaar: int) -> pd.DataFrame:
@@ -284,15 +295,27 @@ def region(data: RegionData, schooljaar: str | None = None) -> dict[str, Any]:
     }
 
 
-def funnel(data: RegionData, schooltype: str, schooljaar: str | None = None) -> fig.Funnel:
+def _funnel(data: RegionData, access, schooltype: str, schooljaar: str) -> fig.Funnel:
+    """The type's funnel as ``access`` may see it: schools outside its scope are anonymous points."""
+    schools = data.schools_of_type(schooltype, schooljaar)
+    full = fig.funnel(data.cells, schooltype, schools, schooljaar, data.min_denominator)
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return fig.scoped_funnel(full, lambda code: school_visible(data, access, code), key, data.min_denominator)
+
+
+def funnel(data: RegionData, access, schooltype: str, schooljaar: str | None = None) -> fig.Funnel:
+    """A type's funnel, for whom a factsheet shows it: who may see a school of that type."""
     schooljaar = data.require_schooljaar(schooljaar)
     if schooltype not in data.cells.units(fig.SCHOOLTYPE, schooljaar):
         raise NotFoundError(f"Geen schooltype '{schooltype}' in schooljaar {schooljaar}", code="schooltype_not_found")
-    return fig.funnel(data.cells, schooltype, data.schools_of_type(schooltype, schooljaar), schooljaar, data.min_denominator)
+    if not any(school_visible(data, access, code) for code in data.schools_of_type(schooltype, schooljaar)):
+        raise ForbiddenError("U ziet alleen de vergelijking voor het type van de scholen binnen uw bereik",
+                             code="out_of_scope")
+    return _funnel(data, access, schooltype, schooljaar)
 
 
-def factsheet(data: RegionData, vestigingscode: str, schooljaar: str | None = None) -> dict[str, Any]:
-    """Everything on one school's factsheet."""
+def factsheet(data: RegionData, access, vestigingscode: str, schooljaar: str | None = None) -> dict[str, Any]:
+    """Everything on one school's factsheet, as ``access`` may see it (the funnel's other schools)."""
     schooljaar = data.require_schooljaar(schooljaar)
     code = vestigingscode.upper()
     if code == GEEN_SCHOOL or code not in data.cells.units(fig.VESTIGING, schooljaar):
@@ -314,7 +337,7 @@ def factsheet(data: RegionData, vestigingscode: str, schooljaar: str | None = No
         "aanbieders": providers,
         "kosten": fig.costs(c, fig.VESTIGING, code, schooljaar),
         "apart": fig.separate_measures(c, fig.VESTIGING, code, schooljaar),
-        "funnel": fig.funnel(c, stype, data.schools_of_type(stype, schooljaar), schooljaar, m),
+        "funnel": _funnel(data, access, stype, schooljaar),
     }
 
 

@@ -150,12 +150,17 @@ def get_release(release_id: int) -> ReleaseSummary:
 def release_cells(
     release_id: int,
     *,
+    access,
     level: str | None = None,
     unit: str | None = None,
     measure: str | None = None,
     category: str | None = None,
 ) -> list[PublishedCell]:
-    """The cells of a release, filtered; suppressed cells carry no value."""
+    """The cells of a release that ``access`` may see (``Access.may_see_cell``: a school's cells only
+    within the caller's scope), filtered; suppressed cells carry no value. The same for every release,
+    current or superseded."""
+    from hub.services.indicators import swv_codes_by_school
+
     get_release(release_id)
     if level is not None and level not in LEVELS:
         raise InputError(f"Onbekend niveau '{level}' (vestiging, schooltype of regio)", code="invalid_input")
@@ -171,6 +176,9 @@ def release_cells(
     if category is not None:
         query = query.where(ReleaseCell.category == category)
     query = query.order_by(ReleaseCell.level, ReleaseCell.unit, ReleaseCell.measure, ReleaseCell.category)
+    swvs = swv_codes_by_school()
+    visible = (row for row in db.session.execute(query)
+               if access.may_see_cell(row.level, row.unit, row.measure, swvs.get(row.unit, ())))
     return [
         PublishedCell(
             level=level,
@@ -181,7 +189,7 @@ def release_cells(
             published=published,
             value=value if published else None,
         )
-        for level, unit, schooljaar, measure, category, status, value in db.session.execute(query)
+        for level, unit, schooljaar, measure, category, status, value in visible
         for published in (status == CELL_PUBLISHED,)
     ]
 

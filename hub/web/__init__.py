@@ -70,9 +70,15 @@ def _page_errors(app: Flask) -> None:
 
     @app.errorhandler(JeugdhubError)
     def jeugdhub_error(exc: JeugdhubError):
+        from flask import make_response
+
+        from hub.api.errors import with_retry_after
+
         if request.path.startswith("/api/") and api_handler is not None:
             return api_handler(exc)
-        return render_template("error.html", title="Dat lukte niet", text=exc.message), exc.http_status
+        title = "Even geduld" if exc.http_status == 429 else "Dat lukte niet"
+        page = make_response(render_template("error.html", title=title, text=exc.message), exc.http_status)
+        return with_retry_after(page, exc)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

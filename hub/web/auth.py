@@ -2,7 +2,8 @@
 
 Pages use :func:`page_roles`; JSON endpoints (the indicator API and CORE's release endpoints) use
 :func:`api_roles`, which accepts a logged-in session or ``Authorization: Bearer <token>`` of a user.
-Both put an :class:`Access` on ``flask.g.access``; scope checks (which schools) go through it.
+Both put an :class:`Access` on ``flask.g.access``; scope checks (which schools, which release cells)
+go through it, for pages, the indicator API, CORE's release endpoints and background jobs alike.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Callable, Iterable
 from flask import abort, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
 
+from hub.indicators.figures import AGGREGATE_MEASURES_SHOWN, VESTIGING
 from hub.models.users import ROLE_CONSORTIUM, ROLE_GEMEENTE, ROLE_REGIO_ADMIN, ROLE_SCHOOL, ROLE_SWV
 from shared.errors import AuthError, ForbiddenError
 
@@ -58,9 +60,27 @@ class Access:
             return True
         return self.role == ROLE_SWV and self.scope == swv_code
 
+    def may_see_cell(self, level: str, unit: str, measure: str, swv_codes: Iterable[str]) -> bool:
+        """One raw release cell (CORE's release endpoints): what this role's pages show, no more.
+
+        A school's cells only when :meth:`may_see_school`; school-type and region cells only for the
+        region roles and only the measures their pages read (``figures.AGGREGATE_MEASURES_SHOWN``).
+        A regio_admin sees every cell.
+        """
+        if self.role == ROLE_REGIO_ADMIN:
+            return True
+        if level == VESTIGING:
+            return self.may_see_school(unit, swv_codes)
+        return self.role in REGION_ROLES and measure in AGGREGATE_MEASURES_SHOWN.get(level, ())
+
     @classmethod
     def of(cls, user) -> "Access":
         return cls(user.id, user.email, user.role, user.scope)
+
+    @classmethod
+    def operator(cls) -> "Access":
+        """The command line on the hub's own machine: whoever runs it administers the region."""
+        return cls(0, "cli", ROLE_REGIO_ADMIN, None)
 
 
 def init_login(app) -> None:

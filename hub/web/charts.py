@@ -94,9 +94,20 @@ def trend_chart(series: dict[str, Sequence[tuple[str, float | None, float | None
 
 
 def funnel_chart(funnel, title: str, highlight: str | None = None, width: float = 7.0, height: float = 3.8) -> str:
-    """Funnel plot: each school's rate against its pupils, with the type's pooled rate and 95 % / 99,8 % limits."""
+    """Funnel plot: each school's rate against its pupils, with the type's pooled rate and 95 % / 99,8 % limits.
+
+    Schools outside the viewer's scope come without a pupil count (``FunnelPoint.anonymous``): they are
+    drawn in a strip beside the funnel at their rate only, spread in their (rate) order, so no position
+    says how big a school is.
+    """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(width, height))
+    anonymous = [p for p in funnel.points if p.anonymous]
+    if anonymous and funnel.limits:
+        fig, (ax, strip) = plt.subplots(1, 2, figsize=(width, height), sharey=True,
+                                        gridspec_kw={"width_ratios": [5, 1], "wspace": 0.05})
+    else:
+        fig, ax = plt.subplots(figsize=(width, height))
+        strip = None
     if not funnel.limits:
         ax.text(0.5, 0.5, "geen vergelijking beschikbaar (gemiddelde van het schooltype afgeschermd)",
                 transform=ax.transAxes, ha="center", va="center")
@@ -108,7 +119,7 @@ def funnel_chart(funnel, title: str, highlight: str | None = None, width: float 
     ax.plot(ns, [100 * lim.upper_95 for lim in funnel.limits], linestyle="--", color="#444444", linewidth=1.2, label="95 %-grens")
     ax.plot(ns, [100 * lim.lower_95 for lim in funnel.limits], linestyle="--", color="#444444", linewidth=1.2)
     ax.axhline(funnel.pooled.per_100, color="#000000", linewidth=1.4, label=f"gemiddelde {funnel.schooltype} ({_nl(funnel.pooled.per_100)})")
-    others = [p for p in funnel.points if p.vestigingscode != highlight]
+    others = [p for p in funnel.points if p.vestigingscode != highlight and not p.anonymous]
     ax.scatter([p.leerlingen for p in others], [p.per_100 for p in others], marker="o", s=22,
                facecolors="none", edgecolors="#0072B2", linewidths=1.0, label="andere scholen")
     mine = [p for p in funnel.points if p.vestigingscode == highlight]
@@ -118,6 +129,16 @@ def funnel_chart(funnel, title: str, highlight: str | None = None, width: float 
                    zorder=5, label="deze school")
         ax.annotate("deze school", (p.leerlingen, p.per_100), xytext=(8, 6), textcoords="offset points", fontsize=8,
                     fontweight="bold")
+    if strip is not None:
+        strip.scatter([(i % 3 - 1) * 0.25 for i in range(len(anonymous))], [p.per_100 for p in anonymous], marker="o",
+                      s=22, facecolors="none", edgecolors="#0072B2", linewidths=1.0)
+        strip.axhline(funnel.pooled.per_100, color="#000000", linewidth=1.4)
+        strip.set_xlim(-1, 1)
+        strip.set_xticks([])
+        strip.set_xlabel("andere scholen\n(zonder aantal)")
+        strip.tick_params(axis="y", left=False)
+        strip.spines["left"].set_visible(False)
+        strip.grid(axis="y", linestyle=":", linewidth=0.6, color="#bbbbbb")
     top = max([100 * lim.upper_998 for lim in funnel.limits[len(funnel.limits) // 6:]] + [p.per_100 for p in funnel.points] + [5])
     ax.set_ylim(0, top * 1.1)
     ax.set_xlim(0, ns[-1])

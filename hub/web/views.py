@@ -162,7 +162,7 @@ def _factsheet_parts(data, code: str, schooljaar: str | None):
     if not svc.school_visible(data, g.access, code.upper()):
         abort(403)
     try:
-        sheet = svc.factsheet(data, code, schooljaar)
+        sheet = svc.factsheet(data, g.access, code, schooljaar)
     except JeugdhubError as exc:
         if exc.http_status == 404:
             abort(404)
@@ -247,6 +247,16 @@ def factsheet_archive_request():
     archive = factsheet_archives.request_archive(g.access, schooljaar, request.form.get("swv") or None,
                                                  request.form.get("gemeente") or None, request.host_url)
     return redirect(url_for("web.factsheet_archive", archive_id=archive.id))
+
+
+@bp.get("/factsheets/archieven")
+@page_roles(*REGION_ROLES)
+def factsheet_archives():
+    """'Mijn archieven': the ZIPs the user asked for, with their status and download links."""
+    from hub.services import factsheet_archives as archive_service
+
+    return render_template("factsheet_archives.html", archives=archive_service.archives_of(g.access),
+                           filename=archive_service.archive_filename, limits=archive_service.limits())
 
 
 @bp.get("/factsheets/archief/<int:archive_id>")

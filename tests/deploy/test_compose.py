@@ -25,7 +25,7 @@ from shared.scripts import console_script
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 AGENT = DEPLOY / "agent"
-HUB_SERVICES = ("migrate", "web", "worker", "beat")
+HUB_SERVICES = ("migrate", "web", "worker", "archive-worker", "beat")
 #: Environment variables the compose file may pass that are not hub settings, and who reads them.
 OTHER_ENV = {"FORWARDED_ALLOW_IPS": "gunicorn", "MPLCONFIGDIR": "matplotlib", "XDG_CACHE_HOME": "fontconfig"}
 
@@ -89,7 +89,7 @@ def test_dependencies_name_real_services_and_web_waits_for_the_migration(compose
     for name, svc in services.items():
         for dep in svc.get("depends_on", {}):
             assert dep in services, f"{name} depends on unknown service {dep}"
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "archive-worker", "beat"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
         assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy"
@@ -97,7 +97,7 @@ def test_dependencies_name_real_services_and_web_waits_for_the_migration(compose
 
 
 def test_long_running_services_have_healthchecks(compose):
-    for name in ("web", "worker", "db", "redis"):
+    for name in ("web", "worker", "archive-worker", "db", "redis"):
         assert compose["services"][name]["healthcheck"]["test"], name
 
 
@@ -139,7 +139,7 @@ def test_celery_commands_name_the_worker_module_and_real_subcommands(compose, cl
 
     assert isinstance(hub.worker.celery, Celery)
     assert "hub.sweep_pending" in hub.worker.celery.tasks and "hub.combine_round" in hub.worker.celery.tasks
-    for name, sub in (("worker", "worker"), ("beat", "beat")):
+    for name, sub in (("worker", "worker"), ("archive-worker", "worker"), ("beat", "beat")):
         argv = _command(compose["services"][name])
         assert argv[:4] == ["celery", "-A", "hub.worker", sub], argv
         assert sub in celery_cli.commands
@@ -154,6 +154,43 @@ def test_celery_commands_name_the_worker_module_and_real_subcommands(compose, cl
     # The beat schedule names a task the worker has.
     schedule = hub.worker.celery.conf.beat_schedule
     assert schedule and all(entry["task"] in hub.worker.celery.tasks for entry in schedule.values())
+
+
+def _option(argv: list[str], *names: str) -> str | None:
+    for i, word in enumerate(argv):
+        for name in names:
+            if word == name:
+                return argv[i + 1]
+            if word.startswith(name + "="):
+                return word.split("=", 1)[1]
+    return None
+
+
+def test_combines_and_archives_have_a_worker_each_on_their_own_queue(compose):
+    """Factsheet ZIPs (minutes each) must never hold up a combine: each queue has its own worker."""
+    from hub.celery_app import ARCHIVE_QUEUE, DEFAULT_QUEUE
+    import hub.worker
+
+    celery = hub.worker.celery
+    router = celery.amqp.router
+    routed = {name: router.route({}, name)["queue"].name for name in celery.tasks if name.startswith("hub.")}
+    assert routed["hub.build_factsheet_archive"] == routed["hub.purge_factsheet_archives"] == ARCHIVE_QUEUE
+    assert routed["hub.combine_round"] == routed["hub.sweep_pending"] == routed["hub.ping"] == DEFAULT_QUEUE
+    consumers = {}
+    for name, svc in compose["services"].items():
+        argv = _command(svc) if "command" in svc else []
+        if argv[:4] == ["celery", "-A", "hub.worker", "worker"]:
+            queues = _option(argv, "-Q", "--queues")
+            assert queues, f"{name} consumes every queue; name its queue with -Q"
+            for queue in queues.split(","):
+                consumers.setdefault(queue, []).append(name)
+    assert consumers == {DEFAULT_QUEUE: ["worker"], ARCHIVE_QUEUE: ["archive-worker"]}
+    # Its healthcheck pings the node name it runs under.
+    argv = _command(compose["services"]["archive-worker"])
+    node = _option(argv, "-n", "--hostname").split("@")[0]
+    health = " ".join(compose["services"]["archive-worker"]["healthcheck"]["test"][1:])
+    assert f"--destination {node}@$$HOSTNAME" in health  # compose's "$$" is a literal "$"
+    assert "hub.purge_factsheet_archives" in {e["task"] for e in celery.conf.beat_schedule.values()}
 
 
 def test_web_healthcheck_asks_a_real_route(compose, tmp_path):

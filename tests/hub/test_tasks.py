@@ -155,7 +155,7 @@ def test_no_embedded_sweeper_with_a_broker_or_when_switched_off():
     from tests.hub.conftest import make_app
 
     for app in (make_app(CELERY_BROKER_URL="memory://", COMBINE_IN_BACKGROUND=True),
-                make_app(COMBINE_IN_BACKGROUND=True, CELERY_SWEEP_SECONDS=0)):
+                make_app(COMBINE_IN_BACKGROUND=True, CELERY_SWEEP_SECONDS=0, FACTSHEET_ARCHIVE_PURGE_SECONDS=0)):
         app.test_client().get("/")
         assert "hub_embedded_sweeper" not in app.extensions
 
@@ -175,3 +175,57 @@ def test_the_sweep_publishes_the_others_and_never_retries_a_submission_that_cann
     assert release.submission_ids == [good]
     assert db.session.get(Submission, bad).quarantine_code == "cell_out_of_range"
     assert pending_rounds() == [] and tasks.sweep_pending.delay().get() == []
+
+
+def test_archives_are_routed_to_their_own_queue():
+    from hub.celery_app import ARCHIVE_QUEUE, DEFAULT_QUEUE
+    from tests.hub.conftest import make_app
+
+    celery = make_app(CELERY_BROKER_URL="memory://").extensions["celery"]
+    queue = {name: celery.amqp.router.route({}, name)["queue"].name for name in celery.tasks if name.startswith("hub.")}
+    assert queue["hub.build_factsheet_archive"] == queue["hub.purge_factsheet_archives"] == ARCHIVE_QUEUE != DEFAULT_QUEUE
+    assert {name for name, q in queue.items() if q == DEFAULT_QUEUE} == {"hub.combine_round", "hub.sweep_pending",
+                                                                        "hub.ping"}
+    beat = {e["task"]: e["schedule"] for e in celery.conf.beat_schedule.values()}
+    assert beat["hub.purge_factsheet_archives"] == 3600
+    off = make_app(CELERY_BROKER_URL="memory://", FACTSHEET_ARCHIVE_PURGE_SECONDS=0).extensions["celery"]
+    assert "hub.purge_factsheet_archives" not in {e["task"] for e in off.conf.beat_schedule.values()}
+
+
+def test_embedded_sweeper_cleans_up_old_archives(tmp_path):
+    """Without a broker there is no beat: the embedded sweeper runs the archive clean-up too."""
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    from hub.models.exports import FactsheetArchive
+    from hub.services import users
+    from tests.hub.conftest import make_app
+
+    app = make_app(COMBINE_IN_BACKGROUND=True, CELERY_SWEEP_SECONDS=0, FACTSHEET_ARCHIVE_PURGE_SECONDS=0.2,
+                   PASSWORD_HASH_METHOD="pbkdf2:sha256:1000", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'hub.db'}")
+    with app.app_context():
+        db.create_all()
+        user = users.add_user("gemeente@example.nl", "correct-horse-battery-staple", "gemeente", "0356")
+        old = datetime.now(timezone.utc) - timedelta(days=30)
+        archive = FactsheetArchive(requested_by=user.id, scope_kind="regio", schooljaar="2024-2025",
+                                   base_url="http://localhost/", status="done", created_at=old, finished_at=old,
+                                   content=b"PK zip", school_count=1)
+        db.session.add(archive)
+        db.session.commit()
+        archive_id = archive.id
+        db.session.remove()
+    app.test_client().get("/login")
+    sweeper = app.extensions["hub_embedded_sweeper"]
+    try:
+        assert sweeper.interval == 0 and sweeper.purge_interval == 0.2
+        with app.app_context():
+            for _ in range(200):
+                db.session.rollback()
+                if db.session.get(FactsheetArchive, archive_id).status == "expired":
+                    break
+                time.sleep(0.05)
+            archive = db.session.get(FactsheetArchive, archive_id)
+            assert (archive.status, archive.content) == ("expired", None)
+            db.session.remove()
+    finally:
+        sweeper.stop()

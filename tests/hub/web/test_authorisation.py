@@ -1,15 +1,21 @@
-"""Route × role → allowed/denied, for EVERY route of the app.
+"""Route × role → allowed/denied, for EVERY route of the app, and what each role's answers contain.
 
 The table below is the authorisation policy. The test walks ``app.url_map``: a route missing from the
-table fails, so a new route cannot ship without a decision about who may use it.
+table fails, so a new route cannot ship without a decision about who may use it. The data-scope test
+then reads every answer a role gets (HTML, JSON, CSV, XLSX, ZIP, the HTML each PDF is made of) and
+fails on any vestigingscode outside that role's scope.
 """
 
 from __future__ import annotations
+
+import io
+import zipfile
 
 import pytest
 
 from hub.tasks import wait_for_factsheet_archives
 from tests.hub.web.helpers import csrf_token, login
+from tests.hub.web.seed import SCHOOLS, YEARS
 
 ROLES = ("regio_admin", "gemeente", "swv", "consortium", "school")
 ANON = "anoniem"
@@ -36,6 +42,7 @@ TABLE: dict[str, tuple[str, str, object]] = {
     "web.factsheet_pdf": ("GET", "/scholen/10AA00/factsheet.pdf", FACTSHEET),
     "web.factsheet_export": ("GET", "/scholen/10AA00/factsheet.xlsx", FACTSHEET),
     "web.factsheet_archive_request": ("POST", "/factsheets/archief", REGION),
+    "web.factsheet_archives": ("GET", "/factsheets/archieven", REGION),  # the user's own archives only
     "web.factsheet_archive": ("GET", "/factsheets/archief/1", REGION),  # someone else's archive: 404, not 403
     "web.factsheet_archive_download": ("GET", "/factsheets/archief/1/download", REGION),
     "web.swv_list": ("GET", "/swv", REGION),
@@ -82,14 +89,57 @@ SCOPE_DENIED = [
 ]
 
 
+ALL_SCHOOLS = frozenset(s[0] for s in SCHOOLS)
+#: The schools each role may see anything of, from the seed (not from the code under test): a gemeente
+#: sees the region's published figures, a consortium the coverage of every school, an SWV its members,
+#: a school itself.
+SCOPE_SCHOOLS = {
+    "regio_admin": ALL_SCHOOLS,
+    "gemeente": ALL_SCHOOLS,
+    "consortium": ALL_SCHOOLS,
+    "swv": frozenset(s[0] for s in SCHOOLS if s[4] == "PO2701"),
+    "school": frozenset({"10AA00"}),
+}
+
+#: Beyond the table's sample URLs: requests that name or filter on other schools, every release (the
+#: first one of each school year is superseded in the data-scope test), and every export format.
+SCOPE_PROBES = [
+    *(f"/api/v1/releases/{i}/cells" for i in (1, 2, 3)),
+    "/api/v1/releases/1/cells?level=vestiging",
+    "/api/v1/releases/1/cells?level=vestiging&unit=40DA00",
+    "/api/v1/releases/3/cells?unit=10AB00",
+    "/api/v1/schooltypes/BO/funnel",
+    "/api/v1/schooltypes/VO/funnel",
+    "/api/v1/schooltypes/SBO/funnel",
+    f"/api/v1/schooltypes/BO/funnel?schooljaar={YEARS[0]}",
+    "/api/v1/scholen?swv=VO2702",
+    "/api/v1/scholen?zoek=40DA",
+    "/api/v1/aanbieders?swv=VO2702",
+    "/overzicht?swv=VO2702",
+    "/overzicht.csv?swv=VO2702",
+    "/overzicht.xlsx",
+    "/aanbieders.csv",
+    "/aanbieders?swv=VO2702",
+    "/swv/PO2701/export.xlsx",
+    "/scholen/10AA00/factsheet.csv",
+    *(f"/scholen/{code}" for code in sorted(ALL_SCHOOLS)),
+    *(f"/api/v1/scholen/{code}" for code in sorted(ALL_SCHOOLS)),
+]
+
+
+def _pdf_stand_in(html: str, base_url: str) -> bytes:
+    """No WeasyPrint here: the 'PDF' carries the HTML it would be made of, so its text is checked too."""
+    return b"%PDF-1.7 " + html.encode("utf-8")
+
+
 @pytest.fixture(scope="module")
 def auth_app():
     """One seeded app for the whole table (≈250 requests); requests here only add audit rows."""
     from tests.hub.web.conftest import seeded_app
 
-    # Rendering PDFs is tested in test_pages/test_no_leaks; here only who gets in matters.
+    # Rendering PDFs is tested in test_pages/test_no_leaks; here only who gets in and what is in it matter.
     mp = pytest.MonkeyPatch()
-    mp.setattr("hub.services.factsheets.html_to_pdf", lambda html, base_url: b"%PDF-1.7 authorisation test")
+    mp.setattr("hub.services.factsheets.html_to_pdf", _pdf_stand_in)
     app, seeded = seeded_app()
     clients = {}
     for role in ROLES:
@@ -169,3 +219,66 @@ def test_admin_pages_post_need_csrf(auth_app):
     client = _client(auth_app, "regio_admin")
     resp = client.post("/beheer/consortia", data={})
     assert resp.status_code == 400  # CSRF token missing
+
+
+def _body_text(resp) -> str:
+    """Everything a response says: ZIP containers (XLSX, archives) are opened, member names included."""
+    body = resp.get_data()
+    if body[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(body)) as zf:
+            return "\n".join([*zf.namelist(), *(zf.read(n).decode("utf-8", "replace") for n in zf.namelist())])
+    return body.decode("utf-8", "replace")
+
+
+def _supersede_first_releases(app) -> None:
+    """A second version of the first school year's release: release 1 is then a superseded one."""
+    from hub.extensions import db
+    from hub.models.releases import Release, ReleaseCell
+    from hub.models.rounds import Round
+
+    with app.app_context():
+        old = db.session.get(Release, 1)
+        if db.session.get(Release, 3) is not None:
+            return
+        new = Release(round_id=old.round_id, version=2, schooljaar=old.schooljaar, digest="0" * 64, submission_ids=[],
+                      audit={}, schooltypes=dict(old.schooltypes))
+        db.session.add(new)
+        db.session.flush()
+        assert new.id == 3
+        cols = ("level", "unit", "schooljaar", "measure", "category", "status", "value", "reason", "flags")
+        rows = [{**{c: getattr(cell, c) for c in cols}, "release_id": new.id}
+                for cell in db.session.scalars(db.select(ReleaseCell).where(ReleaseCell.release_id == old.id))]
+        db.session.execute(ReleaseCell.__table__.insert(), rows)
+        db.session.get(Round, old.round_id).current_release_id = new.id
+        db.session.commit()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_answer_names_a_school_outside_the_role_scope(auth_app, role):
+    app = auth_app[0]
+    _supersede_first_releases(app)
+    client = _client(auth_app, role)
+    forbidden = sorted(ALL_SCHOOLS - SCOPE_SCHOOLS[role])
+    urls = [url for _, (method, url, allowed) in sorted(TABLE.items())
+            if method == "GET" and (allowed == PUBLIC or role in allowed)] + SCOPE_PROBES
+    answered = 0
+    for url in urls:
+        resp = client.get(url)
+        if resp.status_code != 200:
+            continue
+        answered += 1
+        text = _body_text(resp)
+        leaked = [code for code in forbidden if code in text]
+        assert not leaked, f"{role}: GET {url} names schools outside its scope: {leaked}"
+    if role in REGION:
+        # The region-wide ZIP of factsheets, built with the requester's scope.
+        resp = _request(client, "POST", "/factsheets/archief")
+        assert resp.status_code == 302
+        assert wait_for_factsheet_archives(app, 60)
+        download = client.get(resp.headers["Location"] + "/download")
+        assert download.status_code == 200 and download.mimetype == "application/zip"
+        text = _body_text(download)
+        assert text.count("%PDF-1.7") == len(SCOPE_SCHOOLS[role])
+        leaked = [code for code in forbidden if code in text]
+        assert not leaked, f"{role}: the factsheet ZIP names schools outside its scope: {leaked}"
+    assert answered >= 10, f"{role}: only {answered} answers checked"
