@@ -22,12 +22,14 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 import pandas as pd
 
+from node_agent.columnar import Distinct, by_unique, byte_matrix, digits, fast_digits
+from node_agent.pseudonymise import check_bsn, pseudonymise
 from shared.codes import GEEN_SCHOOL, ONDERWIJSSOORTEN, VERWIJZER_ONBEKEND, VERWIJZERS, ZorgtypeTable, is_brin
 from shared.codes import is_vestigingscode, normalise_gemeentecode
 from shared.errors import ExtractError
 from shared.partial import FileQuality
+from shared.pseudonym import Pseudonymiser
 from shared.textfiles import sniff_delimiter
-from shared.pseudonym import TEST_RANGE, BsnRejected, Pseudonymiser, canonical_bsn
 
 #: The data dictionary's columns per extract (what a config mapping may point at).
 COLUMNS: Mapping[str, tuple[str, ...]] = {
@@ -561,55 +563,18 @@ def parse_date_text(text: str) -> np.datetime64:
         return NAT
 
 
-def by_unique(values: np.ndarray, func: Callable[[str], Any], dtype: Any = object) -> np.ndarray:
-    """Apply ``func`` to each distinct (trimmed) value once and spread the results back."""
-    codes, uniques = pd.factorize(values, sort=False)
-    if len(uniques) == 0:
-        return np.empty(len(values), dtype=dtype)
-    results = np.array([func(u.strip()) for u in uniques], dtype=dtype)
-    return results[codes]
-
-
-class _Distinct:
-    """A column factorised once: codes per row and the distinct raw values, so every check runs
-    once per distinct value (dates, codes and even BSNs repeat across school years)."""
-
-    def __init__(self, values: np.ndarray):
-        codes, uniques = pd.factorize(values, sort=False)
-        self.codes = codes
-        self.values = np.asarray(uniques, dtype=object)
-
-    def spread(self, per_value: np.ndarray) -> np.ndarray:
-        return per_value[self.codes]
-
-
-def _byte_matrix(values: np.ndarray, width: int) -> np.ndarray | None:
-    """Values as an (n, width + 1) uint8 matrix, or None when a value is not ASCII."""
-    try:
-        packed = values.astype(f"S{width + 1}")
-    except (UnicodeEncodeError, ValueError, TypeError):
-        return None
-    return packed.view(np.uint8).reshape(len(values), width + 1)
-
-
-def _digits(matrix: np.ndarray, cols: slice) -> np.ndarray:
-    part = matrix[:, cols].astype(np.int64) - 48
-    weights = 10 ** np.arange(part.shape[1] - 1, -1, -1, dtype=np.int64)
-    return part @ weights
-
-
 def fast_iso_dates(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(dates, ok) for values exactly ``YYYY-MM-DD``; other rows are NaT and not ok."""
     n = len(values)
     dates = np.full(n, NAT)
-    m = _byte_matrix(values, 10)
+    m = byte_matrix(values, 10)
     if m is None or n == 0:
         return dates, np.zeros(n, dtype=bool)
     digit = (m >= 48) & (m <= 57)
     ok = digit[:, [0, 1, 2, 3, 5, 6, 8, 9]].all(axis=1) & (m[:, 4] == 45) & (m[:, 7] == 45) & (m[:, 10] == 0)
-    y = np.where(ok, _digits(m, slice(0, 4)), 1970)
-    mo = np.where(ok, _digits(m, slice(5, 7)), 1)
-    d = np.where(ok, _digits(m, slice(8, 10)), 1)
+    y = np.where(ok, digits(m, slice(0, 4)), 1970)
+    mo = np.where(ok, digits(m, slice(5, 7)), 1)
+    d = np.where(ok, digits(m, slice(8, 10)), 1)
     ok &= (y >= MIN_YEAR) & (y <= MAX_YEAR) & (mo >= 1) & (mo <= 12) & (d >= 1)
     mo = np.where(ok, mo, 1)
     y = np.where(ok, y, 1970)
@@ -623,7 +588,7 @@ def fast_iso_dates(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def parse_dates(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(dates, empty) for a column: NaT where the text is empty or not a date."""
-    d = _Distinct(values)
+    d = Distinct(values)
     dates, ok = fast_iso_dates(d.values)
     empty = np.zeros(len(d.values), dtype=bool)
     for i in np.flatnonzero(~ok):
@@ -631,63 +596,6 @@ def parse_dates(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         empty[i] = text == ""
         dates[i] = parse_date_text(text)
     return d.spread(dates), d.spread(empty)
-
-
-def fast_digits(values: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(ints, ok) for values of 1..width ASCII digits and nothing else."""
-    n = len(values)
-    ints = np.zeros(n, dtype=np.int64)
-    m = _byte_matrix(values, width)
-    if m is None or n == 0:
-        return ints, np.zeros(n, dtype=bool)
-    digit = (m >= 48) & (m <= 57)
-    length = (m != 0).sum(axis=1)
-    ok = digit[:, 0] & (m[:, width] == 0) & (digit.sum(axis=1) == length)
-    if ok.any():
-        ints[ok] = values[ok].astype(np.int64)
-    return ints, ok
-
-
-_WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1], dtype=np.int64)
-_POWERS = 10 ** np.arange(8, -1, -1, dtype=np.int64)
-
-
-def check_bsn(values: np.ndarray, allow_test_range: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised ``shared.pseudonym.canonical_bsn``: (BSN as int64, reason code per row or "")."""
-    d = _Distinct(np.asarray(values, dtype=object))
-    ints, ok = fast_digits(d.values, 9)
-    reason = np.full(len(d.values), "", dtype=object)
-    # Anything unusual (spaces, "12345672.0", letters, too long) goes through shared's own rules.
-    for i in np.flatnonzero(~ok):
-        try:
-            ints[i] = int(canonical_bsn(d.values[i], allow_test_range=True))
-        except BsnRejected as exc:
-            reason[i] = exc.reason
-    checked = reason == ""
-    placeholder = checked & ((ints == 0) | (ints == 999_999_999))
-    reason[placeholder] = "bsn_placeholder"
-    total = ((ints[:, None] // _POWERS[None, :]) % 10) @ _WEIGHTS
-    elf_ok = (total % 11 == 0) & (total != 0)
-    reason[checked & ~placeholder & ~elf_ok] = "bsn_elfproef"
-    if not allow_test_range:
-        test = checked & ~placeholder & elf_ok & (ints >= TEST_RANGE[0]) & (ints <= TEST_RANGE[1])
-        reason[test] = "bsn_test_range"
-    return d.spread(ints), d.spread(reason)
-
-
-def pseudonymise(ints: np.ndarray, pseudonymiser: Pseudonymiser, batch: int = 200_000) -> np.ndarray:
-    """Pseudonym (32 bytes, object array of ``bytes``) per row; each distinct BSN is hashed once.
-
-    The canonical string form exists only inside this function, one batch of distinct BSNs at a time.
-    """
-    uniques, inverse = np.unique(ints, return_inverse=True)
-    out = np.empty(len(uniques), dtype=object)
-    for start in range(0, len(uniques), batch):
-        part = [f"{v:09d}" for v in uniques[start : start + batch].tolist()]
-        digests = pseudonymiser.pseudonymise_many(part)
-        out[start : start + len(part)] = [digests[b] for b in part]
-        del part, digests
-    return out[inverse.reshape(-1)]
 
 
 class _Flags:
@@ -944,7 +852,7 @@ def read_declaraties(opts: ReadOptions, allocations: Extract) -> Extract:
         begin = _check_date(flags, _col(f, "periode_begin"), "periode_begin", True)
         einde = _check_date(flags, _col(f, "periode_einde"), "periode_einde", False)
         flags.flag(~np.isnat(einde) & ~np.isnat(begin) & (einde < begin), "periode_einde_voor_begin")
-        amounts = _Distinct(_col(f, "bedrag") if uses_euro else _col(f, "bedrag_eurocent"))
+        amounts = Distinct(_col(f, "bedrag") if uses_euro else _col(f, "bedrag_eurocent"))
         cents_u = np.full(len(amounts.values), np.nan)
         if uses_euro:
             rest = np.ones(len(amounts.values), dtype=bool)

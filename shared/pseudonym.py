@@ -21,6 +21,8 @@ MIN_KEY_BYTES = 32
 #: The reserved test range (BSNs issued for software testing).
 TEST_RANGE = (999_900_006, 999_999_990)
 PLACEHOLDERS = frozenset({"000000000", "999999999"})
+#: The elfproef's weight per digit, first to last.
+ELFPROEF_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 
 
 class BsnRejected(ValueError):
@@ -35,7 +37,7 @@ def elfproef(digits: str) -> bool:
     """The BSN eleven test: 9·d1 + 8·d2 + … + 2·d8 − 1·d9 ≡ 0 (mod 11), and not all zero."""
     if len(digits) != 9 or not digits.isdigit():
         return False
-    total = sum(int(d) * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1)))
+    total = sum(int(d) * w for d, w in zip(digits, ELFPROEF_WEIGHTS))
     return total % 11 == 0 and total != 0
 
 
