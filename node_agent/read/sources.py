@@ -3,7 +3,6 @@ as in the file (CSV in any of the accepted encodings and delimiters, or XLSX); a
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import re
@@ -20,10 +19,9 @@ from node_agent.read.parse import is_empty
 from node_agent.read.report import FileReport, Flags, ReadOptions
 from shared.codes import is_vestigingscode
 from shared.errors import ExtractError
-from shared.textfiles import sniff_delimiter
+from shared.textfiles import ENCODING_LABELS, UTF8_BOM, detect_encoding, sniff_delimiter
 
 CHUNK_ROWS = 250_000
-_ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 met BOM", "cp1252": "Windows-1252"}
 
 
 @dataclass
@@ -35,35 +33,24 @@ class Chunk:
     bad_lines: np.ndarray  # lines skipped because their field count differs from the header
 
 
-def detect_encoding(path: Path) -> str:
-    """``utf-8-sig`` (BOM), ``utf-8`` or ``cp1252``; strict decoding of the whole file, streamed."""
-    with open(path, "rb") as fh:
-        head = fh.read(3)
-        if head == codecs.BOM_UTF8:
-            candidates = ["utf-8-sig", "cp1252"]
-        else:
-            candidates = ["utf-8", "cp1252"]
-    for enc in candidates:
-        decoder = codecs.getincrementaldecoder(enc)(errors="strict")
-        try:
-            with open(path, "rb") as fh:
-                while block := fh.read(4 << 20):
-                    decoder.decode(block)
-                decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            continue
-        return enc
-    raise ExtractError(
-        f"{path.name}: de tekenset is niet te lezen (geen UTF-8 en geen Windows-1252). "
-        "Exporteer het bestand opnieuw als CSV UTF-8.",
-        code="unreadable_encoding",
-        details={"file": path.name},
-    )
+def _detect_encoding(path: Path) -> str:
+    """``shared.textfiles``' detection, with the agent's code and remedy (the hub keeps ``bad_encoding``)."""
+    try:
+        return detect_encoding(path)
+    except ExtractError as exc:
+        if exc.code != "bad_encoding":
+            raise
+        raise ExtractError(
+            f"{path.name}: de tekenset is niet te lezen (geen UTF-8 en geen Windows-1252). "
+            "Exporteer het bestand opnieuw als CSV UTF-8.",
+            code="unreadable_encoding",
+            details={"file": path.name},
+        ) from None
 
 
 def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
     path = opts.path
-    encoding = detect_encoding(path) if opts.encoding == "auto" else opts.encoding
+    encoding = _detect_encoding(path) if opts.encoding == "auto" else opts.encoding
     if encoding == "utf-8":
         # A BOM is harmless to strip even when the user said utf-8.
         encoding = "utf-8-sig"
@@ -79,10 +66,10 @@ def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
     header = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter))
     mapping = resolve_columns(header, opts)
     with open(path, "rb") as fh:
-        has_bom = fh.read(3) == codecs.BOM_UTF8
+        has_bom = fh.read(len(UTF8_BOM)) == UTF8_BOM
     report.format = "CSV"
     used = "utf-8-sig" if has_bom and encoding.startswith("utf-8") else ("utf-8" if encoding.startswith("utf-8") else encoding)
-    report.encoding = _ENCODING_LABELS.get(used, encoding)
+    report.encoding = ENCODING_LABELS.get(used, encoding)
     report.delimiter = {"\t": "tab"}.get(delimiter, delimiter)
     # All columns are parsed (no usecols): only then does pandas notice a line with too many fields,
     # the typical sign of an unquoted delimiter inside a value that shifts every later column.
@@ -306,7 +293,7 @@ def row_chunks(opts: ReadOptions, report: FileReport) -> Iterator[tuple[pd.DataF
 def read_location_registry(path: Path) -> frozenset[str]:
     """Known vestigingscodes from a CSV with a ``vestigingscode`` column (or BRIN + VESTIGINGSNUMMER)."""
     opts = ReadOptions(path=path, kind="leerlingen")
-    encoding = detect_encoding(path)
+    encoding = _detect_encoding(path)
     with open(path, "r", encoding="utf-8-sig" if encoding.startswith("utf-8") else encoding, newline="") as fh:
         first = fh.readline()
         fh.seek(0)

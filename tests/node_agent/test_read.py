@@ -265,6 +265,15 @@ def test_unreadable_encoding_is_an_extract_error(tmp_path):
     assert err.value.code == "unreadable_encoding" and "jh.csv" in err.value.message
 
 
+def test_a_bom_promises_utf8_so_invalid_utf8_after_it_is_unreadable(tmp_path):
+    # shared.textfiles' rule, as in the hub: not guessed as Windows-1252 (which made the BOM part of the first column name)
+    path = tmp_path / "jh.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (",".join(JEUGDHULP_HEADER) + "\n").encode() + b"\xe9\n")
+    with pytest.raises(ExtractError) as err:
+        read_jeugdhulp(ReadOptions(path, "jeugdhulp"), PS, zorgtype_table())
+    assert err.value.code == "unreadable_encoding" and "jh.csv" in err.value.message
+
+
 def test_leading_zeros_stripped_by_a_spreadsheet_are_padded_back(tmp_path):
     zero = next(b for b in valid_bsns(200, start=10_000_000) if b.startswith("0"))
     e = ll(tmp_path / "l.csv", [leerling_row(zero.lstrip("0"), "04DA00"), leerling_row(zero.lstrip("0") + ".0", "04DA01")])
