@@ -46,6 +46,9 @@ EDGE_CASES = [
     ("1.2345672e8", "bsn_format"),
     ("1234567890", "bsn_format"),  # ten digits
     ("0123456789", "bsn_format"),  # ten characters, even with a leading zero
+    ("１２３４５６７８２", "bsn_format"),  # full-width digits: digits to str.isdigit and int(), not in a BSN
+    ("١٢٣٤٥٦٧٨٢", "bsn_format"),  # Arabic-Indic digits, the same
+    ("12345678²", "bsn_format"),  # int() refuses "²": this crashed the reader with a ValueError
     ("12345672.5", "bsn_format"),
 ]
 
