@@ -19,7 +19,7 @@ import click
 
 import shared
 from node_agent.config import DEFAULT_CONFIG_NAME, AgentConfig, load_config, render_config
-from shared.errors import ConfigError, ConflictError, InputError, JeugdhubError, NotFoundError
+from shared.errors import ConfigError, InputError, JeugdhubError
 
 MAX_LINES_SHOWN = 20
 
@@ -331,54 +331,18 @@ def approve(obj: AgentContext, partial: Path, by: str) -> None:
 
 
 def _client(obj: AgentContext):
-    from node_agent.keys import load_signing_key
-    from node_agent.upload import HubClient
+    from node_agent.pipeline import hub_client
 
-    cfg = obj.config
-    if not cfg.hub_url:
-        raise ConfigError(f"{cfg.source}: [hub] url is leeg; stel het adres van de hub in.", code="no_hub")
-    return HubClient(cfg.hub_url, cfg.gemeentecode, load_signing_key(cfg.signing_key), transport=obj.transport)
+    return hub_client(obj.config, obj.transport)
 
 
 def _upload(obj: AgentContext, path: Path, round_id: int | None) -> None:
-    from node_agent.ledger import Ledger
-    from node_agent.pipeline import open_envelope
+    from node_agent.pipeline import upload as submit
 
-    cfg = obj.config
-    envelope, p = open_envelope(cfg, path)
-    ledger = Ledger(cfg.log_path)
-    if cfg.require_approval and ledger.approved(envelope.digest) is None:
-        raise ConflictError(
-            f"{path.name} is nog niet goedgekeurd (require_approval staat aan). "
-            f"Laat het eerst goedkeuren: node-agent approve {path} --by \"Naam\"",
-            code="approval_required",
-        )
-    with _client(obj) as client:
-        if round_id is None:
-            rounds = [r for r in client.open_rounds() if r.schooljaar in p.header.schooljaren]
-            if not rounds:
-                raise NotFoundError(
-                    f"De hub heeft geen open ronde voor schooljaar {', '.join(p.header.schooljaren)}; "
-                    "niets geüpload. Probeer het later opnieuw of geef --round op.",
-                    code="no_open_round",
-                )
-            targets = [(r.id, r.schooljaar) for r in rounds]
-        else:
-            targets = [(round_id, "")]
-        data = envelope.to_bytes()
-        for rid, jaar in targets:
-            try:
-                receipt = client.submit(rid, data)
-            except JeugdhubError as exc:
-                ledger.append("upload_refused", digest=envelope.digest, hub=cfg.hub_url, round=rid, code=exc.code)
-                raise
-            ledger.append(
-                "uploaded", digest=envelope.digest, hub=cfg.hub_url, round=rid,
-                schooljaren=list(p.header.schooljaren), receipt=receipt.to_dict(),
-            )
-            status = {"accepted": "ontvangen", "duplicate": "was al ontvangen"}.get(receipt.status, receipt.status)
-            click.echo(f"Geüpload naar ronde {rid}{' (' + jaar + ')' if jaar else ''}: {status}, "
-                       f"inzending {receipt.submission_id}")
+    for done in submit(obj.config, path, round_id, obj.transport):
+        status = {"accepted": "ontvangen", "duplicate": "was al ontvangen"}.get(done.receipt.status, done.receipt.status)
+        jaar = f" ({done.schooljaar})" if done.schooljaar else ""
+        click.echo(f"Geüpload naar ronde {done.round_id}{jaar}: {status}, inzending {done.receipt.submission_id}")
 
 
 @main.command()

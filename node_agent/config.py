@@ -64,7 +64,7 @@ class ExtractConfig:
                 code="config_invalid",
                 details={"file": source, "key": f"extracts.{kind}.columns"},
             )
-        from node_agent.read import COLUMNS  # the dictionary names per extract
+        from node_agent.read.columns import COLUMNS  # the dictionary names per extract
 
         known = COLUMNS[kind]
         for src, target in columns.items():

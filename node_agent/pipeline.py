@@ -1,4 +1,4 @@
-"""The agent's use cases between the CLI and the modules: check the extracts, build a partial.
+"""The agent's use cases between the CLI and the modules: check the extracts, build a partial, upload it.
 
 The CLI stays thin: it parses options, calls these functions and prints what they return.
 """
@@ -9,7 +9,7 @@ import multiprocessing
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from node_agent.aggregate import Aggregation, aggregate
 from node_agent.config import AgentConfig, ExtractConfig
@@ -25,8 +25,10 @@ from node_agent.read import (
     read_leerlingen,
     read_location_registry,
 )
+from node_agent.upload import HubClient
 from shared.codes import parse_schooljaar
-from shared.errors import ConfigError, ExtractError, InputError
+from shared.errors import ConfigError, ConflictError, ExtractError, InputError, JeugdhubError, NotFoundError
+from shared.messages import SubmissionReceipt
 from shared.partial import DataQuality, Partial
 from shared.pseudonym import Pseudonymiser
 from shared.signing import SignedEnvelope
@@ -228,3 +230,59 @@ def open_envelope(cfg: AgentConfig, path: Path) -> tuple[SignedEnvelope, Partial
     envelope = SignedEnvelope.from_bytes(data)
     key = load_signing_key(cfg.signing_key)
     return envelope, envelope.verify(key.public_key())
+
+
+def hub_client(cfg: AgentConfig, transport: Any = None) -> HubClient:
+    """The client for this node's hub (``transport``: an httpx transport for tests; None = the network)."""
+    if not cfg.hub_url:
+        raise ConfigError(f"{cfg.source}: [hub] url is leeg; stel het adres van de hub in.", code="no_hub")
+    return HubClient(cfg.hub_url, cfg.gemeentecode, load_signing_key(cfg.signing_key), transport=transport)
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """One round's answer to an upload."""
+
+    round_id: int
+    schooljaar: str  # the round's school year; "" when the caller named the round
+    receipt: SubmissionReceipt
+
+
+def upload(cfg: AgentConfig, path: Path, round_id: int | None = None, transport: Any = None) -> Iterator[Uploaded]:
+    """Submit a spool file to ``round_id``, or to every open round for its school years; log each answer.
+
+    Nothing is sent while ``require_approval`` is on and the file is not approved. Lazy: each round's
+    answer is yielded as it comes, so the caller can show it before a later round refuses (which raises).
+    """
+    envelope, p = open_envelope(cfg, path)
+    ledger = Ledger(cfg.log_path)
+    if cfg.require_approval and ledger.approved(envelope.digest) is None:
+        raise ConflictError(
+            f"{path.name} is nog niet goedgekeurd (require_approval staat aan). "
+            f"Laat het eerst goedkeuren: node-agent approve {path} --by \"Naam\"",
+            code="approval_required",
+        )
+    with hub_client(cfg, transport) as client:
+        if round_id is None:
+            rounds = [r for r in client.open_rounds() if r.schooljaar in p.header.schooljaren]
+            if not rounds:
+                raise NotFoundError(
+                    f"De hub heeft geen open ronde voor schooljaar {', '.join(p.header.schooljaren)}; "
+                    "niets geüpload. Probeer het later opnieuw of geef --round op.",
+                    code="no_open_round",
+                )
+            targets = [(r.id, r.schooljaar) for r in rounds]
+        else:
+            targets = [(round_id, "")]
+        data = envelope.to_bytes()
+        for rid, jaar in targets:
+            try:
+                receipt = client.submit(rid, data)
+            except JeugdhubError as exc:
+                ledger.append("upload_refused", digest=envelope.digest, hub=cfg.hub_url, round=rid, code=exc.code)
+                raise
+            ledger.append(
+                "uploaded", digest=envelope.digest, hub=cfg.hub_url, round=rid,
+                schooljaren=list(p.header.schooljaren), receipt=receipt.to_dict(),
+            )
+            yield Uploaded(rid, jaar, receipt)

@@ -21,6 +21,8 @@ MIN_KEY_BYTES = 32
 #: The reserved test range (BSNs issued for software testing).
 TEST_RANGE = (999_900_006, 999_999_990)
 PLACEHOLDERS = frozenset({"000000000", "999999999"})
+#: The elfproef's weight per digit, first to last.
+ELFPROEF_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 
 
 class BsnRejected(ValueError):
@@ -33,9 +35,9 @@ class BsnRejected(ValueError):
 
 def elfproef(digits: str) -> bool:
     """The BSN eleven test: 9·d1 + 8·d2 + … + 2·d8 − 1·d9 ≡ 0 (mod 11), and not all zero."""
-    if len(digits) != 9 or not digits.isdigit():
+    if len(digits) != 9 or not (digits.isascii() and digits.isdigit()):
         return False
-    total = sum(int(d) * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1)))
+    total = sum(int(d) * w for d, w in zip(digits, ELFPROEF_WEIGHTS))
     return total % 11 == 0 and total != 0
 
 
@@ -56,7 +58,7 @@ def canonical_bsn(raw: object, *, allow_test_range: bool = False) -> str:
         text = text[:-2]
     if not text:
         raise BsnRejected("bsn_missing", "BSN ontbreekt")
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # str.isdigit alone also takes "²" and "１" (full width)
         raise BsnRejected("bsn_format", "BSN bevat andere tekens dan cijfers")
     if len(text) > 9:
         raise BsnRejected("bsn_format", "BSN heeft meer dan 9 cijfers")

@@ -13,11 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from shared.errors import ExtractError
-from shared.textfiles import UTF8_BOM, decode, sniff_delimiter  # noqa: F401  (re-exported)
-
-
-#: Names shown to people for the encodings we accept.
-ENCODING_LABELS = {"utf-8-sig": "UTF-8 met BOM", "utf-8": "UTF-8", "cp1252": "Windows-1252"}
+from shared.textfiles import ENCODING_LABELS, UTF8_BOM, decode, sniff_delimiter  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)

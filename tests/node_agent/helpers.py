@@ -6,7 +6,9 @@ import csv
 import io
 from pathlib import Path
 
-from shared.pseudonym import TEST_RANGE, elfproef
+from node_agent.read import ReadOptions, read_jeugdhulp, read_leerlingen
+from shared.codes import zorgtype_table
+from shared.pseudonym import TEST_RANGE, Pseudonymiser, elfproef
 
 
 def valid_bsns(count: int, start: int = 100_000_000) -> list[str]:
@@ -71,3 +73,27 @@ def jeugdhulp_row(bsn: str, nr: str, cat: str = "45", start: str = "2024-09-01",
 def leerling_row(bsn: str, vestiging: str, *, peildatum: str = "2024-10-01", geboortedatum: str = "2015-05-05",
                  soort: str = "BO", woongemeente: str = "0356", buurt: str = "") -> list[str]:
     return [bsn, geboortedatum, peildatum, vestiging, soort, woongemeente, buurt]
+
+
+# --- reading extracts in tests: one key, one set of valid BSNs ---------------------------------------
+
+KEY = bytes(range(32))
+PS = Pseudonymiser(KEY)
+B = valid_bsns(20)
+
+
+def jh(path: Path, rows, **kw):
+    """Write jeugdhulp rows as CSV and read them back."""
+    write_csv(path, JEUGDHULP_HEADER, rows, **kw)
+    return read_jeugdhulp(ReadOptions(path, "jeugdhulp"), PS, zorgtype_table())
+
+
+def ll(path: Path, rows, gemeente="0356", header=LEERLINGEN_HEADER, **kw):
+    """Write leerlingen rows as CSV and read them back."""
+    write_csv(path, header, rows, **kw)
+    return read_leerlingen(ReadOptions(path, "leerlingen"), PS, gemeente)
+
+
+def issues(report, kind="rejected"):
+    """Reason → the lines it hit, for a report's rejected (or excluded) rows."""
+    return {code: list(map(int, i.all_lines())) for code, i in getattr(report, kind).items()}

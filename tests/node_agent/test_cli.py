@@ -278,7 +278,8 @@ def test_user_mistakes_exit_cleanly(tmp_path, node):
 
 def test_agent_never_imports_hub_dependencies():
     code = (
-        "import sys, node_agent.cli, node_agent.pipeline, node_agent.upload, node_agent.read, node_agent.aggregate\n"
+        "import sys, node_agent.cli, node_agent.pipeline, node_agent.upload, node_agent.read, node_agent.pseudonymise,"
+        " node_agent.aggregate\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'flask', 'celery', 'sqlalchemy', 'redis', 'hub'})\n"
         "print(bad); sys.exit(1 if bad else 0)\n"
     )

@@ -15,6 +15,7 @@ def test_elfproef():
     assert elfproef(VALID)
     assert not elfproef("111222334")
     assert not elfproef("000000000")
+    assert not elfproef("１２３４５６７８２") and not elfproef("12345678²")  # digits to str.isdigit, not in a BSN
 
 
 @pytest.mark.parametrize("raw", ["111222333", 111222333, 111222333.0, " 111222333 ", "111222333.0"])
@@ -36,6 +37,8 @@ def test_leading_zeros_are_padded_back():
         (float("nan"), "bsn_missing"),
         ("12a456789", "bsn_format"),
         ("1234567890", "bsn_format"),
+        ("１２３４５６７８２", "bsn_format"),  # full-width digits: digits to str.isdigit, not in a BSN
+        ("12345678²", "bsn_format"),
         ("000000000", "bsn_placeholder"),
         ("999999999", "bsn_placeholder"),
         ("111222334", "bsn_elfproef"),

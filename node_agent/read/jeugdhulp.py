@@ -1,0 +1,110 @@
+"""The jeugdhulp extract: allocations (toewijzingen) with pseudonym, dates, zorgtype, verwijzer and AGB;
+deleted allocations (reden_wijziging 13) are excluded, a repeated toewijzingnummer counts once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from node_agent.columnar import by_unique
+from node_agent.pseudonymise import check_bsn, pseudonymise
+from node_agent.read.parse import check_date, texts, two_digits
+from node_agent.read.report import Extract, FileReport, ReadOptions
+from node_agent.read.sources import column, concat_parts, row_chunks
+from shared.codes import VERWIJZER_ONBEKEND, VERWIJZERS, ZorgtypeTable
+from shared.pseudonym import Pseudonymiser
+
+#: Open-ended allocations end on this day in the frames (numpy datetimes have no "infinity").
+OPEN_END = np.datetime64("9999-12-31", "D")
+
+
+def read_jeugdhulp(
+    opts: ReadOptions, pseudonymiser: Pseudonymiser, zorgtypes: ZorgtypeTable, allow_test_bsn: bool = False
+) -> Extract:
+    """Allocations: pseudonym, dates, zorgtype, verwijzer, AGB; reden_wijziging 13 excluded."""
+    report = FileReport.for_options(opts)
+    parts: list[pd.DataFrame] = []
+    bsn_parts: list[np.ndarray] = []
+    rejected_nrs: list[np.ndarray] = []
+    excluded_nrs: list[np.ndarray] = []
+    for f, lines, flags in row_chunks(opts, report):
+        flags.flag(by_unique(column(f, "reden_wijziging"), lambda v: v == "13", bool), "reden_wijziging_13")
+        ints, bsn_reason = check_bsn(column(f, "bsn"), allow_test_bsn)
+        flags.flag_codes(bsn_reason)
+        geboorte = check_date(flags, column(f, "geboortedatum"), "geboortedatum", True)
+        nrs = texts(column(f, "toewijzingnummer"))
+        flags.flag(nrs == "", "toewijzingnummer_ontbreekt")
+        code = texts(column(f, "productcode"))
+        zorgtype = _zorgtypes(column(f, "productcategorie"), code, zorgtypes)
+        flags.flag(zorgtype == "", "productcategorie_onbekend")
+        flags.flag(by_unique(code, lambda v: len(v) > 5, bool), "productcode_te_lang")
+        agb = texts(column(f, "aanbieder_agb"))
+        flags.flag(agb == "", "aanbieder_agb_ontbreekt")
+        flags.flag(~by_unique(agb, lambda v: v == "" or (len(v) == 8 and v.isascii() and v.isdigit()), bool),
+                   "aanbieder_agb_ongeldig")
+        verwijzer = by_unique(column(f, "verwijzer"), _verwijzer)
+        flags.flag(verwijzer == "", "verwijzer_onbekend")
+        start = check_date(flags, column(f, "ingangsdatum"), "ingangsdatum", True)
+        end = check_date(flags, column(f, "einddatum"), "einddatum", False)
+        flags.flag(~np.isnat(end) & ~np.isnat(start) & (end < start), "einddatum_voor_ingangsdatum")
+        flags.flag(~np.isnat(geboorte) & ~np.isnat(start) & (start < geboorte), "ingangsdatum_voor_geboorte")
+        flags.report_into(report, lines)
+        deleted = flags.failed("reden_wijziging_13")
+        excluded_nrs.append(nrs[deleted])
+        rejected_nrs.append(nrs[~flags.ok & ~deleted])
+        ok = flags.ok
+        bsn_parts.append(ints[ok])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "line": lines[ok],
+                    "toewijzingnummer": nrs[ok],
+                    "geboortedatum": geboorte[ok],
+                    "zorgtype": zorgtype[ok],
+                    "verwijzer": verwijzer[ok],
+                    "aanbieder_agb": agb[ok],
+                    "ingangsdatum": start[ok],
+                    "einddatum": np.where(np.isnat(end[ok]), OPEN_END, end[ok]),
+                }
+            )
+        )
+    data = concat_parts(
+        parts,
+        {"line": np.int64, "toewijzingnummer": object, "geboortedatum": "datetime64[s]", "zorgtype": object,
+         "verwijzer": object, "aanbieder_agb": object, "ingangsdatum": "datetime64[s]", "einddatum": "datetime64[s]"},
+    )
+    ints = np.concatenate(bsn_parts) if bsn_parts else np.empty(0, np.int64)
+    # Duplicate toewijzingnummer: the first occurrence counts, later ones are rejected.
+    dup = data["toewijzingnummer"].duplicated(keep="first").to_numpy(bool)
+    if dup.any():
+        report.add("toewijzingnummer_dubbel", data["line"].to_numpy()[dup])
+        data = data.loc[~dup].reset_index(drop=True)
+        ints = ints[~dup]
+    data.insert(0, "pseudonym", pseudonymise(ints, pseudonymiser))
+    del ints
+    report.rows_used = len(data)
+    report.check_balance()
+    return Extract("jeugdhulp", data, report, _unique_nonempty(excluded_nrs), _unique_nonempty(rejected_nrs))
+
+
+def _unique_nonempty(parts: list[np.ndarray]) -> pd.Index:
+    if not parts:
+        return pd.Index([], dtype=object)
+    values = pd.unique(np.concatenate(parts))
+    return pd.Index([v for v in values if v], dtype=object)
+
+
+def _zorgtypes(cat: np.ndarray, code: np.ndarray, table: ZorgtypeTable) -> np.ndarray:
+    """Zorgtype slug per row, "" when the productcategorie is unknown (productcode overrides first)."""
+    by_cat = by_unique(cat, lambda c: table.by_categorie.get(two_digits(c), ""))
+    if table.by_productcode:
+        by_code = by_unique(code, lambda c: table.by_productcode.get(c, ""))
+        by_cat = np.where(by_code != "", by_code, by_cat)
+    return by_cat
+
+
+def _verwijzer(value: str) -> str:
+    if value == "":
+        return VERWIJZER_ONBEKEND
+    value = two_digits(value)
+    return value if value in VERWIJZERS and value != VERWIJZER_ONBEKEND else ""

@@ -1,0 +1,162 @@
+"""Vectorised parsing of text columns into dates, amounts, debet/credit signs and two-digit codes:
+a numpy fast path for values in the standard notation, an exact Python path for the other values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Callable
+
+import numpy as np
+
+from node_agent.columnar import Distinct, by_unique, byte_matrix, digits, fast_digits
+from node_agent.read.report import Flags
+
+NAT = np.datetime64("NaT", "D")
+
+# Each check has a fast path over a byte matrix (numpy, no Python per value) for values in the
+# standard notation, and an exact path (Python, once per distinct value) for everything else:
+# spaces, other notations, faults. Both paths give the same answer for the same text.
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?")
+_NL_DATE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})")
+MIN_YEAR, MAX_YEAR = 1900, 2100
+
+
+def parse_date_text(text: str) -> np.datetime64:
+    """One date in ISO or DD-MM-YYYY form, or NaT. Years outside 1900–2100 are not plausible."""
+    m = _ISO_DATE.fullmatch(text)
+    if m:
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    else:
+        m = _NL_DATE.fullmatch(text)
+        if not m:
+            return NAT
+        d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        return NAT
+    try:
+        return np.datetime64(dt.date(y, mo, d), "D")
+    except ValueError:
+        return NAT
+
+
+def fast_iso_dates(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(dates, ok) for values exactly ``YYYY-MM-DD``; other rows are NaT and not ok."""
+    n = len(values)
+    dates = np.full(n, NAT)
+    m = byte_matrix(values, 10)
+    if m is None or n == 0:
+        return dates, np.zeros(n, dtype=bool)
+    digit = (m >= 48) & (m <= 57)
+    ok = digit[:, [0, 1, 2, 3, 5, 6, 8, 9]].all(axis=1) & (m[:, 4] == 45) & (m[:, 7] == 45) & (m[:, 10] == 0)
+    y = np.where(ok, digits(m, slice(0, 4)), 1970)
+    mo = np.where(ok, digits(m, slice(5, 7)), 1)
+    d = np.where(ok, digits(m, slice(8, 10)), 1)
+    ok &= (y >= MIN_YEAR) & (y <= MAX_YEAR) & (mo >= 1) & (mo <= 12) & (d >= 1)
+    mo = np.where(ok, mo, 1)
+    y = np.where(ok, y, 1970)
+    month = ((y - 1970) * 12 + (mo - 1)).astype("datetime64[M]")
+    first = month.astype("datetime64[D]")
+    days_in_month = ((month + 1).astype("datetime64[D]") - first).astype(np.int64)
+    ok &= d <= days_in_month
+    dates[ok] = first[ok] + (d[ok] - 1).astype("timedelta64[D]")
+    return dates, ok
+
+
+def _parse_column(
+    values: np.ndarray, fast: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], exact: Callable[[str], Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(parsed, empty) per row: ``fast`` over the distinct values, ``exact`` on the trimmed text of
+    each distinct value the fast path did not take."""
+    d = Distinct(values)
+    parsed, ok = fast(d.values)
+    empty = np.zeros(len(d.values), dtype=bool)
+    for i in np.flatnonzero(~ok):
+        text = d.values[i].strip()
+        empty[i] = text == ""
+        parsed[i] = exact(text)
+    return d.spread(parsed), d.spread(empty)
+
+
+def parse_dates(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(dates, empty) for a column: NaT where the text is empty or not a date."""
+    return _parse_column(values, fast_iso_dates, parse_date_text)
+
+
+def is_empty(values: np.ndarray) -> np.ndarray:
+    """Per row: is the trimmed text empty."""
+    return by_unique(values, lambda v: v == "", bool)
+
+
+def check_date(flags: Flags, values: np.ndarray, name: str, required: bool) -> np.ndarray:
+    """Parse a date column and flag ``<name>_ontbreekt`` (when required) and ``<name>_ongeldig``."""
+    dates, empty = parse_dates(values)
+    if required:
+        flags.flag(empty, f"{name}_ontbreekt")
+    flags.flag(~empty & np.isnat(dates), f"{name}_ongeldig")
+    return dates
+
+
+def texts(values: np.ndarray) -> np.ndarray:
+    """Trimmed text; distinct values trimmed once."""
+    return by_unique(values, lambda v: v)
+
+
+def two_digits(value: str) -> str:
+    """A code of two digits as written ("04"), also when a spreadsheet made a number of it."""
+    # Spreadsheets turn "04" into "4" and "45" into "45.0".
+    if value.endswith(".0") and value[:-2].isdigit():
+        value = value[:-2]
+    return value.zfill(2) if value.isdigit() and len(value) < 2 else value
+
+
+_AMOUNT_EURO = re.compile(r"(-?)(\d+)(?:[.,](\d{1,2}))?")
+_AMOUNT_CENT = re.compile(r"(-?\d+)(?:\.0+)?")
+
+
+def _euro_to_cent(text: str) -> float:
+    t = text.replace("€", "").replace(" ", "")
+    m = _AMOUNT_EURO.fullmatch(t)
+    if not m:
+        return np.nan
+    cents = int(m.group(2)) * 100 + int((m.group(3) or "0").ljust(2, "0"))
+    return -cents if m.group(1) else cents
+
+
+def _cent(text: str) -> float:
+    m = _AMOUNT_CENT.fullmatch(text)
+    return float(int(m.group(1))) if m and len(m.group(1)) <= 15 else np.nan
+
+
+def _no_fast_path(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.full(len(values), np.nan), np.zeros(len(values), dtype=bool)
+
+
+def _whole_cents(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ints, ok = fast_digits(values, 15)
+    return np.where(ok, ints, np.nan), ok
+
+
+def parse_amounts(values: np.ndarray, euro: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(eurocent as float, NaN where not an amount; empty) for a column of amounts in euro with at
+    most 2 decimals (``bedrag``, ``euro``) or of whole eurocents (``bedrag_eurocent``)."""
+    if euro:
+        return _parse_column(values, _no_fast_path, _euro_to_cent)
+    return _parse_column(values, _whole_cents, _cent)
+
+
+_DC = {"": 1, "D": 1, "C": -1}
+
+
+def debet_credit(values: np.ndarray) -> np.ndarray:
+    """+1 for D (or empty), -1 for C, 0 for anything else."""
+    out = np.zeros(len(values), dtype=np.int64)
+    d = (values == "D") | (values == "")
+    c = values == "C"
+    out[d] = 1
+    out[c] = -1
+    rest = ~(d | c)
+    if rest.any():
+        out[rest] = by_unique(values[rest], lambda v: _DC.get(v.upper(), 0), np.int64)
+    return out

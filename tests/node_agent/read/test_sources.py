@@ -1,0 +1,122 @@
+"""Files as read: encodings, delimiters, newlines, line numbers, unreadable files and spreadsheets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from node_agent.read import ReadOptions, read_declaraties, read_jeugdhulp, read_leerlingen, read_location_registry
+from shared.codes import zorgtype_table
+from shared.errors import ExtractError
+from tests.node_agent.helpers import (
+    B,
+    JEUGDHULP_HEADER,
+    LEERLINGEN_HEADER,
+    PS,
+    invalid_bsn,
+    issues,
+    jeugdhulp_row,
+    leerling_row,
+    valid_bsns,
+    write_csv,
+    write_xlsx,
+)
+
+
+def test_rows_with_a_wrong_number_of_fields_keep_their_line_numbers(tmp_path):
+    path = tmp_path / "jh.csv"
+    good = ",".join(jeugdhulp_row(B[0], "T1"))
+    text = ",".join(JEUGDHULP_HEADER) + "\n" + good + "\n" + good.replace("T1", "T2") + ",extra\n"
+    text += ",".join(jeugdhulp_row(B[2], "T3")) + "\n" + ",".join(jeugdhulp_row(invalid_bsn(B[3]), "T4")) + "\n"
+    path.write_text(text)
+    e = read_jeugdhulp(ReadOptions(path, "jeugdhulp"), PS, zorgtype_table())
+    assert issues(e.report) == {"kolommen_aantal": [3], "bsn_elfproef": [5]}
+    assert e.report.rows_read == 4 and e.report.rows_used == 2
+    assert list(e.data["line"]) == [2, 4]
+
+
+@pytest.mark.parametrize(
+    "encoding,label",
+    [("utf-8", "UTF-8"), ("utf-8-sig", "UTF-8 met BOM"), ("cp1252", "Windows-1252")],
+)
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_encodings_delimiters_newlines(tmp_path, encoding, label, delimiter, newline):
+    rows = [jeugdhulp_row(B[0], "T1"), jeugdhulp_row(B[1], "T2", start="15-10-2024", end="31-12-2024")]
+    rows[0][6] = "Zorg & Welzijn Café ’t Hoekje"  # é and ’ differ between UTF-8 and Windows-1252
+    path = write_csv(tmp_path / "jh.csv", JEUGDHULP_HEADER, rows, delimiter=delimiter, encoding=encoding, newline=newline)
+    e = read_jeugdhulp(ReadOptions(path, "jeugdhulp"), PS, zorgtype_table())
+    assert e.report.encoding == label
+    assert e.report.delimiter == {"\t": "tab"}.get(delimiter, delimiter)
+    assert e.report.rows_used == 2 and e.report.rows_read == 2
+    assert list(e.data["einddatum"].dt.date) == [dt.date(9999, 12, 31), dt.date(2024, 12, 31)]
+    assert list(e.data["ingangsdatum"].dt.date) == [dt.date(2024, 9, 1), dt.date(2024, 10, 15)]
+
+
+def test_unreadable_encoding_is_an_extract_error(tmp_path):
+    path = tmp_path / "jh.csv"
+    path.write_bytes((",".join(JEUGDHULP_HEADER) + "\n").encode() + b"\x81\x8d\x8f\x90\x9d\n")
+    with pytest.raises(ExtractError) as err:
+        read_jeugdhulp(ReadOptions(path, "jeugdhulp"), PS, zorgtype_table())
+    assert err.value.code == "unreadable_encoding" and "jh.csv" in err.value.message
+
+
+def test_a_bom_promises_utf8_so_invalid_utf8_after_it_is_unreadable(tmp_path):
+    # shared.textfiles' rule, as in the hub: not guessed as Windows-1252 (which made the BOM part of the first column name)
+    path = tmp_path / "jh.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (",".join(JEUGDHULP_HEADER) + "\n").encode() + b"\xe9\n")
+    with pytest.raises(ExtractError) as err:
+        read_jeugdhulp(ReadOptions(path, "jeugdhulp"), PS, zorgtype_table())
+    assert err.value.code == "unreadable_encoding" and "jh.csv" in err.value.message
+
+
+def test_xlsx_with_numbers_dates_and_floats(tmp_path):
+    zero = next(b for b in valid_bsns(200, start=10_000_000) if b.startswith("0"))
+    rows = [
+        [int(zero), dt.datetime(2015, 5, 5), "T1", 45, None, 98000001, "A", "02", dt.date(2024, 9, 1), None, None],
+        [float(B[1]), "05-05-2015", "T2", "51", "", "98000002", "B", 4, "2024-09-01", dt.datetime(2025, 1, 31), ""],
+        [B[2], "2015-05-05", "T3", "99", "", "98000002", "B", "", "2024-09-01", "", ""],
+    ]
+    path = write_xlsx(tmp_path / "jh.xlsx", JEUGDHULP_HEADER, rows)
+    e = read_jeugdhulp(ReadOptions(path, "jeugdhulp"), PS, zorgtype_table())
+    assert e.report.format == "XLSX"
+    assert issues(e.report) == {"productcategorie_onbekend": [4]}
+    assert list(e.data["verwijzer"]) == ["02", "04"]
+    assert e.data["pseudonym"][0] == PS.pseudonym(zero)
+    header = ["toewijzingnummer", "periode_begin", "bedrag"]
+    d = read_declaraties(ReadOptions(write_xlsx(tmp_path / "d.xlsx", header, [["T1", dt.date(2024, 9, 1), 12.5], ["T2", "2024-09-01", 3]]),
+                                     "declaraties"), e)
+    assert list(d.data["bedrag_eurocent"]) == [1250, 300]
+
+
+def test_xlsx_sheet_by_name(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Toelichting"
+    ws = wb.create_sheet("Leerlingen")
+    ws.append(LEERLINGEN_HEADER)
+    ws.append(leerling_row(B[0], "04DA00"))
+    wb.save(tmp_path / "l.xlsx")
+    e = read_leerlingen(ReadOptions(tmp_path / "l.xlsx", "leerlingen", sheet="Leerlingen"), PS, "0356")
+    assert e.report.rows_used == 1
+    with pytest.raises(ExtractError, match="tabblad"):
+        read_leerlingen(ReadOptions(tmp_path / "l.xlsx", "leerlingen", sheet="Blad9"), PS, "0356")
+
+
+def test_location_registry_by_vestigingscode_or_brin_and_number(tmp_path):
+    by_code = tmp_path / "v.csv"
+    by_code.write_text("VESTIGINGSCODE;NAAM\n04DA00;De Linde\n05xb01;Het Anker\nonzin;x\n", encoding="cp1252")
+    assert read_location_registry(by_code) == {"04DA00", "05XB01"}
+    by_brin = tmp_path / "b.csv"
+    by_brin.write_bytes("\ufeffINSTELLINGSCODE,VESTIGINGSNUMMER,NAAM\n04DA,1,Zoë\n04DA,12,Café\n".encode())
+    assert read_location_registry(by_brin) == {"04DA01", "04DA12"}
+    unreadable = tmp_path / "u.csv"
+    unreadable.write_bytes(b"VESTIGINGSCODE\n\x81\x8d\n")
+    with pytest.raises(ExtractError) as err:
+        read_location_registry(unreadable)
+    assert err.value.code == "unreadable_encoding"
+    (tmp_path / "n.csv").write_text("NAAM\nDe Linde\n")
+    with pytest.raises(ExtractError, match="vestigingscode"):
+        read_location_registry(tmp_path / "n.csv")
