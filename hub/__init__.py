@@ -24,6 +24,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str 
                 instance_path=os.path.abspath(instance_path) if instance_path is not None else None)
     hub_config.load(app, test_config)
 
+    from hub import guards
+
+    guards.init_app(app)  # before any route is added: bounded <int:…> converters
+
     init_extensions(app)
 
     from hub.celery_app import celery_init_app

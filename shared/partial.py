@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from shared import safejson
 from shared.codes import GEEN_SCHOOL, KOSTEN, MEASURES, MEASURES_WITHOUT_CATEGORY, is_vestigingscode, parse_schooljaar
 from shared.errors import PayloadError, SchemaVersionError
 
@@ -323,7 +324,7 @@ def encode_partial(p: Partial) -> bytes:
 
 def decode_partial(data: bytes) -> Partial:
     try:
-        obj = json.loads(data.decode("utf-8"))
+        obj = safejson.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise PayloadError("Het deelresultaat is geen geldige JSON", code="bad_partial") from None
     return Partial.from_dict(obj)
