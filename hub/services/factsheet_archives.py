@@ -6,6 +6,7 @@ enqueues ``hub.build_factsheet_archive``; the job renders with the requester's s
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 from flask import current_app, g
@@ -13,20 +14,35 @@ from flask import current_app, g
 from hub.extensions import db
 from hub.models.exports import FactsheetArchive
 from hub.models.users import ROLE_GEMEENTE, ROLE_REGIO_ADMIN, ROLE_SWV, User
-from shared.errors import JeugdhubError, NotFoundError
+from shared.errors import InputError, JeugdhubError, NotFoundError
 
 #: Roles that may ask for an archive: exactly those of the region overview it is built from.
 ARCHIVE_ROLES = (ROLE_REGIO_ADMIN, ROLE_GEMEENTE, ROLE_SWV)
+#: What the form's filters may hold (hub.reference.layouts normalises SWV numbers to PO2701/VO2701).
+_SWV_CODE = re.compile(r"^(PO|VO)\d{4}$")
+_GEMEENTECODE = re.compile(r"^\d{4}$")
+
+
+def _form_code(value: str | None, pattern: re.Pattern, what: str) -> str | None:
+    """A filter from the request form: empty → None; otherwise it must be a code (no CR/LF, no text)."""
+    if not value or not value.strip():
+        return None
+    code = value.strip().upper()
+    if not pattern.match(code):
+        raise InputError(f"Onbekende {what} in de aanvraag; kies er een uit de lijst", code="invalid_input")
+    return code
 
 
 def request_archive(access, schooljaar: str, swv: str | None, gemeente: str | None, base_url: str) -> FactsheetArchive:
     """Store the request and hand it to the worker; an SWV user always gets its own SWV."""
     from hub.tasks import enqueue_factsheet_archive
 
+    swv = _form_code(swv, _SWV_CODE, "samenwerkingsverband")
+    gemeente = _form_code(gemeente, _GEMEENTECODE, "gemeentecode")
     if access.role == ROLE_SWV:
         swv = access.scope
     archive = FactsheetArchive(requested_by=access.user_id, scope_kind="swv" if swv else "regio",
-                               scope_code=swv.upper() if swv else None, gemeente=gemeente or None,
+                               scope_code=swv.upper() if swv else None, gemeente=gemeente,
                                schooljaar=schooljaar, base_url=base_url[:200], status="queued")
     db.session.add(archive)
     db.session.commit()

@@ -12,6 +12,7 @@ from flask_login import current_user, login_user, logout_user
 
 from hub.services import audit, exports, factsheets
 from hub.services import indicators as svc
+from hub.guards import int_field
 from hub.web import charts
 from hub.web.auth import ADMIN, ALL_ROLES, COVERAGE_ROLES, FACTSHEET_ROLES, REGION_ROLES, page_roles
 from shared.errors import JeugdhubError
@@ -25,17 +26,23 @@ EXPORT_TYPES = {
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths: an open redirect after login would help phishing."""
-    if not target:
+    """Only same-site relative paths: an open redirect after login would help phishing, and a CR/LF
+    would split the Location header. No scheme or host, no ``//`` or backslash (browsers read ``/\\``
+    as ``//``), no control characters; anything else means "the start page"."""
+    if not target or not target.startswith("/") or "//" in target or "\\" in target:
+        return None
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
         return None
     parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+    if parsed.scheme or parsed.netloc:
         return None
     return target
 
 
 def _download(body: bytes, filename: str, mimetype: str) -> Response:
     resp = Response(body, mimetype=mimetype)
+    # Parts of the name come from the request or the database: only plain characters reach the header.
+    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -402,8 +409,8 @@ def upload():
     if request.method == "POST":
         file = request.files.get("bestand")
         try:
-            round_id = int(request.form.get("ronde", ""))
-        except ValueError:
+            round_id = int_field("ronde", request.form.get("ronde"))
+        except JeugdhubError:
             round_id = None
         if round_id is None or file is None or not file.filename:
             error = "Kies een ronde en een bestand."
@@ -433,17 +440,40 @@ def help_page():
 
 
 @bp.app_template_global()
-def quality_total(quality: dict, key: str):
-    """Sum one data-quality figure of a node's partial over its files (rejected/excluded are per reason)."""
-    if not quality:
-        return "–"
+def quality_total(quality, key: str):
+    """One data-quality figure of a node's partial (rows summed over its files; rejected/excluded summed
+    over their reasons), or "–" when the stored block does not hold a plain count for it."""
+    if not quality or not isinstance(quality, dict):
+        return exports.GEEN
+    if key in ("unmatched_claim_lines", "allocations_without_enrolment"):
+        return _count(quality.get(key))
+    if key == "unknown_locations":
+        value = quality.get(key)
+        return len(value) if isinstance(value, list) else (0 if value is None else exports.GEEN)
+    files = quality.get("files", [])
+    if not isinstance(files, list):
+        return exports.GEEN
     total = 0
-    for f in quality.get("files", []):
+    for f in files:
+        if not isinstance(f, dict):
+            return exports.GEEN
         if key in ("rows_read", "rows_used"):
-            total += int(f.get(key, 0))
+            part = _count(f.get(key, 0))
         else:
-            total += sum(int(v) for v in f.get(key.replace("rows_", ""), {}).values())
+            reasons = f.get(key.replace("rows_", ""), {})
+            counts = [_count(v) for v in reasons.values()] if isinstance(reasons, dict) else [exports.GEEN]
+            part = exports.GEEN if exports.GEEN in counts else sum(counts)
+        if part == exports.GEEN:
+            return exports.GEEN
+        total += part
     return total
+
+
+def _count(value):
+    """A stored count as an int, or "–" for anything else (text, a fraction, a negative number, a list…)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return exports.GEEN
+    return value
 
 
 @bp.app_template_global()
