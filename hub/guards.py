@@ -7,6 +7,8 @@ value or a JSON body is a 4xx, never a server error.
 - :func:`query_value` reads an optional query parameter; present but empty is an error (400), not
   "absent": ``?schooljaar=`` must not silently mean "the latest year".
 - :func:`json_body` is the request's JSON object through :mod:`shared.safejson` (bounded nesting).
+- A NUL character in the path, a query value or a form field is refused before any view runs (400):
+  PostgreSQL cannot store or even compare a string holding one, so it would surface as a server error.
 """
 
 from __future__ import annotations
@@ -34,6 +36,20 @@ class Int64Converter(IntegerConverter):
 def init_app(app: Flask) -> None:
     """Before any blueprint adds its routes: converters are looked up when a rule is added."""
     app.url_map.converters["int"] = Int64Converter
+    app.before_request(refuse_nul)
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def refuse_nul() -> None:
+    """InputError (400) when the path, a query parameter or a form field holds a NUL character."""
+    fields = list(request.args.items(multi=True))
+    if request.mimetype in _FORM_TYPES:
+        fields += list(request.form.items(multi=True))
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in fields):
+        raise InputError("De aanvraag bevat een ongeldig teken (NUL); verwijder het en probeer het opnieuw",
+                         code="invalid_input")
 
 
 def int_field(name: str, value: str | None) -> int:

@@ -108,3 +108,15 @@ def test_an_empty_query_value_is_refused(client, app, admin_headers, path):
     response, body = call(client, "GET", path, headers=admin_headers)
     assert (response.status_code, body["error"]["code"]) == (400, "invalid_input"), body
     assert "leeg" in body["error"]["message"]
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/releases/1/cells?category=%00",
+    "/api/v1/releases/1/cells?unit=a%00b",
+    "/api/v1/releases?current=true&x%00=1",
+    "/api/v1/scholen?zoek=%00",
+])
+def test_a_nul_character_in_a_query_value_is_refused(client, app, admin_headers, path):
+    """PostgreSQL cannot compare a string with a NUL in it: it must not reach the database."""
+    response, body = call(client, "GET", path, headers=admin_headers)
+    assert (response.status_code, body["error"]["code"]) == (400, "invalid_input"), body

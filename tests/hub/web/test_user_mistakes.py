@@ -158,3 +158,9 @@ def test_the_rounds_page_shows_odd_quality_figures_as_a_dash(client_as, web_app,
     odd = _node_row(text, "Nieuwegein", "0356")
     assert set(odd) <= {"–", "0"} and "–" in odd, odd
     assert _node_row(text, "Houten", "0321") == ["110", "107", "2", "1", "3", "1"]
+
+
+def test_a_nul_character_in_a_form_field_is_refused_in_dutch(web_app, seeded):
+    client = web_app.test_client()
+    resp = client.post("/login", data={"email": "regio\x00@example.nl", "wachtwoord": "x", "csrf_token": csrf_token(client)})
+    assert "ongeldig teken" in _dutch_page(resp, 400)
