@@ -30,16 +30,23 @@ schema = schemathesis.openapi.from_path(SPEC_PATH, config=CONFIG)
 
 
 @pytest.fixture(scope="module")
-def fuzzed_hub(tmp_path_factory):
-    """(base URL, regio_admin bearer token) of a seeded hub on a live server (file SQLite: several threads)."""
+def fuzz_database(postgres_server):
+    """A PostgreSQL database for the module, as in production (it refuses what SQLite lets through, e.g. NUL)."""
+    name = postgres_server.create_database()
+    yield postgres_server.url_for(name)
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def fuzzed_hub(fuzz_database):
+    """(base URL, regio_admin bearer token) of a seeded hub on a live server."""
     from hub.extensions import db
     from hub.services import users
     from tests.hub.conftest import make_app
     from tests.hub.web.conftest import FAST_HASH
     from tests.hub.web.seed import seed_region
 
-    path = tmp_path_factory.mktemp("fuzz") / "hub.sqlite"
-    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", PASSWORD_HASH_METHOD=FAST_HASH)
+    app = make_app(SQLALCHEMY_DATABASE_URI=fuzz_database, PASSWORD_HASH_METHOD=FAST_HASH)
     with app.app_context():
         db.create_all()
         seeded = seed_region()
