@@ -45,6 +45,7 @@ def clean_env(monkeypatch, tmp_path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     env["HUB_SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'hub.sqlite'}"
     env["HUB_SECRET_KEY"] = SECRET_KEY
+    monkeypatch.setenv("HUB_SECRET_KEY", SECRET_KEY)  # for the hub imported in-process (hub.worker)
     return env
 
 
