@@ -10,9 +10,9 @@ from urllib.parse import urlparse
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
+from hub.guards import int_field
 from hub.services import audit, exports, factsheets
 from hub.services import indicators as svc
-from hub.guards import int_field
 from hub.web import charts
 from hub.web.auth import ADMIN, ALL_ROLES, COVERAGE_ROLES, FACTSHEET_ROLES, REGION_ROLES, page_roles
 from shared.errors import JeugdhubError
