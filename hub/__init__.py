@@ -6,6 +6,7 @@ Nothing happens at import time: :func:`create_app` builds everything.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Mapping
 
 from flask import Flask
@@ -13,13 +14,19 @@ from flask import Flask
 __all__ = ["create_app"]
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the hub. ``test_config`` replaces environment configuration (tests pass a mapping)."""
+def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str | os.PathLike | None = None) -> Flask:
+    """Build the hub. ``test_config`` replaces environment configuration (tests pass a mapping);
+    ``instance_path`` replaces Flask's instance folder (the SQLite default and a generated session key)."""
     from hub import config as hub_config
     from hub.extensions import init_extensions
 
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.path.abspath(instance_path) if instance_path is not None else None)
     hub_config.load(app, test_config)
+
+    from hub import guards
+
+    guards.init_app(app)  # before any route is added: bounded <int:…> converters
 
     init_extensions(app)
 

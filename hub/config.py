@@ -1,13 +1,19 @@
 """Hub configuration: defaults, then ``HUB_*`` environment variables, then a test mapping.
 
 Every setting is explained in ``deploy/hub.env.example`` (a test keeps the two in step). In
-production (``HUB_ENV=production``) the hub refuses to start with the default secret, on SQLite,
+production (``HUB_ENV=production``) the hub refuses to start without its own secret, on SQLite,
 without Redis, or without the settings that say it is served over TLS.
+
+No environment signs sessions with a key that appears in the source: without ``HUB_SECRET_KEY``
+a development or test hub makes a random key once and keeps it in its instance folder (mode 0600,
+see :func:`instance_secret_key`); the key that used to be the published default is refused always.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import stat
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -15,11 +21,17 @@ from flask import Flask
 
 from shared.errors import ConfigError
 
+#: The key earlier versions signed sessions with when none was set. It is public, so anyone can forge
+#: a session with it: refused in every environment, never a default.
 DEFAULT_SECRET = "dev-only-not-secret"
+PUBLISHED_SECRETS = frozenset({DEFAULT_SECRET})
+#: The file in the instance folder that keeps the generated key of a development or test hub.
+SECRET_KEY_FILE = "secret_key"
 
 DEFAULTS: dict[str, Any] = {
     "ENV": "development",
-    "SECRET_KEY": DEFAULT_SECRET,
+    # None → a random key kept in the instance folder (development and testing only; production must set one).
+    "SECRET_KEY": None,
     # Embedded default: a SQLite file in the instance folder, tasks run in-process.
     "SQLALCHEMY_DATABASE_URI": None,  # filled in by load() from the instance path
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -89,7 +101,43 @@ def load(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "hub.sqlite")
+    if not app.config.get("SECRET_KEY") and app.config.get("ENV") != "production":
+        # Production refuses a missing key in check(): its web containers must share one key they are given.
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
     check(app.config)
+
+
+def instance_secret_key(folder: Path) -> str:
+    """The random session key kept in ``folder``, made on first use (mode 0600, never overwritten).
+
+    Several processes may start at once (web server, worker, CLI): the key is written to a private
+    temporary file and linked into place, so each process reads the same complete key.
+    """
+    from shared.signing import write_secret_file
+
+    path = folder / SECRET_KEY_FILE
+    try:
+        if not path.exists():
+            fresh = folder / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+            write_secret_file(fresh, (secrets.token_urlsafe(48) + "\n").encode("ascii"))
+            try:
+                os.link(fresh, path)
+            except FileExistsError:
+                pass  # another process was first: use its key
+            finally:
+                fresh.unlink()
+        if os.name == "posix" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(f"{path} is leesbaar voor anderen; maak het alleen leesbaar voor de eigenaar: chmod 600 {path}",
+                              code="key_permissions", details={"file": str(path)})
+        key = path.read_text(encoding="ascii").strip()
+    except OSError as exc:
+        raise ConfigError(f"De sessiesleutel in {folder} kan niet worden gemaakt of gelezen ({exc.strerror}); "
+                          "stel HUB_SECRET_KEY in of maak de map schrijfbaar", code="secret_key_unavailable",
+                          details={"file": str(path)}) from None
+    if len(key) < 32:
+        raise ConfigError(f"{path} bevat geen bruikbare sessiesleutel; verwijder het bestand, dan maakt de hub een nieuwe",
+                          code="secret_key_unavailable", details={"file": str(path)})
+    return key
 
 
 def coerce(cfg: dict[str, Any]) -> None:
@@ -126,11 +174,17 @@ def check(cfg: Mapping[str, Any]) -> None:
     from hub.disclosure.config import GateConfig
 
     GateConfig.from_app_config(cfg)
+    secret = cfg.get("SECRET_KEY")
+    published = [k for k in (secret, *(cfg.get("SECRET_KEY_FALLBACKS") or ())) if _as_text(k) in PUBLISHED_SECRETS]
+    if published:
+        # A published key lets anyone forge a session cookie (an admin's, too): never, in any environment.
+        raise ConfigError("De hub weigert een openbaar bekende sessiesleutel (HUB_SECRET_KEY); laat de instelling leeg "
+                          "voor een willekeurige sleutel (ontwikkeling) of kies een eigen willekeurige waarde",
+                          code="unsafe_config", details={"settings": ["HUB_SECRET_KEY"]})
     if env != "production":
         return
     problems: list[tuple[str, str]] = []
-    secret = cfg.get("SECRET_KEY")
-    if not secret or secret == DEFAULT_SECRET or len(str(secret)) < 32:
+    if not secret or len(str(secret)) < 32:
         problems.append(("HUB_SECRET_KEY", "moet een willekeurige waarde van minstens 32 tekens zijn"))
     if not str(cfg.get("SQLALCHEMY_DATABASE_URI") or "").startswith(("postgresql://", "postgresql+")):
         problems.append(("HUB_SQLALCHEMY_DATABASE_URI", "moet naar PostgreSQL wijzen (postgresql+psycopg2://…)"))
@@ -157,6 +211,10 @@ def check(cfg: Mapping[str, Any]) -> None:
             code="unsafe_config",
             details={"settings": [name for name, _ in problems]},
         )
+
+
+def _as_text(value: Any) -> Any:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 def _strong_password_hash(method: str) -> bool:

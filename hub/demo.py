@@ -59,13 +59,20 @@ def prepare_directory(workdir: Path) -> None:
 
 
 def demo_config(workdir: Path) -> dict:
-    """Hub settings for the demo: a SQLite file in the work dir, a fresh secret, eager tasks."""
+    """Hub settings for the demo: a SQLite file in the work dir, eager tasks. No SECRET_KEY: the hub
+    is created with the work dir as its instance folder (see :func:`create_demo_app`), so it makes
+    its own random key there, as every hub without HUB_SECRET_KEY does; the next run starts afresh."""
     return {
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str((workdir / "hub.sqlite").resolve()),
-        "SECRET_KEY": secrets.token_urlsafe(32),
         "REGION_NAME": "Lekstroom",
         "CELERY_BROKER_URL": None,
     }
+
+
+def create_demo_app(workdir: Path):
+    from hub import create_app
+
+    return create_app(demo_config(workdir), instance_path=workdir.resolve())
 
 
 def _agent_command() -> list[str]:

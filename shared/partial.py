@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable
 
+from shared import safejson
 from shared.codes import (
     CLIENTEN,
     CLIENTEN_AANBIEDER,
@@ -601,7 +602,7 @@ def encode_partial(p: Partial) -> bytes:
 def decode_partial(data: bytes, *, strict: bool = True) -> Partial:
     """Bytes → a checked :class:`Partial` (``strict``: see the module docstring)."""
     try:
-        obj = json.loads(data.decode("utf-8"))
+        obj = safejson.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise PayloadError("Het deelresultaat is geen geldige JSON", code="bad_partial") from None
     return Partial.from_dict(obj, strict=strict)

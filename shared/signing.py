@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from shared import safejson
 from shared.errors import ConfigError, PayloadError, PayloadTooLarge, SignatureError
 from shared.partial import Partial, canonical_json, decode_partial, encode_partial
 
@@ -117,7 +118,7 @@ class SignedEnvelope:
         if len(data) > max_bytes:
             raise PayloadTooLarge(f"Het bestand is groter dan {max_bytes} bytes")
         try:
-            obj = json.loads(data.decode("utf-8"))
+            obj = safejson.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise PayloadError("Dit is geen ondertekend deelresultaat (geen JSON)", code="bad_envelope") from None
         if not isinstance(obj, dict) or obj.get("format") != ENVELOPE_FORMAT:

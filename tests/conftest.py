@@ -423,6 +423,8 @@ def celery_worker_factory(tmp_path: Path) -> Iterator[Callable[..., CeleryWorker
         env.update({
             "HUB_SQLALCHEMY_DATABASE_URI": database_url,
             "HUB_CELERY_BROKER_URL": broker_url,
+            # The tests' own key: a worker without one would make and keep one in the instance folder.
+            "HUB_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
             "PYTHONUNBUFFERED": "1",
         })
         if result_backend:

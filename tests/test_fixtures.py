@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.hub.conftest import SECRET_KEY
+
 CONFTEST = Path(__file__).with_name("conftest.py")
 
 
@@ -86,7 +88,7 @@ def test_hub_creates_its_tables_on_postgres(postgres_db, tmp_path):
     from hub.extensions import db
     from hub.models.base import Base
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": postgres_db, "TESTING": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": postgres_db, "SECRET_KEY": SECRET_KEY, "TESTING": True})
     with app.app_context():
         db.create_all()
         assert db.session.execute(sa.text("SELECT 1")).scalar() == 1
@@ -105,7 +107,7 @@ def test_celery_worker_runs_a_task_end_to_end(celery_worker_factory, postgres_db
     worker = celery_worker_factory(postgres_db, redis_url, result_backend=redis_url)
     assert worker.alive and worker.pid > 0
     app = create_app({"SQLALCHEMY_DATABASE_URI": postgres_db, "CELERY_BROKER_URL": redis_url,
-                      "CELERY_RESULT_BACKEND": redis_url, "TESTING": True})
+                      "CELERY_RESULT_BACKEND": redis_url, "SECRET_KEY": SECRET_KEY, "TESTING": True})
     celery = app.extensions["celery"]
     assert celery.conf.task_always_eager is False
     result = celery.send_task("hub.ping")
@@ -125,7 +127,8 @@ def test_live_server_serves_the_hub_to_chromium(live_server_factory, chromium_pa
 
     from hub import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'hub.sqlite'}", "TESTING": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'hub.sqlite'}", "SECRET_KEY": SECRET_KEY,
+                      "TESTING": True})
     app.add_url_rule("/fixture-check", "fixture_check", lambda: "<h1>Jeugdhub fixture</h1>")
     server = live_server_factory(app)
 

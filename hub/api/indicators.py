@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
+from hub.guards import query_value
 from hub.services import audit
 from hub.services import indicators as svc
 from hub.web.auth import ALL_ROLES, COVERAGE_ROLES, FACTSHEET_ROLES, REGION_ROLES, api_roles
@@ -26,7 +27,7 @@ def _sort_arg() -> tuple[str, bool]:
 
 
 def _filters() -> dict:
-    return {k: request.args.get(k) or None for k in ("gemeente", "schooltype", "swv")}
+    return {"gemeente": query_value("gemeente"), **{k: request.args.get(k) or None for k in ("schooltype", "swv")}}
 
 
 @bp.get("/schooljaren")
@@ -41,7 +42,7 @@ def schooljaren():
 def scholen():
     data = svc.load()
     sort, desc = _sort_arg()
-    view = svc.overview(data, g.access, request.args.get("schooljaar"), sort=sort, descending=desc,
+    view = svc.overview(data, g.access, query_value("schooljaar"), sort=sort, descending=desc,
                         zoek=request.args.get("zoek") or None, **_filters())
     audit.record(g.access.user_id, "view", f"api scholen {view['schooljaar']}", "json")
     return jsonify({**{k: v for k, v in view.items() if k != "scholen"}, "scholen": [r.to_dict() for r in view["scholen"]]})
@@ -53,7 +54,7 @@ def school(vestigingscode: str):
     data = svc.load()
     if not svc.school_visible(data, g.access, vestigingscode.upper()):
         raise ForbiddenError("Deze school valt buiten uw bereik", code="out_of_scope")
-    sheet = svc.factsheet(data, g.access, vestigingscode, request.args.get("schooljaar"))
+    sheet = svc.factsheet(data, g.access, vestigingscode, query_value("schooljaar"))
     audit.record(g.access.user_id, "view", f"api factsheet {vestigingscode.upper()} {sheet['schooljaar']}", "json")
     return jsonify(svc.factsheet_to_dict(data, sheet))
 
@@ -62,7 +63,7 @@ def school(vestigingscode: str):
 @api_roles(*FACTSHEET_ROLES)
 def funnel(schooltype: str):
     data = svc.load()
-    result = svc.funnel(data, g.access, schooltype, request.args.get("schooljaar"))
+    result = svc.funnel(data, g.access, schooltype, query_value("schooljaar"))
     audit.record(g.access.user_id, "view", f"api funnel {schooltype} {result.schooljaar}", "json")
     return jsonify(result.to_dict())
 
@@ -71,7 +72,7 @@ def funnel(schooltype: str):
 @api_roles(*REGION_ROLES)
 def regio():
     data = svc.load()
-    reg = svc.region(data, request.args.get("schooljaar"))
+    reg = svc.region(data, query_value("schooljaar"))
     audit.record(g.access.user_id, "view", f"api regio {reg['schooljaar']}", "json")
     return jsonify(svc.region_to_dict(reg))
 
@@ -80,6 +81,6 @@ def regio():
 @api_roles(*COVERAGE_ROLES)
 def aanbieders():
     data = svc.load()
-    view = svc.coverage_view(data, g.access, request.args.get("schooljaar"), **_filters())
+    view = svc.coverage_view(data, g.access, query_value("schooljaar"), **_filters())
     audit.record(g.access.user_id, "view", f"api aanbieders {view['schooljaar']}", "json")
     return jsonify({**{k: v for k, v in view.items() if k != "scholen"}, "scholen": [r.to_dict(data) for r in view["scholen"]]})

@@ -9,13 +9,14 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import text
 
 from hub.api.auth import has_bearer, has_signature, require_admin, require_node
+from hub.guards import int_field, json_body, query_value
 from hub.web.auth import RELEASE_ROLES, api_roles
 from hub.extensions import db
 from hub.services import nodes as node_service
 from hub.services import releases as release_service
 from hub.services import rounds as round_service
 from hub.services import submissions as submission_service
-from shared.errors import InputError, PayloadError
+from shared.errors import InputError
 from shared.messages import EnrolmentRequest
 
 log = logging.getLogger(__name__)
@@ -25,29 +26,15 @@ bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
 
 
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise PayloadError("Verwacht een JSON-object als inhoud", code="bad_request")
-    return body
-
-
-def _int_arg(name: str, value: str | None) -> int:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(f"'{name}' moet een geheel getal zijn", code="invalid_input") from None
-
-
 @bp.post("/nodes/enrol")
 def enrol():
-    response = node_service.enrol(EnrolmentRequest.from_dict(_json_body()))
+    response = node_service.enrol(EnrolmentRequest.from_dict(json_body()))
     return jsonify(response.to_dict()), 201
 
 
 @bp.get("/rounds")
 def list_rounds():
-    status = request.args.get("status") or None
+    status = query_value("status")
     if has_signature() or not has_bearer():
         node = require_node()
         rounds = round_service.list_rounds(status, node)
@@ -74,7 +61,7 @@ def submit(round_id: int):
 def upload():
     """Manual upload of an envelope file the agent wrote in offline mode."""
     require_admin()
-    round_id = _int_arg("round_id", request.form.get("round_id"))
+    round_id = int_field("round_id", request.form.get("round_id"))
     file = request.files.get("file")
     if file is None:
         raise InputError("Kies een bestand om te uploaden (veld 'file')", code="invalid_input")
@@ -85,7 +72,7 @@ def upload():
 @bp.get("/releases")
 @api_roles(*RELEASE_ROLES)
 def list_releases():
-    schooljaar = request.args.get("schooljaar") or None
+    schooljaar = query_value("schooljaar")
     if request.args.get("current", "").lower() in ("1", "true", "yes"):
         if schooljaar:
             one = release_service.current_release(schooljaar)
@@ -110,7 +97,7 @@ def release_cells(release_id: int):
     cells = release_service.release_cells(
         release_id,
         access=g.access,
-        level=args.get("level") or None,
+        level=query_value("level"),
         unit=args.get("unit") or None,
         measure=args.get("measure") or None,
         category=args.get("category"),

@@ -19,12 +19,11 @@ from shared.scripts import activation_hint
 @user_errors
 def demo(workdir: Path, host: str, port: int, no_serve: bool) -> None:
     """Bouw de demoregio Lekstroom op (5 gemeenten, 3 schooljaren) en start de hub."""
-    from hub import create_app
     from hub import demo as demo_service
 
     def build():
         demo_service.prepare_directory(workdir)
-        app = create_app(demo_service.demo_config(workdir))
+        app = demo_service.create_demo_app(workdir)
         server = demo_service.BackgroundServer(app, host, port).start()
         try:
             result = demo_service.build(workdir, app, server.url, click.echo)

@@ -8,25 +8,33 @@ CSV format (``;`` or ``,``, UTF-8 with or without BOM, or Windows-1252), one row
 
 ``aanbieder_agb`` (8 digits; shorter numbers are zero-padded as spreadsheets strip zeros) and
 ``consortium`` are required; ``aanbieder_naam`` is optional and shown instead of the AGB code.
-A provider may appear once. Any bad row rejects the whole file (the table is small and is
-replaced as a whole, so a half-imported table would mislead).
+A provider may appear once. Names go into every user's CSV and XLSX exports, so a name that a
+spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``) is refused, as are
+control characters and names longer than the table stores. Any bad row rejects the whole file
+(the table is small and is replaced as a whole, so a half-imported table would mislead).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
 from hub.services._util import transaction
+from hub.services.exports import FORMULA_STARTS
 from hub.extensions import db
 from hub.models.consortia import Consortium, ConsortiumMember
 from shared.errors import InputError
 from shared.textfiles import decode
 
 REQUIRED = ("aanbieder_agb", "consortium")
+#: The longest name the table stores (Consortium.naam, ConsortiumMember.aanbieder_naam).
+MAX_NAME = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_START_NAMES = {"\t": "een tab", "\r": "een regeleinde"}
 
 
 @dataclass(frozen=True)
@@ -47,14 +55,15 @@ def parse_csv(raw: bytes, filename: str) -> list[tuple[str, str, str]]:
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") >= first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader, [])]
+    lines = _records(reader, filename)
+    header = [h.strip().lower() for h in next(lines, [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InputError(f"{filename}, regel 1: kolom(men) {', '.join(missing)} ontbreken "
                          f"(verwacht: aanbieder_agb;aanbieder_naam;consortium)", code="bad_consortium_file")
     idx = {name: header.index(name) for name in header}
     rows, errors, seen = [], [], {}
-    for line, fields in enumerate(reader, start=2):
+    for line, fields in enumerate(lines, start=2):
         if not any(f.strip() for f in fields):
             errors.append(f"regel {line}: lege regel")
             continue
@@ -71,6 +80,11 @@ def parse_csv(raw: bytes, filename: str) -> list[tuple[str, str, str]]:
         if not cons:
             errors.append(f"regel {line}, kolom consortium: leeg")
             continue
+        bad = [f"regel {line}, kolom {col}: {why}" for col, value in (("aanbieder_naam", get("aanbieder_naam")), ("consortium", cons))
+               if (why := name_problem(value))]
+        if bad:
+            errors.extend(bad)
+            continue
         if agb in seen:
             errors.append(f"regel {line}, kolom aanbieder_agb: AGB {agb} staat al op regel {seen[agb]}")
             continue
@@ -83,6 +97,34 @@ def parse_csv(raw: bytes, filename: str) -> list[tuple[str, str, str]]:
     if not rows:
         raise InputError(f"{filename}: geen regels met aanbieders", code="bad_consortium_file")
     return rows
+
+
+def _records(reader, filename: str):
+    """The reader's rows; a row the csv module cannot read (a field over its 131,072-character limit,
+    a stray quote) rejects the file with its line number instead of escaping as a server error."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            why = ("een veld is langer dan de CSV-lezer toestaat (131.072 tekens)" if "field larger" in str(exc)
+                   else "deze regel is geen geldige CSV")
+            raise InputError(f"{filename}, regel {reader.line_num}: {why}; niets ingelezen",
+                             code="bad_consortium_file") from None
+
+
+def name_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a provider or consortium name, in Dutch; None when it can."""
+    if value.startswith(FORMULA_STARTS):
+        first = _START_NAMES.get(value[0], f"'{value[0]}'")
+        return (f"begint met {first}, en een spreadsheet leest dat als formule "
+                "(laat de naam met een letter of cijfer beginnen)")
+    if _CONTROL.search(value):
+        return "bevat een onzichtbaar stuurteken, zoals een tab of regeleinde (haal het weg)"
+    if len(value) > MAX_NAME:
+        return f"is langer dan {MAX_NAME} tekens"
+    return None
 
 
 def import_csv(raw: bytes, filename: str) -> ImportResult:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -200,6 +201,55 @@ def separate_table(name: str, apart: dict[str, Count]) -> Table:
 
 
 # --- files ---------------------------------------------------------------------------------------
+#
+# Every CSV and XLSX export is written from :func:`file_rows`, the one place where text becomes a
+# spreadsheet cell. Names come from uploads (the consortium table, DUO's reference files), so a name
+# such as ``=HYPERLINK(…)`` must never reach a spreadsheet as a formula (OWASP, "CSV injection").
+
+#: A spreadsheet reads a cell starting with one of these as a formula (or as the start of one).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Control characters that neither Excel nor openpyxl accept in a cell (tab, LF and CR are allowed).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def neutralise(text: str) -> str:
+    """Text as a spreadsheet must show it: control characters dropped, and a leading ``'`` when it
+    would otherwise start a formula (the quote is Excel's and LibreOffice's "this is text" marker)."""
+    text = _CONTROL.sub("", text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+#: One row of a file: (value, kind) per cell; a value is a neutralised str or a number of that kind.
+FileCell = tuple[Any, str]
+
+
+def file_rows(table: Table, *, titled: bool, typed: bool) -> list[list[FileCell]]:
+    """The rows a file holds for ``table``: the title (``titled``), the header, the data, and (XLSX)
+    the note.
+
+    ``typed`` keeps published figures as numbers (XLSX); otherwise they are the page's Dutch text
+    (CSV). Numbers are never neutralised, so a negative change stays a number; every text is.
+    """
+    rows: list[list[FileCell]] = []
+    if titled:
+        rows.append([(neutralise(table.title), "text")])
+    rows.append([(neutralise(c.label), "text") for c in table.columns])
+    for row in table.rows:
+        cells: list[FileCell] = []
+        for value, column in zip(row, table.columns):
+            if value is None:
+                cells.append((GEEN, "text"))
+            elif isinstance(value, str) or column.kind == "text":
+                cells.append((neutralise(str(value)), "text"))
+            elif typed:
+                cells.append((round(float(value), 1) if column.kind in ("rate", "delta") else round(float(value)), column.kind))
+            else:
+                cells.append((format_cell(value, column.kind), column.kind))
+        rows.append(cells)
+    if typed and table.note:
+        rows.append([])
+        rows.append([(neutralise(table.note), "text")])
+    return rows
 
 
 def to_csv(tables: Sequence[Table]) -> bytes:
@@ -207,12 +257,10 @@ def to_csv(tables: Sequence[Table]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     for i, table in enumerate(tables):
-        if len(tables) > 1:
-            if i:
-                writer.writerow([])
-            writer.writerow([table.title])
-        writer.writerow([c.label for c in table.columns])
-        writer.writerows(table.formatted())
+        if i:
+            writer.writerow([])
+        for row in file_rows(table, titled=len(tables) > 1, typed=False):
+            writer.writerow([value for value, _ in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -220,7 +268,7 @@ _XLSX_FORMATS = {"count": "#,##0", "rate": "0.0", "pct": "0", "euro": "€ #,##0
 
 
 def to_xlsx(tables: Sequence[Table]) -> bytes:
-    """One sheet per table; published numbers as numbers, markers as text."""
+    """One sheet per table; published numbers as numbers, markers and names as text (never a formula)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -233,25 +281,15 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
             title = title[:28] + f"~{len(used)}"
         used.add(title)
         ws = wb.create_sheet(title)
-        ws.append([c.label for c in table.columns])
+        for r, row in enumerate(file_rows(table, titled=False, typed=True), start=1):
+            for c, (value, kind) in enumerate(row, start=1):
+                cell = ws.cell(r, c, value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # openpyxl would store "=…" as a formula and "#N/A" as an error
+                elif kind in _XLSX_FORMATS:
+                    cell.number_format = _XLSX_FORMATS[kind]
         for cell in ws[1]:
             cell.font = Font(bold=True)
-        for row in table.rows:
-            values = []
-            for v, c in zip(row, table.columns):
-                if v is None:
-                    values.append(GEEN)
-                elif isinstance(v, str) or c.kind == "text":
-                    values.append(v if isinstance(v, str) else str(v))
-                else:
-                    values.append(round(float(v), 1) if c.kind in ("rate", "delta") else round(float(v)))
-            ws.append(values)
-            for cell, c in zip(ws[ws.max_row], table.columns):
-                if not isinstance(cell.value, str) and c.kind in _XLSX_FORMATS:
-                    cell.number_format = _XLSX_FORMATS[c.kind]
-        if table.note:
-            ws.append([])
-            ws.append([table.note])
         for i, c in enumerate(table.columns, start=1):
             ws.column_dimensions[ws.cell(1, i).column_letter].width = max(10, min(40, len(c.label) + 4))
     buf = io.BytesIO()

@@ -9,6 +9,7 @@ finished ZIPs after ``FACTSHEET_ARCHIVE_RETENTION_DAYS`` and fails stuck ones.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -19,7 +20,7 @@ from hub.extensions import db
 from hub.models.exports import FactsheetArchive
 from hub.models.users import ROLE_GEMEENTE, ROLE_REGIO_ADMIN, ROLE_SWV, User
 from hub.services._util import aware, transaction, utcnow
-from shared.errors import JeugdhubError, NotFoundError, TooManyRequests
+from shared.errors import InputError, JeugdhubError, NotFoundError, TooManyRequests
 
 #: Roles that may ask for an archive: exactly those of the region overview it is built from.
 ARCHIVE_ROLES = (ROLE_REGIO_ADMIN, ROLE_GEMEENTE, ROLE_SWV)
@@ -28,6 +29,19 @@ ACTIVE = ("queued", "running")
 RETRY_WHILE_RUNNING_SECONDS = 60
 DAY = timedelta(hours=24)
 STALE_MESSAGE = "Het archief is niet op tijd klaargekomen. Vraag het opnieuw aan."
+#: What the form's filters may hold (hub.reference.layouts normalises SWV numbers to PO2701/VO2701).
+_SWV_CODE = re.compile(r"^(PO|VO)\d{4}$")
+_GEMEENTECODE = re.compile(r"^\d{4}$")
+
+
+def _form_code(value: str | None, pattern: re.Pattern, what: str) -> str | None:
+    """A filter from the request form: empty → None; otherwise it must be a code (no CR/LF, no text)."""
+    if not value or not value.strip():
+        return None
+    code = value.strip().upper()
+    if not pattern.match(code):
+        raise InputError(f"Onbekende {what} in de aanvraag; kies er een uit de lijst", code="invalid_input")
+    return code
 
 
 def request_archive(access, schooljaar: str, swv: str | None, gemeente: str | None, base_url: str) -> FactsheetArchive:
@@ -38,6 +52,8 @@ def request_archive(access, schooljaar: str, swv: str | None, gemeente: str | No
     """
     from hub.tasks import enqueue_factsheet_archive
 
+    swv = _form_code(swv, _SWV_CODE, "samenwerkingsverband")
+    gemeente = _form_code(gemeente, _GEMEENTECODE, "gemeentecode")
     if access.role == ROLE_SWV:
         swv = access.scope
     with transaction():
@@ -46,7 +62,7 @@ def request_archive(access, schooljaar: str, swv: str | None, gemeente: str | No
         now = utcnow()
         _check_limits(access.user_id, now)
         archive = FactsheetArchive(requested_by=access.user_id, scope_kind="swv" if swv else "regio",
-                                   scope_code=swv.upper() if swv else None, gemeente=gemeente or None,
+                                   scope_code=swv.upper() if swv else None, gemeente=gemeente,
                                    schooljaar=schooljaar, base_url=base_url[:200], status="queued", created_at=now)
         db.session.add(archive)
     enqueue_factsheet_archive(archive.id)

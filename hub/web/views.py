@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
+from hub.guards import int_field
 from hub.services import audit, exports, factsheets
 from hub.services import indicators as svc
 from hub.web import charts
@@ -25,17 +26,23 @@ EXPORT_TYPES = {
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths: an open redirect after login would help phishing."""
-    if not target:
+    """Only same-site relative paths: an open redirect after login would help phishing, and a CR/LF
+    would split the Location header. No scheme or host, no ``//`` or backslash (browsers read ``/\\``
+    as ``//``), no control characters; anything else means "the start page"."""
+    if not target or not target.startswith("/") or "//" in target or "\\" in target:
+        return None
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
         return None
     parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+    if parsed.scheme or parsed.netloc:
         return None
     return target
 
 
 def _download(body: bytes, filename: str, mimetype: str) -> Response:
     resp = Response(body, mimetype=mimetype)
+    # Parts of the name come from the request or the database: only plain characters reach the header.
+    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -412,8 +419,8 @@ def upload():
     if request.method == "POST":
         file = request.files.get("bestand")
         try:
-            round_id = int(request.form.get("ronde", ""))
-        except ValueError:
+            round_id = int_field("ronde", request.form.get("ronde"))
+        except JeugdhubError:
             round_id = None
         if round_id is None or file is None or not file.filename:
             error = "Kies een ronde en een bestand."

@@ -21,6 +21,7 @@ import yaml
 
 from hub.config import DEFAULTS
 from shared.scripts import console_script
+from tests.hub.conftest import SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -43,6 +44,8 @@ def clean_env(monkeypatch, tmp_path) -> dict[str, str]:
             monkeypatch.delenv(name)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     env["HUB_SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    env["HUB_SECRET_KEY"] = SECRET_KEY
+    monkeypatch.setenv("HUB_SECRET_KEY", SECRET_KEY)  # for the hub imported in-process (hub.worker)
     return env
 
 
@@ -198,7 +201,8 @@ def test_web_healthcheck_asks_a_real_route(compose, tmp_path):
 
     code = compose["services"]["web"]["healthcheck"]["test"][-1]
     path = re.search(r"http://127\.0\.0\.1:8000(/[^'\"]*)", code).group(1)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'h.sqlite'}", "TESTING": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'h.sqlite'}", "SECRET_KEY": SECRET_KEY,
+                      "TESTING": True})
     from hub.extensions import db
 
     with app.app_context():

@@ -94,8 +94,10 @@ def test_an_unknown_environment_name_is_refused():
 
 
 def test_development_defaults_still_start(tmp_path):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'h.sqlite'}"})
-    assert app.config["SECRET_KEY"] == DEFAULT_SECRET and app.config["ENV"] == "development"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'h.sqlite'}"}, instance_path=tmp_path)
+    assert app.config["ENV"] == "development"
+    # No key in the source signs sessions: the hub made its own (tests/deploy/test_secret_key.py).
+    assert app.config["SECRET_KEY"] != DEFAULT_SECRET and len(app.config["SECRET_KEY"]) >= 32
 
 
 @pytest.mark.parametrize("setting, value", [("DISCLOSURE_THRESHOLD", 4), ("DISCLOSURE_P_PERCENT", 5),
@@ -124,7 +126,7 @@ def test_environment_strings_get_their_setting_type(monkeypatch, tmp_path):
     monkeypatch.setenv("HUB_SESSION_COOKIE_SECURE", "False")  # a truthy string without coercion
     monkeypatch.setenv("HUB_DISCLOSURE_THRESHOLD", "15")
     monkeypatch.setenv("HUB_DISCLOSURE_COUNT_INSIDER_RULE", "ja")
-    app = create_app()
+    app = create_app(instance_path=tmp_path)
     assert app.config["SESSION_COOKIE_SECURE"] is False
     assert app.config["DISCLOSURE_THRESHOLD"] == 15
     assert app.config["DISCLOSURE_COUNT_INSIDER_RULE"] is True
@@ -136,7 +138,7 @@ def test_unreadable_environment_values_are_refused_by_name(monkeypatch, tmp_path
     monkeypatch.setenv("HUB_SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'h.sqlite'}")
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as info:
-        create_app()
+        create_app(instance_path=tmp_path)
     assert name in info.value.message and info.value.details == {"setting": name}
 
 

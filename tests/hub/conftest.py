@@ -11,11 +11,14 @@ from hub import create_app
 from hub.extensions import db
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+#: Tests pass their own session key: a hub without one would make and keep one in its instance folder.
+SECRET_KEY = "test-secret-key-not-for-production-0123456789"
 
 
 def make_app(**overrides):
     config = {
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "SECRET_KEY": SECRET_KEY,
         "TESTING": True,
         "ADMIN_TOKEN": ADMIN_TOKEN,
         # Combine inside the upload call, so a test sees the release right after it; the

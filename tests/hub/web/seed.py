@@ -112,7 +112,8 @@ def seed_region(with_users: bool = True) -> Seeded:
                                  bevoegd_gezag_nummer="41000", bevoegd_gezag_naam="Stichting Lekstroom Scholen",
                                  gemeentecode=gem, gemeentenaam=GEMEENTEN[gem], plaatsnaam=GEMEENTEN[gem], swv_code=swv,
                                  active=True))
-        db.session.flush()  # PostgreSQL checks the foreign keys of what follows at once
+    db.session.flush()  # PostgreSQL checks the foreign keys of what follows at once
+    for code, naam, stype, gem, swv, pupils in SCHOOLS:
         db.session.add(SwvMembership(vestigingscode=code, sector=SWVS[swv][1], swv_code=swv))
         for jaar in YEARS:
             db.session.add(PupilCount(vestigingscode=code, jaar=int(jaar[:4]), leerlingen=int(pupils * 1.15),
