@@ -43,7 +43,7 @@ help:
 	@echo "make bench  - run the benchmarks in bench/"
 
 demo: install-hub
-	$(PYTHON) -c 'from hub.cli import main; main(prog_name="jeugdhub")' demo $(DEMO_ARGS)
+	$(PYTHON) -c 'from hub.cli.main import main; main(prog_name="jeugdhub")' demo $(DEMO_ARGS)
 
 test: system-packages install-test
 	@# pytest exits 5 when it collected no tests: that is a failure here, not a pass.

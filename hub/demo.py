@@ -157,9 +157,9 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None]) -> DemoResul
         say(f"     {municipalities[code]['naam']}: klaar")
 
     say("6/6  Combineren, beveiligen (disclosure control) en publiceren; demogebruikers aanmaken …")
-    from hub.tasks import wait_for_combines
+    from hub import jobs
 
-    if not wait_for_combines(app, timeout=COMBINE_TIMEOUT_SECONDS):
+    if not jobs.wait(app, jobs.COMBINE, timeout=COMBINE_TIMEOUT_SECONDS):
         raise JeugdhubError("Het combineren duurde langer dan verwacht", code="demo_combine_timeout")
     password = _password()
     with app.app_context():

@@ -1,5 +1,6 @@
 """Reading text files as they come from municipal and DUO systems: strict encoding detection
-(UTF-8 with or without BOM, else Windows-1252) and delimiter sniffing. Standard library only, so
+(UTF-8 with or without BOM, else Windows-1252), delimiter sniffing, and which text a spreadsheet
+would take for a formula. Standard library only, so
 the agent and the hub share one implementation."""
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from typing import Callable, Iterable
 from shared.errors import ExtractError
 
 UTF8_BOM = b"\xef\xbb\xbf"
+#: A spreadsheet reads a cell starting with one of these as a formula (or the start of one): the hub
+#: refuses such names at upload and neutralises them in every export (hub/web/exports.py).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Names shown to people for the encodings we accept.
 ENCODING_LABELS = {"utf-8-sig": "UTF-8 met BOM", "utf-8": "UTF-8", "cp1252": "Windows-1252"}
 #: Files are decoded in blocks of this many bytes, so a large extract is never held whole.

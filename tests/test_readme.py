@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import pytest
 
-from hub.cli import main as hub_main
+from hub.cli.main import main as hub_main
 from node_agent.cli import main as agent_main
 from shared.scripts import console_script, scripts_dir
 

@@ -1,7 +1,6 @@
-"""Who is calling the API: an enrolled node (signed request) or an administrator (bearer token).
+"""Which enrolled node signed this API request (shared/messages.py says what is signed).
 
-The admin check is one function, :func:`require_admin`; once the web part has user sessions and
-roles it may accept those too.
+People and the operator are known by hub/access.py (sessions, bearer tokens, ``require_admin``).
 """
 
 from __future__ import annotations
@@ -9,8 +8,8 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from hub.models.nodes import Node
-from hub.services.nodes import authenticate_request, token_matches
-from shared.errors import AuthError, ForbiddenError
+from hub.access import bearer_token
+from hub.services.nodes import authenticate_request
 from shared.messages import HEADER_SIGNATURE
 
 
@@ -31,23 +30,5 @@ def require_node() -> Node:
     return node
 
 
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
 def has_bearer() -> bool:
-    return _bearer() is not None
-
-
-def require_admin() -> None:
-    """An administrator: ``Authorization: Bearer <HUB_ADMIN_TOKEN>``."""
-    expected = current_app.config.get("ADMIN_TOKEN")
-    if not expected:
-        raise ForbiddenError("De beheer-API staat uit (HUB_ADMIN_TOKEN is niet ingesteld)", code="admin_api_disabled")
-    supplied = _bearer()
-    if supplied is None:
-        raise AuthError("Beheerderstoken vereist (Authorization: Bearer …)", code="unauthorised")
-    if not token_matches(supplied, str(expected)):
-        raise AuthError("Het beheerderstoken klopt niet", code="unauthorised")
+    return bearer_token() is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from shared.errors import JeugdhubError
@@ -31,20 +31,14 @@ HTTP_CODES = {
 
 
 def error_response(code: str, message: str, status: int, details: dict | None = None) -> Response:
-    body: dict = {"code": code, "message": message}
-    if details:
-        body["details"] = details
-    response = jsonify({"error": body})
+    """The API's error body, ``{"error": {"code", "message"[, "details"]}}`` (``JeugdhubError.to_dict``)."""
+    response = jsonify(JeugdhubError(message, code=code, details=details).to_dict())
     response.status_code = status
     return response
 
 
 def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX)
-
-
-def handle_jeugdhub_error(exc: JeugdhubError) -> Response:
-    return with_retry_after(error_response(exc.code, exc.message, exc.http_status, exc.details or None), exc)
 
 
 def with_retry_after(response, exc: JeugdhubError):
@@ -55,20 +49,30 @@ def with_retry_after(response, exc: JeugdhubError):
     return response
 
 
+def _page(status: int, exc: Exception):
+    """A non-API error: the web pages' renderer (hub/web registers it), else plain text."""
+    render = current_app.extensions.get("hub_error_page")
+    if render is not None:
+        return render(status, exc)
+    if isinstance(exc, HTTPException):
+        return exc
+    return (exc.message if isinstance(exc, JeugdhubError) else "Er ging iets mis op de hub."), status
+
+
 def init_app(app: Flask) -> None:
-    """App-level handlers (404/405 happen before any blueprint is chosen); non-API paths keep
-    Flask's default rendering so the web pages can answer in HTML."""
+    """The app's one set of error handlers (404/405 happen before any blueprint is chosen): JSON
+    under /api/, and the pages' own rendering elsewhere."""
 
     @app.errorhandler(JeugdhubError)
     def _jeugdhub(exc: JeugdhubError):
         if is_api_request():
-            return handle_jeugdhub_error(exc)
-        return exc.message, exc.http_status
+            return with_retry_after(error_response(exc.code, exc.message, exc.http_status, exc.details or None), exc)
+        return _page(exc.http_status, exc)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         if not is_api_request():
-            return exc
+            return _page(exc.code or 500, exc)
         code, message = HTTP_CODES.get(exc.code or 500, ("http_error", exc.name))
         response = error_response(code, message, exc.code or 500)
         if exc.code == 405 and exc.valid_methods:
@@ -81,5 +85,5 @@ def init_app(app: Flask) -> None:
             return _http(exc)
         log.exception("unexpected error on %s %s", request.method, request.path)
         if not is_api_request():
-            return "Er ging iets mis op de hub.", 500
+            return _page(500, exc)
         return error_response("internal_error", "Er ging iets mis op de hub; de beheerder kan het logboek bekijken", 500)

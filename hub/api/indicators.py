@@ -10,15 +10,10 @@ from flask import Blueprint, g, jsonify, request
 from hub.guards import query_value
 from hub.services import audit
 from hub.services import indicators as svc
-from hub.web.auth import ALL_ROLES, COVERAGE_ROLES, FACTSHEET_ROLES, REGION_ROLES, api_roles
-from shared.errors import ForbiddenError, JeugdhubError
+from hub.access import ALL_ROLES, COVERAGE_ROLES, FACTSHEET_ROLES, REGION_ROLES, api_roles
+from shared.errors import ForbiddenError
 
 bp = Blueprint("indicators_api", __name__, url_prefix="/api/v1")
-
-
-@bp.errorhandler(JeugdhubError)
-def _error(exc: JeugdhubError):
-    return jsonify(exc.to_dict()), exc.http_status
 
 
 def _sort_arg() -> tuple[str, bool]:

@@ -8,10 +8,10 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import text
 
-from hub.api.auth import has_bearer, has_signature, require_admin, require_node
-from hub.guards import int_field, json_body, query_value
-from hub.web.auth import RELEASE_ROLES, api_roles
+from hub.access import RELEASE_ROLES, api_roles, require_admin
+from hub.api.auth import has_bearer, has_signature, require_node
 from hub.extensions import db
+from hub.guards import int_field, json_body, query_value
 from hub.services import nodes as node_service
 from hub.services import releases as release_service
 from hub.services import rounds as round_service

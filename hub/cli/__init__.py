@@ -1,13 +1,12 @@
 """The hub's command line: ``jeugdhub <noun> <verb>`` (also reachable as ``flask --app hub``).
 
-One click group per noun, each in its own module here; :func:`init_app` adds them to the app.
+One click group per noun, each in its own module here; :func:`init_app` adds them to the app. The
+``jeugdhub`` entry point itself is hub/cli/main.py (it builds the app; this package only adds to it).
 """
 
 from __future__ import annotations
 
-import click
 from flask import Flask
-from flask.cli import FlaskGroup
 
 #: (module, attribute) of each command group; modules are imported lazily in init_app.
 GROUPS: list[tuple[str, str]] = [
@@ -25,14 +24,3 @@ def init_app(app: Flask) -> None:
 
     for module, attr in GROUPS:
         app.cli.add_command(getattr(importlib.import_module(module), attr))
-
-
-def _create_app():
-    from hub import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, set_debug_flag=False)
-def main() -> None:
-    """Jeugdhub: the regional hub."""

@@ -202,7 +202,7 @@ DISTRIBUTIONS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
 
 #: The measures the pages read at school-type level (rates: the type trend, the funnel's mean) and at
 #: region level (rate, coverage, the distributions, costs, separate measures). CORE's release
-#: endpoints give a region role exactly these aggregate cells (``hub.web.auth.Access.may_see_cell``).
+#: endpoints give a region role exactly these aggregate cells (``hub.access.Access.may_see_cell``).
 AGGREGATE_MEASURES_SHOWN: dict[str, frozenset[str]] = {
     SCHOOLTYPE: frozenset({CLIENTEN, LEERLINGEN}),
     REGIO: frozenset({CLIENTEN, LEERLINGEN, CLIENTEN_ZORGTYPE, KOSTEN, JEUGDBESCHERMING, JEUGDRECLASSERING}

@@ -23,12 +23,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from hub.services._util import transaction
-from hub.services.exports import FORMULA_STARTS
 from hub.extensions import db
 from hub.models.consortia import Consortium, ConsortiumMember
+from hub.services._util import transaction
 from shared.errors import InputError
-from shared.textfiles import decode
+from shared.textfiles import FORMULA_STARTS, decode
 
 REQUIRED = ("aanbieder_agb", "consortium")
 #: The longest name the table stores (Consortium.naam, ConsortiumMember.aanbieder_naam).

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, g
+from flask import current_app
 from sqlalchemy import func, select
 
+from hub import jobs
 from hub.extensions import db
 from hub.models.exports import FactsheetArchive
 from hub.models.users import ROLE_GEMEENTE, ROLE_REGIO_ADMIN, ROLE_SWV, User
 from hub.services._util import aware, transaction, utcnow
 from shared.errors import InputError, JeugdhubError, NotFoundError, TooManyRequests
 
+#: (access, data, schooljaar, gemeente, swv, base_url) → (ZIP bytes, school count)
+Renderer = Callable[..., tuple[bytes, int]]
 #: Roles that may ask for an archive: exactly those of the region overview it is built from.
 ARCHIVE_ROLES = (ROLE_REGIO_ADMIN, ROLE_GEMEENTE, ROLE_SWV)
 ACTIVE = ("queued", "running")
@@ -50,8 +54,6 @@ def request_archive(access, schooljaar: str, swv: str | None, gemeente: str | No
     Refused with :class:`TooManyRequests` (HTTP 429) when the user already has the allowed number of
     archives waiting or being made, or has asked for the allowed number in the last 24 hours.
     """
-    from hub.tasks import enqueue_factsheet_archive
-
     swv = _form_code(swv, _SWV_CODE, "samenwerkingsverband")
     gemeente = _form_code(gemeente, _GEMEENTECODE, "gemeentecode")
     if access.role == ROLE_SWV:
@@ -65,7 +67,7 @@ def request_archive(access, schooljaar: str, swv: str | None, gemeente: str | No
                                    scope_code=swv.upper() if swv else None, gemeente=gemeente,
                                    schooljaar=schooljaar, base_url=base_url[:200], status="queued", created_at=now)
         db.session.add(archive)
-    enqueue_factsheet_archive(archive.id)
+    jobs.enqueue(jobs.FACTSHEET_ARCHIVE, archive.id)
     return archive
 
 
@@ -164,15 +166,16 @@ def archive_filename(archive: FactsheetArchive) -> str:
     return f"factsheets-{scope}{'-' + archive.gemeente if archive.gemeente else ''}-{archive.schooljaar}.zip"
 
 
-def build_archive(archive_id: int) -> str:
-    """Build the ZIP of ``archive_id``; idempotent: a done or failed archive is left as it is."""
+def build_archive(archive_id: int, render: Renderer) -> str:
+    """Build the ZIP of ``archive_id`` with ``render`` (hub/web/factsheet.py's ``render_archive``);
+    idempotent: a done or failed archive is left as it is."""
     archive = db.session.get(FactsheetArchive, archive_id)
     if archive is None or archive.status in ("done", "failed", "expired"):
         return archive.status if archive else "missing"
     archive.status = "running"
     db.session.commit()
     try:
-        content, count = _render(archive)
+        content, count = _render(archive, render)
     except Exception as exc:  # noqa: BLE001 — the status page must say it failed, whatever the cause
         db.session.rollback()
         archive = db.session.get(FactsheetArchive, archive_id)
@@ -191,13 +194,10 @@ def build_archive(archive_id: int) -> str:
     return "done"
 
 
-def _render(archive: FactsheetArchive) -> tuple[bytes, int]:
-    # The factsheet is the page's own HTML (templates, url_for), which needs a request context; the
-    # requester's CURRENT role and scope decide what goes in, so a revoked user gets nothing.
-    from hub.services import factsheets
+def _render(archive: FactsheetArchive, render: Renderer) -> tuple[bytes, int]:
+    """The requester's CURRENT role and scope decide what goes in, so a revoked user gets nothing."""
     from hub.services import indicators as svc
-    from hub.web.auth import Access
-    from hub.web.views import _factsheet_html, _slug
+    from hub.access import Access
 
     user = db.session.get(User, archive.requested_by)
     if user is None or user.role not in ARCHIVE_ROLES:
@@ -208,10 +208,5 @@ def _render(archive: FactsheetArchive) -> tuple[bytes, int]:
     data = svc.load()
     if not data.releases:
         raise NotFoundError("Er is nog geen release gepubliceerd", code="no_release")
-    with current_app.test_request_context("/", base_url=archive.base_url):
-        g.access = access
-        view = svc.overview(data, access, archive.schooljaar, archive.gemeente, None, archive.scope_code)
-        items = [(r.vestigingscode, f"{r.vestigingscode}-{_slug(r.naam)}") for r in view["scholen"]]
-        body = factsheets.zip_of_pdfs(items, lambda code: _factsheet_html(data, code, archive.schooljaar, for_pdf=True),
-                                      archive.base_url)
-    return body, len(items)
+    return render(access, data, archive.schooljaar, archive.gemeente, archive.scope_code, archive.base_url)
+

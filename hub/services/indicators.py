@@ -16,6 +16,8 @@ from hub.extensions import db
 from hub.indicators import figures as fig
 from hub.indicators.cells import RELEASE_COLUMNS, ReleaseCells
 from hub.models.releases import Release, ReleaseCell
+from hub.services import reference
+from hub.services import releases as release_service
 from shared.codes import GEEN_SCHOOL, LEERLINGEN, parse_schooljaar
 from shared.errors import ForbiddenError, InputError, NotFoundError
 
@@ -99,8 +101,6 @@ def _release_cells(release_ids: list[int]) -> ReleaseCells:
 
 
 def _current_release_ids() -> dict[str, int]:
-    from hub.services import releases as release_service
-
     return {r.schooljaar: r.id for r in release_service.current_releases()}
 
 
@@ -130,24 +130,11 @@ def _reference_schools(release_types: dict[str, str]) -> tuple[pd.DataFrame, dic
             records.append({"vestigingscode": code, "naam": f"Onbekende vestiging {code}", "schooltype": soort or "onbekend",
                             "gemeentecode": None, "gemeentenaam": None, "plaatsnaam": None, "bestuur": None, "swv_code": None})
     members: dict[str, set[str]] = {}
-    for code, swvs in swv_codes_by_school().items():
+    for code, swvs in reference.swv_codes_by_school(db.session).items():
         for swv in swvs:
             members.setdefault(swv, set()).add(code)
     names = dict(db.session.execute(select(Samenwerkingsverband.code, Samenwerkingsverband.naam)).all())
     return pd.DataFrame.from_records(records, columns=list(SCHOOL_COLUMNS)), members, names
-
-
-def swv_codes_by_school() -> dict[str, set[str]]:
-    """vestigingscode → the SWVs it belongs to: DUO's membership lists plus the location's own SWV code."""
-    from hub.models.reference import SwvMembership, Vestiging
-
-    result: dict[str, set[str]] = {}
-    for code, swv in db.session.execute(select(SwvMembership.vestigingscode, SwvMembership.swv_code)):
-        result.setdefault(code, set()).add(swv)
-    for code, swv in db.session.execute(select(Vestiging.vestigingscode, Vestiging.swv_code)
-                                       .where(Vestiging.swv_code.is_not(None), Vestiging.swv_code != "")):
-        result.setdefault(code, set()).add(swv)
-    return result
 
 
 def _pupil_counts(jaar: int) -> pd.DataFrame:

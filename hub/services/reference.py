@@ -547,3 +547,14 @@ def status(session: Session) -> ReferenceStatus:
         lidmaatschappen=int(session.scalar(select(func.count()).select_from(SwvMembership)) or 0),
         imports=imports,
     )
+
+
+def swv_codes_by_school(session: Session) -> dict[str, set[str]]:
+    """vestigingscode → the SWVs it belongs to: DUO's membership lists plus the location's own SWV code."""
+    result: dict[str, set[str]] = {}
+    for code, swv in session.execute(select(SwvMembership.vestigingscode, SwvMembership.swv_code)):
+        result.setdefault(code, set()).add(swv)
+    for code, swv in session.execute(select(Vestiging.vestigingscode, Vestiging.swv_code)
+                                       .where(Vestiging.swv_code.is_not(None), Vestiging.swv_code != "")):
+        result.setdefault(code, set()).add(swv)
+    return result

@@ -14,6 +14,7 @@ from hub.models.nodes import Node
 from hub.models.releases import CELL_PUBLISHED, CELL_SUPPRESSED, Release, ReleaseCell
 from hub.models.rounds import Round
 from hub.models.submissions import Submission
+from hub.services import reference
 from hub.services._util import aware
 from shared.codes import parse_schooljaar
 from shared.errors import InputError, NotFoundError
@@ -159,8 +160,6 @@ def release_cells(
     """The cells of a release that ``access`` may see (``Access.may_see_cell``: a school's cells only
     within the caller's scope), filtered; suppressed cells carry no value. The same for every release,
     current or superseded."""
-    from hub.services.indicators import swv_codes_by_school
-
     get_release(release_id)
     if level is not None and level not in LEVELS:
         raise InputError(f"Onbekend niveau '{level}' (vestiging, schooltype of regio)", code="invalid_input")
@@ -176,7 +175,7 @@ def release_cells(
     if category is not None:
         query = query.where(ReleaseCell.category == category)
     query = query.order_by(ReleaseCell.level, ReleaseCell.unit, ReleaseCell.measure, ReleaseCell.category)
-    swvs = swv_codes_by_school()
+    swvs = reference.swv_codes_by_school(db.session)
     visible = (row for row in db.session.execute(query)
                if access.may_see_cell(row.level, row.unit, row.measure, swvs.get(row.unit, ())))
     return [

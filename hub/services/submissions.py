@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from hub import jobs
 from hub.extensions import db
 from hub.models.nodes import NODE_ACTIVE, Node, NodeKey
 from hub.models.rounds import ROUND_OPEN
@@ -168,9 +169,7 @@ def receive(
         db.session.rollback()
         raise
     log.info("submission %s stored for round %s from node %s", receipt.submission_id, round_id, owner.gemeentecode)
-    from hub.tasks import enqueue_combine
-
-    enqueue_combine(round_id)
+    jobs.enqueue(jobs.COMBINE, round_id)
     return receipt
 
 

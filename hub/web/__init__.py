@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config.get("REMEMBER_COOKIE_SECURE") or app.config.get("SESSION_COOKIE_SECURE"))
     csrf.init_app(app)
     # The JSON API is called by agents (signed requests) and with bearer tokens; session-authenticated
-    # unsafe API calls check the CSRF token themselves (hub.web.auth.api_roles).
+    # unsafe API calls check the CSRF token themselves (hub.access.api_roles).
     for name, blueprint in list(app.blueprints.items()):
         if (blueprint.url_prefix or "").startswith("/api"):
             csrf.exempt(blueprint)
@@ -38,49 +38,35 @@ def init_app(app: Flask) -> None:
             resp.headers.setdefault("Content-Security-Policy", CSP)
         return resp
 
+    app.extensions["hub_error_page"] = _error_page
+
+
+#: Dutch pages for the HTTP errors a user can meet on a page.
+_HTTP_PAGES = {
+    403: ("Geen toegang", "Uw account heeft geen toegang tot deze pagina."),
+    404: ("Niet gevonden", "Deze pagina of school bestaat niet (of er zijn geen cijfers voor)."),
+}
+
+
+def _error_page(status: int, exc: Exception):
+    """Dutch HTML for an error on a page (hub/api/errors.py's handlers call it for non-API paths)."""
+    from flask import make_response
+    from flask_wtf.csrf import CSRFError
     from werkzeug.exceptions import HTTPException
 
-    api_http_handler = app.error_handler_spec.get(None, {}).get(None, {}).get(HTTPException)
-    for status, title, text in (
-        (403, "Geen toegang", "Uw account heeft geen toegang tot deze pagina."),
-        (404, "Niet gevonden", "Deze pagina of school bestaat niet (of er zijn geen cijfers voor)."),
-    ):
-        def handler(exc, status=status, title=title, text=text):
-            from flask import request
-
-            if request.path.startswith("/api/"):
-                if api_http_handler is not None:
-                    return api_http_handler(exc)  # CORE's one JSON error shape
-                return exc
-            return render_template("error.html", title=title, text=text), status
-
-        app.register_error_handler(status, handler)
-
-    _page_errors(app)
-
-
-def _page_errors(app: Flask) -> None:
-    """Dutch HTML for errors on pages; API paths keep CORE's JSON error shape."""
-    from flask import request
-    from flask_wtf.csrf import CSRFError
-
+    from hub.api.errors import with_retry_after
     from shared.errors import JeugdhubError
 
-    api_handler = app.error_handler_spec.get(None, {}).get(None, {}).get(JeugdhubError)
-
-    @app.errorhandler(JeugdhubError)
-    def jeugdhub_error(exc: JeugdhubError):
-        from flask import make_response
-
-        from hub.api.errors import with_retry_after
-
-        if request.path.startswith("/api/") and api_handler is not None:
-            return api_handler(exc)
+    if isinstance(exc, JeugdhubError):
         title = "Even geduld" if exc.http_status == 429 else "Dat lukte niet"
         page = make_response(render_template("error.html", title=title, text=exc.message), exc.http_status)
         return with_retry_after(page, exc)
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(exc):
+    if isinstance(exc, CSRFError):
         text = "Het formulier is verlopen of kwam niet van deze site. Laad de pagina opnieuw en probeer het nog eens."
         return render_template("error.html", title="Formulier verlopen", text=text), 400
+    if status in _HTTP_PAGES:
+        title, text = _HTTP_PAGES[status]
+        return render_template("error.html", title=title, text=text), status
+    if isinstance(exc, HTTPException):
+        return exc
+    return render_template("error.html", title="Er ging iets mis", text="Er ging iets mis op de hub. Probeer het later opnieuw."), 500

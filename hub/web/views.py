@@ -11,10 +11,11 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_login import current_user, login_user, logout_user
 
 from hub.guards import int_field
-from hub.services import audit, exports, factsheets
+from hub.services import audit
 from hub.services import indicators as svc
-from hub.web import charts
-from hub.web.auth import ADMIN, ALL_ROLES, COVERAGE_ROLES, FACTSHEET_ROLES, REGION_ROLES, page_roles
+from hub.web import charts, exports
+from hub.web.factsheet import factsheet_html, factsheet_parts, html_to_pdf, threshold
+from hub.access import ADMIN, ALL_ROLES, COVERAGE_ROLES, FACTSHEET_ROLES, REGION_ROLES, page_roles
 from shared.errors import JeugdhubError
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
@@ -54,10 +55,6 @@ def _export(tables, stem: str, fmt: str, target: str) -> Response:
     body = exports.to_csv(tables) if fmt == "csv" else exports.to_xlsx(tables)
     audit.record(g.access.user_id, "export", target, fmt)
     return _download(body, f"{stem}.{fmt}", EXPORT_TYPES[fmt])
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "school"
 
 
 # --- login ---------------------------------------------------------------------------------------
@@ -165,58 +162,13 @@ def overview_export(fmt: str):
 # --- factsheet -----------------------------------------------------------------------------------
 
 
-def _factsheet_parts(data, code: str, schooljaar: str | None):
-    if not svc.school_visible(data, g.access, code.upper()):
-        abort(403)
-    try:
-        sheet = svc.factsheet(data, g.access, code, schooljaar)
-    except JeugdhubError as exc:
-        if exc.http_status == 404:
-            abort(404)
-        raise
-    school = sheet["school"]
-    tables = {
-        "trend": exports.trend_table("trend", "Cliënten per 100 leerlingen door de jaren",
-                                     {school.naam: sheet["trend"], f"Alle {school.schooltype}-scholen": sheet["type_trend"]}),
-        "zorgtype": exports.distribution_table("zorgtype", "Cliënten naar zorgtype", sheet["distributies"]["zorgtype"], "Zorgtype"),
-        "verwijzer": exports.distribution_table("verwijzer", "Nieuwe cliënten naar verwijzer", sheet["distributies"]["verwijzer"], "Verwijzer"),
-        "leeftijd": exports.distribution_table("leeftijd", "Nieuwe cliënten naar leeftijd bij de start", sheet["distributies"]["leeftijd"], "Leeftijd"),
-        "aanbieders": exports.providers_table("aanbieders", sheet["aanbieders"], data.provider_label),
-        "kosten": exports.costs_table("kosten", sheet["kosten"]),
-        "apart": exports.separate_table("apart", sheet["apart"]),
-    }
-    return sheet, tables
-
-
-def _factsheet_html(data, code: str, schooljaar: str | None, for_pdf: bool = False) -> str:
-    sheet, tables = _factsheet_parts(data, code, schooljaar)
-    school = sheet["school"]
-    series = {
-        school.naam: [(p.schooljaar, p.rate.per_100, p.rate.low, p.rate.high) for p in sheet["trend"]],
-        f"alle {school.schooltype}-scholen": [(p.schooljaar, p.rate.per_100, None, None) for p in sheet["type_trend"]],
-    }
-    trend_svg = charts.trend_chart(series, f"Trend cliënten per 100 leerlingen, {school.naam}", show_intervals=True)
-    funnel_svg = charts.funnel_chart(sheet["funnel"], f"{school.naam} tussen de {school.schooltype}-scholen", highlight=school.vestigingscode)
-    rate_cells = exports.rate_cells(school.rate)
-    return render_template("factsheet.html", sheet=sheet, school=school, tables=tables, trend_svg=trend_svg,
-                           funnel_svg=funnel_svg, for_pdf=for_pdf, schooljaren=data.schooljaren, fmt=exports.format_cell,
-                           rate_cells=rate_cells, coverage_cell=exports.coverage_cell(school.coverage),
-                           count_cell=exports.count_cell, threshold=_threshold())
-
-
-def _threshold() -> int:
-    from flask import current_app
-
-    return int(current_app.config["DISCLOSURE_THRESHOLD"])
-
-
 @bp.get("/scholen/<vestigingscode>")
 @page_roles(*FACTSHEET_ROLES)
 def factsheet(vestigingscode: str):
     data = svc.load()
     if not data.releases:
         return render_template("empty.html"), 200
-    html = _factsheet_html(data, vestigingscode, request.args.get("schooljaar") or None)
+    html = factsheet_html(data, vestigingscode, request.args.get("schooljaar") or None)
     audit.record(g.access.user_id, "view", f"factsheet {vestigingscode.upper()}", "html")
     return html
 
@@ -226,8 +178,8 @@ def factsheet(vestigingscode: str):
 def factsheet_pdf(vestigingscode: str):
     data = svc.load()
     schooljaar = data.require_schooljaar(request.args.get("schooljaar") or None) if data.releases else abort(404)
-    html = _factsheet_html(data, vestigingscode, schooljaar, for_pdf=True)
-    pdf = factsheets.html_to_pdf(html, request.host_url)
+    html = factsheet_html(data, vestigingscode, schooljaar, for_pdf=True)
+    pdf = html_to_pdf(html, request.host_url)
     audit.record(g.access.user_id, "export", f"factsheet {vestigingscode.upper()} {schooljaar}", "pdf")
     return _download(pdf, f"factsheet-{vestigingscode.upper()}-{schooljaar}.pdf", "application/pdf")
 
@@ -236,7 +188,7 @@ def factsheet_pdf(vestigingscode: str):
 @page_roles(*FACTSHEET_ROLES)
 def factsheet_export(vestigingscode: str, fmt: str):
     data = svc.load()
-    sheet, tables = _factsheet_parts(data, vestigingscode, request.args.get("schooljaar") or None)
+    sheet, tables = factsheet_parts(data, vestigingscode, request.args.get("schooljaar") or None)
     return _export(list(tables.values()), f"factsheet-{vestigingscode.upper()}-{sheet['schooljaar']}", fmt,
                    f"factsheet {vestigingscode.upper()} {sheet['schooljaar']}")
 
@@ -446,7 +398,7 @@ def audit_log():
 
 @bp.get("/help")
 def help_page():
-    return render_template("help.html", threshold=_threshold())
+    return render_template("help.html", threshold=threshold())
 
 
 QUALITY_COLUMNS = ("rows_read", "rows_used", "rows_rejected", "rows_excluded", "unmatched_claim_lines", "unknown_locations")

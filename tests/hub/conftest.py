@@ -71,8 +71,9 @@ def gate(monkeypatch) -> str:
 @pytest.fixture
 def no_combine(monkeypatch) -> list[int]:
     """Record instead of run the combine a stored submission asks for (tests about receiving)."""
-    import hub.tasks
+    from hub import jobs
 
     calls: list[int] = []
-    monkeypatch.setattr(hub.tasks, "enqueue_combine", calls.append)
+    real = jobs.enqueue
+    monkeypatch.setattr(jobs, "enqueue", lambda name, key: calls.append(key) if name == jobs.COMBINE else real(name, key))
     return calls

@@ -47,7 +47,7 @@ def test_archives_wait_on_their_own_queue_and_the_archive_worker_builds_them(
 ):
     from hub.models.users import User
     from hub.services.factsheet_archives import request_archive
-    from hub.web.auth import Access
+    from hub.access import Access
 
     combine_worker = celery_worker_factory(postgres_db, redis_url, result_backend=redis_url)
     gemeente = db.session.scalars(db.select(User).where(User.role == "gemeente")).one()

@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy import select
 
-from hub import tasks
+from hub import jobs, tasks
 from hub.extensions import db
 from hub.models.releases import Release
 from hub.models.rounds import Round
@@ -57,7 +57,7 @@ def test_enqueue_survives_a_failing_eager_combine(app, gate, monkeypatch):
         raise RuntimeError("gate failed")
 
     monkeypatch.setattr(combine, "combine_round", boom)
-    assert tasks.enqueue_combine(1) is False
+    assert jobs.enqueue(jobs.COMBINE, 1) is False
 
 
 def test_embedded_default_combines_on_a_background_thread(gate):
@@ -93,7 +93,7 @@ def test_embedded_default_combines_on_a_background_thread(gate):
             assert first.status == second.status == third.status == "accepted"
             assert db.session.scalar(select(db.func.count()).select_from(Release)) == 0
             gate_open.set()
-            assert tasks.wait_for_combines(app, timeout=120)
+            assert jobs.wait(app, jobs.COMBINE, timeout=120)
         finally:
             combine.combine_round = real
         # The first run started before the others arrived; the two later requests were coalesced.
@@ -111,7 +111,7 @@ def test_with_a_broker_the_combine_is_queued_with_the_configured_delay(monkeypat
     sent = []
     monkeypatch.setattr(tasks.combine_round, "apply_async", lambda args, countdown=None: sent.append((args, countdown)))
     with app.app_context():
-        assert tasks.enqueue_combine(7) is True
+        assert jobs.enqueue(jobs.COMBINE, 7) is True
     assert sent == [((7,), 30)]
 
 
@@ -129,7 +129,7 @@ def test_embedded_sweeper_combines_what_a_lost_enqueue_left_pending(gate, monkey
         db.create_all()
         a = enrol_node("0356")
         rnd = rounds.open_round("2024-2025")
-        monkeypatch.setattr(tasks, "enqueue_combine", lambda round_id: False)  # the hand-over is lost
+        monkeypatch.setattr(jobs, "enqueue", lambda name, key: False)  # the hand-over is lost
         submissions.receive(rnd.id, a.envelope(), nodes.get_node("0356"))
         monkeypatch.undo()
         assert pending_rounds() == [rnd.id]
@@ -139,13 +139,13 @@ def test_embedded_sweeper_combines_what_a_lost_enqueue_left_pending(gate, monkey
         sweeper = app.extensions["hub_embedded_sweeper"]
         try:
             for _ in range(600):  # until the sweeper has queued the round (no database use here)
-                if "hub_background_combine" in app.extensions:
+                if "hub_background_combine_round" in app.extensions:
                     break
                 time.sleep(0.05)
-            assert tasks.wait_for_combines(app, timeout=120)
+            assert jobs.wait(app, jobs.COMBINE, timeout=120)
         finally:
             sweeper.stop()
-        assert tasks.wait_for_combines(app, timeout=120)
+        assert jobs.wait(app, jobs.COMBINE, timeout=120)
         assert pending_rounds() == []
         assert db.session.get(Round, rnd.id).current_release_id is not None
         db.session.remove()

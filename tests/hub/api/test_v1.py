@@ -106,14 +106,23 @@ def test_round_status_needs_the_admin_token(client, region):
     assert response.status_code == 401  # no information about which rounds exist
 
 
-def test_admin_api_is_off_without_a_token(app, gate):
+def test_round_status_takes_a_regio_admins_own_token_and_no_unknown_one(app, gate):
+    from hub.services import users
     from tests.hub.conftest import make_app
 
     other = make_app(ADMIN_TOKEN=None)
     with other.app_context():
         db.create_all()
-        response, data = call(other.test_client(), "GET", "/api/v1/rounds/1", headers={"Authorization": "Bearer x"})
-    assert (response.status_code, data["error"]["code"]) == (403, "admin_api_disabled")
+        response, data = call(other.test_client(), "GET", "/api/v1/rounds", headers={"Authorization": "Bearer x"})
+        assert (response.status_code, data["error"]["code"]) == (401, "unauthorised")
+        users.add_user("regio@example.nl", "correct-horse-battery-staple", "regio_admin")
+        users.add_user("gemeente@example.nl", "correct-horse-battery-staple", "gemeente", "0356")
+        regio = users.create_api_token("regio@example.nl")
+        gemeente = users.create_api_token("gemeente@example.nl")
+        response, data = call(other.test_client(), "GET", "/api/v1/rounds", headers={"Authorization": f"Bearer {regio}"})
+        assert response.status_code == 200 and data == {"rounds": []}
+        response, data = call(other.test_client(), "GET", "/api/v1/rounds", headers={"Authorization": f"Bearer {gemeente}"})
+        assert (response.status_code, data["error"]["code"]) == (403, "forbidden")
 
 
 # --- submissions -------------------------------------------------------------------------------

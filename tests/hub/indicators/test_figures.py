@@ -192,6 +192,6 @@ def test_coverage_with_partly_masked_duo_count_is_an_upper_bound():
     cov = f.coverage(covered, 100, duo_masked=True)
     assert cov.share == pytest.approx(0.9) and cov.upper_bound
     assert f.coverage(covered, None, duo_masked=True).share is None
-    from hub.services.exports import coverage_cell
+    from hub.web.exports import coverage_cell
 
     assert coverage_cell(cov) == "≤ 90 %"

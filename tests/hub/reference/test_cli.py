@@ -76,7 +76,7 @@ def test_import_json_output(app):
 def test_reachable_from_the_jeugdhub_entry_point():
     from click.testing import CliRunner
 
-    from hub.cli import main
+    from hub.cli.main import main
 
     result = CliRunner().invoke(main, ["reference", "--help"])
     assert result.exit_code == 0

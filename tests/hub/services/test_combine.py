@@ -17,9 +17,10 @@ from tests.hub.factories import enrol_node, make_partial
 @pytest.fixture
 def region(app, gate, monkeypatch):
     """Two nodes and an open round; combining is left to the test (no automatic enqueue)."""
-    import hub.tasks
+    from hub import jobs
 
-    monkeypatch.setattr(hub.tasks, "enqueue_combine", lambda round_id: True)
+    real = jobs.enqueue
+    monkeypatch.setattr(jobs, "enqueue", lambda name, key: True if name == jobs.COMBINE else real(name, key))
     a, b = enrol_node("0356"), enrol_node("0321")
     rnd = rounds.open_round("2024-2025")
     return a, b, rnd.id

@@ -15,7 +15,7 @@ from hub.services import nodes, rounds, submissions
 from shared.errors import JeugdhubError
 from shared.partial import SCHEMA_VERSION, canonical_json
 from shared.signing import SIGNING_CONTEXT, SignedEnvelope, generate_signing_key, sign_partial
-from hub.tasks import enqueue_combine as REAL_ENQUEUE
+from hub.jobs import enqueue as REAL_ENQUEUE
 from tests.hub.conftest import row_counts
 from tests.hub.factories import enrol_node, make_partial
 
@@ -200,12 +200,13 @@ def test_cell_count_only_counts_the_rounds_schooljaar(setup):
 
 def test_broker_failure_does_not_fail_the_upload(setup, monkeypatch, caplog):
     a, _, rnd = setup
+    import hub.jobs
     import hub.tasks
 
     def broken(*args, **kwargs):
         raise ConnectionError("redis://:s3cret@broker:6379 unreachable")
 
-    monkeypatch.setattr(hub.tasks, "enqueue_combine", REAL_ENQUEUE)
+    monkeypatch.setattr(hub.jobs, "enqueue", REAL_ENQUEUE)
     monkeypatch.setattr(hub.tasks.combine_round, "apply_async", broken)
     receipt = submissions.receive(rnd.id, a.envelope(), _node("0356"))
     assert receipt.status == "accepted"

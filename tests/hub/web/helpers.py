@@ -21,12 +21,12 @@ def login(client, email: str, password: str):
 
 def request_archive(client, **form):
     """Ask for a ZIP of factsheets, wait for the background job, and return the download response."""
-    from hub.tasks import wait_for_factsheet_archives
+    from hub.jobs import FACTSHEET_ARCHIVE, wait as wait_for_jobs
 
     resp = client.post("/factsheets/archief", data={"csrf_token": csrf_token(client, "/overzicht"), **form})
     assert resp.status_code == 302, resp.status_code
     status_url = resp.headers["Location"]
-    assert wait_for_factsheet_archives(client.application, 300)
+    assert wait_for_jobs(client.application, FACTSHEET_ARCHIVE, 300)
     page = client.get(status_url)
     assert page.status_code == 200 and "Het archief is klaar" in page.get_data(as_text=True), page.get_data(as_text=True)[-800:]
     return client.get(f"{status_url}/download")

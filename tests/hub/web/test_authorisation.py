@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from hub.tasks import wait_for_factsheet_archives
+from hub.jobs import FACTSHEET_ARCHIVE, wait as wait_for_jobs
 from tests.hub.web.helpers import csrf_token, login
 from tests.hub.web.seed import SCHOOLS, YEARS
 
@@ -139,7 +139,7 @@ def auth_app():
 
     # Rendering PDFs is tested in test_pages/test_no_leaks; here only who gets in and what is in it matter.
     mp = pytest.MonkeyPatch()
-    mp.setattr("hub.services.factsheets.html_to_pdf", _pdf_stand_in)
+    mp.setattr("hub.web.factsheet.html_to_pdf", _pdf_stand_in)
     app, seeded = seeded_app()
     clients = {}
     for role in ROLES:
@@ -201,7 +201,7 @@ def test_route_role(auth_app, endpoint, method, url, role, expect):
         client = _client(auth_app, role)
     resp = _request(client, method, url)
     # A requested archive is built on a background thread; let it finish before the next request.
-    assert wait_for_factsheet_archives(auth_app[0], 60)
+    assert wait_for_jobs(auth_app[0], FACTSHEET_ARCHIVE, 60)
     if expect:
         assert not _denied(resp), f"{role} should reach {method} {url}, got {resp.status_code} {resp.headers.get('Location')}"
         assert resp.status_code < 500
@@ -274,7 +274,7 @@ def test_no_answer_names_a_school_outside_the_role_scope(auth_app, role):
         # The region-wide ZIP of factsheets, built with the requester's scope.
         resp = _request(client, "POST", "/factsheets/archief")
         assert resp.status_code == 302
-        assert wait_for_factsheet_archives(app, 60)
+        assert wait_for_jobs(app, FACTSHEET_ARCHIVE, 60)
         download = client.get(resp.headers["Location"] + "/download")
         assert download.status_code == 200 and download.mimetype == "application/zip"
         text = _body_text(download)

@@ -8,8 +8,8 @@ import pytest
 from openpyxl import load_workbook
 
 from hub.indicators.cells import Count
-from hub.services import exports
-from hub.services.exports import AFGESCHERMD, Column, Table
+from hub.web import exports
+from hub.web.exports import AFGESCHERMD, Column, Table
 from hub.web.views import EXPORT_TYPES
 from tests.hub.web.helpers import login
 from tests.hub.web.seed import AGBS

@@ -9,10 +9,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from hub.extensions import db
+from hub.jobs import FACTSHEET_ARCHIVE
+from hub.jobs import wait as wait_for_jobs
 from hub.models.audit import AuditEvent
 from hub.models.exports import FactsheetArchive
 from hub.services.factsheet_archives import build_archive
-from hub.tasks import wait_for_factsheet_archives
+from hub.web.factsheet import render_archive
 from tests.hub.web.helpers import csrf_token, request_archive
 from tests.hub.web.test_no_leaks import _pdf_text, assert_clean
 
@@ -59,12 +61,12 @@ def test_status_page_refreshes_while_waiting(client_as, web_app, seeded):
 
 
 def test_only_the_requester_or_a_regio_admin_gets_the_archive(client_as, web_app, seeded, monkeypatch):
-    monkeypatch.setattr("hub.services.factsheets.html_to_pdf", lambda html, base_url: b"%PDF-1.7 test")
+    monkeypatch.setattr("hub.web.factsheet.html_to_pdf", lambda html, base_url: b"%PDF-1.7 test")
     owner = client_as("gemeente")
     resp = _post(owner, gemeente="0353")
     assert resp.status_code == 302
     status_url = resp.headers["Location"]
-    assert wait_for_factsheet_archives(web_app, 60)
+    assert wait_for_jobs(web_app, FACTSHEET_ARCHIVE, 60)
     assert owner.get(f"{status_url}/download").status_code == 200
     assert client_as("regio_admin").get(f"{status_url}/download").status_code == 200
     for role in ("swv",):
@@ -84,18 +86,18 @@ def test_building_is_idempotent_and_failure_is_shown(client_as, web_app, seeded,
     def broken(html, base_url):
         raise RuntimeError("weasyprint crashed with a value 98765")
 
-    monkeypatch.setattr("hub.services.factsheets.html_to_pdf", broken)
+    monkeypatch.setattr("hub.web.factsheet.html_to_pdf", broken)
     client = client_as("regio_admin")
     status_url = _post(client, gemeente="0353").headers["Location"]
-    assert wait_for_factsheet_archives(web_app, 60)
+    assert wait_for_jobs(web_app, FACTSHEET_ARCHIVE, 60)
     page = client.get(status_url).get_data(as_text=True)
     assert "mislukt" in page and "98765" not in page and 'http-equiv="refresh"' not in page
     assert client.get(f"{status_url}/download").status_code == 302
     with web_app.app_context():
         archive_id = db.session.scalars(db.select(FactsheetArchive.id)).one()
         # A redelivered task finds the archive finished and leaves it as it is.
-        assert build_archive(archive_id) == "failed"
-        assert build_archive(archive_id + 99) == "missing"
+        assert build_archive(archive_id, render_archive) == "failed"
+        assert build_archive(archive_id + 99, render_archive) == "missing"
 
 
 # --- limits, clean-up and 'Mijn archieven' ------------------------------------------------------
@@ -135,9 +137,9 @@ def test_one_archive_at_a_time_per_user(client_as, web_app, seeded):
     assert _count(web_app) == before  # nothing stored, nothing queued
     # Another user is not held up by it.
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("hub.services.factsheets.html_to_pdf", lambda html, base_url: b"%PDF-1.7 test")
+        mp.setattr("hub.web.factsheet.html_to_pdf", lambda html, base_url: b"%PDF-1.7 test")
         assert _post(client_as("regio_admin"), gemeente="0353").status_code == 302
-        assert wait_for_factsheet_archives(web_app, 60)
+        assert wait_for_jobs(web_app, FACTSHEET_ARCHIVE, 60)
 
 
 def test_a_few_archives_a_day_per_user(client_as, web_app, seeded):
@@ -159,7 +161,7 @@ def test_a_few_archives_a_day_per_user(client_as, web_app, seeded):
 def test_a_stuck_archive_holds_the_limit_until_the_clean_up_fails_it(client_as, web_app, seeded, monkeypatch):
     from hub.services.factsheet_archives import purge_archives
 
-    monkeypatch.setattr("hub.services.factsheets.html_to_pdf", lambda html, base_url: b"%PDF-1.7 test")
+    monkeypatch.setattr("hub.web.factsheet.html_to_pdf", lambda html, base_url: b"%PDF-1.7 test")
     stuck = _add_archive(web_app, "gemeente", "running", timedelta(hours=4))  # its process stopped
     with web_app.app_context():
         assert purge_archives().stale == [stuck]
@@ -168,7 +170,7 @@ def test_a_stuck_archive_holds_the_limit_until_the_clean_up_fails_it(client_as, 
     client = client_as("gemeente")
     assert "niet op tijd" in client.get(f"/factsheets/archief/{stuck}").get_data(as_text=True)
     assert _post(client, gemeente="0353").status_code == 302
-    assert wait_for_factsheet_archives(web_app, 60)
+    assert wait_for_jobs(web_app, FACTSHEET_ARCHIVE, 60)
 
 
 def test_clean_up_deletes_old_zips_and_marks_their_rows(client_as, web_app, seeded):
@@ -185,7 +187,7 @@ def test_clean_up_deletes_old_zips_and_marks_their_rows(client_as, web_app, seed
         assert rows[old] == ("expired", None)
         assert rows[fresh] == ("done", b"PK new") and rows[failed] == ("failed", None)
         assert purge_archives().expired == []  # idempotent
-        assert build_archive(old) == "expired"  # a late task does not rebuild it
+        assert build_archive(old, render_archive) == "expired"  # a late task does not rebuild it
     client = client_as("gemeente")
     page = client.get(f"/factsheets/archief/{old}").get_data(as_text=True)
     assert "verwijderd omdat het ouder is dan 7 dagen" in page

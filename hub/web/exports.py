@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from hub.indicators import figures as fig
+from shared.textfiles import FORMULA_STARTS
 from hub.indicators.cells import Count
 
 #: Shown for every value the disclosure gate did not publish (primary and secondary alike: telling
@@ -206,8 +207,6 @@ def separate_table(name: str, apart: dict[str, Count]) -> Table:
 # spreadsheet cell. Names come from uploads (the consortium table, DUO's reference files), so a name
 # such as ``=HYPERLINK(…)`` must never reach a spreadsheet as a formula (OWASP, "CSV injection").
 
-#: A spreadsheet reads a cell starting with one of these as a formula (or as the start of one).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Control characters that neither Excel nor openpyxl accept in a cell (tab, LF and CR are allowed).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 

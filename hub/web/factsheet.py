@@ -1,0 +1,99 @@
+"""A school's factsheet as the page, the PDF and the ZIP of PDFs show it: tables, charts and HTML.
+
+One rendering for all three, so a PDF carries exactly what the page shows. ``render_archive`` is what
+the archive job (hub/services/factsheet_archives.py) is handed: the job owns the request and its
+transaction, the web layer owns templates and the request context they need.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import Callable, Iterable
+
+from flask import abort, current_app, g, render_template
+
+from hub.services import indicators as svc
+from hub.web import charts, exports
+from shared.errors import JeugdhubError
+
+
+def slug(text: str) -> str:
+    """A file-name part from a school's name."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "school"
+
+
+def threshold() -> int:
+    return int(current_app.config["DISCLOSURE_THRESHOLD"])
+
+
+def factsheet_parts(data, code: str, schooljaar: str | None):
+    """The factsheet's figures and its tables (page, CSV and XLSX share them); 403/404 as the page would."""
+    if not svc.school_visible(data, g.access, code.upper()):
+        abort(403)
+    try:
+        sheet = svc.factsheet(data, g.access, code, schooljaar)
+    except JeugdhubError as exc:
+        if exc.http_status == 404:
+            abort(404)
+        raise
+    school = sheet["school"]
+    tables = {
+        "trend": exports.trend_table("trend", "Cliënten per 100 leerlingen door de jaren",
+                                     {school.naam: sheet["trend"], f"Alle {school.schooltype}-scholen": sheet["type_trend"]}),
+        "zorgtype": exports.distribution_table("zorgtype", "Cliënten naar zorgtype", sheet["distributies"]["zorgtype"], "Zorgtype"),
+        "verwijzer": exports.distribution_table("verwijzer", "Nieuwe cliënten naar verwijzer", sheet["distributies"]["verwijzer"], "Verwijzer"),
+        "leeftijd": exports.distribution_table("leeftijd", "Nieuwe cliënten naar leeftijd bij de start", sheet["distributies"]["leeftijd"], "Leeftijd"),
+        "aanbieders": exports.providers_table("aanbieders", sheet["aanbieders"], data.provider_label),
+        "kosten": exports.costs_table("kosten", sheet["kosten"]),
+        "apart": exports.separate_table("apart", sheet["apart"]),
+    }
+    return sheet, tables
+
+
+def factsheet_html(data, code: str, schooljaar: str | None, for_pdf: bool = False) -> str:
+    """The factsheet page (``for_pdf``: the print version WeasyPrint renders)."""
+    sheet, tables = factsheet_parts(data, code, schooljaar)
+    school = sheet["school"]
+    series = {
+        school.naam: [(p.schooljaar, p.rate.per_100, p.rate.low, p.rate.high) for p in sheet["trend"]],
+        f"alle {school.schooltype}-scholen": [(p.schooljaar, p.rate.per_100, None, None) for p in sheet["type_trend"]],
+    }
+    trend_svg = charts.trend_chart(series, f"Trend cliënten per 100 leerlingen, {school.naam}", show_intervals=True)
+    funnel_svg = charts.funnel_chart(sheet["funnel"], f"{school.naam} tussen de {school.schooltype}-scholen", highlight=school.vestigingscode)
+    rate_cells = exports.rate_cells(school.rate)
+    return render_template("factsheet.html", sheet=sheet, school=school, tables=tables, trend_svg=trend_svg,
+                           funnel_svg=funnel_svg, for_pdf=for_pdf, schooljaren=data.schooljaren, fmt=exports.format_cell,
+                           rate_cells=rate_cells, coverage_cell=exports.coverage_cell(school.coverage),
+                           count_cell=exports.count_cell, threshold=threshold())
+
+
+def html_to_pdf(html: str, base_url: str) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=base_url).write_pdf()
+
+
+def zip_of_pdfs(items: Iterable[tuple[str, str]], render_html: Callable[[str], str], base_url: str) -> bytes:
+    """``items``: (vestigingscode, file stem) pairs; ``render_html(code)`` gives the factsheet HTML."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for code, stem in items:
+            info = zipfile.ZipInfo(f"{stem}.pdf", date_time=(2000, 1, 1, 0, 0, 0))  # stable archive bytes
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, html_to_pdf(render_html(code), base_url))
+    return buf.getvalue()
+
+
+def render_archive(access, data, schooljaar: str, gemeente: str | None, swv: str | None, base_url: str) -> tuple[bytes, int]:
+    """The ZIP of the factsheet PDFs ``access`` may see (the overview's schools); (bytes, school count).
+
+    Outside a request (a worker), so the templates get one of their own at ``base_url``.
+    """
+    with current_app.test_request_context("/", base_url=base_url):
+        g.access = access
+        view = svc.overview(data, access, schooljaar, gemeente, None, swv)
+        items = [(r.vestigingscode, f"{r.vestigingscode}-{slug(r.naam)}") for r in view["scholen"]]
+        body = zip_of_pdfs(items, lambda code: factsheet_html(data, code, schooljaar, for_pdf=True), base_url)
+    return body, len(items)
