@@ -5,7 +5,7 @@ Pure pandas/numpy/scipy (no Flask, no database): the combine service calls
 """
 
 from .audit import AuditCache
-from .combine import combine_cells
+from .sums import combine_cells
 from .config import GateConfig
 from .gate import GateResult, apply_gate, release_bytes
 

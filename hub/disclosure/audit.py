@@ -64,7 +64,7 @@ from . import flows
 INF = np.inf
 CHUNK_UNITS = 12  # vestigingen per block in the two-dimensional families
 WHOLE_FAMILY_VARS = 6000  # a family this small (a region of ~350 locations) is audited whole (exact)
-MAX_SINGLE_LPS = 1000  # per block and side; targets beyond it count as unproven (never published, see combine)
+MAX_SINGLE_LPS = 1000  # per block and side; targets beyond it count as unproven (never published, see hub/services/combine.py)
 DONORS = 2  # per (schooltype, column): the vestigingen with the largest values join every block
 TYPE_BLOCK_UNITS = 400  # a school type this small is one LP block, with its own type cells
 _EPS = 1e-6

@@ -35,7 +35,7 @@ import pandas as pd
 from shared.codes import CLIENTEN_AANBIEDER, KOSTEN
 
 from .audit import FULL_RANGE, INF, TWO_SIDED, WIDTH, AuditCache, Auditor, World, line_intervals, satisfied
-from .combine import COMBINED_COLUMNS, KEY
+from .sums import COMBINED_COLUMNS, KEY
 from .config import GateConfig
 from .rules import PRIMARY, PUBLISHED, SECONDARY, primary_reasons, round_to, rounding_window
 from .tables import NEW_CLIENT_FAMILY, Table, build_table, network_role

@@ -30,7 +30,7 @@ from shared.codes import (
     NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN_VERWIJZER, VERWIJZERS,
 )
 
-from .combine import COMBINED_COLUMNS, KEY, LEVELS
+from .sums import COMBINED_COLUMNS, KEY, LEVELS
 from .flows import NOT_IN_NETWORK, ROW_PART, ROW_TOTAL_TO_COLUMN, ROW_TOTAL_TO_SECOND_ROW, SECOND_ROW_PART
 
 FIXED_COUNT_CELLS: tuple[tuple[str, str], ...] = (
