@@ -35,14 +35,16 @@ import pandas as pd
 from shared.codes import CLIENTEN_AANBIEDER, KOSTEN
 
 from .audit import FULL_RANGE, INF, TWO_SIDED, WIDTH, AuditCache, Auditor, World, line_intervals, satisfied
-from .sums import COMBINED_COLUMNS, KEY
 from .config import GateConfig
-from .rules import PRIMARY, PUBLISHED, SECONDARY, primary_reasons, round_to, rounding_window
+from .frames import (
+    AUDIT_PARTNER, COMBINED_COLUMNS, COMPLEMENTARY, EARLIER_HIDDEN, KEY, NEGATIVE, PRIMARY, PUBLISHED,
+    RELEASE_COLUMNS, SECONDARY, THRESHOLD, VESTIGING,
+)
+from .rules import primary_reasons, round_to, rounding_window
 from .tables import NEW_CLIENT_FAMILY, Table, build_table, network_role
 
 TWO_DIM_MEASURES = sorted(NEW_CLIENT_FAMILY | {KOSTEN})
 
-RELEASE_COLUMNS = KEY + ["status", "value", "reason", "flags"]
 MAX_ROUNDS = 60
 
 
@@ -106,18 +108,18 @@ def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config:
     req_lo = np.zeros(n)
     req_hi = np.zeros(n)
     t = config.threshold
-    m = primary & ~is_cost & (reason == "threshold")
+    m = primary & ~is_cost & (reason == THRESHOLD)
     kind[m], req_lo[m], req_hi[m] = FULL_RANGE, 0, t - 1
-    m = primary & ~is_cost & (reason != "threshold")
+    m = primary & ~is_cost & (reason != THRESHOLD)
     kind[m], req_lo[m], req_hi[m] = WIDTH, 0, t - 1
     # Cost cells are protected to p% of their largest contribution. For a cell with a negative
     # contribution the nodes' top amounts (positive ones only) say nothing about the refund, so its own
     # size stands in as well: at school level always, above it only when the sum itself is negative.
     # (Its own size at every level would make an aggregate with one refund among thousands of children
     # hide ±p% of a national total, which made national releases unprovable.)
-    school_level = cells["level"].to_numpy() == "vestiging"
+    school_level = cells["level"].to_numpy() == VESTIGING
     own = np.where(school_level, np.abs(value), np.maximum(0, -value))
-    top = np.maximum(cells["top1"].to_numpy(np.int64), np.where(reason == "negative", own, 0)).astype(float)
+    top = np.maximum(cells["top1"].to_numpy(np.int64), np.where(reason == NEGATIVE, own, 0)).astype(float)
     protection = np.ceil(config.p_percent * top / 100.0)
     m = primary & is_cost & (protection > 0)
     kind[m], req_lo[m], req_hi[m] = TWO_SIDED, value[m] - protection[m], value[m] + protection[m]
@@ -172,7 +174,7 @@ def _secondary(table: Table, status: np.ndarray, reason: np.ndarray, config: Gat
                 continue
             if status[pick] == PUBLISHED:
                 status[pick] = SECONDARY
-                reason[pick] = "complementary"
+                reason[pick] = COMPLEMENTARY
                 published[pick] = False
                 added += 1
 
@@ -194,7 +196,7 @@ def _prepare_history(history: Iterable[tuple[pd.DataFrame, pd.DataFrame]], cache
         found = keyed.reindex(pd.MultiIndex.from_frame(table.cells[KEY]))
         # A cell the earlier release did not list was not published: treat it as hidden.
         status = found["status"].fillna(SECONDARY).to_numpy(dtype=object)
-        reason = found["reason"].fillna("complementary").to_numpy(dtype=object)
+        reason = found["reason"].fillna(COMPLEMENTARY).to_numpy(dtype=object)
         out.append(_Release(table, status, reason))
     return out
 
@@ -347,7 +349,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
         same = pos[found][value[pos[found]] == hidden["value"].to_numpy(np.int64)[found]]
         keep = same[status[same] == PUBLISHED]
         status[keep] = SECONDARY
-        reason[keep] = "earlier_hidden"
+        reason[keep] = EARLIER_HIDDEN
     primary_counts = pd.Series(reason[reason != ""]).value_counts().sort_index().to_dict()
 
     # Rounds of partner-adding re-solve only the blocks they changed: a cache scoped to this call
@@ -424,7 +426,7 @@ def _audit_partner(table: Table, status, reason, sticky, known, cell: int, every
         candidates = [_choose(table, candidates, sticky, known)]
     for p in candidates:
         status[p] = SECONDARY
-        reason[p] = "audit_partner"
+        reason[p] = AUDIT_PARTNER
     return len(candidates)
 
 

@@ -49,7 +49,8 @@ def test_tree_bounds_equal_the_full_lp_on_a_hierarchy_family():
     from hub.disclosure import GateConfig, combine_cells
     from hub.disclosure.audit import Auditor
     from hub.disclosure.gate import _Release, _secondary, _world
-    from hub.disclosure.rules import PRIMARY, PUBLISHED, primary_reasons
+    from hub.disclosure.frames import PRIMARY, PUBLISHED
+    from hub.disclosure.rules import primary_reasons
     from hub.disclosure.tables import build_table
 
     from .helpers import contributions, schools

@@ -9,7 +9,8 @@ from scipy.sparse import csr_matrix
 
 from hub.disclosure import GateConfig, audit, combine_cells, flows
 from hub.disclosure.gate import _Release, _secondary, _world
-from hub.disclosure.rules import PRIMARY, PUBLISHED, primary_reasons
+from hub.disclosure.frames import PRIMARY, PUBLISHED
+from hub.disclosure.rules import primary_reasons
 from hub.disclosure.tables import build_table
 from shared.codes import AGE_BANDS, VERWIJZERS
 
