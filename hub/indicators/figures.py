@@ -28,13 +28,9 @@ from shared.codes import (
     ZORGTYPE_BY_SLUG,
     AGE_BANDS,
 )
-from hub.indicators.cells import ABSENT, PUBLISHED, SUPPRESSED, Count, ReleaseCells
+from hub.disclosure.frames import PUBLISHED, REGIO, REGIO_UNIT, SCHOOLTYPE, SUPPRESSED, VESTIGING
+from hub.indicators.cells import ABSENT, Count, ReleaseCells
 from hub.indicators.stats import funnel_limits, wilson_interval
-
-VESTIGING = "vestiging"
-SCHOOLTYPE = "schooltype"
-REGIO = "regio"
-REGIO_UNIT = "regio"
 
 #: Why a derived figure is not shown.
 SMALL_DENOMINATOR = "small_denominator"
