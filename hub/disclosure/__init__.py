@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 #: Public name → the module of this package that defines it.
 _EXPORTS = {
-    "AuditCache": "audit",
+    "AuditCache": "cache",
     "GateConfig": "config",
     "GateResult": "gate",
     "apply_gate": "gate",
@@ -26,7 +26,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from .audit import AuditCache
+    from .cache import AuditCache
     from .config import GateConfig
     from .gate import GateResult, apply_gate, release_bytes
     from .sums import combine_cells

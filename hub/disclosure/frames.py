@@ -74,7 +74,7 @@ COMBINED_COLUMNS = KEY + ["parent",
 RELEASE_COLUMNS = KEY + ["status", "value", "reason", "flags"]
 #: What a reader of a release gets per cell (the API, the pages, the indicators): no reason, no flag,
 #: and ``status`` narrowed to ``PUBLISHED``/``SUPPRESSED``. A reader who could tell a partner from a small
-#: cell could narrow both (gate.py, ``attacker_bounds``), so the two lists must not be merged.
+#: cell could narrow both (world.py, ``attacker_bounds``), so the two lists must not be merged.
 PUBLIC_COLUMNS = KEY + ["status", "value"]
 
 

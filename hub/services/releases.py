@@ -188,7 +188,7 @@ def audit_cells(release_id: int, level: str | None = None) -> list[dict[str, Any
     """The cells with the gate's internal status and reason: for the regio admin's CLI audit only.
 
     No web or API response may use this: a reader who could tell a partner cell from a small one
-    could narrow both (see hub/disclosure/gate.py, ``attacker_bounds``).
+    could narrow both (see hub/disclosure/world.py, ``attacker_bounds``).
     """
     get_release(release_id)
     if level is not None and level not in LEVELS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linprog
 
-from hub.disclosure.audit import line_intervals
+from hub.disclosure.trees import line_intervals
 
 
 def _lp_bounds(members, coefs, lo, hi, const=0.0):
@@ -47,8 +47,9 @@ def test_line_intervals_with_unbounded_members():
 
 def test_tree_bounds_equal_the_full_lp_on_a_hierarchy_family():
     from hub.disclosure import GateConfig, combine_cells
-    from hub.disclosure.audit import Auditor
-    from hub.disclosure.gate import _Release, _secondary, _world
+    from hub.disclosure.trees import tree_bounds
+    from hub.disclosure.gate import _secondary
+    from hub.disclosure.world import ReleaseState, build_world
     from hub.disclosure.frames import PRIMARY, PUBLISHED
     from hub.disclosure.rules import primary_reasons
     from hub.disclosure.tables import build_table
@@ -63,10 +64,10 @@ def test_tree_bounds_equal_the_full_lp_on_a_hierarchy_family():
     reason = primary_reasons(table.cells, config)
     status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
     _secondary(table, status, reason, config, np.zeros(len(table.cells), dtype=bool))
-    world, _ = _world([_Release(table, status, reason)], config)
+    world, _ = build_world([ReleaseState(table, status, reason)], config)
     fam = world.family[int(np.flatnonzero(table.cells["measure"].to_numpy() == "clienten")[0])]
     mask = world.family == fam
-    lo, hi = Auditor(world).tree_bounds(mask)
+    lo, hi = tree_bounds(world, mask)
     # Full LP over that family's variables and lines.
     vars_ = np.flatnonzero(mask)
     pos = {int(v): i for i, v in enumerate(vars_)}

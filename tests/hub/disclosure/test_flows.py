@@ -7,11 +7,12 @@ import pytest
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
-from hub.disclosure import GateConfig, audit, combine_cells, flows
-from hub.disclosure.gate import _Release, _secondary, _world
+from hub.disclosure import GateConfig, combine_cells, flows, lps
 from hub.disclosure.frames import PRIMARY, PUBLISHED
+from hub.disclosure.gate import _secondary
 from hub.disclosure.rules import primary_reasons
 from hub.disclosure.tables import build_table
+from hub.disclosure.world import ReleaseState, build_world
 from shared.codes import AGE_BANDS, VERWIJZERS
 
 VERWIJZER_CODES = list(VERWIJZERS)
@@ -52,7 +53,7 @@ def _world_of(cells, units):
     reason = primary_reasons(table.cells, config)
     status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
     _secondary(table, status, reason, config, np.zeros(len(table.cells), dtype=bool))
-    world, _ = _world([_Release(table, status, reason)], config)
+    world, _ = build_world([ReleaseState(table, status, reason)], config)
     return table, world
 
 
@@ -161,9 +162,9 @@ def test_chunks_with_helpers_and_whole_type_fallback_protect_every_cell(monkeypa
     monkeypatch.setattr(flows, "EXACT_UNITS", 2)
     monkeypatch.setattr(flows, "CHUNK_UNITS", 2)
     monkeypatch.setattr(flows, "HELPERS", 1)
-    monkeypatch.setattr(audit, "WHOLE_FAMILY_VARS", 10)
-    monkeypatch.setattr(audit, "TYPE_BLOCK_UNITS", 2)
-    monkeypatch.setattr(audit, "CHUNK_UNITS", 3)
+    monkeypatch.setattr(lps, "WHOLE_FAMILY_VARS", 10)
+    monkeypatch.setattr(lps, "TYPE_BLOCK_UNITS", 2)
+    monkeypatch.setattr(lps, "CHUNK_UNITS", 3)
     rng = np.random.default_rng(21)
     cells, units = _region(rng, 9)
     combined, result = gate(cells, units)
