@@ -28,7 +28,7 @@ from shared.codes import (
     ZORGTYPE_BY_SLUG,
     AGE_BANDS,
 )
-from hub.disclosure.frames import PUBLISHED, REGIO, REGIO_UNIT, SCHOOLTYPE, SUPPRESSED, VESTIGING
+from hub.disclosure.frames import PUBLISHED, REGIO, REGIO_UNIT, SCHOOLTYPE, SUPPRESSED, VESTIGING  # noqa: F401 (fig.REGIO)
 from hub.indicators.cells import ABSENT, Count, ReleaseCells
 from hub.indicators.stats import funnel_limits, wilson_interval
 
