@@ -43,3 +43,9 @@ def test_garbage_is_refused_with_a_clear_message():
         GateConfig.from_app_config({"DISCLOSURE_THRESHOLD": "tien"})
     with pytest.raises(ConfigError):
         GateConfig.from_app_config({"DISCLOSURE_COUNT_INSIDER_RULE": "misschien"})
+
+
+def test_group_disclosure_percent_is_a_floor():
+    assert GateConfig(group_disclosure_percent=80).group_disclosure_percent == 80
+    with pytest.raises(Exception, match="GROUP_DISCLOSURE"):
+        GateConfig(group_disclosure_percent=95)
