@@ -29,6 +29,7 @@ from hub.extensions import db
 from hub.models.releases import Release, ReleaseCell
 from hub.models.rounds import Round
 from hub.models.submissions import Submission
+from hub.services import reference
 from hub.services.rounds import get_round
 from hub.services.submissions import current_submissions, load_partial
 from shared.codes import GEEN_SCHOOL
@@ -55,19 +56,12 @@ def contributions_frame(submissions: Iterable[Submission], schooljaar: str) -> p
 
 
 def reference_schooltypes() -> dict[str, str]:
-    """vestigingscode → schooltype from the reference data; empty when it is not available.
+    """vestigingscode → schooltype from the reference data.
 
-    The adapter keeps combining working on a hub without imported DUO data: every school is then
-    ``onbekend`` and only the vestiging and regio levels carry information.
+    Empty on a hub without imported DUO data: every school is then ``onbekend`` and only the
+    vestiging and regio levels carry information.
     """
-    try:
-        from hub.services import reference
-    except ImportError:
-        return {}
-    fn = getattr(reference, "schooltypes", None)
-    if fn is None:
-        return {}
-    frame = fn(db.session)
+    frame = reference.schooltypes(db.session)
     return {str(k): str(v) for k, v in zip(frame["vestigingscode"], frame["schooltype"])}
 
 
@@ -124,7 +118,8 @@ _AUDIT_CACHE = None
 
 
 class _Gate:
-    """The disclosure functions, looked up once (tests may swap them; production never does)."""
+    """The disclosure functions with this hub's settings, looked up when a combine runs (a process that
+    never combines does not load the solvers)."""
 
     def __init__(self) -> None:
         import hub.disclosure as disclosure
@@ -132,17 +127,14 @@ class _Gate:
         self.config = disclosure.GateConfig.from_app_config(current_app.config)
         self.combine_cells: Callable = disclosure.combine_cells
         self.release_bytes: Callable = disclosure.release_bytes
-        cache_cls = getattr(disclosure, "AuditCache", None)
-        if cache_cls is None:
-            self.apply_gate: Callable = disclosure.apply_gate
-        else:
-            # One audit cache per process: a late submission re-audits only the blocks it changed.
-            # The cache only memoises pure block results, so the release is the same with or without it.
-            global _AUDIT_CACHE
-            if _AUDIT_CACHE is None:
-                _AUDIT_CACHE = cache_cls()
-            cache = _AUDIT_CACHE
-            self.apply_gate = lambda combined, config, history=(): disclosure.apply_gate(combined, config, history=history, cache=cache)
+        # One audit cache per process: a late submission re-audits only the blocks it changed.
+        # The cache only memoises pure block results, so the release is the same with or without it.
+        global _AUDIT_CACHE
+        if _AUDIT_CACHE is None:
+            _AUDIT_CACHE = disclosure.AuditCache()
+        cache = _AUDIT_CACHE
+        self.apply_gate: Callable = lambda combined, config, history=(): disclosure.apply_gate(
+            combined, config, history=history, cache=cache)
 
 
 class _Inputs:
@@ -187,7 +179,7 @@ def compute(
     return Computed(
         release=result.release,
         digest=hashlib.sha256(data).hexdigest(),
-        audit=_jsonable(getattr(result, "audit", {}) or {}),
+        audit=_jsonable(result.audit),
         schooltypes=dict(sorted(used.items())),
     )
 
