@@ -33,16 +33,8 @@ from hub.services import reference
 from hub.services.rounds import get_round
 from hub.services.submissions import current_submissions, load_partial
 from shared.codes import GEEN_SCHOOL
-from shared.errors import ConflictError, JeugdhubError, NotFoundError
+from shared.errors import ConflictError, DisclosureAuditFailed, NotFoundError
 
-
-
-class DisclosureAuditFailed(JeugdhubError):
-    """The gate's auditor left cells it could not prove protected; such a release is never stored."""
-
-    code = "audit_failed"
-    http_status = 500
-    exit_code = 70  # EX_SOFTWARE
 log = logging.getLogger(__name__)
 
 
