@@ -50,7 +50,7 @@ def init_app(app: Flask) -> None:
 
             if request.path.startswith("/api/"):
                 if api_http_handler is not None:
-                    return api_http_handler(exc)  # CORE's one JSON error shape
+                    return api_http_handler(exc)  # the API's one JSON error shape
                 return exc
             return render_template("error.html", title=title, text=text), status
 
@@ -60,7 +60,7 @@ def init_app(app: Flask) -> None:
 
 
 def _page_errors(app: Flask) -> None:
-    """Dutch HTML for errors on pages; API paths keep CORE's JSON error shape."""
+    """Dutch HTML for errors on pages; API paths keep the API's JSON error shape (hub/api/errors.py)."""
     from flask import request
     from flask_wtf.csrf import CSRFError
 

@@ -1,6 +1,6 @@
 """Who may see what: Flask-Login sessions, API bearer tokens, role sets and scope checks.
 
-Pages use :func:`page_roles`; JSON endpoints (the indicator API and CORE's release endpoints) use
+Pages use :func:`page_roles`; JSON endpoints (the indicator API and the release endpoints of v1) use
 :func:`api_roles`, which accepts a logged-in session or ``Authorization: Bearer <token>`` of a user.
 Both put an :class:`Access` on ``flask.g.access``; scope checks (which schools) go through it.
 """
@@ -25,7 +25,7 @@ REGION_ROLES = (ROLE_REGIO_ADMIN, ROLE_GEMEENTE, ROLE_SWV)
 FACTSHEET_ROLES = (ROLE_REGIO_ADMIN, ROLE_GEMEENTE, ROLE_SWV, ROLE_SCHOOL)
 #: The providers/consortia coverage view.
 COVERAGE_ROLES = (ROLE_REGIO_ADMIN, ROLE_GEMEENTE, ROLE_SWV, ROLE_CONSORTIUM)
-#: CORE's release endpoints (raw published cells of every school).
+#: The release endpoints of the v1 API (raw published cells of every school).
 RELEASE_ROLES = REGION_ROLES
 
 login_manager = LoginManager()
@@ -75,7 +75,7 @@ def init_login(app) -> None:
 
 @dataclass(frozen=True)
 class _AdminTokenUser:
-    """HUB_ADMIN_TOKEN (CORE's operator token) acts as a region admin on these endpoints too."""
+    """HUB_ADMIN_TOKEN (the operator token of the v1 API) acts as a region admin on these endpoints too."""
 
     id: None = None
     email: str = "admin-token"
