@@ -16,7 +16,7 @@ from tests.hub.factories import enrol_node, make_partial
 
 
 @pytest.fixture
-def region(app, gate, monkeypatch):
+def region(app, monkeypatch):
     """Two nodes and an open round; combining is left to the test (no automatic enqueue)."""
     import hub.tasks
 
