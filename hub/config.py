@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
     "REGION_NAME": "Regio",
-    # Disclosure control (shared/spec/disclosure-control.md); stricter is allowed, looser is refused.
+    # Disclosure control (docs/disclosure-control.md); stricter is allowed, looser is refused.
     "DISCLOSURE_THRESHOLD": 10,
     "DISCLOSURE_ROUNDING_BASE": 5,
     "DISCLOSURE_P_PERCENT": 10,
