@@ -28,7 +28,7 @@ REGION_ROLES = (ROLE_REGIO_ADMIN, ROLE_GEMEENTE, ROLE_SWV)
 FACTSHEET_ROLES = (ROLE_REGIO_ADMIN, ROLE_GEMEENTE, ROLE_SWV, ROLE_SCHOOL)
 #: The providers/consortia coverage view.
 COVERAGE_ROLES = (ROLE_REGIO_ADMIN, ROLE_GEMEENTE, ROLE_SWV, ROLE_CONSORTIUM)
-#: CORE's release endpoints (raw published cells of every school).
+#: The release endpoints of the v1 API (raw published cells of every school).
 RELEASE_ROLES = REGION_ROLES
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Access:
         return self.role == ROLE_SWV and self.scope == swv_code
 
     def may_see_cell(self, level: str, unit: str, measure: str, swv_codes: Iterable[str]) -> bool:
-        """One raw release cell (CORE's release endpoints): what this role's pages show, no more.
+        """One raw release cell (the v1 API's release endpoints): what this role's pages show, no more.
 
         A school's cells only when :meth:`may_see_school`; school-type and region cells only for the
         region roles and only the measures their pages read (``figures.AGGREGATE_MEASURES_SHOWN``).

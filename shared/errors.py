@@ -14,7 +14,8 @@
     ├── NotFoundError             not_found        404    66
     ├── ConflictError             conflict         409    75
     ├── TooManyRequests           too_many_requests 429   75
-    └── ServiceUnavailable        unavailable      503    69
+    ├── ServiceUnavailable        unavailable      503    69
+    └── DisclosureAuditFailed     audit_failed     500    70
 
 Subclasses may narrow ``code`` further (``round_closed``, ``node_revoked`` …); the code is what
 clients branch on, the message is for people. Messages never contain a BSN, a pseudonym or a
@@ -140,3 +141,11 @@ class ServiceUnavailable(JeugdhubError):
     code = "unavailable"
     http_status = 503
     exit_code = 69  # EX_UNAVAILABLE
+
+
+class DisclosureAuditFailed(JeugdhubError):
+    """The gate's auditor left cells it could not prove protected; such a release is never stored."""
+
+    code = "audit_failed"
+    http_status = 500
+    exit_code = 70  # EX_SOFTWARE

@@ -42,6 +42,9 @@ and ``details["field"]`` naming the field, instead of breaking every later combi
 A lenient decode (``strict=False``) keeps only what combining needs (types, keys, int64): the hub
 uses it to re-read a submission a release was already built from, so a check added later never
 makes an existing release unreadable.
+
+A little over 600 lines: the schema, its canonical encoding and every check at the door belong in one
+place, so the agent's build and the hub's verification can never disagree.
 """
 
 from __future__ import annotations

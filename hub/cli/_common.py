@@ -1,4 +1,4 @@
-"""Helpers for the CORE command groups: one place that turns a JeugdhubError into a Dutch message
+"""Helpers for the command groups: one place that turns a JeugdhubError into a Dutch message
 and its exit code (never a traceback on a user's mistake)."""
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from hub.cli._common import echo_json, user_errors
+from hub.disclosure.frames import LEVELS, REGIO
 
 release = AppGroup("release", help="Releases: overzicht, details, herberekenen.")
 
@@ -38,7 +39,7 @@ def list_command(schooljaar: str | None, as_json: bool) -> None:
 
 @release.command("show")
 @click.argument("release_id", type=int)
-@click.option("--level", type=click.Choice(["vestiging", "schooltype", "regio"]), default="regio")
+@click.option("--level", type=click.Choice(LEVELS), default=REGIO)
 @click.option("--json", "as_json", is_flag=True)
 @user_errors
 def show_command(release_id: int, level: str, as_json: bool) -> None:

@@ -1,9 +1,9 @@
 """Gate settings (``GateConfig``) read from the hub's ``DISCLOSURE_*`` keys; looser than the floors is refused.
 
-The spec notes floors for the threshold (5) and the rounding base (5). For the other rules it gives
-defaults only; a deployment may make them stricter but not looser, so their default *is* their floor:
-p ≥ 10, k ≤ 85 with n = 2 (nodes send the two largest amounts; n = 1 would be looser), the cost insider rule on,
-costs rounded to at least €1, a minimum rate denominator of at least 20.
+docs/disclosure-control.md notes floors for the threshold (5) and the rounding base (5). For the other
+rules it gives defaults only; a deployment may make them stricter but not looser, so their default *is*
+their floor: p ≥ 10, k ≤ 85 with n = 2 (nodes send the two largest amounts; n = 1 would be looser), the cost
+insider rule on, costs rounded to at least €1, a minimum rate denominator of at least 20.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def _as_bool(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class GateConfig:
-    """The disclosure rules' parameters (disclosure-control.md, "Primary rules")."""
+    """The disclosure rules' parameters (docs/disclosure-control.md, "Primary rules")."""
 
     threshold: int = 10
     rounding_base: int = 5

@@ -18,11 +18,11 @@ from shared.codes import (
 )
 
 from .config import GateConfig
+from .frames import (
+    DOMINANCE, GROUP_DISCLOSURE, INSIDER_COST, INSIDER_COUNT, KEY, LINKED_COUNT, NEGATIVE, P_PERCENT, THRESHOLD,
+)
 
-PUBLISHED = "published"
-PRIMARY = "suppressed_primary"
-SECONDARY = "suppressed_secondary"
-COST_ORDER = ("negative", "threshold", "linked_count", "insider_cost", "p_percent", "dominance")
+COST_ORDER = (NEGATIVE, THRESHOLD, LINKED_COUNT, INSIDER_COST, P_PERCENT, DOMINANCE)
 #: Distribution rows (part measure, total measure) that the group-disclosure rule reads.
 DISTRIBUTIONS = ((NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN), (NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN),
                  (CLIENTEN_ZORGTYPE, CLIENTEN), (CLIENTEN_AANBIEDER, CLIENTEN))
@@ -50,15 +50,15 @@ def primary_reasons(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
 
     # Counts: threshold, then the optional insider rule (combined minus the largest node's share).
     count = ~is_cost
-    reason[count & (value < t)] = "threshold"
-    reason[count & (reason == "") & group_disclosure(cells, config)] = "group_disclosure"
+    reason[count & (value < t)] = THRESHOLD
+    reason[count & (reason == "") & group_disclosure(cells, config)] = GROUP_DISCLOSURE
     if config.count_insider_rule:
         rest = value - cells["max_node_value"].to_numpy(np.int64)
-        reason[count & (reason == "") & (rest > 0) & (rest < t)] = "insider_count"
+        reason[count & (reason == "") & (rest > 0) & (rest < t)] = INSIDER_COUNT
 
     # Linked: the count row describing the same children as a cost cell.
     linked = _linked_count_key(cells)
-    hidden_count = pd.Series(count & (reason != ""), index=pd.MultiIndex.from_frame(cells[["level", "unit", "schooljaar", "measure", "category"]]))
+    hidden_count = pd.Series(count & (reason != ""), index=pd.MultiIndex.from_frame(cells[KEY]))
     linked_hidden = hidden_count.reindex(linked).fillna(False).to_numpy(dtype=bool)
 
     contributors = cells["contributors"].to_numpy(np.int64)
@@ -67,12 +67,12 @@ def primary_reasons(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
     rest_contributors = contributors - cells["max_node_contributors"].to_numpy(np.int64)
     dominant = 100 * (top1 + top2) > config.dominance_k * value  # (2, k)-dominance; config allows n = 2 only
     tests = {
-        "negative": cells["negatives"].to_numpy(np.int64) > 0,
-        "threshold": contributors < t,
-        "linked_count": linked_hidden,
-        "insider_cost": (rest_contributors > 0) & (rest_contributors < 3) if config.cost_insider_rule else np.zeros(n, bool),
-        "p_percent": 100 * (value - top1 - top2) < config.p_percent * top1,
-        "dominance": dominant,
+        NEGATIVE: cells["negatives"].to_numpy(np.int64) > 0,
+        THRESHOLD: contributors < t,
+        LINKED_COUNT: linked_hidden,
+        INSIDER_COST: (rest_contributors > 0) & (rest_contributors < 3) if config.cost_insider_rule else np.zeros(n, bool),
+        P_PERCENT: 100 * (value - top1 - top2) < config.p_percent * top1,
+        DOMINANCE: dominant,
     }
     for code in COST_ORDER:
         reason[is_cost & (reason == "") & tests[code]] = code
@@ -105,7 +105,7 @@ def group_disclosure(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
     providers over the school's clients.
     """
     flag = np.zeros(len(cells), dtype=bool)
-    key = pd.MultiIndex.from_frame(cells[["level", "unit", "schooljaar", "measure", "category"]])
+    key = pd.MultiIndex.from_frame(cells[KEY])
     values = pd.Series(cells["value"].to_numpy(np.int64), index=key)
     measure = cells["measure"].to_numpy()
     for part, total in DISTRIBUTIONS:

@@ -30,7 +30,7 @@ from shared.codes import (
     NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN_VERWIJZER, VERWIJZERS,
 )
 
-from .combine import COMBINED_COLUMNS, KEY, LEVELS
+from .frames import COMBINED_COLUMNS, KEY, LEVELS, REGIO, SCHOOLTYPE, VESTIGING
 from .flows import NOT_IN_NETWORK, ROW_PART, ROW_TOTAL_TO_COLUMN, ROW_TOTAL_TO_SECOND_ROW, SECOND_ROW_PART
 
 FIXED_COUNT_CELLS: tuple[tuple[str, str], ...] = (
@@ -132,8 +132,8 @@ def build_table(combined: pd.DataFrame) -> Table:
 
     totals, parts = [], []
     # Hierarchy columns.
-    child = cells[cells["level"] != "regio"]
-    parent_level = np.where(child["level"] == "vestiging", "schooltype", "regio")
+    child = cells[cells["level"] != REGIO]
+    parent_level = np.where(child["level"] == VESTIGING, SCHOOLTYPE, REGIO)
     pkey = pd.MultiIndex.from_arrays([parent_level, child["parent"].to_numpy(), child["schooljaar"].to_numpy(),
                                       child["measure"].to_numpy(), child["category"].to_numpy()])
     tot = cid.reindex(pkey).to_numpy()

@@ -10,12 +10,10 @@ from typing import Iterable
 
 import pandas as pd
 
-PUBLISHED = "published"
-SUPPRESSED = "suppressed"
-ABSENT = "absent"
+from hub.disclosure.frames import PUBLIC_COLUMNS, PUBLISHED, SUPPRESSED
 
-#: What a reader of a release gets per cell: no reason and no flag, only published or not.
-RELEASE_COLUMNS = ("level", "unit", "schooljaar", "measure", "category", "status", "value")
+#: A unit the release of a school year does not have at all (an indicator's status, not a cell's).
+ABSENT = "absent"
 
 
 @dataclass(frozen=True)
@@ -40,12 +38,12 @@ SUPPRESSED_COUNT = Count(None, SUPPRESSED)
 class ReleaseCells:
     """Index over one or more releases (several school years may be concatenated).
 
-    The frame has at least ``RELEASE_COLUMNS``. Values of cells whose status is not ``published`` are
+    The frame has at least ``PUBLIC_COLUMNS`` (what a reader gets per cell: no reason, no flag). Values of cells whose status is not ``published`` are
     discarded on construction, and so is every other column (why a cell is hidden stays in the hub).
     """
 
     def __init__(self, frame: pd.DataFrame):
-        missing = [c for c in RELEASE_COLUMNS if c not in frame.columns]
+        missing = [c for c in PUBLIC_COLUMNS if c not in frame.columns]
         if missing:
             raise ValueError(f"release frame lacks columns {missing}")
         values = frame["value"].astype(object).where(frame["value"].notna(), None).tolist()
@@ -79,7 +77,7 @@ class ReleaseCells:
 
     @classmethod
     def empty(cls) -> "ReleaseCells":
-        return cls(pd.DataFrame(columns=list(RELEASE_COLUMNS)))
+        return cls(pd.DataFrame(columns=PUBLIC_COLUMNS))
 
     @property
     def schooljaren(self) -> list[str]:

@@ -30,13 +30,9 @@ from shared.codes import (
     ZORGTYPE_BY_SLUG,
     AGE_BANDS,
 )
-from hub.indicators.cells import ABSENT, PUBLISHED, SUPPRESSED, Count, ReleaseCells
+from hub.disclosure.frames import PUBLISHED, REGIO, REGIO_UNIT, SCHOOLTYPE, SUPPRESSED, VESTIGING  # noqa: F401 (fig.REGIO)
+from hub.indicators.cells import ABSENT, Count, ReleaseCells
 from hub.indicators.stats import funnel_limits, wilson_interval
-
-VESTIGING = "vestiging"
-SCHOOLTYPE = "schooltype"
-REGIO = "regio"
-REGIO_UNIT = "regio"
 
 #: Why a derived figure is not shown.
 SMALL_DENOMINATOR = "small_denominator"
@@ -201,7 +197,7 @@ DISTRIBUTIONS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
 
 
 #: The measures the pages read at school-type level (rates: the type trend, the funnel's mean) and at
-#: region level (rate, coverage, the distributions, costs, separate measures). CORE's release
+#: region level (rate, coverage, the distributions, costs, separate measures). the v1 API's release
 #: endpoints give a region role exactly these aggregate cells (``hub.access.Access.may_see_cell``).
 AGGREGATE_MEASURES_SHOWN: dict[str, frozenset[str]] = {
     SCHOOLTYPE: frozenset({CLIENTEN, LEERLINGEN}),

@@ -10,10 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.models.base import Base
 
-CELL_PUBLISHED = "published"
-#: What every reader sees of a hidden cell, whatever the gate's internal status (primary or secondary).
-CELL_SUPPRESSED = "suppressed"
-
 
 class Release(Base):
     """One version of a round's published figures. Never updated after insert."""
@@ -47,7 +43,8 @@ class Release(Base):
 
 
 class ReleaseCell(Base):
-    """One cell of a release. ``value`` is None whenever the cell is suppressed."""
+    """One cell of a release (hub/disclosure/frames.py's ``RELEASE_COLUMNS``). ``value`` is None whenever
+    the cell is suppressed."""
 
     __tablename__ = "release_cells"
     __table_args__ = (

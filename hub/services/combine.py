@@ -36,93 +36,54 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from hub.disclosure.frames import PUBLISHED, RELEASE_COLUMNS, UNKNOWN_SCHOOLTYPE, contributions, sort_contributions
 from hub.extensions import db
 from hub.models.releases import Release, ReleaseCell
 from hub.models.rounds import Round
 from hub.models.submissions import Submission
+from hub.services import reference
 from hub.services._util import utcnow
 from hub.services.rounds import get_round
 from hub.services.submissions import load_partial, usable_submissions
-from shared.codes import GEEN_SCHOOL, KOSTEN
-from shared.errors import ConflictError, JeugdhubError, NotFoundError
+from shared.codes import GEEN_SCHOOL
+from shared.errors import ConflictError, DisclosureAuditFailed, JeugdhubError, NotFoundError
 
-
-
-class DisclosureAuditFailed(JeugdhubError):
-    """The gate's auditor left cells it could not prove protected; such a release is never stored."""
-
-    code = "audit_failed"
-    http_status = 500
-    exit_code = 70  # EX_SOFTWARE
 log = logging.getLogger(__name__)
 
-CONTRIBUTION_COLUMNS = [
-    "node", "vestigingscode", "schooljaar", "measure", "category",
-    "value", "contributors", "top1", "top2", "negatives",
-]  # fmt: skip
-INT_COLUMNS = ["value", "contributors", "top1", "top2", "negatives"]
-SCHOOLTYPE_ONBEKEND = "onbekend"
 
 
 # --- inputs --------------------------------------------------------------------------------------
 
 
 def contributions_frame(submissions: Iterable[Submission], schooljaar: str) -> pd.DataFrame:
-    """One row per node cell of ``schooljaar`` (other years in a partial are ignored)."""
-    rows: list[tuple] = []
-    for sub in submissions:
-        partial = load_partial(sub)
-        node = partial.header.gemeentecode
-        for c in partial.cells:
-            if c.schooljaar == schooljaar:
-                rows.append((node, c.vestigingscode, c.schooljaar, c.measure, c.category, c.value, c.value, 0, 0, 0))
-        for c in partial.cost_cells:
-            if c.schooljaar == schooljaar:
-                rows.append(
-                    (node, c.vestigingscode, c.schooljaar, KOSTEN, c.category, c.value, c.contributors, c.top1, c.top2, c.negatives)
-                )
-    frame = pd.DataFrame.from_records(rows, columns=CONTRIBUTION_COLUMNS)
-    for col in CONTRIBUTION_COLUMNS:
-        frame[col] = frame[col].astype("int64") if col in INT_COLUMNS else frame[col].astype(str)
-    return frame.sort_values(CONTRIBUTION_COLUMNS[:5], kind="stable").reset_index(drop=True)
+    """One row per node cell of ``schooljaar`` (other years in a partial are ignored; frames.py)."""
+    return contributions((load_partial(sub) for sub in submissions), schooljaar)
 
 
 def reference_schooltypes() -> dict[str, str]:
-    """vestigingscode → schooltype from the reference data; empty when it is not available.
+    """vestigingscode → schooltype from the reference data.
 
-    The adapter keeps combining working on a hub without imported DUO data: every school is then
-    ``onbekend`` and only the vestiging and regio levels carry information.
+    Empty on a hub without imported DUO data: every school is then ``onbekend`` and only the
+    vestiging and regio levels carry information.
     """
-    try:
-        from hub.services import reference
-    except ImportError:
-        return {}
-    fn = getattr(reference, "schooltypes", None)
-    if fn is None:
-        return {}
-    frame = fn(db.session)
+    frame = reference.schooltypes(db.session)
     return {str(k): str(v) for k, v in zip(frame["vestigingscode"], frame["schooltype"])}
 
 
 def schools_frame(vestigingscodes: Iterable[str], mapping: dict[str, str]) -> pd.DataFrame:
     codes = sorted(set(vestigingscodes))
-    types = [GEEN_SCHOOL if c == GEEN_SCHOOL else mapping.get(c, SCHOOLTYPE_ONBEKEND) for c in codes]
+    types = [GEEN_SCHOOL if c == GEEN_SCHOOL else mapping.get(c, UNKNOWN_SCHOOLTYPE) for c in codes]
     return pd.DataFrame({"vestigingscode": pd.Series(codes, dtype=str), "schooltype": pd.Series(types, dtype=str)})
 
 
 def release_frame(release: Release) -> pd.DataFrame:
     """A stored release as the gate's release frame (for the auditor's history)."""
     rows = db.session.execute(
-        select(
-            ReleaseCell.level, ReleaseCell.unit, ReleaseCell.schooljaar, ReleaseCell.measure, ReleaseCell.category,
-            ReleaseCell.status, ReleaseCell.value, ReleaseCell.reason, ReleaseCell.flags,
-        )
+        select(*(getattr(ReleaseCell, c) for c in RELEASE_COLUMNS))
         .where(ReleaseCell.release_id == release.id)
         .order_by(ReleaseCell.id)
-    ).all()  # fmt: skip
-    frame = pd.DataFrame.from_records(
-        rows, columns=["level", "unit", "schooljaar", "measure", "category", "status", "value", "reason", "flags"]
-    )
+    ).all()
+    frame = pd.DataFrame.from_records(rows, columns=RELEASE_COLUMNS)
     frame["value"] = frame["value"].astype("Int64")
     # Stored as NULL/"" for published cells; the gate's own frames use "".
     frame["reason"] = frame["reason"].fillna("").astype(object)
@@ -162,7 +123,8 @@ _AUDIT_CACHE = None
 
 
 class _Gate:
-    """The disclosure functions, looked up once (tests may swap them; production never does)."""
+    """The disclosure functions with this hub's settings, looked up when a combine runs (a process that
+    never combines does not load the solvers)."""
 
     def __init__(self) -> None:
         import hub.disclosure as disclosure
@@ -170,17 +132,14 @@ class _Gate:
         self.config = disclosure.GateConfig.from_app_config(current_app.config)
         self.combine_cells: Callable = disclosure.combine_cells
         self.release_bytes: Callable = disclosure.release_bytes
-        cache_cls = getattr(disclosure, "AuditCache", None)
-        if cache_cls is None:
-            self.apply_gate: Callable = disclosure.apply_gate
-        else:
-            # One audit cache per process: a late submission re-audits only the blocks it changed.
-            # The cache only memoises pure block results, so the release is the same with or without it.
-            global _AUDIT_CACHE
-            if _AUDIT_CACHE is None:
-                _AUDIT_CACHE = cache_cls()
-            cache = _AUDIT_CACHE
-            self.apply_gate = lambda combined, config, history=(): disclosure.apply_gate(combined, config, history=history, cache=cache)
+        # One audit cache per process: a late submission re-audits only the blocks it changed.
+        # The cache only memoises pure block results, so the release is the same with or without it.
+        global _AUDIT_CACHE
+        if _AUDIT_CACHE is None:
+            _AUDIT_CACHE = disclosure.AuditCache()
+        cache = _AUDIT_CACHE
+        self.apply_gate: Callable = lambda combined, config, history=(): disclosure.apply_gate(
+            combined, config, history=history, cache=cache)
 
 
 class _Inputs:
@@ -214,8 +173,7 @@ class _Inputs:
         frames = [self._frames[i] for i in sorted(submission_ids)]
         if not frames:
             return contributions_frame([], self.schooljaar)
-        frame = pd.concat(frames, ignore_index=True)
-        return frame.sort_values(CONTRIBUTION_COLUMNS[:5], kind="stable").reset_index(drop=True)
+        return sort_contributions(pd.concat(frames, ignore_index=True))
 
 
 def _history(gate: _Gate, inputs: _Inputs, earlier: list[Release]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
@@ -246,7 +204,7 @@ def compute(
     return Computed(
         release=result.release,
         digest=hashlib.sha256(data).hexdigest(),
-        audit=_jsonable(getattr(result, "audit", {}) or {}),
+        audit=_jsonable(result.audit),
         schooltypes=dict(sorted(used.items())),
     )
 
@@ -273,7 +231,7 @@ def _flags(value: Any) -> str:
 def _cell_rows(release_id: int, frame: pd.DataFrame) -> list[dict[str, Any]]:
     rows = []
     for rec in frame.itertuples(index=False):
-        published = rec.status == "published"
+        published = rec.status == PUBLISHED
         value = rec.value
         missing = value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
         rows.append(
@@ -398,7 +356,7 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame]) -> int | None 
             audit=computed.audit,
             schooltypes=computed.schooltypes,
             cell_count=int(len(computed.release)),
-            published_count=int((statuses == "published").sum()),
+            published_count=int((statuses == PUBLISHED).sum()),
         )
         db.session.add(release)
         db.session.flush()

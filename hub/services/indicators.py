@@ -12,9 +12,10 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import select
 
+from hub.disclosure.frames import PUBLIC_COLUMNS
 from hub.extensions import db
 from hub.indicators import figures as fig
-from hub.indicators.cells import RELEASE_COLUMNS, ReleaseCells
+from hub.indicators.cells import ReleaseCells
 from hub.models.releases import Release, ReleaseCell
 from hub.services import reference
 from hub.services import releases as release_service
@@ -94,7 +95,7 @@ class RegionData:
 def _release_cells(release_ids: list[int]) -> ReleaseCells:
     if not release_ids:
         return ReleaseCells.empty()
-    cols = [getattr(ReleaseCell, c) for c in RELEASE_COLUMNS]
+    cols = [getattr(ReleaseCell, c) for c in PUBLIC_COLUMNS]
     rows = db.session.execute(select(*cols).where(ReleaseCell.release_id.in_(release_ids))).all()
     # ReleaseCells drops the value of every cell whose status is not published (the store keeps none either).
     return ReleaseCells.from_rows(rows)

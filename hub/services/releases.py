@@ -9,17 +9,16 @@ from typing import Any
 
 from sqlalchemy import select
 
+from hub.disclosure.frames import LEVELS, PUBLIC_COLUMNS, PUBLISHED, SUPPRESSED
 from hub.extensions import db
 from hub.models.nodes import Node
-from hub.models.releases import CELL_PUBLISHED, CELL_SUPPRESSED, Release, ReleaseCell
+from hub.models.releases import Release, ReleaseCell
 from hub.models.rounds import Round
 from hub.models.submissions import Submission
 from hub.services import reference
 from hub.services._util import aware
 from shared.codes import parse_schooljaar
 from shared.errors import InputError, NotFoundError
-
-LEVELS = ("vestiging", "schooltype", "regio")
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class PublishedCell:
             "schooljaar": self.schooljaar,
             "measure": self.measure,
             "category": self.category,
-            "status": CELL_PUBLISHED if self.published else CELL_SUPPRESSED,
+            "status": PUBLISHED if self.published else SUPPRESSED,
             "value": self.value if self.published else None,
         }
 
@@ -164,8 +163,7 @@ def release_cells(
     if level is not None and level not in LEVELS:
         raise InputError(f"Onbekend niveau '{level}' (vestiging, schooltype of regio)", code="invalid_input")
     # Only the columns a reader may see are read: status is narrowed to published/suppressed below.
-    query = select(ReleaseCell.level, ReleaseCell.unit, ReleaseCell.schooljaar, ReleaseCell.measure,
-                   ReleaseCell.category, ReleaseCell.status, ReleaseCell.value).where(ReleaseCell.release_id == release_id)
+    query = select(*(getattr(ReleaseCell, c) for c in PUBLIC_COLUMNS)).where(ReleaseCell.release_id == release_id)
     if level is not None:
         query = query.where(ReleaseCell.level == level)
     if unit is not None:
@@ -189,7 +187,7 @@ def release_cells(
             value=value if published else None,
         )
         for level, unit, schooljaar, measure, category, status, value in visible
-        for published in (status == CELL_PUBLISHED,)
+        for published in (status == PUBLISHED,)
     ]
 
 
@@ -197,7 +195,7 @@ def audit_cells(release_id: int, level: str | None = None) -> list[dict[str, Any
     """The cells with the gate's internal status and reason: for the regio admin's CLI audit only.
 
     No web or API response may use this: a reader who could tell a partner cell from a small one
-    could narrow both (see hub/disclosure/gate.py, ``attacker_bounds``).
+    could narrow both (see hub/disclosure/world.py, ``attacker_bounds``).
     """
     get_release(release_id)
     if level is not None and level not in LEVELS:
@@ -208,6 +206,6 @@ def audit_cells(release_id: int, level: str | None = None) -> list[dict[str, Any
     query = query.order_by(ReleaseCell.level, ReleaseCell.unit, ReleaseCell.measure, ReleaseCell.category)
     return [
         {"level": c.level, "unit": c.unit, "schooljaar": c.schooljaar, "measure": c.measure, "category": c.category,
-         "status": c.status, "value": c.value if c.status == CELL_PUBLISHED else None, "reason": c.reason}
+         "status": c.status, "value": c.value if c.status == PUBLISHED else None, "reason": c.reason}
         for c in db.session.scalars(query)
     ]

@@ -4,6 +4,9 @@
 shipped ``schools.csv`` and writes, per municipality, the three extracts in that municipality's own export shape
 plus an agent config and a ``manifest.json`` that counts every injected fault. :func:`generate_large_municipality`
 (in :mod:`node_agent.synthetic.large`) makes the benchmark's one big, clean municipality.
+
+Over 600 lines because the simulation (children, care, claims) and the faults it injects must stay
+in step: the manifest counts every fault the agent's report must find, so they live side by side.
 """
 
 from __future__ import annotations

@@ -55,20 +55,6 @@ def row_counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def gate(monkeypatch) -> str:
-    """The disclosure gate combine uses: the real hub.disclosure when it provides the contract's
-    functions, otherwise the test-only stand-in in fake_gate.py. Returns which one."""
-    import hub.disclosure as disclosure
-
-    if all(hasattr(disclosure, n) for n in ("GateConfig", "combine_cells", "apply_gate", "release_bytes")):
-        return "real"
-    from tests.hub import fake_gate
-
-    fake_gate.install(monkeypatch)
-    return "fake"
-
-
-@pytest.fixture
 def no_combine(monkeypatch) -> list[int]:
     """Record instead of run the combine a stored submission asks for (tests about receiving)."""
     from hub import jobs

@@ -22,7 +22,7 @@ def test_tasks_are_registered_with_their_names(app):
     assert tasks.combine_round.acks_late is True
 
 
-def test_upload_combines_in_process(app, gate):
+def test_upload_combines_in_process(app):
     a = enrol_node("0356")
     rnd = rounds.open_round("2024-2025")
     submissions.receive(rnd.id, a.envelope(), nodes.get_node("0356"))
@@ -30,7 +30,7 @@ def test_upload_combines_in_process(app, gate):
     assert db.session.get(Round, rnd.id).current_release_id is not None
 
 
-def test_sweep_combines_rounds_left_behind(app, gate, monkeypatch, caplog):
+def test_sweep_combines_rounds_left_behind(app, monkeypatch, caplog):
     a = enrol_node("0356")
     rnd = rounds.open_round("2024-2025")
     original = tasks.combine_round.apply_async
@@ -50,7 +50,7 @@ def test_sweep_combines_rounds_left_behind(app, gate, monkeypatch, caplog):
     assert db.session.scalar(select(db.func.count()).select_from(Release)) == 1
 
 
-def test_enqueue_survives_a_failing_eager_combine(app, gate, monkeypatch):
+def test_enqueue_survives_a_failing_eager_combine(app, monkeypatch):
     import hub.services.combine as combine
 
     def boom(round_id, **kwargs):
@@ -60,7 +60,7 @@ def test_enqueue_survives_a_failing_eager_combine(app, gate, monkeypatch):
     assert jobs.enqueue(jobs.COMBINE, 1) is False
 
 
-def test_embedded_default_combines_on_a_background_thread(gate):
+def test_embedded_default_combines_on_a_background_thread():
     import threading
     import time
 
@@ -115,7 +115,7 @@ def test_with_a_broker_the_combine_is_queued_with_the_configured_delay(monkeypat
     assert sent == [((7,), 30)]
 
 
-def test_embedded_sweeper_combines_what_a_lost_enqueue_left_pending(gate, monkeypatch, tmp_path):
+def test_embedded_sweeper_combines_what_a_lost_enqueue_left_pending(monkeypatch, tmp_path):
     """Without a broker there is no beat: the embedded sweeper, started by the first request, catches up."""
     import time
 
@@ -160,7 +160,7 @@ def test_no_embedded_sweeper_with_a_broker_or_when_switched_off():
         assert "hub_embedded_sweeper" not in app.extensions
 
 
-def test_the_sweep_publishes_the_others_and_never_retries_a_submission_that_cannot_be_combined(app, gate, caplog):
+def test_the_sweep_publishes_the_others_and_never_retries_a_submission_that_cannot_be_combined(app, caplog):
     from hub.models.submissions import Submission
     from tests.hub.factories import store_unchecked
 

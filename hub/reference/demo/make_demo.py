@@ -1,6 +1,8 @@
 """Write the demo region's DUO reference files (and ``../gemeenten.csv``) from the real DUO files.
 
-Run from the repository root: ``python -m hub.reference.demo.make_demo ../shared/data/duo``.
+Run from the repository root: ``python -m hub.reference.demo.make_demo DIR`` with DIR holding DUO's open-data files
+(02.-alle-schoolvestigingen-basisonderwijs.csv, 06.-historisch-overzicht-aantal-leerlingen-per-schoolvestiging.csv,
+duo_examen_raw_all.csv; docs/data-dictionary.md names them).
 The product ships the output; DUO's full files are needed only to regenerate it.
 
 - The three real files are cut down byte for byte: same encoding, BOM, delimiter, quoting, CRLF and

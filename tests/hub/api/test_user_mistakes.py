@@ -25,7 +25,7 @@ def call(client, method, path, **kwargs):
 
 
 @pytest.fixture
-def region(app, gate):
+def region(app):
     node = enrol_node("0356")
     return node, rounds.open_round("2024-2025").id
 

@@ -30,7 +30,7 @@ def post_envelope(client, node, round_id, data):
 
 
 @pytest.fixture
-def region(app, gate):
+def region(app):
     a, b = enrol_node("0356"), enrol_node("0321")
     rnd = rounds.open_round("2024-2025")
     return a, b, rnd.id
@@ -106,7 +106,7 @@ def test_round_status_needs_the_admin_token(client, region):
     assert response.status_code == 401  # no information about which rounds exist
 
 
-def test_round_status_takes_a_regio_admins_own_token_and_no_unknown_one(app, gate):
+def test_round_status_takes_a_regio_admins_own_token_and_no_unknown_one(app):
     from hub.services import users
     from tests.hub.conftest import make_app
 

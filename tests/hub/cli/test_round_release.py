@@ -15,7 +15,7 @@ def run(app, *args):
 
 
 @pytest.fixture
-def region(app, gate):
+def region(app):
     return enrol_node("0356"), enrol_node("0321")
 
 

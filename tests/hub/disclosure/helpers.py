@@ -1,12 +1,28 @@
-"""Small hand-built regions for the gate's tests: contributions frames from dictionaries."""
+"""Small regions for the gate's tests: contributions frames from tuples, random regions, worlds, and the
+independent attacker's check that a hidden cell keeps its range."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
 
 from hub.disclosure import GateConfig, apply_gate, combine_cells
+from hub.disclosure.frames import PRIMARY, PUBLISHED
+from hub.disclosure.gate import _secondary
+from hub.disclosure.rules import primary_reasons
+from hub.disclosure.tables import build_table
+from hub.disclosure.world import ReleaseState, build_world
+from shared.codes import AGE_BANDS, VERWIJZERS
 
+from .attacker import interval, public, width
+
+T = 10
 JAAR = "2024-2025"
+VERWIJZER_CODES = list(VERWIJZERS)
+AGES = [a for a, _, _ in AGE_BANDS]
+COST_TYPES = ["ambulant", "daghulp", "jeugd-ggz"]
 COLUMNS = ["node", "vestigingscode", "schooljaar", "measure", "category", "value", "contributors", "top1", "top2", "negatives"]
 
 
@@ -58,3 +74,100 @@ def truth(combined: pd.DataFrame) -> dict[tuple, int]:
             return 0
 
     return Filled(values)
+
+
+def assert_protected(release, types, target, combined=None, history=(), threshold=T):
+    """Independent LP over what a reader sees: every hidden count keeps ≥ T values."""
+    releases = [public(h[1]) for h in history] + [public(release)]
+    truths = None
+    if combined is not None:
+        truths = [truth(h[0]) for h in history] + [truth(combined)]
+    lo, hi = interval(releases, parents(types), target, threshold=threshold, truth=truths)
+    assert width(lo, hi) >= threshold, (target, lo, hi)
+    return lo, hi
+
+
+def verwijzer_unit(vest, values, node="0356", leeftijd=True):
+    cells = [(node, vest, "leerlingen", "", 400), (node, vest, "nieuwe_clienten", "", sum(values.values()))]
+    cells += [(node, vest, "nieuwe_clienten_verwijzer", c, v) for c, v in values.items()]
+    if leeftijd:
+        cells += [(node, vest, "nieuwe_clienten_leeftijd", "9-11", sum(values.values()))]
+    return cells
+
+
+TYPES3 = {"01AA00": "BO", "02BB00": "BO", "03CC00": "BO"}
+
+
+def three_schools(first: dict[str, int]):
+    cells = verwijzer_unit("01AA00", first)
+    cells += verwijzer_unit("02BB00", {"01": 40, "02": 35, "03": 30})
+    cells += verwijzer_unit("03CC00", {"01": 25, "02": 45, "03": 50})
+    return cells
+
+
+def region(rng: np.random.Generator, n_units: int, types: tuple[str, ...] = ("BO", "SO")):
+    """Consistent verwijzer/leeftijd rows and cost rows for ``n_units`` vestigingen over two nodes."""
+    units = {f"{i + 1:02d}AA00": types[i % len(types)] for i in range(n_units)}
+    cells = []
+    for i, vest in enumerate(units):
+        node = "0356" if i % 3 else "0344"
+        new = int(rng.choice([0, 2, 4, 7, 12, 25]))
+        verw = rng.multinomial(new, np.ones(4) / 4)
+        ages = rng.multinomial(new, np.ones(3) / 3)
+        cells += [(node, vest, "leerlingen", "", 300), (node, vest, "nieuwe_clienten", "", new)]
+        cells += [(node, vest, "nieuwe_clienten_verwijzer", c, int(v)) for c, v in zip(VERWIJZER_CODES[:4], verw) if v]
+        cells += [(node, vest, "nieuwe_clienten_leeftijd", a, int(v)) for a, v in zip(AGES[2:5], ages) if v]
+        clients = int(rng.integers(3, 30))
+        amounts = rng.integers(50_000, 900_000, size=(3, clients))
+        for z, row in zip(COST_TYPES, amounts):
+            top = np.sort(row)[::-1]
+            cells.append((node, vest, "kosten", z, int(row.sum()), clients, int(top[0]), int(top[1]), 0))
+        total = amounts.sum(axis=0)
+        top = np.sort(total)[::-1]
+        cells.append((node, vest, "kosten", "totaal", int(total.sum()), clients, int(top[0]), int(top[1]), 0))
+    return cells, units
+
+
+def world_of(cells, units):
+    """The catalogue table and the auditor's world of one release after primary and secondary suppression."""
+    table = build_table(combine_cells(contributions(cells), schools(units)))
+    config = GateConfig()
+    reason = primary_reasons(table.cells, config)
+    status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
+    _secondary(table, status, reason, config, np.zeros(len(table.cells), dtype=bool))
+    world, _ = build_world([ReleaseState(table, status, reason)], config)
+    return table, world
+
+
+def lp_reference(world, free: np.ndarray, cap: float, only=None):
+    """Min/max of every free variable (or of the positions ``only`` in ``free``), all other variables fixed
+    at their true values (HiGHS); an infinite bound is ``cap`` from the true value."""
+    pos = np.full(len(world.t), -1)
+    pos[free] = np.arange(len(free))
+    rows, cols, vals, rhs = [], [], [], []
+    for ln in range(len(world.line_ptr) - 1):
+        m = world.line_idx[world.line_ptr[ln]:world.line_ptr[ln + 1]]
+        a = world.line_coef[world.line_ptr[ln]:world.line_ptr[ln + 1]].astype(float)
+        keep = pos[m] >= 0
+        if not keep.any():
+            continue
+        r = len(rhs)
+        rows += [r] * int(keep.sum())
+        cols += list(pos[m[keep]])
+        vals += list(a[keep])
+        rhs.append(float(np.dot(a[keep], world.t[m[keep]])))
+    A = csr_matrix((vals, (rows, cols)), shape=(len(rhs), len(free)))
+    t = world.t[free]
+    bounds = np.column_stack([np.where(np.isfinite(world.lo[free]), world.lo[free], t - cap),
+                              np.where(np.isfinite(world.hi[free]), world.hi[free], t + cap)])
+    out = []
+    for j in range(len(free)) if only is None else only:
+        ends = []
+        for sign in (1.0, -1.0):
+            c = np.zeros(len(free))
+            c[j] = sign
+            res = linprog(c, A_eq=A, b_eq=rhs, bounds=bounds, method="highs")
+            assert res.status == 0, res.message
+            ends.append(res.x[j])
+        out.append(ends)
+    return np.array(out)

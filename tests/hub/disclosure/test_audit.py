@@ -1,87 +1,63 @@
-"""The auditor's building blocks: closed-form line bounds and exact tree bounds against a full LP."""
+"""The auditor's orchestration (Auditor.run): exact on a small region, and which families are trees."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linprog
 
-from hub.disclosure.audit import line_intervals
+from hub.disclosure.audit import Auditor
+from hub.disclosure.world import satisfied
 
-
-def _lp_bounds(members, coefs, lo, hi, const=0.0):
-    n = len(lo)
-    A = np.zeros((1, n))
-    A[0, members] = coefs
-    out = []
-    for v in range(n):
-        c = np.zeros(n)
-        c[v] = 1
-        a = linprog(c, A_eq=A, b_eq=[const], bounds=list(zip(lo, hi)), method="highs")
-        b = linprog(-c, A_eq=A, b_eq=[const], bounds=list(zip(lo, hi)), method="highs")
-        out.append((a.x[v], b.x[v]))
-    return out
+from .attacker import interval, public
+from .helpers import gate, key, lp_reference, parents, region, truth, world_of
 
 
-def test_line_intervals_equal_the_lp_on_one_line():
-    rng = np.random.default_rng(5)
-    for _ in range(30):
-        n = int(rng.integers(2, 7))
-        truth = rng.integers(0, 30, n).astype(float)
-        coefs = np.ones(n)
-        coefs[-1] = -1
-        truth[-1] = truth[:-1].sum()
-        lo = np.maximum(0, truth - rng.integers(0, 10, n))
-        hi = truth + rng.integers(0, 10, n)
-        ilo, ihi = line_intervals(np.array([0, n]), np.arange(n), coefs.astype(np.int8), lo, hi)
-        for v, (a, b) in enumerate(_lp_bounds(np.arange(n), coefs, lo, hi)):
-            assert abs(ilo[v] - a) < 1e-6 and abs(ihi[v] - b) < 1e-6
+def test_on_a_small_region_the_audit_fails_exactly_the_cells_the_full_lp_fails():
+    """Trees, networks and whole-family LPs together decide each hidden cell as the full problem does."""
+    rng = np.random.default_rng(24)
+    cells, units = region(rng, 5)
+    _, world = world_of(cells, units)  # secondary suppression only: some cells are still unprotected
+    auditor = Auditor(world)
+    got_lo, got_hi = auditor.run()
+    expected = np.zeros(len(world.target_var), dtype=bool)
+    for fam in np.unique(world.family[world.target_var]):
+        block = np.flatnonzero(world.family == fam)  # families share no line
+        tpos = np.flatnonzero(world.family[world.target_var] == fam)
+        ref = lp_reference(world, block, 4 * float(np.max(np.abs(world.t[block]))) + 1e6,
+                           only=np.searchsorted(block, world.target_var[tpos]))
+        expected[tpos] = ~satisfied(world.target_kind[tpos], world.req_lo[tpos], world.req_hi[tpos], ref[:, 0], ref[:, 1])
+    assert expected.any() and not expected.all()
+    assert list(auditor.stats.failed) == list(np.flatnonzero(expected))
+    assert auditor.stats.network_proven > 0 and auditor.stats.closed_form > 0
 
 
-def test_line_intervals_with_unbounded_members():
-    lo = np.array([0.0, 0.0, 10.0])
-    hi = np.array([9.0, np.inf, np.inf])
-    ilo, ihi = line_intervals(np.array([0, 3]), np.arange(3), np.array([1, 1, -1], dtype=np.int8), lo, hi)
-    assert (ilo[0], ihi[0]) == (0.0, 9.0)
-    assert ilo[2] == 10.0 and np.isinf(ihi[2])
+def test_a_school_new_in_a_late_submission_is_not_audited_as_a_tree():
+    """Old A+B+D=T and new A+B+C+D=T pin C when T is unchanged: the gate must notice, not publish."""
+    from shared.codes import AGE_BANDS, VERWIJZERS
 
+    verw, ages = list(VERWIJZERS), [a for a, _, _ in AGE_BANDS]
 
-def test_tree_bounds_equal_the_full_lp_on_a_hierarchy_family():
-    from hub.disclosure import GateConfig, combine_cells
-    from hub.disclosure.audit import Auditor
-    from hub.disclosure.gate import _Release, _secondary, _world
-    from hub.disclosure.rules import PRIMARY, PUBLISHED, primary_reasons
-    from hub.disclosure.tables import build_table
+    def school(node, v, jb, clients, per):
+        c = [(node, v, "leerlingen", "", 400), (node, v, "clienten", "", clients), (node, v, "jeugdbescherming", "", jb)]
+        c += [(node, v, "nieuwe_clienten", "", per * len(verw))]
+        c += [(node, v, "nieuwe_clienten_verwijzer", x, per) for x in verw]
+        spread = [per * len(verw) // len(ages)] * len(ages)
+        spread[0] += per * len(verw) - sum(spread)
+        c += [(node, v, "nieuwe_clienten_leeftijd", x, n) for x, n in zip(ages, spread)]
+        return c
 
-    from .helpers import contributions, schools
-
-    rng = np.random.default_rng(11)
-    types = {f"{i:02d}AA00": ("BO" if i % 3 else "VO") for i in range(1, 9)}
-    cells = [("0356", v, "clienten", "", int(rng.choice([0, 2, 5, 9, 12, 20, 33]))) for v in types]
-    table = build_table(combine_cells(contributions([c for c in cells if c[4]]), schools(types)))
-    config = GateConfig()
-    reason = primary_reasons(table.cells, config)
-    status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
-    _secondary(table, status, reason, config, np.zeros(len(table.cells), dtype=bool))
-    world, _ = _world([_Release(table, status, reason)], config)
-    fam = world.family[int(np.flatnonzero(table.cells["measure"].to_numpy() == "clienten")[0])]
-    mask = world.family == fam
-    lo, hi = Auditor(world).tree_bounds(mask)
-    # Full LP over that family's variables and lines.
-    vars_ = np.flatnonzero(mask)
-    pos = {int(v): i for i, v in enumerate(vars_)}
-    rows = []
-    for ln in range(len(world.line_ptr) - 1):
-        m = world.line_idx[world.line_ptr[ln]:world.line_ptr[ln + 1]]
-        if mask[m].all():
-            r = np.zeros(len(vars_))
-            r[[pos[int(x)] for x in m]] = world.line_coef[world.line_ptr[ln]:world.line_ptr[ln + 1]]
-            rows.append(r)
-    A = np.array(rows)
-    bounds = list(zip(world.lo[vars_], world.hi[vars_]))
-    for i, v in enumerate(vars_):
-        c = np.zeros(len(vars_))
-        c[i] = 1
-        a = linprog(c, A_eq=A, b_eq=np.zeros(len(A)), bounds=bounds, method="highs")
-        b = linprog(-c, A_eq=A, b_eq=np.zeros(len(A)), bounds=bounds, method="highs")
-        assert abs(a.x[i] - lo[v]) < 1e-6
-        assert (b.status == 3 and np.isinf(hi[v])) or abs(b.x[i] - hi[v]) < 1e-6
+    types1 = {"01AA00": "BO", "02BB00": "BO", "04DD00": "BO"}
+    types2 = dict(types1, **{"03CC00": "BO"})
+    cells1 = school("0356", "01AA00", 3, 20, 30) + school("0356", "02BB00", 12, 30, 30) + school("0356", "04DD00", 40, 60, 30)
+    combined1, result1 = gate(cells1, types1)
+    assert result1.audit["failed"] == 0
+    # A late municipality: children at 01AA00 and at a new school 03CC00, no jeugdbescherming anywhere.
+    cells2 = cells1 + school("0357", "01AA00", 0, 14, 14)[1:]
+    cells2 += [("0357", "03CC00", "leerlingen", "", 200), ("0357", "03CC00", "clienten", "", 15)]
+    cells2 = [c for c in cells2 if not (c[0] == "0357" and c[2] == "jeugdbescherming")]
+    combined2, result2 = gate(cells2, types2, history=[(combined1, result1.release)])
+    # The two releases together pin the new school's jeugdbescherming to exactly 0 ...
+    lo, hi = interval([public(result1.release), public(result2.release)], parents(types2), key("03CC00", "jeugdbescherming"),
+                      truth=[truth(combined1), truth(combined2)])
+    assert (lo, hi) == (0.0, 0.0)
+    # ... so the gate must report unproven cells (the hub then keeps the previous release).
+    assert result2.audit["failed"] > 0

@@ -48,3 +48,9 @@ def test_garbage_is_refused_with_a_clear_message():
 def test_dominance_over_one_amount_is_refused_as_looser():
     with pytest.raises(ConfigError, match="DOMINANCE_N"):
         GateConfig(dominance_n=1)
+
+
+def test_group_disclosure_percent_is_a_floor():
+    assert GateConfig(group_disclosure_percent=80).group_disclosure_percent == 80
+    with pytest.raises(Exception, match="GROUP_DISCLOSURE"):
+        GateConfig(group_disclosure_percent=95)

@@ -4,55 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
 
-from hub.disclosure import GateConfig, audit, combine_cells, flows
-from hub.disclosure.gate import _Release, _secondary, _world
-from hub.disclosure.rules import PRIMARY, PUBLISHED, primary_reasons
-from hub.disclosure.tables import build_table
-from shared.codes import AGE_BANDS, VERWIJZERS
+from hub.disclosure import flows, lps
 
-VERWIJZER_CODES = list(VERWIJZERS)
-
-from .helpers import contributions, gate, schools
-from .test_gate import assert_protected
-
-AGES = [a for a, _, _ in AGE_BANDS]
-COST_TYPES = ["ambulant", "daghulp", "jeugd-ggz"]
-
-
-def _region(rng: np.random.Generator, n_units: int, types: tuple[str, ...] = ("BO", "SO")):
-    """Consistent verwijzer/leeftijd rows and cost rows for ``n_units`` vestigingen over two nodes."""
-    units = {f"{i + 1:02d}AA00": types[i % len(types)] for i in range(n_units)}
-    cells = []
-    for i, vest in enumerate(units):
-        node = "0356" if i % 3 else "0344"
-        new = int(rng.choice([0, 2, 4, 7, 12, 25]))
-        verw = rng.multinomial(new, np.ones(4) / 4)
-        ages = rng.multinomial(new, np.ones(3) / 3)
-        cells += [(node, vest, "leerlingen", "", 300), (node, vest, "nieuwe_clienten", "", new)]
-        cells += [(node, vest, "nieuwe_clienten_verwijzer", c, int(v)) for c, v in zip(VERWIJZER_CODES[:4], verw) if v]
-        cells += [(node, vest, "nieuwe_clienten_leeftijd", a, int(v)) for a, v in zip(AGES[2:5], ages) if v]
-        clients = int(rng.integers(3, 30))
-        amounts = rng.integers(50_000, 900_000, size=(3, clients))
-        for z, row in zip(COST_TYPES, amounts):
-            top = np.sort(row)[::-1]
-            cells.append((node, vest, "kosten", z, int(row.sum()), clients, int(top[0]), int(top[1]), 0))
-        total = amounts.sum(axis=0)
-        top = np.sort(total)[::-1]
-        cells.append((node, vest, "kosten", "totaal", int(total.sum()), clients, int(top[0]), int(top[1]), 0))
-    return cells, units
-
-
-def _world_of(cells, units):
-    table = build_table(combine_cells(contributions(cells), schools(units)))
-    config = GateConfig()
-    reason = primary_reasons(table.cells, config)
-    status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
-    _secondary(table, status, reason, config, np.zeros(len(table.cells), dtype=bool))
-    world, _ = _world([_Release(table, status, reason)], config)
-    return table, world
+from .helpers import AGES, assert_protected, gate, lp_reference, region, world_of
 
 
 def _type_vars(world, table, measure_family: str, schooltype: str) -> np.ndarray:
@@ -71,52 +26,19 @@ def _network(world, free: np.ndarray):
     return flows.Network(tail, head, world.t[free], world.lo[free], world.hi[free]), tail, head
 
 
-def _lp_reference(world, free: np.ndarray, cap: float):
-    """Max/min of every free variable, all other variables fixed at their true values (HiGHS)."""
-    pos = np.full(len(world.t), -1)
-    pos[free] = np.arange(len(free))
-    rows, cols, vals, rhs = [], [], [], []
-    for ln in range(len(world.line_ptr) - 1):
-        m = world.line_idx[world.line_ptr[ln]:world.line_ptr[ln + 1]]
-        a = world.line_coef[world.line_ptr[ln]:world.line_ptr[ln + 1]].astype(float)
-        keep = pos[m] >= 0
-        if not keep.any():
-            continue
-        r = len(rhs)
-        rows += [r] * int(keep.sum())
-        cols += list(pos[m[keep]])
-        vals += list(a[keep])
-        rhs.append(float(np.dot(a[keep], world.t[m[keep]])))
-    A = csr_matrix((vals, (rows, cols)), shape=(len(rhs), len(free)))
-    t = world.t[free]
-    bounds = np.column_stack([np.where(np.isfinite(world.lo[free]), world.lo[free], t - cap),
-                              np.where(np.isfinite(world.hi[free]), world.hi[free], t + cap)])
-    out = []
-    for j in range(len(free)):
-        ends = []
-        for sign in (1.0, -1.0):
-            c = np.zeros(len(free))
-            c[j] = sign
-            res = linprog(c, A_eq=A, b_eq=rhs, bounds=bounds, method="highs")
-            assert res.status == 0, res.message
-            ends.append(res.x[j])
-        out.append(ends)
-    return np.array(out)
-
-
 @pytest.mark.parametrize("family", ["nieuwe_clienten", "kosten"])
 def test_network_bounds_equal_the_lp_reference(family):
     """Per type, with the type's and region's cells fixed: flows give exactly the LP's bounds."""
     rng = np.random.default_rng(3 if family == "kosten" else 4)
-    cells, units = _region(rng, 7)
-    table, world = _world_of(cells, units)
+    cells, units = region(rng, 7)
+    table, world = world_of(cells, units)
     free = _type_vars(world, table, family, "BO")
     assert len(free) > 20
     order = np.argsort(free)
     free = free[order]
     net, tail, head = _network(world, free)
     cap = 4 * float(np.max(np.abs(world.t[free]))) + 1e6
-    ref = _lp_reference(world, free, cap)
+    ref = lp_reference(world, free, cap)
     for j in range(len(free)):
         lo = world.t[free[j]] - net.decrease(j)
         hi = world.t[free[j]] + net.increase(j)
@@ -126,8 +48,8 @@ def test_network_bounds_equal_the_lp_reference(family):
 def test_network_is_a_restriction_of_the_attacker_problem():
     """A flow the network allows satisfies every line of the world (so its bounds are sound)."""
     rng = np.random.default_rng(9)
-    cells, units = _region(rng, 6)
-    table, world = _world_of(cells, units)
+    cells, units = region(rng, 6)
+    table, world = world_of(cells, units)
     free = np.sort(_type_vars(world, table, "nieuwe_clienten", "BO"))
     net, tail, head = _network(world, free)
     smf = net.smf
@@ -160,11 +82,11 @@ def test_chunks_with_helpers_and_whole_type_fallback_protect_every_cell(monkeypa
     monkeypatch.setattr(flows, "EXACT_UNITS", 2)
     monkeypatch.setattr(flows, "CHUNK_UNITS", 2)
     monkeypatch.setattr(flows, "HELPERS", 1)
-    monkeypatch.setattr(audit, "WHOLE_FAMILY_VARS", 10)
-    monkeypatch.setattr(audit, "TYPE_BLOCK_UNITS", 2)
-    monkeypatch.setattr(audit, "CHUNK_UNITS", 3)
+    monkeypatch.setattr(lps, "WHOLE_FAMILY_VARS", 10)
+    monkeypatch.setattr(lps, "TYPE_BLOCK_UNITS", 2)
+    monkeypatch.setattr(lps, "CHUNK_UNITS", 3)
     rng = np.random.default_rng(21)
-    cells, units = _region(rng, 9)
+    cells, units = region(rng, 9)
     combined, result = gate(cells, units)
     a = result.audit
     assert a["failed"] == 0 and a["flows_solved"] > 0 and a["network_proven"] > 0
@@ -179,7 +101,7 @@ def test_chunks_with_helpers_and_whole_type_fallback_protect_every_cell(monkeypa
 def test_changed_cells_are_fixed_in_the_networks_and_left_to_the_lp():
     """With a late submission in the history, cells whose value changed are no arc in any network."""
     rng = np.random.default_rng(5)
-    cells, units = _region(rng, 6)
+    cells, units = region(rng, 6)
     combined1, result1 = gate(cells, units)
     late = [c if not (c[1] == "02AA00" and c[2] == "nieuwe_clienten_verwijzer") else c[:4] + (c[4] + 2,) + c[5:]
             for c in cells]
@@ -194,18 +116,3 @@ def test_changed_cells_are_fixed_in_the_networks_and_left_to_the_lp():
     for r in hidden.itertuples():
         assert_protected(rel, units, (r.level, r.unit, r.schooljaar, r.measure, r.category), combined2,
                          history=[(combined1, result1.release)])
-
-
-def test_a_late_submission_reuses_the_cached_networks():
-    """History changes the variables' numbering: the cache must still recognise unchanged problems."""
-    from hub.disclosure import AuditCache
-
-    rng = np.random.default_rng(8)
-    cells, units = _region(rng, 10, types=("BO", "SO", "VO"))
-    cache = AuditCache()
-    combined1, result1 = gate(cells, units, cache=cache)
-    assert result1.audit["flows_solved"] > 0
-    late = [c[:4] + (c[4] + 20,) + c[5:] if (c[1] == "03AA00" and c[2] == "leerlingen") else c for c in cells]
-    combined2, result2 = gate(late, units, history=[(combined1, result1.release)], cache=cache)
-    assert result2.audit["failed"] == 0
-    assert result2.audit["flows_solved"] == 0 and result2.audit["blocks_cached"] > 0

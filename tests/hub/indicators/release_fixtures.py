@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hub.indicators.cells import RELEASE_COLUMNS
+from hub.disclosure.frames import PUBLIC_COLUMNS
 
 
 def release(rows) -> pd.DataFrame:
@@ -29,6 +29,6 @@ def release(rows) -> pd.DataFrame:
                 "reason": reason,
             }
         )
-    frame = pd.DataFrame.from_records(records, columns=list(RELEASE_COLUMNS) + ["reason"])
+    frame = pd.DataFrame.from_records(records, columns=PUBLIC_COLUMNS + ["reason"])
     frame["value"] = frame["value"].astype("Int64")
     return frame

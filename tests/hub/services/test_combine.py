@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from hub.disclosure.frames import CONTRIBUTION_COLUMNS
 from hub.extensions import db
 from hub.models.releases import Release, ReleaseCell
 from hub.models.rounds import Round
@@ -15,7 +16,7 @@ from tests.hub.factories import enrol_node, make_partial
 
 
 @pytest.fixture
-def region(app, gate, monkeypatch):
+def region(app, monkeypatch):
     """Two nodes and an open round; combining is left to the test (no automatic enqueue)."""
     from hub import jobs
 
@@ -130,7 +131,7 @@ def test_contributions_use_only_the_rounds_schooljaar(region):
     _submit(a, round_id, schooljaren=("2023-2024", "2024-2025"))
     frame = combine.contributions_frame(submissions.current_submissions(round_id), "2024-2025")
     assert set(frame["schooljaar"]) == {"2024-2025"}
-    assert list(frame.columns) == combine.CONTRIBUTION_COLUMNS
+    assert list(frame.columns) == CONTRIBUTION_COLUMNS
     assert str(frame["value"].dtype) == "int64"
     kosten = frame[frame["measure"] == "kosten"]
     partial = make_partial("0356")

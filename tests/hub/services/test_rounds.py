@@ -61,7 +61,7 @@ def test_close_twice(app):
         rounds.close_round(12345)
 
 
-def test_node_sees_only_its_rounds_with_submitted_flag(app, gate, no_combine):
+def test_node_sees_only_its_rounds_with_submitted_flag(app, no_combine):
     a = enrol_node("0356")
     enrol_node("0321")
     mine = rounds.open_round("2024-2025")
@@ -76,7 +76,7 @@ def test_node_sees_only_its_rounds_with_submitted_flag(app, gate, no_combine):
         rounds.list_rounds("half-open")
 
 
-def test_round_status_shows_missing_nodes_and_quality(app, gate):
+def test_round_status_shows_missing_nodes_and_quality(app):
     a = enrol_node("0356")
     enrol_node("0321")
     rnd = rounds.open_round("2024-2025")

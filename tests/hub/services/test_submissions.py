@@ -21,7 +21,7 @@ from tests.hub.factories import enrol_node, make_partial
 
 
 @pytest.fixture
-def setup(app, gate, no_combine):
+def setup(app, no_combine):
     a = enrol_node("0356")
     b = enrol_node("0321")
     rnd = rounds.open_round("2024-2025")

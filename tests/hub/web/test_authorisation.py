@@ -61,7 +61,7 @@ TABLE: dict[str, tuple[str, str, object]] = {
     "indicators_api.funnel": ("GET", "/api/v1/schooltypes/BO/funnel", FACTSHEET),
     "indicators_api.regio": ("GET", "/api/v1/regio", REGION),
     "indicators_api.aanbieders": ("GET", "/api/v1/aanbieders", COVERAGE),
-    # CORE's API: agents (signed), the operator token, and public health/spec
+    # The v1 API: agents (signed), the operator token, and public health/spec
     "api_v1.enrol": ("POST", "/api/v1/nodes/enrol", PUBLIC),  # the one-time token in the body is the credential
     "api_v1.list_rounds": ("GET", "/api/v1/rounds", NO_USER),
     "api_v1.round_status": ("GET", "/api/v1/rounds/1", NO_USER),

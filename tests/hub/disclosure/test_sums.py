@@ -1,4 +1,4 @@
-"""combine_cells: sums per vestiging, schooltype and regio; exact top two; the largest node's share."""
+"""sums.py's combine_cells: sums per vestiging, schooltype and regio; exact top two; the largest node's share."""
 
 from __future__ import annotations
 

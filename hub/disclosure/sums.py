@@ -6,7 +6,7 @@ pooled per-row largest amounts are distinct children and the top two of the pool
 ``max_node_value``/``max_node_contributors`` are taken per level from the per-node sums over that
 level's unit (a municipality feeding many schools of one type is the insider at the type level).
 The ``GEEN`` bucket (no school) is its own schooltype ``GEEN``; codes missing from ``schools`` get
-schooltype ``onbekend``. ``regio`` is everything in the round.
+schooltype ``onbekend``. ``regio`` is everything in the round. The frames' columns: frames.py.
 """
 
 from __future__ import annotations
@@ -16,20 +16,10 @@ import pandas as pd
 
 from shared.codes import GEEN_SCHOOL
 
-LEVELS = ("vestiging", "schooltype", "regio")
-REGIO = "regio"
-ONBEKEND_TYPE = "onbekend"
-KEY = ["level", "unit", "schooljaar", "measure", "category"]
-#: ``parent`` (the unit one level up: schooltype for a vestiging, ``regio`` for a schooltype, "" for
-#: regio) is an addition to CONTRACTS.md: the gate needs the hierarchy and receives only ``combined``.
-COMBINED_COLUMNS = KEY + ["parent",
-    "value", "contributors", "top1", "top2", "negatives", "nodes", "max_node_value", "max_node_contributors",
-]
-CONTRIBUTION_COLUMNS = [
-    "node", "vestigingscode", "schooljaar", "measure", "category",
-    "value", "contributors", "top1", "top2", "negatives",
-]
-_INTS = ["value", "contributors", "top1", "top2", "negatives"]
+from .frames import (
+    COMBINED_COLUMNS, CONTRIBUTION_COLUMNS, CONTRIBUTION_INTS, KEY, LEVELS, REGIO, REGIO_UNIT, SCHOOLTYPE,
+    UNKNOWN_SCHOOLTYPE, VESTIGING,
+)
 
 
 def _top_two(gid: np.ndarray, ngroups: int, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,15 +57,15 @@ def combine_cells(contributions: pd.DataFrame, schools: pd.DataFrame) -> pd.Data
     base = contributions[CONTRIBUTION_COLUMNS].copy()
     for c in ("node", "vestigingscode", "schooljaar", "measure", "category"):
         base[c] = base[c].astype(str)
-    for c in _INTS:
+    for c in CONTRIBUTION_INTS:
         base[c] = base[c].astype("int64")
     types = dict(zip(schools["vestigingscode"].astype(str), schools["schooltype"].astype(str))) if len(schools) else {}
     types[GEEN_SCHOOL] = GEEN_SCHOOL
-    base["schooltype"] = base["vestigingscode"].map(types).fillna(ONBEKEND_TYPE).astype(str)
+    base["schooltype"] = base["vestigingscode"].map(types).fillna(UNKNOWN_SCHOOLTYPE).astype(str)
 
     frames = []
-    for level, unit_col in (("vestiging", "vestigingscode"), ("schooltype", "schooltype"), ("regio", None)):
-        unit = base[unit_col] if unit_col else pd.Series(REGIO, index=base.index)
+    for level, unit_col in ((VESTIGING, "vestigingscode"), (SCHOOLTYPE, "schooltype"), (REGIO, None)):
+        unit = base[unit_col] if unit_col else pd.Series(REGIO_UNIT, index=base.index)
         work = pd.DataFrame({
             "unit": unit.to_numpy(dtype=object), "schooljaar": base["schooljaar"].to_numpy(dtype=object),
             "measure": base["measure"].to_numpy(dtype=object), "category": base["category"].to_numpy(dtype=object),
@@ -86,7 +76,7 @@ def combine_cells(contributions: pd.DataFrame, schools: pd.DataFrame) -> pd.Data
         ngroups = int(gid.max()) + 1
         first_rows = pd.Series(np.arange(len(gid))).groupby(gid).first().to_numpy()
         out = work.iloc[first_rows][keys].reset_index(drop=True)
-        vals = {c: base[c].to_numpy() for c in _INTS}
+        vals = {c: base[c].to_numpy() for c in CONTRIBUTION_INTS}
         for c in ("value", "contributors", "negatives"):
             out[c] = np.bincount(gid, weights=vals[c], minlength=ngroups).round().astype(np.int64)
         out["top1"], out["top2"] = _top_two(gid, ngroups, vals["top1"], vals["top2"])
@@ -105,10 +95,10 @@ def combine_cells(contributions: pd.DataFrame, schools: pd.DataFrame) -> pd.Data
         out["max_node_value"] = mv
         out["max_node_contributors"] = mc
         out.insert(0, "level", level)
-        if level == "vestiging":
+        if level == VESTIGING:
             parent = base["schooltype"].to_numpy(dtype=object)[first_rows]
         else:
-            parent = np.full(ngroups, REGIO if level == "schooltype" else "", dtype=object)
+            parent = np.full(ngroups, REGIO_UNIT if level == SCHOOLTYPE else "", dtype=object)
         out.insert(5, "parent", parent)
         frames.append(out)
     combined = pd.concat(frames, ignore_index=True)

@@ -1,0 +1,314 @@
+"""LP problems of the auditor: blocks of variables, their connected components, one warm LP per target.
+
+What the closed forms (trees.py) and the type networks (flows.py) leave goes to HiGHS LPs over blocks
+(``BlockLPs.block_sets``): a two-dimensional family of at most ``WHOLE_FAMILY_VARS`` variables whole
+(exact), else a chunk (a school type of at most ``TYPE_BLOCK_UNITS`` vestigingen whole, or
+``CHUNK_UNITS`` of a large one's vestigingen) plus every type and regio cell plus the ``DONORS``
+largest vestigingen per column, everything else fixed at its true value (a restriction, so sound).
+Inside a block (``BlockLPs.solve``), connected components with a single line get the exact closed-form
+bound; others get rounds of "maximise the sum of min(x, required point)" over the unproven targets,
+then one LP per still-unproven target and side (``SingleTargetLP``, warm-started), at most
+``MAX_SINGLE_LPS`` per problem and side. Block results are cached by the digest of their inputs
+(cache.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import highspy
+import numpy as np
+from highspy import _core as _highs_core
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .cache import AuditCache, digest
+from .trees import line_intervals
+from .world import EPS, INF, WIDTH, World, satisfied
+
+if TYPE_CHECKING:
+    from .audit import AuditStats
+
+CHUNK_UNITS = 12  # vestigingen per block in the two-dimensional families
+WHOLE_FAMILY_VARS = 6000  # a family this small (a region of ~350 locations) is audited whole (exact)
+MAX_SINGLE_LPS = 1000  # per block and side; targets beyond it count as unproven (never published, see hub/services/combine.py)
+DONORS = 2  # per (schooltype, column): the vestigingen with the largest values join every block
+TYPE_BLOCK_UNITS = 400  # a school type this small is one LP block, with its own type cells
+
+
+class SingleTargetLP:
+    """min ``sign * x[j]`` over ``A x = b``, ``lo <= x <= hi``, for one j after another, warm-started.
+
+    HiGHS (the solver behind SciPy's ``linprog(method="highs")``) through highspy, keeping the model and
+    its basis between targets: only the objective changes, so each re-solve starts from the previous
+    optimum (a few simplex iterations instead of a cold solve). ``highspy._core._Highs`` is the class the
+    public ``highspy.Highs`` wraps; the wrapper prints a banner on the process's C-level stdout.
+    """
+
+    def __init__(self, A, b: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+        csc = A.tocsc()
+        n = A.shape[1]
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, A.shape[0]
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_, lp.col_upper_ = np.asarray(lo, float), np.asarray(hi, float)
+        lp.row_lower_ = lp.row_upper_ = np.asarray(b, float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, A.shape[0]
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
+        self._h = _highs_core._Highs()
+        self._h.setOptionValue("output_flag", False)
+        self._h.setOptionValue("presolve", "off")
+        self._h.passModel(lp)
+        self._last: int | None = None
+
+    def optimum(self, j: int, sign: float) -> np.ndarray | None:
+        h = self._h
+        if self._last is not None and self._last != j:
+            h.changeColCost(self._last, 0.0)
+        h.changeColCost(j, sign)
+        self._last = j
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(h.getSolution().col_value)
+
+
+
+class BlockLPs:
+    """The LP side of one audit: blocks of a :class:`World`'s variables and their certified bounds."""
+
+    def __init__(self, world: World, cache: AuditCache | None, stats: "AuditStats"):
+        self.w = world
+        self.cache = cache
+        self.stats = stats
+        n = len(world.t)
+        line_of = np.repeat(np.arange(len(world.line_ptr) - 1), np.diff(world.line_ptr))
+        order = np.argsort(world.line_idx, kind="stable")
+        ptr = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(ptr, world.line_idx + 1, 1)
+        self.var_ptr = np.cumsum(ptr)
+        self.var_lines = line_of[order]
+
+    def block_sets(self, families: np.ndarray, pending_var: np.ndarray) -> list[np.ndarray]:
+        """LP blocks for the pending targets of the two-dimensional families (rows × categories × hierarchy).
+
+        A family of at most ``WHOLE_FAMILY_VARS`` variables is one block (exact). In a larger one, a
+        block is a *chunk* (a school type of at most ``TYPE_BLOCK_UNITS`` vestigingen whole, else
+        ``CHUNK_UNITS`` of its vestigingen) plus every schooltype and regio cell plus the donors: per
+        (schooltype, column) the ``DONORS`` vestigingen with the largest values, which let a hidden type
+        cell move along the regio column. Everything else is fixed at its true value.
+        """
+        w = self.w
+        blocks: list[np.ndarray] = []
+        for fam in families:
+            vars_f = np.flatnonzero(w.family == fam)
+            if not pending_var[vars_f].any():
+                continue
+            if len(vars_f) <= WHOLE_FAMILY_VARS:  # small enough for the exact problem
+                blocks.append(vars_f)
+                continue
+            unit_of = w.unit[vars_f]
+            lv = w.level[vars_f]
+            type_of = w.type_of[vars_f]
+            vest = vars_f[lv == 0]
+            aggr = lv > 0
+            aggr_pending = pending_var[vars_f] & aggr
+            donor_units: set[int] = set()
+            chunks: list[tuple[np.ndarray, np.ndarray | None]] = []
+            for tau in np.unique(w.type_of[vest]):
+                pv = vest[w.type_of[vest] == tau]
+                units = np.unique(w.unit[pv])
+                col = w.column[pv]
+                for c in np.unique(col):
+                    cv = pv[col == c]
+                    top = cv[np.lexsort((w.unit[cv], -w.t[cv]))][:DONORS]
+                    donor_units.update(int(u) for u in w.unit[top])
+                if len(units) <= TYPE_BLOCK_UNITS:
+                    # A small type whole, with its own type cells: a hidden type cell moves with all of
+                    # its vestigingen (which a donors-only block would hold fixed).
+                    own = aggr & (lv == 1) & (type_of == tau)
+                    chunks.append((units, own))
+                    aggr_pending &= ~own
+                else:
+                    chunks += [(units[i:i + CHUNK_UNITS], None) for i in range(0, len(units), CHUNK_UNITS)]
+            donors = np.isin(unit_of, np.array(sorted(donor_units), dtype=np.int64)) & ~aggr
+            for units, own in chunks:
+                chosen = np.isin(unit_of, units)
+                pending = pending_var[vars_f[chosen]].any() or (own is not None and pending_var[vars_f[own]].any())
+                if pending:
+                    blocks.append(np.sort(vars_f[chosen | aggr | donors]))
+            if aggr_pending.any():  # regio cells and the type cells of large types
+                blocks.append(np.sort(vars_f[aggr | donors]))
+        return blocks
+
+
+    def _system(self, block: np.ndarray, free: np.ndarray):
+        """Rows of the restricted system: lines touching the block, over its free variables only."""
+        w = self.w
+        lines = np.unique(np.concatenate([self.var_lines[self.var_ptr[v]:self.var_ptr[v + 1]] for v in block])
+                          if len(block) else np.zeros(0, np.int64))
+        local = np.full(len(w.t), -1, dtype=np.int64)
+        local[block] = np.arange(len(block))
+        rows, cols, vals, rhs = [], [], [], []
+        seen = set()
+        for ln in lines:
+            s, e = w.line_ptr[ln], w.line_ptr[ln + 1]
+            m, a = w.line_idx[s:e], w.line_coef[s:e]
+            keep = free[m]
+            m, a = m[keep], a[keep]
+            if not len(m):
+                continue
+            key = (tuple(m.tolist()), tuple(a.tolist()))
+            if key in seen:  # the same line in several releases, over the same variables
+                continue
+            seen.add(key)
+            r = len(rhs)
+            rows.append(np.full(len(m), r))
+            cols.append(local[m])
+            vals.append(a.astype(float))
+            rhs.append(float(np.dot(a.astype(float), w.t[m])))
+        if rhs:
+            return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), np.array(rhs)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+
+    def solve(self, block: np.ndarray, free: np.ndarray, tpos: np.ndarray):
+        """Certified (lo, hi) of targets ``tpos`` over ``block``, its ``free`` variables free and all else fixed."""
+        w = self.w
+        rows, cols, vals, rhs = self._system(block, free)
+        tvars_local = np.searchsorted(block, w.target_var[tpos])  # blocks are sorted
+        key = None
+        if self.cache is not None:
+            key = digest([w.t[block], w.lo[block], w.hi[block], rows, cols, vals, rhs, tvars_local,
+                           w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos]])
+            found = self.cache.get(key)
+            if found is not None:
+                self.stats.blocks_cached += 1
+                return found[0], found[1]
+        nv = len(block)
+        lo_v, hi_v, t_v = w.lo[block], w.hi[block], w.t[block]
+        got_lo = np.full(len(tpos), INF)
+        got_hi = np.full(len(tpos), -INF)
+        # Connected components of the block's variables through its rows.
+        if len(rhs):
+            A = csr_matrix((vals, (rows, cols)), shape=(len(rhs), nv))
+            adj = csr_matrix((np.ones(len(rows)), (cols, rows + nv)), shape=(nv + len(rhs), nv + len(rhs)))
+            ncomp, label = connected_components(adj, directed=False)
+            var_comp = label[:nv]
+            row_comp = label[nv:]
+        else:
+            A = csr_matrix((0, nv))
+            var_comp = np.arange(nv)
+            row_comp = np.zeros(0, np.int64)
+        t_comp = var_comp[tvars_local]
+        for comp in np.unique(t_comp):
+            which = np.flatnonzero(t_comp == comp)
+            cvars = np.flatnonzero(var_comp == comp)
+            crow = np.flatnonzero(row_comp == comp)
+            tl = tvars_local[which]
+            if len(crow) == 0:
+                got_lo[which], got_hi[which] = lo_v[tl], hi_v[tl]
+                self.stats.closed_form += len(which)
+            elif len(crow) == 1:
+                sub = A[crow[0]]
+                m, a = sub.indices, sub.data
+                ilo, ihi = line_intervals(np.array([0, len(m)]), m, a, lo_v, hi_v, const=rhs[crow])
+                pos = {int(v): i for i, v in enumerate(m)}
+                for j, v in zip(which, tl):
+                    k = pos[int(v)]
+                    got_lo[j], got_hi[j] = ilo[k], ihi[k]
+                self.stats.closed_form += len(which)
+            else:
+                lo_c, hi_c = self._component(A[crow][:, cvars], rhs[crow], lo_v[cvars], hi_v[cvars], t_v[cvars],
+                                                np.searchsorted(cvars, tl), tpos[which])
+                got_lo[which], got_hi[which] = lo_c, hi_c
+        if key is not None:
+            self.cache.put(key, (got_lo.copy(), got_hi.copy()))
+        return got_lo, got_hi
+
+    def _component(self, A, b, lo, hi, t, tl, tpos):
+        """Certified bounds of targets ``tl`` (local indices) from a few LPs.
+
+        Rounds of "maximise sum(min(x_j, required high point))" over the still-unproven targets (and
+        the mirror for the low side) prove many targets per LP: every optimum is a feasible point, so
+        each target that reaches its required point there is proven. What a round cannot prove gets
+        its own LP.
+        """
+        w = self.w
+        kind, req_lo, req_hi = w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos]
+        # Unbounded variables get a large finite box: a restriction, so still sound, and no unbounded LPs.
+        cap = 4 * float(np.max(np.abs(t))) + 1e6 if len(t) else 1e6
+        lo_f = np.where(np.isfinite(lo), lo, -cap)
+        hi_f = np.where(np.isfinite(hi), hi, cap)
+        n = A.shape[1]
+        got_lo = t[tl].astype(float).copy()  # the truth itself is feasible
+        got_hi = t[tl].astype(float).copy()
+        scale = np.maximum(1.0, (req_hi - req_lo) / 2)
+        width = kind == WIDTH
+
+        def record(x) -> None:
+            np.minimum(got_lo, x[tl], out=got_lo)
+            np.maximum(got_hi, x[tl], out=got_hi)
+
+        def need(side: str) -> np.ndarray:
+            if side == "hi":
+                return ~width & (got_hi < req_hi - EPS * np.maximum(1.0, np.abs(req_hi)))
+            return ~width & (got_lo > req_lo + EPS * np.maximum(1.0, np.abs(req_lo)))
+
+        def clipped_round(js: np.ndarray, side: str) -> bool:
+            # Variables x (n) then y (len(js)); y_j <= x_j (hi side) or y_j >= x_j (lo side).
+            k = len(js)
+            sign = 1.0 if side == "hi" else -1.0
+            c = np.concatenate([np.zeros(n), -sign / scale[js]])
+            ub_rows = np.arange(k)
+            A_ub = csr_matrix((np.concatenate([sign * np.ones(k), -sign * np.ones(k)]),
+                               (np.concatenate([ub_rows, ub_rows]), np.concatenate([n + ub_rows, tl[js]]))),
+                              shape=(k, n + k))
+            A_eq = csr_matrix((A.data, A.indices, A.indptr), shape=(A.shape[0], n + k)) if A.shape[0] else None
+            if side == "hi":
+                ybounds = np.column_stack([np.full(k, -cap), req_hi[js]])
+            else:
+                ybounds = np.column_stack([req_lo[js], np.full(k, cap)])
+            bounds = np.vstack([np.column_stack([lo_f, hi_f]), ybounds])
+            self.stats.lps_solved += 1
+            res = linprog(c, A_ub=A_ub, b_ub=np.zeros(k), A_eq=A_eq, b_eq=b if A_eq is not None else None,
+                          bounds=bounds, method="highs")
+            if res.status != 0:
+                return False
+            record(res.x[:n])
+            return True
+
+        model: list[SingleTargetLP] = []
+
+        def single(j: int, sign: float) -> None:
+            # One model per component, re-solved from the last optimal basis with only the objective changed.
+            if not model:
+                model.append(SingleTargetLP(A, b, lo_f, hi_f))
+            self.stats.lps_solved += 1
+            x = model[0].optimum(int(tl[j]), sign)
+            if x is not None:
+                record(x)
+
+        for side in ("hi", "lo"):
+            while True:
+                js = np.flatnonzero(need(side))
+                if not len(js):
+                    break
+                before = int(need(side).sum())
+                if not clipped_round(js, side) or int(need(side).sum()) == before:
+                    break
+            budget = MAX_SINGLE_LPS
+            for j in np.flatnonzero(need(side)):
+                if not need(side)[j]:  # an earlier LP's optimum already proved it
+                    continue
+                if budget == 0:  # left unproven: the gate adds a partner, which is sound
+                    break
+                budget -= 1
+                single(int(j), -1.0 if side == "hi" else 1.0)
+        for j in np.flatnonzero(width):
+            ok = satisfied(kind[j:j + 1], req_lo[j:j + 1], req_hi[j:j + 1], got_lo[j:j + 1], got_hi[j:j + 1])[0]
+            if not ok:
+                single(int(j), -1.0)
+                single(int(j), 1.0)
+        return got_lo, got_hi

@@ -1,0 +1,87 @@
+"""Closed-form bounds: one line alone (``line_intervals``) and the hierarchy-only families (``tree_bounds``).
+
+A line ``sum(coef * x) = const`` over boxes bounds each member exactly, given that line alone. In a
+family whose only lines are the hierarchy columns (vestigingen → type → regio) and whose lines are the
+same in every release, the lines form a tree, and propagating those bounds up and down the tree gives
+every variable's exact projection: no LP (audit.py decides which families qualify).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .world import INF, World
+
+
+def line_intervals(ptr: np.ndarray, idx: np.ndarray, coef: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                   const: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact bound of each member of each line ``sum(coef*x) = const`` given only that line and the boxes.
+
+    Returned per member position (aligned with ``idx``), intersected with the member's own box.
+    """
+    n_lines = len(ptr) - 1
+    if len(idx) == 0:
+        return np.zeros(0), np.zeros(0)
+    a = coef.astype(float)
+    l, h = lo[idx], hi[idx]
+    # a*x ranges over [min(a l, a h), max(a l, a h)].
+    with np.errstate(invalid="ignore"):
+        tmin = np.where(a > 0, a * l, a * h)
+        tmax = np.where(a > 0, a * h, a * l)
+    line_of = np.repeat(np.arange(n_lines), np.diff(ptr))
+    ninf_min = np.bincount(line_of, weights=np.isneginf(tmin), minlength=n_lines)
+    pinf_max = np.bincount(line_of, weights=np.isposinf(tmax), minlength=n_lines)
+    fmin = np.where(np.isfinite(tmin), tmin, 0.0)
+    fmax = np.where(np.isfinite(tmax), tmax, 0.0)
+    smin = np.bincount(line_of, weights=fmin, minlength=n_lines)
+    smax = np.bincount(line_of, weights=fmax, minlength=n_lines)
+    # Sums over the *other* members.
+    o_min = np.where(ninf_min[line_of] - np.isneginf(tmin) > 0, -INF, smin[line_of] - fmin)
+    o_max = np.where(pinf_max[line_of] - np.isposinf(tmax) > 0, INF, smax[line_of] - fmax)
+    c = 0.0 if const is None else const[line_of]
+    # a*x = c - others  ⇒  a*x ∈ [c - o_max, c - o_min]
+    ax_lo, ax_hi = c - o_max, c - o_min
+    x_lo = np.where(a > 0, ax_lo, -ax_hi)
+    x_hi = np.where(a > 0, ax_hi, -ax_lo)
+    return np.maximum(x_lo, l), np.minimum(x_hi, h)
+
+
+def tree_bounds(w: World, var_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact bounds in hierarchy-only families: a tree of lines (vestigingen → type → regio).
+
+    On an acyclic system of sum constraints over boxes, propagating bounds up and then down gives
+    each variable's exact projection: (1) a type's range from its children, (2) the regio line
+    with those ranges, (3) the type lines with the types' final ranges. ``var_mask`` selects the
+    families' variables; the bounds of every other variable are its box.
+    """
+    n_lines = len(w.line_ptr) - 1
+    line_of = np.repeat(np.arange(n_lines), np.diff(w.line_ptr))
+    line_scope = np.zeros(n_lines, dtype=bool)
+    line_scope[line_of[var_mask[w.line_idx]]] = True
+    total_pos = np.flatnonzero(w.line_coef < 0)
+    total_level = np.full(n_lines, -1)
+    total_level[line_of[total_pos]] = w.level[w.line_idx[total_pos]]
+
+    def subset(sel_lines):
+        keep = sel_lines[line_of]
+        counts = np.bincount(line_of[keep], minlength=n_lines)[sel_lines]
+        ptr = np.concatenate([[0], np.cumsum(counts)])
+        return ptr, w.line_idx[keep], w.line_coef[keep]
+
+    lo, hi = w.lo.copy(), w.hi.copy()
+    type_lines = subset(line_scope & (total_level == 1))
+    regio_lines = subset(line_scope & (total_level == 2))
+    for step, (ptr, idx, coef) in enumerate((type_lines, regio_lines, type_lines)):
+        if not len(idx):
+            continue
+        ilo, ihi = line_intervals(ptr, idx, coef, lo, hi)
+        if step == 0:  # only the totals (types) take their children's range
+            sel = coef < 0
+        elif step == 1:
+            sel = np.ones(len(idx), dtype=bool)
+        else:
+            sel = coef > 0
+        np.maximum.at(lo, idx[sel], ilo[sel])
+        np.minimum.at(hi, idx[sel], ihi[sel])
+    return lo, hi
+

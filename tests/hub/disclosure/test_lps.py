@@ -1,0 +1,78 @@
+"""The auditor's LPs (lps.py): the warm-started single-target LP, blocks, and what a block proves."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
+
+from hub.disclosure import lps
+from hub.disclosure.audit import AuditStats
+from hub.disclosure.world import satisfied
+
+from .helpers import lp_reference, region, world_of
+
+
+def test_one_warm_model_gives_every_cold_optimum():
+    rng = np.random.default_rng(2)
+    n, m = 9, 4
+    A = rng.integers(-1, 2, size=(m, n)).astype(float)
+    t = rng.integers(0, 20, n).astype(float)
+    b = A @ t  # the truth is feasible
+    lo, hi = t - rng.integers(0, 6, n), t + rng.integers(0, 6, n)
+    model = lps.SingleTargetLP(csr_matrix(A), b, lo, hi)
+    for j in rng.permutation(n):
+        for sign in (-1.0, 1.0):
+            c = np.zeros(n)
+            c[j] = sign
+            cold = linprog(c, A_eq=A, b_eq=b, bounds=list(zip(lo, hi)), method="highs")
+            warm = model.optimum(int(j), sign)
+            assert abs(warm[j] - cold.x[j]) < 1e-6, (j, sign)
+            assert np.allclose(A @ warm, b) and (warm >= lo - 1e-9).all() and (warm <= hi + 1e-9).all()
+
+
+def test_a_whole_family_block_proves_exactly_what_the_full_lp_proves():
+    rng = np.random.default_rng(6)
+    cells, units = region(rng, 5)
+    _, world = world_of(cells, units)
+    stats = AuditStats()
+    for fam in np.unique(world.family[world.two_dim]):
+        block = np.flatnonzero(world.family == fam)
+        free = np.zeros(len(world.t), dtype=bool)
+        free[block] = True
+        tpos = np.flatnonzero(free[world.target_var])
+        assert len(tpos)
+        lo, hi = lps.BlockLPs(world, None, stats).solve(block, free, tpos)
+        cap = 4 * float(np.max(np.abs(world.t[block]))) + 1e6
+        ref = lp_reference(world, block, cap, only=np.searchsorted(block, world.target_var[tpos]))
+        # Every certified interval is reached by feasible points (sound) ...
+        assert (lo >= ref[:, 0] - 1e-6).all() and (hi <= ref[:, 1] + 1e-6).all()
+        # ... and proves a target exactly when the full LP does.
+        kind, req_lo, req_hi = world.target_kind[tpos], world.req_lo[tpos], world.req_hi[tpos]
+        assert (satisfied(kind, req_lo, req_hi, lo, hi) == satisfied(kind, req_lo, req_hi, ref[:, 0], ref[:, 1])).all()
+    assert stats.lps_solved > 0 and stats.closed_form < len(world.target_var)  # the LPs did the work
+
+
+def test_blocks_of_a_large_family_hold_every_aggregate_cell(monkeypatch):
+    rng = np.random.default_rng(21)
+    cells, units = region(rng, 9, types=("BO", "SO", "VO"))
+    _, world = world_of(cells, units)
+    families = np.unique(world.family[world.two_dim])
+    pending = np.zeros(len(world.t), dtype=bool)
+    pending[world.target_var] = True
+    whole = lps.BlockLPs(world, None, AuditStats()).block_sets(families, pending)
+    assert [list(b) for b in whole] == [list(np.flatnonzero(world.family == f)) for f in families]
+
+    monkeypatch.setattr(lps, "WHOLE_FAMILY_VARS", 10)
+    monkeypatch.setattr(lps, "TYPE_BLOCK_UNITS", 2)
+    monkeypatch.setattr(lps, "CHUNK_UNITS", 3)
+    blocks = lps.BlockLPs(world, None, AuditStats()).block_sets(families, pending)
+    assert len(blocks) > len(families)
+    covered = np.zeros(len(world.t), dtype=bool)
+    for block in blocks:
+        fam = world.family[block[0]]
+        assert (world.family[block] == fam).all() and (np.diff(block) > 0).all()
+        aggregate = np.flatnonzero((world.family == fam) & (world.level > 0))
+        assert np.isin(aggregate, block).all()  # a hidden type or regio cell can always move
+        covered[block] = True
+    assert covered[pending & np.isin(world.family, families)].all()

@@ -1,0 +1,135 @@
+"""The primary rules (rules.py) through the gate: threshold, linked costs, p%, dominance, negatives,
+insider, group disclosure and rounding (tests 6 to 9 of docs/disclosure-control.md among them)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hub.disclosure import GateConfig
+
+from .helpers import assert_protected, gate, key, row, verwijzer_unit
+
+
+def test_spec_06_hidden_count_hides_sum_and_mean():
+    types = {"01AA00": "BO", "02BB00": "BO"}
+    cells = []
+    for v, (n, amount) in {"01AA00": (4, 40_000_00), "02BB00": (30, 300_000_00)}.items():
+        cells += [("0356", v, "leerlingen", "", 500), ("0356", v, "clienten", "", n), ("0356", v, "clienten_zorgtype", "verblijf", n),
+                  ("0356", v, "kosten", "verblijf", amount, n, amount // n, amount // n, 0),
+                  ("0356", v, "kosten", "totaal", amount, n, amount // n, amount // n, 0)]
+    # With the count insider rule on, a count of 12 (11 from one municipality) is hidden while its cost has 12 children.
+    cells += [("0356", "03CC00", "leerlingen", "", 500), ("0356", "03CC00", "clienten", "", 19), ("0357", "03CC00", "clienten", "", 1),
+              ("0356", "03CC00", "clienten_zorgtype", "ambulant", 11), ("0357", "03CC00", "clienten_zorgtype", "ambulant", 1),
+              ("0356", "03CC00", "kosten", "ambulant", 110_000_00, 6, 10_000_00, 10_000_00, 0),
+              ("0357", "03CC00", "kosten", "ambulant", 50_000_00, 6, 10_000_00, 9_000_00, 0)]
+    types["03CC00"] = "BO"
+    combined, result = gate(cells, types, GateConfig(count_insider_rule=True))
+    rel = result.release
+    assert row(rel, "01AA00", "kosten", "verblijf")["status"] == "suppressed_primary"
+    assert row(rel, "01AA00", "kosten", "totaal")["status"] != "published"
+    assert row(rel, "03CC00", "clienten_zorgtype", "ambulant")["reason"] == "insider_count"
+    assert row(rel, "03CC00", "kosten", "ambulant")["reason"] == "linked_count"
+    # Everywhere: a hidden count means a hidden linked sum, so no mean (sum / n) and no n × mean exists.
+    links = {("clienten_zorgtype", "verblijf"): ("kosten", "verblijf"), ("clienten_zorgtype", "ambulant"): ("kosten", "ambulant"),
+             ("clienten", ""): ("kosten", "totaal")}
+    for r in rel[rel["measure"] != "kosten"].itertuples():
+        link = links.get((r.measure, r.category))
+        if link and r.status == "suppressed_primary":
+            cost = rel[(rel["level"] == r.level) & (rel["unit"] == r.unit) & (rel["measure"] == link[0]) & (rel["category"] == link[1])]
+            assert (cost["status"] != "published").all()
+
+
+def _cost_cells(value, contributors, top1, top2, negatives=0, node="0356"):
+    types = {"01AA00": "BO", "02BB00": "BO", "03CC00": "BO"}
+    cells = []
+    for v in types:
+        # 40 of 60 clients get ambulant care: no category holds (nearly) all (group disclosure).
+        cells += [(node, v, "leerlingen", "", 500), (node, v, "clienten", "", 60), (node, v, "clienten_zorgtype", "ambulant", 40)]
+    cells += [(node, "01AA00", "kosten", "ambulant", value, contributors, top1, top2, negatives)]
+    cells += [(node, v, "kosten", "ambulant", 400_000_00, 40, 20_000_00, 19_000_00, 0) for v in ("02BB00", "03CC00")]
+    return cells, types
+
+
+def test_spec_07_p_percent_one_child_120k_of_140k():
+    # 15 children, €140k, the largest €120k and the second €9k: 140 - 120 - 9 = 11 < 10 % of 120 = 12.
+    cells, types = _cost_cells(140_000_00, 15, 120_000_00, 9_000_00)
+    cells = [c for c in cells if not (c[1] == "01AA00" and c[2] in ("clienten", "clienten_zorgtype"))]
+    cells += [("0356", "01AA00", "clienten", "", 25), ("0356", "01AA00", "clienten_zorgtype", "ambulant", 15)]
+    _, result = gate(cells, types)
+    target = row(result.release, "01AA00", "kosten", "ambulant")
+    assert target["status"] == "suppressed_primary" and target["reason"] == "p_percent"
+
+
+def test_dominance_without_p_percent_failure():
+    # Top two €60k + €59k of €140k = 85.0 % passes; €61k + €60k = 86.4 % fails (k = 85); p% passes both.
+    cells, types = _cost_cells(140_000_00, 20, 60_000_00, 59_000_00)
+    _, result = gate(cells, types)
+    assert row(result.release, "01AA00", "kosten", "ambulant")["status"] == "published"
+    cells, types = _cost_cells(140_000_00, 20, 61_000_00, 60_000_00)
+    cells = [c if not (c[1] == "01AA00" and c[2] == "kosten") else c for c in cells]
+    _, result = gate(cells, types, GateConfig(p_percent=10))
+    r = row(result.release, "01AA00", "kosten", "ambulant")
+    assert r["status"] == "suppressed_primary" and r["reason"] in ("p_percent", "dominance")
+    cells, types = _cost_cells(200_000_00, 20, 90_000_00, 85_000_00)  # 87.5 %, p%: 25k ≥ 9k passes
+    _, result = gate(cells, types)
+    assert row(result.release, "01AA00", "kosten", "ambulant")["reason"] == "dominance"
+
+
+def test_spec_08_negative_contribution_suppresses_cost():
+    cells, types = _cost_cells(300_000_00, 40, 20_000_00, 19_000_00, negatives=1)
+    _, result = gate(cells, types)
+    r = row(result.release, "01AA00", "kosten", "ambulant")
+    assert r["status"] == "suppressed_primary" and r["reason"] == "negative" and pd.isna(r["value"])
+
+
+def test_spec_09_insider_rules_for_costs_and_counts():
+    types = {"01AA00": "BO", "02BB00": "BO", "03CC00": "BO"}
+    cells = []
+    for v in types:
+        cells += [("0356", v, "leerlingen", "", 500)]
+    # Cost: 12 children, 11 from municipality 0356 and 1 from 0357 → 0356 subtracts and reads one child.
+    cells += [("0356", "01AA00", "clienten", "", 11), ("0357", "01AA00", "clienten", "", 1),
+              ("0356", "01AA00", "kosten", "totaal", 220_000_00, 11, 21_000_00, 20_000_00, 0),
+              ("0357", "01AA00", "kosten", "totaal", 20_000_00, 1, 20_000_00, 0, 0)]
+    # Count: 12, of which one municipality sent 10.
+    cells += [("0356", "02BB00", "clienten", "", 10), ("0357", "02BB00", "clienten", "", 2),
+              ("0356", "03CC00", "clienten", "", 40)]
+    _, off = gate(cells, types)
+    assert row(off.release, "01AA00", "kosten", "totaal")["reason"] == "insider_cost"
+    assert row(off.release, "02BB00", "clienten")["status"] == "published"  # count insider rule off by default
+    _, on = gate(cells, types, GateConfig(count_insider_rule=True))
+    assert row(on.release, "02BB00", "clienten")["reason"] == "insider_count"
+    assert on.audit["failed"] == 0
+
+
+def test_rounding_to_five_and_cost_rounding():
+    types = {"01AA00": "BO", "02BB00": "BO"}
+    cells = [("0356", "01AA00", "leerlingen", "", 412), ("0356", "02BB00", "leerlingen", "", 388),
+             ("0356", "01AA00", "clienten", "", 42), ("0356", "02BB00", "clienten", "", 43)]
+    cells += [("0356", v, "kosten", "totaal", amount, 40, 9_000_00, 8_000_00, 0) for v, amount in
+              (("01AA00", 123_456_78), ("02BB00", 98_765_43))]
+    _, result = gate(cells, types)
+    rel = result.release
+    assert row(rel, "01AA00", "clienten")["value"] == 40
+    assert row(rel, "02BB00", "clienten")["value"] == 45
+    assert row(rel, "BO", "clienten", level="schooltype")["value"] == 85  # total rounded on its own
+    assert row(rel, "01AA00", "leerlingen")["value"] == 410
+    assert row(rel, "01AA00", "kosten", "totaal")["value"] == 123_500_00
+
+
+def test_group_disclosure_hides_a_category_holding_nearly_all_and_publishes_no_flag():
+    types = {"01AA00": "BO", "02BB00": "BO", "03CC00": "BO"}
+    cells = verwijzer_unit("01AA00", {"01": 30}) + verwijzer_unit("02BB00", {"01": 20, "02": 25})
+    cells += verwijzer_unit("03CC00", {"01": 28, "02": 2})  # 28 of 30 = 93 %: nearly all
+    cells += [("0356", "02BB00", "clienten", "", 40), ("0356", "02BB00", "clienten_zorgtype", "ambulant", 37),  # 92.5 %
+              ("0356", "03CC00", "clienten", "", 40), ("0356", "03CC00", "clienten_zorgtype", "ambulant", 30)]  # 75 %
+    combined, result = gate(cells, types)
+    rel = result.release
+    for unit, measure, category in (("01AA00", "nieuwe_clienten_verwijzer", "01"), ("03CC00", "nieuwe_clienten_verwijzer", "01"),
+                                    ("02BB00", "clienten_zorgtype", "ambulant")):
+        r = row(rel, unit, measure, category)
+        assert r["status"] == "suppressed_primary" and r["reason"] == "group_disclosure", (unit, category)
+        assert_protected(rel, types, key(unit, measure, category), combined)
+    assert row(rel, "03CC00", "clienten_zorgtype", "ambulant")["reason"] == ""
+    assert (rel["flags"] == "").all()  # no flag is ever published: a flag is information the auditor would have to model
+    assert result.audit["failed"] == 0
