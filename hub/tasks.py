@@ -28,7 +28,7 @@ def combine_round(self, round_id: int) -> int | None:
     """Recombine one round; a no-op when its release is already up to date."""
     from hub.services.combine import combine_round as combine
 
-    return combine(int(round_id))
+    return combine(int(round_id), wait_for_all=True)
 
 
 @shared_task(name="hub.sweep_pending", acks_late=True)

@@ -51,6 +51,7 @@ LINKED_COUNT = "linked_count"
 INSIDER_COST = "insider_cost"
 P_PERCENT = "p_percent"
 DOMINANCE = "dominance"
+PROVIDER_AGGREGATE = "provider_aggregate"  # providers are published per school only (rules.py)
 # ... and why a cell that passed them is hidden as well (gate.py).
 COMPLEMENTARY = "complementary"  # a line would narrow a hidden cell too far (secondary suppression)
 AUDIT_PARTNER = "audit_partner"  # the auditor could not prove a hidden cell protected without it

@@ -19,7 +19,8 @@ from shared.codes import (
 
 from .config import GateConfig
 from .frames import (
-    DOMINANCE, GROUP_DISCLOSURE, INSIDER_COST, INSIDER_COUNT, KEY, LINKED_COUNT, NEGATIVE, P_PERCENT, THRESHOLD,
+    DOMINANCE, GROUP_DISCLOSURE, INSIDER_COST, INSIDER_COUNT, KEY, LINKED_COUNT, NEGATIVE, P_PERCENT,
+    PROVIDER_AGGREGATE, THRESHOLD, VESTIGING,
 )
 
 COST_ORDER = (NEGATIVE, THRESHOLD, LINKED_COUNT, INSIDER_COST, P_PERCENT, DOMINANCE)
@@ -51,6 +52,11 @@ def primary_reasons(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
     # Counts: threshold, then the optional insider rule (combined minus the largest node's share).
     count = ~is_cost
     reason[count & (value < t)] = THRESHOLD
+    # Providers are published per school only: a provider's school-type or regional total next to
+    # its published schools would bound the schools it is absent from (no cells at all, so the
+    # auditor cannot protect them), e.g. "at most 4 children at all SBO schools together".
+    level = cells["level"].to_numpy()
+    reason[(measure == CLIENTEN_AANBIEDER) & (level != VESTIGING) & (reason == "")] = PROVIDER_AGGREGATE
     reason[count & (reason == "") & group_disclosure(cells, config)] = GROUP_DISCLOSURE
     if config.count_insider_rule:
         rest = value - cells["max_node_value"].to_numpy(np.int64)

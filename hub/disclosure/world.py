@@ -19,7 +19,7 @@ import pandas as pd
 from shared.codes import KOSTEN
 
 from .config import GateConfig
-from .frames import KEY, LEVELS, NEGATIVE, PRIMARY, PUBLISHED, SCHOOLTYPE, THRESHOLD, VESTIGING
+from .frames import KEY, LEVELS, NEGATIVE, PRIMARY, PROVIDER_AGGREGATE, PUBLISHED, SCHOOLTYPE, THRESHOLD, VESTIGING
 from .rules import round_to, rounding_window
 from .tables import NEW_CLIENT_FAMILY, Table, network_role
 
@@ -77,7 +77,8 @@ def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config:
     Every hidden cell is a target, not only the primary ones: a reader cannot tell them apart, so a
     partner narrowed to a few values would stand out from the rest (and tell that it is >= threshold).
     A count hidden below the threshold keeps the whole ``[0, threshold-1]``; any other hidden count
-    keeps ``threshold`` integers; a hidden cost keeps its p%-protection on both sides.
+    keeps ``threshold`` integers; a hidden cost keeps its p%-protection on both sides. A provider's
+    unpublished aggregate (``provider_aggregate``) is the one hidden cell that is no target.
     """
     n = len(cells)
     value = cells["value"].to_numpy(np.int64).astype(float)
@@ -89,7 +90,9 @@ def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config:
     t = config.threshold
     m = primary & ~is_cost & (reason == THRESHOLD)
     kind[m], req_lo[m], req_hi[m] = FULL_RANGE, 0, t - 1
-    m = primary & ~is_cost & (reason != THRESHOLD)
+    # A provider's aggregate is unpublished by policy, not for anyone's privacy: the sum of its
+    # published schools is no secret, so it needs no protection of its own (rules.py).
+    m = primary & ~is_cost & (reason != THRESHOLD) & (reason != PROVIDER_AGGREGATE)
     kind[m], req_lo[m], req_hi[m] = WIDTH, 0, t - 1
     # Cost cells are protected to p% of their largest contribution. For a cell with a negative
     # contribution the nodes' top amounts (positive ones only) say nothing about the refund, so its own

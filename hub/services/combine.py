@@ -43,7 +43,7 @@ from hub.models.rounds import Round
 from hub.models.submissions import Submission
 from hub.services import reference
 from hub.services._util import utcnow
-from hub.services.rounds import get_round
+from hub.services.rounds import get_round, waiting_for
 from hub.services.submissions import load_partial, usable_submissions
 from shared.codes import GEEN_SCHOOL
 from shared.errors import ConflictError, DisclosureAuditFailed, JeugdhubError, NotFoundError
@@ -272,15 +272,21 @@ def _pause_for_tests(digest: str) -> None:
 _QUARANTINED = object()
 
 
-def combine_round(round_id: int, *, attempts: int = 3) -> int | None:
+def combine_round(round_id: int, *, attempts: int = 3, wait_for_all: bool = False) -> int | None:
     """Bring the round's current release up to date; returns the new release id, or None when
-    nothing had to change."""
+    nothing had to change.
+
+    ``wait_for_all`` (the automatic path: the task after an upload, the sweep): a round's FIRST
+    publication waits until every expected municipality has submitted, or the round is closed. A
+    release of a few municipalities followed by one of all would let a reader subtract the two and
+    narrow the later ones' cells. The admin's ``jeugdhub round combine`` publishes what is there.
+    """
     frames: dict[int, pd.DataFrame] = {}  # decoded submissions, kept across attempts (they never change)
     for attempt in range(1, attempts + 1):
         try:
-            result = _combine_once(round_id, frames)
+            result = _combine_once(round_id, frames, wait_for_all)
             while result is _QUARANTINED:  # finite: each pass sets at least one submission aside
-                result = _combine_once(round_id, frames)
+                result = _combine_once(round_id, frames, wait_for_all)
             return result
         except IntegrityError:
             # Another worker wrote this version first; recheck against what it wrote.
@@ -304,7 +310,7 @@ def _quarantine(sub: Submission, exc: Exception) -> None:
     )  # fmt: skip
 
 
-def _combine_once(round_id: int, frames: dict[int, pd.DataFrame]) -> int | None | object:
+def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: bool = False) -> int | None | object:
     """One attempt; :data:`_QUARANTINED` when it set submissions aside (then the caller retries)."""
     try:
         get_round(round_id)
@@ -320,6 +326,10 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame]) -> int | None 
         ids = sorted(s.id for s in subs)
         current = db.session.get(Release, rnd.current_release_id) if rnd.current_release_id else None
         if not ids or (current is not None and list(current.submission_ids) == ids):
+            db.session.rollback()
+            return None
+        if wait_for_all and waiting_for(rnd):
+            log.info("round %s: first publication waits for %s more municipalities", round_id, len(waiting_for(rnd)))
             db.session.rollback()
             return None
         inputs = _Inputs(rnd.schooljaar, frames)
@@ -378,12 +388,14 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame]) -> int | None 
 
 def pending_rounds() -> list[int]:
     """Rounds whose usable submissions differ from their current release's (the sweep's work); a
-    quarantined submission makes no round pending."""
+    quarantined submission makes no round pending, nor does a first publication that waits for
+    municipalities (``waiting_for``)."""
     result = []
     # populate_existing: a caller's session may hold these rows from before another session's commit.
     for rnd in db.session.scalars(select(Round).order_by(Round.id).execution_options(populate_existing=True)):
-        ids = sorted(s.id for s in usable_submissions(rnd.id))
-        if not ids:
+        subs = usable_submissions(rnd.id)
+        ids = sorted(s.id for s in subs)
+        if not ids or waiting_for(rnd):
             continue
         current = db.session.get(Release, rnd.current_release_id) if rnd.current_release_id else None
         if current is None or list(current.submission_ids) != ids:

@@ -162,6 +162,7 @@ class RoundStatus:
     nodes: list[NodeStatus] = field(default_factory=list)
     current_release: dict[str, Any] | None = None
     pending: bool = False  # usable (current, not quarantined) submissions differ from the current release's
+    waiting_for: list[str] = field(default_factory=list)  # the first publication waits for these municipalities
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -178,6 +179,7 @@ class RoundStatus:
             "nodes": [n.to_dict() for n in self.nodes],
             "current_release": self.current_release,
             "pending": self.pending,
+            "waiting_for": self.waiting_for,
         }
 
 
@@ -236,5 +238,21 @@ def round_status(round_id: int) -> RoundStatus:
             if release
             else None
         ),
-        pending=bool(current_ids) and (release is None or list(release.submission_ids) != current_ids),
+        pending=bool(current_ids) and (release is None or list(release.submission_ids) != current_ids)
+        and not waiting_for(rnd),
+        waiting_for=waiting_for(rnd),
     )
+
+
+def waiting_for(rnd: Round) -> list[str]:
+    """The expected municipalities a round's FIRST publication still waits for; [] once it has one,
+    or when the round is closed (its deadline). A release of a few municipalities followed by one of
+    all would let a reader subtract the two and narrow the later ones' cells. A municipality whose
+    submission was quarantined has submitted: the round is published without it, not held back.
+    """
+    if rnd.current_release_id is not None or rnd.status != ROUND_OPEN:
+        return []
+    submitted = set(db.session.scalars(
+        select(Node.gemeentecode).join(Submission, Submission.node_id == Node.id)
+        .where(Submission.round_id == rnd.id, Submission.status == SUBMISSION_CURRENT)))
+    return sorted(set(rnd.expected_nodes or []) - submitted)

@@ -127,10 +127,11 @@ def test_worker_killed_mid_combine_then_retry_gives_the_same_release(
     client = hub.test_client()
 
     submit(client, a, round_id)
+    submit(client, b, round_id)  # the first publication waits for both municipalities
     first = wait_for(lambda: release_has(round_id, submission_ids(round_id)), WAIT, "first release", worker)
 
     pause.touch()
-    submit(client, b, round_id)
+    submit(client, b, round_id, scale=2)  # a correction
     wait_for(reached.exists, WAIT, "worker computed the second release and paused before commit", worker)
     pid, digest = reached.read_text().split()
     assert int(pid) == worker.pid
@@ -138,7 +139,7 @@ def test_worker_killed_mid_combine_then_retry_gives_the_same_release(
 
     assert current_release(round_id) == first
     assert scalar("SELECT count(*) FROM releases WHERE round_id = :id", id=round_id) == 1
-    assert scalar("SELECT count(*) FROM submissions WHERE round_id = :id", id=round_id) == 2
+    assert scalar("SELECT count(*) FROM submissions WHERE round_id = :id", id=round_id) == 3  # two first, then the correction
 
     pause.unlink()
     retry = celery_worker_factory(postgres_db, redis_url)

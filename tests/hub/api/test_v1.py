@@ -88,14 +88,18 @@ def test_round_list_requires_authentication(client, region):
 
 
 def test_admin_round_list_and_status(client, region, admin_headers):
-    a, _, round_id = region
+    a, b, round_id = region
     post_envelope(client, a, round_id, a.envelope())
     response, data = call(client, "GET", "/api/v1/rounds", headers=admin_headers)
     assert [r["id"] for r in data["rounds"]] == [round_id]
     response, data = call(client, "GET", f"/api/v1/rounds/{round_id}", headers=admin_headers)
     assert response.status_code == 200
     assert data["submitted"] == ["0356"] and data["missing"] == ["0321"]
-    assert data["current_release"]["version"] == 1
+    # The first publication waits for every expected municipality (no release of 0356 alone to subtract).
+    assert data["current_release"] is None and data["pending"] is False and data["waiting_for"] == ["0321"]
+    post_envelope(client, b, round_id, b.envelope())
+    _, data = call(client, "GET", f"/api/v1/rounds/{round_id}", headers=admin_headers)
+    assert data["missing"] == [] and data["current_release"]["version"] == 1
 
 
 def test_round_status_needs_the_admin_token(client, region):
@@ -266,7 +270,8 @@ def test_manual_upload_needs_admin(client, region):
 def test_releases_and_cells_never_show_suppressed_values(client, region, admin_headers):
     a, b, round_id = region
     post_envelope(client, a, round_id, a.envelope())
-    post_envelope(client, b, round_id, b.envelope())
+    post_envelope(client, b, round_id, b.envelope())  # the first publication: both municipalities
+    post_envelope(client, a, round_id, a.envelope(scale=2))  # a correction: version 2
 
     _, data = call(client, "GET", "/api/v1/releases?schooljaar=2024-2025", headers=admin_headers)
     assert [r["version"] for r in data["releases"]] == [2, 1]
@@ -275,7 +280,7 @@ def test_releases_and_cells_never_show_suppressed_values(client, region, admin_h
     assert [r["version"] for r in current["releases"]] == [2]
     first_id = data["releases"][1]["id"]
     _, one = call(client, "GET", f"/api/v1/releases/{first_id}", headers=admin_headers)
-    assert one["nodes"] == ["0356"]
+    assert one["nodes"] == ["0321", "0356"]
     _, cells = call(client, "GET", f"/api/v1/releases/{first_id}/cells", headers=admin_headers)
     assert len(cells["cells"]) == one["cell_count"]
     suppressed = [c for c in cells["cells"] if c["status"] != "published"]

@@ -51,7 +51,8 @@ def test_release_list_show_rebuild(app, region):
     a, b = region
     run(app, "round", "open", "2024-2025")
     submissions.receive(1, a.envelope(), nodes.get_node("0356"))
-    submissions.receive(1, b.envelope(), nodes.get_node("0321"))
+    submissions.receive(1, b.envelope(), nodes.get_node("0321"))  # the first publication waits for both
+    submissions.receive(1, a.envelope(scale=2), nodes.get_node("0356"))  # a correction: version 2
     listing = run(app, "release", "list")
     assert listing.exit_code == 0 and "*   2" in listing.output and "0321,0356" in listing.output
     show = run(app, "release", "show", "2")
@@ -64,9 +65,10 @@ def test_release_list_show_rebuild(app, region):
 
 
 def test_rebuild_reports_a_difference(app, region, monkeypatch):
-    a, _ = region
+    a, b = region
     run(app, "round", "open", "2024-2025")
     submissions.receive(1, a.envelope(), nodes.get_node("0356"))
+    submissions.receive(1, b.envelope(), nodes.get_node("0321"))
     from hub.extensions import db
     from hub.models.releases import Release
 

@@ -133,3 +133,18 @@ def test_group_disclosure_hides_a_category_holding_nearly_all_and_publishes_no_f
     assert row(rel, "03CC00", "clienten_zorgtype", "ambulant")["reason"] == ""
     assert (rel["flags"] == "").all()  # no flag is ever published: a flag is information the auditor would have to model
     assert result.audit["failed"] == 0
+
+
+def test_providers_are_published_per_school_only():
+    """A provider's type or regional total would bound the schools it is absent from (no cells to protect)."""
+    types = {"01AA00": "BO", "02BB00": "BO", "03CC00": "VO"}
+    cells = []
+    for v in types:
+        cells += [("0356", v, "leerlingen", "", 500), ("0356", v, "clienten", "", 60)]
+    cells += [("0356", "01AA00", "clienten_aanbieder", "98000001", 20), ("0356", "02BB00", "clienten_aanbieder", "98000001", 15)]
+    _, result = gate(cells, types)
+    rel = result.release
+    providers = rel[rel["measure"] == "clienten_aanbieder"]
+    assert set(providers["level"]) == {"vestiging"}  # unlisted above the schools
+    assert (providers["status"] == "published").all() and len(providers) == 2
+    assert result.audit["failed"] == 0

@@ -199,7 +199,7 @@ def test_cell_count_only_counts_the_rounds_schooljaar(setup):
 
 
 def test_broker_failure_does_not_fail_the_upload(setup, monkeypatch, caplog):
-    a, _, rnd = setup
+    a, b, rnd = setup
     import hub.jobs
     import hub.tasks
 
@@ -211,6 +211,7 @@ def test_broker_failure_does_not_fail_the_upload(setup, monkeypatch, caplog):
     receipt = submissions.receive(rnd.id, a.envelope(), _node("0356"))
     assert receipt.status == "accepted"
     assert db.session.get(Submission, receipt.submission_id) is not None
+    submissions.receive(rnd.id, b.envelope(), _node("0321"))  # the round is complete: it is pending
     assert "s3cret" not in caplog.text
     from hub.services.combine import pending_rounds
 
