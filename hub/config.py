@@ -73,6 +73,9 @@ DEFAULTS: dict[str, Any] = {
     # Flask-Login's remember-me cookie; hub.web makes it secure whenever the session cookie is.
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SECURE": False,
+    # Sessions end after this many minutes without a request, and this many hours after login.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 8,
     # Bearer token for the admin API; None switches the admin API off.
     "ADMIN_TOKEN": None,
     # Largest signed partial accepted (bytes); None → MAX_CONTENT_LENGTH.

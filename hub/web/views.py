@@ -8,12 +8,13 @@ import re
 from urllib.parse import urlparse
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from hub.guards import int_field
 from hub.services import audit
 from hub.services import indicators as svc
 from hub.web import charts, exports
+from hub.web.auth import end_session, start_session
 from hub.web.factsheet import factsheet_html, factsheet_parts, html_to_pdf, threshold
 from hub.access import ADMIN, ALL_ROLES, COVERAGE_ROLES, FACTSHEET_ROLES, REGION_ROLES, page_roles
 from shared.errors import JeugdhubError
@@ -71,7 +72,7 @@ def login():
             audit.record(None, "login_failed", "login")
             error = "Onbekend e-mailadres of verkeerd wachtwoord."
         else:
-            login_user(user)
+            start_session(user)
             audit.record(user.id, "login", "login")
             return redirect(_safe_next(request.args.get("next")) or url_for("web.home"))
     return render_template("login.html", error=error), (401 if error else 200)
@@ -79,9 +80,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    from hub.services import users
+
     if current_user.is_authenticated:
         audit.record(current_user.id, "logout", "logout")
+        users.revoke_sessions(current_user.id)  # the cookie, copied or not, opens nothing any more
     logout_user()
+    end_session()
     flash("U bent uitgelogd.")
     return redirect(url_for("web.login"))
 

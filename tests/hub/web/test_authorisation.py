@@ -195,8 +195,13 @@ def _cases():
 @pytest.mark.parametrize("endpoint,method,url,role,expect", list(_cases()))
 def test_route_role(auth_app, endpoint, method, url, role, expect):
     if endpoint == "web.logout" and role != ANON:
-        client = auth_app[0].test_client()  # logging out would end the shared session
+        client = auth_app[0].test_client()
         assert login(client, *auth_app[1].users[role]).status_code == 302
+        resp = _request(client, method, url)
+        assert not _denied(resp) and resp.status_code < 500
+        # Logging out ends every session of the user (server-side): the shared client logs in again.
+        assert login(auth_app[2][role], *auth_app[1].users[role]).status_code == 302
+        return
     else:
         client = _client(auth_app, role)
     resp = _request(client, method, url)
