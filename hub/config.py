@@ -76,6 +76,14 @@ DEFAULTS: dict[str, Any] = {
     # Sessions end after this many minutes without a request, and this many hours after login.
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_MAX_HOURS": 8,
+    # Failed logins: per client address at most this many (Flask-Limiter notation); per account this many
+    # failures within this many minutes lock the account until the window ends. Wrong API tokens per address.
+    "LOGIN_LIMIT_PER_ADDRESS": "20 per 10 minutes",
+    "LOGIN_LOCKOUT_ATTEMPTS": 5,
+    "LOGIN_LOCKOUT_MINUTES": 15,
+    "TOKEN_LIMIT_PER_ADDRESS": "20 per 10 minutes",
+    # Where the counters live; None → the Redis of CELERY_BROKER_URL, or memory:// without one.
+    "RATELIMIT_STORAGE_URI": None,
     # Bearer token for the admin API; None switches the admin API off.
     "ADMIN_TOKEN": None,
     # Largest signed partial accepted (bytes); None → MAX_CONTENT_LENGTH.
@@ -203,6 +211,9 @@ def check(cfg: Mapping[str, Any]) -> None:
         problems.append(("HUB_ADMIN_TOKEN", "moet leeg zijn (beheer-API uit) of minstens 32 tekens hebben"))
     if not _strong_password_hash(str(cfg.get("PASSWORD_HASH_METHOD") or "")):
         problems.append(("HUB_PASSWORD_HASH_METHOD", "moet scrypt zijn of pbkdf2:sha256 met minstens 600000 rondes"))
+    limits_uri = str(cfg.get("RATELIMIT_STORAGE_URI") or "")
+    if limits_uri and not limits_uri.startswith(("redis://", "rediss://")):
+        problems.append(("HUB_RATELIMIT_STORAGE_URI", "moet leeg zijn (de Redis van HUB_CELERY_BROKER_URL) of naar Redis wijzen"))
     if cfg.get("COMBINE_PAUSE_FILE"):
         problems.append(("HUB_COMBINE_PAUSE_FILE", "is alleen voor tests en moet in productie leeg zijn"))
     for flag in ("DEBUG", "TESTING"):

@@ -28,6 +28,9 @@ def init_app(app: Flask) -> None:
             csrf.exempt(blueprint)
     init_login(app)
     app.register_blueprint(bp)
+    from hub import throttle
+
+    throttle.init_app(app)  # wraps the login view, so after the blueprint
 
     @app.after_request
     def security_headers(resp):

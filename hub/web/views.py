@@ -15,6 +15,7 @@ from hub.services import audit
 from hub.services import indicators as svc
 from hub.web import charts, exports
 from hub.web.auth import end_session, start_session
+from hub.throttle import login_email
 from hub.web.factsheet import factsheet_html, factsheet_parts, html_to_pdf, threshold
 from hub.access import ADMIN, ALL_ROLES, COVERAGE_ROLES, FACTSHEET_ROLES, REGION_ROLES, page_roles
 from shared.errors import JeugdhubError
@@ -67,13 +68,14 @@ def login():
 
     error = None
     if request.method == "POST":
-        user = users.authenticate(request.form.get("email", ""), request.form.get("wachtwoord", ""))
+        email = login_email()
+        user = users.authenticate(email, request.form.get("wachtwoord", ""))
         if user is None:
-            audit.record(None, "login_failed", "login")
+            audit.record(None, "login_failed", "login", result="failed", actor=email or "(leeg)")
             error = "Onbekend e-mailadres of verkeerd wachtwoord."
         else:
             start_session(user)
-            audit.record(user.id, "login", "login")
+            audit.record(user.id, "login", "login", actor=user.email)
             return redirect(_safe_next(request.args.get("next")) or url_for("web.home"))
     return render_template("login.html", error=error), (401 if error else 200)
 
@@ -83,7 +85,7 @@ def logout():
     from hub.services import users
 
     if current_user.is_authenticated:
-        audit.record(current_user.id, "logout", "logout")
+        audit.record(current_user.id, "logout", "logout", actor=current_user.email)
         users.revoke_sessions(current_user.id)  # the cookie, copied or not, opens nothing any more
     logout_user()
     end_session()
@@ -398,7 +400,7 @@ def audit_log():
 
     events = audit.recent(300)
     emails = {u.id: u.email for u in db.session.query(User).all()}
-    return render_template("audit.html", events=events, emails=emails)
+    return render_template("audit.html", events=events, emails=emails, actions=audit.ACTIONS, results=audit.RESULTS)
 
 
 @bp.get("/help")
