@@ -16,7 +16,7 @@ from hub.services._util import utcnow
 from shared.codes import is_vestigingscode, normalise_gemeentecode
 from shared.errors import ConflictError, InputError, NotFoundError
 
-MIN_PASSWORD_LENGTH = 12
+from hub.services.passwords import MIN_PASSWORD_LENGTH  # noqa: E402,F401  (re-exported)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _SWV = re.compile(r"^(PO|VO)\d{4}$")
 _dummy_hashes: dict[str, str] = {}
@@ -89,9 +89,10 @@ def normalise_scope(role: str, scope: str | None) -> str | None:
 
 
 def check_password(password: str, email: str = "") -> None:
-    """Refuse a password that is too short (see :mod:`hub.services.passwords` for the rest of the policy)."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InputError(f"Het wachtwoord moet minstens {MIN_PASSWORD_LENGTH} tekens hebben", code="weak_password")
+    """The password policy (:mod:`hub.services.passwords`): 12 characters and not trivially weak."""
+    from hub.services import passwords
+
+    passwords.check(password, email)
 
 
 def add_user(email: str, password: str, role: str, scope: str | None = None, naam: str = "") -> UserInfo:

@@ -149,3 +149,27 @@ def test_cli_password_change(app):
     assert result.exit_code == 0, result.output
     assert users.authenticate("p@example.nl", "nieuw-lang-wachtwoord") is not None
     assert users.authenticate("p@example.nl", "een-lang-wachtwoord") is None
+
+
+@pytest.mark.parametrize("password,why", [
+    ("aaaaaaaaaaaa", "herhaling"),
+    ("abababababab", "herhaling"),
+    ("abcdefghijkl", "reeks"),
+    ("123456789012", "reeks"),
+    ("lkjihgfedcba", "reeks"),
+    ("qwertyuiopas", "reeks"),
+    ("annadevries-2024", "e-mailadres"),
+    ("Wachtwoord2024!", "veelgebruikte"),
+    ("welkomwelkom", "herhaling"),
+    ("Geheimpje!!!", "veelgebruikte"),
+    ("Welkom123456", "veelgebruikte"),
+    ("kort", "minstens 12"),
+])
+def test_weak_passwords_are_refused_in_dutch(app, password, why):
+    with pytest.raises(InputError) as exc:
+        users.add_user("annadevries@example.nl", password, "regio_admin")
+    assert exc.value.code == "weak_password" and why in exc.value.message
+    users.add_user("ok@example.nl", "lek-brug-dijk-42", "regio_admin")  # the demo's kind of password passes
+    users.add_user("annadevries@example.nl", "een-lang-wachtwoord", "regio_admin")
+    with pytest.raises(InputError):
+        users.set_password("ok@example.nl" if why != "e-mailadres" else "annadevries@example.nl", password)
