@@ -80,6 +80,17 @@ def password(email: str, password: str) -> None:
     click.echo(f"Het wachtwoord van {email} is gewijzigd; de gebruiker is overal uitgelogd.")
 
 
+@user.command("reset-2fa")
+@click.argument("email")
+@user_errors
+def reset_2fa(email: str) -> None:
+    """Wis de tweede factor van een gebruiker (telefoon kwijt); bij de volgende login stelt hij een nieuwe in."""
+    from hub.services.mfa import reset
+
+    reset(email)
+    click.echo(f"De tweede factor van {email} is gewist; de gebruiker is overal uitgelogd.")
+
+
 @user.command("token")
 @click.argument("email")
 @click.option("--label", default="", help="Waarvoor het token is (bijv. 'rapportage-script').")

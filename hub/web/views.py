@@ -74,6 +74,11 @@ def login():
             audit.record(None, "login_failed", "login", result="failed", actor=email or "(leeg)")
             error = "Onbekend e-mailadres of verkeerd wachtwoord."
         else:
+            from hub.services import mfa
+            from hub.web.mfa_views import begin_second_factor
+
+            if mfa.enrolled(user) or mfa.required(user):
+                return begin_second_factor(user, _safe_next(request.args.get("next")))
             start_session(user)
             audit.record(user.id, "login", "login", actor=user.email)
             return redirect(_safe_next(request.args.get("next")) or url_for("web.home"))
@@ -446,3 +451,6 @@ def inline_css() -> str:
     from pathlib import Path
 
     return (Path(__file__).parent / "static" / "hub.css").read_text(encoding="utf-8")
+
+
+from hub.web import mfa_views  # noqa: E402,F401  (the second-factor routes, on this blueprint)

@@ -54,6 +54,12 @@ TABLE: dict[str, tuple[str, str, object]] = {
     "web.rounds": ("GET", "/beheer/rondes", ADMIN),
     "web.upload": ("GET", "/beheer/upload", ADMIN),
     "web.audit_log": ("GET", "/beheer/audit", ADMIN),
+    "web.users_admin": ("GET", "/beheer/gebruikers", ADMIN),
+    "web.mfa_reset": ("POST", "/beheer/gebruikers/999/tweede-factor-wissen", ADMIN),  # no such user: 404
+    # The second factor: the code after the password (without a pending login: back to /login), and
+    # enrolment (for a pending login or the logged-in user itself).
+    "web.login_mfa": ("GET", "/login/tweede-factor", PUBLIC),
+    "web.mfa_setup": ("GET", "/tweede-factor/instellen", PUBLIC),
     # indicator API
     "indicators_api.schooljaren": ("GET", "/api/v1/schooljaren", EVERYONE),
     "indicators_api.scholen": ("GET", "/api/v1/scholen", REGION),
