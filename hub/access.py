@@ -105,14 +105,18 @@ def bearer_user():
     from hub.services import users
     from hub.services.nodes import token_matches
 
+    from hub import throttle
+
     token = bearer_token()
     if token is None:
         return None
+    throttle.check_token_attempts()  # 429 with Retry-After after too many wrong tokens from this address
     admin_token = current_app.config.get("ADMIN_TOKEN")
     if admin_token and token_matches(token, str(admin_token)):
         return _AdminTokenUser()
     user = users.user_for_token(token)
     if user is None:
+        throttle.token_failed()
         raise AuthError("Ongeldig of ingetrokken API-token", code="invalid_token")
     return user
 

@@ -73,6 +73,21 @@ DEFAULTS: dict[str, Any] = {
     # Flask-Login's remember-me cookie; hub.web makes it secure whenever the session cookie is.
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SECURE": False,
+    # Sessions end after this many minutes without a request, and this many hours after login.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 8,
+    # Failed logins: per client address at most this many (Flask-Limiter notation); per account this many
+    # failures within this many minutes lock the account until the window ends. Wrong API tokens per address.
+    "LOGIN_LIMIT_PER_ADDRESS": "20 per 10 minutes",
+    "LOGIN_LOCKOUT_ATTEMPTS": 5,
+    "LOGIN_LOCKOUT_MINUTES": 15,
+    "TOKEN_LIMIT_PER_ADDRESS": "20 per 10 minutes",
+    # Where the counters live; None → the Redis of CELERY_BROKER_URL, or memory:// without one.
+    "RATELIMIT_STORAGE_URI": None,
+    # Roles that must use a second factor (TOTP) at login, comma-separated; empty = none.
+    "MFA_REQUIRED_ROLES": "regio_admin",
+    # Demo only: no second factor required from anyone (the login page says so); refused in production.
+    "DEMO_SKIP_MFA": False,
     # Bearer token for the admin API; None switches the admin API off.
     "ADMIN_TOKEN": None,
     # Largest signed partial accepted (bytes); None → MAX_CONTENT_LENGTH.
@@ -174,6 +189,9 @@ def check(cfg: Mapping[str, Any]) -> None:
     from hub.disclosure.config import GateConfig
 
     GateConfig.from_app_config(cfg)
+    from hub.services.mfa import required_roles
+
+    required_roles(cfg)  # an unknown role in MFA_REQUIRED_ROLES stops the start, not a login later
     secret = cfg.get("SECRET_KEY")
     published = [k for k in (secret, *(cfg.get("SECRET_KEY_FALLBACKS") or ())) if _as_text(k) in PUBLISHED_SECRETS]
     if published:
@@ -200,6 +218,11 @@ def check(cfg: Mapping[str, Any]) -> None:
         problems.append(("HUB_ADMIN_TOKEN", "moet leeg zijn (beheer-API uit) of minstens 32 tekens hebben"))
     if not _strong_password_hash(str(cfg.get("PASSWORD_HASH_METHOD") or "")):
         problems.append(("HUB_PASSWORD_HASH_METHOD", "moet scrypt zijn of pbkdf2:sha256 met minstens 600000 rondes"))
+    limits_uri = str(cfg.get("RATELIMIT_STORAGE_URI") or "")
+    if limits_uri and not limits_uri.startswith(("redis://", "rediss://")):
+        problems.append(("HUB_RATELIMIT_STORAGE_URI", "moet leeg zijn (de Redis van HUB_CELERY_BROKER_URL) of naar Redis wijzen"))
+    if cfg.get("DEMO_SKIP_MFA"):
+        problems.append(("HUB_DEMO_SKIP_MFA", "is alleen voor de demo en moet in productie uit staan"))
     if cfg.get("COMBINE_PAUSE_FILE"):
         problems.append(("HUB_COMBINE_PAUSE_FILE", "is alleen voor tests en moet in productie leeg zijn"))
     for flag in ("DEBUG", "TESTING"):

@@ -49,6 +49,13 @@ def with_retry_after(response, exc: JeugdhubError):
     return response
 
 
+def jeugdhub_response(exc: JeugdhubError):
+    """The answer to a JeugdhubError: JSON under /api/, the page renderer elsewhere (with Retry-After)."""
+    if is_api_request():
+        return with_retry_after(error_response(exc.code, exc.message, exc.http_status, exc.details or None), exc)
+    return _page(exc.http_status, exc)
+
+
 def _page(status: int, exc: Exception):
     """A non-API error: the web pages' renderer (hub/web registers it), else plain text."""
     render = current_app.extensions.get("hub_error_page")
@@ -65,9 +72,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(JeugdhubError)
     def _jeugdhub(exc: JeugdhubError):
-        if is_api_request():
-            return with_retry_after(error_response(exc.code, exc.message, exc.http_status, exc.details or None), exc)
-        return _page(exc.http_status, exc)
+        return jeugdhub_response(exc)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

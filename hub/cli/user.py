@@ -1,4 +1,4 @@
-"""``jeugdhub user add|list|disable|enable|token``: accounts for the pages and the API."""
+"""``jeugdhub user add|list|disable|enable|password|token``: accounts for the pages and the API."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from hub.cli._common import echo_json, user_errors
 
-user = AppGroup("user", help="Gebruikers: toevoegen, tonen, uitschakelen, API-tokens.")
+user = AppGroup("user", help="Gebruikers: toevoegen, tonen, uitschakelen, wachtwoord, API-tokens.")
 
 
 @user.command("add")
@@ -65,6 +65,30 @@ def enable(email: str) -> None:
 
     set_active(email, True)
     click.echo(f"Gebruiker {email} is weer actief.")
+
+
+@user.command("password")
+@click.argument("email")
+@click.option("--wachtwoord", "password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="JEUGDHUB_NEW_PASSWORD", help="Het nieuwe wachtwoord (wordt gevraagd als het niet is opgegeven).")
+@user_errors
+def password(email: str, password: str) -> None:
+    """Geef een gebruiker een nieuw wachtwoord (alle sessies van de gebruiker eindigen)."""
+    from hub.services.users import set_password
+
+    set_password(email, password)
+    click.echo(f"Het wachtwoord van {email} is gewijzigd; de gebruiker is overal uitgelogd.")
+
+
+@user.command("reset-2fa")
+@click.argument("email")
+@user_errors
+def reset_2fa(email: str) -> None:
+    """Wis de tweede factor van een gebruiker (telefoon kwijt); bij de volgende login stelt hij een nieuwe in."""
+    from hub.services.mfa import reset
+
+    reset(email)
+    click.echo(f"De tweede factor van {email} is gewist; de gebruiker is overal uitgelogd.")
 
 
 @user.command("token")

@@ -16,6 +16,10 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    action: Mapped[str] = mapped_column(String(20))  # view | export | login | login_failed | logout | admin
+    action: Mapped[str] = mapped_column(String(20))  # see hub.services.audit.ACTIONS
     target: Mapped[str] = mapped_column(String(200))  # e.g. "factsheet 04DA00 2024-2025"
     fmt: Mapped[str | None] = mapped_column(String(10))  # html | json | csv | xlsx | pdf | zip
+    # BIO: each line says what happened (action, target), with what result, from where and by whom.
+    result: Mapped[str] = mapped_column(String(10), default="ok", server_default="ok")  # ok | failed | denied
+    origin: Mapped[str | None] = mapped_column(String(64))  # the client address (request.remote_addr)
+    actor: Mapped[str | None] = mapped_column(String(254))  # e-mail of the user, or the e-mail tried at login

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, func
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.models.base import Base
@@ -39,6 +39,14 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Part of every session's user id: raising it (logout, password change, disable, enable) ends
+    #: every session and remember-cookie issued before (server-side revocation).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Second factor (hub/services/mfa.py): the TOTP secret once enrolled, the last time step used
+    #: (a code works once), and the SHA-256 hashes of the unused one-time recovery codes.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    recovery_hashes: Mapped[list | None] = mapped_column(JSON)
 
     # Flask-Login protocol ----------------------------------------------------------------------
     @property
@@ -54,7 +62,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # "<id>:<session version>": a cookie from before the last revocation no longer matches.
+        return f"{self.id}:{self.session_version or 0}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

@@ -16,7 +16,7 @@ from hub.services._util import utcnow
 from shared.codes import is_vestigingscode, normalise_gemeentecode
 from shared.errors import ConflictError, InputError, NotFoundError
 
-MIN_PASSWORD_LENGTH = 12
+from hub.services.passwords import MIN_PASSWORD_LENGTH  # noqa: E402,F401  (re-exported)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _SWV = re.compile(r"^(PO|VO)\d{4}$")
 _dummy_hashes: dict[str, str] = {}
@@ -88,12 +88,18 @@ def normalise_scope(role: str, scope: str | None) -> str | None:
     return scope
 
 
+def check_password(password: str, email: str = "") -> None:
+    """The password policy (:mod:`hub.services.passwords`): 12 characters and not trivially weak."""
+    from hub.services import passwords
+
+    passwords.check(password, email)
+
+
 def add_user(email: str, password: str, role: str, scope: str | None = None, naam: str = "") -> UserInfo:
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise InputError(f"'{email}' is geen e-mailadres", code="bad_email")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InputError(f"Het wachtwoord moet minstens {MIN_PASSWORD_LENGTH} tekens hebben", code="weak_password")
+    check_password(password, email)
     scope = normalise_scope(role, scope)
     if db.session.scalar(select(User).where(User.email == email)) is not None:
         raise ConflictError(f"Er bestaat al een gebruiker {email}", code="user_exists")
@@ -114,13 +120,38 @@ def _get(email: str) -> User:
     return user
 
 
+def _revoke_sessions(user: User) -> None:
+    """End every session (and remember-cookie) of the user: the version in their cookies no longer matches."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def revoke_sessions(user_id: int) -> None:
+    """Log the user out everywhere (the logout button does this for its own user)."""
+    user = db.session.get(User, user_id)
+    if user is not None:
+        _revoke_sessions(user)
+        db.session.commit()
+
+
 def set_active(email: str, active: bool) -> UserInfo:
-    """Disable (or re-enable) an account; disabling also revokes its API tokens."""
+    """Disable (or re-enable) an account; disabling also revokes its API tokens. Either way every
+    session of the account ends, so re-enabling does not revive a cookie from before."""
     user = _get(email)
     user.active = active
+    _revoke_sessions(user)
     if not active:
         for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
             token.revoked_at = utcnow()
+    db.session.commit()
+    return UserInfo.of(user)
+
+
+def set_password(email: str, password: str) -> UserInfo:
+    """A new password (checked like a new account's); every session of the account ends."""
+    user = _get(email)
+    check_password(password, user.email)
+    user.password_hash = generate_password_hash(password, method=_hash_method())
+    _revoke_sessions(user)
     db.session.commit()
     return UserInfo.of(user)
 
@@ -162,9 +193,12 @@ def user_for_token(token: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-def load_user(user_id: str) -> User | None:
-    try:
-        user = db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+def load_user(session_id: str) -> User | None:
+    """The active user of a session's ``"<id>:<session version>"``; None once that version is revoked."""
+    user_id, sep, version = str(session_id or "").partition(":")
+    if not sep or not user_id.isdigit() or not version.isdigit():
+        return None  # also a cookie from before session versions existed: it opens nothing
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or (user.session_version or 0) != int(version):
         return None
-    return user if user is not None and user.active else None
+    return user

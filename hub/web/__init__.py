@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template, request, session
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
@@ -28,6 +28,9 @@ def init_app(app: Flask) -> None:
             csrf.exempt(blueprint)
     init_login(app)
     app.register_blueprint(bp)
+    from hub import throttle
+
+    throttle.init_app(app)  # wraps the login view, so after the blueprint
 
     @app.after_request
     def security_headers(resp):
@@ -36,6 +39,10 @@ def init_app(app: Flask) -> None:
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         if resp.mimetype == "text/html":
             resp.headers.setdefault("Content-Security-Policy", CSP)
+        static = (request.endpoint or "").endswith("static")
+        if not static and ("access" in g or "_user_id" in session):
+            # An answer for a logged-in user or a token (HTML, JSON, exports) stays out of every cache.
+            resp.headers["Cache-Control"] = "no-store"
         return resp
 
     app.extensions["hub_error_page"] = _error_page

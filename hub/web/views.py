@@ -8,12 +8,14 @@ import re
 from urllib.parse import urlparse
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from hub.guards import int_field
 from hub.services import audit
 from hub.services import indicators as svc
 from hub.web import charts, exports
+from hub.web.auth import end_session, start_session
+from hub.throttle import login_email
 from hub.web.factsheet import factsheet_html, factsheet_parts, html_to_pdf, threshold
 from hub.access import ADMIN, ALL_ROLES, COVERAGE_ROLES, FACTSHEET_ROLES, REGION_ROLES, page_roles
 from shared.errors import JeugdhubError
@@ -66,22 +68,32 @@ def login():
 
     error = None
     if request.method == "POST":
-        user = users.authenticate(request.form.get("email", ""), request.form.get("wachtwoord", ""))
+        email = login_email()
+        user = users.authenticate(email, request.form.get("wachtwoord", ""))
         if user is None:
-            audit.record(None, "login_failed", "login")
+            audit.record(None, "login_failed", "login", result="failed", actor=email or "(leeg)")
             error = "Onbekend e-mailadres of verkeerd wachtwoord."
         else:
-            login_user(user)
-            audit.record(user.id, "login", "login")
+            from hub.services import mfa
+            from hub.web.mfa_views import begin_second_factor
+
+            if mfa.enrolled(user) or mfa.required(user):
+                return begin_second_factor(user, _safe_next(request.args.get("next")))
+            start_session(user)
+            audit.record(user.id, "login", "login", actor=user.email)
             return redirect(_safe_next(request.args.get("next")) or url_for("web.home"))
     return render_template("login.html", error=error), (401 if error else 200)
 
 
 @bp.post("/logout")
 def logout():
+    from hub.services import users
+
     if current_user.is_authenticated:
-        audit.record(current_user.id, "logout", "logout")
+        audit.record(current_user.id, "logout", "logout", actor=current_user.email)
+        users.revoke_sessions(current_user.id)  # the cookie, copied or not, opens nothing any more
     logout_user()
+    end_session()
     flash("U bent uitgelogd.")
     return redirect(url_for("web.login"))
 
@@ -393,7 +405,7 @@ def audit_log():
 
     events = audit.recent(300)
     emails = {u.id: u.email for u in db.session.query(User).all()}
-    return render_template("audit.html", events=events, emails=emails)
+    return render_template("audit.html", events=events, emails=emails, actions=audit.ACTIONS, results=audit.RESULTS)
 
 
 @bp.get("/help")
@@ -439,3 +451,6 @@ def inline_css() -> str:
     from pathlib import Path
 
     return (Path(__file__).parent / "static" / "hub.css").read_text(encoding="utf-8")
+
+
+from hub.web import mfa_views  # noqa: E402,F401  (the second-factor routes, on this blueprint)

@@ -24,6 +24,9 @@ def make_app(**overrides):
         # Combine inside the upload call, so a test sees the release right after it; the
         # background thread of the embedded default has its own tests in test_tasks.py.
         "COMBINE_IN_BACKGROUND": False,
+        # The seeded regio admins log in with a password only; tests/hub/web/test_mfa.py tests the
+        # default (a second factor required for regio_admin) with this override removed.
+        "MFA_REQUIRED_ROLES": "",
         **overrides,
     }
     return create_app(config)

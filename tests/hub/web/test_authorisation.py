@@ -54,6 +54,12 @@ TABLE: dict[str, tuple[str, str, object]] = {
     "web.rounds": ("GET", "/beheer/rondes", ADMIN),
     "web.upload": ("GET", "/beheer/upload", ADMIN),
     "web.audit_log": ("GET", "/beheer/audit", ADMIN),
+    "web.users_admin": ("GET", "/beheer/gebruikers", ADMIN),
+    "web.mfa_reset": ("POST", "/beheer/gebruikers/999/tweede-factor-wissen", ADMIN),  # no such user: 404
+    # The second factor: the code after the password (without a pending login: back to /login), and
+    # enrolment (for a pending login or the logged-in user itself).
+    "web.login_mfa": ("GET", "/login/tweede-factor", PUBLIC),
+    "web.mfa_setup": ("GET", "/tweede-factor/instellen", PUBLIC),
     # indicator API
     "indicators_api.schooljaren": ("GET", "/api/v1/schooljaren", EVERYONE),
     "indicators_api.scholen": ("GET", "/api/v1/scholen", REGION),
@@ -195,8 +201,13 @@ def _cases():
 @pytest.mark.parametrize("endpoint,method,url,role,expect", list(_cases()))
 def test_route_role(auth_app, endpoint, method, url, role, expect):
     if endpoint == "web.logout" and role != ANON:
-        client = auth_app[0].test_client()  # logging out would end the shared session
+        client = auth_app[0].test_client()
         assert login(client, *auth_app[1].users[role]).status_code == 302
+        resp = _request(client, method, url)
+        assert not _denied(resp) and resp.status_code < 500
+        # Logging out ends every session of the user (server-side): the shared client logs in again.
+        assert login(auth_app[2][role], *auth_app[1].users[role]).status_code == 302
+        return
     else:
         client = _client(auth_app, role)
     resp = _request(client, method, url)

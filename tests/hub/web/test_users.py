@@ -66,3 +66,110 @@ def test_cli_add_list_disable(app):
     assert runner.invoke(args=["user", "disable", "cli@example.nl"]).exit_code == 0
     token = runner.invoke(args=["user", "token", "cli@example.nl"])
     assert token.exit_code == ConflictError.exit_code
+
+
+# --- sessions that end (issue 10) ---------------------------------------------------------------
+
+from tests.hub.web.helpers import csrf_token, login  # noqa: E402
+
+
+def _admin_client(web_app, seeded):
+    client = web_app.test_client()
+    assert login(client, *seeded.users["regio_admin"]).status_code == 302
+    return client
+
+
+def _copy_cookie(web_app, client):
+    """A second client holding the same session cookie (what an attacker who copied it would have)."""
+    copy = web_app.test_client()
+    cookie = client.get_cookie("session")
+    copy.set_cookie(cookie.key, cookie.value)
+    return copy
+
+
+def test_logout_ends_the_session_server_side(web_app, seeded):
+    client = _admin_client(web_app, seeded)
+    stolen = _copy_cookie(web_app, client)
+    assert stolen.get("/overzicht").status_code == 200
+    assert stolen.get("/api/v1/regio").status_code == 200
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/overzicht")}).status_code == 302
+    page = stolen.get("/overzicht")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    assert stolen.get("/api/v1/regio").status_code == 401
+
+
+@pytest.mark.parametrize("change", ["password", "disable_enable"])
+def test_password_change_and_reenable_end_old_sessions(web_app, seeded, change):
+    client = _admin_client(web_app, seeded)
+    assert client.get("/overzicht").status_code == 200
+    email = seeded.users["regio_admin"][0]
+    with web_app.app_context():
+        if change == "password":
+            users.set_password(email, "een-heel-ander-wachtwoord")
+        else:
+            users.set_active(email, False)
+            users.set_active(email, True)
+    assert client.get("/overzicht").status_code == 302
+    assert client.get("/api/v1/regio").status_code == 401
+
+
+def test_idle_and_absolute_session_lifetimes(web_app, seeded, monkeypatch):
+    from hub.web import auth
+
+    assert web_app.config["SESSION_IDLE_MINUTES"] == 30 and web_app.config["SESSION_MAX_HOURS"] == 8
+    assert web_app.permanent_session_lifetime.total_seconds() == 8 * 3600
+    clock = [1_000_000.0]
+    monkeypatch.setattr(auth, "_now", lambda: clock[0])
+    client = _admin_client(web_app, seeded)
+    clock[0] += 29 * 60
+    assert client.get("/overzicht").status_code == 200  # active: the idle clock restarts
+    clock[0] += 31 * 60
+    assert client.get("/overzicht").status_code == 302  # 31 minutes idle
+    client = _admin_client(web_app, seeded)
+    for _ in range(17):  # busy all day, a request every 29 minutes
+        clock[0] += 29 * 60
+        client.get("/overzicht")
+    assert client.get("/overzicht").status_code == 302  # more than 8 hours after login
+
+
+def test_authenticated_answers_are_not_cached(web_app, seeded):
+    client = _admin_client(web_app, seeded)
+    for url in ("/overzicht", "/api/v1/regio", "/beheer/audit"):
+        assert client.get(url).headers.get("Cache-Control") == "no-store", url
+    token_client = web_app.test_client()
+    with web_app.app_context():
+        token = users.create_api_token(seeded.users["gemeente"][0])
+    resp = token_client.get("/api/v1/regio", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 200 and resp.headers.get("Cache-Control") == "no-store"
+
+
+def test_cli_password_change(app):
+    users.add_user("p@example.nl", "een-lang-wachtwoord", "regio_admin")
+    result = app.test_cli_runner().invoke(args=["user", "password", "p@example.nl", "--wachtwoord", "nieuw-lang-wachtwoord"])
+    assert result.exit_code == 0, result.output
+    assert users.authenticate("p@example.nl", "nieuw-lang-wachtwoord") is not None
+    assert users.authenticate("p@example.nl", "een-lang-wachtwoord") is None
+
+
+@pytest.mark.parametrize("password,why", [
+    ("aaaaaaaaaaaa", "herhaling"),
+    ("abababababab", "herhaling"),
+    ("abcdefghijkl", "reeks"),
+    ("123456789012", "reeks"),
+    ("lkjihgfedcba", "reeks"),
+    ("qwertyuiopas", "reeks"),
+    ("annadevries-2024", "e-mailadres"),
+    ("Wachtwoord2024!", "veelgebruikte"),
+    ("welkomwelkom", "herhaling"),
+    ("Geheimpje!!!", "veelgebruikte"),
+    ("Welkom123456", "veelgebruikte"),
+    ("kort", "minstens 12"),
+])
+def test_weak_passwords_are_refused_in_dutch(app, password, why):
+    with pytest.raises(InputError) as exc:
+        users.add_user("annadevries@example.nl", password, "regio_admin")
+    assert exc.value.code == "weak_password" and why in exc.value.message
+    users.add_user("ok@example.nl", "lek-brug-dijk-42", "regio_admin")  # the demo's kind of password passes
+    users.add_user("annadevries@example.nl", "een-lang-wachtwoord", "regio_admin")
+    with pytest.raises(InputError):
+        users.set_password("ok@example.nl" if why != "e-mailadres" else "annadevries@example.nl", password)
