@@ -90,7 +90,7 @@ def init_app(app: Flask) -> None:
     view = limiter.limit(lockout_limit(config), methods=["POST"], key_func=login_email, deduct_when=_failed,
                          on_breach=_on_lockout, scope="login-account")(view)
     app.view_functions["web.login"] = view
-    from hub.web.mfa_views import pending_key
+    from hub.web.auth import pending_key
 
     # Wrong second-factor codes count towards the same lockout, per account.
     app.view_functions["web.login_mfa"] = limiter.limit(lockout_limit(config), methods=["POST"], key_func=pending_key,

@@ -128,15 +128,7 @@ def receive(
             receipt = _receipt(duplicate, DUPLICATE)
             db.session.rollback()
             return receipt
-        previous = db.session.scalar(
-            select(Submission).where(
-                Submission.round_id == round_id, Submission.node_id == owner.id, Submission.status == SUBMISSION_CURRENT
-            )
-        )
-        if previous is not None:
-            # Flushed first: the partial unique index allows one current submission per node.
-            previous.status = SUBMISSION_SUPERSEDED
-            db.session.flush()
+        supersede_current(round_id, owner.id)
         sub = Submission(
             round_id=round_id,
             node_id=owner.id,
@@ -211,3 +203,18 @@ def load_partial(sub: Submission, *, strict: bool | None = None) -> Partial:
     if key is None:
         raise SignatureError(f"De sleutel {sub.key_id} van inzending {sub.id} bestaat niet meer", code="unknown_key")
     return envelope.verify(load_public_key(key.public_key_pem), strict=strict)
+
+
+def supersede_current(round_id: int, node_id: int) -> None:
+    """Mark the node's current submission to the round superseded (the caller adds the new one and commits).
+
+    Flushed at once: the partial unique index allows one current submission per node.
+    """
+    previous = db.session.scalar(
+        select(Submission).where(
+            Submission.round_id == round_id, Submission.node_id == node_id, Submission.status == SUBMISSION_CURRENT
+        )
+    )
+    if previous is not None:
+        previous.status = SUBMISSION_SUPERSEDED
+        db.session.flush()

@@ -18,6 +18,15 @@ from flask import current_app, flash, session
 from flask_login import LoginManager, login_user
 
 login_manager = LoginManager()
+#: Session key of a login whose password was right and whose second factor is to come:
+#: {"id", "v", "at", "next"} (hub/web/mfa_views.py).
+PENDING = "_hub_mfa_pending"
+
+
+def pending_key() -> str:
+    """The throttle's key for second-factor attempts: the account the pending login is for."""
+    pending = session.get(PENDING)
+    return f"mfa-{pending.get('id')}" if isinstance(pending, dict) else ""
 
 #: Session keys of the hub's own: when the session began and when it was last used (epoch seconds).
 LOGIN_AT = "_hub_login_at"

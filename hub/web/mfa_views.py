@@ -10,10 +10,9 @@ from flask_login import current_user
 
 from hub.access import ADMIN, page_roles
 from hub.services import audit, mfa
-from hub.web.auth import start_session
-from hub.web.views import _safe_next, bp
+from hub.web.auth import PENDING, start_session
+from hub.web.blueprint import bp, safe_next
 
-PENDING = "_hub_mfa_pending"  # {"id", "v", "at", "next"}: the password was right, the second factor is to come
 SECRET = "_hub_mfa_secret"  # the secret shown during enrolment, until a code from it is entered
 PENDING_SECONDS = 300
 
@@ -37,16 +36,11 @@ def pending_user():
     return user
 
 
-def pending_key() -> str:
-    pending = session.get(PENDING)
-    return f"mfa-{pending.get('id')}" if isinstance(pending, dict) else ""
-
-
 def _finish(user, how: str):
     next_url = (session.get(PENDING) or {}).get("next")
     start_session(user)
     audit.record(user.id, "login", f"login met {how}", actor=user.email)
-    return redirect(_safe_next(next_url) or url_for("web.home"))
+    return redirect(safe_next(next_url) or url_for("web.home"))
 
 
 @bp.route("/login/tweede-factor", methods=["GET", "POST"])

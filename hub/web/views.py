@@ -5,9 +5,8 @@ admin pages, and CSV/XLSX exports of every table shown. Thin: services compute, 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlparse
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
 from hub.guards import int_field
@@ -16,30 +15,17 @@ from hub.services import indicators as svc
 from hub.web import charts, exports
 from hub.web.auth import end_session, start_session
 from hub.throttle import login_email
+from hub.web.blueprint import bp, safe_next
 from hub.web.factsheet import factsheet_html, factsheet_parts, html_to_pdf, threshold
+from hub.web.mfa_views import begin_second_factor
 from hub.access import ADMIN, ALL_ROLES, COVERAGE_ROLES, FACTSHEET_ROLES, REGION_ROLES, page_roles
 from shared.errors import JeugdhubError
 
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
 
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths: an open redirect after login would help phishing, and a CR/LF
-    would split the Location header. No scheme or host, no ``//`` or backslash (browsers read ``/\\``
-    as ``//``), no control characters; anything else means "the start page"."""
-    if not target or not target.startswith("/") or "//" in target or "\\" in target:
-        return None
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
-        return None
-    parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc:
-        return None
-    return target
 
 
 def _download(body: bytes, filename: str, mimetype: str) -> Response:
@@ -75,13 +61,12 @@ def login():
             error = "Onbekend e-mailadres of verkeerd wachtwoord."
         else:
             from hub.services import mfa
-            from hub.web.mfa_views import begin_second_factor
 
             if mfa.enrolled(user) or mfa.required(user):
-                return begin_second_factor(user, _safe_next(request.args.get("next")))
+                return begin_second_factor(user, safe_next(request.args.get("next")))
             start_session(user)
             audit.record(user.id, "login", "login", actor=user.email)
-            return redirect(_safe_next(request.args.get("next")) or url_for("web.home"))
+            return redirect(safe_next(request.args.get("next")) or url_for("web.home"))
     return render_template("login.html", error=error), (401 if error else 200)
 
 
@@ -453,4 +438,3 @@ def inline_css() -> str:
     return (Path(__file__).parent / "static" / "hub.css").read_text(encoding="utf-8")
 
 
-from hub.web import mfa_views  # noqa: E402,F401  (the second-factor routes, on this blueprint)

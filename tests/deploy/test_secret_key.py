@@ -55,7 +55,14 @@ def _forged_cookie(app, secret: str) -> str:
 
     with app.test_request_context("/", headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
         identifier = _create_identifier()  # what session_protection="strong" compares with
-    session = {"_user_id": str(app.config["TEST_ADMIN_ID"]), "_fresh": True, "_id": identifier}
+    import time
+
+    from hub.web.auth import LOGIN_AT, SEEN_AT
+
+    # A session as the hub writes one: "<user id>:<session version>" and its login and last-seen times.
+    now = time.time()
+    session = {"_user_id": f"{app.config['TEST_ADMIN_ID']}:0", "_fresh": True, "_id": identifier,
+               LOGIN_AT: now, SEEN_AT: now}
     signer = SecureCookieSessionInterface().get_signing_serializer(
         SimpleNamespace(secret_key=secret, config={"SECRET_KEY_FALLBACKS": None}))
     return signer.dumps(session)

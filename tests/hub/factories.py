@@ -113,24 +113,15 @@ def store_unchecked(node: EnrolledNode, round_id: int, mutate) -> int:
     before those checks existed); ``mutate`` changes the partial's dict first. Returns its id."""
     import hashlib
 
-    from sqlalchemy import select
-
     from hub.extensions import db
-    from hub.models.submissions import SUBMISSION_CURRENT, SUBMISSION_SUPERSEDED, Submission
-    from hub.services import nodes
+    from hub.models.submissions import SUBMISSION_CURRENT, Submission
+    from hub.services import nodes, submissions
 
     obj = make_partial(node.gemeentecode).to_dict()
     mutate(obj)
     envelope, payload = signed_payload(node, obj)
     owner = nodes.get_node(node.gemeentecode)
-    previous = db.session.scalar(
-        select(Submission).where(
-            Submission.round_id == round_id, Submission.node_id == owner.id, Submission.status == SUBMISSION_CURRENT
-        )
-    )
-    if previous is not None:
-        previous.status = SUBMISSION_SUPERSEDED
-        db.session.flush()
+    submissions.supersede_current(round_id, owner.id)
     sub = Submission(
         round_id=round_id, node_id=owner.id, key_id=node.key_id, digest=hashlib.sha256(envelope).hexdigest(),
         payload_digest=hashlib.sha256(payload).hexdigest(), envelope=envelope, size_bytes=len(envelope),

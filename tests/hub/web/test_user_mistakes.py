@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from hub.extensions import db
 from hub.models.exports import FactsheetArchive
-from hub.web.views import _safe_next
+from hub.web.blueprint import safe_next as _safe_next
 from tests.hub.web.helpers import csrf_token, login
 
 HUGE = "99999999999999999999"
