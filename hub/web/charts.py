@@ -1,12 +1,12 @@
 """Server-side SVG charts (matplotlib): readable in print and without colour — every series has its own
 marker and line style and a direct label. Charts are drawn only from published indicator values.
 
-Text size (WCAG 1.4.4 / 1.4.10): every text is drawn at :data:`FONT_SIZE` SVG units and an SVG never
-grows nor shrinks past its drawn size by more than the page allows: it scales down with the page
-(``width: 100%``) but no wider than its own width (an inline ``max-width``), so one SVG unit is at most
-one CSS pixel. A wide chart only shrinks below 12 px on a narrow screen, so each chart comes in two
-variants (:func:`responsive`): a wide one and a narrow one (about 260 units wide, which fits a 320 px
-phone at full size); the stylesheet shows one of the two by screen width, the PDF gets the wide one.
+Text size (WCAG 1.4.4 / 1.4.10): every text is drawn at :data:`FONT_SIZE` SVG units; an SVG scales
+with the page (``width: 100%``) up to :data:`MAX_SCALE` times its drawn width (an inline ``max-width``).
+Text shrinks below 12 px only where the page is narrower than the chart, so each chart comes in two
+variants (:func:`responsive`): a wide one (about 520 units) and a narrow one (about 280 units, which
+fits a 320 px phone at full size); the stylesheet shows the narrow one below 40em, the PDF gets the
+wide one.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ FONT_SIZE = 12
 #: Figure sizes in inches (72 SVG units each): the wide variant and the one for phones.
 WIDE = (7.5, 3.6)
 NARROW = (3.6, 3.6)
+#: How far an SVG may grow past its drawn size on a wide page (text up to 18 px).
+MAX_SCALE = 1.5
 
 
 def _pyplot():
@@ -59,12 +61,12 @@ def _svg(fig, title: str, variant: str = "wide") -> str:
     prefix = "c" + hashlib.sha1(f"{variant}:{title}".encode()).hexdigest()[:8] + "-"
     svg = re.sub(r'\bid="', f'id="{prefix}', svg)
     svg = svg.replace('href="#', f'href="#{prefix}').replace("url(#", f"url(#{prefix}")
-    # Size in CSS px (1 unit = 1 px), and never shown wider than that: text stays at FONT_SIZE px or less,
-    # and shrinks only where the page is narrower than the chart.
+    # Size in CSS px (1 unit = 1 px), shown at most MAX_SCALE times that wide: text is FONT_SIZE px where
+    # the page is as wide as the chart, and shrinks only where the page is narrower.
     size = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg)
     if size:
         w, h = (float(v) for v in size.groups())
-        svg = svg.replace(size.group(0), f'width="{w:.0f}" height="{h:.0f}" style="max-width: {w:.0f}px"', 1)
+        svg = svg.replace(size.group(0), f'width="{w:.0f}" height="{h:.0f}" style="max-width: {MAX_SCALE * w:.0f}px"', 1)
     return svg.replace("<svg ", f'<svg role="img" aria-label="{_escape(title)}" ', 1)
 
 
@@ -194,7 +196,7 @@ def funnel_chart(funnel, title: str, highlight: str | None = None, narrow: bool 
     # Below the plot: inside it would cover the largest schools, which sit on the right.
     if narrow:
         ax.tick_params(axis="x", labelrotation=45)
-        ax.legend(loc="upper left", bbox_to_anchor=(-0.2, -0.4), ncol=1, fontsize=FONT_SIZE, frameon=False)
+        ax.legend(loc="upper left", bbox_to_anchor=(-0.25, -0.3), ncol=1, fontsize=FONT_SIZE, frameon=False)
     else:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=FONT_SIZE, frameon=False)
     return _svg(fig, title, variant)

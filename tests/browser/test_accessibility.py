@@ -184,3 +184,24 @@ def _pdf_objects(body: bytes) -> bytes:
         except zlib.error:
             continue
     return b"\n".join(parts)
+
+
+@pytest.mark.parametrize("path", ["/scholen/10AA00", "/overzicht"])
+def test_chart_text_is_12_px_at_every_width(browser, seeded_server, path):
+    """Either side of the switch between the narrow and the wide chart (40em), and in between."""
+    live, seeded = seeded_server
+    context = browser.new_context(viewport={"width": 320, "height": 800}, locale="nl-NL", bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, live.url, *seeded.users["regio_admin"])
+        page.goto(live.url + path)
+        page.add_script_tag(path=str(HELPERS_JS))
+        for width in (320, 375, 480, 639, 641, 768, 1024, 1920):
+            page.set_viewport_size({"width": width, "height": 800})
+            sizes = page.evaluate("__a11y.chartTextSizes()")
+            assert sizes, f"no chart text at {width} px"
+            small = [t for t in sizes if t["px"] < MIN_CHART_PX - 0.05]
+            assert not small, f"{width} px: {small[:5]}"
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+    finally:
+        context.close()
