@@ -24,8 +24,8 @@ DEMO_ARGS ?=
 # Debian packages the tests start or call: redis-server and PostgreSQL 15 (real services, started
 # by tests/conftest.py), Chromium + ChromeDriver (browser tests), poppler-utils (PDF → PNG), fonts
 # and Pango (WeasyPrint renders the PDF factsheets; Chromium renders pages), systemd-analyze
-# (checks the agent's units).
-APT_PACKAGES := redis-server postgresql chromium chromium-driver poppler-utils \
+# (checks the agent's units), npm (installs axe-core for the accessibility tests).
+APT_PACKAGES := redis-server postgresql chromium chromium-driver poppler-utils npm \
 	fonts-dejavu-core fonts-liberation libpango-1.0-0 libpangoft2-1.0-0 systemd
 # A Debian-managed Python needs its venv module (and headers for the few packages that compile).
 ifeq ($(shell $(BOOTSTRAP_PYTHON) -c 'import ensurepip' 2>/dev/null && echo yes),)
@@ -45,7 +45,7 @@ help:
 demo: install-hub
 	$(PYTHON) -c 'from hub.cli.main import main; main(prog_name="jeugdhub")' demo $(DEMO_ARGS)
 
-test: system-packages install-test
+test: system-packages install-test axe-core
 	@# pytest exits 5 when it collected no tests: that is a failure here, not a pass.
 	$(PYTHON) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc; }
@@ -56,6 +56,13 @@ bench: install-test
 	if [ -z "$$scripts" ]; then echo "make bench: no bench/**/bench_*.py or run_*.py found" >&2; exit 1; fi; \
 	for f in $$scripts; do echo "== $$f"; $(PYTHON) "$$f" || failed="$$failed $$f"; done; \
 	if [ -n "$$failed" ]; then echo "make bench: failed:$$failed" >&2; exit 1; fi
+
+# axe-core (npm) for the accessibility browser tests, into build/axe (git-ignored); the tests fail without it.
+AXE_JS := build/axe/node_modules/axe-core/axe.min.js
+.PHONY: axe-core
+axe-core: $(AXE_JS)
+$(AXE_JS):
+	npm install --prefix build/axe --no-audit --no-fund axe-core@4
 
 # apt-get update and install only when a package is missing, so a prepared machine pays nothing.
 system-packages:

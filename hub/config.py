@@ -59,6 +59,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
     "REGION_NAME": "Regio",
+    # Where visitors report an accessibility problem (the statement at /toegankelijkheid); None: the
+    # statement points to the region's hub administrator without an address.
+    "ACCESSIBILITY_CONTACT": None,
+    "ACCESSIBILITY_STATEMENT_DATE": None,  # when the region last reviewed the statement, e.g. "juni 2026"
     # Disclosure control (docs/disclosure-control.md); stricter is allowed, looser is refused.
     "DISCLOSURE_THRESHOLD": 10,
     "DISCLOSURE_ROUNDING_BASE": 5,

@@ -1,17 +1,33 @@
 """Server-side SVG charts (matplotlib): readable in print and without colour — every series has its own
 marker and line style and a direct label. Charts are drawn only from published indicator values.
+
+Text size (WCAG 1.4.4 / 1.4.10): every text is drawn at :data:`FONT_SIZE` SVG units; an SVG scales
+with the page (``width: 100%``) up to :data:`MAX_SCALE` times its drawn width (an inline ``max-width``).
+Text shrinks below 12 px only where the page is narrower than the chart, so each chart comes in two
+variants (:func:`responsive`): a wide one (about 520 units) and a narrow one (about 280 units, which
+fits a 320 px phone at full size); the stylesheet shows the narrow one below 40em, the PDF gets the
+wide one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
+import re
 from typing import Sequence
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (3, 1, 1, 1, 1, 1)))
 # Colour-blind-safe palette (Okabe–Ito); colour is a bonus, never the only cue.
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+#: Every chart text, in SVG units (= CSS px at the chart's own width, the largest it is shown).
+FONT_SIZE = 12
+#: Figure sizes in inches (72 SVG units each): the wide variant and the one for phones.
+WIDE = (7.5, 3.6)
+NARROW = (3.6, 3.6)
+#: How far an SVG may grow past its drawn size on a wide page (text up to 18 px).
+MAX_SCALE = 1.5
 
 
 def _pyplot():
@@ -25,7 +41,7 @@ def _pyplot():
             "svg.fonttype": "none",  # text stays text: searchable, scalable, checkable by tests
             "svg.hashsalt": "jeugdhub",  # deterministic element ids
             "font.family": "DejaVu Sans",
-            "font.size": 9,
+            "font.size": FONT_SIZE,
             "axes.spines.top": False,
             "axes.spines.right": False,
         }
@@ -33,7 +49,7 @@ def _pyplot():
     return plt
 
 
-def _svg(fig, title: str) -> str:
+def _svg(fig, title: str, variant: str = "wide") -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None, "Title": title})
     _pyplot().close(fig)
@@ -41,7 +57,29 @@ def _svg(fig, title: str) -> str:
     # Drop the XML prolog and DOCTYPE so the SVG can be inlined in HTML.
     start = text.find("<svg")
     svg = text[start:]
+    # Ids unique per chart and variant: several SVGs share one page (matplotlib numbers from figure_1).
+    prefix = "c" + hashlib.sha1(f"{variant}:{title}".encode()).hexdigest()[:8] + "-"
+    svg = re.sub(r'\bid="', f'id="{prefix}', svg)
+    svg = svg.replace('href="#', f'href="#{prefix}').replace("url(#", f"url(#{prefix}")
+    # Size in CSS px (1 unit = 1 px), shown at most MAX_SCALE times that wide: text is FONT_SIZE px where
+    # the page is as wide as the chart, and shrinks only where the page is narrower.
+    size = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    if size:
+        w, h = (float(v) for v in size.groups())
+        svg = svg.replace(size.group(0), f'width="{w:.0f}" height="{h:.0f}" style="max-width: {MAX_SCALE * w:.0f}px"', 1)
     return svg.replace("<svg ", f'<svg role="img" aria-label="{_escape(title)}" ', 1)
+
+
+def responsive(draw, *args, for_pdf: bool = False, **kwargs) -> str:
+    """Both variants of a chart (``draw(*args, narrow=..., **kwargs)``); the stylesheet shows one of them.
+
+    The PDF (A4) gets the wide one only.
+    """
+    wide = draw(*args, **kwargs)
+    if for_pdf:
+        return wide
+    narrow = draw(*args, narrow=True, **kwargs)
+    return f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{narrow}</div>'
 
 
 def _escape(text: str) -> str:
@@ -53,7 +91,7 @@ def _nl(x: float, digits: int = 1) -> str:
 
 
 def trend_chart(series: dict[str, Sequence[tuple[str, float | None, float | None, float | None]]], title: str,
-                show_intervals: bool = False, width: float = 7.0, height: float = 3.4) -> str:
+                show_intervals: bool = False, narrow: bool = False) -> str:
     """Clients per 100 pupils per school year, one line per series.
 
     ``series``: label → [(schooljaar, per_100 or None, low or None, high or None)]. A year without a
@@ -61,7 +99,7 @@ def trend_chart(series: dict[str, Sequence[tuple[str, float | None, float | None
     """
     plt = _pyplot()
     years = sorted({p[0] for pts in series.values() for p in pts})
-    fig, ax = plt.subplots(figsize=(width, height))
+    fig, ax = plt.subplots(figsize=NARROW if narrow else WIDE)
     x_of = {y: i for i, y in enumerate(years)}
     top = 0.0
     for i, (label, points) in enumerate(series.items()):
@@ -79,21 +117,28 @@ def trend_chart(series: dict[str, Sequence[tuple[str, float | None, float | None
         if published:
             top = max(top, max(y for _, y in published))
             x_last, y_last = published[-1]
-            ax.annotate(f"{label} ({_nl(y_last)})", (x_last, y_last), xytext=(6, 0), textcoords="offset points",
-                        va="center", fontsize=8)
+            if not narrow:  # the narrow variant has no room beside the lines: its legend names them
+                ax.annotate(f"{label} ({_nl(y_last)})", (x_last, y_last), xytext=(6, 0), textcoords="offset points",
+                            va="center", fontsize=FONT_SIZE)
     ax.set_xticks(range(len(years)), years)
-    ax.set_xlim(-0.3, max(len(years) - 1, 1) + 1.2)
+    if narrow:
+        ax.tick_params(axis="x", labelrotation=45)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
+    ax.set_xlim(-0.3, max(len(years) - 1, 1) + (0.3 if narrow else 1.2))
     ax.set_ylim(0, max(5.0, top * 1.15))
     ax.set_ylabel("cliënten per 100 leerlingen")
     ax.grid(axis="y", linestyle=":", linewidth=0.6, color="#999999")
-    if len(series) > 1:
-        ax.legend(loc="upper left", fontsize=8, frameon=False, ncol=min(4, len(series)))
+    if narrow:
+        ax.legend(loc="upper left", bbox_to_anchor=(-0.25, -0.3), fontsize=FONT_SIZE, frameon=False, ncol=1)
+    elif len(series) > 1:
+        ax.legend(loc="upper left", fontsize=FONT_SIZE, frameon=False, ncol=min(3, len(series)))
     if not any(not math.isnan(y) for pts in series.values() for y in [p[1] if p[1] is not None else math.nan for p in pts]):
         ax.text(0.5, 0.5, "geen gepubliceerde cijfers", transform=ax.transAxes, ha="center", va="center")
-    return _svg(fig, title)
+    return _svg(fig, title, "narrow" if narrow else "wide")
 
 
-def funnel_chart(funnel, title: str, highlight: str | None = None, width: float = 7.0, height: float = 3.8) -> str:
+def funnel_chart(funnel, title: str, highlight: str | None = None, narrow: bool = False) -> str:
     """Funnel plot: each school's rate against its pupils, with the type's pooled rate and 95 % / 99,8 % limits.
 
     Schools outside the viewer's scope come without a pupil count (``FunnelPoint.anonymous``): they are
@@ -101,18 +146,21 @@ def funnel_chart(funnel, title: str, highlight: str | None = None, width: float 
     says how big a school is.
     """
     plt = _pyplot()
+    variant = "narrow" if narrow else "wide"
+    size = (NARROW[0] - 0.8, NARROW[1]) if narrow else (WIDE[0], WIDE[1] + 0.4)  # narrow: room for the y label
     anonymous = [p for p in funnel.points if p.anonymous]
     if anonymous and funnel.limits:
-        fig, (ax, strip) = plt.subplots(1, 2, figsize=(width, height), sharey=True,
-                                        gridspec_kw={"width_ratios": [5, 1], "wspace": 0.05})
+        fig, (ax, strip) = plt.subplots(1, 2, figsize=size, sharey=True,
+                                        gridspec_kw={"width_ratios": [3 if narrow else 5, 1], "wspace": 0.05})
     else:
-        fig, ax = plt.subplots(figsize=(width, height))
+        fig, ax = plt.subplots(figsize=size)
         strip = None
     if not funnel.limits:
-        ax.text(0.5, 0.5, "geen vergelijking beschikbaar (gemiddelde van het schooltype afgeschermd)",
-                transform=ax.transAxes, ha="center", va="center")
+        message = "geen vergelijking beschikbaar (gemiddelde van het schooltype afgeschermd)"
+        ax.text(0.5, 0.5, message.replace(" (", "\n(").replace("van het ", "van het\n") if narrow else message,
+                transform=ax.transAxes, ha="center", va="center", wrap=True)
         ax.set_axis_off()
-        return _svg(fig, title)
+        return _svg(fig, title, variant)
     ns = [lim.n for lim in funnel.limits]
     ax.plot(ns, [100 * lim.upper_998 for lim in funnel.limits], linestyle=":", color="#444444", linewidth=1.2, label="99,8 %-grens")
     ax.plot(ns, [100 * lim.lower_998 for lim in funnel.limits], linestyle=":", color="#444444", linewidth=1.2)
@@ -127,7 +175,7 @@ def funnel_chart(funnel, title: str, highlight: str | None = None, width: float 
         p = mine[0]
         ax.scatter([p.leerlingen], [p.per_100], marker="D", s=70, color="#D55E00", edgecolors="#000000", linewidths=1.2,
                    zorder=5, label="deze school")
-        ax.annotate("deze school", (p.leerlingen, p.per_100), xytext=(8, 6), textcoords="offset points", fontsize=8,
+        ax.annotate("deze school", (p.leerlingen, p.per_100), xytext=(8, 6), textcoords="offset points", fontsize=FONT_SIZE,
                     fontweight="bold")
     if strip is not None:
         strip.scatter([(i % 3 - 1) * 0.25 for i in range(len(anonymous))], [p.per_100 for p in anonymous], marker="o",
@@ -135,7 +183,7 @@ def funnel_chart(funnel, title: str, highlight: str | None = None, width: float 
         strip.axhline(funnel.pooled.per_100, color="#000000", linewidth=1.4)
         strip.set_xlim(-1, 1)
         strip.set_xticks([])
-        strip.set_xlabel("andere scholen\n(zonder aantal)")
+        strip.set_xlabel("andere\nscholen\n(zonder\naantal)" if narrow else "andere scholen\n(zonder aantal)")
         strip.tick_params(axis="y", left=False)
         strip.spines["left"].set_visible(False)
         strip.grid(axis="y", linestyle=":", linewidth=0.6, color="#bbbbbb")
@@ -146,5 +194,9 @@ def funnel_chart(funnel, title: str, highlight: str | None = None, width: float 
     ax.set_ylabel("cliënten per 100 leerlingen")
     ax.grid(linestyle=":", linewidth=0.6, color="#bbbbbb")
     # Below the plot: inside it would cover the largest schools, which sit on the right.
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8, frameon=False)
-    return _svg(fig, title)
+    if narrow:
+        ax.tick_params(axis="x", labelrotation=45)
+        ax.legend(loc="upper left", bbox_to_anchor=(-0.25, -0.3), ncol=1, fontsize=FONT_SIZE, frameon=False)
+    else:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=FONT_SIZE, frameon=False)
+    return _svg(fig, title, variant)

@@ -60,8 +60,10 @@ def factsheet_html(data, code: str, schooljaar: str | None, for_pdf: bool = Fals
         school.naam: [(p.schooljaar, p.rate.per_100, p.rate.low, p.rate.high) for p in sheet["trend"]],
         f"alle {school.schooltype}-scholen": [(p.schooljaar, p.rate.per_100, None, None) for p in sheet["type_trend"]],
     }
-    trend_svg = charts.trend_chart(series, f"Trend cliënten per 100 leerlingen, {school.naam}", show_intervals=True)
-    funnel_svg = charts.funnel_chart(sheet["funnel"], f"{school.naam} tussen de {school.schooltype}-scholen", highlight=school.vestigingscode)
+    trend_svg = charts.responsive(charts.trend_chart, series, f"Trend cliënten per 100 leerlingen, {school.naam}",
+                                  show_intervals=True, for_pdf=for_pdf)
+    funnel_svg = charts.responsive(charts.funnel_chart, sheet["funnel"], f"{school.naam} tussen de {school.schooltype}-scholen",
+                                   highlight=school.vestigingscode, for_pdf=for_pdf)
     rate_cells = exports.rate_cells(school.rate)
     return render_template("factsheet.html", sheet=sheet, school=school, tables=tables, trend_svg=trend_svg,
                            funnel_svg=funnel_svg, for_pdf=for_pdf, schooljaren=data.schooljaren, fmt=exports.format_cell,
@@ -70,9 +72,11 @@ def factsheet_html(data, code: str, schooljaar: str | None, for_pdf: bool = Fals
 
 
 def html_to_pdf(html: str, base_url: str) -> bytes:
+    """A tagged PDF (PDF/UA-1: a structure tree, the document title from ``<title>`` shown as the window
+    title, the language from ``<html lang="nl">``), so screen readers read the factsheet as the page."""
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=base_url).write_pdf()
+    return HTML(string=html, base_url=base_url).write_pdf(pdf_variant="pdf/ua-1")
 
 
 def zip_of_pdfs(items: Iterable[tuple[str, str]], render_html: Callable[[str], str], base_url: str) -> bytes:

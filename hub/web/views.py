@@ -121,7 +121,7 @@ def _filter_options(data, schooljaar: str):
 def _type_trend_chart(data) -> tuple[str, exports.Table]:
     trends = svc.type_trends(data)
     series = {t: [(p.schooljaar, p.rate.per_100, p.rate.low, p.rate.high) for p in pts] for t, pts in trends.items()}
-    svg = charts.trend_chart(series, "Cliënten per 100 leerlingen per schooltype")
+    svg = charts.responsive(charts.trend_chart, series, "Cliënten per 100 leerlingen per schooltype")
     return svg, exports.trend_table("trend-schooltypes", "Cliënten per 100 leerlingen per schooltype", trends)
 
 
@@ -396,6 +396,12 @@ def audit_log():
 @bp.get("/help")
 def help_page():
     return render_template("help.html", threshold=threshold())
+
+
+@bp.get("/toegankelijkheid")
+def accessibility():
+    """The accessibility statement (toegankelijkheidsverklaring), public like /help."""
+    return render_template("accessibility.html")
 
 
 QUALITY_COLUMNS = ("rows_read", "rows_used", "rows_rejected", "rows_excluded", "unmatched_claim_lines", "unknown_locations")

@@ -33,6 +33,7 @@ TABLE: dict[str, tuple[str, str, object]] = {
     "web.login": ("GET", "/login", PUBLIC),
     "web.logout": ("POST", "/logout", PUBLIC),
     "web.help_page": ("GET", "/help", PUBLIC),
+    "web.accessibility": ("GET", "/toegankelijkheid", PUBLIC),
     "web.static": ("GET", "/static/web/hub.css", PUBLIC),
     "static": ("GET", "/static/nonexistent.css", PUBLIC),
     "web.home": ("GET", "/", EVERYONE),

@@ -168,3 +168,13 @@ def test_rounds_page_shows_why_a_submission_is_not_in_the_release(client_as, web
     html = client_as("regio_admin").get("/beheer/rondes").get_data(as_text=True)
     assert "Niet in de release" in html and "03EF00 2024-2025 clienten" in html and "cell_out_of_range" in html
     assert "stuurt een verbeterd deelresultaat" in html
+
+
+def test_the_accessibility_statement_is_public_and_linked_from_the_footer(web_app, seeded):
+    client = web_app.test_client()
+    page = client.get("/toegankelijkheid")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for heading in ("Toegankelijkheidsverklaring", "Wat is getest en hoe", "Wat nog niet goed is", "Contact", "WCAG 2.1"):
+        assert heading in html
+    assert 'href="/toegankelijkheid"' in client.get("/login").get_data(as_text=True)
