@@ -25,8 +25,13 @@ DEMO_ARGS ?=
 # by tests/conftest.py), Chromium + ChromeDriver (browser tests), poppler-utils (PDF → PNG), fonts
 # and Pango (WeasyPrint renders the PDF factsheets; Chromium renders pages), systemd-analyze
 # (checks the agent's units), npm (installs axe-core for the accessibility tests).
-APT_PACKAGES := redis-server postgresql chromium chromium-driver poppler-utils npm \
+APT_PACKAGES := redis-server postgresql chromium chromium-driver poppler-utils \
 	fonts-dejavu-core fonts-liberation libpango-1.0-0 libpangoft2-1.0-0 systemd
+# npm only where no npm is installed (a Node.js from elsewhere brings its own, and Debian's npm
+# package would conflict with it).
+ifeq ($(shell command -v npm 2>/dev/null),)
+APT_PACKAGES += npm
+endif
 # A Debian-managed Python needs its venv module (and headers for the few packages that compile).
 ifeq ($(shell $(BOOTSTRAP_PYTHON) -c 'import ensurepip' 2>/dev/null && echo yes),)
 APT_PACKAGES += python3-venv python3-dev
