@@ -194,8 +194,11 @@ def _demo_users(password: str, municipalities: dict) -> list[DemoLogin]:
 
     vest = reference_service.vestigingen(db.session, ["0356"])
     school = vest.sort_values("vestigingscode").iloc[0] if len(vest) else None
-    swv = reference_service.samenwerkingsverbanden(db.session)
-    swv_code = swv.sort_values("code").iloc[0]["code"] if len(swv) else None
+    from hub.services import indicators as indicator_service
+
+    # The SWV whose schools the participating gemeenten cover best, so its user sees figures (the
+    # alphabetically first one could sit wholly outside the region and show only "afgeschermd").
+    swv_code = indicator_service.best_covered_swv(indicator_service.load())
     logins = [DemoLogin("regio_admin", "regio@demo.jeugdhub.nl", None, "regiobeheerder: alles")]
     logins.append(DemoLogin("gemeente", "nieuwegein@demo.jeugdhub.nl", "0356", "gemeente Nieuwegein"))
     if swv_code:

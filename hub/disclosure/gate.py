@@ -38,10 +38,11 @@ from .audit import Auditor
 from .cache import AuditCache, frame_digest
 from .config import GateConfig
 from .frames import (
-    AUDIT_PARTNER, COMBINED_COLUMNS, COMPLEMENTARY, EARLIER_HIDDEN, KEY, PRIMARY, PUBLISHED, RELEASE_COLUMNS,
+    AUDIT_PARTNER, COMBINED_COLUMNS, COMPLEMENTARY, EARLIER_HIDDEN, KEY, LINKED_COUNT, PRIMARY, PUBLISHED,
+    RELEASE_COLUMNS,
     SECONDARY,
 )
-from .rules import primary_reasons, round_to
+from .rules import linked_count_index, primary_reasons, round_to
 from .tables import Table, build_table
 from .trees import line_intervals
 from .world import ReleaseState, attacker_bounds, build_world, satisfied, static_world, targets
@@ -75,7 +76,15 @@ def _secondary(table: Table, status: np.ndarray, reason: np.ndarray, config: Gat
     line_of = np.repeat(np.arange(table.n_lines), np.diff(ptr))
     added = 0
     dead_lines: set[int] = set()
+    linked = linked_count_index(cells)
+    has_link = linked >= 0
     while True:
+        # A hidden count hides the cost of the same children, whatever hid the count: a published
+        # cost next to a hidden count would tell that the count is a partner (>= threshold), not small.
+        follow = has_link & (status == PUBLISHED)
+        follow[follow] = status[linked[follow]] != PUBLISHED
+        status[follow], reason[follow] = SECONDARY, LINKED_COUNT
+        added += int(follow.sum())
         # A new partner is a target itself (targets): recompute after every pass.
         is_target, kind, req_lo, req_hi = targets(cells, status, reason, config)
         lo, hi = attacker_bounds(cells, status, config)
@@ -84,7 +93,7 @@ def _secondary(table: Table, status: np.ndarray, reason: np.ndarray, config: Gat
         ok = satisfied(kind[idx], req_lo[idx], req_hi[idx], ilo, ihi)
         failing = np.unique(line_of[member_target & ~ok])
         failing = [int(x) for x in failing if int(x) not in dead_lines]
-        if not failing:
+        if not failing and not follow.any():
             return added
         published = status == PUBLISHED
         for line in failing:

@@ -127,3 +127,11 @@ def group_disclosure(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
         same_shown = round_to(v, config.rounding_base) == round_to(tot, config.rounding_base)
         flag[sel[(tot > 0) & (v > 0) & (share | same_shown)]] = True
     return flag
+
+
+def linked_count_index(cells: pd.DataFrame) -> np.ndarray:
+    """For every cost cell, the row position of the count cell that describes the same children (-1
+    where there is none, and for every other cell)."""
+    position = pd.Series(np.arange(len(cells)), index=pd.MultiIndex.from_frame(cells[KEY]))
+    found = position.reindex(_linked_count_key(cells)).to_numpy()
+    return np.where(np.isnan(found), -1, found).astype(np.int64)

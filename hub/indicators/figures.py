@@ -4,6 +4,9 @@ Each function reads :class:`~hub.indicators.cells.ReleaseCells` (published value
 propagation rules: a rate needs a published numerator and a published denominator of at least
 ``min_denominator``; a mean needs a published count and a published sum; a share needs the category's
 count and the total published. Anything else comes out with ``value None`` and a status saying why.
+
+The module is long (over 600 lines) on purpose: every indicator sits next to its propagation rule and
+its serialisation, so what may be shown is decided in one place that can be read top to bottom.
 """
 
 from __future__ import annotations
@@ -110,6 +113,26 @@ class TrendPoint:
 def rate_trend(cells: ReleaseCells, level: str, unit: str, min_denominator: int) -> list[TrendPoint]:
     """The rate in every school year the releases cover (oldest first); unpublished years stay in the list."""
     return [TrendPoint(j, clients_per_100(cells, level, unit, j, min_denominator)) for j in cells.schooljaren]
+
+
+def change_z(current: Rate, previous: Rate) -> float | None:
+    """How clearly the rate changed against last year: the difference divided by its standard error
+    (two independent proportions), from the published, rounded counts of both years only. ``None``
+    when either year is not published. |z| ≥ 1,96 means the change is larger than chance explains."""
+    if not (current.published and previous.published):
+        return None
+    import math
+
+    def var(rate: Rate) -> float:
+        n = rate.leerlingen.value
+        p = min(rate.clienten.value, n) / n
+        return p * (1 - p) / n
+
+    se = math.sqrt(var(current) + var(previous))
+    diff = (current.per_100 - previous.per_100) / 100
+    if se == 0:
+        return 0.0 if diff == 0 else math.copysign(99.0, diff)
+    return diff / se
 
 
 def rate_change(current: Rate, previous: Rate) -> float | None:
@@ -460,6 +483,7 @@ class SchoolRow:
     rate: Rate
     change: float | None
     coverage: Coverage
+    change_z: float | None = None  # change_z(): how clearly the change stands out from chance
 
     def to_dict(self) -> dict:
         return {
@@ -473,11 +497,14 @@ class SchoolRow:
             "swv_code": self.swv_code,
             "clienten_per_100": self.rate.to_dict(),
             "verschil_vorig_jaar": _r(self.change),
+            "verschil_z": _r(self.change_z),
             "dekking": self.coverage.to_dict(),
         }
 
 
-SORT_KEYS = ("naam", "clienten_per_100", "dekking", "verschil", "leerlingen", "schooltype", "gemeente")
+SORT_KEYS = ("naam", "clienten_per_100", "dekking", "verschil", "stijging", "leerlingen", "schooltype", "gemeente")
+#: A change counts as a clear rise or fall from |z| ≥ 1,96 (the 95 % level).
+Z_CLEAR = 1.96
 
 
 def sort_rows(rows: Sequence[SchoolRow], key: str = "naam", descending: bool = False) -> list[SchoolRow]:
@@ -500,6 +527,8 @@ def sort_rows(rows: Sequence[SchoolRow], key: str = "naam", descending: bool = F
             return row.coverage.share
         if key == "verschil":
             return row.change
+        if key == "stijging":  # ranked by how clearly it changed, not by its size (tiny schools swing most)
+            return row.change_z
         if key == "leerlingen":
             return row.rate.leerlingen.value if row.rate.leerlingen.published else None
         raise AssertionError(key)
@@ -571,6 +600,7 @@ def school_rows(cells: ReleaseCells, schools, pupils, schooljaar: str, min_denom
                 swv_code=_text(rec.get("swv_code")),
                 rate=rate,
                 change=rate_change(rate, before),
+                change_z=change_z(rate, before),
                 coverage=coverage(cells.get(VESTIGING, code, schooljaar, LEERLINGEN), n_duo, masked),
             )
         )

@@ -207,6 +207,6 @@ def _render(archive: FactsheetArchive, render: Renderer) -> tuple[bytes, int]:
         raise NotFoundError("De aanvrager heeft geen toegang meer tot dit samenwerkingsverband", code="archive_forbidden")
     data = svc.load()
     if not data.releases:
-        raise NotFoundError("Er is nog geen release gepubliceerd", code="no_release")
+        raise NotFoundError("Er is nog geen publicatie", code="no_release")
     return render(access, data, archive.schooljaar, archive.gemeente, archive.scope_code, archive.base_url)
 

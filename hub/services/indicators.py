@@ -19,6 +19,7 @@ from hub.indicators.cells import ReleaseCells
 from hub.models.releases import Release, ReleaseCell
 from hub.services import reference
 from hub.services import releases as release_service
+from hub.dutch import place_name
 from shared.codes import GEEN_SCHOOL, LEERLINGEN, parse_schooljaar
 from shared.errors import ForbiddenError, InputError, NotFoundError
 
@@ -45,6 +46,8 @@ class RegionData:
     provider_names: dict[str, str]
     provider_consortium: dict[str, str]
     min_denominator: int
+    #: schooljaar → {"id", "version", "created_at", "schooljaar", "gemeenten"}: what the "Bron" line names
+    publications: dict[str, dict[str, Any]] = field(default_factory=dict)
     _pupils: dict[int, pd.DataFrame] = field(default_factory=dict)
     _rows: dict[str, list] = field(default_factory=dict)
 
@@ -59,11 +62,11 @@ class RegionData:
         if not schooljaar:
             latest = self.latest()
             if latest is None:
-                raise NotFoundError("Er is nog geen release gepubliceerd", code="no_release")
+                raise NotFoundError("Er is nog geen publicatie", code="no_release")
             return latest
         check_schooljaar(schooljaar)
         if schooljaar not in self.releases:
-            raise NotFoundError(f"Geen release voor schooljaar {schooljaar}", code="release_not_found")
+            raise NotFoundError(f"Geen publicatie voor schooljaar {schooljaar}", code="release_not_found")
         return schooljaar
 
     def pupils(self, schooljaar: str) -> pd.DataFrame:
@@ -119,8 +122,8 @@ def _reference_schools(release_types: dict[str, str]) -> tuple[pd.DataFrame, dic
                 # The school type the release was gated with wins, so the funnel matches the type totals.
                 "schooltype": release_types.get(v.vestigingscode) or v.soort or "onbekend",
                 "gemeentecode": v.gemeentecode,
-                "gemeentenaam": v.gemeentenaam,
-                "plaatsnaam": v.plaatsnaam,
+                "gemeentenaam": place_name(v.gemeentenaam),
+                "plaatsnaam": place_name(v.plaatsnaam),
                 "bestuur": v.bevoegd_gezag_naam or v.bevoegd_gezag_nummer,
                 "swv_code": v.swv_code,
             }
@@ -189,6 +192,27 @@ def load() -> RegionData:
     return data
 
 
+def _publications(releases: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """Per school year: the current publication's id, version, date and participating municipalities."""
+    from hub.models.nodes import Node
+    from hub.models.reference import Gemeente
+
+    names = {code: place_name(naam) for code, naam in db.session.execute(select(Gemeente.code, Gemeente.naam))}
+    names.update({code: naam for code, naam in db.session.execute(select(Node.gemeentecode, Node.naam)) if naam})
+    out = {}
+    for jaar, rid in releases.items():
+        summary = release_service.get_release(rid)
+        out[jaar] = {"id": rid, "version": summary.version, "created_at": summary.created_at, "schooljaar": jaar,
+                     "gemeenten": sorted(names.get(c, c) for c in summary.nodes)}
+    return out
+
+
+def publication(release_id: int) -> dict[str, Any]:
+    """One publication (current or superseded) as the "Bron" line names it."""
+    summary = release_service.get_release(release_id)
+    return _publications({summary.schooljaar: release_id})[summary.schooljaar]
+
+
 def _load(releases: dict[str, int]) -> RegionData:
     release_types: dict[str, str] = {}
     for rid in sorted(releases.values()):  # newer releases override older ones' types
@@ -204,6 +228,7 @@ def _load(releases: dict[str, int]) -> RegionData:
         provider_names=names,
         provider_consortium=consortium,
         min_denominator=int(current_app.config["DISCLOSURE_MIN_DENOMINATOR"]),
+        publications=_publications(releases),
     )
 
 
@@ -212,6 +237,31 @@ def _load(releases: dict[str, int]) -> RegionData:
 
 def schooljaren(data: RegionData) -> list[dict[str, Any]]:
     return [{"schooljaar": j, "release_id": data.releases[j]} for j in sorted(data.releases, reverse=True)]
+
+
+def region_schools(data: RegionData) -> set[str]:
+    """Locations with cells in any current publication: the schools the participating gemeenten cover."""
+    return {c for j in data.schooljaren for c in data.cells.units(fig.VESTIGING, j)} - {GEEN_SCHOOL}
+
+
+def swvs_in_region(data: RegionData) -> dict[str, int]:
+    """SWV code → number of its schools in the region (only SWVs with at least one)."""
+    schools = region_schools(data)
+    counts = {code: len(members & schools) for code, members in data.swv_members.items()}
+    return {code: n for code, n in counts.items() if n}
+
+
+def best_covered_swv(data: RegionData) -> str | None:
+    """The SWV with the most schools whose pupils the participating gemeenten cover (a published pupil
+    count in the latest publication); ties go to the lowest code. For the demo's SWV user."""
+    jaar = data.latest()
+    if jaar is None:
+        return None
+    covered = {c for c in data.cells.units(fig.VESTIGING, jaar)
+               if c != GEEN_SCHOOL and data.cells.get(fig.VESTIGING, c, jaar, LEERLINGEN).published}
+    scores = {code: len(members & covered) for code, members in data.swv_members.items()}
+    best = min(((-n, code) for code, n in scores.items() if n), default=None)
+    return best[1] if best else None
 
 
 def school_swvs(data: RegionData, code: str) -> set[str]:

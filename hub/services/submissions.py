@@ -128,7 +128,7 @@ def receive(
             receipt = _receipt(duplicate, DUPLICATE)
             db.session.rollback()
             return receipt
-        supersede_current(round_id, owner.id)
+        previous = supersede_current(round_id, owner.id)
         sub = Submission(
             round_id=round_id,
             node_id=owner.id,
@@ -205,8 +205,9 @@ def load_partial(sub: Submission, *, strict: bool | None = None) -> Partial:
     return envelope.verify(load_public_key(key.public_key_pem), strict=strict)
 
 
-def supersede_current(round_id: int, node_id: int) -> None:
-    """Mark the node's current submission to the round superseded (the caller adds the new one and commits).
+def supersede_current(round_id: int, node_id: int) -> Submission | None:
+    """Mark the node's current submission to the round superseded and return it (the caller adds the
+    new one and commits).
 
     Flushed at once: the partial unique index allows one current submission per node.
     """
@@ -218,3 +219,4 @@ def supersede_current(round_id: int, node_id: int) -> None:
     if previous is not None:
         previous.status = SUBMISSION_SUPERSEDED
         db.session.flush()
+    return previous

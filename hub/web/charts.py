@@ -90,6 +90,42 @@ def _nl(x: float, digits: int = 1) -> str:
     return f"{x:.{digits}f}".replace(".", ",")
 
 
+def _tick(x: float, _pos=None) -> str:
+    """An axis tick in Dutch: decimal comma ("12,5"), thousands dot ("1.200"), no needless ",0"."""
+    if abs(x - round(x)) < 1e-9:
+        return f"{int(round(x)):,}".replace(",", ".")
+    return f"{x:.1f}".replace(".", ",") if abs(x * 10 - round(x * 10)) < 1e-9 else f"{x:.2f}".replace(".", ",")
+
+
+def _dutch_ticks(*axes) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    for ax in axes:
+        ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+
+
+def spread_labels(ys: Sequence[float], min_gap: float) -> list[float]:
+    """Label heights near ``ys`` (same order) that are at least ``min_gap`` apart: end labels of lines
+    that finish close together do not overlap. Pushes labels apart symmetrically around their mean."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    placed = [ys[i] for i in order]
+    for _ in range(50):
+        moved = False
+        for k in range(1, len(placed)):
+            gap = placed[k] - placed[k - 1]
+            if gap < min_gap - 1e-9:
+                shift = (min_gap - gap) / 2
+                placed[k - 1] -= shift
+                placed[k] += shift
+                moved = True
+        if not moved:
+            break
+    out = [0.0] * len(ys)
+    for k, i in enumerate(order):
+        out[i] = placed[k]
+    return out
+
+
 def trend_chart(series: dict[str, Sequence[tuple[str, float | None, float | None, float | None]]], title: str,
                 show_intervals: bool = False, narrow: bool = False) -> str:
     """Clients per 100 pupils per school year, one line per series.
@@ -102,6 +138,7 @@ def trend_chart(series: dict[str, Sequence[tuple[str, float | None, float | None
     fig, ax = plt.subplots(figsize=NARROW if narrow else WIDE)
     x_of = {y: i for i, y in enumerate(years)}
     top = 0.0
+    ends: list[tuple[str, float, float]] = []  # (label, x, y) of each line's last published point
     for i, (label, points) in enumerate(series.items()):
         xs = [x_of[p[0]] for p in points]
         ys = [p[1] if p[1] is not None else math.nan for p in points]
@@ -116,17 +153,24 @@ def trend_chart(series: dict[str, Sequence[tuple[str, float | None, float | None
         published = [(x, y) for x, y in zip(xs, ys) if not math.isnan(y)]
         if published:
             top = max(top, max(y for _, y in published))
-            x_last, y_last = published[-1]
-            if not narrow:  # the narrow variant has no room beside the lines: its legend names them
-                ax.annotate(f"{label} ({_nl(y_last)})", (x_last, y_last), xytext=(6, 0), textcoords="offset points",
-                            va="center", fontsize=FONT_SIZE)
+            ends.append((label, *published[-1]))
+    y_top = max(5.0, top * 1.15)
+    if not narrow:  # the narrow variant has no room beside the lines: its legend names them
+        # About 1.4 lines of text apart on the axis: the end labels keep that distance.
+        height = (NARROW if narrow else WIDE)[1]
+        heights = spread_labels([y for _, _, y in ends], y_top * 0.075 * 3.4 / height * FONT_SIZE / 8)
+        for (label, x_last, y_last), y_text in zip(ends, heights):
+            ax.annotate(f"{label} ({_nl(y_last)})", (x_last, y_last), xytext=(x_last + 0.08, y_text), textcoords="data",
+                        va="center", fontsize=FONT_SIZE,
+                        arrowprops=dict(arrowstyle="-", color="#777777", linewidth=0.6) if abs(y_text - y_last) > 1e-6 else None)
     ax.set_xticks(range(len(years)), years)
     if narrow:
         ax.tick_params(axis="x", labelrotation=45)
         for tick in ax.get_xticklabels():
             tick.set_horizontalalignment("right")
     ax.set_xlim(-0.3, max(len(years) - 1, 1) + (0.3 if narrow else 1.2))
-    ax.set_ylim(0, max(5.0, top * 1.15))
+    ax.set_ylim(0, y_top)
+    _dutch_ticks(ax)
     ax.set_ylabel("cliënten per 100 leerlingen")
     ax.grid(axis="y", linestyle=":", linewidth=0.6, color="#999999")
     if narrow:
@@ -175,8 +219,11 @@ def funnel_chart(funnel, title: str, highlight: str | None = None, narrow: bool 
         p = mine[0]
         ax.scatter([p.leerlingen], [p.per_100], marker="D", s=70, color="#D55E00", edgecolors="#000000", linewidths=1.2,
                    zorder=5, label="deze school")
-        ax.annotate("deze school", (p.leerlingen, p.per_100), xytext=(8, 6), textcoords="offset points", fontsize=FONT_SIZE,
-                    fontweight="bold")
+        # Away from the mean line: above the point when it lies above the mean (or on it), else below.
+        above = p.per_100 >= funnel.pooled.per_100
+        ax.annotate("deze school", (p.leerlingen, p.per_100), xytext=(8, 10 if above else -10), textcoords="offset points",
+                    fontsize=FONT_SIZE, fontweight="bold", va="bottom" if above else "top",
+                    bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85))
     if strip is not None:
         strip.scatter([(i % 3 - 1) * 0.25 for i in range(len(anonymous))], [p.per_100 for p in anonymous], marker="o",
                       s=22, facecolors="none", edgecolors="#0072B2", linewidths=1.0)
@@ -191,6 +238,10 @@ def funnel_chart(funnel, title: str, highlight: str | None = None, narrow: bool 
     ax.set_ylim(0, top * 1.1)
     ax.set_xlim(0, ns[-1])
     ax.set_xlabel("aantal leerlingen (gedekt)")
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(_tick))
+    _dutch_ticks(ax, *([strip] if strip is not None else []))
     ax.set_ylabel("cliënten per 100 leerlingen")
     ax.grid(linestyle=":", linewidth=0.6, color="#bbbbbb")
     # Below the plot: inside it would cover the largest schools, which sit on the right.

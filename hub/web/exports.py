@@ -46,6 +46,22 @@ class Table:
     rows: tuple[tuple[Any, ...], ...]
     note: str = ""
     links: tuple[str | None, ...] = ()  # per row: a URL for the first cell (pages only)
+    sheet: str = ""  # XLSX sheet name when the title is longer than Excel's 31 characters
+    marks: tuple[frozenset[str], ...] = ()  # per row: keys of the columns the page marks (low coverage)
+
+    def sheet_name(self) -> str:
+        """A sheet name of at most 31 characters that is never cut off mid-word."""
+        title = "".join(ch for ch in self.title if ch not in '[]:*?/\\')
+        if len(title) <= 31:
+            return title
+        if self.sheet:
+            return self.sheet[:31]
+        words, out = title.split(), ""
+        for w in words:
+            if len(out) + len(w) + (1 if out else 0) > 31:
+                break
+            out = f"{out} {w}" if out else w
+        return out.rstrip(",") or self.name[:31]
 
     def formatted(self) -> list[list[str]]:
         return [[format_cell(v, c.kind) for v, c in zip(row, self.columns)] for row in self.rows]
@@ -89,8 +105,21 @@ def rate_cells(rate: fig.Rate) -> tuple[Any, Any, Any]:
     return marker, marker, marker
 
 
+#: Coverage from here up is shown as "≥ 95 %": the covered pupils are rounded to 5 and counted on a
+#: different date than DUO's, so a higher share is not precise (it can even come out above 100 %).
+COVERAGE_CAP = 0.95
+COVERAGE_CAPPED = "≥ 95 %"
+COVERAGE_CAP_NOTE = ("Dekking ≥ 95 %: het aantal leerlingen met gegevens is afgerond op 5 en op een andere dag geteld "
+                     "dan bij DUO; een hogere dekking is daardoor niet precies te geven (soms zou er meer dan 100 % staan).")
+#: Below this share the figures describe too few of a school's pupils; the overview marks it.
+COVERAGE_LOW = 0.8
+COVERAGE_LOW_NOTE = "Dekking onder 80 % is gemarkeerd: de cijfers beschrijven dan niet alle leerlingen van de school."
+
+
 def coverage_cell(cov: fig.Coverage) -> Any:
     if cov.share is not None:
+        if cov.share >= COVERAGE_CAP:
+            return COVERAGE_CAPPED
         if cov.upper_bound:
             return "≤ " + format_cell(100 * cov.share, "pct")
         return 100 * cov.share
@@ -102,7 +131,10 @@ def coverage_cell(cov: fig.Coverage) -> Any:
 # --- tables --------------------------------------------------------------------------------------
 
 
-def overview_table(rows: Sequence[fig.SchoolRow], schooljaar: str, url_for_school=None) -> Table:
+def overview_table(rows: Sequence[fig.SchoolRow], schooljaar: str, url_for_school=None,
+                   swv_names: dict[str, str] | None = None) -> Table:
+    """``swv_names``: the SWV column shows names where the reference data has them, else the code."""
+    swv_names = swv_names or {}
     cols = (
         Column("naam", "School"),
         Column("vestigingscode", "Vestiging"),
@@ -118,18 +150,22 @@ def overview_table(rows: Sequence[fig.SchoolRow], schooljaar: str, url_for_schoo
         Column("verschil", "Verschil", "delta"),
         Column("dekking", "Dekking", "pct"),
     )
-    out, links = [], []
+    out, links, marks = [], [], []
     for r in rows:
+        low = r.coverage.share is not None and r.coverage.share < COVERAGE_LOW
+        marks.append(frozenset({"dekking"}) if low else frozenset())
         per_100, low, high = rate_cells(r.rate)
         change = r.change if r.change is not None else GEEN
-        out.append((r.naam, r.vestigingscode, r.schooltype, r.gemeentenaam or GEEN, r.bestuur or GEEN, r.swv_code or GEEN,
+        out.append((r.naam, r.vestigingscode, r.schooltype, r.gemeentenaam or GEEN, r.bestuur or GEEN,
+                    swv_names.get(r.swv_code or "", r.swv_code) or GEEN,
                     count_cell(r.coverage.covered), count_cell(r.rate.clienten), per_100, low, high, change, coverage_cell(r.coverage)))
         links.append(url_for_school(r.vestigingscode) if url_for_school else None)
     return Table(f"overzicht-{schooljaar}", f"Scholen in de regio, schooljaar {schooljaar}", cols, tuple(out),
-                 links=tuple(links))
+                 links=tuple(links), sheet=f"Scholen {schooljaar}", marks=tuple(marks),
+                 note=f"{COVERAGE_LOW_NOTE} {COVERAGE_CAP_NOTE}")
 
 
-def trend_table(name: str, title: str, series: dict[str, Sequence[fig.TrendPoint]]) -> Table:
+def trend_table(name: str, title: str, series: dict[str, Sequence[fig.TrendPoint]], sheet: str = "") -> Table:
     cols = (Column("reeks", "Reeks"), Column("schooljaar", "Schooljaar"), Column("leerlingen", "Leerlingen", "count"),
             Column("clienten", "Cliënten", "count"), Column("per_100", "Cliënten per 100", "rate"),
             Column("low", "95 %-interval van", "rate"), Column("high", "95 %-interval tot", "rate"))
@@ -137,7 +173,7 @@ def trend_table(name: str, title: str, series: dict[str, Sequence[fig.TrendPoint
     for label, points in series.items():
         for p in points:
             out.append((label, p.schooljaar, count_cell(p.rate.leerlingen), count_cell(p.rate.clienten), *rate_cells(p.rate)))
-    return Table(name, title, cols, tuple(out))
+    return Table(name, title, cols, tuple(out), sheet=sheet)
 
 
 def distribution_table(name: str, title: str, dist: fig.Distribution, head: str) -> Table:
@@ -191,7 +227,8 @@ def coverage_table(rows, data, schooljaar: str) -> Table:
         hhi = round(p.hhi_lower_bound, 2) if p.hhi_lower_bound is not None else GEEN
         out.append((row.school.naam, row.school.vestigingscode, row.school.schooltype, row.school.gemeentenaam or GEEN,
                     count_cell(p.clienten), p.published_providers, largest, share, hhi, ", ".join(row.consortia) or GEEN))
-    return Table(f"aanbieders-{schooljaar}", f"Aanbieders per school, schooljaar {schooljaar}", cols, tuple(out))
+    return Table(f"aanbieders-{schooljaar}", f"Aanbieders per school, schooljaar {schooljaar}", cols, tuple(out),
+                 sheet=f"Aanbieders {schooljaar}")
 
 
 def separate_table(name: str, apart: dict[str, Count]) -> Table:
@@ -251,8 +288,9 @@ def file_rows(table: Table, *, titled: bool, typed: bool) -> list[list[FileCell]
     return rows
 
 
-def to_csv(tables: Sequence[Table]) -> bytes:
-    """Semicolon-separated, UTF-8 with BOM, decimal comma: what Dutch Excel opens correctly."""
+def to_csv(tables: Sequence[Table], source: str | None = None) -> bytes:
+    """Semicolon-separated, UTF-8 with BOM, decimal comma: what Dutch Excel opens correctly.
+    ``source``: the "Bron" line (which publication), as the last line after an empty one."""
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     for i, table in enumerate(tables):
@@ -260,14 +298,18 @@ def to_csv(tables: Sequence[Table]) -> bytes:
             writer.writerow([])
         for row in file_rows(table, titled=len(tables) > 1, typed=False):
             writer.writerow([value for value, _ in row])
+    if source:
+        writer.writerow([])
+        writer.writerow([neutralise(source)])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 _XLSX_FORMATS = {"count": "#,##0", "rate": "0.0", "pct": "0", "euro": "€ #,##0", "delta": "+0.0;-0.0;0.0"}
 
 
-def to_xlsx(tables: Sequence[Table]) -> bytes:
-    """One sheet per table; published numbers as numbers, markers and names as text (never a formula)."""
+def to_xlsx(tables: Sequence[Table], source: str | None = None) -> bytes:
+    """One sheet per table; published numbers as numbers, markers and names as text (never a formula).
+    ``source``: the "Bron" line, under every table and on a sheet of its own."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -275,9 +317,9 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
     wb.remove(wb.active)
     used = set()
     for table in tables:
-        title = "".join(ch for ch in table.title if ch not in '[]:*?/\\')[:31] or table.name[:31]
+        title = table.sheet_name() or table.name[:31]
         while title in used:
-            title = title[:28] + f"~{len(used)}"
+            title = title[:28] + f" {len(used)}"
         used.add(title)
         ws = wb.create_sheet(title)
         for r, row in enumerate(file_rows(table, titled=False, typed=True), start=1):
@@ -291,6 +333,12 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
             cell.font = Font(bold=True)
         for i, c in enumerate(table.columns, start=1):
             ws.column_dimensions[ws.cell(1, i).column_letter].width = max(10, min(40, len(c.label) + 4))
+        if source:
+            ws.cell(ws.max_row + 2, 1, neutralise(source)).data_type = "s"
+    if source:
+        ws = wb.create_sheet("Bron")
+        ws.cell(1, 1, neutralise(source)).data_type = "s"
+        ws.column_dimensions["A"].width = 120
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -41,7 +41,8 @@ def factsheet_parts(data, code: str, schooljaar: str | None):
     school = sheet["school"]
     tables = {
         "trend": exports.trend_table("trend", "Cliënten per 100 leerlingen door de jaren",
-                                     {school.naam: sheet["trend"], f"Alle {school.schooltype}-scholen": sheet["type_trend"]}),
+                                     {school.naam: sheet["trend"], f"Alle {school.schooltype}-scholen": sheet["type_trend"]},
+                                     sheet="Trend per 100 leerlingen"),
         "zorgtype": exports.distribution_table("zorgtype", "Cliënten naar zorgtype", sheet["distributies"]["zorgtype"], "Zorgtype"),
         "verwijzer": exports.distribution_table("verwijzer", "Nieuwe cliënten naar verwijzer", sheet["distributies"]["verwijzer"], "Verwijzer"),
         "leeftijd": exports.distribution_table("leeftijd", "Nieuwe cliënten naar leeftijd bij de start", sheet["distributies"]["leeftijd"], "Leeftijd"),

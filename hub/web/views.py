@@ -37,10 +37,11 @@ def _download(body: bytes, filename: str, mimetype: str) -> Response:
     return resp
 
 
-def _export(tables, stem: str, fmt: str, target: str) -> Response:
+def _export(tables, stem: str, fmt: str, target: str, schooljaar: str | None = None) -> Response:
     if fmt not in EXPORT_TYPES:
         abort(404)
-    body = exports.to_csv(tables) if fmt == "csv" else exports.to_xlsx(tables)
+    source = bron_line(schooljaar)
+    body = exports.to_csv(tables, source) if fmt == "csv" else exports.to_xlsx(tables, source)
     audit.record(g.access.user_id, "export", target, fmt)
     return _download(body, f"{stem}.{fmt}", EXPORT_TYPES[fmt])
 
@@ -111,6 +112,62 @@ def _overview_context(data, swv: str | None = None):
     return view, sort
 
 
+#: Overview column → sort key: clicking "Verschil" ranks by how clearly a school changed (z-score).
+COLUMN_SORTS = {"naam": "naam", "schooltype": "schooltype", "gemeente": "gemeente", "leerlingen": "leerlingen",
+                "per_100": "clienten_per_100", "verschil": "stijging", "dekking": "dekking"}
+
+
+def _sorting(sort: str) -> dict:
+    """Sortable column headers: each is a link to this page with the other parameters kept."""
+    args = {k: v for k, v in request.args.items() if k != "sort"}
+    return {"current": sort, "columns": COLUMN_SORTS,
+            "url": lambda s: url_for(request.endpoint, **(request.view_args or {}), **args, sort=s)}
+
+
+def _selection(data, view, swv_locked: bool) -> dict:
+    """What the KPI cards and the caption say about the schools the search and filters selected.
+
+    Only published cells are shown: the region's or, when the only filter is a school type, that type's
+    rate. A selection's own total is never summed from its schools (hidden schools would then be
+    recoverable as the difference), so for any other selection the region figure stays, labelled as a
+    comparison.
+    """
+    from hub.web.exports import COVERAGE_LOW
+
+    f, rows = view["filters"], view["scholen"]
+    gemeenten = dict(_filter_options(data, view["schooljaar"])[0])
+    parts = []
+    if f["gemeente"]:
+        parts.append(f"gemeente {gemeenten.get(f['gemeente'], f['gemeente'])}")
+    if f["schooltype"]:
+        parts.append(f"type {f['schooltype']}")
+    if f["swv"]:
+        parts.append(data.swv_names.get(f["swv"].upper(), f["swv"].upper()))
+    if view["zoek"]:
+        parts.append(f"zoekterm ‘{view['zoek']}’")
+    only_type = f["schooltype"] and not (f["gemeente"] or f["swv"] or view["zoek"])
+    whole = not parts
+    if only_type:
+        rate = svc.region(data, view["schooljaar"])["schooltypes"].get(f["schooltype"])
+        rate_label = f"Cliënten per 100 leerlingen (alle {f['schooltype']}-scholen)"
+    else:
+        rate = svc.region(data, view["schooljaar"])["regio"]
+        rate_label = "Cliënten per 100 leerlingen (regio)" if whole else "Ter vergelijking: hele regio, cliënten per 100"
+    n = len(rows)
+    caption = (f"{n} {'school' if n == 1 else 'scholen'}" + (f" · {' · '.join(parts)}" if parts else " in de regio")
+               + f", schooljaar {view['schooljaar']}")
+    return {
+        "whole": whole,
+        "parts": parts,
+        "rate": rate,
+        "rate_label": rate_label,
+        "count": n,
+        "published": sum(1 for r in rows if r.rate.published),
+        "low_coverage": sum(1 for r in rows if r.coverage.share is not None and r.coverage.share < COVERAGE_LOW),
+        "caption": caption,
+    }
+
+
 def _filter_options(data, schooljaar: str):
     rows = data.rows(schooljaar)
     gemeenten = sorted({(r.gemeentecode, r.gemeentenaam or r.gemeentecode) for r in rows if r.gemeentecode}, key=lambda x: x[1])
@@ -122,7 +179,8 @@ def _type_trend_chart(data) -> tuple[str, exports.Table]:
     trends = svc.type_trends(data)
     series = {t: [(p.schooljaar, p.rate.per_100, p.rate.low, p.rate.high) for p in pts] for t, pts in trends.items()}
     svg = charts.responsive(charts.trend_chart, series, "Cliënten per 100 leerlingen per schooltype")
-    return svg, exports.trend_table("trend-schooltypes", "Cliënten per 100 leerlingen per schooltype", trends)
+    return svg, exports.trend_table("trend-schooltypes", "Cliënten per 100 leerlingen per schooltype", trends,
+                                    sheet="Trend per schooltype")
 
 
 @bp.get("/overzicht")
@@ -134,14 +192,18 @@ def overview():
     swv = g.access.scope if g.access.role == "swv" else (request.args.get("swv") or None)
     view, sort = _overview_context(data, swv)
     table = exports.overview_table(view["scholen"], view["schooljaar"],
-                                   lambda c: url_for("web.factsheet", vestigingscode=c, schooljaar=view["schooljaar"]))
+                                   lambda c: url_for("web.factsheet", vestigingscode=c, schooljaar=view["schooljaar"]),
+                                   data.swv_names)
     chart, trend_table = _type_trend_chart(data)
     gemeenten, types = _filter_options(data, view["schooljaar"])
     reg = svc.region(data, view["schooljaar"])
     audit.record(g.access.user_id, "view", f"overzicht {view['schooljaar']}", "html")
+    selection = _selection(data, view, g.access.role == "swv")
     return render_template("overview.html", view=view, table=table, chart=chart, trend_table=trend_table, sort=sort,
+                           selection=selection, sorting=_sorting(sort),
                            gemeenten=gemeenten, types=types, schooljaren=data.schooljaren, reg=reg,
-                           swv_names=data.swv_names, swv_locked=g.access.role == "swv",
+                           swv_names={c: n for c, n in data.swv_names.items() if c in svc.swvs_in_region(data)},
+                           swv_locked=g.access.role == "swv",
                            export_args={k: v for k, v in request.args.items()})
 
 
@@ -152,8 +214,9 @@ def overview_export(fmt: str):
     swv = g.access.scope if g.access.role == "swv" else (request.args.get("swv") or None)
     view, _ = _overview_context(data, swv)
     _, trend_table = _type_trend_chart(data)
-    table = exports.overview_table(view["scholen"], view["schooljaar"])
-    return _export([table, trend_table], f"jeugdhulp-scholen-{view['schooljaar']}", fmt, f"overzicht {view['schooljaar']}")
+    table = exports.overview_table(view["scholen"], view["schooljaar"], swv_names=data.swv_names)
+    return _export([table, trend_table], f"jeugdhulp-scholen-{view['schooljaar']}", fmt, f"overzicht {view['schooljaar']}",
+                   view["schooljaar"])
 
 
 # --- factsheet -----------------------------------------------------------------------------------
@@ -187,7 +250,7 @@ def factsheet_export(vestigingscode: str, fmt: str):
     data = svc.load()
     sheet, tables = factsheet_parts(data, vestigingscode, request.args.get("schooljaar") or None)
     return _export(list(tables.values()), f"factsheet-{vestigingscode.upper()}-{sheet['schooljaar']}", fmt,
-                   f"factsheet {vestigingscode.upper()} {sheet['schooljaar']}")
+                   f"factsheet {vestigingscode.upper()} {sheet['schooljaar']}", sheet["schooljaar"])
 
 
 @bp.post("/factsheets/archief")
@@ -205,13 +268,20 @@ def factsheet_archive_request():
     return redirect(url_for("web.factsheet_archive", archive_id=archive.id))
 
 
+def _archive_names() -> dict:
+    """SWV and gemeente names for the archive pages (which store codes)."""
+    data = svc.load()
+    gemeenten = {r["gemeentecode"]: r["gemeentenaam"] for r in data.school_info.values() if r.get("gemeentecode")}
+    return {"swv_names": data.swv_names, "gemeente_names": gemeenten}
+
+
 @bp.get("/factsheets/archieven")
 @page_roles(*REGION_ROLES)
 def factsheet_archives():
     """'Mijn archieven': the ZIPs the user asked for, with their status and download links."""
     from hub.services import factsheet_archives as archive_service
 
-    return render_template("factsheet_archives.html", archives=archive_service.archives_of(g.access),
+    return render_template("factsheet_archives.html", archives=archive_service.archives_of(g.access), **_archive_names(),
                            filename=archive_service.archive_filename, limits=archive_service.limits())
 
 
@@ -224,7 +294,7 @@ def factsheet_archive(archive_id: int):
         archive = factsheet_archives.visible_archive(g.access, archive_id)
     except JeugdhubError:
         abort(404)
-    return render_template("factsheet_archive.html", archive=archive,
+    return render_template("factsheet_archive.html", archive=archive, **_archive_names(),
                            filename=factsheet_archives.archive_filename(archive))
 
 
@@ -252,9 +322,11 @@ def swv_list():
     data = svc.load()
     if g.access.role == "swv":
         return redirect(url_for("web.swv", code=g.access.scope))
-    codes = sorted(c for c in data.swv_members if any(x in data.school_info for x in data.swv_members[c]))
+    # Only SWVs with schools in the region: one whose schools all lie outside it would open an empty page.
+    counts = svc.swvs_in_region(data)
+    swvs = sorted(((c, data.swv_names.get(c, c), n) for c, n in counts.items()), key=lambda x: x[1].lower())
     audit.record(g.access.user_id, "view", "swv lijst", "html")
-    return render_template("swv_list.html", swvs=[(c, data.swv_names.get(c, c), len(data.swv_members[c])) for c in codes])
+    return render_template("swv_list.html", swvs=swvs, hidden=len(data.swv_members) - len(counts))
 
 
 def _swv_view(data, code: str):
@@ -275,10 +347,15 @@ def swv(code: str):
         return render_template("empty.html"), 200
     code, view, sort = _swv_view(data, code)
     table = exports.overview_table(view["scholen"], view["schooljaar"],
-                                   lambda c: url_for("web.factsheet", vestigingscode=c, schooljaar=view["schooljaar"]))
+                                   lambda c: url_for("web.factsheet", vestigingscode=c, schooljaar=view["schooljaar"]),
+                                   data.swv_names)
     gemeenten = sorted({r.gemeentenaam or "onbekend" for r in view["scholen"]})
+    members = data.swv_members.get(code, set())
+    in_region = members & svc.region_schools(data)
     audit.record(g.access.user_id, "view", f"swv {code} {view['schooljaar']}", "html")
     return render_template("swv.html", code=code, naam=data.swv_names.get(code, code), view=view, table=table, sort=sort,
+                           sorting=_sorting(sort), members=len(members), in_region=len(in_region),
+                           published=sum(1 for r in view["scholen"] if r.rate.published),
                            gemeenten=gemeenten, schooljaren=data.schooljaren)
 
 
@@ -287,8 +364,39 @@ def swv(code: str):
 def swv_export(code: str, fmt: str):
     data = svc.load()
     code, view, _ = _swv_view(data, code)
-    table = exports.overview_table(view["scholen"], view["schooljaar"])
-    return _export([table], f"jeugdhulp-swv-{code}-{view['schooljaar']}", fmt, f"swv {code} {view['schooljaar']}")
+    table = exports.overview_table(view["scholen"], view["schooljaar"], swv_names=data.swv_names)
+    return _export([table], f"jeugdhulp-swv-{code}-{view['schooljaar']}", fmt, f"swv {code} {view['schooljaar']}",
+                   view["schooljaar"])
+
+
+# --- all figures of a publication ----------------------------------------------------------------
+
+
+@bp.get("/publicaties/<int:release_id>/cijfers.<fmt>")
+@page_roles(*REGION_ROLES)
+def publication_figures(release_id: int, fmt: str):
+    """Every figure of one publication the user may see, one row per figure (tidy long format)."""
+    from flask import current_app
+
+    from hub.dutch import publication_line
+    from hub.services import releases as release_service
+    from hub.web import tidy
+
+    if fmt not in EXPORT_TYPES:
+        abort(404)
+    try:
+        pub = svc.publication(release_id)
+        cells = release_service.release_cells(release_id, access=g.access)
+    except JeugdhubError as exc:
+        if exc.http_status == 404:
+            abort(404)
+        raise
+    region = current_app.config["REGION_NAME"]
+    rows = tidy.rows(cells, svc.load(), pub, region)
+    source = publication_line(pub, region, pub["schooljaar"])
+    body = tidy.to_csv(rows, source) if fmt == "csv" else tidy.to_xlsx(rows, source)
+    audit.record(g.access.user_id, "export", f"cijfers publicatie {release_id}", fmt)
+    return _download(body, f"jeugdhulp-cijfers-publicatie-{release_id}-{pub['schooljaar']}.{fmt}", EXPORT_TYPES[fmt])
 
 
 # --- coverage / consortia ------------------------------------------------------------------------
@@ -319,7 +427,7 @@ def coverage():
 def coverage_export(fmt: str):
     data = svc.load()
     view, table = _coverage(data)
-    return _export([table], f"aanbieders-{view['schooljaar']}", fmt, f"aanbieders {view['schooljaar']}")
+    return _export([table], f"aanbieders-{view['schooljaar']}", fmt, f"aanbieders {view['schooljaar']}", view["schooljaar"])
 
 
 @bp.route("/beheer/consortia", methods=["GET", "POST"])
@@ -434,6 +542,33 @@ def quality_summary(quality) -> dict[str, int | str]:
     locations = quality.get("unknown_locations", [])
     out["unknown_locations"] = len(locations) if isinstance(locations, list) else "–"
     return out
+
+
+@bp.app_template_global()
+def bron_line(schooljaar: str | None = None) -> str:
+    """Which publication a page, PDF or download shows (id, version, local date) and who takes part."""
+    from flask import current_app
+
+    from hub.dutch import publication_line
+
+    data = svc.load()
+    jaar = schooljaar if schooljaar in data.publications else data.latest()
+    return publication_line(data.publications.get(jaar) if jaar else None, current_app.config["REGION_NAME"], jaar)
+
+
+@bp.app_template_filter("lokaal")
+def lokaal(value, seconds: bool = False) -> str:
+    """A stored (UTC) time as Dutch local time."""
+    from hub.dutch import local_time
+
+    return local_time(value, seconds)
+
+
+@bp.app_template_filter("actie")
+def actie(action: str) -> str:
+    from hub.dutch import AUDIT_ACTIONS
+
+    return AUDIT_ACTIONS.get(action, action)
 
 
 @bp.app_template_global()

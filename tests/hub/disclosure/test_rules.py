@@ -148,3 +148,23 @@ def test_providers_are_published_per_school_only():
     assert set(providers["level"]) == {"vestiging"}  # unlisted above the schools
     assert (providers["status"] == "published").all() and len(providers) == 2
     assert result.audit["failed"] == 0
+
+
+def test_a_count_hidden_as_a_partner_hides_its_cost_too():
+    """A published cost next to a hidden count would tell the reader that count is a partner (>= 10)."""
+    types = {"01AA00": "BO", "02BB00": "BO", "03CC00": "BO"}
+    cells = []
+    # The 4 needs a count partner (10 at 02BB00, the first of the two tens); the cheapest cost partner
+    # of its cost is 03CC00's, so without the link 02BB00's cost would stay published.
+    for v, n, per_child in (("01AA00", 4, 10_000_00), ("02BB00", 10, 50_000_00), ("03CC00", 10, 10_000_00)):
+        cells += [("0356", v, "leerlingen", "", 500), ("0356", v, "clienten", "", n + 30),
+                  ("0356", v, "jeugdbescherming", "", n),
+                  ("0356", v, "kosten", "jeugdbescherming", n * per_child, n, per_child, per_child, 0)]
+    _, result = gate(cells, types)
+    rel = result.release
+    assert row(rel, "02BB00", "jeugdbescherming")["status"] == "suppressed_secondary"
+    hidden_counts = rel[(rel["measure"] == "jeugdbescherming") & (rel["status"] != "published")]
+    for r in hidden_counts.itertuples():
+        cost = row(rel, r.unit, "kosten", "jeugdbescherming", level=r.level)
+        assert cost["status"] != "published", r.unit
+    assert result.audit["failed"] == 0

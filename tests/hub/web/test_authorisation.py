@@ -49,6 +49,7 @@ TABLE: dict[str, tuple[str, str, object]] = {
     "web.swv_list": ("GET", "/swv", REGION),
     "web.swv": ("GET", "/swv/PO2701", REGION),
     "web.swv_export": ("GET", "/swv/PO2701/export.csv", REGION),
+    "web.publication_figures": ("GET", "/publicaties/1/cijfers.csv", REGION),  # scoped like the API's release cells
     "web.coverage": ("GET", "/aanbieders", COVERAGE),
     "web.coverage_export": ("GET", "/aanbieders.xlsx", COVERAGE),
     "web.consortia": ("GET", "/beheer/consortia", ADMIN),
@@ -129,6 +130,7 @@ SCOPE_PROBES = [
     "/aanbieders?swv=VO2702",
     "/swv/PO2701/export.xlsx",
     "/scholen/10AA00/factsheet.csv",
+    *(f"/publicaties/{i}/cijfers.{fmt}" for i in (1, 2, 3) for fmt in ("csv", "xlsx")),
     *(f"/scholen/{code}" for code in sorted(ALL_SCHOOLS)),
     *(f"/api/v1/scholen/{code}" for code in sorted(ALL_SCHOOLS)),
 ]

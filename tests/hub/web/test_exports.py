@@ -67,6 +67,7 @@ EXPORT_ARGS = {
     "web.factsheet_export": {"vestigingscode": "10AA00"},
     "web.swv_export": {"code": "PO2701"},
     "web.coverage_export": {},
+    "web.publication_figures": {"release_id": 2},
 }
 
 

@@ -166,7 +166,7 @@ def test_rounds_page_shows_why_a_submission_is_not_in_the_release(client_as, web
         ))  # fmt: skip
         db.session.commit()
     html = client_as("regio_admin").get("/beheer/rondes").get_data(as_text=True)
-    assert "Niet in de release" in html and "03EF00 2024-2025 clienten" in html and "cell_out_of_range" in html
+    assert "Niet in de publicatie" in html and "03EF00 2024-2025 clienten" in html and "cell_out_of_range" in html
     assert "stuurt een verbeterd deelresultaat" in html
 
 
