@@ -213,6 +213,40 @@ def costs_table(name: str, costs: fig.Costs) -> Table:
                  "Kosten zijn afgerond op € 100; het gemiddelde staat er alleen als zowel de kosten als het aantal cliënten gepubliceerd zijn.")
 
 
+#: How many schools the comparison page puts side by side.
+COMPARE_MAX = 4
+
+
+def comparison_table(sheets: Sequence[dict], schooljaar: str) -> Table:
+    """Up to four schools side by side, one row each, from their factsheets' published figures only:
+    rate with interval, change, coverage, the care-type shares and the cost per client."""
+    zorgtypes = fig.ZORGTYPE_CATEGORIES
+    cols = (
+        Column("naam", "School"), Column("schooltype", "Type"), Column("leerlingen", "Leerlingen", "count"),
+        Column("per_100", "Per 100", "rate"), Column("low", "95 % van", "rate"), Column("high", "95 % tot", "rate"),
+        Column("verschil", "Verschil", "delta"), Column("dekking", "Dekking", "pct"),
+        *(Column(f"zorgtype_{slug}", f"{label} (% van de cliënten)", "pct") for slug, label in zorgtypes),
+        Column("per_client", "Kosten per cliënt", "euro"),
+    )
+    rows = []
+    for sheet in sheets:
+        school = sheet["school"]
+        per_100, low, high = rate_cells(school.rate)
+        shares = {r.category: r for r in sheet["distributies"]["zorgtype"].rows}
+        share_cells = []
+        for slug, _ in zorgtypes:
+            r = shares.get(slug)
+            share_cells.append(100 * r.share if r is not None and r.share is not None else AFGESCHERMD)
+        total = sheet["kosten"].total
+        rows.append((school.naam, school.schooltype, count_cell(school.coverage.covered), per_100, low, high,
+                     school.change if school.change is not None else GEEN, coverage_cell(school.coverage),
+                     *share_cells, total.per_client_euro if total.per_client_euro is not None else AFGESCHERMD))
+    return Table(f"vergelijking-{schooljaar}", f"Scholen naast elkaar, schooljaar {schooljaar}", cols, tuple(rows),
+                 "Alleen gepubliceerde cijfers: een afgeschermd cijfer blijft afgeschermd, en de hub rekent niets "
+                 "over de gekozen scholen samen uit (daaruit zou een afgeschermd cijfer terug te rekenen zijn).",
+                 sheet=f"Vergelijking {schooljaar}")
+
+
 def coverage_table(rows, data, schooljaar: str) -> Table:
     cols = (Column("naam", "School"), Column("vestigingscode", "Vestiging"), Column("schooltype", "Type"),
             Column("gemeente", "Gemeente"), Column("clienten", "Cliënten", "count"),

@@ -19,7 +19,7 @@ from hub.web.blueprint import bp, safe_next
 from hub.web.factsheet import factsheet_html, factsheet_parts, html_to_pdf, threshold
 from hub.web.mfa_views import begin_second_factor
 from hub.access import ADMIN, ALL_ROLES, COVERAGE_ROLES, FACTSHEET_ROLES, REGION_ROLES, page_roles
-from shared.errors import JeugdhubError
+from shared.errors import InputError, JeugdhubError
 
 
 EXPORT_TYPES = {
@@ -220,6 +220,44 @@ def overview_export(fmt: str):
 
 
 # --- factsheet -----------------------------------------------------------------------------------
+
+
+def _comparison(data) -> tuple[list[str], dict | None, exports.Table | None]:
+    """The schools asked for (``?school=`` up to four times) and their figures; 400/403/404 as a page would."""
+    codes = list(dict.fromkeys(c.strip().upper() for c in request.args.getlist("school") if c.strip()))
+    if len(codes) > exports.COMPARE_MAX:
+        raise InputError(f"Kies hoogstens {exports.COMPARE_MAX} scholen om te vergelijken", code="invalid_input")
+    schooljaar = data.require_schooljaar(request.args.get("schooljaar") or None)
+    sheets = [factsheet_parts(data, code, schooljaar)[0] for code in codes]
+    return codes, (sheets and {"schooljaar": schooljaar}), (exports.comparison_table(sheets, schooljaar) if sheets else None)
+
+
+@bp.get("/vergelijk")
+@page_roles(*REGION_ROLES)
+def compare():
+    data = svc.load()
+    if not data.releases:
+        return render_template("empty.html"), 200
+    codes, _, table = _comparison(data)
+    schooljaar = data.require_schooljaar(request.args.get("schooljaar") or None)
+    choices = [(r.vestigingscode, r.naam) for r in svc.overview(data, g.access, schooljaar)["scholen"]]
+    if codes:
+        audit.record(g.access.user_id, "view", f"vergelijking {' '.join(codes)} {schooljaar}", "html")
+    return render_template("compare.html", table=table, codes=codes, choices=choices, schooljaar=schooljaar,
+                           schooljaren=data.schooljaren, max_schools=exports.COMPARE_MAX,
+                           export_args={"school": codes, "schooljaar": schooljaar})
+
+
+@bp.get("/vergelijk.<fmt>")
+@page_roles(*REGION_ROLES)
+def compare_export(fmt: str):
+    data = svc.load()
+    if not data.releases:
+        abort(404)
+    codes, meta, table = _comparison(data)
+    if table is None:
+        abort(404)
+    return _export([table], f"vergelijking-{meta['schooljaar']}", fmt, f"vergelijking {' '.join(codes)}", meta["schooljaar"])
 
 
 @bp.get("/scholen/<vestigingscode>")

@@ -68,6 +68,7 @@ EXPORT_ARGS = {
     "web.swv_export": {"code": "PO2701"},
     "web.coverage_export": {},
     "web.publication_figures": {"release_id": 2},
+    "web.compare_export": {"school": ["10AA00", "40DA00"]},
 }
 
 
