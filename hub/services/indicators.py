@@ -89,7 +89,13 @@ class RegionData:
         return list(self._rows[schooljaar])
 
     def provider_label(self, agb: str) -> str:
-        return self.provider_names.get(agb) or f"AGB {agb}"
+        """The provider's name, or "naam onbekend": never its AGB code dressed up as a name (the code
+        has a column of its own wherever a provider is shown)."""
+        return self.provider_names.get(agb) or UNKNOWN_PROVIDER
+
+
+#: What a provider without a known name is called (its AGB code stands in its own column).
+UNKNOWN_PROVIDER = "naam onbekend"
 
 
 # --- loading -------------------------------------------------------------------------------------

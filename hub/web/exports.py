@@ -256,7 +256,7 @@ def coverage_table(rows, data, schooljaar: str) -> Table:
     out = []
     for row in rows:
         p = row.providers
-        largest = data.provider_label(p.rows[0].agb) if p.rows else GEEN
+        largest = f"{data.provider_label(p.rows[0].agb)} (AGB {p.rows[0].agb})" if p.rows else GEEN
         share = 100 * p.largest_share if p.largest_share is not None else GEEN
         hhi = round(p.hhi_lower_bound, 2) if p.hhi_lower_bound is not None else GEEN
         out.append((row.school.naam, row.school.vestigingscode, row.school.schooltype, row.school.gemeentenaam or GEEN,

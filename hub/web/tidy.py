@@ -76,7 +76,7 @@ def _category_label(measure: str, category: str, provider_label) -> str:
     if measure == NIEUWE_CLIENTEN_LEEFTIJD:
         return f"{category} jaar"
     if measure == CLIENTEN_AANBIEDER:
-        return provider_label(category)
+        return f"{provider_label(category)} (AGB {category})"
     return category
 
 

@@ -178,3 +178,13 @@ def test_the_accessibility_statement_is_public_and_linked_from_the_footer(web_ap
     for heading in ("Toegankelijkheidsverklaring", "Wat is getest en hoe", "Wat nog niet goed is", "Contact", "WCAG 2.1"):
         assert heading in html
     assert 'href="/toegankelijkheid"' in client.get("/login").get_data(as_text=True)
+
+
+def test_a_provider_without_a_known_name_is_never_named_by_its_agb_code(client_as):
+    """Issue 11, item 3: no "AGB 98114406" in the name column next to an AGB-code column."""
+    import re
+
+    html = client_as("regio_admin").get("/scholen/40DA00").get_data(as_text=True)
+    table = html.split("<caption>Grootste aanbieders</caption>")[1].split("</table>")[0]
+    names = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r'<th scope="row">(.*?)</th>', table, re.S)]
+    assert names and not any(re.fullmatch(r"AGB \d{8}", n) for n in names)
