@@ -37,8 +37,8 @@ def demo(workdir: Path, host: str, port: int, no_serve: bool) -> None:
     click.echo(f"De hub draait op {result.url}")
     click.echo(f"  Regio-overzicht:   {result.url}/")
     click.echo(f"  API:               {result.url}/api/v1/releases   (OpenAPI: {result.url}/api/v1/openapi.yaml)")
-    click.echo(f"  Releases per schooljaar: "
-               + ", ".join(f"{jaar} → release {rid}" for jaar, rid in sorted(result.releases.items())))
+    click.echo("  Publicaties per schooljaar: "
+               + ", ".join(f"{jaar} → publicatie {rid}" for jaar, rid in sorted(result.releases.items())))
     click.echo("")
     click.echo(f"Inloggen (wachtwoord voor alle demogebruikers: {result.password}):")
     for login in result.logins:
