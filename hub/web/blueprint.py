@@ -1,11 +1,18 @@
-"""The pages' blueprint, shared by the page modules (hub/web/views.py, hub/web/mfa_views.py), and
-the one check of a ``next`` address after login."""
+"""The pages' blueprint and what its page modules share (hub/web/views.py, archive_views.py,
+mfa_views.py): downloads with a safe file name, and the one check of a ``next`` address after login."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlparse
 
-from flask import Blueprint
+from flask import Blueprint, Response
+
+#: The table downloads a page offers, by format.
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
 
@@ -24,3 +31,10 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def download(body: bytes, filename: str, mimetype: str) -> Response:
+    resp = Response(body, mimetype=mimetype)
+    # Parts of the name come from the request or the database: only plain characters reach the header.
+    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

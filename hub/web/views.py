@@ -4,8 +4,6 @@ admin pages, and CSV/XLSX exports of every table shown. Thin: services compute, 
 
 from __future__ import annotations
 
-import re
-
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
@@ -15,26 +13,14 @@ from hub.services import indicators as svc
 from hub.web import charts, exports
 from hub.web.auth import end_session, start_session
 from hub.throttle import login_email
-from hub.web.blueprint import bp, safe_next
+from hub.web.blueprint import EXPORT_TYPES, bp, safe_next
+from hub.web.blueprint import download as _download
 from hub.web.factsheet import factsheet_html, factsheet_parts, html_to_pdf, threshold
 from hub.web.mfa_views import begin_second_factor
 from hub.access import ADMIN, ALL_ROLES, COVERAGE_ROLES, FACTSHEET_ROLES, REGION_ROLES, page_roles
 from shared.errors import InputError, JeugdhubError
 
 
-EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
-def _download(body: bytes, filename: str, mimetype: str) -> Response:
-    resp = Response(body, mimetype=mimetype)
-    # Parts of the name come from the request or the database: only plain characters reach the header.
-    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
 
 
 def _export(tables, stem: str, fmt: str, target: str, schooljaar: str | None = None) -> Response:
@@ -289,66 +275,6 @@ def factsheet_export(vestigingscode: str, fmt: str):
     sheet, tables = factsheet_parts(data, vestigingscode, request.args.get("schooljaar") or None)
     return _export(list(tables.values()), f"factsheet-{vestigingscode.upper()}-{sheet['schooljaar']}", fmt,
                    f"factsheet {vestigingscode.upper()} {sheet['schooljaar']}", sheet["schooljaar"])
-
-
-@bp.post("/factsheets/archief")
-@page_roles(*REGION_ROLES)
-def factsheet_archive_request():
-    """All factsheets of the region, or of one SWV (an SWV user always gets its own), as a background job."""
-    from hub.services import factsheet_archives
-
-    data = svc.load()
-    if not data.releases:
-        abort(404)
-    schooljaar = data.require_schooljaar(request.form.get("schooljaar") or None)
-    archive = factsheet_archives.request_archive(g.access, schooljaar, request.form.get("swv") or None,
-                                                 request.form.get("gemeente") or None, request.host_url)
-    return redirect(url_for("web.factsheet_archive", archive_id=archive.id))
-
-
-def _archive_names() -> dict:
-    """SWV and gemeente names for the archive pages (which store codes)."""
-    data = svc.load()
-    gemeenten = {r["gemeentecode"]: r["gemeentenaam"] for r in data.school_info.values() if r.get("gemeentecode")}
-    return {"swv_names": data.swv_names, "gemeente_names": gemeenten}
-
-
-@bp.get("/factsheets/archieven")
-@page_roles(*REGION_ROLES)
-def factsheet_archives():
-    """'Mijn archieven': the ZIPs the user asked for, with their status and download links."""
-    from hub.services import factsheet_archives as archive_service
-
-    return render_template("factsheet_archives.html", archives=archive_service.archives_of(g.access), **_archive_names(),
-                           filename=archive_service.archive_filename, limits=archive_service.limits())
-
-
-@bp.get("/factsheets/archief/<int:archive_id>")
-@page_roles(*REGION_ROLES)
-def factsheet_archive(archive_id: int):
-    from hub.services import factsheet_archives
-
-    try:
-        archive = factsheet_archives.visible_archive(g.access, archive_id)
-    except JeugdhubError:
-        abort(404)
-    return render_template("factsheet_archive.html", archive=archive, **_archive_names(),
-                           filename=factsheet_archives.archive_filename(archive))
-
-
-@bp.get("/factsheets/archief/<int:archive_id>/download")
-@page_roles(*REGION_ROLES)
-def factsheet_archive_download(archive_id: int):
-    from hub.services import factsheet_archives
-
-    try:
-        archive = factsheet_archives.visible_archive(g.access, archive_id)
-    except JeugdhubError:
-        abort(404)
-    if archive.status != "done":
-        return redirect(url_for("web.factsheet_archive", archive_id=archive_id))
-    audit.record(g.access.user_id, "export", f"factsheets {archive.scope_code or 'regio'} {archive.schooljaar}", "zip")
-    return _download(archive.content, factsheet_archives.archive_filename(archive), "application/zip")
 
 
 # --- SWV -----------------------------------------------------------------------------------------

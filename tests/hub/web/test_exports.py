@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from hub.indicators.cells import Count
 from hub.web import exports
 from hub.web.exports import AFGESCHERMD, Column, Table
-from hub.web.views import EXPORT_TYPES
+from hub.web.blueprint import EXPORT_TYPES
 from tests.hub.web.helpers import login
 from tests.hub.web.seed import AGBS
 
