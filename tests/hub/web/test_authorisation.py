@@ -55,6 +55,8 @@ TABLE: dict[str, tuple[str, str, object]] = {
     "web.coverage": ("GET", "/aanbieders", COVERAGE),
     "web.coverage_export": ("GET", "/aanbieders.xlsx", COVERAGE),
     "web.consortia": ("GET", "/beheer/consortia", ADMIN),
+    "web.login_oidc": ("GET", "/login/oidc", PUBLIC),  # 404 here: no identity provider configured
+    "web.login_oidc_callback": ("GET", "/login/oidc/callback", PUBLIC),
     "web.rounds": ("GET", "/beheer/rondes", ADMIN),
     "web.upload": ("GET", "/beheer/upload", ADMIN),
     "web.audit_log": ("GET", "/beheer/audit", ADMIN),
