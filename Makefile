@@ -50,7 +50,7 @@ help:
 demo: install-hub
 	$(PYTHON) -c 'from hub.cli.main import main; main(prog_name="jeugdhub")' demo $(DEMO_ARGS)
 
-test: system-packages install-test axe-core
+test: system-packages install-test axe-core oidc-provider
 	@# pytest exits 5 when it collected no tests: that is a failure here, not a pass.
 	$(PYTHON) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc; }
@@ -68,6 +68,13 @@ AXE_JS := build/axe/node_modules/axe-core/axe.min.js
 axe-core: $(AXE_JS)
 $(AXE_JS):
 	npm install --prefix build/axe --no-audit --no-fund axe-core@4
+
+# oidc-provider (npm): the real OpenID Connect provider tests/oidc starts, into build/oidc (git-ignored).
+OIDC_JS := build/oidc/node_modules/oidc-provider/lib/index.js
+.PHONY: oidc-provider
+oidc-provider: $(OIDC_JS)
+$(OIDC_JS):
+	npm install --prefix build/oidc --no-audit --no-fund oidc-provider@8
 
 # apt-get update and install only when a package is missing, so a prepared machine pays nothing.
 system-packages:

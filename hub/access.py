@@ -9,7 +9,7 @@ parsed in one place, :func:`bearer_token`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import wraps
 from typing import Callable, Iterable
 
@@ -39,6 +39,8 @@ class Access:
     email: str
     role: str
     scope: str | None
+    #: A consortium user's providers (AGB codes of its consortium's members); empty for every other role.
+    consortium_agbs: frozenset[str] = field(default=frozenset())
 
     def may_see_school(self, vestigingscode: str, swv_codes: Iterable[str]) -> bool:
         if self.role in (ROLE_REGIO_ADMIN, ROLE_GEMEENTE):
@@ -49,9 +51,32 @@ class Access:
             return vestigingscode == self.scope
         return False
 
-    def may_see_coverage(self, vestigingscode: str, swv_codes: Iterable[str]) -> bool:
-        """The coverage view: a consortium plans care for the whole region, so it sees every school."""
-        return self.role == ROLE_CONSORTIUM or self.may_see_school(vestigingscode, swv_codes)
+    def may_see_coverage(self, vestigingscode: str, swv_codes: Iterable[str], provider_agbs: Iterable[str]) -> bool:
+        """A school in the coverage view (``provider_agbs``: the providers with a published count there).
+
+        A consortium sees only the schools that one of its own consortium's providers serves; an unknown
+        consortium, or one without members, sees none. The other roles see the schools they may see.
+        """
+        if self.role == ROLE_CONSORTIUM:
+            return not self.consortium_agbs.isdisjoint(provider_agbs)
+        return self.may_see_school(vestigingscode, swv_codes)
+
+    def may_see_provider(self, agb: str) -> bool:
+        """A provider named in the coverage view: a consortium only its own members, other roles every one."""
+        if self.role == ROLE_CONSORTIUM:
+            return agb in self.consortium_agbs
+        return True
+
+    def visible_providers(self, providers):
+        """``figures.Providers`` with only the providers this caller may see.
+
+        For a consortium the other providers are left out entirely, and so are the largest share and the
+        concentration (HHI): both describe the other providers too.
+        """
+        if self.role != ROLE_CONSORTIUM:
+            return providers
+        rows = tuple(r for r in providers.rows if self.may_see_provider(r.agb))
+        return replace(providers, rows=rows, largest_share=None, hhi_lower_bound=None)
 
     def may_see_swv(self, swv_code: str) -> bool:
         if self.role in (ROLE_REGIO_ADMIN, ROLE_GEMEENTE):
@@ -73,12 +98,28 @@ class Access:
 
     @classmethod
     def of(cls, user) -> "Access":
-        return cls(user.id, user.email, user.role, user.scope)
+        agbs: frozenset[str] = frozenset()
+        if user.role == ROLE_CONSORTIUM:
+            agbs = consortium_agbs(user.scope)
+        return cls(user.id, user.email, user.role, user.scope, agbs)
 
     @classmethod
     def operator(cls) -> "Access":
         """The command line on the hub's own machine: whoever runs it administers the region."""
         return cls(0, "cli", ROLE_REGIO_ADMIN, None)
+
+
+def consortium_agbs(scope: str | None) -> frozenset[str]:
+    """The AGB codes of consortium ``scope``'s members (empty for an unknown or malformed id)."""
+    from sqlalchemy import select
+
+    from hub.extensions import db
+    from hub.models.consortia import ConsortiumMember
+
+    if not scope or not str(scope).isdigit():
+        return frozenset()
+    return frozenset(db.session.scalars(select(ConsortiumMember.aanbieder_agb)
+                                        .where(ConsortiumMember.consortium_id == int(scope))))
 
 
 @dataclass(frozen=True)

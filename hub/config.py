@@ -90,6 +90,16 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": None,
     # Roles that must use a second factor (TOTP) at login, comma-separated; empty = none.
     "MFA_REQUIRED_ROLES": "regio_admin",
+    # Sign-in with the organisation's own identity provider (OpenID Connect); off without an issuer.
+    "OIDC_ISSUER": None,
+    "OIDC_DISCOVERY_URL": None,
+    "OIDC_CLIENT_ID": None,
+    "OIDC_CLIENT_SECRET": None,
+    "OIDC_MFA_AMR": "mfa,otp,hwk,swk",
+    "OIDC_MFA_ACR": "",
+    "OIDC_PROVISIONING": "preprovisioned",
+    "OIDC_ROLE_CLAIM": "hub_rol",
+    "OIDC_SCOPE_CLAIM": "hub_scope",
     # Demo only: no second factor required from anyone (the login page says so); refused in production.
     "DEMO_SKIP_MFA": False,
     # Bearer token for the admin API; None switches the admin API off.

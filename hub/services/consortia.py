@@ -129,10 +129,13 @@ def name_problem(value: str) -> str | None:
 def import_csv(raw: bytes, filename: str) -> ImportResult:
     rows = parse_csv(raw, filename)
     with transaction():
+        # A consortium keeps its id across uploads (a consortium user's scope is that id): members are
+        # replaced, consortia are matched by name, and a consortium no longer in the file stays, empty,
+        # so that its id is never handed to another consortium.
         db.session.execute(delete(ConsortiumMember))
-        db.session.execute(delete(Consortium))
-        ids: dict[str, int] = {}
-        for naam in sorted({r[2] for r in rows}):
+        ids = {naam: cid for cid, naam in db.session.execute(select(Consortium.id, Consortium.naam))}
+        ids = {naam: cid for naam, cid in ids.items() if naam in {r[2] for r in rows}}
+        for naam in sorted({r[2] for r in rows} - set(ids)):
             c = Consortium(naam=naam)
             db.session.add(c)
             db.session.flush()
@@ -145,4 +148,14 @@ def import_csv(raw: bytes, filename: str) -> ImportResult:
 def current_table() -> list[tuple[str, str, str]]:
     q = (select(ConsortiumMember.aanbieder_agb, ConsortiumMember.aanbieder_naam, Consortium.naam)
          .join(Consortium, Consortium.id == ConsortiumMember.consortium_id).order_by(Consortium.naam, ConsortiumMember.aanbieder_agb))
+    return [tuple(r) for r in db.session.execute(q).all()]
+
+
+def consortium_ids() -> list[tuple[int, str, int]]:
+    """(id, naam, aantal aanbieders) per consortium: the id is a consortium user's scope."""
+    from sqlalchemy import func
+
+    q = (select(Consortium.id, Consortium.naam, func.count(ConsortiumMember.id))
+         .outerjoin(ConsortiumMember, ConsortiumMember.consortium_id == Consortium.id)
+         .group_by(Consortium.id, Consortium.naam).order_by(Consortium.id))
     return [tuple(r) for r in db.session.execute(q).all()]

@@ -298,7 +298,9 @@ def overview(data: RegionData, access, schooljaar: str | None = None, gemeente: 
         rows = [r for r in rows if needle in r.naam.lower() or needle in r.vestigingscode.lower()
                 or needle in (r.plaatsnaam or "").lower()]
     if coverage:
-        rows = [r for r in rows if access.may_see_coverage(r.vestigingscode, school_swvs(data, r.vestigingscode))]
+        rows = [r for r in rows if access.may_see_coverage(
+            r.vestigingscode, school_swvs(data, r.vestigingscode),
+            (p.agb for p in fig.providers(data.cells, fig.VESTIGING, r.vestigingscode, schooljaar).rows))]
     else:
         rows = [r for r in rows if school_visible(data, access, r.vestigingscode)]
     rows = fig.sort_rows(rows, sort, descending)
@@ -453,8 +455,8 @@ def coverage_view(data: RegionData, access, schooljaar: str | None = None, gemee
     schooljaar = base["schooljaar"]
     rows = []
     for school in base["scholen"]:
-        prov = fig.providers(data.cells, fig.VESTIGING, school.vestigingscode, schooljaar)
+        prov = access.visible_providers(fig.providers(data.cells, fig.VESTIGING, school.vestigingscode, schooljaar))
         consortia = sorted({data.provider_consortium[r.agb] for r in prov.rows if r.agb in data.provider_consortium})
         rows.append(CoverageRow(school, prov, tuple(consortia)))
     return {"schooljaar": schooljaar, "release_id": base["release_id"], "filters": base["filters"], "scholen": rows,
-            "consortiumtabel": bool(data.provider_consortium)}
+            "consortiumtabel": bool(data.provider_consortium), "alleen_eigen_consortium": access.role == "consortium"}

@@ -85,6 +85,12 @@ def normalise_scope(role: str, scope: str | None) -> str | None:
         return code
     if not scope.isdigit():
         raise InputError(f"'{scope}' is geen consortium-id (een getal)", code="bad_scope")
+    from hub.models.consortia import Consortium
+
+    scope = str(int(scope))
+    if db.session.get(Consortium, int(scope)) is None:
+        raise InputError(f"Er is geen consortium met id {scope}; lees eerst de consortiumtabel in "
+                         "(Beheer → Consortia) en kies een id uit die tabel", code="unknown_consortium")
     return scope
 
 

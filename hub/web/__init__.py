@@ -14,7 +14,7 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inlin
 
 def init_app(app: Flask) -> None:
     from hub.web.auth import init_login
-    from hub.web import archive_views, mfa_views, views  # noqa: F401  (their routes are on the blueprint)
+    from hub.web import archive_views, mfa_views, oidc_views, views  # noqa: F401  (their routes are on the blueprint)
     from hub.web.blueprint import bp
 
     # The remember-me cookie (unused by the login form, but Flask-Login may set it) gets the session's flags.
@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
         if (blueprint.url_prefix or "").startswith("/api"):
             csrf.exempt(blueprint)
     init_login(app)
+    oidc_views.init_oidc(app)
     app.register_blueprint(bp)
     from hub import throttle
 

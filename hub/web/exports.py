@@ -247,11 +247,13 @@ def comparison_table(sheets: Sequence[dict], schooljaar: str) -> Table:
                  sheet=f"Vergelijking {schooljaar}")
 
 
-def coverage_table(rows, data, schooljaar: str) -> Table:
+def coverage_table(rows, data, schooljaar: str, own_consortium: bool = False) -> Table:
+    """``own_consortium``: a consortium user's view, which names its own providers only."""
+    eigen = "eigen " if own_consortium else ""
     cols = (Column("naam", "School"), Column("vestigingscode", "Vestiging"), Column("schooltype", "Type"),
             Column("gemeente", "Gemeente"), Column("clienten", "Cliënten", "count"),
-            Column("aanbieders", "Aanbieders met gepubliceerd aantal", "count"),
-            Column("grootste", "Grootste aanbieder"), Column("aandeel", "Aandeel grootste", "pct"),
+            Column("aanbieders", ("Eigen aanbieders" if own_consortium else "Aanbieders") + " met gepubliceerd aantal", "count"),
+            Column("grootste", f"Grootste {eigen}aanbieder"), Column("aandeel", "Aandeel grootste", "pct"),
             Column("hhi", "Concentratie (HHI, ondergrens)", "rate"), Column("consortia", "Consortia"))
     out = []
     for row in rows:

@@ -370,7 +370,7 @@ def _coverage(data):
     swv = g.access.scope if g.access.role == "swv" else (request.args.get("swv") or None)
     view = svc.coverage_view(data, g.access, request.args.get("schooljaar") or None, request.args.get("gemeente") or None,
                              request.args.get("schooltype") or None, swv)
-    return view, exports.coverage_table(view["scholen"], data, view["schooljaar"])
+    return view, exports.coverage_table(view["scholen"], data, view["schooljaar"], view["alleen_eigen_consortium"])
 
 
 @bp.get("/aanbieders")
@@ -410,7 +410,8 @@ def consortia():
                 audit.record(g.access.user_id, "admin", f"consortiumtabel {file.filename}")
             except JeugdhubError as exc:
                 error = exc.message
-    return render_template("consortia.html", result=result, error=error, table=consortia_service.current_table()), (400 if error else 200)
+    return render_template("consortia.html", result=result, error=error, table=consortia_service.current_table(),
+                           ids=consortia_service.consortium_ids()), (400 if error else 200)
 
 
 # --- admin ---------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from hub.extensions import db
+from hub.models.consortia import Consortium, ConsortiumMember
 from hub.models.reference import Gemeente, PupilCount, Samenwerkingsverband, SwvMembership, Vestiging
 from hub.models.releases import Release, ReleaseCell
 from hub.models.rounds import Round
@@ -28,6 +29,9 @@ CANARIES = (987_653, 876_541, 765_431, 654_329, 543_217, 432_109, 321_091, 219_8
 GEMEENTEN = {"0356": "Nieuwegein", "0321": "Houten", "0353": "IJsselstein"}
 SWVS = {"PO2701": ("Passend Primair Lekstroom", "PO"), "VO2702": ("Voortgezet Lekstroom", "VO")}
 AGBS = ("11000001", "11000002", "11000003", "11000004", "11000005", "11000006")
+#: The consortium table: name → member AGB codes, created in this order (ids 1, 2); the seeded consortium
+#: user has scope 1. 11000002 and 11000004 belong to no consortium.
+CONSORTIA = {"Lek": ("11000001", "11000006"), "Vaart": ("11000003", "11000005")}
 AGE_BANDS = ("4-5", "6-8", "9-11", "12-14")
 
 #: (vestigingscode, naam, type, gemeente, swv, pupils): a mix of big and very small schools.
@@ -141,6 +145,12 @@ def seed_region(with_users: bool = True) -> Seeded:
             _add_cells(seeded, release.id, level, unit, jaar, cells, rng)
         rnd.current_release_id = release.id
         seeded.release_ids[jaar] = release.id
+    for naam, agbs in CONSORTIA.items():
+        consortium = Consortium(naam=naam)
+        db.session.add(consortium)
+        db.session.flush()
+        for agb in agbs:
+            db.session.add(ConsortiumMember(consortium_id=consortium.id, aanbieder_agb=agb, aanbieder_naam=""))
     db.session.commit()
     if with_users:
         for role, scope in (("regio_admin", None), ("gemeente", "0356"), ("swv", "PO2701"), ("consortium", "1"),

@@ -15,7 +15,7 @@ import pytest
 
 from hub.jobs import FACTSHEET_ARCHIVE, wait as wait_for_jobs
 from tests.hub.web.helpers import csrf_token, login
-from tests.hub.web.seed import SCHOOLS, YEARS
+from tests.hub.web.seed import AGBS, CONSORTIA, SCHOOLS, YEARS
 
 ROLES = ("regio_admin", "gemeente", "swv", "consortium", "school")
 ANON = "anoniem"
@@ -55,6 +55,8 @@ TABLE: dict[str, tuple[str, str, object]] = {
     "web.coverage": ("GET", "/aanbieders", COVERAGE),
     "web.coverage_export": ("GET", "/aanbieders.xlsx", COVERAGE),
     "web.consortia": ("GET", "/beheer/consortia", ADMIN),
+    "web.login_oidc": ("GET", "/login/oidc", PUBLIC),  # 404 here: no identity provider configured
+    "web.login_oidc_callback": ("GET", "/login/oidc/callback", PUBLIC),
     "web.rounds": ("GET", "/beheer/rondes", ADMIN),
     "web.upload": ("GET", "/beheer/upload", ADMIN),
     "web.audit_log": ("GET", "/beheer/audit", ADMIN),
@@ -100,13 +102,18 @@ SCOPE_DENIED = [
 
 
 ALL_SCHOOLS = frozenset(s[0] for s in SCHOOLS)
+#: The seeded consortium user's providers (scope 1: the first consortium of the seed).
+OWN_AGBS = frozenset(next(iter(CONSORTIA.values())))
+#: The schools where one of those providers has a published client count in some school year: found
+#: by the seed's own figures (``_consortium_schools``), not by the code under test.
+CONSORTIUM_SCHOOLS: frozenset = frozenset()
 #: The schools each role may see anything of, from the seed (not from the code under test): a gemeente
-#: sees the region's published figures, a consortium the coverage of every school, an SWV its members,
-#: a school itself.
+#: sees the region's published figures, a consortium the schools its own providers serve, an SWV its
+#: members, a school itself.
 SCOPE_SCHOOLS = {
     "regio_admin": ALL_SCHOOLS,
     "gemeente": ALL_SCHOOLS,
-    "consortium": ALL_SCHOOLS,
+    "consortium": CONSORTIUM_SCHOOLS,  # filled in by auth_app from the seed
     "swv": frozenset(s[0] for s in SCHOOLS if s[4] == "PO2701"),
     "school": frozenset({"10AA00"}),
 }
@@ -154,6 +161,7 @@ def auth_app():
     mp = pytest.MonkeyPatch()
     mp.setattr("hub.web.factsheet.html_to_pdf", _pdf_stand_in)
     app, seeded = seeded_app()
+    SCOPE_SCHOOLS["consortium"] = _consortium_schools(seeded)
     clients = {}
     for role in ROLES:
         client = app.test_client()
@@ -161,6 +169,13 @@ def auth_app():
         clients[role] = client
     yield app, seeded, clients
     mp.undo()
+
+
+def _consortium_schools(seeded) -> frozenset:
+    served = frozenset(key[1] for key in seeded.published
+                       if key[0] == "vestiging" and key[3] == "clienten_aanbieder" and key[4] in OWN_AGBS)
+    assert served and served != ALL_SCHOOLS  # the seed must leave some schools outside the consortium
+    return served
 
 
 def _rules(app):
@@ -288,6 +303,9 @@ def test_no_answer_names_a_school_outside_the_role_scope(auth_app, role):
         text = _body_text(resp)
         leaked = [code for code in forbidden if code in text]
         assert not leaked, f"{role}: GET {url} names schools outside its scope: {leaked}"
+        if role == "consortium":
+            others = [agb for agb in sorted(set(AGBS) - OWN_AGBS) if agb in text]
+            assert not others, f"consortium: GET {url} names providers outside its consortium: {others}"
     if role in REGION:
         # The region-wide ZIP of factsheets, built with the requester's scope.
         resp = _request(client, "POST", "/factsheets/archief")

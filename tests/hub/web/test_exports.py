@@ -106,6 +106,7 @@ def planted(web):
         school.naam, school.gemeentenaam, school.bevoegd_gezag_naam = EVIL["school"], EVIL["gemeente"], EVIL["bestuur"]
         db.session.get(Vestiging, "10AB00").bevoegd_gezag_naam = EVIL["tab"]
         db.session.get(Vestiging, "10AC00").bevoegd_gezag_naam = EVIL["cr"]
+        db.session.execute(db.delete(ConsortiumMember))  # the seed's table, replaced by the planted one
         lek, vaart = Consortium(naam=EVIL["consortium"]), Consortium(naam=EVIL["cr"])
         db.session.add_all([lek, vaart])
         db.session.flush()
