@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from hub.services.progress import Progress, report
 from shared.errors import ConfigError, JeugdhubError
 from shared.scripts import console_script
 
@@ -101,10 +102,33 @@ def run_agent(config: Path, *args: str) -> str:
     return proc.stdout
 
 
-def build(workdir: Path, app, url: str, say: Callable[[str], None]) -> DemoResult:
-    """Everything up to a released region. ``app`` must already be served at ``url``."""
+def step_labels(municipalities: dict[str, dict]) -> list[str]:
+    """The demo's steps as :func:`build` reports them to its ``progress`` callback, in order."""
+    labels = [
+        "Synthetische extracten van regio Lekstroom maken",
+        "Database aanmaken (migraties) en DUO-referentiedata importeren",
+        "Vijf gemeenten als node registreren; agents: sleutels maken en aanmelden",
+    ]
+    for jaar in SCHOOLJAREN:
+        labels.append(f"{jaar}: ronde openen")
+        labels.extend(f"{jaar}: agent {entry['naam']} (controleren, pseudonimiseren, tellen, uploaden)"
+                      for _, entry in sorted(municipalities.items()))
+        labels.append(f"{jaar}: combineren, beveiligen (disclosure control) en publiceren")
+    labels.append("Demogebruikers aanmaken")
+    return labels
+
+
+def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None,
+          progress: Progress | None = None) -> DemoResult:
+    """Everything up to a released region. ``app`` must already be served at ``url``.
+
+    ``progress(step, total, label)`` hears of each step as it starts (:func:`step_labels`):
+    generate, import the reference data, register the nodes, then per school year: open the round,
+    run each agent, wait for the combine; last the demo users. ``say`` prints extra detail lines.
+    """
     from flask_migrate import upgrade
 
+    from hub import jobs
     from hub.reference import demo as demo_files
     from hub.services import nodes, rounds
     from hub.services import reference as reference_service
@@ -112,15 +136,25 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None]) -> DemoResul
     from node_agent.synthetic.generate import generate_region
     from shared.pseudonym import new_key
 
+    say = say or (lambda _msg: None)
     extracts = workdir / "gemeenten"
-    say(f"1/6  Synthetische extracten van regio Lekstroom maken in {extracts} …")
+    # The steps depend on the region's municipalities, known once it is generated: the first step
+    # reports the total for Lekstroom's five (step_labels gives the same number for them).
+    report(progress, 1, 3 + len(SCHOOLJAREN) * (2 + 5) + 1, "Synthetische extracten van regio Lekstroom maken")
     manifest = generate_region(REGION, extracts, schooljaren=SCHOOLJAREN)
     municipalities = manifest["municipalities"]
+    labels = step_labels(municipalities)
+    counter = iter(range(2, len(labels) + 1))
 
+    def step() -> None:
+        number = next(counter)
+        report(progress, number, len(labels), labels[number - 1])
+
+    say(f"Extracten in {extracts}")
     with app.app_context():
         from hub.extensions import db
 
-        say("2/6  Database aanmaken (migraties) en DUO-referentiedata importeren …")
+        step()
         upgrade()
         demo_dir = Path(demo_files.__file__).parent
         files = sorted(p for p in demo_dir.glob("*.csv"))
@@ -129,17 +163,14 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None]) -> DemoResul
             if r.status == "unusable":
                 raise JeugdhubError(f"Referentiebestand {r.name} is onbruikbaar", code="demo_reference_failed")
 
-        say("3/6  Vijf gemeenten als node registreren en rondes openen …")
+        step()
         tokens = {}
         for code, entry in sorted(municipalities.items()):
             tokens[code] = nodes.register_node(code, entry["naam"])
-        for jaar in SCHOOLJAREN:
-            rounds.open_round(jaar, expected=sorted(municipalities))
 
     # One pseudonymisation key for the whole region (the data dictionary allows a shared key);
     # written once to a 0600 file and imported by each node, as `node-agent init --import-pseudonym-key` does.
     region_key = new_key()
-    say("4/6  Agents: sleutels maken, aanmelden bij de hub (eenmalig token) …")
     configs = {}
     for code, entry in sorted(municipalities.items()):
         config = (extracts / entry["config"]).resolve()
@@ -150,19 +181,22 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None]) -> DemoResul
         run_agent(config, "enrol", "--token", tokens[code])
         configs[code] = config
 
-    say("5/6  Agents: controleren, pseudonimiseren, tellen, ondertekenen en uploaden …")
-    years = [a for jaar in SCHOOLJAREN for a in ("--school-year", jaar)]
     submissions = 0
-    for code, config in configs.items():
-        out = run_agent(config, "run", *years)
-        submissions += out.count("inzending")
-        say(f"     {municipalities[code]['naam']}: klaar")
+    for jaar in SCHOOLJAREN:
+        step()
+        with app.app_context():
+            rounds.open_round(jaar, expected=sorted(municipalities))
+        for code, config in configs.items():
+            step()
+            out = run_agent(config, "run", "--school-year", jaar)
+            submissions += out.count("inzending")
+            say(f"     {jaar} {municipalities[code]['naam']}: klaar")
+        # The upload of the last municipality queued the round's first publication (hub/jobs.py).
+        step()
+        if not jobs.wait(app, jobs.COMBINE, timeout=COMBINE_TIMEOUT_SECONDS):
+            raise JeugdhubError("Het combineren duurde langer dan verwacht", code="demo_combine_timeout")
 
-    say("6/6  Combineren, beveiligen (disclosure control) en publiceren; demogebruikers aanmaken …")
-    from hub import jobs
-
-    if not jobs.wait(app, jobs.COMBINE, timeout=COMBINE_TIMEOUT_SECONDS):
-        raise JeugdhubError("Het combineren duurde langer dan verwacht", code="demo_combine_timeout")
+    step()
     password = _password()
     with app.app_context():
         logins = _demo_users(password, municipalities)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hub.cli._common import user_errors
+from hub.cli._common import StepProgress, user_errors
 from shared.scripts import activation_hint
 
 
@@ -26,7 +26,8 @@ def demo(workdir: Path, host: str, port: int, no_serve: bool) -> None:
         app = demo_service.create_demo_app(workdir)
         server = demo_service.BackgroundServer(app, host, port).start()
         try:
-            result = demo_service.build(workdir, app, server.url, click.echo)
+            with StepProgress("Demo opbouwen") as progress:
+                result = demo_service.build(workdir, app, server.url, progress=progress)
         except BaseException:
             server.stop()
             raise

@@ -7,7 +7,7 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
-from hub.cli._common import echo_json, user_errors
+from hub.cli._common import StepProgress, echo_json, user_errors
 from shared.errors import InputError
 
 round_group = AppGroup("round", help="Rondes: openen, sluiten, voortgang bekijken.")
@@ -118,7 +118,8 @@ def combine_command(round_id: int) -> None:
     from hub.services.rounds import get_round
 
     get_round(round_id)
-    release_id = combine_round(round_id)
+    with StepProgress(f"Ronde {round_id} samenvoegen") as progress:
+        release_id = combine_round(round_id, progress=progress)
     if release_id is None:
         click.echo(f"Ronde {round_id}: de release is al actueel (of er zijn nog geen inzendingen).")
     else:

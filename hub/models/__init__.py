@@ -2,7 +2,7 @@
 
 from hub.models.base import Base  # noqa: F401
 from hub.models.nodes import EnrolmentToken, Node, NodeKey  # noqa: F401
-from hub.models.rounds import Round  # noqa: F401
+from hub.models.rounds import CombineStatus, Round  # noqa: F401
 from hub.models.submissions import Submission  # noqa: F401
 from hub.models.releases import Release, ReleaseCell  # noqa: F401
 from hub.models.users import ApiToken, User  # noqa: F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, String, func
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.models.base import Base
@@ -33,3 +33,22 @@ class Round(Base):
 
     def __repr__(self) -> str:
         return f"<Round {self.id} {self.schooljaar} {self.status}>"
+
+
+class CombineStatus(Base):
+    """The step a combine of a round is at, while it runs; the rounds page reads it.
+
+    A table of its own rather than columns on ``rounds``: the combine holds a row lock on its round
+    until it commits (PostgreSQL), so writing the step to that row from a second, short transaction
+    would wait for the combine itself. One row per round; written at the start of each step in its
+    own transaction (visible to every process at once) and deleted when the combine ends.
+    """
+
+    __tablename__ = "combine_status"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    step: Mapped[int] = mapped_column(Integer)
+    steps: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(80))

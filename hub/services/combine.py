@@ -39,10 +39,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from hub.disclosure.frames import PUBLISHED, RELEASE_COLUMNS, UNKNOWN_SCHOOLTYPE, contributions, sort_contributions
 from hub.extensions import db
 from hub.models.releases import Release, ReleaseCell
-from hub.models.rounds import Round
+from hub.models.rounds import CombineStatus, Round
 from hub.models.submissions import Submission
 from hub.services import reference
 from hub.services._util import utcnow
+from hub.services.progress import Progress, report
 from hub.services.rounds import get_round, waiting_for
 from hub.services.submissions import load_partial, usable_submissions
 from shared.codes import GEEN_SCHOOL
@@ -50,6 +51,13 @@ from shared.errors import ConflictError, DisclosureAuditFailed, JeugdhubError, N
 
 log = logging.getLogger(__name__)
 
+#: The combine's steps as it reports them (to a ``progress`` callback and to ``combine_status``).
+STEPS = (
+    "inzendingen inlezen",
+    "cellen samenvoegen",
+    "controle (afscherming en audit)",
+    "publicatie opslaan",
+)
 
 
 # --- inputs --------------------------------------------------------------------------------------
@@ -192,14 +200,19 @@ def compute(
     earlier: list[Release],
     gate: _Gate | None = None,
     inputs: _Inputs | None = None,
+    progress: Progress | None = None,
 ) -> Computed:
-    """Combine, gate and digest; reads stored data only, writes nothing."""
+    """Combine, gate and digest; reads stored data only, writes nothing. ``progress`` hears of
+    steps 2 and 3 of :data:`STEPS` (the caller reports the others)."""
     gate = gate or _Gate()
     inputs = inputs or _Inputs(schooljaar)
+    report(progress, 2, len(STEPS), STEPS[1])
     contrib = inputs.contributions(submission_ids)
     used = {c: t for c, t in schooltypes.items() if c in set(contrib["vestigingscode"])}
     combined = gate.combine_cells(contrib, schools_frame(contrib["vestigingscode"], used))
-    result = gate.apply_gate(combined, gate.config, history=_history(gate, inputs, earlier))
+    history = _history(gate, inputs, earlier)
+    report(progress, 3, len(STEPS), STEPS[2])
+    result = gate.apply_gate(combined, gate.config, history=history)
     data = gate.release_bytes(result.release)
     return Computed(
         release=result.release,
@@ -268,11 +281,40 @@ def _pause_for_tests(digest: str) -> None:
         time.sleep(0.05)
 
 
+def _write_status(round_id: int, step: int, total: int, label: str) -> None:
+    """Record the step in ``combine_status`` in a short transaction of its own, so the rounds page
+    of any process sees it at once. Called only while the combine's own session has written nothing
+    (SQLite would make this wait for it); a failure here is logged and never stops the combine."""
+    now = utcnow()
+    try:
+        with db.engine.begin() as conn:
+            table = CombineStatus.__table__
+            if step == 1:
+                conn.execute(table.delete().where(table.c.round_id == round_id))
+                conn.execute(table.insert().values(round_id=round_id, started_at=now, updated_at=now,
+                                                   step=step, steps=total, label=label[:80]))
+            else:
+                conn.execute(table.update().where(table.c.round_id == round_id)
+                             .values(updated_at=now, step=step, steps=total, label=label[:80]))
+    except SQLAlchemyError as exc:
+        log.warning("round %s: could not record combine step %s (%s)", round_id, step, type(exc).__name__)
+
+
+def _clear_status(round_id: int) -> None:
+    try:
+        with db.engine.begin() as conn:
+            table = CombineStatus.__table__
+            conn.execute(table.delete().where(table.c.round_id == round_id))
+    except SQLAlchemyError as exc:
+        log.warning("round %s: could not clear the combine status (%s)", round_id, type(exc).__name__)
+
+
 #: What ``_combine_once`` returns after quarantining: read the round again.
 _QUARANTINED = object()
 
 
-def combine_round(round_id: int, *, attempts: int = 3, wait_for_all: bool = False) -> int | None:
+def combine_round(round_id: int, *, attempts: int = 3, wait_for_all: bool = False,
+                  progress: Progress | None = None) -> int | None:
     """Bring the round's current release up to date; returns the new release id, or None when
     nothing had to change.
 
@@ -280,18 +322,33 @@ def combine_round(round_id: int, *, attempts: int = 3, wait_for_all: bool = Fals
     publication waits until every expected municipality has submitted, or the round is closed. A
     release of a few municipalities followed by one of all would let a reader subtract the two and
     narrow the later ones' cells. The admin's ``jeugdhub round combine`` publishes what is there.
+
+    ``progress`` (optional) hears of each of :data:`STEPS` as it starts; whether or not it is
+    given, the step is also recorded in ``combine_status`` while the combine runs (the rounds page).
+    A combine with nothing to do reports no step.
     """
     frames: dict[int, pd.DataFrame] = {}  # decoded submissions, kept across attempts (they never change)
-    for attempt in range(1, attempts + 1):
-        try:
-            result = _combine_once(round_id, frames, wait_for_all)
-            while result is _QUARANTINED:  # finite: each pass sets at least one submission aside
-                result = _combine_once(round_id, frames, wait_for_all)
-            return result
-        except IntegrityError:
-            # Another worker wrote this version first; recheck against what it wrote.
-            db.session.rollback()
-            log.info("combine of round %s lost a race (attempt %s); rechecking", round_id, attempt)
+    started = []
+
+    def step(number: int, total: int, label: str) -> None:
+        started.append(number)
+        _write_status(round_id, number, total, label)
+        report(progress, number, total, label)
+
+    try:
+        for attempt in range(1, attempts + 1):
+            try:
+                result = _combine_once(round_id, frames, wait_for_all, step)
+                while result is _QUARANTINED:  # finite: each pass sets at least one submission aside
+                    result = _combine_once(round_id, frames, wait_for_all, step)
+                return result
+            except IntegrityError:
+                # Another worker wrote this version first; recheck against what it wrote.
+                db.session.rollback()
+                log.info("combine of round %s lost a race (attempt %s); rechecking", round_id, attempt)
+    finally:
+        if started:
+            _clear_status(round_id)
     raise ConflictError(f"Ronde {round_id} kon niet worden samengevoegd door gelijktijdige schrijvers", code="conflict")
 
 
@@ -310,7 +367,8 @@ def _quarantine(sub: Submission, exc: Exception) -> None:
     )  # fmt: skip
 
 
-def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: bool = False) -> int | None | object:
+def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: bool = False,
+                  progress: Progress | None = None) -> int | None | object:
     """One attempt; :data:`_QUARANTINED` when it set submissions aside (then the caller retries)."""
     try:
         get_round(round_id)
@@ -332,6 +390,7 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
             log.info("round %s: first publication waits for %s more municipalities", round_id, len(waiting_for(rnd)))
             db.session.rollback()
             return None
+        report(progress, 1, len(STEPS), STEPS[0])
         inputs = _Inputs(rnd.schooljaar, frames)
         broken = inputs.screen(subs)
         if broken:
@@ -344,7 +403,8 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
         # The version is fixed before computing: a competitor that commits meanwhile makes our
         # insert collide on (round_id, version), and the retry then finds the round up to date.
         version = (db.session.scalar(select(func.max(Release.version)).where(Release.round_id == round_id)) or 0) + 1
-        computed = compute(rnd.schooljaar, ids, reference_schooltypes(), earlier_releases(rnd.schooljaar), inputs=inputs)
+        computed = compute(rnd.schooljaar, ids, reference_schooltypes(), earlier_releases(rnd.schooljaar), inputs=inputs,
+                           progress=progress)
         unproven = int((computed.audit or {}).get("failed", 0) or 0)
         if unproven:
             # The auditor could not prove every suppressed cell protected: publishing could reveal
@@ -356,6 +416,8 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
                 "er is niets gepubliceerd en de vorige release blijft staan",
                 details={"round_id": round_id, "unproven_cells": unproven},
             )
+        # Reported before the first write of this transaction (see _write_status).
+        report(progress, 4, len(STEPS), STEPS[3])
         statuses = computed.release["status"].astype(str)
         release = Release(
             round_id=round_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from hub.extensions import db
 from hub.models.nodes import NODE_ACTIVE, Node
 from hub.models.releases import Release
-from hub.models.rounds import ROUND_CLOSED, ROUND_OPEN, Round
+from hub.models.rounds import ROUND_CLOSED, ROUND_OPEN, CombineStatus, Round
 from hub.models.submissions import SUBMISSION_CURRENT, Submission
 from hub.services._util import aware, transaction, utcnow
 from shared.codes import default_peildatum, normalise_gemeentecode, parse_schooljaar
@@ -256,3 +256,18 @@ def waiting_for(rnd: Round) -> list[str]:
         select(Node.gemeentecode).join(Submission, Submission.node_id == Node.id)
         .where(Submission.round_id == rnd.id, Submission.status == SUBMISSION_CURRENT)))
     return sorted(set(rnd.expected_nodes or []) - submitted)
+
+
+#: A combine whose step has not changed for this long is shown as possibly broken off (a killed
+#: worker leaves its row behind until the round's next combine).
+COMBINE_STALE_AFTER = timedelta(hours=1)
+
+
+def combine_progress(round_id: int) -> dict | None:
+    """The step a running combine of the round is at (hub/services/combine.py writes it), or None
+    when none runs: ``step``, ``steps``, ``label``, ``started_at``, ``updated_at``, ``stale``."""
+    row = db.session.get(CombineStatus, round_id, populate_existing=True)
+    if row is None:
+        return None
+    return {"step": row.step, "steps": row.steps, "label": row.label, "started_at": aware(row.started_at),
+            "updated_at": aware(row.updated_at), "stale": utcnow() - aware(row.updated_at) > COMBINE_STALE_AFTER}

@@ -425,9 +425,12 @@ def rounds():
     from hub.services import rounds as round_service
 
     statuses = [round_service.round_status(r.id) for r in reversed(round_service.all_rounds())]
+    # A combine in any process writes its step to the database (hub/services/combine.py).
+    combining = {s.id: p for s in statuses if (p := round_service.combine_progress(s.id)) is not None}
     audit.record(g.access.user_id, "view", "beheer rondes", "html")
     return render_template("rounds.html", statuses=statuses, nodes=node_service.list_nodes(),
-                           releases=release_service.list_releases())
+                           releases=release_service.list_releases(), combining=combining,
+                           refresh_seconds=10 if any(not p["stale"] for p in combining.values()) else None)
 
 
 @bp.route("/beheer/upload", methods=["GET", "POST"])
