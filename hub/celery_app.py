@@ -62,6 +62,8 @@ def _beat_schedule(app: Flask) -> dict:
             "schedule": float(app.config.get("CELERY_SWEEP_SECONDS", 60)),
         }
     }
+    if int(app.config.get("AUDIT_RETENTION_DAYS") or 0) > 0:
+        schedule["purge-audit-log"] = {"task": "hub.purge_audit_log", "schedule": 24 * 3600.0}
     purge = float(app.config.get("FACTSHEET_ARCHIVE_PURGE_SECONDS") or 0)
     if purge > 0:
         schedule["purge-factsheet-archives"] = {"task": "hub.purge_factsheet_archives", "schedule": purge}

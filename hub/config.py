@@ -52,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "FACTSHEET_ARCHIVE_STALE_MINUTES": 180,
     # Seconds between clean-ups (Celery beat; without a broker the embedded sweeper); 0 = none.
     "FACTSHEET_ARCHIVE_PURGE_SECONDS": 3600,
+    "AUDIT_RETENTION_DAYS": 365,  # audit lines older than this are removed daily (0 keeps everything)
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,  # largest accepted upload (a signed partial)
     "REQUEST_MAX_SKEW_SECONDS": 300,  # agents' signed requests must be this fresh
     "PREFERRED_URL_SCHEME": "http",

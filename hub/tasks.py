@@ -137,6 +137,14 @@ def purge_factsheet_archives() -> dict:
     return purge_archives().to_dict()
 
 
+@shared_task(name="hub.purge_audit_log", acks_late=True)
+def purge_audit_log() -> int:
+    """Periodic (beat, daily): remove audit lines older than AUDIT_RETENTION_DAYS."""
+    from hub.services import audit
+
+    return audit.purge()
+
+
 @shared_task(name="hub.ping", ignore_result=False)
 def ping() -> str:
     """Health check through the queue: a worker that consumes tasks answers ``"pong"``."""

@@ -16,6 +16,7 @@ GROUPS: list[tuple[str, str]] = [
     ("hub.cli.release", "release"),
     ("hub.cli.user", "user"),
     ("hub.cli.demo", "demo"),
+    ("hub.cli.audit", "audit_group"),
 ]
 
 

@@ -23,3 +23,7 @@ class AuditEvent(Base):
     result: Mapped[str] = mapped_column(String(10), default="ok", server_default="ok")  # ok | failed | denied
     origin: Mapped[str | None] = mapped_column(String(64))  # the client address (request.remote_addr)
     actor: Mapped[str | None] = mapped_column(String(254))  # e-mail of the user, or the e-mail tried at login
+    # A hash chain, like the agent's log: each line's hash covers the previous line's hash and this
+    # line's fields (hub.services.audit), so a changed, inserted or removed line shows (`jeugdhub audit verify`).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    line_hash: Mapped[str | None] = mapped_column(String(64))

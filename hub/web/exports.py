@@ -247,6 +247,22 @@ def comparison_table(sheets: Sequence[dict], schooljaar: str) -> Table:
                  sheet=f"Vergelijking {schooljaar}")
 
 
+def audit_table(lines) -> Table:
+    """The audit log as a file (CSV export, page download): every BIO field plus the chain's hashes.
+    Targets and actors come from requests (an e-mail tried at login), so they go through the same
+    formula neutralising as every export."""
+    from hub.services.audit import ACTIONS, RESULTS
+
+    cols = (Column("id", "Regel", "count"), Column("tijd", "Tijd (UTC)"), Column("actie", "Actie"),
+            Column("wat", "Wat"), Column("resultaat", "Resultaat"), Column("adres", "Vanaf adres"),
+            Column("gebruiker", "Gebruiker"), Column("formaat", "Formaat"), Column("vorige", "Vorige hash"),
+            Column("hash", "Hash"))
+    rows = tuple((e.id, e.at.isoformat(timespec="seconds") if e.at else GEEN, ACTIONS.get(e.action, e.action), e.target,
+                  RESULTS.get(e.result, e.result), e.origin or GEEN, e.actor or GEEN, e.fmt or GEEN,
+                  e.prev_hash or GEEN, e.line_hash or GEEN) for e in lines)
+    return Table("auditlog", "Auditlog", cols, rows, sheet="Auditlog")
+
+
 def coverage_table(rows, data, schooljaar: str, own_consortium: bool = False) -> Table:
     """``own_consortium``: a consortium user's view, which names its own providers only."""
     eigen = "eigen " if own_consortium else ""

@@ -466,7 +466,16 @@ def audit_log():
 
     events = audit.recent(300)
     emails = {u.id: u.email for u in db.session.query(User).all()}
-    return render_template("audit.html", events=events, emails=emails, actions=audit.ACTIONS, results=audit.RESULTS)
+    return render_template("audit.html", events=events, emails=emails, actions=audit.ACTIONS, results=audit.RESULTS,
+                           chain=audit.verify())
+
+
+@bp.get("/beheer/audit.csv")
+@page_roles(*ADMIN)
+def audit_log_export():
+    """The whole audit log as CSV, with the chain's hashes (``jeugdhub audit export`` writes the same)."""
+    audit.record(g.access.user_id, "export", "auditlog", "csv")
+    return _download(exports.to_csv([exports.audit_table(audit.all_lines())]), "auditlog.csv", EXPORT_TYPES["csv"])
 
 
 @bp.get("/help")

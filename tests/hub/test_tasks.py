@@ -185,7 +185,7 @@ def test_archives_are_routed_to_their_own_queue():
     queue = {name: celery.amqp.router.route({}, name)["queue"].name for name in celery.tasks if name.startswith("hub.")}
     assert queue["hub.build_factsheet_archive"] == queue["hub.purge_factsheet_archives"] == ARCHIVE_QUEUE != DEFAULT_QUEUE
     assert {name for name, q in queue.items() if q == DEFAULT_QUEUE} == {"hub.combine_round", "hub.sweep_pending",
-                                                                        "hub.ping"}
+                                                                        "hub.ping", "hub.purge_audit_log"}
     beat = {e["task"]: e["schedule"] for e in celery.conf.beat_schedule.values()}
     assert beat["hub.purge_factsheet_archives"] == 3600
     off = make_app(CELERY_BROKER_URL="memory://", FACTSHEET_ARCHIVE_PURGE_SECONDS=0).extensions["celery"]

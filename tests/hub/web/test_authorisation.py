@@ -60,6 +60,7 @@ TABLE: dict[str, tuple[str, str, object]] = {
     "web.rounds": ("GET", "/beheer/rondes", ADMIN),
     "web.upload": ("GET", "/beheer/upload", ADMIN),
     "web.audit_log": ("GET", "/beheer/audit", ADMIN),
+    "web.audit_log_export": ("GET", "/beheer/audit.csv", ADMIN),
     "web.users_admin": ("GET", "/beheer/gebruikers", ADMIN),
     "web.mfa_reset": ("POST", "/beheer/gebruikers/999/tweede-factor-wissen", ADMIN),  # no such user: 404
     # The second factor: the code after the password (without a pending login: back to /login), and
