@@ -97,6 +97,12 @@ def init_app(app: Flask) -> None:
                                                         deduct_when=_failed, on_breach=_on_lockout,
                                                         scope="login-mfa")(app.view_functions["web.login_mfa"])
 
+    # Failed sign-ins through the organisation's identity provider count per address, like passwords.
+    if "web.login_oidc_callback" in app.view_functions:
+        app.view_functions["web.login_oidc_callback"] = limiter.limit(
+            per_address, methods=["GET"], key_func=client_address, deduct_when=_failed, on_breach=_on_address_throttled,
+            scope="login-oidc")(app.view_functions["web.login_oidc_callback"])
+
     @app.errorhandler(RateLimitExceeded)
     def _limited(exc: RateLimitExceeded):
         from hub.api.errors import jeugdhub_response

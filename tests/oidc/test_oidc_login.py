@@ -196,3 +196,12 @@ def test_forged_state_is_refused(make_hub, issuer):
     client.get("/login/oidc")
     resp = client.get("/login/oidc/callback?code=abc&state=vervalst")
     assert resp.status_code == 401 and "niet gelukt" in resp.get_data(as_text=True)
+
+
+def test_failed_sign_ins_are_throttled_per_address(make_hub, issuer):
+    """Failures on the callback count towards the per-address login limit, as wrong passwords do."""
+    app = make_hub(LOGIN_LIMIT_PER_ADDRESS="3 per 10 minutes")
+    client = app.test_client()
+    client.get("/login/oidc")
+    answers = [client.get("/login/oidc/callback?code=abc&state=vervalst").status_code for _ in range(4)]
+    assert answers[:3] == [401, 401, 401] and answers[3] == 429
