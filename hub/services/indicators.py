@@ -431,6 +431,9 @@ class CoverageRow:
     school: fig.SchoolRow
     providers: fig.Providers
     consortia: tuple[str, ...]  # consortia of the published providers (from the uploaded table)
+    #: Providers with a published count that the viewer may not see by name (a consortium user's view
+    #: names its own only; the others are "andere aanbieders", counted, never named).
+    other_providers: int = 0
 
     def to_dict(self, data: RegionData) -> dict[str, Any]:
         p = self.providers.to_dict()
@@ -445,6 +448,7 @@ class CoverageRow:
             "swv_code": self.school.swv_code,
             **p,
             "consortia": list(self.consortia),
+            "andere_aanbieders": self.other_providers,
         }
 
 
@@ -455,8 +459,9 @@ def coverage_view(data: RegionData, access, schooljaar: str | None = None, gemee
     schooljaar = base["schooljaar"]
     rows = []
     for school in base["scholen"]:
-        prov = access.visible_providers(fig.providers(data.cells, fig.VESTIGING, school.vestigingscode, schooljaar))
+        every = fig.providers(data.cells, fig.VESTIGING, school.vestigingscode, schooljaar)
+        prov = access.visible_providers(every)
         consortia = sorted({data.provider_consortium[r.agb] for r in prov.rows if r.agb in data.provider_consortium})
-        rows.append(CoverageRow(school, prov, tuple(consortia)))
+        rows.append(CoverageRow(school, prov, tuple(consortia), len(every.rows) - len(prov.rows)))
     return {"schooljaar": schooljaar, "release_id": base["release_id"], "filters": base["filters"], "scholen": rows,
             "consortiumtabel": bool(data.provider_consortium), "alleen_eigen_consortium": access.role == "consortium"}

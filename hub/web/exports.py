@@ -271,14 +271,17 @@ def coverage_table(rows, data, schooljaar: str, own_consortium: bool = False) ->
             Column("aanbieders", ("Eigen aanbieders" if own_consortium else "Aanbieders") + " met gepubliceerd aantal", "count"),
             Column("grootste", f"Grootste {eigen}aanbieder"), Column("aandeel", "Aandeel grootste", "pct"),
             Column("hhi", "Concentratie (HHI, ondergrens)", "rate"), Column("consortia", "Consortia"))
+    if own_consortium:
+        cols += (Column("andere", "Andere aanbieders met gepubliceerd aantal", "count"),)
     out = []
     for row in rows:
         p = row.providers
         largest = f"{data.provider_label(p.rows[0].agb)} (AGB {p.rows[0].agb})" if p.rows else GEEN
         share = 100 * p.largest_share if p.largest_share is not None else GEEN
         hhi = round(p.hhi_lower_bound, 2) if p.hhi_lower_bound is not None else GEEN
-        out.append((row.school.naam, row.school.vestigingscode, row.school.schooltype, row.school.gemeentenaam or GEEN,
-                    count_cell(p.clienten), p.published_providers, largest, share, hhi, ", ".join(row.consortia) or GEEN))
+        line = (row.school.naam, row.school.vestigingscode, row.school.schooltype, row.school.gemeentenaam or GEEN,
+                count_cell(p.clienten), p.published_providers, largest, share, hhi, ", ".join(row.consortia) or GEEN)
+        out.append(line + ((row.other_providers,) if own_consortium else ()))
     return Table(f"aanbieders-{schooljaar}", f"Aanbieders per school, schooljaar {schooljaar}", cols, tuple(out),
                  sheet=f"Aanbieders {schooljaar}")
 

@@ -111,3 +111,12 @@ def test_reupload_keeps_consortium_ids(client_as, web_app):
     assert after["Nieuw"] not in before.values()
     # Lek has no members any more: its user sees nothing, not Vaart's or Nieuw's schools.
     assert client_as("consortium").get("/api/v1/aanbieders").get_json()["scholen"] == []
+
+
+def test_other_providers_are_counted_never_named(client_as):
+    """Issue 10, item 7: the others appear only as "andere aanbieders"."""
+    body = client_as("consortium").get("/api/v1/aanbieders").get_json()
+    assert body["scholen"] and all("andere_aanbieders" in s for s in body["scholen"])
+    assert any(s["andere_aanbieders"] > 0 for s in body["scholen"])
+    html = client_as("consortium").get("/aanbieders").get_data(as_text=True)
+    assert "Andere aanbieders met gepubliceerd aantal" in html
