@@ -386,8 +386,9 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
         if not ids or (current is not None and list(current.submission_ids) == ids):
             db.session.rollback()
             return None
-        if wait_for_all and waiting_for(rnd):
-            log.info("round %s: first publication waits for %s more municipalities", round_id, len(waiting_for(rnd)))
+        missing = waiting_for(rnd) if wait_for_all else []
+        if missing:
+            log.info("round %s: first publication waits for %s more municipalities", round_id, len(missing))
             db.session.rollback()
             return None
         report(progress, 1, len(STEPS), STEPS[0])

@@ -208,14 +208,14 @@ def overview_export(fmt: str):
 # --- factsheet -----------------------------------------------------------------------------------
 
 
-def _comparison(data) -> tuple[list[str], dict | None, exports.Table | None]:
+def _comparison(data) -> tuple[list[str], str, exports.Table | None]:
     """The schools asked for (``?school=`` up to four times) and their figures; 400/403/404 as a page would."""
     codes = list(dict.fromkeys(c.strip().upper() for c in request.args.getlist("school") if c.strip()))
     if len(codes) > exports.COMPARE_MAX:
         raise InputError(f"Kies hoogstens {exports.COMPARE_MAX} scholen om te vergelijken", code="invalid_input")
     schooljaar = data.require_schooljaar(request.args.get("schooljaar") or None)
     sheets = [factsheet_parts(data, code, schooljaar)[0] for code in codes]
-    return codes, (sheets and {"schooljaar": schooljaar}), (exports.comparison_table(sheets, schooljaar) if sheets else None)
+    return codes, schooljaar, (exports.comparison_table(sheets, schooljaar) if sheets else None)
 
 
 @bp.get("/vergelijk")
@@ -224,8 +224,7 @@ def compare():
     data = svc.load()
     if not data.releases:
         return render_template("empty.html"), 200
-    codes, _, table = _comparison(data)
-    schooljaar = data.require_schooljaar(request.args.get("schooljaar") or None)
+    codes, schooljaar, table = _comparison(data)
     choices = [(r.vestigingscode, r.naam) for r in svc.overview(data, g.access, schooljaar)["scholen"]]
     if codes:
         audit.record(g.access.user_id, "view", f"vergelijking {' '.join(codes)} {schooljaar}", "html")
@@ -240,10 +239,10 @@ def compare_export(fmt: str):
     data = svc.load()
     if not data.releases:
         abort(404)
-    codes, meta, table = _comparison(data)
+    codes, schooljaar, table = _comparison(data)
     if table is None:
         abort(404)
-    return _export([table], f"vergelijking-{meta['schooljaar']}", fmt, f"vergelijking {' '.join(codes)}", meta["schooljaar"])
+    return _export([table], f"vergelijking-{schooljaar}", fmt, f"vergelijking {' '.join(codes)}", schooljaar)
 
 
 @bp.get("/scholen/<vestigingscode>")

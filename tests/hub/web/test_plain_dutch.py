@@ -144,11 +144,35 @@ def test_chart_ticks_use_decimal_commas_and_end_labels_do_not_overlap():
     assert abs(ys[1] - ys[0]) >= 1.0 - 1e-9 and ys[2] == 3.0
 
 
-def test_funnel_label_is_not_on_the_mean_line():
+def test_funnel_label_is_not_on_the_mean_line(web_app, monkeypatch):
+    """The "deze school" label moves away from the mean line, to the side its point is on."""
+    from matplotlib.axes import Axes
+
+    from hub.access import Access
+    from hub.services import indicators as svc
     from hub.web import charts
 
-    src = open(charts.__file__, encoding="utf-8").read()
-    assert "xytext=(8, 10 if above else -10)" in src  # offset away from the mean, on the point's side
+    labels = []
+    real = Axes.annotate
+
+    def spy(self, text, xy, *args, **kwargs):
+        if text == "deze school":
+            labels.append((xy[1], kwargs["xytext"][1]))
+        return real(self, text, xy, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "annotate", spy)
+    with web_app.app_context():
+        data = svc.load()
+        funnel = svc.funnel(data, Access.operator(), "BO")
+        schools = [p for p in funnel.points if p.vestigingscode and p.per_100 != funnel.pooled.per_100]
+        above = next((p for p in schools if p.per_100 > funnel.pooled.per_100), None)
+        below = next((p for p in schools if p.per_100 < funnel.pooled.per_100), None)
+        for point in (above, below):
+            if point is not None:
+                charts.funnel_chart(funnel, "t", highlight=point.vestigingscode)
+    assert labels and above is not None and below is not None
+    for y, offset in labels:
+        assert (offset > 0) == (y > funnel.pooled.per_100)  # on the point's side of the mean, never on it
 
 
 def test_favicon(web_app, client_as):
