@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "COMBINE_IN_BACKGROUND": True,
     # Broker mode: wait this long before combining, so a burst of uploads shares one combine.
     "COMBINE_DELAY_SECONDS": 0,
+    # A round's first publication goes out at the latest this many days after it is opened, whoever
+    # is still missing (`jeugdhub round open --deadline/--deadline-days` overrides it); 0 = no deadline.
+    "ROUND_DEADLINE_DAYS": 14,
     # Factsheet ZIPs (minutes of CPU each, on their own queue): per user at most this many being made at
     # once and this many requested per 24 hours; kept this many days, then deleted by the clean-up.
     "FACTSHEET_ARCHIVE_MAX_RUNNING": 1,
@@ -207,6 +210,10 @@ def check(cfg: Mapping[str, Any]) -> None:
     from hub.services.mfa import required_roles
 
     required_roles(cfg)  # an unknown role in MFA_REQUIRED_ROLES stops the start, not a login later
+    days = cfg.get("ROUND_DEADLINE_DAYS", DEFAULTS["ROUND_DEADLINE_DAYS"])
+    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+        raise ConfigError(f"HUB_ROUND_DEADLINE_DAYS={days!r} moet een geheel aantal dagen zijn (0 = geen termijn)",
+                          code="invalid_config", details={"setting": "HUB_ROUND_DEADLINE_DAYS"})
     secret = cfg.get("SECRET_KEY")
     published = [k for k in (secret, *(cfg.get("SECRET_KEY_FALLBACKS") or ())) if _as_text(k) in PUBLISHED_SECRETS]
     if published:

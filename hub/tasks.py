@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="hub.combine_round", bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def combine_round(self, round_id: int) -> int | None:
-    """Recombine one round; a no-op when its release is already up to date."""
+    """Recombine one round; a no-op when its release is already up to date, or when its first
+    publication still waits for expected nodes before the deadline."""
     from hub.services.combine import combine_round as combine
 
     return combine(int(round_id), wait_for_all=True)
@@ -33,7 +34,9 @@ def combine_round(self, round_id: int) -> int | None:
 
 @shared_task(name="hub.sweep_pending", acks_late=True)
 def sweep_pending() -> list[int]:
-    """Enqueue a combine for every round whose current submissions are not yet in its release."""
+    """Enqueue a combine for every round whose current submissions are not yet in its release; a
+    round's first publication only once all expected nodes have submitted or its deadline has
+    passed, so the sweep is what publishes a round at its deadline."""
     from hub.services.combine import pending_rounds
 
     rounds = pending_rounds()

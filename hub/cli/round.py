@@ -13,13 +13,19 @@ from shared.errors import InputError
 round_group = AppGroup("round", help="Rondes: openen, sluiten, voortgang bekijken.")
 
 
-def _parse_date(value: str | None) -> date | None:
+def _parse_date(value: str | None, what: str = "Peildatum", code: str = "invalid_peildatum") -> date | None:
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InputError(f"Peildatum '{value}' is geen datum (JJJJ-MM-DD)", code="invalid_peildatum") from None
+        raise InputError(f"{what} '{value}' is geen datum (JJJJ-MM-DD)", code=code) from None
+
+
+def _local(value) -> str:
+    from hub.dutch import local_time
+
+    return local_time(value)
 
 
 @round_group.command("open")
@@ -27,15 +33,27 @@ def _parse_date(value: str | None) -> date | None:
 @click.option("--peildatum", help="Peildatum JJJJ-MM-DD (standaard 1 oktober van het schooljaar).")
 @click.option("--node", "nodes", multiple=True, help="Verwachte gemeentecode (herhaalbaar; standaard alle gemeenten die nu zijn aangemeld: "
                    "meld gemeenten dus eerst aan met `jeugdhub node add`).")
+@click.option("--deadline", help="Laatste dag JJJJ-MM-DD voor de eerste publicatie: na die dag (Nederlandse tijd) wordt "
+                   "gepubliceerd, ook als er nog gemeenten ontbreken.")
+@click.option("--deadline-days", type=click.IntRange(min=0), help="De termijn in dagen na vandaag (standaard "
+                   "HUB_ROUND_DEADLINE_DAYS, 14; 0 = geen termijn).")
 @user_errors
-def open_command(schooljaar: str, peildatum: str | None, nodes: tuple[str, ...]) -> None:
-    """Open een ronde voor SCHOOLJAAR (bijv. 2024-2025)."""
+def open_command(schooljaar: str, peildatum: str | None, nodes: tuple[str, ...], deadline: str | None,
+                 deadline_days: int | None) -> None:
+    """Open een ronde voor SCHOOLJAAR (bijv. 2024-2025).
+
+    De eerste publicatie wacht tot alle verwachte gemeenten hebben ingezonden, of tot de termijn
+    verstrijkt. Wat daarna binnenkomt is een correctie.
+    """
     from hub.services.rounds import open_round
 
-    rnd = open_round(schooljaar, _parse_date(peildatum), list(nodes) or None)
+    rnd = open_round(schooljaar, _parse_date(peildatum), list(nodes) or None,
+                     deadline=_parse_date(deadline, "Termijn", "invalid_deadline"), deadline_days=deadline_days)
+    termijn = (f"eerste publicatie uiterlijk {_local(rnd.deadline)}" if rnd.deadline
+               else "geen termijn: de eerste publicatie wacht op alle verwachte gemeenten")
     click.echo(
         f"Ronde {rnd.id} geopend: schooljaar {rnd.schooljaar}, peildatum {rnd.peildatum.isoformat()}, "
-        f"verwacht: {', '.join(rnd.expected_nodes)}"
+        f"verwacht: {', '.join(rnd.expected_nodes)}; {termijn}"
     )
 
 
@@ -56,11 +74,13 @@ def close_command(round_id: int) -> None:
 @user_errors
 def list_command(status: str | None, as_json: bool) -> None:
     """Toon de rondes."""
+    from hub.services._util import aware
     from hub.services.rounds import all_rounds
 
     rows = [
         {"id": r.id, "schooljaar": r.schooljaar, "peildatum": r.peildatum.isoformat(), "status": r.status,
-         "expected": list(r.expected_nodes or []), "current_release_id": r.current_release_id}
+         "expected": list(r.expected_nodes or []), "current_release_id": r.current_release_id,
+         "deadline": aware(r.deadline).isoformat(timespec="seconds") if r.deadline else None}
         for r in all_rounds(status)
     ]  # fmt: skip
     if as_json:
@@ -71,7 +91,8 @@ def list_command(status: str | None, as_json: bool) -> None:
         return
     for r in rows:
         status_nl = "open" if r["status"] == "open" else "gesloten"
-        click.echo(f"{r['id']:>4}  {r['schooljaar']}  peildatum {r['peildatum']}  {status_nl:<9} {len(r['expected'])} verwacht")
+        termijn = f"  termijn {_local(r['deadline'])}" if r["deadline"] else ""
+        click.echo(f"{r['id']:>4}  {r['schooljaar']}  peildatum {r['peildatum']}  {status_nl:<9} {len(r['expected'])} verwacht{termijn}")
 
 
 @round_group.command("status")
@@ -100,6 +121,12 @@ def status_command(round_id: int, as_json: bool) -> None:
             click.echo(f"  {n['gemeentecode']} {n['naam'] or ''}: ONTBREEKT")
     rel = st["current_release"]
     click.echo(f"Huidige release: {'versie ' + str(rel['version']) + ' (id ' + str(rel['id']) + ')' if rel else 'nog geen'}")
+    if st["waiting_for"]:
+        until = f"uiterlijk tot de termijn ({_local(st['deadline'])})" if st["deadline"] else "(geen termijn)"
+        click.echo(f"De eerste publicatie wacht op {', '.join(st['waiting_for'])}, {until}; "
+                   f"jeugdhub round combine {st['id']} publiceert nu.")
+    elif st["deadline"] and not rel:
+        click.echo(f"Termijn: {_local(st['deadline'])}")
     if st["quarantined"]:
         click.echo(
             f"Let op: de inzending van {', '.join(st['quarantined'])} kon niet worden samengevoegd en zit in geen release; "

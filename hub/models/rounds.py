@@ -26,6 +26,9 @@ class Round(Base):
     expected_nodes: Mapped[list[str]] = mapped_column(JSON, default=list)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The first publication goes out at the latest at this moment, whoever is still missing (the
+    # calendar, docs/architecture.md). None: rounds opened before the calendar, or opened without one.
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Switched in the same transaction that inserts a release (rounds ↔ releases is a cycle, hence use_alter).
     current_release_id: Mapped[int | None] = mapped_column(
         ForeignKey("releases.id", use_alter=True, name="fk_rounds_current_release_id_releases")

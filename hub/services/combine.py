@@ -19,6 +19,9 @@ round status. The node corrects it by sending a new partial, which supersedes it
 Database errors (``SQLAlchemyError``) are never a submission's fault and quarantine nothing: the
 combine fails and the sweep retries. Failures inside the gate itself are not attributed to a
 submission and still stop the round's combine (an unproven audit on purpose, see below).
+
+The calendar (docs/architecture.md): the automatic combine publishes a round's first version only
+when every expected node has submitted or the deadline has passed (``waiting_for``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import math
 import os
 import time
 from dataclasses import asdict, dataclass, is_dataclass
+from datetime import datetime
 from typing import Any, Callable, Iterable
 
 import pandas as pd
@@ -314,14 +318,15 @@ _QUARANTINED = object()
 
 
 def combine_round(round_id: int, *, attempts: int = 3, wait_for_all: bool = False,
-                  progress: Progress | None = None) -> int | None:
+                  progress: Progress | None = None, now: datetime | None = None) -> int | None:
     """Bring the round's current release up to date; returns the new release id, or None when
     nothing had to change.
 
     ``wait_for_all`` (the automatic path: the task after an upload, the sweep): a round's FIRST
-    publication waits until every expected municipality has submitted, or the round is closed. A
-    release of a few municipalities followed by one of all would let a reader subtract the two and
-    narrow the later ones' cells. The admin's ``jeugdhub round combine`` publishes what is there.
+    publication waits until every expected municipality has submitted, its deadline has passed
+    (at ``now``), or the round is closed. A release of a few municipalities followed by one of all
+    would let a reader subtract the two and narrow the later ones' cells. The admin's
+    ``jeugdhub round combine`` publishes what is there.
 
     ``progress`` (optional) hears of each of :data:`STEPS` as it starts; whether or not it is
     given, the step is also recorded in ``combine_status`` while the combine runs (the rounds page).
@@ -338,9 +343,9 @@ def combine_round(round_id: int, *, attempts: int = 3, wait_for_all: bool = Fals
     try:
         for attempt in range(1, attempts + 1):
             try:
-                result = _combine_once(round_id, frames, wait_for_all, step)
+                result = _combine_once(round_id, frames, wait_for_all, step, now)
                 while result is _QUARANTINED:  # finite: each pass sets at least one submission aside
-                    result = _combine_once(round_id, frames, wait_for_all, step)
+                    result = _combine_once(round_id, frames, wait_for_all, step, now)
                 return result
             except IntegrityError:
                 # Another worker wrote this version first; recheck against what it wrote.
@@ -368,7 +373,7 @@ def _quarantine(sub: Submission, exc: Exception) -> None:
 
 
 def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: bool = False,
-                  progress: Progress | None = None) -> int | None | object:
+                  progress: Progress | None = None, now: datetime | None = None) -> int | None | object:
     """One attempt; :data:`_QUARANTINED` when it set submissions aside (then the caller retries)."""
     try:
         get_round(round_id)
@@ -386,7 +391,7 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
         if not ids or (current is not None and list(current.submission_ids) == ids):
             db.session.rollback()
             return None
-        missing = waiting_for(rnd) if wait_for_all else []
+        missing = waiting_for(rnd, now=now) if wait_for_all else []
         if missing:
             log.info("round %s: first publication waits for %s more municipalities", round_id, len(missing))
             db.session.rollback()
@@ -449,16 +454,16 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
     return release.id
 
 
-def pending_rounds() -> list[int]:
+def pending_rounds(now: datetime | None = None) -> list[int]:
     """Rounds whose usable submissions differ from their current release's (the sweep's work); a
     quarantined submission makes no round pending, nor does a first publication that waits for
-    municipalities (``waiting_for``)."""
+    municipalities (``waiting_for``): a round whose deadline passed (at ``now``) is pending again."""
     result = []
     # populate_existing: a caller's session may hold these rows from before another session's commit.
     for rnd in db.session.scalars(select(Round).order_by(Round.id).execution_options(populate_existing=True)):
         subs = usable_submissions(rnd.id)
         ids = sorted(s.id for s in subs)
-        if not ids or waiting_for(rnd):
+        if not ids or waiting_for(rnd, now=now):
             continue
         current = db.session.get(Release, rnd.current_release_id) if rnd.current_release_id else None
         if current is None or list(current.submission_ids) != ids:

@@ -1,11 +1,14 @@
-"""Rounds: an admin opens one per school year with a peildatum and the expected nodes, and closes it."""
+"""Rounds: an admin opens one per school year with a peildatum, the expected nodes and a deadline,
+and closes it. The calendar (docs/architecture.md): the first publication waits for every expected
+node or the deadline; later versions are corrections."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable
 
+from flask import current_app
 from sqlalchemy import select
 
 from hub.extensions import db
@@ -28,14 +31,44 @@ def get_round(round_id: int) -> Round:
     return rnd
 
 
+def end_of_day(day: date) -> datetime:
+    """The deadline of a round whose last day is ``day``: the midnight after it, Dutch time (in UTC)."""
+    from hub.dutch import AMSTERDAM
+
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=AMSTERDAM).astimezone(timezone.utc)
+
+
+def round_deadline(opened: datetime, deadline: date | datetime | None = None, days: int | None = None) -> datetime | None:
+    """When the first publication of a round opened at ``opened`` goes out at the latest: ``deadline``
+    (a date means the end of that day), else ``days`` after opening, else ``ROUND_DEADLINE_DAYS``
+    after opening; None when the number of days is 0 (no deadline)."""
+    if deadline is not None and days is not None:
+        raise InputError("Geef de termijn als datum of als aantal dagen, niet allebei", code="invalid_deadline")
+    if deadline is None:
+        if days is None:
+            days = int(current_app.config.get("ROUND_DEADLINE_DAYS") or 0)
+        if days < 0:
+            raise InputError(f"Een termijn van {days} dagen kan niet; kies 0 (geen termijn) of meer", code="invalid_deadline")
+        return opened + timedelta(days=days) if days else None
+    due = aware(deadline) if isinstance(deadline, datetime) else end_of_day(deadline)
+    if due <= opened:
+        from hub.dutch import local_time
+
+        raise InputError(f"De termijn ({local_time(due)}) ligt niet na het openen van de ronde", code="invalid_deadline")
+    return due
+
+
 def open_round(
     schooljaar: str,
     peildatum: date | None = None,
     expected: Iterable[str] | None = None,
     *,
+    deadline: date | datetime | None = None,
+    deadline_days: int | None = None,
     now: datetime | None = None,
 ) -> Round:
-    """Open a round; ``expected`` defaults to every active node. Only one open round per schooljaar."""
+    """Open a round; ``expected`` defaults to every active node. Only one open round per schooljaar.
+    The deadline of its first publication: see :func:`round_deadline`."""
     try:
         start, end = parse_schooljaar(schooljaar)
     except ValueError as exc:
@@ -46,6 +79,8 @@ def open_round(
         raise InputError(
             f"Peildatum {peildatum.isoformat()} valt niet in schooljaar {schooljaar}", code="invalid_peildatum"
         )
+    opened = aware(now) or utcnow()
+    due = round_deadline(opened, deadline, deadline_days)
     with transaction():
         active = {n.gemeentecode: n for n in db.session.scalars(select(Node).where(Node.status == NODE_ACTIVE))}
         if expected is None:
@@ -75,7 +110,8 @@ def open_round(
             peildatum=peildatum,
             status=ROUND_OPEN,
             expected_nodes=codes,
-            opened_at=now or utcnow(),
+            opened_at=opened,
+            deadline=due,
         )
         db.session.add(rnd)
     return rnd
@@ -163,6 +199,7 @@ class RoundStatus:
     current_release: dict[str, Any] | None = None
     pending: bool = False  # usable (current, not quarantined) submissions differ from the current release's
     waiting_for: list[str] = field(default_factory=list)  # the first publication waits for these municipalities
+    deadline: str | None = None  # the first publication goes out at the latest then
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -180,6 +217,7 @@ class RoundStatus:
             "current_release": self.current_release,
             "pending": self.pending,
             "waiting_for": self.waiting_for,
+            "deadline": self.deadline,
         }
 
 
@@ -187,9 +225,9 @@ def _iso(dt: datetime | None) -> str | None:
     return aware(dt).isoformat(timespec="seconds") if dt is not None else None
 
 
-def round_status(round_id: int) -> RoundStatus:
+def round_status(round_id: int, *, now: datetime | None = None) -> RoundStatus:
     """Who was expected, who submitted (with quality summaries), whose submission is quarantined,
-    and the current release."""
+    the deadline and the current release."""
     rnd = get_round(round_id)
     subs = list(
         db.session.scalars(select(Submission).where(Submission.round_id == rnd.id).order_by(Submission.id))
@@ -225,6 +263,7 @@ def round_status(round_id: int) -> RoundStatus:
         )
     release = db.session.get(Release, rnd.current_release_id) if rnd.current_release_id else None
     current_ids = sorted(s.id for s in current.values() if not s.quarantined)
+    waiting = waiting_for(rnd, now=now)
     return RoundStatus(
         id=rnd.id,
         schooljaar=rnd.schooljaar,
@@ -239,18 +278,24 @@ def round_status(round_id: int) -> RoundStatus:
             else None
         ),
         pending=bool(current_ids) and (release is None or list(release.submission_ids) != current_ids)
-        and not waiting_for(rnd),
-        waiting_for=waiting_for(rnd),
+        and not waiting,
+        waiting_for=waiting,
+        deadline=_iso(rnd.deadline),
     )
 
 
-def waiting_for(rnd: Round) -> list[str]:
+def deadline_passed(rnd: Round, now: datetime | None = None) -> bool:
+    """Whether the round's deadline has come (never, for a round without one)."""
+    return rnd.deadline is not None and aware(rnd.deadline) <= (aware(now) or utcnow())
+
+
+def waiting_for(rnd: Round, *, now: datetime | None = None) -> list[str]:
     """The expected municipalities a round's FIRST publication still waits for; [] once it has one,
-    or when the round is closed (its deadline). A release of a few municipalities followed by one of
-    all would let a reader subtract the two and narrow the later ones' cells. A municipality whose
-    submission was quarantined has submitted: the round is published without it, not held back.
+    once its deadline has passed, or when the round is closed. A release of a few municipalities
+    followed by one of all would let a reader subtract the two and narrow the later ones' cells. A
+    municipality whose submission was quarantined has submitted: the round is published without it.
     """
-    if rnd.current_release_id is not None or rnd.status != ROUND_OPEN:
+    if rnd.current_release_id is not None or rnd.status != ROUND_OPEN or deadline_passed(rnd, now):
         return []
     submitted = set(db.session.scalars(
         select(Node.gemeentecode).join(Submission, Submission.node_id == Node.id)

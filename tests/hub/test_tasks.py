@@ -229,3 +229,24 @@ def test_embedded_sweeper_cleans_up_old_archives(tmp_path):
             db.session.remove()
     finally:
         sweeper.stop()
+
+
+def test_the_sweep_publishes_a_round_whose_deadline_has_passed(app):
+    from datetime import timedelta
+
+    from hub.services._util import utcnow
+
+    a = enrol_node("0356")
+    enrol_node("0321")
+    rnd = rounds.open_round("2024-2025")
+    submissions.receive(rnd.id, a.envelope(), nodes.get_node("0356"))  # combines in process: waits for 0321
+    assert tasks.sweep_pending.delay().get() == []
+    assert db.session.scalar(select(db.func.count()).select_from(Release)) == 0
+
+    db.session.get(Round, rnd.id).deadline = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert tasks.sweep_pending.delay().get() == [rnd.id]
+    db.session.expire_all()
+    release = db.session.get(Release, db.session.get(Round, rnd.id).current_release_id)
+    assert release.version == 1 and len(release.submission_ids) == 1
+    assert pending_rounds() == []

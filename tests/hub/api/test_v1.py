@@ -97,6 +97,7 @@ def test_admin_round_list_and_status(client, region, admin_headers):
     assert data["submitted"] == ["0356"] and data["missing"] == ["0321"]
     # The first publication waits for every expected municipality (no release of 0356 alone to subtract).
     assert data["current_release"] is None and data["pending"] is False and data["waiting_for"] == ["0321"]
+    assert data["deadline"] is not None
     post_envelope(client, b, round_id, b.envelope())
     _, data = call(client, "GET", f"/api/v1/rounds/{round_id}", headers=admin_headers)
     assert data["missing"] == [] and data["current_release"]["version"] == 1

@@ -92,3 +92,41 @@ def test_status_shows_a_quarantined_submission(app, region):
     assert "NIET GEBRUIKT" in line and "cell_out_of_range" in line and "03EF00" in line
     data = json.loads(run(app, "round", "status", "1", "--json").output)
     assert data["quarantined"] == ["0321"] and data["pending"] is False
+
+
+# --- the calendar ------------------------------------------------------------------------------
+
+
+def test_open_with_a_deadline(app, region):
+    from hub.services.rounds import get_round
+
+    default = run(app, "round", "open", "2024-2025")
+    assert default.exit_code == 0 and "eerste publicatie uiterlijk" in default.output
+    last_day = run(app, "round", "open", "2023-2024", "--deadline", "2099-11-20")
+    assert last_day.exit_code == 0 and "eerste publicatie uiterlijk 21-11-2099 00:00" in last_day.output
+    days = run(app, "round", "open", "2022-2023", "--deadline-days", "0")
+    assert days.exit_code == 0 and "geen termijn" in days.output and get_round(3).deadline is None
+    listing = json.loads(run(app, "round", "list", "--json").output)
+    assert [r["deadline"] is not None for r in listing] == [True, True, False]
+    assert "termijn 21-11-2099 00:00" in run(app, "round", "list").output
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--deadline", "20-11-2099"], "geen datum"),
+    (["--deadline", "2099-11-20", "--deadline-days", "3"], "niet allebei"),
+    (["--deadline", "2000-01-01"], "ligt niet na het openen"),
+    (["--deadline-days", "-1"], "-1"),
+])
+def test_open_refuses_a_deadline_that_cannot_be(app, region, args, fragment):
+    result = run(app, "round", "open", "2024-2025", *args)
+    assert result.exit_code != 0 and fragment in result.output and "Traceback" not in result.output
+    assert "al een open ronde" not in run(app, "round", "open", "2024-2025").output  # nothing was opened
+
+
+def test_status_says_whom_the_first_publication_waits_for_and_until_when(app, region):
+    a, _ = region
+    run(app, "round", "open", "2024-2025", "--deadline", "2099-11-20")
+    submissions.receive(1, a.envelope(), nodes.get_node("0356"))
+    status = run(app, "round", "status", "1").output
+    assert "De eerste publicatie wacht op 0321, uiterlijk tot de termijn (21-11-2099 00:00)" in status
+    assert json.loads(run(app, "round", "status", "1", "--json").output)["deadline"] == "2099-11-20T23:00:00+00:00"

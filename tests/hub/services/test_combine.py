@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -327,3 +329,41 @@ def test_a_submission_already_in_a_release_is_read_as_it_was_combined(region, mo
     for release_id in (first, second):
         stored, rebuilt = combine.rebuild(release_id)
         assert stored == rebuilt
+
+
+# --- the calendar: first publication, forced publication, held-back schools -------------------
+
+OPENED = datetime(2024, 11, 1, 9, 0, tzinfo=timezone.utc)
+BEFORE, AFTER = OPENED + timedelta(days=13), OPENED + timedelta(days=15)  # the deadline is at 14 days
+
+
+@pytest.fixture
+def calendar(app, monkeypatch):
+    """Three expected municipalities, a round opened at OPENED; combining is left to the test."""
+    from hub import jobs
+
+    real = jobs.enqueue
+    monkeypatch.setattr(jobs, "enqueue", lambda name, key: True if name == jobs.COMBINE else real(name, key))
+    a, b, late = enrol_node("0356"), enrol_node("0321"), enrol_node("0307")
+    return a, b, late, rounds.open_round("2024-2025", now=OPENED).id
+
+
+def test_the_first_publication_waits_until_every_node_has_submitted(calendar):
+    a, b, late, round_id = calendar
+    _submit(a, round_id)
+    _submit(b, round_id)
+    assert combine.combine_round(round_id, wait_for_all=True, now=BEFORE) is None
+    assert combine.pending_rounds(now=BEFORE) == []
+    _submit(late, round_id)
+    assert combine.pending_rounds(now=BEFORE) == [round_id]
+    release = db.session.get(Release, combine.combine_round(round_id, wait_for_all=True, now=BEFORE))
+    assert release.version == 1
+
+
+def test_the_first_publication_goes_out_at_the_deadline_without_the_missing(calendar):
+    a, b, _, round_id = calendar
+    subs = sorted([_submit(a, round_id).submission_id, _submit(b, round_id).submission_id])
+    assert combine.combine_round(round_id, wait_for_all=True, now=BEFORE) is None
+    assert combine.pending_rounds(now=AFTER) == [round_id]  # the sweep picks the round up
+    release = db.session.get(Release, combine.combine_round(round_id, wait_for_all=True, now=AFTER))
+    assert (release.version, release.submission_ids) == (1, subs)
