@@ -25,6 +25,16 @@ def user_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def cli_actor() -> str:
+    """Who runs a command, for the audit log: ``cli`` and the operating-system user when known."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 — no login name (e.g. a container user without a passwd entry)
+        return "cli"
+
+
 def echo_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True))
 

@@ -7,7 +7,7 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
-from hub.cli._common import StepProgress, echo_json, user_errors
+from hub.cli._common import StepProgress, cli_actor, echo_json, user_errors
 from shared.errors import InputError
 
 round_group = AppGroup("round", help="Rondes: openen, sluiten, voortgang bekijken.")
@@ -140,13 +140,16 @@ def status_command(round_id: int, as_json: bool) -> None:
 @click.argument("round_id", type=int)
 @user_errors
 def combine_command(round_id: int) -> None:
-    """Voeg de ronde nu samen (in dit proces), bijv. als er geen worker draait."""
-    from hub.services.combine import combine_round
+    """Voeg de ronde nu samen (in dit proces), bijv. als er geen worker draait.
+
+    Publiceert ook als er nog gemeenten ontbreken en de termijn nog niet voorbij is; dat komt in het auditlog.
+    """
+    from hub.services.combine import publish_now
     from hub.services.rounds import get_round
 
     get_round(round_id)
     with StepProgress(f"Ronde {round_id} samenvoegen") as progress:
-        release_id = combine_round(round_id, progress=progress)
+        release_id = publish_now(round_id, actor=cli_actor(), progress=progress)
     if release_id is None:
         click.echo(f"Ronde {round_id}: de release is al actueel (of er zijn nog geen inzendingen).")
     else:

@@ -21,7 +21,8 @@ combine fails and the sweep retries. Failures inside the gate itself are not att
 submission and still stop the round's combine (an unproven audit on purpose, see below).
 
 The calendar (docs/architecture.md): the automatic combine publishes a round's first version only
-when every expected node has submitted or the deadline has passed (``waiting_for``).
+when every expected node has submitted or the deadline has passed (``waiting_for``); an admin's
+``publish_now`` forces it and is recorded in the audit log.
 """
 
 from __future__ import annotations
@@ -43,12 +44,12 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from hub.disclosure.frames import PUBLISHED, RELEASE_COLUMNS, UNKNOWN_SCHOOLTYPE, contributions, sort_contributions
 from hub.extensions import db
 from hub.models.releases import Release, ReleaseCell
-from hub.models.rounds import CombineStatus, Round
+from hub.models.rounds import ROUND_OPEN, CombineStatus, Round
 from hub.models.submissions import Submission
-from hub.services import reference
+from hub.services import audit, reference
 from hub.services._util import utcnow
 from hub.services.progress import Progress, report
-from hub.services.rounds import get_round, waiting_for
+from hub.services.rounds import deadline_passed, get_round, waiting_for
 from hub.services.submissions import load_partial, usable_submissions
 from shared.codes import GEEN_SCHOOL
 from shared.errors import ConflictError, DisclosureAuditFailed, JeugdhubError, NotFoundError
@@ -326,7 +327,7 @@ def combine_round(round_id: int, *, attempts: int = 3, wait_for_all: bool = Fals
     publication waits until every expected municipality has submitted, its deadline has passed
     (at ``now``), or the round is closed. A release of a few municipalities followed by one of all
     would let a reader subtract the two and narrow the later ones' cells. The admin's
-    ``jeugdhub round combine`` publishes what is there.
+    ``jeugdhub round combine`` (:func:`publish_now`) publishes what is there.
 
     ``progress`` (optional) hears of each of :data:`STEPS` as it starts; whether or not it is
     given, the step is also recorded in ``combine_status`` while the combine runs (the rounds page).
@@ -485,3 +486,39 @@ def rebuild(release_id: int) -> tuple[str, str]:
     )
     db.session.rollback()
     return release.digest, computed.digest
+
+
+def publish_now(round_id: int, *, actor: str, progress: Progress | None = None, now: datetime | None = None) -> int | None:
+    """The admin's combine (``jeugdhub round combine``): publish what is there, without waiting for
+    the missing municipalities or the deadline. Every call is a line of the audit log (by ``actor``),
+    with what it did; a refused or failed combine is logged as failed and re-raised."""
+    rnd = get_round(round_id)
+    first = rnd.current_release_id is None
+    missing = waiting_for(rnd, now=now)  # whom a first publication now goes out without
+    early = first and rnd.status == ROUND_OPEN and rnd.deadline is not None and not deadline_passed(rnd, now)
+    db.session.rollback()
+    try:
+        release_id = combine_round(round_id, progress=progress, now=now)
+    except Exception as exc:  # noqa: BLE001 — logged as failed, then raised unchanged
+        why = f"geweigerd ({exc.code})" if isinstance(exc, JeugdhubError) else f"mislukt ({type(exc).__name__})"
+        try:
+            _record_force(actor, f"ronde {round_id} samenvoegen door beheerder: {why}", "failed")
+        except SQLAlchemyError as lost:  # the database may be why the combine failed: keep its error
+            log.warning("round %s: could not record the failed forced combine (%s)", round_id, type(lost).__name__)
+        raise
+    if release_id is None:
+        target = f"ronde {round_id} samenvoegen door beheerder: niets te doen"
+    else:
+        release = db.session.get(Release, release_id)
+        target = f"ronde {round_id} samengevoegd door beheerder: versie {release.version}"
+        if first:
+            target += " (eerste publicatie"
+            target += ", vóór de termijn" if early else ""
+            target += f", zonder {', '.join(missing)})" if missing else ")"
+    _record_force(actor, target, "ok")
+    return release_id
+
+
+def _record_force(actor: str, target: str, result: str) -> None:
+    db.session.rollback()  # a failed combine may leave its transaction unusable
+    audit.record(None, "admin", target, result=result, actor=actor)

@@ -130,3 +130,16 @@ def test_status_says_whom_the_first_publication_waits_for_and_until_when(app, re
     status = run(app, "round", "status", "1").output
     assert "De eerste publicatie wacht op 0321, uiterlijk tot de termijn (21-11-2099 00:00)" in status
     assert json.loads(run(app, "round", "status", "1", "--json").output)["deadline"] == "2099-11-20T23:00:00+00:00"
+
+
+def test_combine_forces_the_first_publication_and_is_in_the_audit_log(app, region):
+    from hub.services import audit
+
+    a, _ = region
+    run(app, "round", "open", "2024-2025")
+    submissions.receive(1, a.envelope(), nodes.get_node("0356"))  # waits for 0321
+    result = run(app, "round", "combine", "1")
+    assert result.exit_code == 0 and "nieuwe release 1" in result.output
+    (line,) = audit.all_lines()
+    assert (line.action, line.result) == ("admin", "ok") and line.actor.startswith("cli")
+    assert line.target == "ronde 1 samengevoegd door beheerder: versie 1 (eerste publicatie, vóór de termijn, zonder 0321)"

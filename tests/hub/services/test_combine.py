@@ -348,6 +348,12 @@ def calendar(app, monkeypatch):
     return a, b, late, rounds.open_round("2024-2025", now=OPENED).id
 
 
+def _audit_lines():
+    from hub.services import audit
+
+    return [(e.action, e.target, e.result, e.actor) for e in audit.all_lines()]
+
+
 def test_the_first_publication_waits_until_every_node_has_submitted(calendar):
     a, b, late, round_id = calendar
     _submit(a, round_id)
@@ -367,3 +373,37 @@ def test_the_first_publication_goes_out_at_the_deadline_without_the_missing(cale
     assert combine.pending_rounds(now=AFTER) == [round_id]  # the sweep picks the round up
     release = db.session.get(Release, combine.combine_round(round_id, wait_for_all=True, now=AFTER))
     assert (release.version, release.submission_ids) == (1, subs)
+    assert _audit_lines() == []  # the calendar did it, not an admin
+
+
+def test_an_admin_forcing_the_first_publication_is_in_the_audit_log(calendar):
+    a, _, _, round_id = calendar
+    _submit(a, round_id)
+    release_id = combine.publish_now(round_id, actor="cli:beheerder", now=BEFORE)
+    assert db.session.get(Release, release_id).version == 1
+    assert _audit_lines() == [(
+        "admin", f"ronde {round_id} samengevoegd door beheerder: versie 1 (eerste publicatie, vóór de termijn, zonder 0307, 0321)",
+        "ok", "cli:beheerder")]  # fmt: skip
+    assert combine.publish_now(round_id, actor="cli:beheerder") is None
+    assert _audit_lines()[-1][1:3] == (f"ronde {round_id} samenvoegen door beheerder: niets te doen", "ok")
+    from hub.services import audit
+
+    assert audit.verify().ok
+
+
+def test_a_refused_forced_publication_is_in_the_audit_log_as_failed(calendar, monkeypatch):
+    a, _, _, round_id = calendar
+    _submit(a, round_id)
+    real_compute = combine.compute
+
+    def unproven(*args, **kwargs):
+        computed = real_compute(*args, **kwargs)
+        computed.audit["failed"] = 1
+        return computed
+
+    monkeypatch.setattr(combine, "compute", unproven)
+    with pytest.raises(combine.DisclosureAuditFailed):
+        combine.publish_now(round_id, actor="cli:beheerder", now=BEFORE)
+    assert _audit_lines() == [("admin", f"ronde {round_id} samenvoegen door beheerder: geweigerd (audit_failed)",
+                               "failed", "cli:beheerder")]  # fmt: skip
+    assert db.session.get(Round, round_id).current_release_id is None
