@@ -43,7 +43,8 @@ def open_command(schooljaar: str, peildatum: str | None, nodes: tuple[str, ...],
     """Open een ronde voor SCHOOLJAAR (bijv. 2024-2025).
 
     De eerste publicatie wacht tot alle verwachte gemeenten hebben ingezonden, of tot de termijn
-    verstrijkt. Wat daarna binnenkomt is een correctie.
+    verstrijkt. Wat daarna binnenkomt is een correctie; een vestiging die pas in een correctie
+    verschijnt, telt pas mee vanaf de ronde van het volgende schooljaar.
     """
     from hub.services.rounds import open_round
 
@@ -127,6 +128,8 @@ def status_command(round_id: int, as_json: bool) -> None:
                    f"jeugdhub round combine {st['id']} publiceert nu.")
     elif st["deadline"] and not rel:
         click.echo(f"Termijn: {_local(st['deadline'])}")
+    if st["held_back"]:
+        click.echo(f"Achtergehouden vestigingen: {', '.join(st['held_back'])}. {st['held_back_reason']}")
     if st["quarantined"]:
         click.echo(
             f"Let op: de inzending van {', '.join(st['quarantined'])} kon niet worden samengevoegd en zit in geen release; "
@@ -153,4 +156,8 @@ def combine_command(round_id: int) -> None:
     if release_id is None:
         click.echo(f"Ronde {round_id}: de release is al actueel (of er zijn nog geen inzendingen).")
     else:
-        click.echo(f"Ronde {round_id}: nieuwe release {release_id}.")
+        from hub.services.rounds import round_status
+
+        held = round_status(round_id).held_back
+        extra = f" Achtergehouden vestigingen (tellen mee vanaf het volgende schooljaar): {', '.join(held)}." if held else ""
+        click.echo(f"Ronde {round_id}: nieuwe release {release_id}.{extra}")

@@ -31,6 +31,11 @@ class Release(Base):
     # vestigingscode → schooltype as used for this release, so a rebuild does not depend on
     # reference data re-imported later.
     schooltypes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Sorted vestigingscodes left out of this version (every level) because no earlier release of the
+    # school year had them: a school that first appears in a correction would be pinned by the
+    # change in the totals. Stored, so a rebuild and the auditor's history leave out the same schools.
+    # None on releases made before the calendar (nothing held back).
+    held_back: Mapped[list[str] | None] = mapped_column(JSON, default=list)
     cell_count: Mapped[int] = mapped_column(Integer, default=0)
     published_count: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -22,7 +22,12 @@ submission and still stop the round's combine (an unproven audit on purpose, see
 
 The calendar (docs/architecture.md): the automatic combine publishes a round's first version only
 when every expected node has submitted or the deadline has passed (``waiting_for``); an admin's
-``publish_now`` forces it and is recorded in the audit log.
+``publish_now`` forces it and is recorded in the audit log. Every later release of the school year
+(a correction, or a later round of the same year) holds back the vestigingen that no earlier
+release of the year had (``held_back``): their cells leave the contributions before combining, at
+every level, because the change in the schooltype and regio totals between two versions would
+otherwise pin them. The held-back set is stored on the release, so a retry, a rebuild and the
+auditor's history leave out the same schools.
 """
 
 from __future__ import annotations
@@ -41,7 +46,14 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from hub.disclosure.frames import PUBLISHED, RELEASE_COLUMNS, UNKNOWN_SCHOOLTYPE, contributions, sort_contributions
+from hub.disclosure.frames import (
+    PUBLISHED,
+    RELEASE_COLUMNS,
+    UNKNOWN_SCHOOLTYPE,
+    VESTIGING,
+    contributions,
+    sort_contributions,
+)
 from hub.extensions import db
 from hub.models.releases import Release, ReleaseCell
 from hub.models.rounds import ROUND_OPEN, CombineStatus, Round
@@ -113,6 +125,7 @@ class Computed:
     digest: str
     audit: dict[str, Any]
     schooltypes: dict[str, str]
+    held_back: list[str]
 
 
 def _jsonable(obj: Any) -> Any:
@@ -177,22 +190,58 @@ class _Inputs:
                 broken.append((sub, exc))
         return broken
 
-    def contributions(self, submission_ids: list[int]) -> pd.DataFrame:
+    def _frames_of(self, submission_ids: list[int]) -> list[pd.DataFrame]:
         missing = [i for i in submission_ids if i not in self._frames]
         if missing:
             subs = db.session.scalars(select(Submission).where(Submission.id.in_(missing))).all()
             for sub in subs:
                 self._frames[sub.id] = contributions_frame([sub], self.schooljaar)
-        frames = [self._frames[i] for i in sorted(submission_ids)]
+        return [self._frames[i] for i in sorted(submission_ids)]
+
+    def contributions(self, submission_ids: list[int]) -> pd.DataFrame:
+        frames = self._frames_of(submission_ids)
         if not frames:
             return contributions_frame([], self.schooljaar)
         return sort_contributions(pd.concat(frames, ignore_index=True))
+
+    def locations(self, submission_ids: list[int]) -> set[str]:
+        """The vestigingscodes the submissions have cells for (in the round's school year)."""
+        return {str(code) for frame in self._frames_of(submission_ids) for code in frame["vestigingscode"].unique()}
+
+
+def without(contrib: pd.DataFrame, held_back: Iterable[str] | None) -> pd.DataFrame:
+    """The contributions without the cells of the held-back vestigingen (so at no level at all)."""
+    held = set(held_back or ())
+    if not held:
+        return contrib
+    return contrib[~contrib["vestigingscode"].isin(held)].reset_index(drop=True)
+
+
+def published_locations(schooljaar: str) -> set[str] | None:
+    """The vestigingscodes in the releases of ``schooljaar`` so far (any round); None when it has none.
+    Under the calendar these are exactly the first release's of the school year's first round."""
+    if db.session.scalar(select(func.count()).select_from(Release).where(Release.schooljaar == schooljaar)) == 0:
+        return None
+    return set(db.session.scalars(
+        select(ReleaseCell.unit).distinct().join(Release, Release.id == ReleaseCell.release_id)
+        .where(Release.schooljaar == schooljaar, ReleaseCell.level == VESTIGING)))
+
+
+def held_back(schooljaar: str, locations: set[str]) -> list[str]:
+    """Of ``locations`` (the next version's), those no release of the school year has published: a
+    correction holds them back. [] for the school year's first publication.
+
+    The school year, not only the round: the auditor's history is every release of the school year
+    (:func:`earlier_releases`), and a later round of the same year that added a school would be
+    pinned (and refused) the same way a correction would."""
+    known = published_locations(schooljaar)
+    return [] if known is None else sorted(locations - known)
 
 
 def _history(gate: _Gate, inputs: _Inputs, earlier: list[Release]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
     pairs = []
     for rel in earlier:
-        contrib = inputs.contributions(list(rel.submission_ids))
+        contrib = without(inputs.contributions(list(rel.submission_ids)), rel.held_back)
         combined = gate.combine_cells(contrib, schools_frame(contrib["vestigingscode"], rel.schooltypes or {}))
         pairs.append((combined, release_frame(rel)))
     return pairs
@@ -206,13 +255,15 @@ def compute(
     gate: _Gate | None = None,
     inputs: _Inputs | None = None,
     progress: Progress | None = None,
+    held_back: Iterable[str] = (),
 ) -> Computed:
-    """Combine, gate and digest; reads stored data only, writes nothing. ``progress`` hears of
-    steps 2 and 3 of :data:`STEPS` (the caller reports the others)."""
+    """Combine (without the ``held_back`` vestigingen), gate and digest; reads stored data only,
+    writes nothing. ``progress`` hears of steps 2 and 3 of :data:`STEPS` (the caller reports the others)."""
     gate = gate or _Gate()
     inputs = inputs or _Inputs(schooljaar)
     report(progress, 2, len(STEPS), STEPS[1])
-    contrib = inputs.contributions(submission_ids)
+    held = sorted(set(held_back))
+    contrib = without(inputs.contributions(submission_ids), held)
     used = {c: t for c, t in schooltypes.items() if c in set(contrib["vestigingscode"])}
     combined = gate.combine_cells(contrib, schools_frame(contrib["vestigingscode"], used))
     history = _history(gate, inputs, earlier)
@@ -224,6 +275,7 @@ def compute(
         digest=hashlib.sha256(data).hexdigest(),
         audit=_jsonable(result.audit),
         schooltypes=dict(sorted(used.items())),
+        held_back=held,
     )
 
 
@@ -410,8 +462,11 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
         # The version is fixed before computing: a competitor that commits meanwhile makes our
         # insert collide on (round_id, version), and the retry then finds the round up to date.
         version = (db.session.scalar(select(func.max(Release.version)).where(Release.round_id == round_id)) or 0) + 1
+        # A correction leaves out the schools the school year has never published (read from its
+        # stored releases, so a retry holds back the same ones).
+        held = held_back(rnd.schooljaar, inputs.locations(ids))
         computed = compute(rnd.schooljaar, ids, reference_schooltypes(), earlier_releases(rnd.schooljaar), inputs=inputs,
-                           progress=progress)
+                           progress=progress, held_back=held)
         unproven = int((computed.audit or {}).get("failed", 0) or 0)
         if unproven:
             # The auditor could not prove every suppressed cell protected: publishing could reveal
@@ -434,6 +489,7 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
             submission_ids=ids,
             audit=computed.audit,
             schooltypes=computed.schooltypes,
+            held_back=computed.held_back,
             cell_count=int(len(computed.release)),
             published_count=int((statuses == PUBLISHED).sum()),
         )
@@ -451,7 +507,8 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
     except BaseException:
         db.session.rollback()
         raise
-    log.info("round %s: release v%s (%s cells, digest %s…)", round_id, version, len(rows), computed.digest[:12])
+    log.info("round %s: release v%s (%s cells, digest %s…; %s vestigingen held back)", round_id, version, len(rows),
+             computed.digest[:12], len(computed.held_back))
     return release.id
 
 
@@ -483,6 +540,7 @@ def rebuild(release_id: int) -> tuple[str, str]:
         list(release.submission_ids),
         release.schooltypes or {},
         earlier_releases(release.schooljaar, before_release_id=release.id),
+        held_back=release.held_back or (),
     )
     db.session.rollback()
     return release.digest, computed.digest
@@ -515,6 +573,8 @@ def publish_now(round_id: int, *, actor: str, progress: Progress | None = None, 
             target += " (eerste publicatie"
             target += ", vóór de termijn" if early else ""
             target += f", zonder {', '.join(missing)})" if missing else ")"
+        if release.held_back:
+            target += f"; {len(release.held_back)} vestiging(en) achtergehouden"
     _record_force(actor, target, "ok")
     return release_id
 

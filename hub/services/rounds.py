@@ -1,6 +1,6 @@
 """Rounds: an admin opens one per school year with a peildatum, the expected nodes and a deadline,
 and closes it. The calendar (docs/architecture.md): the first publication waits for every expected
-node or the deadline; later versions are corrections."""
+node or the deadline; later versions are corrections, which hold back schools new to the school year."""
 
 from __future__ import annotations
 
@@ -22,6 +22,14 @@ from shared.errors import ConflictError, InputError, NotFoundError
 from shared.messages import RoundInfo
 
 ROUND_STATUSES = (ROUND_OPEN, ROUND_CLOSED)
+
+#: What the admin views say about schools a correction holds back (``Release.held_back``).
+HELD_BACK_REASON = (
+    "Deze vestigingen zaten niet in de eerste publicatie van dit schooljaar: hun leerlingen kwamen pas met een "
+    "latere inzending binnen. Ze worden voor dit schooljaar niet gepubliceerd en tellen ook niet mee in de "
+    "totalen per schooltype en voor de regio, want het verschil met de eerdere publicatie zou hun cijfers "
+    "verraden. Vanaf de ronde van het volgende schooljaar tellen ze gewoon mee."
+)
 
 
 def get_round(round_id: int) -> Round:
@@ -200,6 +208,11 @@ class RoundStatus:
     pending: bool = False  # usable (current, not quarantined) submissions differ from the current release's
     waiting_for: list[str] = field(default_factory=list)  # the first publication waits for these municipalities
     deadline: str | None = None  # the first publication goes out at the latest then
+    held_back: list[str] = field(default_factory=list)  # vestigingscodes the current release leaves out
+
+    @property
+    def held_back_reason(self) -> str | None:
+        return HELD_BACK_REASON if self.held_back else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -218,6 +231,8 @@ class RoundStatus:
             "pending": self.pending,
             "waiting_for": self.waiting_for,
             "deadline": self.deadline,
+            "held_back": self.held_back,
+            "held_back_reason": self.held_back_reason,
         }
 
 
@@ -227,7 +242,7 @@ def _iso(dt: datetime | None) -> str | None:
 
 def round_status(round_id: int, *, now: datetime | None = None) -> RoundStatus:
     """Who was expected, who submitted (with quality summaries), whose submission is quarantined,
-    the deadline and the current release."""
+    the deadline, the current release and the schools it holds back."""
     rnd = get_round(round_id)
     subs = list(
         db.session.scalars(select(Submission).where(Submission.round_id == rnd.id).order_by(Submission.id))
@@ -281,6 +296,7 @@ def round_status(round_id: int, *, now: datetime | None = None) -> RoundStatus:
         and not waiting,
         waiting_for=waiting,
         deadline=_iso(rnd.deadline),
+        held_back=list(release.held_back or []) if release else [],
     )
 
 

@@ -59,6 +59,23 @@ def make_partial(
     )
 
 
+def with_own_school(partial: Partial, school: str = "09XY00", pupils: int = 40) -> Partial:
+    """``partial`` plus a school that only this municipality's children attend, whose rare cells are 0
+    (the issue's late municipality: its school pinned by the change in the totals)."""
+    extra = tuple(
+        cell
+        for jaar in partial.header.schooljaren
+        for cell in (
+            Cell(school, jaar, "leerlingen", "", pupils),
+            Cell(school, jaar, "clienten", "", 0),
+            Cell(school, jaar, "clienten_zorgtype", "ambulant", 0),
+            Cell(school, jaar, "clienten_zorgtype", "jeugd-ggz", 0),
+        )
+    )
+    return Partial(header=partial.header, cells=partial.cells + extra, cost_cells=partial.cost_cells,
+                   quality=partial.quality)
+
+
 @dataclass
 class EnrolledNode:
     gemeentecode: str

@@ -97,10 +97,23 @@ def test_admin_round_list_and_status(client, region, admin_headers):
     assert data["submitted"] == ["0356"] and data["missing"] == ["0321"]
     # The first publication waits for every expected municipality (no release of 0356 alone to subtract).
     assert data["current_release"] is None and data["pending"] is False and data["waiting_for"] == ["0321"]
-    assert data["deadline"] is not None
+    assert data["deadline"] is not None and data["held_back"] == [] and data["held_back_reason"] is None
     post_envelope(client, b, round_id, b.envelope())
     _, data = call(client, "GET", f"/api/v1/rounds/{round_id}", headers=admin_headers)
     assert data["missing"] == [] and data["current_release"]["version"] == 1
+
+
+def test_admin_round_status_lists_the_schools_a_correction_holds_back(client, region, admin_headers):
+    from tests.hub.factories import make_partial, with_own_school
+
+    a, b, round_id = region
+    late = enrol_node("0307")
+    post_envelope(client, a, round_id, a.envelope())
+    post_envelope(client, b, round_id, b.envelope())  # the first publication
+    post_envelope(client, late, round_id, late.envelope(with_own_school(make_partial("0307"))))  # a correction
+    _, data = call(client, "GET", f"/api/v1/rounds/{round_id}", headers=admin_headers)
+    assert data["current_release"]["version"] == 2
+    assert data["held_back"] == ["09XY00"] and "eerste publicatie van dit schooljaar" in data["held_back_reason"]
 
 
 def test_round_status_needs_the_admin_token(client, region):

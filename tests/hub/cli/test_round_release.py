@@ -143,3 +143,20 @@ def test_combine_forces_the_first_publication_and_is_in_the_audit_log(app, regio
     (line,) = audit.all_lines()
     assert (line.action, line.result) == ("admin", "ok") and line.actor.startswith("cli")
     assert line.target == "ronde 1 samengevoegd door beheerder: versie 1 (eerste publicatie, vóór de termijn, zonder 0321)"
+
+
+def test_status_lists_the_schools_a_correction_holds_back(app, region):
+    from tests.hub.factories import enrol_node, make_partial, with_own_school
+
+    a, b = region
+    late = enrol_node("0307")
+    run(app, "round", "open", "2024-2025", "--node", "0356", "--node", "0321")
+    submissions.receive(1, a.envelope(), nodes.get_node("0356"))
+    submissions.receive(1, b.envelope(), nodes.get_node("0321"))  # the first publication
+    submissions.receive(1, late.envelope(with_own_school(make_partial("0307"))), nodes.get_node("0307"))  # a correction
+    status = run(app, "round", "status", "1")
+    assert status.exit_code == 0 and "versie 2" in status.output
+    line = next(x for x in status.output.splitlines() if x.startswith("Achtergehouden"))
+    assert "09XY00" in line and "volgende schooljaar" in line
+    data = json.loads(run(app, "round", "status", "1", "--json").output)
+    assert data["held_back"] == ["09XY00"] and data["held_back_reason"]

@@ -14,7 +14,7 @@ from hub.models.releases import Release, ReleaseCell
 from hub.models.rounds import Round
 from hub.services import combine, nodes, rounds, submissions
 from tests.hub.conftest import row_counts
-from tests.hub.factories import enrol_node, make_partial
+from tests.hub.factories import enrol_node, make_partial, with_own_school
 
 
 @pytest.fixture
@@ -363,7 +363,7 @@ def test_the_first_publication_waits_until_every_node_has_submitted(calendar):
     _submit(late, round_id)
     assert combine.pending_rounds(now=BEFORE) == [round_id]
     release = db.session.get(Release, combine.combine_round(round_id, wait_for_all=True, now=BEFORE))
-    assert release.version == 1
+    assert release.version == 1 and release.held_back == []
 
 
 def test_the_first_publication_goes_out_at_the_deadline_without_the_missing(calendar):
@@ -407,3 +407,95 @@ def test_a_refused_forced_publication_is_in_the_audit_log_as_failed(calendar, mo
     assert _audit_lines() == [("admin", f"ronde {round_id} samenvoegen door beheerder: geweigerd (audit_failed)",
                                "failed", "cli:beheerder")]  # fmt: skip
     assert db.session.get(Round, round_id).current_release_id is None
+
+
+def _cells(release_id, **where):
+    query = select(ReleaseCell).where(ReleaseCell.release_id == release_id)
+    for column, value in where.items():
+        query = query.where(getattr(ReleaseCell, column) == value)
+    return db.session.scalars(query).all()
+
+
+def _late_municipality(calendar):
+    """0356 and 0321 are published at the deadline; 0307, whose own school 09XY00 only its children
+    attend, submits after it."""
+    a, b, late, round_id = calendar
+    _submit(a, round_id)
+    _submit(b, round_id)
+    first = combine.combine_round(round_id, wait_for_all=True, now=AFTER)
+    late_sub = submissions.receive(round_id, late.envelope(with_own_school(make_partial("0307"))), nodes.get_node("0307"))
+    return round_id, first, late_sub.submission_id
+
+
+def test_without_holding_back_the_late_school_the_gate_refuses_the_correction(calendar, monkeypatch):
+    """The issue: the change in the totals pins the new school's zero cells."""
+    round_id, first, _ = _late_municipality(calendar)
+    monkeypatch.setattr(combine, "held_back", lambda schooljaar, locations: [])
+    with pytest.raises(combine.DisclosureAuditFailed):
+        combine.combine_round(round_id, wait_for_all=True, now=AFTER)
+    assert db.session.get(Round, round_id).current_release_id == first
+
+
+def test_a_school_that_first_appears_in_a_correction_is_held_back_and_the_correction_published(calendar):
+    round_id, first, late_sub = _late_municipality(calendar)
+
+    second = combine.combine_round(round_id, wait_for_all=True, now=AFTER)
+
+    release = db.session.get(Release, second)
+    assert release.version == 2 and late_sub in release.submission_ids and release.held_back == ["09XY00"]
+    assert _cells(second, unit="09XY00") == []
+    # 0307's children at the shared schools count; the 40 pupils of 09XY00 count at no level.
+    regio = _cells(second, level="regio", measure="leerlingen")[0]
+    assert (regio.status, regio.value) == ("published", 3 * (200 + 250 + 300))
+    assert _cells(first, level="regio", measure="leerlingen")[0].value == 2 * (200 + 250 + 300)
+    status = rounds.round_status(round_id).to_dict()
+    assert status["held_back"] == ["09XY00"] and "volgende schooljaar" in status["held_back_reason"]
+    assert combine.rebuild(second)[0] == combine.rebuild(second)[1]
+
+
+def test_the_held_back_set_is_stored_so_later_versions_and_rebuilds_agree(calendar):
+    round_id, first, _ = _late_municipality(calendar)
+    second = combine.combine_round(round_id, wait_for_all=True, now=AFTER)
+    _submit(calendar[0], round_id, scale=2)  # a further correction
+
+    third = combine.combine_round(round_id, wait_for_all=True, now=AFTER)
+
+    assert db.session.get(Release, third).held_back == ["09XY00"]  # still never published this school year
+    for release_id in (first, second, third):
+        stored, rebuilt = combine.rebuild(release_id)
+        assert stored == rebuilt
+
+
+def test_every_earlier_version_of_the_school_year_is_the_gates_history(calendar, monkeypatch):
+    round_id, first, _ = _late_municipality(calendar)
+    second = combine.combine_round(round_id, wait_for_all=True, now=AFTER)
+    _submit(calendar[0], round_id, scale=2)
+    seen = []
+    real = combine._history
+
+    def spy(gate, inputs, earlier):
+        seen.append([r.id for r in earlier])
+        return real(gate, inputs, earlier)
+
+    monkeypatch.setattr(combine, "_history", spy)
+    combine.combine_round(round_id, wait_for_all=True, now=AFTER)
+    assert seen == [[first, second]]
+
+
+def test_the_held_back_school_counts_from_the_next_school_years_round(calendar):
+    a, b, late, round_id = calendar
+    _late_municipality(calendar)
+    combine.combine_round(round_id, wait_for_all=True, now=AFTER)
+    rounds.close_round(round_id)
+
+    nxt = rounds.open_round("2025-2026", now=AFTER).id
+    for node in (a, b):
+        _submit(node, nxt, schooljaren=("2025-2026",))
+    partial = with_own_school(make_partial("0307", ("2025-2026",)))
+    submissions.receive(nxt, late.envelope(partial), nodes.get_node("0307"))
+    release_id = combine.combine_round(nxt, wait_for_all=True, now=AFTER)
+
+    release = db.session.get(Release, release_id)
+    assert release.version == 1 and release.held_back == []
+    assert {c.level for c in _cells(release_id, unit="09XY00")} == {"vestiging"}
+    assert _cells(release_id, level="regio", measure="leerlingen")[0].value == 3 * (200 + 250 + 300) + 40

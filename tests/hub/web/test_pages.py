@@ -190,19 +190,22 @@ def test_a_provider_without_a_known_name_is_never_named_by_its_agb_code(client_a
     assert names and not any(re.fullmatch(r"AGB \d{8}", n) for n in names)
 
 
-def test_rounds_page_explains_the_deadline(client_as, web_app):
+def test_rounds_page_explains_the_deadline_and_lists_held_back_schools(client_as, web_app):
     import re
     from datetime import datetime, timezone
 
     from hub.extensions import db
+    from hub.models.releases import Release
     from hub.models.rounds import Round
 
     with web_app.app_context():
         rnd = db.session.scalars(db.select(Round).order_by(Round.id)).first()
         rnd.deadline = datetime(2024, 11, 15, 9, 0, tzinfo=timezone.utc)
+        db.session.get(Release, rnd.current_release_id).held_back = ["09XY00", "09XZ00"]
         db.session.commit()
     text = re.sub(r"<[^>]+>", " ", client_as("regio_admin").get("/beheer/rondes").get_data(as_text=True))
     text = re.sub(r"\s+", " ", text)
     assert "zodra alle verwachte gemeenten hebben ingezonden, of anders op de termijn" in text
     assert "Termijn voor de eerste publicatie: 15-11-2024 10:00." in text  # Dutch time
+    assert "Achtergehouden vestigingen: 09XY00, 09XZ00." in text and "volgende schooljaar" in text
     assert "release" not in text.lower()
