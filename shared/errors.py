@@ -7,7 +7,8 @@
     ├── PayloadError              invalid_payload  400    65
     │   ├── PayloadFieldError     (bad_cell, …)    400    65
     │   ├── SchemaVersionError    unsupported_schema 400  65
-    │   └── PayloadTooLarge       payload_too_large 413   65
+    │   ├── PayloadTooLarge       payload_too_large 413   65
+    │   └── PsiError              (psi_replay, …)  400    65
     ├── SignatureError            bad_signature    400    77
     ├── AuthError                 unauthorised     401    77
     │   └── ForbiddenError        forbidden        403    77
@@ -92,6 +93,15 @@ class SchemaVersionError(PayloadError):
 class PayloadTooLarge(PayloadError):
     code = "payload_too_large"
     http_status = 413
+
+
+class PsiError(PayloadError):
+    """A set of the overlap protocol (shared/psi.py) is refused; the code says why: ``psi_replay``
+    (another round or exchange), ``psi_foreign_set`` (not from the expected node), ``psi_wrong_step``,
+    ``psi_digest_mismatch``, ``psi_bad_point``, ``psi_identity_point``, ``psi_set_too_small``,
+    ``psi_bad_payload``, ``psi_bad_input``, ``psi_already_reblinded``, ``psi_bad_state``."""
+
+    code = "psi_error"
 
 
 class SignatureError(JeugdhubError):
