@@ -21,6 +21,9 @@ def run_demo(workdir: Path, on_line=None, timeout: float = 600) -> tuple[float, 
     """Run ``jeugdhub demo --no-serve --dir workdir --port 0``; (wall seconds, stdout, stderr lines
     with the seconds since start at which each arrived). Raises on a non-zero exit or the timeout."""
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("HUB_")}, "PYTHONUNBUFFERED": "1"}
+    # The demo's agents run as the ``node-agent`` console script, which imports the checkout the virtual
+    # environment was installed from; PYTHONPATH makes them (and the hub) this checkout's.
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
     start = time.monotonic()
     proc = subprocess.Popen([*JEUGDHUB, "demo", "--no-serve", "--dir", str(workdir), "--port", "0"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
