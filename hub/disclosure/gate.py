@@ -201,10 +201,15 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
                 failing.append(cur)
         # A cell whose hierarchy total fails too is bounded through that total (e.g. every school's cell
         # of a category by a narrow type cell): give the total its partner first, and only then, if
-        # still needed, the cell itself.
-        for cur in _without_failing_parents(table, failing):
-            attempts[cur] = attempts.get(cur, 0) + 1
-            added += _audit_partner(table, status, reason, sticky, known, cur, everything=attempts[cur] > 2)
+        # still needed, the cell itself. When no total could take a partner (its lines have no published
+        # cell left), the cells themselves get theirs this round: deferring them would end the loop.
+        first = _without_failing_parents(table, failing)
+        for group in (first, sorted(set(failing) - set(first))):
+            for cur in group:
+                attempts[cur] = attempts.get(cur, 0) + 1
+                added += _audit_partner(table, status, reason, sticky, known, cur, everything=attempts[cur] > 2)
+            if added:
+                break
         partners += added
         if not added:
             break
