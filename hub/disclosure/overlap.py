@@ -10,7 +10,8 @@ them is ``[0, ∞)`` (world.py), so the LP sees exactly the inequality.
 Per unit (vestiging, schooltype, regio) and school year, with C = ``clienten``, Z = ``clienten_zorgtype``,
 G = ``clienten_zorgintensiteit``, K = ``clienten_consortium``, P = ``clienten_aanbieder``:
 
-- Z_z ≤ G_g(z) and G_g ≤ Σ_{z in g} Z_z; G_g ≤ C and C ≤ Σ_g G_g;
+- Z_z ≤ G_g(z) and G_g ≤ Σ_{z in g} Z_z; G_g ≤ C and C ≤ Σ_g G_g, where a group of one care type
+  (no cell of its own, ``Grouping.counted_codes``) is that care type's cell;
 - K_k ≤ C and C ≤ Σ_k K_k (the consortium list is fixed: every consortium cell exists, 0 included);
 - P_p ≤ K_k(p) for every provider cell that exists; K_k ≤ Σ_{p in k} P_p only where every member of
   consortium k has a cell at the unit (a reader cannot tell a member without pupils there from a
@@ -60,6 +61,10 @@ def relations(cells: pd.DataFrame, groupings: Groupings, consortia: Mapping[str,
     z = pick(CLIENTEN_ZORGTYPE)
     g = pick(CLIENTEN_ZORGINTENSITEIT)
     c = pick(CLIENTEN)
+    # A group of one care type has no cell: that care type's cell stands in for it in G ≤ C and C ≤ ΣG
+    # (without it, C ≤ ΣG would be false for every child whose only care is in such a group).
+    singles = {m for grp in groupings.zorgintensiteit.groups if len(grp.members) == 1 for m in grp.members}
+    z1 = z[z["category"].isin(singles)]
     k = pick(CLIENTEN_CONSORTIUM)
     p = pick(CLIENTEN_AANBIEDER)
     # Z_z ≤ G_g(z)
@@ -71,7 +76,8 @@ def relations(cells: pd.DataFrame, groupings: Groupings, consortia: Mapping[str,
     add(g.assign(rel="gz:" + g["category"]), members)
     # G_g ≤ C; C ≤ Σ G
     add(g.assign(rel="gc:" + g["category"]), _broadcast(c, g, "gc:"))
-    add(c.assign(rel="cg"), g.assign(rel="cg"))
+    add(z1.assign(rel="zc:" + z1["category"]), _broadcast(c, z1, "zc:"))
+    add(c.assign(rel="cg"), pd.concat([g, z1]).assign(rel="cg"))
     if len(k):
         # K_k ≤ C; C ≤ Σ K
         add(k.assign(rel="kc:" + k["category"]), _broadcast(c, k, "kc:"))
