@@ -241,7 +241,7 @@ def run(obj: AgentContext, school_years: tuple[str, ...], offline: bool, upload:
     if not offline and upload and cfg.hub_url:
         # The round's groupings and provider → consortium table: every node of a round counts by the same.
         try:
-            round_info = round_for(cfg, list(school_years))
+            round_info = round_for(cfg, list(school_years), obj.transport)
         except JeugdhubError as exc:
             click.echo(f"De tabellen van de ronde konden niet bij de hub worden opgehaald ({exc.code}): geteld met "
                        "de standaardgroepen en zonder consortia.")
