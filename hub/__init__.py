@@ -30,6 +30,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str 
 
     init_extensions(app)
 
+    from hub.services import groupings
+
+    groupings.init_app(app)  # a bad GROUPINGS_FILE stops the start here
+
     from hub.celery_app import celery_init_app
 
     celery_init_app(app)

@@ -78,6 +78,8 @@ DEFAULTS: dict[str, Any] = {
     "DISCLOSURE_MIN_DENOMINATOR": 20,
     "DISCLOSURE_COST_ROUNDING_EUROCENT": 100_00,  # publish cost sums rounded to €100
     "DISCLOSURE_GROUP_DISCLOSURE_PERCENT": 90,  # a category holding this share of its row is hidden
+    # A JSON groupings table replacing the default (shared/groupings.py); None = the default.
+    "GROUPINGS_FILE": None,
     # Flask-Login's remember-me cookie; hub.web makes it secure whenever the session cookie is.
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SECURE": False,

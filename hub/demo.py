@@ -162,6 +162,10 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None
         for r in reports:
             if r.status == "unusable":
                 raise JeugdhubError(f"Referentiebestand {r.name} is onbruikbaar", code="demo_reference_failed")
+        from hub.services import consortia
+
+        # A synthetic provider → consortium table (labelled as such), which the rounds give the agents.
+        consortia.import_csv(demo_consortia_csv(), "consortia-synthetisch.csv")
 
         step()
         tokens = {}
@@ -202,6 +206,30 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None
         logins = _demo_users(password, municipalities)
         releases = _current_releases()
     return DemoResult(url=url, password=password, logins=logins, submissions=submissions, releases=releases)
+
+
+#: The demo's consortia: invented, like its providers (node_agent/synthetic/providers.py). Dyslexia,
+#: transport and the certified institutions stay outside every consortium ("andere aanbieders").
+DEMO_CONSORTIA = {
+    "Consortium Lek en IJssel (synthetisch)": ("98060412", "98071233", "98103325", "98112960", "98136615",
+                                               "98130447", "98131095", "98128356"),
+    "Consortium Jeugd-GGZ Midden (synthetisch)": ("98060927", "98089217", "98095548", "98067729", "98133760",
+                                                  "98126123", "98127494", "98092414"),
+    "Consortium Verblijf en Daghulp (synthetisch)": ("98022871", "98076655", "98118024", "98121738", "98085516",
+                                                     "98135082", "98114406"),
+    "Consortium Thuis en Wijk (synthetisch)": ("98000131", "98000158", "98064480", "98057301"),
+}
+
+
+def demo_consortia_csv() -> bytes:
+    """The demo's provider → consortium table as the CSV an admin would upload."""
+    from node_agent.synthetic.providers import PROVIDERS
+
+    names = {p.agb: p.naam for p in PROVIDERS}
+    lines = ["aanbieder_agb;aanbieder_naam;consortium"]
+    for consortium, members in DEMO_CONSORTIA.items():
+        lines.extend(f"{agb};{names[agb]};{consortium}" for agb in members)
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _set_hub_url(config: Path, url: str) -> None:

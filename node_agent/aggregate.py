@@ -28,6 +28,7 @@ the hub can tell "0 clients" from "this node has no pupils there".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,10 @@ from shared.codes import (
     CLIENT_ZORGTYPES,
     CLIENTEN,
     CLIENTEN_AANBIEDER,
+    CLIENTEN_CONSORTIUM,
+    CLIENTEN_ZORGINTENSITEIT,
     CLIENTEN_ZORGTYPE,
+    GEEN_CONSORTIUM,
     GEEN_SCHOOL,
     JEUGDBESCHERMING,
     JEUGDRECLASSERING,
@@ -49,6 +53,7 @@ from shared.codes import (
     parse_schooljaar,
 )
 from shared.errors import InputError
+from shared.groupings import DEFAULT_GROUPINGS, Grouping, Groupings
 from shared.partial import Cell, CostCell
 
 _DAY = np.timedelta64(1, "D")
@@ -91,8 +96,13 @@ def aggregate(
     declaraties: pd.DataFrame | None,
     schooljaren: list[str],
     registry: frozenset[str] | None = None,
+    groupings: Groupings = DEFAULT_GROUPINGS,
+    consortia: Mapping[str, str] | None = None,
 ) -> Aggregation:
-    """Compute every cell for the requested school years from validated, pseudonymised frames."""
+    """Compute every cell for the requested school years from validated, pseudonymised frames.
+
+    ``groupings`` are the round's coarse groups; ``consortia`` its provider (AGB) → consortium table
+    (None or empty: no consortium cells)."""
     out = Aggregation()
     # Pseudonyms → small ints right away; from here on nothing refers to a pseudonym.
     n_l = len(leerlingen)
@@ -110,6 +120,12 @@ def aggregate(
     zt = _Codes(zorgtype)
     agb = _Codes(jeugdhulp["aanbieder_agb"].to_numpy(object))
     verwijzer = _Codes(jeugdhulp["verwijzer"].to_numpy(object))
+    intensity = _Grouped(zt, groupings.zorgintensiteit)
+    consortium = None
+    if consortia:
+        names = np.array([consortia.get(str(a), GEEN_CONSORTIUM) for a in agb.names], dtype=object)
+        codes, uniq = pd.factorize(names, sort=True)
+        consortium = (codes.astype(np.int64)[agb.codes] if len(agb.names) else agb.codes, np.asarray(uniq, dtype=object))
     nr_rank = _Codes(jeugdhulp["toewijzingnummer"].to_numpy(object), sort=True).codes
     start = _days(jeugdhulp["ingangsdatum"])
     end = _days(jeugdhulp["einddatum"])
@@ -162,6 +178,11 @@ def aggregate(
                                       zt.codes[client_rows], zt.names))
         out.cells.extend(_by_category(jaar, vest_names, CLIENTEN_AANBIEDER, vest_of, child[client_rows],
                                       agb.codes[client_rows], agb.names))
+        out.cells.extend(_by_category(jaar, vest_names, CLIENTEN_ZORGINTENSITEIT, vest_of, child[client_rows],
+                                      intensity.codes[client_rows], intensity.names))
+        if consortium is not None:
+            out.cells.extend(_by_category(jaar, vest_names, CLIENTEN_CONSORTIUM, vest_of, child[client_rows],
+                                          consortium[0][client_rows], consortium[1]))
 
         # New clients: each pupil's earliest client allocation starting in the year.
         starts_here = client_rows & (start >= y_start) & (start <= y_end)
@@ -179,6 +200,7 @@ def aggregate(
         bands = _Codes(age_bands(ages(_days(jeugdhulp["geboortedatum"].to_numpy()[rows]), start[rows])))
         out.cells.extend(_by_category(jaar, vest_names, NIEUWE_CLIENTEN_LEEFTIJD, vest_of, new_children,
                                       bands.codes, bands.names))
+
 
         if declaraties is not None and len(declaraties):
             begin = _days(declaraties["periode_begin"])
@@ -232,6 +254,21 @@ class _Codes:
         self.names = np.asarray(names, dtype=object)
 
 
+class _Grouped:
+    """A coded column mapped to its groups: small int codes per row plus the group codes."""
+
+    def __init__(self, fine: _Codes, grouping: Grouping):
+        # Only groups of two or more categories get cells (``Grouping.counted_codes``).
+        counted = set(grouping.counted_codes())
+        group_of = {name: code for name, code in grouping.group_of().items() if code in counted}
+        # Categories in no counted group (a non-client care type, a group of one) map to a marker no
+        # cell is made for.
+        mapped = np.array([group_of.get(str(n), "") for n in fine.names], dtype=object)
+        codes, names = pd.factorize(mapped, sort=True)
+        self.names = np.asarray(names, dtype=object)
+        self.codes = codes.astype(np.int64)[fine.codes] if len(fine.names) else fine.codes
+
+
 def _by_category(
     jaar: str, vest_names: np.ndarray, measure: str, vest_of: np.ndarray, pids: np.ndarray, cat: np.ndarray,
     cat_names: np.ndarray,
@@ -246,6 +283,7 @@ def _by_category(
     return [
         Cell(str(vest_names[k // n_cat]), jaar, measure, str(cat_names[k % n_cat]), int(n))
         for k, n in zip(keys.tolist(), counts.tolist())
+        if cat_names[k % n_cat] != ""  # a row outside every group (_Grouped) makes no cell
     ]
 
 

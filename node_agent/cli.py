@@ -234,10 +234,22 @@ def check(obj: AgentContext, as_json: bool) -> None:
 @click.pass_obj
 def run(obj: AgentContext, school_years: tuple[str, ...], offline: bool, upload: bool) -> None:
     """Maak, onderteken en bewaar het deelresultaat voor de gekozen schooljaren (en upload het)."""
-    from node_agent.pipeline import build
+    from node_agent.pipeline import build, round_for
 
     cfg = obj.config
-    result = build(cfg, list(school_years))
+    round_info = None
+    if not offline and upload and cfg.hub_url:
+        # The round's groupings and provider → consortium table: every node of a round counts by the same.
+        try:
+            round_info = round_for(cfg, list(school_years), obj.transport)
+        except JeugdhubError as exc:
+            click.echo(f"De tabellen van de ronde konden niet bij de hub worden opgehaald ({exc.code}): geteld met "
+                       "de standaardgroepen en zonder consortia.")
+        else:
+            if round_info is None:
+                click.echo("De hub heeft geen open ronde voor deze schooljaren: geteld met de standaardgroepen en "
+                           "zonder consortia.")
+    result = build(cfg, list(school_years), round_info)
     click.echo(f"Deelresultaat gemaakt: {result.path}")
     click.echo(f"  schooljaren {', '.join(result.partial.header.schooljaren)}; "
                f"{len(result.partial.cells) + len(result.partial.cost_cells)} cellen; hash {result.envelope.digest}")

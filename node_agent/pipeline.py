@@ -27,8 +27,11 @@ from node_agent.read import (
 )
 from node_agent.upload import HubClient
 from shared.codes import parse_schooljaar
-from shared.errors import ConfigError, ConflictError, ExtractError, InputError, JeugdhubError, NotFoundError
-from shared.messages import SubmissionReceipt
+from shared.errors import (
+    ConfigError, ConflictError, ExtractError, InputError, JeugdhubError, NotFoundError, PayloadError,
+)
+from shared.groupings import DEFAULT_GROUPINGS, Groupings
+from shared.messages import RoundInfo, SubmissionReceipt
 from shared.partial import DataQuality, Partial
 from shared.pseudonym import Pseudonymiser
 from shared.signing import SignedEnvelope
@@ -175,8 +178,12 @@ class BuildResult:
     rows: dict[str, dict[str, int]]
 
 
-def build(cfg: AgentConfig, schooljaren: list[str]) -> BuildResult:
-    """Read, validate, pseudonymise, count, sign, spool and log one partial."""
+def build(cfg: AgentConfig, schooljaren: list[str], round_info: RoundInfo | None = None) -> BuildResult:
+    """Read, validate, pseudonymise, count, sign, spool and log one partial.
+
+    ``round_info`` (from the hub's open rounds) brings the round's groupings and provider →
+    consortium table; without it (``--offline``) the default groupings are used and no consortium
+    cells are made."""
     jaren = sorted(set(schooljaren))
     if not jaren:
         raise InputError("Geef minstens één schooljaar op, bijv. --school-year 2024-2025", code="no_schooljaar")
@@ -188,12 +195,24 @@ def build(cfg: AgentConfig, schooljaren: list[str]) -> BuildResult:
     signing_key = load_signing_key(cfg.signing_key)
     extracts = read_all(cfg, load_pseudonymiser(cfg.pseudonym_key))
     registry = read_location_registry(cfg.location_registry) if cfg.location_registry else None
+    groupings = DEFAULT_GROUPINGS
+    consortia: dict[str, str] = {}
+    if round_info is not None:
+        consortia = dict(round_info.consortia)
+        if round_info.groupings is not None:
+            try:
+                groupings = Groupings.from_dict(round_info.groupings)
+            except ConfigError as exc:
+                raise PayloadError(f"De groepentabel van ronde {round_info.id} is onbruikbaar: {exc}",
+                                   code="bad_response") from None
     agg: Aggregation = aggregate(
         extracts.leerlingen.data,
         extracts.jeugdhulp.data,
         extracts.declaraties.data if extracts.declaraties is not None else None,
         jaren,
         registry,
+        groupings=groupings,
+        consortia=consortia,
     )
     reports = extracts.reports()
     unmatched = 0
@@ -230,6 +249,13 @@ def open_envelope(cfg: AgentConfig, path: Path) -> tuple[SignedEnvelope, Partial
     envelope = SignedEnvelope.from_bytes(data)
     key = load_signing_key(cfg.signing_key)
     return envelope, envelope.verify(key.public_key())
+
+
+def round_for(cfg: AgentConfig, schooljaren: list[str], transport: Any = None) -> RoundInfo | None:
+    """The hub's open round for these school years (its tables go into the count), or None when it has none."""
+    with hub_client(cfg, transport) as client:
+        rounds = [r for r in client.open_rounds() if r.schooljaar in schooljaren]
+    return rounds[0] if rounds else None
 
 
 def hub_client(cfg: AgentConfig, transport: Any = None) -> HubClient:

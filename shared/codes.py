@@ -24,6 +24,12 @@ CLIENTEN_AANBIEDER = "clienten_aanbieder"
 KOSTEN = "kosten"
 JEUGDBESCHERMING = "jeugdbescherming"
 JEUGDRECLASSERING = "jeugdreclassering"
+#: Distinct clients per care-intensity group (shared/groupings.py).
+CLIENTEN_ZORGINTENSITEIT = "clienten_zorgintensiteit"
+#: Distinct clients per consortium (the round's provider → consortium table).
+CLIENTEN_CONSORTIUM = "clienten_consortium"
+#: The consortium category of clients served by a provider in no consortium of the table.
+GEEN_CONSORTIUM = "andere aanbieders"
 
 MEASURES: tuple[str, ...] = (
     LEERLINGEN,
@@ -36,6 +42,8 @@ MEASURES: tuple[str, ...] = (
     KOSTEN,
     JEUGDBESCHERMING,
     JEUGDRECLASSERING,
+    CLIENTEN_ZORGINTENSITEIT,
+    CLIENTEN_CONSORTIUM,
 )
 
 #: Measures whose cells have no category (category is the empty string).

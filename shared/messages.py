@@ -13,7 +13,7 @@ hub checks it against the node's enrolled public key, so no bearer secret sits o
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.errors import PayloadError
@@ -80,11 +80,20 @@ class EnrolmentResponse:
 
 @dataclass(frozen=True)
 class RoundInfo:
+    """A round as a node sees it, with the tables every node of the round counts by.
+
+    ``groupings`` is the hub's groupings table (``shared.groupings.Groupings.to_dict``; None from an
+    older hub: the node uses the default), ``consortia`` the region's provider (AGB) → consortium
+    table (empty: no consortium cells). Both are code lists, never data about a child.
+    """
+
     id: int
     schooljaar: str
     peildatum: str  # ISO date
     status: str  # open | closed
     submitted: bool = False  # whether the asking node has a current submission
+    groupings: dict[str, Any] | None = None
+    consortia: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,12 +102,21 @@ class RoundInfo:
             "peildatum": self.peildatum,
             "status": self.status,
             "submitted": self.submitted,
+            "groupings": self.groupings,
+            "consortia": dict(sorted(self.consortia.items())),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RoundInfo":
         _require(d, "id", "schooljaar", "peildatum", "status")
-        return cls(int(d["id"]), d["schooljaar"], d["peildatum"], d["status"], bool(d.get("submitted", False)))
+        consortia = d.get("consortia") or {}
+        if not isinstance(consortia, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in consortia.items()):
+            raise PayloadError("consortia moet een object van AGB-code naar consortiumnaam zijn", code="bad_response")
+        groupings = d.get("groupings")
+        if groupings is not None and not isinstance(groupings, dict):
+            raise PayloadError("groupings moet een object zijn", code="bad_response")
+        return cls(int(d["id"]), d["schooljaar"], d["peildatum"], d["status"], bool(d.get("submitted", False)),
+                   groupings, dict(consortia))
 
 
 @dataclass(frozen=True)

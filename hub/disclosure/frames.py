@@ -52,6 +52,7 @@ INSIDER_COST = "insider_cost"
 P_PERCENT = "p_percent"
 DOMINANCE = "dominance"
 PROVIDER_AGGREGATE = "provider_aggregate"  # providers are published per school only (rules.py)
+OVERLAP_VARIABLE = "overlap"  # the auditor's own overlap variables (overlap.py): never published, never listed
 # ... and why a cell that passed them is hidden as well (gate.py).
 COMPLEMENTARY = "complementary"  # a line would narrow a hidden cell too far (secondary suppression)
 AUDIT_PARTNER = "audit_partner"  # the auditor could not prove a hidden cell protected without it

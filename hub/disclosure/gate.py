@@ -24,7 +24,9 @@ produce them).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
@@ -38,12 +40,13 @@ from .audit import Auditor
 from .cache import AuditCache, frame_digest
 from .config import GateConfig
 from .frames import (
-    AUDIT_PARTNER, COMBINED_COLUMNS, COMPLEMENTARY, EARLIER_HIDDEN, KEY, LINKED_COUNT, PRIMARY, PUBLISHED,
+    LEVELS, AUDIT_PARTNER, COMBINED_COLUMNS, COMPLEMENTARY, EARLIER_HIDDEN, KEY, LINKED_COUNT, PRIMARY, PUBLISHED,
     RELEASE_COLUMNS,
     SECONDARY,
 )
 from .rules import linked_count_index, primary_reasons, round_to
-from .tables import Table, build_table
+from .overlap import OVERLAP
+from .tables import DEFAULT_CATALOGUE, Catalogue, Table, build_table
 from .trees import line_intervals
 from .world import ReleaseState, attacker_bounds, build_world, satisfied, static_world, targets
 
@@ -109,17 +112,25 @@ def _secondary(table: Table, status: np.ndarray, reason: np.ndarray, config: Gat
                 added += 1
 
 
-def _table(combined: pd.DataFrame, cache: AuditCache | None) -> Table:
-    """``build_table(combined)``, through the cache's tables when there is a cache."""
+def _table(combined: pd.DataFrame, cache: AuditCache | None, catalogue: Catalogue = DEFAULT_CATALOGUE) -> Table:
+    """``build_table(combined, catalogue)``, through the cache's tables when there is a cache."""
     if cache is None:
-        return build_table(combined)
-    return cache.table(frame_digest(combined[COMBINED_COLUMNS]), lambda: build_table(combined))
+        return build_table(combined, catalogue)
+    key = frame_digest(combined[COMBINED_COLUMNS]) + catalogue_digest(catalogue)
+    return cache.table(key, lambda: build_table(combined, catalogue))
 
 
-def _prepare_history(history: Iterable[tuple[pd.DataFrame, pd.DataFrame]], cache: AuditCache | None = None) -> list[ReleaseState]:
+def catalogue_digest(catalogue: Catalogue) -> bytes:
+    data = json.dumps({"groupings": catalogue.groupings.to_dict(), "consortia": dict(sorted(catalogue.consortia.items()))},
+                      sort_keys=True).encode()
+    return hashlib.sha256(data).digest()
+
+
+def _prepare_history(history: Iterable[tuple[pd.DataFrame, pd.DataFrame]], cache: AuditCache | None = None,
+                     catalogue: Catalogue = DEFAULT_CATALOGUE) -> list[ReleaseState]:
     out = []
     for combined, release in history:
-        table = _table(combined, cache)
+        table = _table(combined, cache, catalogue)
         keyed = release.set_index(KEY)[["status", "reason"]]
         found = keyed.reindex(pd.MultiIndex.from_frame(table.cells[KEY]))
         # A cell the earlier release did not list was not published: treat it as hidden.
@@ -130,13 +141,14 @@ def _prepare_history(history: Iterable[tuple[pd.DataFrame, pd.DataFrame]], cache
 
 
 def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tuple[pd.DataFrame, pd.DataFrame]] = (),
-               cache: AuditCache | None = None) -> GateResult:
-    """Protect ``combined``; pure and deterministic. ``cache`` (optional) reuses audit blocks across calls."""
-    table = _table(combined, cache)
+               cache: AuditCache | None = None, catalogue: Catalogue = DEFAULT_CATALOGUE) -> GateResult:
+    """Protect ``combined``; pure and deterministic. ``cache`` (optional) reuses audit blocks across calls;
+    ``catalogue`` gives the groupings and the provider → consortium table (tables.py)."""
+    table = _table(combined, cache, catalogue)
     cells = table.cells
     reason = primary_reasons(cells, config)
     status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
-    earlier = _prepare_history(history, cache)
+    earlier = _prepare_history(history, cache, catalogue)
     cur_keys = pd.MultiIndex.from_frame(cells[KEY])
     sticky = np.zeros(len(cells), dtype=bool)
     known = np.zeros(len(cells), dtype=bool)  # published earlier with this value: useless as a partner
@@ -180,14 +192,24 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
         if not stats.failed or rounds >= MAX_ROUNDS:
             break
         added = 0
+        failing: list[int] = []
         for pos in stats.failed:
             rel_i, c = (int(x) for x in origin[pos])
             key = tuple(releases[rel_i].table.cells.loc[c, KEY]) if rel_i else None
             cur = c if rel_i == 0 else int(cur_keys.get_indexer(pd.MultiIndex.from_tuples([key]))[0])
-            if cur < 0:
-                continue
-            attempts[cur] = attempts.get(cur, 0) + 1
-            added += _audit_partner(table, status, reason, sticky, known, cur, everything=attempts[cur] > 2)
+            if cur >= 0:
+                failing.append(cur)
+        # A cell whose hierarchy total fails too is bounded through that total (e.g. every school's cell
+        # of a category by a narrow type cell): give the total its partner first, and only then, if
+        # still needed, the cell itself. When no total could take a partner (its lines have no published
+        # cell left), the cells themselves get theirs this round: deferring them would end the loop.
+        first = _without_failing_parents(table, failing)
+        for group in (first, sorted(set(failing) - set(first))):
+            for cur in group:
+                attempts[cur] = attempts.get(cur, 0) + 1
+                added += _audit_partner(table, status, reason, sticky, known, cur, everything=attempts[cur] > 2)
+            if added:
+                break
         partners += added
         if not added:
             break
@@ -207,6 +229,22 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
         "cache_entries": len(cache) if cache is not None else 0,
     })
     return GateResult(release=release, audit=audit)
+
+
+def _without_failing_parents(table: Table, failing: list[int]) -> list[int]:
+    """The failing cells whose parent cell (same measure and category one level up) is not failing."""
+    if not failing:
+        return []
+    cells = table.cells
+    fail = np.array(sorted(set(failing)), dtype=np.int64)
+    sub = cells.iloc[fail]
+    lv = sub["level"].to_numpy(dtype=object)
+    parent_level = np.where(lv == LEVELS[0], LEVELS[1], LEVELS[2])
+    pkey = pd.MultiIndex.from_arrays([parent_level, sub["parent"].to_numpy(dtype=object), sub["schooljaar"].to_numpy(),
+                                      sub["measure"].to_numpy(), sub["category"].to_numpy()])
+    parent = pd.MultiIndex.from_frame(cells[KEY]).get_indexer(pkey)
+    has_failing_parent = (lv != LEVELS[2]) & np.isin(parent, fail)
+    return [int(c) for c in fail[~has_failing_parent]]
 
 
 def _audit_partner(table: Table, status, reason, sticky, known, cell: int, everything: bool) -> int:
@@ -246,8 +284,10 @@ def _release_frame(cells: pd.DataFrame, status, reason, published, config: GateC
     frame.loc[~published, "value"] = pd.NA
     frame["reason"] = np.where(published, "", reason).astype(object)
     frame["flags"] = ""  # kept in the frame's columns; the gate publishes no flag (a flag is information)
-    # A hidden provider cell would still say "this provider served a pupil here": leave it out.
-    listed = published | (cells["measure"].to_numpy() != CLIENTEN_AANBIEDER)
+    # A hidden provider cell would still say "this provider served a pupil here": leave it out. The
+    # auditor's overlap variables (overlap.py) are no cells of the release at all.
+    measure = cells["measure"].to_numpy()
+    listed = (published | (measure != CLIENTEN_AANBIEDER)) & (measure != OVERLAP)
     return frame[listed].reset_index(drop=True)
 
 

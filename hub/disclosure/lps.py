@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
+import pandas as pd
 from highspy import _core as _highs_core
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
@@ -106,7 +107,10 @@ class BlockLPs:
             vars_f = np.flatnonzero(w.family == fam)
             if not pending_var[vars_f].any():
                 continue
-            if len(vars_f) <= WHOLE_FAMILY_VARS:  # small enough for the exact problem
+            # A family without network arcs (the distinct counts, overlap.py) has no flow pass before it:
+            # every one of its targets comes here, so it is always done in chunks (small LPs), never whole.
+            netless = not (w.role[vars_f] != 0).any()
+            if len(vars_f) <= WHOLE_FAMILY_VARS and not netless:  # small enough for the exact problem
                 blocks.append(vars_f)
                 continue
             unit_of = w.unit[vars_f]
@@ -121,11 +125,18 @@ class BlockLPs:
                 pv = vest[w.type_of[vest] == tau]
                 units = np.unique(w.unit[pv])
                 col = w.column[pv]
+                if netless:
+                    # Many columns (every care type, group, consortium and provider): donors per column
+                    # would bring in nearly every unit. The DONORS units with the most in all columns
+                    # together carry the large values of most columns.
+                    size = pd.Series(w.t[pv]).groupby(w.unit[pv]).sum().sort_values(ascending=False, kind="stable")
+                    donor_units.update(int(u) for u in size.index[:DONORS])
+                    col = col[:0]
                 for c in np.unique(col):
                     cv = pv[col == c]
                     top = cv[np.lexsort((w.unit[cv], -w.t[cv]))][:DONORS]
                     donor_units.update(int(u) for u in w.unit[top])
-                if len(units) <= TYPE_BLOCK_UNITS:
+                if len(units) <= TYPE_BLOCK_UNITS and not netless:
                     # A small type whole, with its own type cells: a hidden type cell moves with all of
                     # its vestigingen (which a donors-only block would hold fixed).
                     own = aggr & (lv == 1) & (type_of == tau)
@@ -251,10 +262,21 @@ class BlockLPs:
             np.minimum(got_lo, x[tl], out=got_lo)
             np.maximum(got_hi, x[tl], out=got_hi)
 
+        # A width target is proven when it can move its whole width up from its true value (or, failing
+        # that, down): the clipped rounds try those points first, as for the two-sided targets.
+        t_tl = t[tl].astype(float)
+        push_hi = np.where(width, t_tl + (req_hi - req_lo), req_hi)
+        push_lo = np.where(width, t_tl - (req_hi - req_lo), req_lo)
+
+        def width_open() -> np.ndarray:
+            return width & ~satisfied(kind, req_lo, req_hi, got_lo, got_hi)
+
         def need(side: str) -> np.ndarray:
             if side == "hi":
-                return ~width & (got_hi < req_hi - EPS * np.maximum(1.0, np.abs(req_hi)))
-            return ~width & (got_lo > req_lo + EPS * np.maximum(1.0, np.abs(req_lo)))
+                return (~width | width_open()) & (got_hi < push_hi - EPS * np.maximum(1.0, np.abs(push_hi)))
+            # Width targets try the low side only with their box's room below (a count at 0 has none).
+            room = lo_f[tl] < t_tl - EPS
+            return (~width | (width_open() & room)) & (got_lo > push_lo + EPS * np.maximum(1.0, np.abs(push_lo)))
 
         def clipped_round(js: np.ndarray, side: str) -> bool:
             # Variables x (n) then y (len(js)); y_j <= x_j (hi side) or y_j >= x_j (lo side).
@@ -267,9 +289,9 @@ class BlockLPs:
                               shape=(k, n + k))
             A_eq = csr_matrix((A.data, A.indices, A.indptr), shape=(A.shape[0], n + k)) if A.shape[0] else None
             if side == "hi":
-                ybounds = np.column_stack([np.full(k, -cap), req_hi[js]])
+                ybounds = np.column_stack([np.full(k, -cap), push_hi[js]])
             else:
-                ybounds = np.column_stack([req_lo[js], np.full(k, cap)])
+                ybounds = np.column_stack([push_lo[js], np.full(k, cap)])
             bounds = np.vstack([np.column_stack([lo_f, hi_f]), ybounds])
             self.stats.lps_solved += 1
             res = linprog(c, A_ub=A_ub, b_ub=np.zeros(k), A_eq=A_eq, b_eq=b if A_eq is not None else None,
@@ -299,7 +321,7 @@ class BlockLPs:
                 if not clipped_round(js, side) or int(need(side).sum()) == before:
                     break
             budget = MAX_SINGLE_LPS
-            for j in np.flatnonzero(need(side)):
+            for j in np.flatnonzero(need(side) & ~width):
                 if not need(side)[j]:  # an earlier LP's optimum already proved it
                     continue
                 if budget == 0:  # left unproven: the gate adds a partner, which is sound

@@ -13,20 +13,23 @@ import numpy as np
 import pandas as pd
 
 from shared.codes import (
-    CLIENT_ZORGTYPES, CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_ZORGTYPE, JEUGDBESCHERMING, JEUGDRECLASSERING, KOSTEN, KOSTEN_TOTAAL,
-    NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN_VERWIJZER,
+    CLIENT_ZORGTYPES, CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_CONSORTIUM, CLIENTEN_ZORGINTENSITEIT, CLIENTEN_ZORGTYPE,
+    JEUGDBESCHERMING, JEUGDRECLASSERING, KOSTEN, KOSTEN_TOTAAL, NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_LEEFTIJD,
+    NIEUWE_CLIENTEN_VERWIJZER,
 )
 
 from .config import GateConfig
 from .frames import (
-    DOMINANCE, GROUP_DISCLOSURE, INSIDER_COST, INSIDER_COUNT, KEY, LINKED_COUNT, NEGATIVE, P_PERCENT,
+    DOMINANCE, GROUP_DISCLOSURE, INSIDER_COST, INSIDER_COUNT, KEY, LINKED_COUNT, NEGATIVE, OVERLAP_VARIABLE, P_PERCENT,
     PROVIDER_AGGREGATE, THRESHOLD, VESTIGING,
 )
+from .overlap import OVERLAP
 
 COST_ORDER = (NEGATIVE, THRESHOLD, LINKED_COUNT, INSIDER_COST, P_PERCENT, DOMINANCE)
 #: Distribution rows (part measure, total measure) that the group-disclosure rule reads.
 DISTRIBUTIONS = ((NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN), (NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN),
-                 (CLIENTEN_ZORGTYPE, CLIENTEN), (CLIENTEN_AANBIEDER, CLIENTEN))
+                 (CLIENTEN_ZORGTYPE, CLIENTEN), (CLIENTEN_AANBIEDER, CLIENTEN),
+                 (CLIENTEN_ZORGINTENSITEIT, CLIENTEN), (CLIENTEN_CONSORTIUM, CLIENTEN))
 
 
 def round_to(values: np.ndarray, base: int) -> np.ndarray:
@@ -49,8 +52,10 @@ def primary_reasons(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
     is_cost = measure == KOSTEN
     t = config.threshold
 
+    # The auditor's overlap variables are no figure at all: never published.
+    reason[measure == OVERLAP] = OVERLAP_VARIABLE
     # Counts: threshold, then the optional insider rule (combined minus the largest node's share).
-    count = ~is_cost
+    count = ~is_cost & (measure != OVERLAP)
     reason[count & (value < t)] = THRESHOLD
     # Providers are published per school only: a provider's school-type or regional total next to
     # its published schools would bound the schools it is absent from (no cells at all, so the

@@ -1,7 +1,9 @@
 """The fixed catalogue of published tables: which cells exist and which additive lines bind them.
 
 Cells: every unit (vestiging, schooltype, regio) in ``combined`` gets every fixed category of the
-count measures (missing = 0), and every ``kosten`` category when the school year has cost data.
+count measures (missing = 0): the fine lists, the groups of the catalogue's groupings
+(shared/groupings.py; the care-intensity groups) and, in a school year with consortium cells, every consortium that occurs;
+and every ``kosten`` category when the school year has cost data.
 ``clienten_aanbieder`` cells exist only where a provider served the unit (non-zero). The release lists
 a provider cell only when it is published: listing a hidden one would reveal that the provider served
 a pupil at that school. A reader therefore cannot tell an absent provider cell from a hidden one (the
@@ -13,25 +15,46 @@ Lines (each "total = sum of parts"):
   types → the regio cell;
 - rows, per unit: ``nieuwe_clienten_verwijzer`` → ``nieuwe_clienten``; ``nieuwe_clienten_leeftijd`` →
   ``nieuwe_clienten`` (the two rows share that total and form one family); ``kosten`` categories →
-  ``kosten/totaal``. ``clienten_zorgtype`` and ``clienten_aanbieder`` have no row line: one child
-  counts in several categories.
+  ``kosten/totaal``;
+- the inequalities between the distinct counts (``clienten``, care types, care-intensity groups,
+  consortia, providers), as lines with an overlap variable (overlap.py): one family per school year.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from shared.codes import (
-    AGE_BANDS, CLIENT_ZORGTYPES, CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_ZORGTYPE, JEUGDBESCHERMING,
-    JEUGDRECLASSERING, KOSTEN, KOSTEN_CATEGORIES, KOSTEN_TOTAAL, LEERLINGEN, NIEUWE_CLIENTEN,
-    NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN_VERWIJZER, VERWIJZERS,
+    AGE_BANDS, CLIENT_ZORGTYPES, CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_CONSORTIUM, CLIENTEN_ZORGINTENSITEIT,
+    CLIENTEN_ZORGTYPE, JEUGDBESCHERMING, JEUGDRECLASSERING, KOSTEN, KOSTEN_CATEGORIES, KOSTEN_TOTAAL, LEERLINGEN,
+    MEASURES, NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN_VERWIJZER, VERWIJZERS,
 )
+from shared.groupings import DEFAULT_GROUPINGS, Groupings
 
 from .frames import COMBINED_COLUMNS, KEY, LEVELS, REGIO, SCHOOLTYPE, VESTIGING
 from .flows import NOT_IN_NETWORK, ROW_PART, ROW_TOTAL_TO_COLUMN, ROW_TOTAL_TO_SECOND_ROW, SECOND_ROW_PART
+from .overlap import DISTINCT_FAMILY, OVERLAP, overlap_lines
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The code tables a release is built with: the groupings and the provider (AGB) → consortium table."""
+
+    groupings: Groupings = DEFAULT_GROUPINGS
+    consortia: Mapping[str, str] = field(default_factory=dict)
+
+    def fixed_count_cells(self) -> tuple[tuple[str, str], ...]:
+        return FIXED_COUNT_CELLS + tuple(
+            (CLIENTEN_ZORGINTENSITEIT, c) for c in self.groupings.zorgintensiteit.counted_codes())
+
+
+DEFAULT_CATALOGUE = Catalogue()
+#: Measures whose categories come from the groupings table: only the catalogue's groups are cells.
+GROUP_MEASURES = frozenset({CLIENTEN_ZORGINTENSITEIT})
 
 FIXED_COUNT_CELLS: tuple[tuple[str, str], ...] = (
     ((LEERLINGEN, ""), (CLIENTEN, ""), (NIEUWE_CLIENTEN, ""), (JEUGDBESCHERMING, ""), (JEUGDRECLASSERING, ""))
@@ -66,6 +89,7 @@ def family_of(measure: pd.Series, category: pd.Series) -> pd.Series:
     """Cells bound by lines share a family; families never share a line (independent audits)."""
     fam = measure.astype(str) + "|" + category.astype(str)
     fam = fam.where(~measure.isin(NEW_CLIENT_FAMILY), NIEUWE_CLIENTEN)
+    fam = fam.where(~measure.isin(DISTINCT_FAMILY), CLIENTEN)
     return fam.where(measure != KOSTEN, KOSTEN)
 
 
@@ -92,16 +116,32 @@ class Table:
         return self.line_idx[s:e], self.line_coef[s:e]
 
 
-def _universe(combined: pd.DataFrame) -> pd.DataFrame:
+def _universe(combined: pd.DataFrame, catalogue: Catalogue = DEFAULT_CATALOGUE) -> pd.DataFrame:
     units = combined[["level", "unit", "schooljaar", "parent"]].drop_duplicates()
-    fixed = pd.DataFrame(FIXED_COUNT_CELLS, columns=["measure", "category"])
+    fixed = pd.DataFrame(catalogue.fixed_count_cells(), columns=["measure", "category"])
     frames = [units.merge(fixed, how="cross")]
+    # Consortia: every consortium that occurs in a school year, at every unit of that year (0 included),
+    # so a school a consortium does not serve has a cell like any other.
+    cons = combined.loc[combined["measure"] == CLIENTEN_CONSORTIUM, ["schooljaar", "category"]].drop_duplicates()
+    if len(cons):
+        frames.append(units.merge(cons.assign(measure=CLIENTEN_CONSORTIUM), on="schooljaar"))
     cost_years = combined.loc[combined["measure"] == KOSTEN, "schooljaar"].unique()
     if len(cost_years):
         cost = pd.DataFrame(FIXED_COST_CELLS, columns=["measure", "category"])
         frames.append(units[units["schooljaar"].isin(cost_years)].merge(cost, how="cross"))
     grid = pd.concat(frames, ignore_index=True)
     cells = grid.merge(combined, on=KEY + ["parent"], how="outer")
+    # Only measures this hub knows are cells: a lenient re-read of an old submission may carry others.
+    cells = cells[cells["measure"].isin(MEASURES).to_numpy()]
+    # Only the catalogue's groups are cells: a group a node sent under another table (or of a single
+    # category) would be a figure whose relation to its parts the auditor does not know.
+    known = set(catalogue.fixed_count_cells())
+    is_group = cells["measure"].isin(GROUP_MEASURES).to_numpy()
+    if is_group.any():
+        pairs = list(zip(cells["measure"].to_numpy(dtype=object)[is_group], cells["category"].to_numpy(dtype=object)[is_group]))
+        drop = np.zeros(len(cells), dtype=bool)
+        drop[np.flatnonzero(is_group)] = [p not in known for p in pairs]
+        cells = cells[~drop]
     for c in _NUM:
         cells[c] = cells[c].fillna(0).astype("int64")
     # A provider cell exists only where the provider served pupils; a zero one is no cell at all.
@@ -122,17 +162,21 @@ def _csr(line_ids: np.ndarray, members: np.ndarray, coefs: np.ndarray, n: int):
     return np.cumsum(ptr), members.astype(np.int64), coefs.astype(np.int8)
 
 
-def build_table(combined: pd.DataFrame) -> Table:
+def build_table(combined: pd.DataFrame, catalogue: Catalogue = DEFAULT_CATALOGUE) -> Table:
     """The catalogue's cells and lines for one combined frame."""
-    cells = _universe(combined)
+    cells = _universe(combined, catalogue)
+    base_cid = pd.Series(np.arange(len(cells)), index=pd.MultiIndex.from_frame(cells[KEY]))
+    overlap, o_lines, o_members, o_coefs = overlap_lines(cells, base_cid, catalogue.groupings, catalogue.consortia)
+    if len(overlap):
+        cells = pd.concat([cells, overlap], ignore_index=True)
     n = len(cells)
     cid = pd.Series(np.arange(n), index=pd.MultiIndex.from_frame(cells[KEY]))
     cells["family"] = (cells["schooljaar"].astype(str) + "|" + family_of(cells["measure"], cells["category"])).to_numpy()
     cells["unit_id"] = pd.factorize(cells["schooljaar"].astype(str) + "|" + cells["level"] + "|" + cells["unit"])[0]
 
     totals, parts = [], []
-    # Hierarchy columns.
-    child = cells[cells["level"] != REGIO]
+    # Hierarchy columns (the overlap variables have none: theirs follow from their members').
+    child = cells[(cells["level"] != REGIO) & (cells["measure"] != OVERLAP)]
     parent_level = np.where(child["level"] == VESTIGING, SCHOOLTYPE, REGIO)
     pkey = pd.MultiIndex.from_arrays([parent_level, child["parent"].to_numpy(), child["schooljaar"].to_numpy(),
                                       child["measure"].to_numpy(), child["category"].to_numpy()])
@@ -140,21 +184,22 @@ def build_table(combined: pd.DataFrame) -> Table:
     ok = ~np.isnan(tot)
     totals.append(tot[ok].astype(np.int64))
     parts.append(child.index.to_numpy()[ok])
-    # Rows within a unit.
-    row_kind = []
-    for part_measure, total_measure, total_category in ROW_LINES:
-        sel = cells["measure"] == part_measure
-        if total_measure == part_measure:
-            sel &= cells["category"] != total_category
-        part = cells[sel]
+
+    def row(part: pd.DataFrame, total_measure, total_category) -> None:
         tkey = pd.MultiIndex.from_arrays([part["level"].to_numpy(), part["unit"].to_numpy(), part["schooljaar"].to_numpy(),
-                                          np.full(len(part), total_measure, dtype=object),
-                                          np.full(len(part), total_category, dtype=object)])
+                                          np.broadcast_to(np.asarray(total_measure, dtype=object), len(part)),
+                                          np.broadcast_to(np.asarray(total_category, dtype=object), len(part))])
         tot = cid.reindex(tkey).to_numpy()
         ok = ~np.isnan(tot)
         totals.append(tot[ok].astype(np.int64))
         parts.append(part.index.to_numpy()[ok])
-        row_kind.append(part_measure)
+
+    # Rows within a unit.
+    for part_measure, total_measure, total_category in ROW_LINES:
+        sel = cells["measure"] == part_measure
+        if total_measure == part_measure:
+            sel &= cells["category"] != total_category
+        row(cells[sel], total_measure, total_category)
     # One line per (kind, total): key the kind into the line id so verwijzer and leeftijd stay separate.
     kinds = np.concatenate([np.full(len(t), k, dtype=np.int64) for k, t in enumerate(totals)])
     tot_all = np.concatenate(totals)
@@ -166,12 +211,19 @@ def build_table(combined: pd.DataFrame) -> Table:
     lids = np.concatenate([line_codes, np.arange(n_lines)])
     mems = np.concatenate([part_all, line_tot])
     coefs = np.concatenate([np.ones(len(part_all), dtype=np.int8), -np.ones(n_lines, dtype=np.int8)])
+    if len(o_lines):
+        o_codes, o_uniq = pd.factorize(pd.Series(o_lines), sort=True)
+        lids = np.concatenate([lids, n_lines + o_codes])
+        mems = np.concatenate([mems, o_members])
+        coefs = np.concatenate([coefs, o_coefs])
+        n_lines += len(o_uniq)
     # A line is a fact only if the data satisfy it: a row whose parts do not add up to its total (an
     # inconsistent partial) is dropped, never handed to the auditor as if the attacker could use it.
     value = cells["value"].to_numpy(np.int64)
     residual = np.zeros(n_lines, dtype=np.int64)
     np.add.at(residual, lids, coefs.astype(np.int64) * value[mems])
     holds = residual == 0
+    cells["role"] = network_role(cells["measure"], cells["category"])
     keep = holds[lids]
     renumber = np.cumsum(holds) - 1
     lids, mems, coefs = renumber[lids[keep]], mems[keep], coefs[keep]

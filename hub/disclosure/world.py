@@ -21,7 +21,8 @@ from shared.codes import KOSTEN
 from .config import GateConfig
 from .frames import KEY, LEVELS, NEGATIVE, PRIMARY, PROVIDER_AGGREGATE, PUBLISHED, SCHOOLTYPE, THRESHOLD, VESTIGING
 from .rules import round_to, rounding_window
-from .tables import NEW_CLIENT_FAMILY, Table, network_role
+from .overlap import DISTINCT_FAMILY, OVERLAP
+from .tables import NEW_CLIENT_FAMILY, Table
 
 INF = np.inf
 EPS = 1e-6  # relative tolerance of a certified bound against its required point
@@ -31,8 +32,9 @@ FULL_RANGE = 1  # threshold count: lo <= req_lo and hi >= req_hi
 WIDTH = 2  # insider count: hi - lo >= req_hi - req_lo
 TWO_SIDED = 3  # cost: lo <= req_lo and hi >= req_hi (req = t -/+ P)
 
-#: Measures of the two-dimensional families (rows × categories × hierarchy).
-TWO_DIM_MEASURES = sorted(NEW_CLIENT_FAMILY | {KOSTEN})
+#: Measures of the families with row lines (rows × categories × hierarchy): never a tree. The distinct
+#: counts (overlap.py) are no network either: their cells have no arc and go to the LPs.
+TWO_DIM_MEASURES = sorted(NEW_CLIENT_FAMILY | {KOSTEN} | DISTINCT_FAMILY)
 
 
 def satisfied(kind: np.ndarray, req_lo: np.ndarray, req_hi: np.ndarray, got_lo: np.ndarray, got_hi: np.ndarray) -> np.ndarray:
@@ -94,6 +96,8 @@ def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config:
     # published schools is no secret, so it needs no protection of its own (rules.py).
     m = primary & ~is_cost & (reason != THRESHOLD) & (reason != PROVIDER_AGGREGATE)
     kind[m], req_lo[m], req_hi[m] = WIDTH, 0, t - 1
+    # The overlap variables (overlap.py) are the auditor's own: no reader sees them, nothing to protect.
+    kind[cells["measure"].to_numpy() == OVERLAP] = 0
     # Cost cells are protected to p% of their largest contribution. For a cell with a negative
     # contribution the nodes' top amounts (positive ones only) say nothing about the refund, so its own
     # size stands in as well: at school level always, above it only when the sum itself is negative.
@@ -181,7 +185,7 @@ def static_world(tables: Sequence[Table]) -> StaticWorld:
             "level": cells["level"].map({lv: i for i, lv in enumerate(LEVELS)}).to_numpy(np.int8),
             "parent": cells["parent"].to_numpy(dtype=object),
             "two_dim": cells["measure"].isin(TWO_DIM_MEASURES).to_numpy(),
-            "role": network_role(cells["measure"], cells["category"]),
+            "role": cells["role"].to_numpy(np.int8),
             "column": column_codes[i],
             "type_of": np.where(lv == VESTIGING, cells["parent"].to_numpy(dtype=object),
                                 np.where(lv == SCHOOLTYPE, cells["unit"].to_numpy(dtype=object), None)),

@@ -156,6 +156,7 @@ class _Gate:
         import hub.disclosure as disclosure
 
         self.config = disclosure.GateConfig.from_app_config(current_app.config)
+        self.catalogue = catalogue()
         self.combine_cells: Callable = disclosure.combine_cells
         self.release_bytes: Callable = disclosure.release_bytes
         # One audit cache per process: a late submission re-audits only the blocks it changed.
@@ -165,7 +166,19 @@ class _Gate:
             _AUDIT_CACHE = disclosure.AuditCache()
         cache = _AUDIT_CACHE
         self.apply_gate: Callable = lambda combined, config, history=(): disclosure.apply_gate(
-            combined, config, history=history, cache=cache)
+            combined, config, history=history, cache=cache, catalogue=self.catalogue)
+
+
+def catalogue():
+    """The code tables this hub's releases are built with: its groupings and provider → consortium table
+    (the same tables the round gave the nodes, hub/services/rounds.py ``round_tables``)."""
+    from hub.disclosure.tables import Catalogue
+    from hub.services.rounds import round_tables
+
+    tables = round_tables()
+    from shared.groupings import Groupings
+
+    return Catalogue(groupings=Groupings.from_dict(tables["groupings"]), consortia=tables["consortia"])
 
 
 class _Inputs:

@@ -7,7 +7,8 @@ CSV format (``;`` or ``,``, UTF-8 with or without BOM, or Windows-1252), one row
     87654321;Praktijk De Brug;Consortium Lek
 
 ``aanbieder_agb`` (8 digits; shorter numbers are zero-padded as spreadsheets strip zeros) and
-``consortium`` are required; ``aanbieder_naam`` is optional and shown instead of the AGB code.
+``consortium`` (at most 80 characters, not "andere aanbieders": the nodes count each consortium's
+clients under its name, and providers outside the table under that one) are required; ``aanbieder_naam`` is optional and shown instead of the AGB code.
 A provider may appear once. Names go into every user's CSV and XLSX exports, so a name that a
 spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``) is refused, as are
 control characters and names longer than the table stores. Any bad row rejects the whole file
@@ -26,12 +27,16 @@ from sqlalchemy import delete, select
 from hub.extensions import db
 from hub.models.consortia import Consortium, ConsortiumMember
 from hub.services._util import transaction
+from shared.codes import GEEN_CONSORTIUM
 from shared.errors import InputError
+from shared.partial import MAX_CATEGORY_LENGTH
 from shared.textfiles import FORMULA_STARTS, decode
 
 REQUIRED = ("aanbieder_agb", "consortium")
 #: The longest name the table stores (Consortium.naam, ConsortiumMember.aanbieder_naam).
 MAX_NAME = 200
+#: A consortium's name is the category the nodes count its clients under (``clienten_consortium``).
+MAX_CONSORTIUM_NAME = MAX_CATEGORY_LENGTH
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _START_NAMES = {"\t": "een tab", "\r": "een regeleinde"}
 
@@ -78,6 +83,14 @@ def parse_csv(raw: bytes, filename: str) -> list[tuple[str, str, str]]:
         agb = agb.zfill(8)
         if not cons:
             errors.append(f"regel {line}, kolom consortium: leeg")
+            continue
+        if len(cons) > MAX_CONSORTIUM_NAME:
+            # The nodes count per consortium under its name (shared/partial.py: a category is at most 80 characters).
+            errors.append(f"regel {line}, kolom consortium: langer dan {MAX_CONSORTIUM_NAME} tekens")
+            continue
+        if cons.casefold() == GEEN_CONSORTIUM.casefold():
+            errors.append(f"regel {line}, kolom consortium: '{GEEN_CONSORTIUM}' is de naam voor aanbieders buiten elk "
+                          "consortium; kies een andere naam")
             continue
         bad = [f"regel {line}, kolom {col}: {why}" for col, value in (("aanbieder_naam", get("aanbieder_naam")), ("consortium", cons))
                if (why := name_problem(value))]

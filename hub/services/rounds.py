@@ -154,10 +154,22 @@ def list_rounds(status: str | None = None, node: Node | None = None) -> list[Rou
                 )
             )
         )
+    tables = round_tables()
     return [
-        RoundInfo(id=r.id, schooljaar=r.schooljaar, peildatum=r.peildatum.isoformat(), status=r.status, submitted=r.id in submitted)
+        RoundInfo(id=r.id, schooljaar=r.schooljaar, peildatum=r.peildatum.isoformat(), status=r.status,
+                  submitted=r.id in submitted, **tables)
         for r in rounds
     ]
+
+
+def round_tables() -> dict[str, Any]:
+    """The code tables every node of a round counts by: the groupings and provider → consortium."""
+    from hub.services import consortia, groupings
+
+    return {
+        "groupings": groupings.current().to_dict(),
+        "consortia": {agb: naam for agb, _, naam in consortia.current_table()},
+    }
 
 
 def all_rounds(status: str | None = None) -> list[Round]:

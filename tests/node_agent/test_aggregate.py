@@ -28,20 +28,24 @@ C = dict(zip(["c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"], valid_bsns(
 D = dict(zip(["d1", "d2", "d3", "d4", "d5"], valid_bsns(5, start=200_000_000)))
 
 
-def run_node(tmp_path: Path, gemeente: str, leerlingen, jeugdhulp, declaraties, years=(JAAR,)):
+GROUP_MEASURES = {"clienten_zorgintensiteit", "clienten_consortium"}
+
+
+def run_node(tmp_path: Path, gemeente: str, leerlingen, jeugdhulp, declaraties, years=(JAAR,), **kwargs):
+    """Counts of the fine measures (the groups: ``test_groups_and_consortia_by_hand``), costs, the aggregation."""
     l = read_leerlingen(ReadOptions(write_csv(tmp_path / f"{gemeente}-l.csv", LEERLINGEN_HEADER, leerlingen), "leerlingen"),
                         PS, gemeente)
     j = read_jeugdhulp(ReadOptions(write_csv(tmp_path / f"{gemeente}-j.csv", JEUGDHULP_HEADER, jeugdhulp), "jeugdhulp"),
                        PS, zorgtype_table())
     d = read_declaraties(ReadOptions(write_csv(tmp_path / f"{gemeente}-d.csv", DECLARATIES_HEADER, declaraties),
                                      "declaraties"), j)
-    agg = aggregate(l.data, j.data, d.data, list(years))
-    counts = {(c.vestigingscode, c.measure, c.category): c.value for c in agg.cells}
+    agg = aggregate(l.data, j.data, d.data, list(years), **kwargs)
+    counts = {(c.vestigingscode, c.measure, c.category): c.value for c in agg.cells if c.measure not in GROUP_MEASURES}
     costs = {(c.vestigingscode, c.category): (c.value, c.contributors, c.top1, c.top2, c.negatives) for c in agg.cost_cells}
     return counts, costs, agg, (l, j, d)
 
 
-def nieuwegein(tmp_path):
+def nieuwegein(tmp_path, **kwargs):
     leerlingen = [
         leerling_row(C["c1"], "04DA00", geboortedatum="2015-05-05"),
         leerling_row(C["c2"], "04DA00", geboortedatum="2012-03-10"),
@@ -83,7 +87,7 @@ def nieuwegein(tmp_path):
         ["A13", "2024-09-01", "2024-09-30", "7000", "C"],  # a late credit: this child nets negative
         ["A99", "2024-09-01", "2024-09-30", "1234", "D"],  # no such allocation
     ]
-    return run_node(tmp_path, "0356", leerlingen, jeugdhulp, declaraties)
+    return run_node(tmp_path, "0356", leerlingen, jeugdhulp, declaraties, **kwargs)
 
 
 def houten(tmp_path):
@@ -179,6 +183,39 @@ def test_nieuwegein_cells_by_hand(tmp_path):
     assert agg.peildata == {JAAR: "2024-10-01"}
     assert agg.allocations_without_enrolment == 1  # c9's A12 (c9 lives elsewhere: rejected from enrolment)
     assert d.report.rejected["toewijzing_onbekend"].count == 1
+
+
+def test_groups_and_consortia_by_hand(tmp_path):
+    consortia = {"98000001": "Consortium Lek", "98000004": "Consortium Lek", "98000005": "Consortium Noord"}
+    _, _, agg, _ = nieuwegein(tmp_path, consortia=consortia)
+    groups = {(c.vestigingscode, c.measure, c.category): c.value for c in agg.cells if c.measure in GROUP_MEASURES}
+    assert groups == {
+        # 04DA00: c1 ambulant (basis), c2 jeugd-ggz (specialistisch), c3 verblijf
+        ("04DA00", "clienten_zorgintensiteit", "basis"): 1,
+        ("04DA00", "clienten_zorgintensiteit", "specialistisch"): 1,
+        ("04DA00", "clienten_zorgintensiteit", "verblijf-crisis"): 1,
+        ("04DA00", "clienten_consortium", "Consortium Lek"): 1,  # c1 at 98000001
+        ("04DA00", "clienten_consortium", "andere aanbieders"): 2,  # c2 at 98000002, c3 at 98000003
+        # 05XB01: c5 at two providers of one consortium counts once
+        ("05XB01", "clienten_zorgintensiteit", "basis"): 1,
+        ("05XB01", "clienten_consortium", "Consortium Lek"): 1,
+        ("GEEN", "clienten_zorgintensiteit", "verblijf-crisis"): 1,
+        ("GEEN", "clienten_consortium", "Consortium Noord"): 1,
+    }
+
+
+def test_a_child_in_two_care_types_of_one_group_counts_once(tmp_path):
+    leerlingen = [leerling_row(C["c1"], "04DA00", geboortedatum="2014-05-05")]
+    jeugdhulp = [
+        jeugdhulp_row(C["c1"], "A01", "45", "2024-09-01", geboortedatum="2014-05-05", verwijzer="01", agb="98000001"),
+        jeugdhulp_row(C["c1"], "A02", "31", "2024-10-01", geboortedatum="2014-05-05", verwijzer="01", agb="98000002"),
+    ]
+    counts, _, agg, _ = run_node(tmp_path, "0356", leerlingen, jeugdhulp, [])
+    assert counts[("04DA00", "clienten_zorgtype", "ambulant")] == 1
+    assert counts[("04DA00", "clienten_zorgtype", "wijkteam")] == 1
+    groups = {(c.measure, c.category): c.value for c in agg.cells if c.measure in GROUP_MEASURES}
+    assert groups[("clienten_zorgintensiteit", "basis")] == 1
+    assert ("clienten_consortium", "andere aanbieders") not in groups  # no table given: no consortium cells
 
 
 def test_houten_cells_by_hand(tmp_path):

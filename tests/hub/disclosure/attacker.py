@@ -5,6 +5,12 @@ have exactly these fields) and knows what any reader of the documentation knows:
 - the catalogue's additive lines (derived here from the cells present and a school → type mapping,
   which DUO publishes): hierarchy columns, referrer and age rows over ``nieuwe_clienten``, cost
   categories over ``kosten/totaal``;
+- the documented inequalities between distinct counts per unit (``inequalities_of``), from the
+  groupings table and, when given, the provider → consortium table: a care type is at most its
+  care-intensity group, a group at most the sum of its care types, a group (or the care type of a
+  group of one) at most ``clienten`` and ``clienten`` at most their sum; a consortium at most
+  ``clienten`` and ``clienten`` at most the sum of the consortia; a listed provider at most its
+  consortium, and a consortium at most the sum of its members where every member is listed;
 - a published count lies in its rounding window and is ≥ threshold; a published cost lies in its
   rounding window and is ≥ 0; every count is ≥ 0; a hidden cost is ≥ 0 unless it is truly negative
   (the attacker is granted that knowledge when ``truth`` is given);
@@ -13,17 +19,24 @@ have exactly these fields) and knows what any reader of the documentation knows:
   removed; tests/e2e/test_attacker_api.py shows the leak).
 
 With several releases, cells whose true value is unchanged share one variable (the attacker is given
-which, through ``truth``). Problems split into connected components of the lines, each solved with
-sparse HiGHS LPs (scipy), so a whole region fits in a test.
+which, through ``truth``; given ``truth``, it also drops an inequality the data do not satisfy, as a
+node counting with another table would make it). Problems split into connected components of the
+lines and inequalities, each solved with sparse HiGHS LPs (scipy), so a whole region fits in a test.
+Written without the gate's code: nothing here comes from hub.disclosure.
 """
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, vstack
 from scipy.sparse.csgraph import connected_components
+
+from shared.codes import GEEN_CONSORTIUM
+from shared.groupings import DEFAULT_GROUPINGS, Groupings
 
 KEY = ["level", "unit", "schooljaar", "measure", "category"]
 PUBLIC_COLUMNS = KEY + ["status", "value"]
@@ -72,18 +85,71 @@ def lines_of(release: pd.DataFrame, parent: dict[str, str]) -> list[list[tuple[t
     return out
 
 
+def inequalities_of(release: pd.DataFrame, groupings: Groupings = DEFAULT_GROUPINGS,
+                    consortia: Mapping[str, str] | None = None) -> list[list[tuple[tuple, int]]]:
+    """Every documented inequality ``sum(small) <= sum(big)`` between the listed distinct counts of a unit,
+    as [(cell key, coefficient), ...] meaning ``sum(coef * x) <= 0`` (small +1, big -1). An inequality
+    is only made when every cell it names is listed: an unlisted provider may be hidden with any value."""
+    by_unit: dict[tuple, dict[tuple[str, str], tuple]] = {}
+    for k in release[KEY].itertuples(index=False, name=None):
+        by_unit.setdefault(tuple(k[:3]), {})[(k[3], k[4])] = tuple(k)
+    members: dict[str, list[str]] = {}
+    for agb, name in sorted((consortia or {}).items()):
+        members.setdefault(name, []).append(agb)
+    out: list[list[tuple[tuple, int]]] = []
+
+    def at_most(small: list, big: list) -> None:
+        if small and big and None not in small and None not in big:
+            out.append([(k, 1) for k in small] + [(k, -1) for k in big])
+
+    for cells in by_unit.values():
+        clients = cells.get(("clienten", ""))
+        # Each care-intensity group's own cell: its group cell, or for a group of one care type that care
+        # type's cell (a group of one has no cell: Grouping.counted_codes).
+        group_cells = []
+        for group in groupings.zorgintensiteit.groups:
+            types = [cells.get(("clienten_zorgtype", z)) for z in group.members]
+            if len(group.members) == 1:
+                group_cells.append(types[0])
+                continue
+            g = cells.get(("clienten_zorgintensiteit", group.code))
+            for z in types:
+                at_most([z], [g])
+            at_most([g], types)
+            group_cells.append(g)
+        for g in group_cells:
+            at_most([g], [clients])
+        at_most([clients], group_cells)
+        by_consortium = {c: k for (m, c), k in cells.items() if m == "clienten_consortium"}
+        for k in by_consortium.values():
+            at_most([k], [clients])
+        at_most([clients], list(by_consortium.values()))
+        if consortia is None:
+            continue
+        for (m, agb), p in cells.items():
+            if m == "clienten_aanbieder":
+                at_most([p], [by_consortium.get(consortia.get(agb, GEEN_CONSORTIUM))])
+        for name, agbs in members.items():
+            if name != GEEN_CONSORTIUM:  # the other providers are no closed list
+                at_most([by_consortium.get(name)], [cells.get(("clienten_aanbieder", a)) for a in agbs])
+    return out
+
+
 class Attack:
     """Everything the releases say, as one sparse system; ``interval(key)`` bounds a cell of the last release."""
 
     def __init__(self, releases: list[pd.DataFrame], parent: dict[str, str], *, threshold: int = 10, base: int = 5,
-                 cost_base: int = 10000, truth: list[dict[tuple, int]] | None = None):
+                 cost_base: int = 10000, truth: list[dict[tuple, int]] | None = None,
+                 groupings: Groupings | None = DEFAULT_GROUPINGS, consortia: Mapping[str, str] | None = None):
+        """``groupings=None`` leaves the inequalities between distinct counts out (equalities only)."""
         self.threshold = threshold
         self._var: dict[tuple, int] = {}
         self._truth = truth
         self._last = len(releases) - 1
         lo: dict[int, float] = {}
         hi: dict[int, float] = {}
-        rows: list[dict[int, int]] = []
+        rows: list[dict[int, int]] = []  # sum(coef * x) == 0
+        le_rows: list[dict[int, int]] = []  # sum(coef * x) <= 0
         self.hidden: list[tuple] = []  # keys of the last release's hidden cells
         for i, rel in enumerate(releases):
             told = "reason" in rel.columns
@@ -109,18 +175,18 @@ class Attack:
                 hi[v] = min(hi.get(v, np.inf), b)
             for line in lines_of(rel, parent):
                 rows.append({self._var_of(i, k): c for k, c in line})
+            for ineq in inequalities_of(rel, groupings, consortia) if groupings is not None else ():
+                if truth is not None and sum(c * truth[i][k] for k, c in ineq) > 0:
+                    continue  # the data do not satisfy it: no fact
+                le_rows.append({self._var_of(i, k): c for k, c in ineq})
         n = len(self._var)
         self.lo = np.array([lo.get(v, 0.0) for v in range(n)])
         self.hi = np.array([hi.get(v, np.inf) for v in range(n)])
-        r_idx, c_idx, data = [], [], []
-        for j, row in enumerate(rows):
-            for v, c in row.items():
-                r_idx.append(j)
-                c_idx.append(v)
-                data.append(c)
-        self.A = coo_matrix((data, (r_idx, c_idx)), shape=(len(rows), n)).tocsr()
-        # Components: variables joined by a line.
-        inc = self.A.T @ self.A if len(rows) else coo_matrix((n, n)).tocsr()
+        self.A = _matrix(rows, n)
+        self.A_ub = _matrix(le_rows, n)
+        # Components: variables joined by a line or an inequality.
+        both = abs(vstack([self.A, self.A_ub]).tocsr())
+        inc = both.T @ both
         _, self.component = connected_components(inc + coo_matrix((np.ones(n), (np.arange(n), np.arange(n))), shape=(n, n)),
                                                  directed=False)
         self._blocks: dict[int, tuple] = {}
@@ -135,15 +201,17 @@ class Attack:
     def _block(self, comp: int):
         if comp not in self._blocks:
             cols = np.flatnonzero(self.component == comp)
-            sub = self.A[:, cols]
-            keep = np.flatnonzero(np.diff(sub.tocsr().indptr) > 0)
-            self._blocks[comp] = (cols, sub[keep])
+            subs = []
+            for M in (self.A, self.A_ub):
+                sub = M[:, cols].tocsr()
+                subs.append(sub[np.flatnonzero(np.diff(sub.indptr) > 0)])
+            self._blocks[comp] = (cols, *subs)
         return self._blocks[comp]
 
     def interval(self, key: tuple) -> tuple[float, float]:
         """(min, max) of the cell's true value in the last release, over everything the releases say."""
         v = self._var_of(self._last, key)
-        cols, A = self._block(int(self.component[v]))
+        cols, A, A_ub = self._block(int(self.component[v]))
         j = int(np.searchsorted(cols, v))
         bounds = np.column_stack([self.lo[cols], self.hi[cols]])
         out = []
@@ -151,6 +219,7 @@ class Attack:
             c = np.zeros(len(cols))
             c[j] = sign
             res = linprog(c, A_eq=A if A.shape[0] else None, b_eq=np.zeros(A.shape[0]) if A.shape[0] else None,
+                          A_ub=A_ub if A_ub.shape[0] else None, b_ub=np.zeros(A_ub.shape[0]) if A_ub.shape[0] else None,
                           bounds=bounds, method="highs")
             if res.status == 3:
                 out.append(-sign * np.inf)
@@ -160,10 +229,19 @@ class Attack:
         return out[0], out[1]
 
 
+def _matrix(rows: list[dict[int, int]], n: int):
+    r_idx = [j for j, row in enumerate(rows) for _ in row]
+    c_idx = [v for row in rows for v in row]
+    data = [c for row in rows for c in row.values()]
+    return coo_matrix((data, (r_idx, c_idx)), shape=(len(rows), n)).tocsr()
+
+
 def interval(releases: list[pd.DataFrame], parent: dict[str, str], target: tuple, *, threshold: int = 10,
-             base: int = 5, cost_base: int = 10000, truth: list[dict[tuple, int]] | None = None) -> tuple[float, float]:
+             base: int = 5, cost_base: int = 10000, truth: list[dict[tuple, int]] | None = None,
+             groupings: Groupings | None = DEFAULT_GROUPINGS, consortia: Mapping[str, str] | None = None) -> tuple[float, float]:
     """(min, max) of the target's true value in the LAST release, over everything the releases say."""
-    return Attack(releases, parent, threshold=threshold, base=base, cost_base=cost_base, truth=truth).interval(target)
+    return Attack(releases, parent, threshold=threshold, base=base, cost_base=cost_base, truth=truth,
+                  groupings=groupings, consortia=consortia).interval(target)
 
 
 def width(lo: float, hi: float) -> float:

@@ -89,7 +89,8 @@ def test_chunks_with_helpers_and_whole_type_fallback_protect_every_cell(monkeypa
     cells, units = region(rng, 9)
     combined, result = gate(cells, units)
     a = result.audit
-    assert a["failed"] == 0 and a["flows_solved"] > 0 and a["network_proven"] > 0
+    # The last round's statistics: its networks may all be cache hits of an earlier round.
+    assert a["failed"] == 0 and a["network_proven"] > 0 and (a["flows_solved"] > 0 or a["blocks_cached"] > 0)
     rel = result.release
     hidden = rel[(rel["status"] == "suppressed_primary") & (rel["level"] == "vestiging")
                  & rel["measure"].isin(["nieuwe_clienten", "nieuwe_clienten_verwijzer", "nieuwe_clienten_leeftijd"])]

@@ -7,7 +7,8 @@ import pandas as pd
 
 from hub.disclosure import combine_cells
 from hub.disclosure.frames import KEY, LEVELS
-from hub.disclosure.tables import FIXED_COST_CELLS, FIXED_COUNT_CELLS, build_table
+from hub.disclosure.overlap import DISTINCT_FAMILY, OVERLAP
+from hub.disclosure.tables import DEFAULT_CATALOGUE, FIXED_COST_CELLS, build_table
 
 from .helpers import contributions, key, schools
 
@@ -28,11 +29,16 @@ def _new_clients(verwijzer: int):
 
 def test_every_unit_gets_the_fixed_cells_and_provider_cells_exist_only_where_nonzero():
     table = _table(_new_clients(10))
-    cells = table.cells
+    everything = table.cells
+    # The auditor's overlap variables (overlap.py, tested there) are no catalogue cells.
+    cells = everything[everything["measure"] != OVERLAP]
+    fixed = DEFAULT_CATALOGUE.fixed_count_cells()  # the fine lists and the care-intensity groups
+    assert {("clienten_zorgintensiteit", g) for g in ("basis", "specialistisch", "verblijf-crisis")} <= set(fixed)
     per_unit = cells.groupby(["level", "unit"]).size().to_dict()
     # 01AA00, BO and regio have the provider's cell too; 02BB00 was not served by P1.
-    assert per_unit == {("vestiging", "01AA00"): len(FIXED_COUNT_CELLS) + 1, ("vestiging", "02BB00"): len(FIXED_COUNT_CELLS),
-                        ("schooltype", "BO"): len(FIXED_COUNT_CELLS) + 1, ("regio", "regio"): len(FIXED_COUNT_CELLS) + 1}
+    assert per_unit == {("vestiging", "01AA00"): len(fixed) + 1, ("vestiging", "02BB00"): len(fixed),
+                        ("schooltype", "BO"): len(fixed) + 1, ("regio", "regio"): len(fixed) + 1}
+    assert set(zip(cells.loc[cells["unit"] == "02BB00", "measure"], cells.loc[cells["unit"] == "02BB00", "category"])) == set(fixed)
     assert not (cells["measure"] == "kosten").any()  # no cost data this school year: no cost cells
     assert list(pd.unique(cells["level"])) == list(LEVELS)
     with_costs = _table(_new_clients(10) + [("0356", "02BB00", "kosten", "totaal", 50_000_00, 20, 9_000_00, 8_000_00, 0)])
@@ -71,7 +77,16 @@ def test_families_share_no_line():
     for line in range(table.n_lines):
         members, _ = table.members(line)
         assert len(set(family[members])) == 1
+    assert (table.cells["measure"] == OVERLAP).any()  # the overlap lines are among the lines checked
     new = table.cells["measure"].str.startswith("nieuwe_clienten")
     assert table.cells.loc[new, "family"].nunique() == 1
-    assert table.cells.loc[table.cells["measure"] == "clienten_zorgtype", "family"].nunique() == len(
-        [c for m, c in FIXED_COUNT_CELLS if m == "clienten_zorgtype"])
+    # The distinct counts and their overlap variables are one family (their inequalities bind them all)...
+    distinct = table.cells["measure"].isin(DISTINCT_FAMILY)
+    assert set(table.cells.loc[distinct, "measure"]) == {"clienten", "clienten_zorgtype", "clienten_zorgintensiteit",
+                                                          "clienten_aanbieder", OVERLAP}
+    assert table.cells.loc[distinct, "family"].nunique() == 1
+    # ... and the hierarchy-only measures each remain a family of their own.
+    others = table.cells[~distinct & ~new]
+    assert others.groupby("measure")["family"].nunique().eq(1).all()
+    assert others["family"].nunique() == others["measure"].nunique()
+    assert not set(others["family"]) & set(table.cells.loc[distinct | new, "family"])

@@ -50,10 +50,16 @@ def test_line_intervals_with_unbounded_members():
 def test_tree_bounds_equal_the_full_lp_on_a_hierarchy_family():
     rng = np.random.default_rng(11)
     types = {f"{i:02d}AA00": ("BO" if i % 3 else "VO") for i in range(1, 9)}
-    cells = [("0356", v, "clienten", "", int(rng.choice([0, 2, 5, 9, 12, 20, 33]))) for v in types]
+    # jeugdbescherming is hierarchy-only; clienten no longer is: the distinct counts share one family
+    # with inequality lines (overlap.py), which no tree propagation handles.
+    cells = [("0356", v, "jeugdbescherming", "", int(rng.choice([0, 2, 5, 9, 12, 20, 33]))) for v in types]
     table, world = world_of([c for c in cells if c[4]], types)
-    fam = world.family[int(np.flatnonzero(table.cells["measure"].to_numpy() == "clienten")[0])]
+    measure = table.cells["measure"].to_numpy()
+    fam = world.family[int(np.flatnonzero(measure == "jeugdbescherming")[0])]
     mask = world.family == fam
+    assert set(measure[mask]) == {"jeugdbescherming"} and not world.two_dim[mask].any()
+    assert world.two_dim[measure == "clienten"].all()  # never given to tree_bounds (audit.py)
+    assert np.isfinite(world.hi[mask]).any() and np.isinf(world.hi[mask]).any()  # published and hidden cells
     lo, hi = tree_bounds(world, mask)
     # Full LP over that family's variables and lines.
     vars_ = np.flatnonzero(mask)

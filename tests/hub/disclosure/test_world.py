@@ -12,8 +12,9 @@ from hub.disclosure.tables import build_table
 from hub.disclosure.world import (
     FULL_RANGE, INF, TWO_SIDED, WIDTH, ReleaseState, attacker_bounds, build_world, static_world, targets,
 )
+from shared.groupings import DEFAULT_GROUPINGS
 
-from .helpers import contributions, key, schools
+from .helpers import JAAR, contributions, key, schools
 
 
 def test_attacker_bounds_are_rounding_windows_for_published_cells_and_zero_up_for_hidden_ones():
@@ -70,10 +71,19 @@ def test_a_cell_unchanged_between_releases_is_one_variable_and_keeps_what_either
     assert static.var_of[0][_position(current, same)] == static.var_of[1][_position(earlier, same)]
     assert static.var_of[0][_position(current, changed)] != static.var_of[1][_position(earlier, changed)]
     # 02BB00, BO and regio changed: their old values are variables of their own, in no line of the current
-    # release, and none of the six is the same in every release.
+    # release, and none of the six is the same in every release. So are the overlap variables
+    # (overlap.py) whose true slack the change moved: G_g <= C has slack C - G_g, one per
+    # care-intensity group at each of the three units.
+    slack_moved = [(lv, unit, "_overlap", f"gc:{g}") for lv, unit in
+                   (("vestiging", "02BB00"), ("schooltype", "BO"), ("regio", "regio"))
+                   for g in DEFAULT_GROUPINGS.zorgintensiteit.counted_codes()]
+    for lv, unit, measure, category in slack_moved:
+        k = (lv, unit, JAAR, measure, category)
+        assert static.var_of[0][_position(current, k)] != static.var_of[1][_position(earlier, k)]
+    n_changed = 3 + len(slack_moved)
     n_vars = len(static.arrays["t"])
-    assert n_vars == len(current.cells) + 3
-    assert int((~static.arrays["in_all"]).sum()) == 6
+    assert n_vars == len(current.cells) + n_changed
+    assert int((~static.arrays["in_all"]).sum()) == 2 * n_changed
     assert len(static.line_ptr) - 1 == current.n_lines + earlier.n_lines
 
     # 01AA00 published before and hidden now as a partner: a reader knows it from the earlier release.
