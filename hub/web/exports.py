@@ -201,21 +201,32 @@ SECTION_TITLES: dict[str, tuple[str, str, str]] = {
 
 
 def section_table(section: fig.Section, label_of=None) -> Table:
-    """A factsheet section at the level it shows; the note says which level. A section without any
-    published figure is a table without rows, its note the one sentence that says so."""
+    """A factsheet section at the level it shows: a school type's table says so in its title (files
+    carry the title; the page shows the section's level sentence above the table too). A section
+    without any published figure is a table without rows."""
+    suffix = f", alle {section.unit}-scholen in de regio" if section.level == fig.LEVEL_SCHOOLTYPE else ""
     if section.name == "aanbieders":
         providers = section.table if section.table is not None else fig.Providers(Count(None, "absent"), (), None, None)
         table = providers_table(section.name, providers, label_of or (lambda agb: agb))
-        return Table(table.name, table.title, table.columns, table.rows, f"{section.label} {table.note}")
+        return Table(table.name, table.title + suffix, table.columns, table.rows, table.note, sheet="Grootste aanbieders")
     title, head, note = SECTION_TITLES[section.name]
+    sheet = ""  # the title, cut at a word (Table.sheet_name)
     if section.level == fig.LEVEL_SCHOOL_GROUPS:
         title, head, note = SECTION_TITLES["zorgintensiteit"]
-        title = "Cliënten naar soort hulp (in plaats van zorgtype)"
+        title, sheet = "Cliënten naar soort hulp (in plaats van zorgtype)", "Zorgtype als soort hulp"
     if section.table is None:
         cols = (Column("categorie", head), Column("aantal", "Aantal", "count"), Column("aandeel", "Aandeel", "pct"))
-        return Table(section.name, title, cols, (), section.label)
-    table = distribution_table(section.name, title, section.table, head)
-    return Table(table.name, table.title, table.columns, table.rows, " ".join(x for x in (section.label, note) if x))
+        return Table(section.name, title, cols, (), section.label, sheet=sheet)
+    table = distribution_table(section.name, title + suffix, section.table, head)
+    rows = table.rows
+    if section.table.measure in OVERLAPPING:
+        # The categories overlap (a child in two groups or consortia): the last row is no sum of them.
+        rows = rows[:-1] + (("Alle cliënten (elk kind één keer)", *rows[-1][1:]),)
+    return Table(table.name, table.title, table.columns, rows, note, sheet=sheet)
+
+
+#: Measures whose categories overlap, so the clients total is no sum of the rows.
+OVERLAPPING = frozenset({"clienten_zorgtype", "clienten_zorgintensiteit", "clienten_consortium"})
 
 
 def providers_table(name: str, providers: fig.Providers, label_of, consortium_of=None) -> Table:
