@@ -41,6 +41,8 @@ class Access:
     scope: str | None
     #: A consortium user's providers (AGB codes of its consortium's members); empty for every other role.
     consortium_agbs: frozenset[str] = field(default=frozenset())
+    #: A consortium user's consortium name (the category of its ``clienten_consortium`` cells); None otherwise.
+    consortium_name: str | None = None
 
     def may_see_school(self, vestigingscode: str, swv_codes: Iterable[str]) -> bool:
         if self.role in (ROLE_REGIO_ADMIN, ROLE_GEMEENTE):
@@ -51,14 +53,18 @@ class Access:
             return vestigingscode == self.scope
         return False
 
-    def may_see_coverage(self, vestigingscode: str, swv_codes: Iterable[str], provider_agbs: Iterable[str]) -> bool:
-        """A school in the coverage view (``provider_agbs``: the providers with a published count there).
+    def may_see_coverage(self, vestigingscode: str, swv_codes: Iterable[str], provider_agbs: Iterable[str],
+                         consortium_names: Iterable[str] = ()) -> bool:
+        """A school in the coverage view (``provider_agbs``: the providers with a published count there;
+        ``consortium_names``: the consortia with a published ``clienten_consortium`` count there).
 
-        A consortium sees only the schools that one of its own consortium's providers serves; an unknown
-        consortium, or one without members, sees none. The other roles see the schools they may see.
+        A consortium sees only the schools that its own consortium serves (one of its providers, or the
+        consortium's own count, published); an unknown consortium, or one without members, sees none.
+        The other roles see the schools they may see.
         """
         if self.role == ROLE_CONSORTIUM:
-            return not self.consortium_agbs.isdisjoint(provider_agbs)
+            own = any(self.may_see_consortium(name) for name in consortium_names)
+            return own or not self.consortium_agbs.isdisjoint(provider_agbs)
         return self.may_see_school(vestigingscode, swv_codes)
 
     def may_see_provider(self, agb: str) -> bool:
@@ -77,6 +83,22 @@ class Access:
             return providers
         rows = tuple(r for r in providers.rows if self.may_see_provider(r.agb))
         return replace(providers, rows=rows, largest_share=None, hhi_lower_bound=None)
+
+    def may_see_consortium(self, name: str) -> bool:
+        """A consortium named in the coverage view (a ``clienten_consortium`` category): a consortium
+        user only its own, by name; every other role every one. As with providers, the others are not
+        named to a consortium user: they are counted ("andere aanbieders"), never shown."""
+        if self.role == ROLE_CONSORTIUM:
+            # Without members the consortium is gone from the table: its old name is nobody's scope.
+            return bool(self.consortium_agbs) and self.consortium_name is not None and name == self.consortium_name
+        return True
+
+    def visible_consortia(self, dist):
+        """``figures.Distribution`` of ``clienten_consortium`` with only the consortia this caller may
+        see; the rows left out are the others (their count is ``len(dist.rows) - len(result.rows)``)."""
+        if self.role != ROLE_CONSORTIUM:
+            return dist
+        return replace(dist, rows=tuple(r for r in dist.rows if self.may_see_consortium(r.category)))
 
     def may_see_swv(self, swv_code: str) -> bool:
         if self.role in (ROLE_REGIO_ADMIN, ROLE_GEMEENTE):
@@ -99,9 +121,11 @@ class Access:
     @classmethod
     def of(cls, user) -> "Access":
         agbs: frozenset[str] = frozenset()
+        name = None
         if user.role == ROLE_CONSORTIUM:
             agbs = consortium_agbs(user.scope)
-        return cls(user.id, user.email, user.role, user.scope, agbs)
+            name = consortium_name(user.scope)
+        return cls(user.id, user.email, user.role, user.scope, agbs, name)
 
     @classmethod
     def operator(cls) -> "Access":
@@ -120,6 +144,17 @@ def consortium_agbs(scope: str | None) -> frozenset[str]:
         return frozenset()
     return frozenset(db.session.scalars(select(ConsortiumMember.aanbieder_agb)
                                         .where(ConsortiumMember.consortium_id == int(scope))))
+
+
+def consortium_name(scope: str | None) -> str | None:
+    """The name of consortium ``scope`` (None for an unknown or malformed id)."""
+    from hub.extensions import db
+    from hub.models.consortia import Consortium
+
+    if not scope or not str(scope).isdigit():
+        return None
+    found = db.session.get(Consortium, int(scope))
+    return found.naam if found is not None else None
 
 
 @dataclass(frozen=True)

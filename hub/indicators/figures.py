@@ -5,7 +5,7 @@ propagation rules: a rate needs a published numerator and a published denominato
 ``min_denominator``; a mean needs a published count and a published sum; a share needs the category's
 count and the total published. Anything else comes out with ``value None`` and a status saying why.
 
-The module is long (over 600 lines) on purpose: every indicator sits next to its propagation rule and
+The module is long (over 750 lines) on purpose: every indicator sits next to its propagation rule and
 its serialisation, so what may be shown is decided in one place that can be read top to bottom.
 """
 
@@ -20,7 +20,10 @@ from shared.codes import (
     CLIENT_ZORGTYPES,
     CLIENTEN,
     CLIENTEN_AANBIEDER,
+    CLIENTEN_CONSORTIUM,
+    CLIENTEN_ZORGINTENSITEIT,
     CLIENTEN_ZORGTYPE,
+    GEEN_CONSORTIUM,
     JEUGDBESCHERMING,
     JEUGDRECLASSERING,
     KOSTEN,
@@ -219,26 +222,34 @@ DISTRIBUTIONS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
 }
 
 
-#: The measures the pages read at school-type level (rates: the type trend, the funnel's mean) and at
-#: region level (rate, coverage, the distributions, costs, separate measures). the v1 API's release
-#: endpoints give a region role exactly these aggregate cells (``hub.access.Access.may_see_cell``).
+#: The measures the factsheet reads at school-type level: the rates (the type trend, the funnel's mean)
+#: and, where a school's own table has no published figure, the type's table in its place
+#: (:func:`finest_distribution`, :func:`finest_providers`).
+SECTION_MEASURES: frozenset[str] = frozenset(
+    {m for measure, total, _ in DISTRIBUTIONS.values() for m in (measure, total)}
+    | {CLIENTEN_ZORGINTENSITEIT, CLIENTEN_CONSORTIUM, CLIENTEN_AANBIEDER})
+
+#: The measures the pages read at school-type level and at region level (rate, coverage, the
+#: distributions, costs, separate measures). The v1 API's release endpoints give a region role exactly
+#: these aggregate cells (``hub.access.Access.may_see_cell``).
 AGGREGATE_MEASURES_SHOWN: dict[str, frozenset[str]] = {
-    SCHOOLTYPE: frozenset({CLIENTEN, LEERLINGEN}),
-    REGIO: frozenset({CLIENTEN, LEERLINGEN, CLIENTEN_ZORGTYPE, KOSTEN, JEUGDBESCHERMING, JEUGDRECLASSERING}
-                     | {m for measure, total, _ in DISTRIBUTIONS.values() for m in (measure, total)}),
+    SCHOOLTYPE: frozenset({CLIENTEN, LEERLINGEN}) | SECTION_MEASURES,
+    REGIO: frozenset({CLIENTEN, LEERLINGEN, CLIENTEN_ZORGTYPE, KOSTEN, JEUGDBESCHERMING, JEUGDRECLASSERING,
+                      CLIENTEN_ZORGINTENSITEIT, CLIENTEN_CONSORTIUM})
+           | {m for measure, total, _ in DISTRIBUTIONS.values() for m in (measure, total)},
 }
 
 
-def distribution(cells: ReleaseCells, level: str, unit: str, schooljaar: str, name: str) -> Distribution:
-    """Shares by category. Every category of the code list is listed; a category without a published
-    cell (suppressed or not sent) is shown the same way, so the page never tells a zero from a small count.
-    """
-    measure, total_measure, categories = DISTRIBUTIONS[name]
+def distribution_of(cells: ReleaseCells, level: str, unit: str, schooljaar: str, measure: str, total_measure: str,
+                    categories: Sequence[tuple[str, str]], extra: bool = True) -> Distribution:
+    """Shares of ``total_measure`` by category of ``measure``, in the order of ``categories`` (then any
+    other category the release has, when ``extra``). A category without a published cell (suppressed or
+    not sent) is shown the same way, so the page never tells a zero from a small count."""
     total = cells.get(level, unit, schooljaar, total_measure)
     known = dict(categories)
-    extra = [c for c in cells.categories(level, unit, schooljaar, measure) if c not in known]
+    more = [c for c in cells.categories(level, unit, schooljaar, measure) if c not in known] if extra else []
     rows = []
-    for category, label in list(categories) + [(c, c) for c in extra]:
+    for category, label in list(categories) + [(c, c) for c in more]:
         count = cells.get(level, unit, schooljaar, measure, category)
         if count.status == ABSENT:
             count = Count(None, SUPPRESSED)
@@ -248,6 +259,147 @@ def distribution(cells: ReleaseCells, level: str, unit: str, schooljaar: str, na
         rows.append(ShareRow(category, label, count, share))
     # A category that holds (nearly) all of the row was hidden by the gate (group disclosure).
     return Distribution(measure, total, tuple(rows))
+
+
+def distribution(cells: ReleaseCells, level: str, unit: str, schooljaar: str, name: str) -> Distribution:
+    """Shares by category of one of :data:`DISTRIBUTIONS`; every category of the code list is listed."""
+    measure, total_measure, categories = DISTRIBUTIONS[name]
+    return distribution_of(cells, level, unit, schooljaar, measure, total_measure, categories)
+
+
+def care_intensity(cells: ReleaseCells, level: str, unit: str, schooljaar: str,
+                   groups: Sequence[tuple[str, str]]) -> Distribution:
+    """Clients per care-intensity group (``groups``: (code, label) of the groups with a cell of their
+    own, ``Grouping.counted_codes``). A child can be in two groups, so the groups do not add up."""
+    return distribution_of(cells, level, unit, schooljaar, CLIENTEN_ZORGINTENSITEIT, CLIENTEN, groups, extra=False)
+
+
+def consortia(cells: ReleaseCells, level: str, unit: str, schooljaar: str) -> Distribution:
+    """Clients per consortium, names as the uploaded table gives them: published counts largest first
+    (ties by name), then the hidden ones by name, "andere aanbieders" last. The order uses nothing but
+    published values. A child served by two consortia counts in both."""
+    names = [c for c in cells.categories(level, unit, schooljaar, CLIENTEN_CONSORTIUM) if c != GEEN_CONSORTIUM]
+    shown = {n: cells.get(level, unit, schooljaar, CLIENTEN_CONSORTIUM, n) for n in names}
+    published = sorted((n for n in names if shown[n].published), key=lambda n: (-shown[n].value, n.lower(), n))
+    hidden = sorted((n for n in names if not shown[n].published), key=lambda n: (n.lower(), n))
+    order = published + hidden
+    if GEEN_CONSORTIUM in cells.categories(level, unit, schooljaar, CLIENTEN_CONSORTIUM):
+        order.append(GEEN_CONSORTIUM)
+    return distribution_of(cells, level, unit, schooljaar, CLIENTEN_CONSORTIUM, CLIENTEN,
+                           [(n, n) for n in order], extra=False)
+
+
+# --- the finest published level ------------------------------------------------------------------
+
+#: The levels a factsheet section can show, finest first.
+LEVEL_SCHOOL = "school"  # the school's own table, this school year, by category
+LEVEL_SCHOOL_GROUPS = "school_groepen"  # the school's own figures in coarser groups (care intensity)
+LEVEL_SCHOOLTYPE = "schooltype"  # all schools of the school's type in the region
+LEVEL_NONE = "geen"  # no level has a published figure
+SECTION_LEVELS = (LEVEL_SCHOOL, LEVEL_SCHOOL_GROUPS, LEVEL_SCHOOLTYPE, LEVEL_NONE)
+
+#: The one sentence a section without any published figure shows.
+NOTHING_PUBLISHED = ("Hierover is geen cijfer te tonen: de aantallen zijn te klein om te laten zien zonder "
+                     "dat kinderen herkenbaar worden.")
+
+
+def level_label(level: str, schooltype: str | None = None) -> str:
+    """What a section tells its reader about the level it shows (plain Dutch)."""
+    if level == LEVEL_SCHOOL:
+        return "Cijfers van deze school."
+    if level == LEVEL_SCHOOL_GROUPS:
+        return ("Cijfers van deze school, in grotere groepen (soort hulp): per zorgtype is van deze school "
+                "te weinig bekend.")
+    if level == LEVEL_SCHOOLTYPE:
+        return (f"Cijfers van alle scholen van dit type ({schooltype}) in de regio; van deze school zelf is "
+                "te weinig bekend.")
+    if level == LEVEL_NONE:
+        return NOTHING_PUBLISHED
+    raise ValueError(f"unknown level {level!r}")
+
+
+def has_published_row(table) -> bool:
+    """A table worth showing: at least one of its rows has a published count (a table of nothing but
+    "afgeschermd" is never shown; its total alone is not a row)."""
+    if table is None:
+        return False
+    if isinstance(table, Providers):
+        return bool(table.rows)
+    return any(r.count.published for r in table.rows)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One factsheet section at the finest level that has a published figure."""
+
+    name: str
+    level: str  # one of SECTION_LEVELS
+    label: str  # level_label(level)
+    unit: str | None  # the unit whose figures are shown (vestigingscode or school type); None at LEVEL_NONE
+    table: "Distribution | Providers | None"
+
+    @property
+    def shown(self) -> bool:
+        return self.level != LEVEL_NONE
+
+    def to_dict(self) -> dict:
+        out = {"niveau": self.level, "uitleg": self.label, "eenheid": self.unit, "verdeling": None, "aanbieders": None}
+        if isinstance(self.table, Providers):
+            out["aanbieders"] = self.table.to_dict()
+        elif self.table is not None:
+            out["verdeling"] = self.table.to_dict()
+        return out
+
+
+#: One step of a section's fallback chain: (section level, release level, unit, measure, build the table).
+Step = tuple[str, str, str, str, Callable[[], "Distribution | Providers"]]
+
+
+def finest(name: str, chain: Sequence[Step], schooltype: str | None,
+           may_see: Callable[[str, str], bool] = lambda level, measure: True) -> Section:
+    """The first step (finest first) whose cells the viewer may see (``may_see(release level, measure)``,
+    i.e. ``Access.may_see_cell``) and whose table has a published row; else a section that says in one
+    sentence that nothing can be shown. Which level is shown depends on publication status only, which
+    every reader sees anyway; never on a hidden value."""
+    for level, release_level, unit, measure, build in chain:
+        if not may_see(release_level, measure):
+            continue
+        table = build()
+        if has_published_row(table):
+            return Section(name, level, level_label(level, schooltype), unit, table)
+    return Section(name, LEVEL_NONE, level_label(LEVEL_NONE), None, None)
+
+
+def school_sections(cells: ReleaseCells, code: str, schooltype: str, schooljaar: str,
+                    groups: Sequence[tuple[str, str]],
+                    may_see: Callable[[str, str], bool] = lambda level, measure: True) -> dict[str, Section]:
+    """Every distribution section of a school's factsheet, each at its finest published level:
+
+    - care types: the school by care type, then the school by care-intensity group, then the school type;
+    - care intensity, consortia, referrers, ages, providers: the school, then the school type.
+    """
+    def at(level: str, unit: str):
+        return {
+            "zorgtype": lambda: distribution(cells, level, unit, schooljaar, "zorgtype"),
+            "zorgintensiteit": lambda: care_intensity(cells, level, unit, schooljaar, groups),
+            "consortia": lambda: consortia(cells, level, unit, schooljaar),
+            "verwijzer": lambda: distribution(cells, level, unit, schooljaar, "verwijzer"),
+            "leeftijd": lambda: distribution(cells, level, unit, schooljaar, "leeftijd"),
+            "aanbieders": lambda: providers(cells, level, unit, schooljaar),
+        }
+
+    mine, kind = at(VESTIGING, code), at(SCHOOLTYPE, schooltype)
+    measure = {"zorgtype": CLIENTEN_ZORGTYPE, "zorgintensiteit": CLIENTEN_ZORGINTENSITEIT,
+               "consortia": CLIENTEN_CONSORTIUM, "verwijzer": NIEUWE_CLIENTEN_VERWIJZER,
+               "leeftijd": NIEUWE_CLIENTEN_LEEFTIJD, "aanbieders": CLIENTEN_AANBIEDER}
+    out = {}
+    for name, build in mine.items():
+        chain: list[Step] = [(LEVEL_SCHOOL, VESTIGING, code, measure[name], build)]
+        if name == "zorgtype" and groups:
+            chain.append((LEVEL_SCHOOL_GROUPS, VESTIGING, code, CLIENTEN_ZORGINTENSITEIT, mine["zorgintensiteit"]))
+        chain.append((LEVEL_SCHOOLTYPE, SCHOOLTYPE, schooltype, measure[name], kind[name]))
+        out[name] = finest(name, chain, schooltype, may_see)
+    return out
 
 
 # --- providers -----------------------------------------------------------------------------------

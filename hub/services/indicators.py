@@ -20,7 +20,7 @@ from hub.models.releases import Release, ReleaseCell
 from hub.services import reference
 from hub.services import releases as release_service
 from hub.dutch import place_name
-from shared.codes import GEEN_SCHOOL, LEERLINGEN, parse_schooljaar
+from shared.codes import GEEN_CONSORTIUM, GEEN_SCHOOL, LEERLINGEN, parse_schooljaar
 from shared.errors import ForbiddenError, InputError, NotFoundError
 
 SCHOOL_COLUMNS = ("vestigingscode", "naam", "schooltype", "gemeentecode", "gemeentenaam", "plaatsnaam", "bestuur", "swv_code")
@@ -300,7 +300,9 @@ def overview(data: RegionData, access, schooljaar: str | None = None, gemeente: 
     if coverage:
         rows = [r for r in rows if access.may_see_coverage(
             r.vestigingscode, school_swvs(data, r.vestigingscode),
-            (p.agb for p in fig.providers(data.cells, fig.VESTIGING, r.vestigingscode, schooljaar).rows))]
+            (p.agb for p in fig.providers(data.cells, fig.VESTIGING, r.vestigingscode, schooljaar).rows),
+            (x.category for x in fig.consortia(data.cells, fig.VESTIGING, r.vestigingscode, schooljaar).rows
+             if x.count.published))]
     else:
         rows = [r for r in rows if school_visible(data, access, r.vestigingscode)]
     rows = fig.sort_rows(rows, sort, descending)
@@ -335,10 +337,21 @@ def region(data: RegionData, schooljaar: str | None = None) -> dict[str, Any]:
         "schooltypes": {t: fig.clients_per_100(c, fig.SCHOOLTYPE, t, schooljaar, m) for t in types},
         "trend_regio": fig.rate_trend(c, fig.REGIO, fig.REGIO_UNIT, m),
         "trend_schooltypes": type_trends(data),
-        "distributies": {n: fig.distribution(c, fig.REGIO, fig.REGIO_UNIT, schooljaar, n) for n in fig.DISTRIBUTIONS},
+        "distributies": {**{n: fig.distribution(c, fig.REGIO, fig.REGIO_UNIT, schooljaar, n) for n in fig.DISTRIBUTIONS},
+                         "zorgintensiteit": fig.care_intensity(c, fig.REGIO, fig.REGIO_UNIT, schooljaar, care_groups()),
+                         "consortia": fig.consortia(c, fig.REGIO, fig.REGIO_UNIT, schooljaar)},
         "kosten": fig.costs(c, fig.REGIO, fig.REGIO_UNIT, schooljaar),
         "apart": fig.separate_measures(c, fig.REGIO, fig.REGIO_UNIT, schooljaar),
     }
+
+
+def care_groups() -> list[tuple[str, str]]:
+    """The care-intensity groups with cells of their own, (code, label), from the hub's groupings table."""
+    from hub.services import groupings
+
+    grouping = groupings.current().zorgintensiteit
+    labels = grouping.labels()
+    return [(code, labels[code]) for code in grouping.counted_codes()]
 
 
 def _funnel(data: RegionData, access, schooltype: str, schooljaar: str) -> fig.Funnel:
@@ -370,6 +383,12 @@ def factsheet(data: RegionData, access, vestigingscode: str, schooljaar: str | N
     row = next(r for r in data.rows(schooljaar) if r.vestigingscode == code)
     providers = fig.providers(c, fig.VESTIGING, code, schooljaar)
     stype = row.schooltype
+    groups = care_groups()
+    swvs = school_swvs(data, code)
+
+    def may_see(level: str, measure: str) -> bool:
+        return access.may_see_cell(level, code if level == fig.VESTIGING else stype, measure, swvs)
+
     return {
         "schooljaar": schooljaar,
         "release_id": data.releases[schooljaar],
@@ -379,7 +398,10 @@ def factsheet(data: RegionData, access, vestigingscode: str, schooljaar: str | N
         "type_trend": fig.rate_trend(c, fig.SCHOOLTYPE, stype, m),
         "type_rate": fig.clients_per_100(c, fig.SCHOOLTYPE, stype, schooljaar, m),
         "regio_rate": fig.clients_per_100(c, fig.REGIO, fig.REGIO_UNIT, schooljaar, m),
-        "distributies": {n: fig.distribution(c, fig.VESTIGING, code, schooljaar, n) for n in fig.DISTRIBUTIONS},
+        "distributies": {**{n: fig.distribution(c, fig.VESTIGING, code, schooljaar, n) for n in fig.DISTRIBUTIONS},
+                         "zorgintensiteit": fig.care_intensity(c, fig.VESTIGING, code, schooljaar, groups),
+                         "consortia": fig.consortia(c, fig.VESTIGING, code, schooljaar)},
+        "secties": fig.school_sections(c, code, stype, schooljaar, groups, may_see),
         "aanbieders": providers,
         "kosten": fig.costs(c, fig.VESTIGING, code, schooljaar),
         "apart": fig.separate_measures(c, fig.VESTIGING, code, schooljaar),
@@ -392,6 +414,12 @@ def factsheet_to_dict(data: RegionData, sheet: dict[str, Any]) -> dict[str, Any]
     for p in providers["aanbieders"]:
         p["aanbieder_naam"] = data.provider_label(p["aanbieder_agb"])
     funnel_dict = sheet["funnel"].to_dict()
+    sections = {}
+    for name, section in sheet["secties"].items():
+        sections[name] = section.to_dict()
+        if sections[name]["aanbieders"] is not None:
+            for p in sections[name]["aanbieders"]["aanbieders"]:
+                p["aanbieder_naam"] = data.provider_label(p["aanbieder_agb"])
     return {
         "schooljaar": sheet["schooljaar"],
         "release_id": sheet["release_id"],
@@ -402,6 +430,7 @@ def factsheet_to_dict(data: RegionData, sheet: dict[str, Any]) -> dict[str, Any]
         "schooltype_clienten_per_100": sheet["type_rate"].to_dict(),
         "regio_clienten_per_100": sheet["regio_rate"].to_dict(),
         "distributies": {n: d.to_dict() for n, d in sheet["distributies"].items()},
+        "secties": sections,
         "aanbieders": providers,
         "kosten": sheet["kosten"].to_dict(),
         "apart": {k: v.to_dict() for k, v in sheet["apart"].items()},
@@ -434,6 +463,13 @@ class CoverageRow:
     #: Providers with a published count that the viewer may not see by name (a consortium user's view
     #: names its own only; the others are "andere aanbieders", counted, never named).
     other_providers: int = 0
+    #: The school's ``clienten_consortium`` cells the viewer may see (published or "afgeschermd").
+    consortium_counts: fig.Distribution | None = None
+    #: Consortia with a published count there that the viewer may not see by name (consortium users).
+    other_consortia: int = 0
+
+    def published_consortia(self) -> list[fig.ShareRow]:
+        return [r for r in (self.consortium_counts.rows if self.consortium_counts else ()) if r.count.published]
 
     def to_dict(self, data: RegionData) -> dict[str, Any]:
         p = self.providers.to_dict()
@@ -448,20 +484,30 @@ class CoverageRow:
             "swv_code": self.school.swv_code,
             **p,
             "consortia": list(self.consortia),
+            "consortia_clienten": [{"consortium": r.category, "clienten": r.count.value,
+                                    "aandeel_procent": fig._r(None if r.share is None else 100 * r.share, 1)}
+                                   for r in self.published_consortia()],
             "andere_aanbieders": self.other_providers,
+            "andere_consortia": self.other_consortia,
         }
 
 
 def coverage_view(data: RegionData, access, schooljaar: str | None = None, gemeente: str | None = None,
                   schooltype: str | None = None, swv: str | None = None) -> dict[str, Any]:
-    """Providers (and consortia) per school with concentration, from published provider counts only."""
+    """Providers per school with concentration, from published provider counts only, and the consortia
+    per school from their own published counts (``clienten_consortium``), as ``access`` may see them."""
     base = overview(data, access, schooljaar, gemeente, schooltype, swv, "naam", coverage=True)
     schooljaar = base["schooljaar"]
     rows = []
     for school in base["scholen"]:
         every = fig.providers(data.cells, fig.VESTIGING, school.vestigingscode, schooljaar)
         prov = access.visible_providers(every)
-        consortia = sorted({data.provider_consortium[r.agb] for r in prov.rows if r.agb in data.provider_consortium})
-        rows.append(CoverageRow(school, prov, tuple(consortia), len(every.rows) - len(prov.rows)))
+        all_cons = fig.consortia(data.cells, fig.VESTIGING, school.vestigingscode, schooljaar)
+        cons = access.visible_consortia(all_cons)
+        shown = {r.category for r in cons.rows}
+        others = sum(1 for r in all_cons.rows if r.count.published and r.category not in shown)
+        names = tuple(r.category for r in cons.rows if r.count.published and r.category != GEEN_CONSORTIUM)
+        rows.append(CoverageRow(school, prov, names, len(every.rows) - len(prov.rows), cons, others))
     return {"schooljaar": schooljaar, "release_id": base["release_id"], "filters": base["filters"], "scholen": rows,
-            "consortiumtabel": bool(data.provider_consortium), "alleen_eigen_consortium": access.role == "consortium"}
+            "consortiumtabel": bool(data.provider_consortium), "alleen_eigen_consortium": access.role == "consortium",
+            "gepubliceerd": any(r.providers.rows or r.published_consortia() for r in rows)}

@@ -186,6 +186,49 @@ def distribution_table(name: str, title: str, dist: fig.Distribution, head: str)
     return Table(name, title, cols, tuple(rows), "")
 
 
+#: Per factsheet section: (title, head of the category column, note).
+SECTION_TITLES: dict[str, tuple[str, str, str]] = {
+    "zorgtype": ("Cliënten naar zorgtype", "Zorgtype",
+                 "Een kind kan meerdere soorten hulp krijgen; de aandelen kunnen samen meer dan 100 % zijn."),
+    "zorgintensiteit": ("Cliënten naar soort hulp", "Soort hulp",
+                        "Een kind kan in meer groepen vallen; de groepen tellen daarom niet op tot het totaal."),
+    "consortia": ("Cliënten per consortium", "Consortium",
+                  "Een kind dat bij twee aanbieders van één consortium hulp krijgt, telt één keer; een kind kan wel "
+                  "bij twee consortia meetellen. 'andere aanbieders' zijn aanbieders die bij geen consortium horen."),
+    "verwijzer": ("Nieuwe cliënten naar verwijzer", "Verwijzer", ""),
+    "leeftijd": ("Nieuwe cliënten naar leeftijd bij de start", "Leeftijd", ""),
+}
+
+
+def section_table(section: fig.Section, label_of=None) -> Table:
+    """A factsheet section at the level it shows: a school type's table says so in its title (files
+    carry the title; the page shows the section's level sentence above the table too). A section
+    without any published figure is a table without rows."""
+    suffix = f", alle {section.unit}-scholen in de regio" if section.level == fig.LEVEL_SCHOOLTYPE else ""
+    if section.name == "aanbieders":
+        providers = section.table if section.table is not None else fig.Providers(Count(None, "absent"), (), None, None)
+        table = providers_table(section.name, providers, label_of or (lambda agb: agb))
+        return Table(table.name, table.title + suffix, table.columns, table.rows, table.note, sheet="Grootste aanbieders")
+    title, head, note = SECTION_TITLES[section.name]
+    sheet = ""  # the title, cut at a word (Table.sheet_name)
+    if section.level == fig.LEVEL_SCHOOL_GROUPS:
+        title, head, note = SECTION_TITLES["zorgintensiteit"]
+        title, sheet = "Cliënten naar soort hulp (in plaats van zorgtype)", "Zorgtype als soort hulp"
+    if section.table is None:
+        cols = (Column("categorie", head), Column("aantal", "Aantal", "count"), Column("aandeel", "Aandeel", "pct"))
+        return Table(section.name, title, cols, (), section.label, sheet=sheet)
+    table = distribution_table(section.name, title + suffix, section.table, head)
+    rows = table.rows
+    if section.table.measure in OVERLAPPING:
+        # The categories overlap (a child in two groups or consortia): the last row is no sum of them.
+        rows = rows[:-1] + (("Alle cliënten (elk kind één keer)", *rows[-1][1:]),)
+    return Table(table.name, table.title, table.columns, rows, note, sheet=sheet)
+
+
+#: Measures whose categories overlap, so the clients total is no sum of the rows.
+OVERLAPPING = frozenset({"clienten_zorgtype", "clienten_zorgintensiteit", "clienten_consortium"})
+
+
 def providers_table(name: str, providers: fig.Providers, label_of, consortium_of=None) -> Table:
     cols = [Column("aanbieder", "Aanbieder"), Column("agb", "AGB-code"), Column("clienten", "Cliënten", "count"),
             Column("aandeel", "Aandeel van de cliënten", "pct")]
@@ -270,9 +313,11 @@ def coverage_table(rows, data, schooljaar: str, own_consortium: bool = False) ->
             Column("gemeente", "Gemeente"), Column("clienten", "Cliënten", "count"),
             Column("aanbieders", ("Eigen aanbieders" if own_consortium else "Aanbieders") + " met gepubliceerd aantal", "count"),
             Column("grootste", f"Grootste {eigen}aanbieder"), Column("aandeel", "Aandeel grootste", "pct"),
-            Column("hhi", "Concentratie (HHI, ondergrens)", "rate"), Column("consortia", "Consortia"))
+            Column("hhi", "Concentratie (HHI, ondergrens)", "rate"),
+            Column("consortia", ("Eigen consortium" if own_consortium else "Consortia") + " (cliënten)"))
     if own_consortium:
-        cols += (Column("andere", "Andere aanbieders met gepubliceerd aantal", "count"),)
+        cols += (Column("andere", "Andere aanbieders met gepubliceerd aantal", "count"),
+                 Column("andere_consortia", "Andere consortia met gepubliceerd aantal", "count"))
     out = []
     for row in rows:
         p = row.providers
@@ -280,10 +325,25 @@ def coverage_table(rows, data, schooljaar: str, own_consortium: bool = False) ->
         share = 100 * p.largest_share if p.largest_share is not None else GEEN
         hhi = round(p.hhi_lower_bound, 2) if p.hhi_lower_bound is not None else GEEN
         line = (row.school.naam, row.school.vestigingscode, row.school.schooltype, row.school.gemeentenaam or GEEN,
-                count_cell(p.clienten), p.published_providers, largest, share, hhi, ", ".join(row.consortia) or GEEN)
-        out.append(line + ((row.other_providers,) if own_consortium else ()))
+                count_cell(p.clienten), p.published_providers, largest, share, hhi, consortia_cell(row))
+        out.append(line + ((row.other_providers, row.other_consortia) if own_consortium else ()))
     return Table(f"aanbieders-{schooljaar}", f"Aanbieders per school, schooljaar {schooljaar}", cols, tuple(out),
-                 sheet=f"Aanbieders {schooljaar}")
+                 sheet=f"Aanbieders {schooljaar}",
+                 note="Consortia: het aantal cliënten per consortium (afgerond op 5), de grootste eerst. Een kind "
+                      "dat bij twee aanbieders van één consortium hulp krijgt, telt één keer; een kind kan wel bij "
+                      "twee consortia meetellen. 'andere aanbieders' zijn aanbieders die bij geen consortium horen.")
+
+
+def consortia_cell(row) -> str:
+    """The consortia of one school in the coverage view: "name (count)" for each published count, largest
+    first, "andere aanbieders" last; "afgeschermd" when the school has consortium cells but none is
+    published; "–" when the publication has no consortium figures for it."""
+    published = row.published_consortia()
+    if published:
+        return ", ".join(f"{r.category} ({format_cell(r.count.value, 'count')})" for r in published)
+    if row.consortium_counts is not None and row.consortium_counts.rows:
+        return AFGESCHERMD
+    return GEEN
 
 
 def separate_table(name: str, apart: dict[str, Count]) -> Table:

@@ -43,10 +43,8 @@ def factsheet_parts(data, code: str, schooljaar: str | None):
         "trend": exports.trend_table("trend", "Cliënten per 100 leerlingen door de jaren",
                                      {school.naam: sheet["trend"], f"Alle {school.schooltype}-scholen": sheet["type_trend"]},
                                      sheet="Trend per 100 leerlingen"),
-        "zorgtype": exports.distribution_table("zorgtype", "Cliënten naar zorgtype", sheet["distributies"]["zorgtype"], "Zorgtype"),
-        "verwijzer": exports.distribution_table("verwijzer", "Nieuwe cliënten naar verwijzer", sheet["distributies"]["verwijzer"], "Verwijzer"),
-        "leeftijd": exports.distribution_table("leeftijd", "Nieuwe cliënten naar leeftijd bij de start", sheet["distributies"]["leeftijd"], "Leeftijd"),
-        "aanbieders": exports.providers_table("aanbieders", sheet["aanbieders"], data.provider_label),
+        # Each at the finest level with a published figure (figures.school_sections).
+        **{name: exports.section_table(section, data.provider_label) for name, section in sheet["secties"].items()},
         "kosten": exports.costs_table("kosten", sheet["kosten"]),
         "apart": exports.separate_table("apart", sheet["apart"]),
     }

@@ -16,6 +16,8 @@ from hub.web.exports import AFGESCHERMD, neutralise
 from shared.codes import (
     CLIENTEN,
     CLIENTEN_AANBIEDER,
+    CLIENTEN_CONSORTIUM,
+    CLIENTEN_ZORGINTENSITEIT,
     CLIENTEN_ZORGTYPE,
     GEEN_SCHOOL,
     JEUGDBESCHERMING,
@@ -42,6 +44,8 @@ MEASURES = {
     KOSTEN: "Kosten in euro",
     JEUGDBESCHERMING: "Kinderen met jeugdbescherming",
     JEUGDRECLASSERING: "Kinderen met jeugdreclassering",
+    CLIENTEN_ZORGINTENSITEIT: "Cliënten per soort hulp (een kind kan in meer groepen vallen)",
+    CLIENTEN_CONSORTIUM: "Cliënten per consortium (een kind kan bij meer consortia meetellen)",
 }
 
 #: (column, what it means): the header of the file and its explanation sheet, in this order.
@@ -56,7 +60,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("eenheid_naam", "Naam van de school, het schooltype of de regio."),
     ("maat_code", "Code van wat er geteld is, zoals in de API (bijvoorbeeld clienten, leerlingen, kosten)."),
     ("maat", "Wat er geteld is, in gewone woorden."),
-    ("categorie_code", "Code van de categorie (zorgtype, verwijzer, leeftijd, AGB-code van de aanbieder); leeg als de maat geen categorieën heeft."),
+    ("categorie_code", "Code van de categorie (zorgtype, soort hulp, verwijzer, leeftijd, AGB-code van de aanbieder, naam van het consortium); leeg als de maat geen categorieën heeft."),
     ("categorie", "De categorie in gewone woorden."),
     ("waarde", "Het gepubliceerde aantal (afgerond op 5; kosten in euro, afgerond op € 100), of 'afgeschermd' als het "
                "cijfer niet getoond wordt om kinderen te beschermen. Afgeschermd ziet er altijd hetzelfde uit, wat de reden ook is."),
@@ -77,6 +81,10 @@ def _category_label(measure: str, category: str, provider_label) -> str:
         return f"{category} jaar"
     if measure == CLIENTEN_AANBIEDER:
         return f"{provider_label(category)} (AGB {category})"
+    if measure == CLIENTEN_ZORGINTENSITEIT:
+        from hub.services import groupings
+
+        return groupings.current().zorgintensiteit.labels().get(category, category)
     return category
 
 

@@ -80,6 +80,12 @@ def _school_cells(rng: random.Random, code: str, pupils: int, jaar: str, boost: 
         cells[("clienten_aanbieder", agb)] = int(clients * rng.uniform(0.02, 0.5))
     cells[("kosten", "totaal")] = clients * rng.randint(350_000, 900_000)
     cells[("jeugdbescherming", "")] = int(clients * 0.05)
+    # Care-intensity groups and consortia from a generator of their own, so the cells above stay as they were.
+    own = random.Random(f"{code}|{jaar}")
+    for group in ("basis", "specialistisch", "verblijf-crisis"):
+        cells[("clienten_zorgintensiteit", group)] = int(clients * own.uniform(0.05, 0.8))
+    for consortium in (*CONSORTIA, "andere aanbieders"):
+        cells[("clienten_consortium", consortium)] = int(clients * own.uniform(0.05, 0.7))
     return cells
 
 

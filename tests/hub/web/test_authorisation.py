@@ -105,8 +105,11 @@ SCOPE_DENIED = [
 ALL_SCHOOLS = frozenset(s[0] for s in SCHOOLS)
 #: The seeded consortium user's providers (scope 1: the first consortium of the seed).
 OWN_AGBS = frozenset(next(iter(CONSORTIA.values())))
-#: The schools where one of those providers has a published client count in some school year: found
-#: by the seed's own figures (``_consortium_schools``), not by the code under test.
+#: The seeded consortium user's consortium name (the category of its ``clienten_consortium`` cells).
+OWN_CONSORTIUM = next(iter(CONSORTIA))
+#: The schools where one of those providers, or the consortium itself (``clienten_consortium``), has a
+#: published client count in some school year: found by the seed's own figures (``_consortium_schools``),
+#: not by the code under test.
 CONSORTIUM_SCHOOLS: frozenset = frozenset()
 #: The schools each role may see anything of, from the seed (not from the code under test): a gemeente
 #: sees the region's published figures, a consortium the schools its own providers serve, an SWV its
@@ -174,7 +177,8 @@ def auth_app():
 
 def _consortium_schools(seeded) -> frozenset:
     served = frozenset(key[1] for key in seeded.published
-                       if key[0] == "vestiging" and key[3] == "clienten_aanbieder" and key[4] in OWN_AGBS)
+                       if key[0] == "vestiging" and ((key[3] == "clienten_aanbieder" and key[4] in OWN_AGBS)
+                                                     or (key[3] == "clienten_consortium" and key[4] == OWN_CONSORTIUM)))
     assert served and served != ALL_SCHOOLS  # the seed must leave some schools outside the consortium
     return served
 
@@ -307,6 +311,8 @@ def test_no_answer_names_a_school_outside_the_role_scope(auth_app, role):
         if role == "consortium":
             others = [agb for agb in sorted(set(AGBS) - OWN_AGBS) if agb in text]
             assert not others, f"consortium: GET {url} names providers outside its consortium: {others}"
+            other_names = [n for n in CONSORTIA if n != OWN_CONSORTIUM and n in text]
+            assert not other_names, f"consortium: GET {url} names other consortia: {other_names}"
     if role in REGION:
         # The region-wide ZIP of factsheets, built with the requester's scope.
         resp = _request(client, "POST", "/factsheets/archief")

@@ -19,9 +19,10 @@ ALL_CODES = {s[0] for s in SCHOOLS}
 
 
 def _served(seeded, jaar: str) -> set[str]:
-    """From the seed's own figures: schools where a provider of consortium 1 has a published count."""
+    """From the seed's own figures: schools where a provider of consortium 1, or consortium 1 itself
+    (``clienten_consortium``), has a published count."""
     return {k[1] for k in seeded.published if k[0] == "vestiging" and k[2] == jaar
-            and k[3] == "clienten_aanbieder" and k[4] in OWN}
+            and ((k[3] == "clienten_aanbieder" and k[4] in OWN) or (k[3] == "clienten_consortium" and k[4] == "Lek"))}
 
 
 def test_seed_leaves_schools_outside_the_consortium(seeded):
