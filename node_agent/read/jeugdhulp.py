@@ -60,7 +60,7 @@ def read_jeugdhulp(
         deleted = flags.failed("reden_wijziging_13")
         excluded_nrs.append(nrs[deleted])
         rejected_nrs.append(nrs[~flags.ok & ~deleted])
-        ok = flags.ok
+        ok = flags.selection()
         bsn_parts.append(bsn_ints[bsn.codes[ok]])
         parts.append(
             pd.DataFrame(
@@ -73,7 +73,8 @@ def read_jeugdhulp(
                     "aanbieder_agb": text_series(agb[ok]),
                     "ingangsdatum": start[ok],
                     "einddatum": np.where(np.isnat(end[ok]), OPEN_END, end[ok]),
-                }
+                },
+                copy=False,
             )
         )
     data = concat_parts(

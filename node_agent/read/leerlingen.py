@@ -59,7 +59,7 @@ def read_leerlingen(
         flags.flag_values(buurt, ~per_value(buurt, lambda v: v == "" or re.fullmatch(r"BU\d{8}", v.upper()) is not None,
                                             bool), "buurtcode_ongeldig")
         flags.report_into(report, lines)
-        ok = flags.ok
+        ok = flags.selection()
         bsn_parts.append(bsn_ints[bsn.codes[ok]])
         parts.append(
             pd.DataFrame(
@@ -69,7 +69,8 @@ def read_leerlingen(
                     "peildatum": peil[ok],
                     "vestigingscode": text_series(vest[ok]),
                     "onderwijssoort": text_series(soort_v[sc.codes[ok]]),
-                }
+                },
+                copy=False,
             )
         )
     data = concat_parts(parts, {"line": np.int64, "geboortedatum": "datetime64[s]", "peildatum": "datetime64[s]",

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import mmap
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -61,15 +63,8 @@ class Chunk:
     bad_lines: np.ndarray  # lines skipped because they have more fields than the header
 
 
-def _detect_encoding(path: Path, data: bytes | None = None) -> str:
-    """``shared.textfiles``' detection, with the agent's code and remedy (the hub keeps ``bad_encoding``).
-
-    ``data``: the file's bytes when already read; ASCII after any BOM then decides without decoding.
-    """
-    if data is not None:
-        bom = data.startswith(UTF8_BOM)
-        if data[len(UTF8_BOM) if bom else 0 :].isascii():
-            return "utf-8-sig" if bom else "utf-8"
+def _detect_encoding(path: Path) -> str:
+    """``shared.textfiles``' detection, with the agent's code and remedy (the hub keeps ``bad_encoding``)."""
     try:
         return detect_encoding(path)
     except ExtractError as exc:
@@ -83,19 +78,36 @@ def _detect_encoding(path: Path, data: bytes | None = None) -> str:
         ) from None
 
 
-def _utf8(data: bytes, encoding: str, validated: bool) -> bytes:
-    """The file's bytes as UTF-8 without BOM, decoded strictly as ``encoding`` (UnicodeDecodeError
-    otherwise); ``validated``: the encoding was detected, so the bytes are known to decode."""
-    if encoding.replace("_", "-").lower() in ("utf-8-sig", "utf8-sig", "utf-8", "utf8"):
-        if data.startswith(UTF8_BOM):
-            data = data[len(UTF8_BOM) :]
-        if not validated and not data.isascii():
-            data.decode("utf-8")  # as reading the text would
-        return data
-    return data.decode(encoding).encode("utf-8")
+class _FileBytes:
+    """A file's bytes, memory-mapped (no copy, pages shared with the page cache), with the facts the
+    reader needs about them: a UTF-8 BOM at the start, and whether what follows is plain ASCII."""
+
+    def __init__(self, path: Path):
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            self.raw: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        self.bom = self.raw[: len(UTF8_BOM)] == UTF8_BOM
+        self.start = len(UTF8_BOM) if self.bom else 0
+        body = np.frombuffer(self.raw, dtype=np.uint8)[self.start :]
+        self.ascii = bool(body.max(initial=0) < 128)
+
+    def detected_encoding(self, path: Path) -> str:
+        """What ``shared.textfiles`` detects; ASCII after any BOM decides without decoding the file."""
+        if self.ascii:
+            return "utf-8-sig" if self.bom else "utf-8"
+        return _detect_encoding(path)
+
+    def utf8(self, encoding: str, validated: bool) -> Any:
+        """The text as UTF-8 without BOM (a buffer), decoded strictly as ``encoding``
+        (UnicodeDecodeError otherwise); ``validated``: the encoding was detected, so the bytes decode."""
+        if encoding.replace("_", "-").lower() in ("utf-8-sig", "utf8-sig", "utf-8", "utf8"):
+            if not (validated or self.ascii):
+                self.raw[self.start :].decode("utf-8")  # as reading the text would
+            return memoryview(self.raw)[self.start :]
+        return memoryview(self.raw[: len(self.raw)].decode(encoding).encode("utf-8"))
 
 
-def _ends_inside_quotes(data: bytes, delimiter: str) -> bool:
+def _ends_inside_quotes(data: Any, delimiter: str) -> bool:
     """Does the file end inside a quoted value (a quote opened and never closed)?
 
     The tokenizer's quote state changes only at runs of quote characters: inside quotes a run of odd
@@ -120,9 +132,10 @@ def _ends_inside_quotes(data: bytes, delimiter: str) -> bool:
     return bool((odd[after:] & at_field_start[after:]).sum() % 2)
 
 
-def _parse_csv(data: bytes, delimiter: str, n_fields: int, keep: list[int], threads: bool = True):
-    """Arrow's parse of the rows after the header: (table of the ``keep`` fields as text, invalid rows
-    as (record number, number of fields, text)). Record numbers count the header as 1."""
+def _parse_csv(data: Any, quoted: bool, delimiter: str, n_fields: int, keep: list[int], threads: bool = True):
+    """Arrow's parse of the rows after the header in ``data`` (a buffer; ``quoted``: it holds a quote
+    character): (table of the ``keep`` fields as text, invalid rows as (record number, number of
+    fields, text)). Record numbers count the header as 1."""
 
     names = [f"f{i}" for i in range(n_fields)]
     invalid: list[tuple[int | None, int, str]] = []
@@ -132,14 +145,14 @@ def _parse_csv(data: bytes, delimiter: str, n_fields: int, keep: list[int], thre
         return "skip"
 
     table = pa_csv.read_csv(
-        pa.BufferReader(data),
-        read_options=pa_csv.ReadOptions(use_threads=threads, skip_rows=1, column_names=names, block_size=8 << 20),
+        pa.BufferReader(pa.py_buffer(data)),
+        read_options=pa_csv.ReadOptions(use_threads=threads, skip_rows=1, column_names=names, block_size=4 << 20),
         parse_options=pa_csv.ParseOptions(
             delimiter=delimiter,
             quote_char='"',
             double_quote=True,
             escape_char=False,
-            newlines_in_values=b'"' in data,  # only a quoted value can hold a line end
+            newlines_in_values=quoted,  # only a quoted value can hold a line end
             ignore_empty_lines=False,
             invalid_row_handler=on_invalid,
         ),
@@ -151,14 +164,14 @@ def _parse_csv(data: bytes, delimiter: str, n_fields: int, keep: list[int], thre
         ),
     )
     if invalid and threads and any(number is None for number, _, _ in invalid):
-        return _parse_csv(data, delimiter, n_fields, keep, threads=False)  # only a serial parse numbers them
+        return _parse_csv(data, quoted, delimiter, n_fields, keep, threads=False)  # only a serial parse numbers them
     return table, invalid
 
 
 def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
     path = opts.path
-    data = path.read_bytes()
-    encoding = _detect_encoding(path, data) if opts.encoding == "auto" else opts.encoding
+    file = _FileBytes(path)
+    encoding = file.detected_encoding(path) if opts.encoding == "auto" else opts.encoding
     if encoding == "utf-8":
         # A BOM is harmless to strip even when the user said utf-8.
         encoding = "utf-8-sig"
@@ -173,24 +186,24 @@ def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
     delimiter = sniff_delimiter(first) if opts.delimiter == "auto" else opts.delimiter
     header = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter))
     mapping = resolve_columns(header, opts)
-    has_bom = data.startswith(UTF8_BOM)
     report.format = "CSV"
-    used = "utf-8-sig" if has_bom and encoding.startswith("utf-8") else ("utf-8" if encoding.startswith("utf-8") else encoding)
+    used = "utf-8-sig" if file.bom and encoding.startswith("utf-8") else ("utf-8" if encoding.startswith("utf-8") else encoding)
     report.encoding = ENCODING_LABELS.get(used, encoding)
     report.delimiter = {"\t": "tab"}.get(delimiter, delimiter)
     positions = {i: mapping[h.strip()] for i, h in enumerate(header) if h.strip() in mapping}
     keep = sorted(positions)
     try:
-        data = _utf8(data, encoding, validated=opts.encoding == "auto")
+        data = file.utf8(encoding, validated=opts.encoding == "auto")
     except UnicodeDecodeError:
         raise ExtractError(
             f"{path.name}: het bestand is niet in de tekenset {encoding} te lezen; zet encoding op \"auto\".",
             code="unreadable_encoding",
             details={"file": path.name},
         ) from None
-    if data and not data.endswith((b"\n", b"\r")):
-        data += b"\n"  # Arrow cannot skip a header line that has no line end
-    if b'"' in data and _ends_inside_quotes(data, delimiter):
+    if len(data) and data[-1] not in b"\n\r":
+        data = memoryview(bytes(data) + b"\n")  # Arrow cannot skip a header line that has no line end
+    quoted = data.obj.find(b'"', len(data.obj) - len(data)) >= 0  # a search without copying the text
+    if quoted and _ends_inside_quotes(data, delimiter):
         raise ExtractError(
             f"{path.name}: het bestand is geen leesbare CSV (onleesbare structuur). "
             "Controleer het scheidingsteken en de aanhalingstekens, of stel delimiter in de configuratie in.",
@@ -201,7 +214,8 @@ def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
     # the header noticed, the typical sign of an unquoted delimiter inside a value that shifts every
     # later column. Such lines are skipped and reported; a line with fewer fields is a row whose
     # missing fields are empty.
-    table, invalid = _parse_csv(data, delimiter, len(header), keep)
+    table, invalid = _parse_csv(data, quoted, delimiter, len(header), keep)
+    del data, file  # the table holds its own copy of the text
     columns = [table.column(j) for j in range(table.num_columns)]
     n_records = table.num_rows + len(invalid)
     del table
