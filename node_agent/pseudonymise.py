@@ -55,9 +55,8 @@ def _digests(uniques: np.ndarray, pseudonymiser: Pseudonymiser, batch: int) -> n
     out = np.empty(len(uniques), dtype=object)
     for start in range(0, len(uniques), batch):
         part = [f"{v:09d}" for v in uniques[start : start + batch].tolist()]
-        digests = pseudonymiser.pseudonymise_many(part)
-        out[start : start + len(part)] = [digests[b] for b in part]
-        del part, digests
+        out[start : start + len(part)] = pseudonymiser.pseudonyms(part)
+        del part
     return out
 
 
