@@ -9,7 +9,7 @@ import multiprocessing
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from node_agent.aggregate import Aggregation, aggregate
 from node_agent.config import AgentConfig, ExtractConfig
@@ -25,13 +25,15 @@ from node_agent.read import (
     read_leerlingen,
     read_location_registry,
 )
-from node_agent.upload import HubClient
 from shared.codes import parse_schooljaar
 from shared.errors import ConfigError, ConflictError, ExtractError, InputError, JeugdhubError, NotFoundError
 from shared.messages import SubmissionReceipt
 from shared.partial import DataQuality, Partial
 from shared.pseudonym import Pseudonymiser
 from shared.signing import SignedEnvelope
+
+if TYPE_CHECKING:
+    from node_agent.upload import HubClient
 
 
 def _options(cfg: AgentConfig, ec: ExtractConfig) -> ReadOptions:
@@ -234,6 +236,8 @@ def open_envelope(cfg: AgentConfig, path: Path) -> tuple[SignedEnvelope, Partial
 
 def hub_client(cfg: AgentConfig, transport: Any = None) -> HubClient:
     """The client for this node's hub (``transport``: an httpx transport for tests; None = the network)."""
+    from node_agent.upload import HubClient  # httpx is only needed when talking to the hub
+
     if not cfg.hub_url:
         raise ConfigError(f"{cfg.source}: [hub] url is leeg; stel het adres van de hub in.", code="no_hub")
     return HubClient(cfg.hub_url, cfg.gemeentecode, load_signing_key(cfg.signing_key), transport=transport)
