@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from node_agent.aggregate import Aggregation, aggregate
+from node_agent.columnar import keep_freed_memory
 from node_agent.config import AgentConfig, ExtractConfig
 from node_agent.keys import load_pseudonymiser, load_signing_key
 from node_agent.ledger import Ledger
@@ -86,6 +87,7 @@ def _use_worker_process(path: Path) -> bool:
 
 def read_all(cfg: AgentConfig, pseudonymiser: Pseudonymiser) -> Extracts:
     """Read and validate every configured extract; an unusable file raises ExtractError."""
+    keep_freed_memory()
     zorgtypes = cfg.zorgtypes()
     jeugdhulp_opts = _options(cfg, _required(cfg, "jeugdhulp"))
     leerlingen_opts = _options(cfg, _required(cfg, "leerlingen"))
@@ -129,6 +131,7 @@ class CheckResult:
 
 def check(cfg: AgentConfig) -> CheckResult:
     """Validate every extract and report per file; one unusable file does not stop the others."""
+    keep_freed_memory()
     pseudonymiser = load_pseudonymiser(cfg.pseudonym_key)
     result = CheckResult(cfg.gemeentecode)
 
