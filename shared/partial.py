@@ -54,7 +54,7 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import date
 from operator import attrgetter
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from shared import safejson
 from shared.codes import (
@@ -176,8 +176,8 @@ class CostCell:
         return cls(*row)
 
 
-#: Sort keys giving the cells' own order (their fields in turn) as plain tuples, much faster than
-#: sorting by the dataclasses' generated ``__lt__``.
+#: Sort keys giving the cells' own order (their fields in turn) as plain tuples: sorting cells in no
+#: particular order by these is a few times faster than by the dataclasses' generated ``__lt__``.
 CELL_ORDER = attrgetter(*(f.name for f in fields(Cell)))
 COST_CELL_ORDER = attrgetter(*(f.name for f in fields(CostCell)))
 
@@ -309,8 +309,8 @@ class Partial:
     def to_dict(self) -> dict[str, Any]:
         return {
             "header": self.header.to_dict(),
-            "cells": [c.to_list() for c in sorted(self.cells, key=CELL_ORDER)],
-            "cost_cells": [c.to_list() for c in sorted(self.cost_cells, key=COST_CELL_ORDER)],
+            "cells": [c.to_list() for c in sorted(self.cells)],
+            "cost_cells": [c.to_list() for c in sorted(self.cost_cells)],
             "quality": self.quality.to_dict(),
         }
 
@@ -448,7 +448,9 @@ def validate_partial(p: Partial, *, strict: bool = True) -> None:
         validate_quality(p.quality)
 
 
-def _plain_counts(cells: tuple[Cell, ...], years: set[str], strict: bool) -> dict[tuple[str, str, str, str], int] | None:
+def _plain_counts(
+    cells: tuple[Cell, ...], years: set[str], strict: bool
+) -> dict[tuple[str, str, str, str], int] | None:
     """The count cells by key when every one passes :func:`validate_partial`'s checks for count cells,
     judged once per distinct vestiging, school year and (measure, category), which cells share; None
     when any might not, so the caller checks cell by cell and names the first problem."""
@@ -580,6 +582,8 @@ def _check_part_of(p: Partial, counts: dict[tuple[str, str, str, str], int]) -> 
         found_for[where] = found
         return found
 
+    if _within_parts(p, bound):
+        return
     for i, c in enumerate(p.cells):
         found = bound(c.vestigingscode, c.schooljaar, c.measure)
         if found is not None and c.value > found[1]:
@@ -594,6 +598,21 @@ def _check_part_of(p: Partial, counts: dict[tuple[str, str, str, str], int]) -> 
                 f"cost_cells[{i}].contributors", (c.vestigingscode, c.schooljaar, KOSTEN, c.category),
                 f"meer kinderen met kosten dan {found[0]} op dezelfde vestiging", code="cell_inconsistent",
             )  # fmt: skip
+
+
+def _within_parts(p: Partial, bound: Callable[[str, str, str], tuple[str, int] | None]) -> bool:
+    """Is every count within its PART_OF bound? Judged by the largest count per vestiging, year and
+    measure, so the cells need going through one by one only when one is over, to name the first."""
+    largest: dict[tuple[str, str, str], int] = {}
+    for c in p.cells:
+        where = (c.vestigingscode, c.schooljaar, c.measure)
+        if c.value > largest.get(where, -1):
+            largest[where] = c.value
+    for c in p.cost_cells:
+        where = (c.vestigingscode, c.schooljaar, KOSTEN)
+        if c.contributors > largest.get(where, -1):
+            largest[where] = c.contributors
+    return not any((found := bound(*where)) is not None and value > found[1] for where, value in largest.items())
 
 
 def _check_quality_count(v: Any, where: str) -> int:

@@ -236,7 +236,7 @@ def test_lenient_decoding_skips_plausibility_but_not_int64():
     assert err.value.code == "cell_out_of_range"
 
 
-# --- the shortcut of validate_partial accepts exactly what the cell-by-cell checks accept ------------
+# --- the shortcuts of validate_partial accept exactly what the cell-by-cell checks accept -----------
 
 _BAD = {"vest": ["04DA0", "geen", 7], "year": ["2023-2024", 2024], "measure": ["onzin", "kosten", True],
         "category": ["x" * 81, "a\x00", 3], "int": [True, -1, 2**63, 10**12 + 1, 1_000_001]}
@@ -293,17 +293,23 @@ def _key(c) -> tuple:
 @example([], [CostCell("04DA00", "2024-2025", "totaal", 10**12, 2, 10**12 + 1, 0, 1)], True)  # top1 too large
 @example([], [CostCell("04DA00", "2024-2025", "totaal", 100, 2, 300, 50, 0)], True)  # value below top1 + top2
 @example([], [CostCell("04DA00", "2024-2025", "totaal", -30, 2, 0, 0, 5)], False)  # negatives > contributors
+@example(  # one more than the pupils
+    [Cell("04DA00", "2024-2025", "leerlingen", "", 5), Cell("04DA00", "2024-2025", "clienten_zorgtype", "ambulant", 6)],
+    [CostCell("04DA00", "2024-2025", "totaal", 300, 6, 100, 50, 0)],
+    True,
+)
 @given(
     st.one_of(st.lists(_count_cell, max_size=6, unique_by=_key), st.lists(_count_cell, max_size=6)),
     st.one_of(st.lists(_cost, max_size=6, unique_by=_key), st.lists(_cost, max_size=6)),
     st.booleans(),
 )
-def test_the_validation_shortcut_changes_no_outcome(monkeypatch_module, cells, costs, strict):
+def test_the_validation_shortcuts_change_no_outcome(monkeypatch_module, cells, costs, strict):
     p = make_partial(cells=tuple(cells), cost_cells=tuple(costs))
     fast = _outcome(lambda: validate_partial(p, strict=strict))
     with monkeypatch_module.context() as m:
         m.setattr(partial_module, "_plain_counts", lambda *a: None)
         m.setattr(partial_module, "_plain_costs", lambda *a: False)
+        m.setattr(partial_module, "_within_parts", lambda *a: False)
         slow = _outcome(lambda: validate_partial(p, strict=strict))
     assert fast == slow
 
