@@ -75,7 +75,7 @@ def read_leerlingen(
         )
     data = concat_parts(parts, {"line": np.int64, "geboortedatum": "datetime64[s]", "peildatum": "datetime64[s]",
                                 "vestigingscode": object, "onderwijssoort": object})
-    ints = np.concatenate(bsn_parts) if bsn_parts else np.empty(0, np.int64)
+    ints = (bsn_parts[0] if len(bsn_parts) == 1 else np.concatenate(bsn_parts)) if bsn_parts else np.empty(0, np.int64)
     # The school year is the one the peildatum falls in; per distinct peildatum, not per row.
     day_codes, days = pd.factorize(data["peildatum"].to_numpy("datetime64[D]").astype(np.int64), sort=False)
     days = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
@@ -96,8 +96,9 @@ def read_leerlingen(
             report.add("peildatum_afwijkend", data["line"].to_numpy()[off])
             keep &= ~off
     # A pupil counts once per school year (first row wins), or partials would not add up.
-    year_codes, years = pd.factorize(first_year[day_codes])
-    dup = pd.Series(ints * max(len(years), 1) + year_codes).duplicated(keep="first").to_numpy(bool).copy()
+    year_of_day_code, years = pd.factorize(first_year)
+    dup = pd.Series(ints * max(len(years), 1) + year_of_day_code[day_codes]).duplicated(keep="first").to_numpy(bool)
+    dup = dup.copy()
     dup &= keep
     if dup.any():
         report.add("leerling_dubbel", data["line"].to_numpy()[dup])
