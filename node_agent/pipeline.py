@@ -92,9 +92,10 @@ def read_all(cfg: AgentConfig, pseudonymiser: Pseudonymiser) -> Extracts:
     jeugdhulp_opts = _options(cfg, _required(cfg, "jeugdhulp"))
     leerlingen_opts = _options(cfg, _required(cfg, "leerlingen"))
     # The enrolment extract does not depend on the others, so a large one is read in a forked worker
-    # process while this process reads allocations and claims: parsing text into Python objects holds
-    # the GIL, so only a second process puts the second core to work. The key reaches the worker by
-    # fork (shared memory), never through a pipe; only the validated, pseudonymised frame comes back.
+    # process while this process reads allocations and claims: Arrow parses without the GIL, but the
+    # checks per distinct value, the pseudonyms and pandas' steps hold it, so only a second process puts
+    # the second core to work. The key reaches the worker by fork (shared memory), never through a
+    # pipe; only the validated, pseudonymised frame comes back.
     pool: Executor
     if _use_worker_process(leerlingen_opts.path):
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
