@@ -35,7 +35,8 @@ def _amounts(f: Rows, euro: bool) -> tuple[np.ndarray, np.ndarray | None, np.nda
     is parsed once by the exact path of :func:`parse_amounts`."""
     if euro:
         cents, empty = parse_amounts(column(f, "bedrag"), euro=True)
-        return np.nan_to_num(cents).astype(np.int64), empty, np.isnan(cents) | (np.abs(cents) >= 2**53)
+        invalid = np.isnan(cents) | (np.abs(cents) >= 2**53)
+        return np.where(invalid, 0, cents).astype(np.int64), empty, invalid
     values = f.arrays["bedrag_eurocent"]
     plain = pc.and_(pc.ascii_is_decimal(values), pc.less_equal(pc.binary_length(values), 15))
     ints = pc.cast(pc.if_else(plain, values, "0"), pa.int64()).to_numpy(zero_copy_only=False)
@@ -44,12 +45,13 @@ def _amounts(f: Rows, euro: bool) -> tuple[np.ndarray, np.ndarray | None, np.nda
         return ints, None, None
     rest = Distinct.from_arrow(values.take(other))
     cents_v, empty_v = parse_amount_values(rest.values, euro=False)
+    invalid_v = np.isnan(cents_v) | (np.abs(cents_v) >= 2**53)
     ints = ints.copy()  # Arrow's buffer is read-only
-    ints[other] = rest.spread(np.nan_to_num(cents_v).astype(np.int64))
+    ints[other] = rest.spread(np.where(invalid_v, 0, cents_v).astype(np.int64))
     empty = np.zeros(len(ints), dtype=bool)
     empty[other] = rest.spread(empty_v)
     invalid = np.zeros(len(ints), dtype=bool)
-    invalid[other] = rest.spread(np.isnan(cents_v) | (np.abs(cents_v) >= 2**53))
+    invalid[other] = rest.spread(invalid_v)
     return ints, empty, invalid
 
 

@@ -187,7 +187,8 @@ def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
     header = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter))
     mapping = resolve_columns(header, opts)
     report.format = "CSV"
-    used = "utf-8-sig" if file.bom and encoding.startswith("utf-8") else ("utf-8" if encoding.startswith("utf-8") else encoding)
+    utf8 = encoding.startswith("utf-8")
+    used = "utf-8-sig" if file.bom and utf8 else ("utf-8" if utf8 else encoding)
     report.encoding = ENCODING_LABELS.get(used, encoding)
     report.delimiter = {"\t": "tab"}.get(delimiter, delimiter)
     positions = {i: mapping[h.strip()] for i, h in enumerate(header) if h.strip() in mapping}
