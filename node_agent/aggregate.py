@@ -105,19 +105,11 @@ def aggregate(
     (None or empty: no consortium cells)."""
     out = Aggregation()
     # Pseudonyms → small ints right away; from here on nothing refers to a pseudonym.
-    n_l = len(leerlingen)
-    ids, uniques = pd.factorize(
-        np.concatenate([leerlingen["pseudonym"].to_numpy(object), jeugdhulp["pseudonym"].to_numpy(object)])
-    )
-    n_ids = len(uniques)
-    del uniques
-    pupil = ids[:n_l]
-    child = ids[n_l:]
+    pupil, child, n_ids = _pseudonym_ids(leerlingen["pseudonym"], jeugdhulp["pseudonym"])
 
-    zorgtype = jeugdhulp["zorgtype"].to_numpy(object)
-    is_client = np.isin(zorgtype, list(CLIENT_ZORGTYPES))
     # Categories as small ints once, so every count below is integer sorting, not string hashing.
-    zt = _Codes(zorgtype)
+    zt = _Codes(jeugdhulp["zorgtype"].to_numpy(object))
+    is_client = np.isin(zt.codes, [i for i, name in enumerate(zt.names) if name in CLIENT_ZORGTYPES])
     agb = _Codes(jeugdhulp["aanbieder_agb"].to_numpy(object))
     verwijzer = _Codes(jeugdhulp["verwijzer"].to_numpy(object))
     intensity = _Grouped(zt, groupings.zorgintensiteit)
@@ -126,17 +118,21 @@ def aggregate(
         names = np.array([consortia.get(str(a), GEEN_CONSORTIUM) for a in agb.names], dtype=object)
         codes, uniq = pd.factorize(names, sort=True)
         consortium = (codes.astype(np.int64)[agb.codes] if len(agb.names) else agb.codes, np.asarray(uniq, dtype=object))
-    nr_rank = _Codes(jeugdhulp["toewijzingnummer"].to_numpy(object), sort=True).codes
     start = _days(jeugdhulp["ingangsdatum"])
     end = _days(jeugdhulp["einddatum"])
-    new_start = _new_starts(child, start, end, jeugdhulp["toewijzingnummer"].to_numpy(object), is_client)
+    nr = jeugdhulp["toewijzingnummer"].to_numpy(object)
+    nr_rank = _tie_ranks(child, start, nr, np.flatnonzero(is_client))
+    new_start = _new_starts(child, start, end, nr, is_client)
 
-    schooljaar_col = leerlingen["schooljaar"].to_numpy(object)
-    vest_col = leerlingen["vestigingscode"].to_numpy(object)
+    jaar_codes, jaar_names = pd.factorize(leerlingen["schooljaar"].to_numpy(object))
+    jaar_names = list(jaar_names)
+    vest_all = _Codes(leerlingen["vestigingscode"].to_numpy(object), sort=True)
+    peil = leerlingen["peildatum"].to_numpy()
+    claims = _Claims(declaraties, schooljaren) if declaraties is not None and len(declaraties) else None
     all_vest: set[str] = set()
     for jaar in sorted(schooljaren):
         y_start, y_end = (np.datetime64(d, "D") for d in parse_schooljaar(jaar))
-        in_year = schooljaar_col == jaar
+        in_year = jaar_codes == jaar_names.index(jaar) if jaar in jaar_names else np.zeros(len(jaar_codes), bool)
         if not in_year.any():
             raise InputError(
                 f"Het leerlingenbestand bevat geen leerlingen met een peildatum in schooljaar {jaar}; "
@@ -145,9 +141,14 @@ def aggregate(
                 code="no_enrolment_for_year",
                 details={"schooljaar": jaar},
             )
-        out.peildata[jaar] = str(_days(leerlingen["peildatum"].to_numpy()[in_year][:1])[0])
-        vest_codes, vest_names = pd.factorize(vest_col[in_year], sort=True)
-        vest_names = np.asarray(vest_names, dtype=object)
+        out.peildata[jaar] = str(_days(peil[in_year][:1])[0])
+        # the year's vestigingen, sorted: the global sorted codes restricted to those present
+        year_vest = vest_all.codes[in_year]
+        present = np.flatnonzero(np.bincount(year_vest, minlength=len(vest_all.names)))
+        remap = np.full(len(vest_all.names), -1, dtype=np.int64)
+        remap[present] = np.arange(len(present))
+        vest_codes = remap[year_vest]
+        vest_names = vest_all.names[present]
         all_vest.update(vest_names.tolist())
         n_v = len(vest_names)
         vest_of = np.full(n_ids, -1, dtype=np.int64)
@@ -156,7 +157,7 @@ def aggregate(
         cells: dict[tuple[str, str], np.ndarray] = {}
 
         def per_vest(pids: np.ndarray) -> np.ndarray:
-            return np.bincount(vest_of[np.unique(pids)], minlength=n_v)
+            return np.bincount(vest_of[pd.unique(pids)], minlength=n_v)
 
         cells[(LEERLINGEN, "")] = np.bincount(vest_codes, minlength=n_v)
         overlap = (start <= y_end) & (end >= y_start)
@@ -166,17 +167,18 @@ def aggregate(
         sel = overlap & enrolled
         client_rows = sel & is_client
         cells[(CLIENTEN, "")] = per_vest(child[client_rows])
-        cells[(JEUGDBESCHERMING, "")] = per_vest(child[sel & (zorgtype == "jeugdbescherming")])
-        cells[(JEUGDRECLASSERING, "")] = per_vest(child[sel & (zorgtype == "jeugdreclassering")])
+        cells[(JEUGDBESCHERMING, "")] = per_vest(child[sel & zt.equals("jeugdbescherming")])
+        cells[(JEUGDRECLASSERING, "")] = per_vest(child[sel & zt.equals("jeugdreclassering")])
         emitted = [
             _always(jaar, vest_names, measure, counts)
             for (measure, _), counts in cells.items()
         ]
         for group in emitted:
             out.cells.extend(group)
-        out.cells.extend(_by_category(jaar, vest_names, CLIENTEN_ZORGTYPE, vest_of, child[client_rows],
+        client_children = child[client_rows]
+        out.cells.extend(_by_category(jaar, vest_names, CLIENTEN_ZORGTYPE, vest_of, client_children,
                                       zt.codes[client_rows], zt.names))
-        out.cells.extend(_by_category(jaar, vest_names, CLIENTEN_AANBIEDER, vest_of, child[client_rows],
+        out.cells.extend(_by_category(jaar, vest_names, CLIENTEN_AANBIEDER, vest_of, client_children,
                                       agb.codes[client_rows], agb.names))
         out.cells.extend(_by_category(jaar, vest_names, CLIENTEN_ZORGINTENSITEIT, vest_of, child[client_rows],
                                       intensity.codes[client_rows], intensity.names))
@@ -201,11 +203,8 @@ def aggregate(
         out.cells.extend(_by_category(jaar, vest_names, NIEUWE_CLIENTEN_LEEFTIJD, vest_of, new_children,
                                       bands.codes, bands.names))
 
-
-        if declaraties is not None and len(declaraties):
-            begin = _days(declaraties["periode_begin"])
-            in_y = (begin >= y_start) & (begin <= y_end)
-            alloc = declaraties["allocation"].to_numpy()[in_y]
+        if claims is not None:
+            alloc, amounts = claims.of_year(jaar)
             c_child = child[alloc]
             c_vest = vest_of[c_child]
             known = c_vest >= 0
@@ -214,13 +213,60 @@ def aggregate(
                     f"{jaar}: {int((~known).sum())} declaratieregels horen bij kinderen zonder inschrijving op de "
                     "peildatum en tellen niet mee in de kosten"
                 )
-            amounts = declaraties["bedrag_eurocent"].to_numpy()[in_y][known]
             out.cost_cells.extend(
-                _cost_cells(jaar, vest_names, c_vest[known], c_child[known], zt.codes[alloc][known], zt.names, amounts)
+                _cost_cells(jaar, vest_names, c_vest[known], c_child[known], zt.codes[alloc][known], zt.names,
+                            amounts[known])
             )
     if registry is not None:
         out.unknown_locations = tuple(sorted(v for v in all_vest if v != GEEN_SCHOOL and v not in registry))
     return out
+
+
+def _pseudonym_ids(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """Small ints for the pseudonyms of two columns, equal for equal pseudonyms; (ints of a, of b, count).
+
+    The readers' columns are categorical, so only their distinct pseudonyms are hashed."""
+    if isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype):
+        cat_a = a.cat.categories.to_numpy(object)
+        cat_b = b.cat.categories.to_numpy(object)
+        ids, uniques = pd.factorize(np.concatenate([cat_a, cat_b]))
+        return (ids[: len(cat_a)][a.cat.codes.to_numpy()], ids[len(cat_a) :][b.cat.codes.to_numpy()],
+                len(uniques))
+    ids, uniques = pd.factorize(np.concatenate([a.to_numpy(object), b.to_numpy(object)]))
+    return ids[: len(a)], ids[len(a) :], len(uniques)
+
+
+def _tie_ranks(child: np.ndarray, start: np.ndarray, nr: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Per allocation: the rank of its toewijzingnummer among the ``rows`` of the same child starting on
+    the same day (0 when it is the only one), the tie-break for "earliest start"."""
+    rank = np.zeros(len(child), dtype=np.int64)
+    if len(rows) == 0:
+        return rank
+    same = pd.DataFrame({"c": child[rows], "s": start[rows]}).duplicated(keep=False).to_numpy(bool)
+    tied = rows[same]
+    if len(tied):
+        rank[tied] = pd.factorize(nr[tied], sort=True)[0]
+    return rank
+
+
+class _Claims:
+    """Claim lines grouped by requested school year once (the year ``periode_begin`` falls in)."""
+
+    def __init__(self, declaraties: pd.DataFrame, schooljaren: list[str]):
+        self.jaren = sorted(set(schooljaren))
+        begin = _days(declaraties["periode_begin"])
+        # the years' first days and the days after their last, in order (school years do not overlap):
+        # a claim falls in year i exactly when it lies after 2i of them and not after 2i + 1
+        edges = np.array([day for j in self.jaren for day in parse_schooljaar(j)], dtype="datetime64[D]")
+        edges[1::2] += 1
+        position = np.searchsorted(edges, begin, side="right")
+        self.year = np.where(position % 2 == 1, (position - 1) // 2, -1)
+        self.alloc = declaraties["allocation"].to_numpy()
+        self.amount = declaraties["bedrag_eurocent"].to_numpy()
+
+    def of_year(self, jaar: str) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.flatnonzero(self.year == self.jaren.index(jaar))
+        return self.alloc[rows], self.amount[rows]
 
 
 def _new_starts(
@@ -253,6 +299,11 @@ class _Codes:
         self.codes = codes.astype(np.int64)
         self.names = np.asarray(names, dtype=object)
 
+    def equals(self, name: str) -> np.ndarray:
+        """Per row: is the value ``name``."""
+        hits = np.flatnonzero(self.names == name)
+        return self.codes == hits[0] if len(hits) else np.zeros(len(self.codes), dtype=bool)
+
 
 class _Grouped:
     """A coded column mapped to its groups: small int codes per row plus the group codes."""
@@ -277,14 +328,14 @@ def _by_category(
     if len(pids) == 0:
         return []
     n_cat = max(len(cat_names), 1)
-    pairs = np.unique(pids.astype(np.int64) * n_cat + cat)  # each child once per category
+    pairs = pd.unique(pids.astype(np.int64) * n_cat + cat)  # each child once per category
     vest = vest_of[pairs // n_cat]
     keys, counts = np.unique(vest * n_cat + pairs % n_cat, return_counts=True)
-    return [
-        Cell(str(vest_names[k // n_cat]), jaar, measure, str(cat_names[k % n_cat]), int(n))
-        for k, n in zip(keys.tolist(), counts.tolist())
-        if cat_names[k % n_cat] != ""  # a row outside every group (_Grouped) makes no cell
-    ]
+    vn = [str(v) for v in vest_names]
+    cn = [str(c) for c in cat_names]
+    # A row outside every group (_Grouped) makes no cell.
+    return [Cell(vn[k // n_cat], jaar, measure, cn[k % n_cat], n) for k, n in zip(keys.tolist(), counts.tolist())
+            if cn[k % n_cat] != ""]
 
 
 def _cost_cells(
@@ -292,49 +343,56 @@ def _cost_cells(
     amount: np.ndarray,
 ) -> list[CostCell]:
     """Per (vestiging, category): sum, children with a non-zero net amount, the two largest positive
-    per-child amounts and the children with a negative net amount; ``totaal`` over per-child totals."""
+    per-child amounts and the children with a negative net amount; ``totaal`` over per-child totals.
+
+    A child belongs to one vestiging in the year, so its net amount per category is summed over its
+    claim lines first (exact int64), and its total over those; then per cell over the children with a
+    non-zero amount (children netting to zero count nowhere and never raise the largest amounts)."""
     if len(amount) == 0:
         return []
     n_cat = len(cat_names) + 1  # the last code is "totaal"
     totaal = len(cat_names)
-    n_p = int(pids.max()) + 1
-    amount = amount.astype(np.int64)
+    pair = pids.astype(np.int64) * n_cat + cat.astype(np.int64)
+    order = np.argsort(pair)
+    sorted_pair = pair[order]
+    starts = np.flatnonzero(np.r_[True, sorted_pair[1:] != sorted_pair[:-1]])
+    per_pair = np.add.reduceat(amount.astype(np.int64)[order], starts)
+    pair_child = sorted_pair[starts] // n_cat
+    pair_vest = vest.astype(np.int64)[order][starts]
+    child_starts = np.flatnonzero(np.r_[True, pair_child[1:] != pair_child[:-1]])  # pairs are sorted by child
+    per_child = np.add.reduceat(per_pair, child_starts)
+    names = [str(c) for c in cat_names] + [KOSTEN_TOTAAL]
+    vn = [str(v) for v in vest_names]
+    n_cells = len(vest_names) * n_cat
     cells: list[CostCell] = []
-    for group_cat in (cat.astype(np.int64), np.full(len(amount), totaal, dtype=np.int64)):
-        cell_key = vest.astype(np.int64) * n_cat + group_cat
-        key = cell_key * n_p + pids
-        order = np.argsort(key, kind="stable")
-        key_sorted = key[order]
-        starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
-        per_child = np.add.reduceat(amount[order], starts)  # exact int64 sums per (cell, child)
-        child_cell = key_sorted[starts] // n_p
-        nonzero = per_child != 0
-        # sort children within each cell by amount, largest first
-        order2 = np.lexsort((-per_child, child_cell))
-        cc = child_cell[order2]
-        pc = per_child[order2]
-        nz = nonzero[order2]
-        cstarts = np.flatnonzero(np.r_[True, cc[1:] != cc[:-1]])
-        value = np.add.reduceat(pc, cstarts)
-        contributors = np.add.reduceat(nz.astype(np.int64), cstarts)
-        negatives = np.add.reduceat((pc < 0).astype(np.int64), cstarts)
-        sizes = np.diff(np.r_[cstarts, len(cc)])
-        top1 = np.maximum(pc[cstarts], 0)
-        second = np.where(sizes > 1, pc[np.minimum(cstarts + 1, len(pc) - 1)], 0)
-        top2 = np.maximum(second, 0)
-        for k, v, n, neg, t1, t2 in zip(cc[cstarts].tolist(), value.tolist(), contributors.tolist(),
-                                        negatives.tolist(), top1.tolist(), top2.tolist()):
-            if n == 0:
-                continue
-            c = k % n_cat
-            cells.append(CostCell(
-                vestigingscode=str(vest_names[k // n_cat]),
-                schooljaar=jaar,
-                category=KOSTEN_TOTAAL if c == totaal else str(cat_names[c]),
-                value=int(v),
-                contributors=int(n),
-                top1=int(t1),
-                top2=int(t2),
-                negatives=int(neg),
-            ))
+    for cell, net in (
+        (pair_vest * n_cat + sorted_pair[starts] % n_cat, per_pair),
+        (pair_vest[child_starts] * n_cat + totaal, per_child),
+    ):
+        nonzero = net != 0
+        cell, net = cell[nonzero], net[nonzero]
+        value = np.zeros(n_cells, dtype=np.int64)
+        np.add.at(value, cell, net)
+        contributors = np.bincount(cell, minlength=n_cells)
+        negatives = np.bincount(cell[net < 0], minlength=n_cells)
+        top1, top2 = _two_largest_positive(cell, net, n_cells)
+        used = np.flatnonzero(contributors)
+        for k, v, n, neg, t1, t2 in zip(used.tolist(), value[used].tolist(), contributors[used].tolist(),
+                                        negatives[used].tolist(), top1[used].tolist(), top2[used].tolist()):
+            cells.append(CostCell(vn[k // n_cat], jaar, names[k % n_cat], v, n, t1, t2, neg))
     return cells
+
+
+def _two_largest_positive(group: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group code: the largest and second largest value (a tie counts twice), each at least 0."""
+    positive = np.maximum(values, 0)
+    top1 = np.zeros(n, dtype=np.int64)
+    np.maximum.at(top1, group, positive)
+    # take one occurrence of each group's largest out, and the largest of the rest is the second
+    at_max = np.flatnonzero(positive == top1[group])
+    _, first = np.unique(group[at_max], return_index=True)
+    rest = positive.copy()
+    rest[at_max[first]] = 0
+    top2 = np.zeros(n, dtype=np.int64)
+    np.maximum.at(top2, group, rest)
+    return top1, top2

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import shared
 from shared.errors import ConfigError
-from shared.partial import DataQuality, Partial, PartialHeader
+from shared.partial import CELL_ORDER, COST_CELL_ORDER, DataQuality, Partial, PartialHeader
 from shared.signing import SignedEnvelope, sign_partial
 
 SUFFIX = ".partial.json"
@@ -41,7 +41,8 @@ def build_partial(gemeentecode: str, schooljaren, peildata, cells, cost_cells, q
         created_at=created_at(),
         agent_version=shared.__version__,
     )
-    return Partial(header=header, cells=tuple(sorted(cells)), cost_cells=tuple(sorted(cost_cells)), quality=quality)
+    return Partial(header=header, cells=tuple(sorted(cells, key=CELL_ORDER)),
+                   cost_cells=tuple(sorted(cost_cells, key=COST_CELL_ORDER)), quality=quality)
 
 
 def file_name(partial: Partial, envelope: SignedEnvelope) -> str:

@@ -51,9 +51,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any, Iterable
+from operator import attrgetter
+from typing import Any, Callable, Iterable
 
 from shared import safejson
 from shared.codes import (
@@ -177,6 +178,12 @@ class CostCell:
         if not isinstance(row, list) or len(row) != 8:
             raise PayloadError("Een kostencel moet 8 velden hebben", code="bad_cell")
         return cls(*row)
+
+
+#: Sort keys giving the cells' own order (their fields in turn) as plain tuples: sorting cells in no
+#: particular order by these is a few times faster than by the dataclasses' generated ``__lt__``.
+CELL_ORDER = attrgetter(*(f.name for f in fields(Cell)))
+COST_CELL_ORDER = attrgetter(*(f.name for f in fields(CostCell)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,8 +417,9 @@ def validate_partial(p: Partial, *, strict: bool = True) -> None:
     """The checks a receiver runs before trusting anything in a partial (module docstring)."""
     _check_header(p.header)
     years = set(p.header.schooljaren)
-    counts: dict[tuple[str, str, str, str], int] = {}
-    for i, c in enumerate(p.cells):
+    plain = _plain_counts(p.cells, years, strict)
+    counts: dict[tuple[str, str, str, str], int] = plain if plain is not None else {}
+    for i, c in enumerate(p.cells if plain is None else ()):
         where = f"cells[{i}]"
         _check_key(c.vestigingscode, c.schooljaar, years, where)
         key = (c.vestigingscode, c.schooljaar, c.measure, c.category)
@@ -429,7 +437,7 @@ def validate_partial(p: Partial, *, strict: bool = True) -> None:
             raise _cell_error(where, key, "dubbele cel in het deelresultaat")
         counts[key] = c.value
     seen: set[tuple[str, str, str, str]] = set()
-    for i, c in enumerate(p.cost_cells):
+    for i, c in enumerate(p.cost_cells if not _plain_costs(p.cost_cells, years, strict) else ()):
         where = f"cost_cells[{i}]"
         _check_key(c.vestigingscode, c.schooljaar, years, where)
         key = (c.vestigingscode, c.schooljaar, KOSTEN, c.category)
@@ -442,6 +450,74 @@ def validate_partial(p: Partial, *, strict: bool = True) -> None:
     if strict:
         _check_part_of(p, counts)
         validate_quality(p.quality)
+
+
+def _plain_counts(
+    cells: tuple[Cell, ...], years: set[str], strict: bool
+) -> dict[tuple[str, str, str, str], int] | None:
+    """The count cells by key when every one passes :func:`validate_partial`'s checks for count cells,
+    judged once per distinct vestiging, school year and (measure, category), which cells share; None
+    when any might not, so the caller checks cell by cell and names the first problem."""
+    high = min(MAX_COUNT if strict else INT64_MAX, INT64_MAX)
+    try:
+        keys = [(c.vestigingscode, c.schooljaar, c.measure, c.category) for c in cells]
+        values = [c.value for c in cells]
+        if not all(type(v) is int and 0 <= v <= high for v in values) or len(set(keys)) != len(keys):
+            return None
+        vestigingen = {k[0] for k in keys}
+        jaren = {k[1] for k in keys}
+        measures = {(k[2], k[3]) for k in keys}
+    except TypeError:  # an unhashable field
+        return None
+    if not all(type(v) is str and (v == GEEN_SCHOOL or is_vestigingscode(v)) for v in vestigingen):
+        return None
+    if not (all(type(j) is str for j in jaren) and jaren <= years):
+        return None
+    for measure, category in measures:
+        if not (type(measure) is str and measure in MEASURES and measure != KOSTEN):
+            return None
+        if not _is_text(category, MAX_CATEGORY_LENGTH) or (measure in MEASURES_WITHOUT_CATEGORY) != (category == ""):
+            return None
+    return dict(zip(keys, values))
+
+
+def _plain_costs(cells: tuple[CostCell, ...], years: set[str], strict: bool) -> bool:
+    """Does every cost cell pass :func:`validate_partial`'s checks for cost cells (key parts judged once
+    per distinct value)? False when any might not, so the caller checks cell by cell."""
+    cost = min(MAX_COST_EUROCENT if strict else INT64_MAX, INT64_MAX)
+    count = min(MAX_COUNT if strict else INT64_MAX, INT64_MAX)
+    try:
+        keys = [(c.vestigingscode, c.schooljaar, c.category) for c in cells]
+        if len(set(keys)) != len(keys):
+            return False
+        vestigingen = {k[0] for k in keys}
+        jaren = {k[1] for k in keys}
+        categories = {k[2] for k in keys}
+    except TypeError:  # an unhashable field
+        return False
+    if not all(type(v) is str and (v == GEEN_SCHOOL or is_vestigingscode(v)) for v in vestigingen):
+        return False
+    if not (all(type(j) is str for j in jaren) and jaren <= years):
+        return False
+    if not all(_is_text(category, MAX_CATEGORY_LENGTH) and category for category in categories):
+        return False
+
+    def plain(c: CostCell) -> bool:
+        value, n, top1, top2, negatives = c.value, c.contributors, c.top1, c.top2, c.negatives
+        if not (type(value) is int and type(n) is int and type(top1) is int and type(top2) is int
+                and type(negatives) is int):
+            return False
+        if not (-cost <= value <= cost and 0 <= n <= count and 0 <= negatives <= count
+                and -cost <= top1 <= cost and -cost <= top2 <= cost and top2 <= top1 and negatives <= n):
+            return False
+        if not strict:
+            return True
+        positives = n - negatives
+        highest = top1 + top2 * max(positives - 1, 0) - negatives
+        return (top2 >= 0 and (top1 > 0) == (positives >= 1) and (top2 > 0) == (positives >= 2)
+                and not (value > highest or (negatives == 0 and value < top1 + top2)))
+
+    return all(plain(c) for c in cells)
 
 
 def _check_range(value: int, low: int, high: int, where: str, key: tuple, unit: str) -> None:
@@ -493,15 +569,25 @@ def _check_cost_cell(c: CostCell, where: str, key: tuple, strict: bool) -> None:
 def _check_part_of(p: Partial, counts: dict[tuple[str, str, str, str], int]) -> None:
     """A count is at most the nearest present count it is part of (PART_OF)."""
 
+    found_for: dict[tuple[str, str, str], tuple[str, int] | None] = {}
+
     def bound(vestigingscode: str, schooljaar: str, measure: str) -> tuple[str, int] | None:
+        where = (vestigingscode, schooljaar, measure)
+        if where in found_for:  # the cells of one vestiging, year and measure share their bound
+            return found_for[where]
+        found = None
         parent = PART_OF.get(measure)
         while parent is not None:
             total = counts.get((vestigingscode, schooljaar, parent, ""))
             if total is not None:
-                return parent, total
+                found = (parent, total)
+                break
             parent = PART_OF.get(parent)
-        return None
+        found_for[where] = found
+        return found
 
+    if _within_parts(p, bound):
+        return
     for i, c in enumerate(p.cells):
         found = bound(c.vestigingscode, c.schooljaar, c.measure)
         if found is not None and c.value > found[1]:
@@ -516,6 +602,21 @@ def _check_part_of(p: Partial, counts: dict[tuple[str, str, str, str], int]) -> 
                 f"cost_cells[{i}].contributors", (c.vestigingscode, c.schooljaar, KOSTEN, c.category),
                 f"meer kinderen met kosten dan {found[0]} op dezelfde vestiging", code="cell_inconsistent",
             )  # fmt: skip
+
+
+def _within_parts(p: Partial, bound: Callable[[str, str, str], tuple[str, int] | None]) -> bool:
+    """Is every count within its PART_OF bound? Judged by the largest count per vestiging, year and
+    measure, so the cells need going through one by one only when one is over, to name the first."""
+    largest: dict[tuple[str, str, str], int] = {}
+    for c in p.cells:
+        where = (c.vestigingscode, c.schooljaar, c.measure)
+        if c.value > largest.get(where, -1):
+            largest[where] = c.value
+    for c in p.cost_cells:
+        where = (c.vestigingscode, c.schooljaar, KOSTEN)
+        if c.contributors > largest.get(where, -1):
+            largest[where] = c.contributors
+    return not any((found := bound(*where)) is not None and value > found[1] for where, value in largest.items())
 
 
 def _check_quality_count(v: Any, where: str) -> int:

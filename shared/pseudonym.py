@@ -98,7 +98,12 @@ class Pseudonymiser:
         return hmac.new(self._key, DOMAIN_PREFIX + canonical.encode("ascii"), hashlib.sha256).digest()
 
     def pseudonymise_many(self, canonicals) -> dict[str, bytes]:
-        """Pseudonyms for distinct BSNs, each hashed once.
+        """Pseudonyms for distinct BSNs, each hashed once (:meth:`pseudonyms`, keyed by BSN)."""
+        distinct = list(dict.fromkeys(canonicals))
+        return dict(zip(distinct, self.pseudonyms(distinct)))
+
+    def pseudonyms(self, canonicals) -> list[bytes]:
+        """The pseudonym of each canonical BSN, in order (a BSN given twice is hashed twice).
 
         HMAC(K, m) = H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)) (RFC 2104). The keyed inner state (with the
         domain prefix already absorbed) and the keyed outer state are built once and copied per BSN,
@@ -111,13 +116,12 @@ class Pseudonymiser:
         inner.update(DOMAIN_PREFIX)
         outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         inner_copy, outer_copy = inner.copy, outer.copy
-        out: dict[str, bytes] = {}
+        out: list[bytes] = []
+        append = out.append
         for bsn in canonicals:
-            if bsn in out:
-                continue
             h = inner_copy()
             h.update(bsn.encode("ascii"))
             o = outer_copy()
             o.update(h.digest())
-            out[bsn] = o.digest()
+            append(o.digest())
         return out

@@ -1,15 +1,18 @@
 """Agent benchmark: ``node-agent run`` against a DuckDB reference on one large municipality, plus pseudonymisation speed.
 
-Run: ``python bench/agent/run_bench.py [--repeat 3] [--out bench/out]``. Generates the large municipality once
-(cached in ``bench/out/large``), then measures side by side, alternating, several repetitions each:
+Run: ``python bench/agent/run_bench.py [--repeat 3] [--out bench/out] [--enrolments 1000000]``. Generates the
+large municipality once (cached in ``bench/out/large``; by default 1,000,000 enrolment rows, 300,000 allocations and
+3,000,000 claim lines), then measures side by side, alternating, several repetitions each:
 
-(a) ``node-agent run --offline`` as a subprocess: wall time and peak resident memory (psutil polling, process tree);
+(a) ``node-agent run --offline`` as a subprocess: wall time, CPU time and peak resident memory (psutil polling,
+    process tree);
 (b) ``bench/agent/reference_duckdb.py`` as a subprocess: the same cells in DuckDB SQL (no validation, no pseudonyms);
-(c) ``Pseudonymiser.pseudonymise_many`` against a bare ``hmac.new(key, msg, sha256).digest()`` loop, same BSNs.
+(c) ``Pseudonymiser.pseudonyms`` (what the readers call, once per distinct BSN) against a bare
+    ``hmac.new(key, msg, sha256).digest()`` loop, same BSNs.
 
 It checks that the agent's cells equal the reference's exactly (the large files have no faults) and prints medians,
-ratios and the targets: agent peak ≤ 1.5 GB RSS, agent wall ≤ 2 × DuckDB, pseudonymisation ≥ 80 % of the bare loop.
-Results are also written to ``OUT/agent-bench.json``.
+ratios and the targets: agent peak ≤ 1.5 GB RSS, agent wall ≤ 1.5 × DuckDB, pseudonymisation ≥ 80 % of the bare
+loop. Results are also written to ``OUT/agent-bench.json``.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from shared.pseudonym import DOMAIN_PREFIX, Pseudonymiser, new_key  # noqa: E402
 from shared.scripts import console_script  # noqa: E402
 
 TARGET_RSS = 1.5 * 1024**3
-TARGET_WALL_RATIO = 2.0
+TARGET_WALL_RATIO = 1.5
 TARGET_PSEUDO_RATIO = 0.80
 
 
@@ -137,7 +140,7 @@ def bench_pseudonyms(bsns: list[str], repeat: int) -> dict:
             hmac.new(key, DOMAIN_PREFIX + b.encode("ascii"), hashlib.sha256).digest()
         bare_times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        out = pseudonymiser.pseudonymise_many(bsns)
+        out = pseudonymiser.pseudonyms(bsns)
         many_times.append(time.perf_counter() - t0)
         assert len(out) == len(bsns)
     bare, many = statistics.median(bare_times), statistics.median(many_times)
@@ -226,7 +229,7 @@ def main() -> None:
           f"(load average {os.getloadavg()[0]:.1f} on {psutil.cpu_count()} CPUs)")
     print(f"agent peak RSS: {agent_rss / 2**30:.2f} GiB (target ≤ 1.5 GiB)  "
           f"{'OK' if checks['agent_peak_rss'] else 'MISSED'}")
-    print(f"pseudonymisation: pseudonymise_many {pseudo['many_per_s']:,.0f}/s, bare HMAC loop "
+    print(f"pseudonymisation: Pseudonymiser.pseudonyms {pseudo['many_per_s']:,.0f}/s, bare HMAC loop "
           f"{pseudo['bare_per_s']:,.0f}/s over {pseudo['bsns']:,} BSNs; ratio {pseudo['ratio']:.2f} "
           f"(target ≥ {TARGET_PSEUDO_RATIO})  {'OK' if checks['pseudonymisation'] else 'MISSED'}")
     print(f"cells: {len(a_counts):,} count cells, {len(a_costs):,} cost cells; "

@@ -1,11 +1,12 @@
 """Extract files → validated, pseudonymised frames, with every row accounted for.
 
-Reads CSV (``,`` ``;`` tab or ``|``; UTF-8 with or without BOM, or Windows-1252; CRLF or LF) and
-XLSX, everything as text (:mod:`.sources`), maps the municipality's column names onto the data
-dictionary's (:mod:`.columns`), and checks every rule of the data dictionary vectorised (:mod:`.parse`
-and one module per extract; chunks of rows, numpy and pandas, never a Python loop over millions of
-rows). Each row ends up in exactly one of: used, rejected (reason, column, line number as in the
-file — header is line 1), excluded by rule (:mod:`.report`). BSNs are checked and replaced by
+Reads CSV (``,`` ``;`` tab or ``|``; UTF-8 with or without BOM, or Windows-1252; CRLF or LF; parsed
+by Arrow) and XLSX, everything as text (:mod:`.sources`), maps the municipality's column names onto
+the data dictionary's (:mod:`.columns`), and checks every rule of the data dictionary vectorised
+(:mod:`.parse` and one module per extract: each distinct value of a column checked once, Arrow, numpy
+and pandas, never a Python loop over millions of rows). Each row ends up in exactly one of: used,
+rejected (reason, column, line number as in the file — header is line 1), excluded by rule
+(:mod:`.report`). BSNs are checked and replaced by
 pseudonyms in :mod:`node_agent.pseudonymise` before any frame leaves a reader; no message ever
 carries a value.
 """

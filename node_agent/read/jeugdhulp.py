@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from node_agent.columnar import by_unique
-from node_agent.pseudonymise import check_bsn, pseudonymise
-from node_agent.read.parse import check_date, texts, two_digits
+from node_agent.columnar import Distinct, by_unique, per_value, text_series
+from node_agent.pseudonymise import check_bsn_values, pseudonym_column
+from node_agent.read.parse import check_date, two_digits
 from node_agent.read.report import Extract, FileReport, ReadOptions
 from node_agent.read.sources import column, concat_parts, row_chunks
 from shared.codes import VERWIJZER_ONBEKEND, VERWIJZERS, ZorgtypeTable
@@ -28,22 +28,30 @@ def read_jeugdhulp(
     rejected_nrs: list[np.ndarray] = []
     excluded_nrs: list[np.ndarray] = []
     for f, lines, flags in row_chunks(opts, report):
-        flags.flag(by_unique(column(f, "reden_wijziging"), lambda v: v == "13", bool), "reden_wijziging_13")
-        ints, bsn_reason = check_bsn(column(f, "bsn"), allow_test_bsn)
-        flags.flag_codes(bsn_reason)
+        reden = column(f, "reden_wijziging")
+        flags.flag_values(reden, per_value(reden, lambda v: v == "13", bool), "reden_wijziging_13")
+        bsn = column(f, "bsn")
+        bsn_ints, bsn_reason = check_bsn_values(bsn.values, allow_test_bsn)
+        flags.flag_value_codes(bsn, bsn_reason)
         geboorte = check_date(flags, column(f, "geboortedatum"), "geboortedatum", True)
-        nrs = texts(column(f, "toewijzingnummer"))
-        flags.flag(nrs == "", "toewijzingnummer_ontbreekt")
-        code = texts(column(f, "productcode"))
+        nr = column(f, "toewijzingnummer")
+        nr_v = nr.trimmed()
+        flags.flag_values(nr, nr_v == "", "toewijzingnummer_ontbreekt")
+        nrs = nr.spread(nr_v)
+        code = column(f, "productcode")
         zorgtype = _zorgtypes(column(f, "productcategorie"), code, zorgtypes)
         flags.flag(zorgtype == "", "productcategorie_onbekend")
-        flags.flag(by_unique(code, lambda v: len(v) > 5, bool), "productcode_te_lang")
-        agb = texts(column(f, "aanbieder_agb"))
-        flags.flag(agb == "", "aanbieder_agb_ontbreekt")
-        flags.flag(~by_unique(agb, lambda v: v == "" or (len(v) == 8 and v.isascii() and v.isdigit()), bool),
-                   "aanbieder_agb_ongeldig")
-        verwijzer = by_unique(column(f, "verwijzer"), _verwijzer)
-        flags.flag(verwijzer == "", "verwijzer_onbekend")
+        flags.flag_values(code, per_value(code, lambda v: len(v) > 5, bool), "productcode_te_lang")
+        agb_col = column(f, "aanbieder_agb")
+        agb_v = agb_col.trimmed()
+        flags.flag_values(agb_col, agb_v == "", "aanbieder_agb_ontbreekt")
+        agb_ok = per_value(agb_col, lambda v: v == "" or (len(v) == 8 and v.isascii() and v.isdigit()), bool)
+        flags.flag_values(agb_col, ~agb_ok, "aanbieder_agb_ongeldig")
+        agb = agb_col.spread(agb_v)
+        verwijzer_col = column(f, "verwijzer")
+        verwijzer_v = per_value(verwijzer_col, _verwijzer)
+        flags.flag_values(verwijzer_col, verwijzer_v == "", "verwijzer_onbekend")
+        verwijzer = verwijzer_col.spread(verwijzer_v)
         start = check_date(flags, column(f, "ingangsdatum"), "ingangsdatum", True)
         end = check_date(flags, column(f, "einddatum"), "einddatum", False)
         flags.flag(~np.isnat(end) & ~np.isnat(start) & (end < start), "einddatum_voor_ingangsdatum")
@@ -52,20 +60,21 @@ def read_jeugdhulp(
         deleted = flags.failed("reden_wijziging_13")
         excluded_nrs.append(nrs[deleted])
         rejected_nrs.append(nrs[~flags.ok & ~deleted])
-        ok = flags.ok
-        bsn_parts.append(ints[ok])
+        ok = flags.selection()
+        bsn_parts.append(bsn_ints[bsn.codes[ok]])
         parts.append(
             pd.DataFrame(
                 {
                     "line": lines[ok],
-                    "toewijzingnummer": nrs[ok],
+                    "toewijzingnummer": text_series(nrs[ok]),
                     "geboortedatum": geboorte[ok],
-                    "zorgtype": zorgtype[ok],
-                    "verwijzer": verwijzer[ok],
-                    "aanbieder_agb": agb[ok],
+                    "zorgtype": text_series(zorgtype[ok]),
+                    "verwijzer": text_series(verwijzer[ok]),
+                    "aanbieder_agb": text_series(agb[ok]),
                     "ingangsdatum": start[ok],
                     "einddatum": np.where(np.isnat(end[ok]), OPEN_END, end[ok]),
-                }
+                },
+                copy=False,
             )
         )
     data = concat_parts(
@@ -80,7 +89,7 @@ def read_jeugdhulp(
         report.add("toewijzingnummer_dubbel", data["line"].to_numpy()[dup])
         data = data.loc[~dup].reset_index(drop=True)
         ints = ints[~dup]
-    data.insert(0, "pseudonym", pseudonymise(ints, pseudonymiser))
+    data.insert(0, "pseudonym", pseudonym_column(ints, pseudonymiser))
     del ints
     report.rows_used = len(data)
     report.check_balance()
@@ -94,7 +103,7 @@ def _unique_nonempty(parts: list[np.ndarray]) -> pd.Index:
     return pd.Index([v for v in values if v], dtype=object)
 
 
-def _zorgtypes(cat: np.ndarray, code: np.ndarray, table: ZorgtypeTable) -> np.ndarray:
+def _zorgtypes(cat: Distinct, code: Distinct, table: ZorgtypeTable) -> np.ndarray:
     """Zorgtype slug per row, "" when the productcategorie is unknown (productcode overrides first)."""
     by_cat = by_unique(cat, lambda c: table.by_categorie.get(two_digits(c), ""))
     if table.by_productcode:

@@ -64,43 +64,59 @@ def fast_iso_dates(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return dates, ok
 
 
-def _parse_column(
+def _parse_values(
     values: np.ndarray, fast: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], exact: Callable[[str], Any]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(parsed, empty) per row: ``fast`` over the distinct values, ``exact`` on the trimmed text of
-    each distinct value the fast path did not take."""
-    d = Distinct(values)
-    parsed, ok = fast(d.values)
-    empty = np.zeros(len(d.values), dtype=bool)
+    """(parsed, empty) per distinct value: ``fast`` over all of them, ``exact`` on the trimmed text of
+    each value the fast path did not take."""
+    parsed, ok = fast(values)
+    empty = np.zeros(len(values), dtype=bool)
     for i in np.flatnonzero(~ok):
-        text = d.values[i].strip()
+        text = values[i].strip()
         empty[i] = text == ""
         parsed[i] = exact(text)
+    return parsed, empty
+
+
+def _parse_column(
+    values: Any, fast: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], exact: Callable[[str], Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(parsed, empty) per row, each distinct value parsed once."""
+    d = Distinct.of(values)
+    parsed, empty = _parse_values(d.values, fast, exact)
     return d.spread(parsed), d.spread(empty)
 
 
-def parse_dates(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def parse_dates(values: Any) -> tuple[np.ndarray, np.ndarray]:
     """(dates, empty) for a column: NaT where the text is empty or not a date."""
     return _parse_column(values, fast_iso_dates, parse_date_text)
 
 
-def is_empty(values: np.ndarray) -> np.ndarray:
+def is_empty(values: Any) -> np.ndarray:
     """Per row: is the trimmed text empty."""
     return by_unique(values, lambda v: v == "", bool)
 
 
-def check_date(flags: Flags, values: np.ndarray, name: str, required: bool) -> np.ndarray:
-    """Parse a date column and flag ``<name>_ontbreekt`` (when required) and ``<name>_ongeldig``."""
-    dates, empty = parse_dates(values)
+def check_date(flags: Flags, values: Any, name: str, required: bool) -> np.ndarray:
+    """Parse a date column (datetime64[s] per row, NaT when not a date) and flag ``<name>_ontbreekt``
+    (when required) and ``<name>_ongeldig``."""
+    d = Distinct.of(values)
+    return d.spread(check_date_values(flags, d, name, required).astype("datetime64[s]"))  # the unit pandas keeps
+
+
+def check_date_values(flags: Flags, column: Distinct, name: str, required: bool) -> np.ndarray:
+    """:func:`check_date` per distinct value of ``column`` (datetime64[D]); the caller spreads."""
+    dates, empty = _parse_values(column.values, fast_iso_dates, parse_date_text)
     if required:
-        flags.flag(empty, f"{name}_ontbreekt")
-    flags.flag(~empty & np.isnat(dates), f"{name}_ongeldig")
+        flags.flag_values(column, empty, f"{name}_ontbreekt")
+    flags.flag_values(column, ~empty & np.isnat(dates), f"{name}_ongeldig")
     return dates
 
 
-def texts(values: np.ndarray) -> np.ndarray:
-    """Trimmed text; distinct values trimmed once."""
-    return by_unique(values, lambda v: v)
+def day_numbers(dates: np.ndarray, nat: int) -> np.ndarray:
+    """Days since 1970 as int32, ``nat`` where NaT (so comparisons with NaT can come out as wanted)."""
+    days = dates.astype("datetime64[D]").astype(np.int64)
+    return np.where(np.isnat(dates), nat, days).astype(np.int32)
 
 
 def two_digits(value: str) -> str:
@@ -138,25 +154,27 @@ def _whole_cents(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, ints, np.nan), ok
 
 
-def parse_amounts(values: np.ndarray, euro: bool) -> tuple[np.ndarray, np.ndarray]:
+def parse_amounts(values: Any, euro: bool) -> tuple[np.ndarray, np.ndarray]:
     """(eurocent as float, NaN where not an amount; empty) for a column of amounts in euro with at
     most 2 decimals (``bedrag``, ``euro``) or of whole eurocents (``bedrag_eurocent``)."""
+    d = Distinct.of(values)
+    cents, empty = parse_amount_values(d.values, euro)
+    return d.spread(cents), d.spread(empty)
+
+
+def parse_amount_values(values: np.ndarray, euro: bool) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`parse_amounts` for distinct values."""
     if euro:
-        return _parse_column(values, _no_fast_path, _euro_to_cent)
-    return _parse_column(values, _whole_cents, _cent)
+        return _parse_values(values, _no_fast_path, _euro_to_cent)
+    return _parse_values(values, _whole_cents, _cent)
 
 
 _DC = {"": 1, "D": 1, "C": -1}
 
 
-def debet_credit(values: np.ndarray) -> np.ndarray:
+def debet_credit(values: Any) -> np.ndarray:
     """+1 for D (or empty), -1 for C, 0 for anything else."""
-    out = np.zeros(len(values), dtype=np.int64)
-    d = (values == "D") | (values == "")
-    c = values == "C"
-    out[d] = 1
-    out[c] = -1
-    rest = ~(d | c)
-    if rest.any():
-        out[rest] = by_unique(values[rest], lambda v: _DC.get(v.upper(), 0), np.int64)
-    return out
+    d = Distinct.of(values)
+    per_value = np.array([1 if v in ("D", "") else -1 if v == "C" else _DC.get(v.strip().upper(), 0)
+                          for v in d.values], dtype=np.int64)
+    return d.spread(per_value)

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from node_agent.columnar import Distinct
 from shared.codes import ONDERWIJSSOORTEN
 from shared.partial import FileQuality
 
@@ -209,7 +210,20 @@ class Flags:
         self.code = np.zeros(n, dtype=np.int16)
 
     def flag(self, mask: np.ndarray, reason: str) -> None:
-        self.code[(self.code == 0) & mask] = _REASON_INDEX[reason]
+        if mask.any():
+            self.code[(self.code == 0) & mask] = _REASON_INDEX[reason]
+
+    def flag_values(self, column: Distinct, per_value: np.ndarray, reason: str) -> None:
+        """``flag`` for a check made once per distinct value of ``column``."""
+        if per_value.any():
+            self.flag(column.spread(per_value), reason)
+
+    def flag_value_codes(self, column: Distinct, reasons: np.ndarray) -> None:
+        """``flag_codes`` for reason codes found once per distinct value of ``column``."""
+        set_ = reasons != ""
+        if set_.any():
+            for r in pd.unique(reasons[set_]):
+                self.flag_values(column, reasons == r, r)
 
     def flag_codes(self, reasons: np.ndarray) -> None:
         set_ = reasons != ""
@@ -220,6 +234,12 @@ class Flags:
     @property
     def ok(self) -> np.ndarray:
         return self.code == 0
+
+    def selection(self) -> np.ndarray | slice:
+        """The rows that passed, as an index: ``ok``, or a slice of all rows when every row passed
+        (selecting with it takes a view, not a copy)."""
+        ok = self.ok
+        return slice(None) if ok.all() else ok
 
     def failed(self, reason: str) -> np.ndarray:
         """The rows whose first failing rule is ``reason``."""

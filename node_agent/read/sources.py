@@ -1,36 +1,66 @@
 """Files → chunks of raw text rows named as in the data dictionary, each row with its line number
-as in the file (CSV in any of the accepted encodings and delimiters, or XLSX); and the location registry."""
+as in the file (CSV in any of the accepted encodings and delimiters, parsed by Arrow; or XLSX); and
+the location registry."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
-import warnings
+import io
+import mmap
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
+from node_agent.columnar import Distinct
 from node_agent.read.columns import resolve_columns
-from node_agent.read.parse import is_empty
 from node_agent.read.report import FileReport, Flags, ReadOptions
 from shared.codes import is_vestigingscode
 from shared.errors import ExtractError
 from shared.textfiles import ENCODING_LABELS, UTF8_BOM, detect_encoding, sniff_delimiter
 
+#: XLSX rows are collected in chunks of this many rows (a CSV file is parsed whole, by Arrow).
 CHUNK_ROWS = 250_000
+
+
+class Rows:
+    """Rows of one file as read, per dictionary column: text only ("" when empty), not yet trimmed or
+    checked. Each column is an Arrow string array, factorised on first use (:func:`column`)."""
+
+    def __init__(self, arrays: dict[str, Any], n: int):
+        self.arrays = arrays  # dictionary name → pyarrow string array, in the file's column order
+        self.n = n
+        self._distinct: dict[str, Distinct] = {}
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.arrays
+
+    def names(self) -> list[str]:
+        return list(self.arrays)
+
+    def distinct(self, name: str) -> Distinct:
+        if name not in self._distinct:
+            self._distinct[name] = Distinct.from_arrow(self.arrays[name])
+        return self._distinct[name]
 
 
 @dataclass
 class Chunk:
-    """Rows of one file as read: text only, not yet trimmed or checked."""
+    """Rows of one file with their line numbers (as in the file; the header is line 1)."""
 
-    frame: pd.DataFrame  # dictionary column names, all str ("" when empty)
+    rows: Rows
     lines: np.ndarray  # line number of each row as in the file
-    bad_lines: np.ndarray  # lines skipped because their field count differs from the header
+    bad_lines: np.ndarray  # lines skipped because they have more fields than the header
 
 
 def _detect_encoding(path: Path) -> str:
@@ -48,9 +78,100 @@ def _detect_encoding(path: Path) -> str:
         ) from None
 
 
+class _FileBytes:
+    """A file's bytes, memory-mapped (no copy, pages shared with the page cache), with the facts the
+    reader needs about them: a UTF-8 BOM at the start, and whether what follows is plain ASCII."""
+
+    def __init__(self, path: Path):
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            self.raw: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        self.bom = self.raw[: len(UTF8_BOM)] == UTF8_BOM
+        self.start = len(UTF8_BOM) if self.bom else 0
+        body = np.frombuffer(self.raw, dtype=np.uint8)[self.start :]
+        self.ascii = bool(body.max(initial=0) < 128)
+
+    def detected_encoding(self, path: Path) -> str:
+        """What ``shared.textfiles`` detects; ASCII after any BOM decides without decoding the file."""
+        if self.ascii:
+            return "utf-8-sig" if self.bom else "utf-8"
+        return _detect_encoding(path)
+
+    def utf8(self, encoding: str, validated: bool) -> Any:
+        """The text as UTF-8 without BOM (a buffer), decoded strictly as ``encoding``
+        (UnicodeDecodeError otherwise); ``validated``: the encoding was detected, so the bytes decode."""
+        if encoding.replace("_", "-").lower() in ("utf-8-sig", "utf8-sig", "utf-8", "utf8"):
+            if not (validated or self.ascii):
+                self.raw[self.start :].decode("utf-8")  # as reading the text would
+            return memoryview(self.raw)[self.start :]
+        return memoryview(self.raw[: len(self.raw)].decode(encoding).encode("utf-8"))
+
+
+def _ends_inside_quotes(data: Any, delimiter: str) -> bool:
+    """Does the file end inside a quoted value (a quote opened and never closed)?
+
+    The tokenizer's quote state changes only at runs of quote characters: inside quotes a run of odd
+    length closes them (pairs are escaped quotes); outside, a run that starts a field (after the
+    delimiter, a line end or at the start) opens them when its length is odd, and a run inside an
+    unquoted value is text. So per run the state is kept (even run), flipped (odd run at a field
+    start) or cleared (odd run inside a value), and the state at the end follows from the runs after
+    the last clearing one.
+    """
+    buf = np.frombuffer(data, dtype=np.uint8)
+    quote = np.flatnonzero(buf == 34)
+    if len(quote) == 0:
+        return False
+    run_start = np.r_[True, np.diff(quote) > 1]
+    starts = quote[run_start]
+    lengths = np.diff(np.r_[np.flatnonzero(run_start), len(quote)])
+    before = np.where(starts > 0, buf[np.maximum(starts - 1, 0)], 10)
+    at_field_start = (before == ord(delimiter)) | (before == 10) | (before == 13)
+    odd = lengths % 2 == 1
+    clears = np.flatnonzero(odd & ~at_field_start)
+    after = clears[-1] + 1 if len(clears) else 0
+    return bool((odd[after:] & at_field_start[after:]).sum() % 2)
+
+
+def _parse_csv(data: Any, quoted: bool, delimiter: str, n_fields: int, keep: list[int], threads: bool = True):
+    """Arrow's parse of the rows after the header in ``data`` (a buffer; ``quoted``: it holds a quote
+    character): (table of the ``keep`` fields as text, invalid rows as (record number, number of
+    fields, text)). Record numbers count the header as 1."""
+
+    names = [f"f{i}" for i in range(n_fields)]
+    invalid: list[tuple[int | None, int, str]] = []
+
+    def on_invalid(row) -> str:
+        invalid.append((row.number, row.actual_columns, row.text))
+        return "skip"
+
+    table = pa_csv.read_csv(
+        pa.BufferReader(pa.py_buffer(data)),
+        read_options=pa_csv.ReadOptions(use_threads=threads, skip_rows=1, column_names=names, block_size=4 << 20),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=delimiter,
+            quote_char='"',
+            double_quote=True,
+            escape_char=False,
+            newlines_in_values=quoted,  # only a quoted value can hold a line end
+            ignore_empty_lines=False,
+            invalid_row_handler=on_invalid,
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={names[i]: pa.string() for i in keep},
+            include_columns=[names[i] for i in keep],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    if invalid and threads and any(number is None for number, _, _ in invalid):
+        return _parse_csv(data, quoted, delimiter, n_fields, keep, threads=False)  # only a serial parse numbers them
+    return table, invalid
+
+
 def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
     path = opts.path
-    encoding = _detect_encoding(path) if opts.encoding == "auto" else opts.encoding
+    file = _FileBytes(path)
+    encoding = file.detected_encoding(path) if opts.encoding == "auto" else opts.encoding
     if encoding == "utf-8":
         # A BOM is harmless to strip even when the user said utf-8.
         encoding = "utf-8-sig"
@@ -65,83 +186,56 @@ def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
     delimiter = sniff_delimiter(first) if opts.delimiter == "auto" else opts.delimiter
     header = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter))
     mapping = resolve_columns(header, opts)
-    with open(path, "rb") as fh:
-        has_bom = fh.read(len(UTF8_BOM)) == UTF8_BOM
     report.format = "CSV"
-    used = "utf-8-sig" if has_bom and encoding.startswith("utf-8") else ("utf-8" if encoding.startswith("utf-8") else encoding)
+    utf8 = encoding.startswith("utf-8")
+    used = "utf-8-sig" if file.bom and utf8 else ("utf-8" if utf8 else encoding)
     report.encoding = ENCODING_LABELS.get(used, encoding)
     report.delimiter = {"\t": "tab"}.get(delimiter, delimiter)
-    # All columns are parsed (no usecols): only then does pandas notice a line with too many fields,
-    # the typical sign of an unquoted delimiter inside a value that shifts every later column.
     positions = {i: mapping[h.strip()] for i, h in enumerate(header) if h.strip() in mapping}
-    skipped_re = re.compile(r"Skipping line (\d+)")
-    next_line = 2
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            reader = pd.read_csv(
-                path,
-                sep=delimiter,
-                encoding=encoding,
-                dtype=object,
-                na_filter=False,
-                keep_default_na=False,
-                skip_blank_lines=False,
-                on_bad_lines="warn",
-                header=0,
-                chunksize=CHUNK_ROWS,
-                engine="c",
-            )
-            seen = 0
-            for frame in reader:
-                bad = []
-                for w in caught[seen:]:
-                    bad.extend(int(x) for x in skipped_re.findall(str(w.message)))
-                seen = len(caught)
-                bad_set = set(bad)
-                n = len(frame)
-                lines = np.empty(n, dtype=np.int64)
-                if not bad_set:
-                    lines[:] = np.arange(next_line, next_line + n)
-                    next_line += n
-                else:
-                    i = 0
-                    while i < n:
-                        if next_line not in bad_set:
-                            lines[i] = next_line
-                            i += 1
-                        next_line += 1
-                    while next_line in bad_set:
-                        next_line += 1
-                frame = frame.iloc[:, sorted(positions)]
-                frame.columns = [positions[i] for i in sorted(positions)]
-                yield Chunk(frame, lines, np.array(sorted(bad_set), dtype=np.int64))
-            # bad lines reported after the last chunk
-            tail = []
-            for w in caught[seen:]:
-                tail.extend(int(x) for x in skipped_re.findall(str(w.message)))
-            if tail:
-                yield Chunk(pd.DataFrame({c: pd.Series([], dtype=object) for c in positions.values()}),
-                             np.empty(0, np.int64), np.array(sorted(tail), dtype=np.int64))
-        except pd.errors.ParserError as exc:
-            raise ExtractError(
-                f"{path.name}: het bestand is geen leesbare CSV ({_parser_hint(exc)}). "
-                "Controleer het scheidingsteken en de aanhalingstekens, of stel delimiter in de configuratie in.",
-                code="unreadable_csv",
-                details={"file": path.name},
-            ) from None
-        except UnicodeDecodeError:
-            raise ExtractError(
-                f"{path.name}: het bestand is niet in de tekenset {encoding} te lezen; zet encoding op \"auto\".",
-                code="unreadable_encoding",
-                details={"file": path.name},
-            ) from None
-
-
-def _parser_hint(exc: Exception) -> str:
-    # pandas' message names a line and counts, never values; keep only that part.
-    m = re.search(r"line (\d+)", str(exc))
-    return f"probleem rond regel {m.group(1)}" if m else "onleesbare structuur"
+    keep = sorted(positions)
+    try:
+        data = file.utf8(encoding, validated=opts.encoding == "auto")
+    except UnicodeDecodeError:
+        raise ExtractError(
+            f"{path.name}: het bestand is niet in de tekenset {encoding} te lezen; zet encoding op \"auto\".",
+            code="unreadable_encoding",
+            details={"file": path.name},
+        ) from None
+    if len(data) and data[-1] not in b"\n\r":
+        data = memoryview(bytes(data) + b"\n")  # Arrow cannot skip a header line that has no line end
+    quoted = data.obj.find(b'"', len(data.obj) - len(data)) >= 0  # a search without copying the text
+    if quoted and _ends_inside_quotes(data, delimiter):
+        raise ExtractError(
+            f"{path.name}: het bestand is geen leesbare CSV (onleesbare structuur). "
+            "Controleer het scheidingsteken en de aanhalingstekens, of stel delimiter in de configuratie in.",
+            code="unreadable_csv",
+            details={"file": path.name},
+        )
+    # Every field is parsed (only the kept ones converted): only then is a line with more fields than
+    # the header noticed, the typical sign of an unquoted delimiter inside a value that shifts every
+    # later column. Such lines are skipped and reported; a line with fewer fields is a row whose
+    # missing fields are empty.
+    table, invalid = _parse_csv(data, quoted, delimiter, len(header), keep)
+    del data, file  # the table holds its own copy of the text
+    columns = [table.column(j) for j in range(table.num_columns)]
+    n_records = table.num_rows + len(invalid)
+    del table
+    lines = np.arange(2, n_records + 2, dtype=np.int64)
+    if invalid:
+        lines = np.setdiff1d(lines, np.array([number for number, _, _ in invalid], dtype=np.int64), assume_unique=True)
+    bad = np.sort(np.array([number for number, fields, _ in invalid if fields > len(header)], dtype=np.int64))
+    short = [(number, text) for number, fields, text in invalid if fields < len(header)]
+    if short:
+        extra = [list(next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])) for _, text in short]
+        extra = [row + [""] * (len(header) - len(row)) for row in extra]
+        all_lines = np.concatenate([lines, np.array([number for number, _ in short], dtype=np.int64)])
+        order = np.argsort(all_lines, kind="stable")
+        columns = [
+            pa.concat_arrays([col.combine_chunks(), pa.array([row[i] for row in extra], pa.string())]).take(order)
+            for col, i in zip(columns, keep)
+        ]
+        lines = all_lines[order]
+    yield Chunk(Rows({positions[i]: col for i, col in zip(keep, columns)}, len(lines)), lines, bad)
 
 
 def _cell_text(v: Any) -> str:
@@ -211,20 +305,17 @@ def _iter_xlsx(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
             for i in positions:
                 cols[i].append(_cell_text(row[i]) if i < len(row) else "")
             if len(lines) >= CHUNK_ROWS:
-                yield Chunk(
-                    pd.DataFrame({positions[i]: pd.Series(cols[i], dtype=object) for i in positions}),
-                    np.array(lines, dtype=np.int64),
-                    np.empty(0, np.int64),
-                )
+                yield _xlsx_chunk(cols, positions, lines)
                 cols = {i: [] for i in positions}
                 lines = []
-        yield Chunk(
-            pd.DataFrame({positions[i]: pd.Series(cols[i], dtype=object) for i in positions}),
-            np.array(lines, dtype=np.int64),
-            np.empty(0, np.int64),
-        )
+        yield _xlsx_chunk(cols, positions, lines)
     finally:
         wb.close()
+
+
+def _xlsx_chunk(cols: dict[int, list[str]], positions: dict[int, str], lines: list[int]) -> Chunk:
+    rows = Rows({positions[i]: pa.array(cols[i], type=pa.string()) for i in sorted(positions)}, len(lines))
+    return Chunk(rows, np.array(lines, dtype=np.int64), np.empty(0, np.int64))
 
 
 def iter_chunks(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
@@ -242,31 +333,34 @@ def iter_chunks(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
     yield from (_iter_xlsx(opts, report) if fmt == "xlsx" else _iter_csv(opts, report))
 
 
-def column(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """A chunk's column as an object array; all "" when the file does not have it (optional columns)."""
-    if name in frame.columns:
-        return frame[name].to_numpy(dtype=object)
-    return np.full(len(frame), "", dtype=object)
+def column(rows: Rows, name: str) -> Distinct:
+    """A chunk's column, factorised; all "" when the file does not have it (optional columns)."""
+    if name in rows:
+        return rows.distinct(name)
+    return Distinct.constant("", len(rows))
 
 
-def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
-    if not len(frame.columns):
-        return np.zeros(len(frame), dtype=bool)
-    cols = list(frame.columns)
-    candidates = np.flatnonzero(column(frame, cols[0]) == "")
+def _blank_rows(rows: Rows) -> np.ndarray:
+    """Rows whose first column is "" and every column empty after trimming."""
+    names = rows.names()
+    mask = np.zeros(len(rows), dtype=bool)
+    if not names:
+        return mask
+    candidates = np.flatnonzero(pc.equal(rows.arrays[names[0]], "").to_numpy(zero_copy_only=False))
     if len(candidates) == 0:
-        return np.zeros(len(frame), dtype=bool)
-    sub = frame.iloc[candidates]
-    blank = np.ones(len(sub), dtype=bool)
-    for col in cols:
-        blank &= is_empty(sub[col].to_numpy(dtype=object))
-    mask = np.zeros(len(frame), dtype=bool)
+        return mask
+    blank = np.ones(len(candidates), dtype=bool)
+    for name in names:
+        sub = Distinct.from_arrow(rows.arrays[name].take(candidates))
+        blank &= sub.spread(np.array([v.strip() == "" for v in sub.values], dtype=bool))
     mask[candidates[blank]] = True
     return mask
 
 
 def concat_parts(parts: list[pd.DataFrame], columns: dict[str, Any]) -> pd.DataFrame:
     """A reader's per-chunk frames as one; with no chunks, an empty frame of the given column types."""
+    if len(parts) == 1:
+        return parts[0]
     if parts:
         data = pd.concat(parts, ignore_index=True)
     else:
@@ -274,20 +368,20 @@ def concat_parts(parts: list[pd.DataFrame], columns: dict[str, Any]) -> pd.DataF
     return data
 
 
-def row_chunks(opts: ReadOptions, report: FileReport) -> Iterator[tuple[pd.DataFrame, np.ndarray, Flags]]:
+def row_chunks(opts: ReadOptions, report: FileReport) -> Iterator[tuple[Rows, np.ndarray, Flags]]:
     """Every non-empty chunk with its line numbers and fresh flags, for the three readers.
 
     Counts every row read (lines with the wrong number of fields included, as rejected) and flags
     blank rows first, so the accounting identity holds whatever a reader checks next.
     """
     for chunk in iter_chunks(opts, report):
-        report.rows_read += len(chunk.frame) + len(chunk.bad_lines)
+        report.rows_read += len(chunk.rows) + len(chunk.bad_lines)
         report.add("kolommen_aantal", chunk.bad_lines)
-        if not len(chunk.frame):
+        if not len(chunk.rows):
             continue
-        flags = Flags(len(chunk.frame))
-        flags.flag(_blank_rows(chunk.frame), "lege_regel")
-        yield chunk.frame, chunk.lines, flags
+        flags = Flags(len(chunk.rows))
+        flags.flag(_blank_rows(chunk.rows), "lege_regel")
+        yield chunk.rows, chunk.lines, flags
 
 
 def read_location_registry(path: Path) -> frozenset[str]:

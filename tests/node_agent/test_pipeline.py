@@ -3,12 +3,14 @@ report, and the upload (approval, round choice, a ledger entry for every answer)
 
 from __future__ import annotations
 
+import gc
+
 import httpx
 import pytest
 
 from node_agent.config import load_config
 from node_agent.ledger import Ledger
-from node_agent.pipeline import build, check, upload
+from node_agent.pipeline import build, check, cyclic_gc_paused, upload
 from shared.errors import ConfigError, ConflictError, NotFoundError
 from tests.node_agent.helpers import (
     DECLARATIES_HEADER,
@@ -142,3 +144,11 @@ def test_upload_without_a_hub_is_a_config_error(node):
     with pytest.raises(ConfigError) as no_hub:
         list(upload(cfg, path))
     assert no_hub.value.code == "no_hub"
+
+
+def test_the_cycle_collector_is_paused_only_while_building():
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), cyclic_gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("an unusable file")
+    assert gc.isenabled()

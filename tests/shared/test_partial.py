@@ -1,7 +1,10 @@
 """Round trips and canonical encoding of the partial."""
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
+import shared.partial as partial_module
 from shared.errors import PayloadError, SchemaVersionError
 from shared.partial import (
     Cell,
@@ -12,6 +15,7 @@ from shared.partial import (
     PartialHeader,
     decode_partial,
     encode_partial,
+    validate_partial,
 )
 
 
@@ -230,3 +234,87 @@ def test_lenient_decoding_skips_plausibility_but_not_int64():
     with pytest.raises(PayloadError) as err:
         decode_partial(canonical_json(obj), strict=False)
     assert err.value.code == "cell_out_of_range"
+
+
+# --- the shortcuts of validate_partial accept exactly what the cell-by-cell checks accept -----------
+
+_BAD = {"vest": ["04DA0", "geen", 7], "year": ["2023-2024", 2024], "measure": ["onzin", "kosten", True],
+        "category": ["x" * 81, "a\x00", 3], "int": [True, -1, 2**63, 10**12 + 1, 1_000_001]}
+
+
+def _mostly(good: list, bad: list) -> st.SearchStrategy:
+    return st.sampled_from(good * 6 + bad)
+
+
+_count_cell = st.builds(
+    lambda v, y, mc, n: Cell(v, y, mc[0], mc[1], n),
+    _mostly(["04DA00", "05XB01", "GEEN"], _BAD["vest"]),
+    _mostly(["2024-2025"], _BAD["year"]),
+    _mostly([("leerlingen", ""), ("clienten", ""), ("clienten_zorgtype", "ambulant")],
+            [(m, "") for m in _BAD["measure"]] + [("clienten_zorgtype", c) for c in _BAD["category"] + [""]]),
+    st.one_of(st.integers(0, 200), st.integers(0, 200), st.sampled_from(_BAD["int"])),
+)
+
+
+def _cost_cell(v: str, category: str, amounts: list[int], change: tuple[int, object] | None) -> CostCell:
+    """A cost cell as the agent computes it from per-child net amounts, one field maybe replaced."""
+    nonzero = sorted((a for a in amounts if a), reverse=True)
+    pos = [a for a in nonzero if a > 0] + [0, 0]
+    fields = [sum(nonzero), len(nonzero), pos[0], pos[1], sum(a < 0 for a in nonzero)]
+    if change is not None:
+        fields[change[0]] = change[1]
+    return CostCell(v, "2024-2025", category, *fields)
+
+
+_cost = st.builds(
+    _cost_cell,
+    _mostly(["04DA00", "05XB01", "GEEN"], _BAD["vest"]),
+    _mostly(["totaal", "ambulant"], ["", "x" * 81, 3]),
+    st.lists(st.sampled_from([-300, -50, 0, 50, 120, 300]), max_size=4),
+    st.one_of(st.none(), st.tuples(st.integers(0, 4), st.one_of(st.integers(-3, 6), st.sampled_from([-300, 50, 400]),
+                                                                 st.sampled_from(_BAD["int"])))),
+)
+
+
+def _outcome(check):
+    try:
+        check()
+    except PayloadError as exc:
+        return exc.code, exc.message
+    return None
+
+
+def _key(c) -> tuple:
+    return (c.vestigingscode, c.schooljaar, c.measure, c.category)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example([], [CostCell("04DA00", "2024-2025", "totaal", 250, 2, 300, 100, 1)], True)  # top2 with one positive
+@example([], [CostCell("04DA00", "2024-2025", "totaal", 10**12, 2, 10**12 + 1, 0, 1)], True)  # top1 too large
+@example([], [CostCell("04DA00", "2024-2025", "totaal", 100, 2, 300, 50, 0)], True)  # value below top1 + top2
+@example([], [CostCell("04DA00", "2024-2025", "totaal", -30, 2, 0, 0, 5)], False)  # negatives > contributors
+@example(  # one more than the pupils
+    [Cell("04DA00", "2024-2025", "leerlingen", "", 5), Cell("04DA00", "2024-2025", "clienten_zorgtype", "ambulant", 6)],
+    [CostCell("04DA00", "2024-2025", "totaal", 300, 6, 100, 50, 0)],
+    True,
+)
+@given(
+    st.one_of(st.lists(_count_cell, max_size=6, unique_by=_key), st.lists(_count_cell, max_size=6)),
+    st.one_of(st.lists(_cost, max_size=6, unique_by=_key), st.lists(_cost, max_size=6)),
+    st.booleans(),
+)
+def test_the_validation_shortcuts_change_no_outcome(monkeypatch_module, cells, costs, strict):
+    p = make_partial(cells=tuple(cells), cost_cells=tuple(costs))
+    fast = _outcome(lambda: validate_partial(p, strict=strict))
+    with monkeypatch_module.context() as m:
+        m.setattr(partial_module, "_plain_counts", lambda *a: None)
+        m.setattr(partial_module, "_plain_costs", lambda *a: False)
+        m.setattr(partial_module, "_within_parts", lambda *a: False)
+        slow = _outcome(lambda: validate_partial(p, strict=strict))
+    assert fast == slow
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as m:
+        yield m

@@ -66,6 +66,7 @@ def test_pseudonym_is_domain_separated_hmac():
         VALID: expected,
         "012345672": p.pseudonym("012345672"),
     }
+    assert p.pseudonyms(["012345672", VALID, VALID]) == [p.pseudonym("012345672"), expected, expected]
 
 
 def test_key_length_and_repr():

@@ -36,6 +36,46 @@ def test_rows_with_a_wrong_number_of_fields_keep_their_line_numbers(tmp_path):
     assert list(e.data["line"]) == [2, 4]
 
 
+def _jh_text(tmp_path, body: str):
+    path = tmp_path / "jh.csv"
+    path.write_text(",".join(JEUGDHULP_HEADER) + "\n" + body, encoding="utf-8")
+    return read_jeugdhulp(ReadOptions(path, "jeugdhulp"), PS, zorgtype_table())
+
+
+def test_a_first_line_with_a_field_too_many_is_rejected_like_any_other(tmp_path):
+    # pandas took such a first line as an index column and shifted every column of the file
+    good = ",".join(jeugdhulp_row(B[0], "T1"))
+    e = _jh_text(tmp_path, good.replace("T1", "T0") + ",\n" + good + "\n")
+    assert issues(e.report) == {"kolommen_aantal": [2]} and list(e.data["line"]) == [3]
+
+
+def test_short_blank_and_quoted_lines_keep_their_record_numbers(tmp_path):
+    row = jeugdhulp_row(B[0], "T1")
+    short = ",".join(row[:9])  # the missing fields (einddatum, reden_wijziging) are empty
+    named = ",".join(row[:6] + ['"Zorg, ""Hoekje""\nAfdeling 2"'] + row[7:]).replace("T1", "T2")
+    text = short + "\n\n,,\n   \n" + named + "\n" + ",".join(jeugdhulp_row(B[1], "T3")) + ",x\n"
+    text += ",".join(jeugdhulp_row(B[2], "T4"))  # no line end after the last line
+    e = _jh_text(tmp_path, text)
+    # records, not physical lines: the quoted line end does not shift the numbers after it;
+    # spaces in the first field make a line not blank
+    assert issues(e.report) == {"bsn_missing": [5], "kolommen_aantal": [7]}
+    assert issues(e.report, "excluded") == {"lege_regel": [3, 4]}
+    assert list(e.data["line"]) == [2, 6, 8] and list(e.data["toewijzingnummer"]) == ["T1", "T2", "T4"]
+
+
+def test_a_quote_left_open_makes_the_file_unreadable(tmp_path):
+    with pytest.raises(ExtractError) as err:
+        _jh_text(tmp_path, ",".join(jeugdhulp_row(B[0], "T1")) + '\n"' + ",".join(jeugdhulp_row(B[1], "T2")) + "\n")
+    assert err.value.code == "unreadable_csv" and "jh.csv" in err.value.message
+
+
+def test_a_header_without_line_end_is_an_empty_extract(tmp_path):
+    path = tmp_path / "jh.csv"
+    path.write_text(",".join(JEUGDHULP_HEADER), encoding="utf-8")
+    e = read_jeugdhulp(ReadOptions(path, "jeugdhulp"), PS, zorgtype_table())
+    assert e.report.rows_read == 0 and len(e.data) == 0
+
+
 @pytest.mark.parametrize(
     "encoding,label",
     [("utf-8", "UTF-8"), ("utf-8-sig", "UTF-8 met BOM"), ("cp1252", "Windows-1252")],
