@@ -262,6 +262,19 @@ class Auditor:
             np.maximum.at(got_hi, npos, nhi)
             net_ok = satisfied(w.target_kind[npos], w.req_lo[npos], w.req_hi[npos], got_lo[npos], got_hi[npos])
             self.stats.network_proven = int(net_ok.sum())
+        # The distinct-count family (no network arcs): each category's hierarchy as a tree, with every
+        # other category held at its true value (trees.py, ``column_tree_bounds``). Most of its cells are
+        # proven there; the LP blocks get the rest.
+        netless = fam_2d & fam_has_target & ~changed
+        netless[np.unique(w.family[w.role != flows.NOT_IN_NETWORK])] = False
+        if netless.any():
+            mask = netless[w.family]
+            lo, hi = trees.column_tree_bounds(w, mask)
+            sel = np.flatnonzero(mask[w.target_var])
+            np.minimum.at(got_lo, sel, lo[w.target_var[sel]])
+            np.maximum.at(got_hi, sel, hi[w.target_var[sel]])
+            self.stats.closed_form += int(satisfied(w.target_kind[sel], w.req_lo[sel], w.req_hi[sel],
+                                                    got_lo[sel], got_hi[sel]).sum())
         pending = ~satisfied(w.target_kind, w.req_lo, w.req_hi, got_lo, got_hi)
         pending_var = np.zeros(len(w.t), dtype=bool)
         pending_var[w.target_var[pending]] = True

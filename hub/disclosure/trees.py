@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dataclasses import replace
+
 from .world import INF, World
 
 
@@ -85,3 +87,42 @@ def tree_bounds(w: World, var_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         np.minimum.at(hi, idx[sel], ihi[sel])
     return lo, hi
 
+
+
+def column_tree_bounds(w: World, var_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Certified bounds in the distinct-count family, one category's hierarchy at a time.
+
+    Hold every other category at its true value: an overlap line ``Σ big − Σ small − s = 0``
+    (overlap.py) then bounds its one moving member by the slack ``s`` (up when the member is on the
+    small side, down when on the big side), and what is left of the category is a tree of hierarchy
+    lines over those boxes. Its exact bounds (``tree_bounds``) are the projection of a restriction of
+    the attacker's problem, so they are sound: they can be too narrow (the LPs try again), never too
+    wide. Only for a family whose lines are the same in every release.
+    """
+    n_lines = len(w.line_ptr) - 1
+    line_of = np.repeat(np.arange(n_lines), np.diff(w.line_ptr))
+    member, coef = w.line_idx, w.line_coef
+    in_fam = var_mask[member]
+    is_ov = w.overlap[member]
+    has_overlap = np.zeros(n_lines, dtype=bool)
+    has_overlap[line_of[in_fam & is_ov]] = True
+    slack_of_line = np.full(n_lines, np.nan)
+    ov_pos = np.flatnonzero(in_fam & is_ov)
+    slack_of_line[line_of[ov_pos]] = w.t[member[ov_pos]] - np.maximum(w.lo[member[ov_pos]], 0.0)
+    lo, hi = w.lo.copy(), w.hi.copy()
+    part = np.flatnonzero(in_fam & ~is_ov & has_overlap[line_of])
+    slack = slack_of_line[line_of[part]]
+    up = np.full(len(w.t), INF)
+    down = np.full(len(w.t), INF)
+    small = coef[part] < 0
+    np.minimum.at(up, member[part[small]], slack[small])
+    np.minimum.at(down, member[part[~small]], slack[~small])
+    fam = np.flatnonzero(var_mask)
+    lo[fam] = np.maximum(lo[fam], w.t[fam] - down[fam])
+    hi[fam] = np.minimum(hi[fam], w.t[fam] + up[fam])
+    # The hierarchy lines of the family only (no overlap line), over the restricted boxes.
+    keep = ~has_overlap[line_of]
+    counts = np.bincount(line_of[keep], minlength=n_lines)
+    view = replace(w, lo=lo, hi=hi, line_ptr=np.concatenate([[0], np.cumsum(counts)]),
+                   line_idx=member[keep], line_coef=coef[keep])
+    return tree_bounds(view, var_mask & ~w.overlap)

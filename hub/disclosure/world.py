@@ -136,6 +136,7 @@ class World:
     key: np.ndarray  # int code of the cell key (several variables share one when a value changed)
     two_dim: np.ndarray  # bool: the variable's family has row lines (nieuwe_clienten, kosten)
     role: np.ndarray  # int8: the variable's arc in its type's network (flows.py; 0 = none)
+    overlap: np.ndarray  # bool: an overlap variable of the distinct counts (overlap.py)
     column: np.ndarray  # int code of (measure, category): the column line the variable belongs to
     in_all: np.ndarray  # bool: the same value and school type in every release (a late submission did not change it)
     line_ptr: np.ndarray
@@ -186,6 +187,7 @@ def static_world(tables: Sequence[Table]) -> StaticWorld:
             "parent": cells["parent"].to_numpy(dtype=object),
             "two_dim": cells["measure"].isin(TWO_DIM_MEASURES).to_numpy(),
             "role": cells["role"].to_numpy(np.int8),
+            "overlap": (cells["measure"] == OVERLAP).to_numpy(),
             "column": column_codes[i],
             "type_of": np.where(lv == VESTIGING, cells["parent"].to_numpy(dtype=object),
                                 np.where(lv == SCHOOLTYPE, cells["unit"].to_numpy(dtype=object), None)),
@@ -274,7 +276,7 @@ def build_world(releases: Sequence[ReleaseState], config: GateConfig, static: St
     origin_arr = np.concatenate(origins)[first] if origins else np.zeros((0, 2), np.int64)
     world = World(
         t=a["t"], lo=lo, hi=hi, family=a["family"], unit=a["unit"], level=a["level"], parent=a["parent"],
-        key=a["key"], two_dim=a["two_dim"], role=a["role"], column=a["column"],
+        key=a["key"], two_dim=a["two_dim"], role=a["role"], overlap=a["overlap"], column=a["column"],
         in_all=a["in_all"], type_of=a["type_of"],
         line_ptr=static.line_ptr, line_idx=static.line_idx, line_coef=static.line_coef,
         target_var=tv[first].astype(np.int64), target_kind=np.concatenate(tkinds)[first].astype(np.int8),

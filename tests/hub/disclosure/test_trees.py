@@ -80,3 +80,36 @@ def test_tree_bounds_equal_the_full_lp_on_a_hierarchy_family():
         b = linprog(-c, A_eq=A, b_eq=np.zeros(len(A)), bounds=bounds, method="highs")
         assert abs(a.x[i] - lo[v]) < 1e-6
         assert (b.status == 3 and np.isinf(hi[v])) or abs(b.x[i] - hi[v]) < 1e-6
+
+
+def test_column_tree_bounds_lie_within_the_full_lp_of_the_distinct_family():
+    """A restriction: every interval it certifies holds the truth and lies within the exact LP bounds."""
+    from hub.disclosure.trees import column_tree_bounds
+
+    from .helpers import lp_reference
+
+    rng = np.random.default_rng(5)
+    types = {f"{i:02d}AA00": ("BO" if i % 2 else "VO") for i in range(1, 7)}
+    cells = []
+    for v in types:
+        ambulant, ggz, daghulp = (int(x) for x in rng.integers(0, 14, 3))
+        both = int(rng.integers(0, min(ggz, daghulp) + 1))
+        clients = ambulant + ggz + daghulp - both
+        cells += [("0356", v, "clienten", "", clients), ("0356", v, "clienten_zorgtype", "ambulant", ambulant),
+                  ("0356", v, "clienten_zorgtype", "jeugd-ggz", ggz), ("0356", v, "clienten_zorgtype", "daghulp", daghulp),
+                  ("0356", v, "clienten_zorgintensiteit", "basis", ambulant),
+                  ("0356", v, "clienten_zorgintensiteit", "specialistisch", ggz + daghulp - both)]
+    table, world = world_of([c for c in cells if c[4]], types)
+    mask = world.overlap.copy()
+    mask[world.family == world.family[np.flatnonzero(world.overlap)[0]]] = True
+    assert world.overlap[mask].any() and (~world.overlap[mask]).sum() > 30
+    lo, hi = column_tree_bounds(world, mask)
+    free = np.flatnonzero(mask)
+    cap = 1e6
+    exact = lp_reference(world, free, cap)
+    for j, v in enumerate(free):
+        if world.overlap[v]:
+            continue
+        assert lo[v] <= world.t[v] + 1e-9 <= hi[v] + 2e-9
+        e_lo, e_hi = exact[j]
+        assert lo[v] >= min(e_lo, world.t[v]) - 1e-6 and hi[v] <= max(e_hi, world.t[v]) + 1e-6
