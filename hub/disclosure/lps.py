@@ -107,8 +107,8 @@ class BlockLPs:
             vars_f = np.flatnonzero(w.family == fam)
             if not pending_var[vars_f].any():
                 continue
-            # A family without network arcs (the distinct counts, overlap.py) has no flow pass before it:
-            # every one of its targets comes here, so it is always done in chunks (small LPs), never whole.
+            # A family without network arcs (the distinct counts, overlap.py) is always done in chunks
+            # (small LPs): only what they leave gets the whole family (Auditor.run).
             netless = not (w.role[vars_f] != 0).any()
             if len(vars_f) <= WHOLE_FAMILY_VARS and not netless:  # small enough for the exact problem
                 blocks.append(vars_f)
@@ -124,18 +124,18 @@ class BlockLPs:
             for tau in np.unique(w.type_of[vest]):
                 pv = vest[w.type_of[vest] == tau]
                 units = np.unique(w.unit[pv])
-                col = w.column[pv]
                 if netless:
                     # Many columns (every care type, group, consortium and provider): donors per column
                     # would bring in nearly every unit. The DONORS units with the most in all columns
                     # together carry the large values of most columns.
                     size = pd.Series(w.t[pv]).groupby(w.unit[pv]).sum().sort_values(ascending=False, kind="stable")
                     donor_units.update(int(u) for u in size.index[:DONORS])
-                    col = col[:0]
-                for c in np.unique(col):
-                    cv = pv[col == c]
-                    top = cv[np.lexsort((w.unit[cv], -w.t[cv]))][:DONORS]
-                    donor_units.update(int(u) for u in w.unit[top])
+                else:
+                    col = w.column[pv]
+                    for c in np.unique(col):
+                        cv = pv[col == c]
+                        top = cv[np.lexsort((w.unit[cv], -w.t[cv]))][:DONORS]
+                        donor_units.update(int(u) for u in w.unit[top])
                 if len(units) <= TYPE_BLOCK_UNITS and not netless:
                     # A small type whole, with its own type cells: a hidden type cell moves with all of
                     # its vestigingen (which a donors-only block would hold fixed).

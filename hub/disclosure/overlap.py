@@ -124,8 +124,9 @@ def overlap_lines(cells: pd.DataFrame, cid: pd.Series, groupings: Groupings, con
     spec["cell"] = spec["cell"].astype(np.int64)
     value = cells["value"].to_numpy(np.int64)
     spec["contrib"] = spec["side"].to_numpy(np.int64) * value[spec["cell"].to_numpy()]
-    rel_key = spec[_UNIT + ["rel"]].astype(str).agg("|".join, axis=1)
-    spec["rel_key"] = rel_key
+    # One key per relation (vectorised: a row-wise join is slow at national scale).
+    spec["rel_key"] = (spec["level"].astype(str) + "|" + spec["unit"].astype(str) + "|"
+                       + spec["schooljaar"].astype(str) + "|" + spec["rel"].astype(str))
     slack = spec.groupby("rel_key", sort=True)["contrib"].sum()
     sides = spec.groupby("rel_key", sort=True)["side"].agg(["min", "max"])
     # A relation holds (slack >= 0) and has both sides; anything else is dropped.

@@ -173,12 +173,9 @@ def catalogue():
     """The code tables this hub's releases are built with: its groupings and provider → consortium table
     (the same tables the round gave the nodes, hub/services/rounds.py ``round_tables``)."""
     from hub.disclosure.tables import Catalogue
-    from hub.services.rounds import round_tables
+    from hub.services import consortia, groupings
 
-    tables = round_tables()
-    from shared.groupings import Groupings
-
-    return Catalogue(groupings=Groupings.from_dict(tables["groupings"]), consortia=tables["consortia"])
+    return Catalogue(groupings=groupings.current(), consortia=consortia.membership())
 
 
 class _Inputs:

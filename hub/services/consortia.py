@@ -164,6 +164,11 @@ def current_table() -> list[tuple[str, str, str]]:
     return [tuple(r) for r in db.session.execute(q).all()]
 
 
+def membership() -> dict[str, str]:
+    """AGB code → consortium name: the table the nodes count ``clienten_consortium`` by."""
+    return {agb: naam for agb, _, naam in current_table()}
+
+
 def consortium_ids() -> list[tuple[int, str, int]]:
     """(id, naam, aantal aanbieders) per consortium: the id is a consortium user's scope."""
     from sqlalchemy import func

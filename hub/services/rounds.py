@@ -168,7 +168,7 @@ def round_tables() -> dict[str, Any]:
 
     return {
         "groupings": groupings.current().to_dict(),
-        "consortia": {agb: naam for agb, _, naam in consortia.current_table()},
+        "consortia": consortia.membership(),
     }
 
 
