@@ -40,7 +40,9 @@ a cell the full problem would pass (over-suppression, or an unproven cell report
 components with a single line get the exact closed-form bound; others get rounds of "maximise the sum
 of min(x, required point)" over the unproven targets (each optimum is a feasible point, so every target
 reaching its point there is proven), then one LP per still-unproven target and side, at most
-``MAX_SINGLE_LPS`` per problem and side. Network and LP results are cached by a SHA-256 digest of their
+``MAX_SINGLE_LPS`` per problem and side. Between the rounds of one gate call the certified intervals carry over
+(``Auditor(prior=...)``): a round only hides more cells, which widens boxes and keeps lines, so
+what an earlier round proved still holds. Network and LP results are cached by a SHA-256 digest of their
 inputs (cache.py's ``AuditCache``): after a late submission only problems whose cells changed are solved again.
 The cache holds derived bounds of unprotected cells: keep it in the combining process's memory, never
 persist or log it.
@@ -94,11 +96,16 @@ class AuditStats:
 class Auditor:
     """Runs the audit of a :class:`World`; see the module docstring for the decomposition."""
 
-    def __init__(self, world: World, cache: AuditCache | None = None):
+    def __init__(self, world: World, cache: AuditCache | None = None,
+                 prior: tuple[np.ndarray, np.ndarray] | None = None):
         self.w = world
         self.cache = cache
+        # Certified (lo, hi) per variable from an earlier round of the same gate call, whose world was a
+        # restriction of this one (see ``run``); (INF, -INF) where none.
+        self.prior = prior
         self.stats = AuditStats()
         self.lps = BlockLPs(world, cache, self.stats)
+        self.certified: tuple[np.ndarray, np.ndarray] | None = None  # per variable, after ``run``
 
     def network_bounds(self, families: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Flow bounds (flows.py) of the vestiging-level targets of two-dimensional families, per school type.
@@ -232,6 +239,12 @@ class Auditor:
         nt = len(w.target_var)
         got_lo = np.full(nt, INF)
         got_hi = np.full(nt, -INF)
+        if self.prior is not None:
+            # Within one gate call a round only hides more cells: every box widens and the lines stay, so
+            # the attacker's feasible set grows, and an interval certified in an earlier round (a set of
+            # feasible points) is still certified. Targets it already meets need no new problem.
+            got_lo = np.minimum(got_lo, self.prior[0][w.target_var])
+            got_hi = np.maximum(got_hi, self.prior[1][w.target_var])
         target_of_var = np.full(len(w.t), -1, dtype=np.int64)
         target_of_var[w.target_var] = np.arange(nt)
         nfam = int(w.family.max()) + 1 if len(w.family) else 0
@@ -252,8 +265,8 @@ class Auditor:
             lo, hi = trees.tree_bounds(w, tree_mask)
             self.stats.closed_form += int(tree_mask[w.target_var].sum())
             sel = tree_mask[w.target_var]
-            got_lo[sel] = lo[w.target_var[sel]]
-            got_hi[sel] = hi[w.target_var[sel]]
+            got_lo[sel] = np.minimum(got_lo[sel], lo[w.target_var[sel]])
+            got_hi[sel] = np.maximum(got_hi[sel], hi[w.target_var[sel]])
         # Two-dimensional families: the type networks first (fast, exact per type).
         fam2 = np.flatnonzero(fam_2d & fam_has_target)
         if len(fam2):
@@ -282,12 +295,14 @@ class Auditor:
         # whole when small, else in chunks (type-level targets, changed cells, what the networks left).
         blocks = [np.flatnonzero(w.family == f) for f in np.flatnonzero(~fam_2d & changed & fam_has_target)]
         blocks += self.lps.block_sets(fam2, pending_var)
-        for block in blocks:
+        for item in blocks:
+            block, own = item if isinstance(item, tuple) else (item, item)
             free = np.zeros(len(w.t), dtype=bool)
             free[block] = True
-            # Every block proves what it can about every target among its free variables; each block is
-            # a restriction of the attacker's problem, so the hull of the proven intervals is sound.
-            tpos = target_of_var[block]
+            # Every block proves what it can about the targets among its own variables (all of its free
+            # ones unless it names fewer) that no block before it proved; each block is a restriction of
+            # the attacker's problem, so the hull of the proven intervals is sound.
+            tpos = target_of_var[own]
             tpos = tpos[tpos >= 0]
             tpos = tpos[pending[tpos]]
             if not len(tpos):
@@ -296,6 +311,8 @@ class Auditor:
             lo, hi = self.lps.solve(block, free, tpos)
             np.minimum.at(got_lo, tpos, lo)
             np.maximum.at(got_hi, tpos, hi)
+            pending[tpos] = ~satisfied(w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos], got_lo[tpos], got_hi[tpos])
+        blocks = [b[0] if isinstance(b, tuple) else b for b in blocks]
         ok = satisfied(w.target_kind, w.req_lo, w.req_hi, got_lo, got_hi)
         # What the chunks of a large family leave gets the exact problem of its whole family: slower,
         # but only for the few cells (often type and regio cells) that a chunk holds too tightly.
@@ -315,6 +332,10 @@ class Auditor:
             np.maximum.at(got_hi, tpos, hi)
             ok = satisfied(w.target_kind, w.req_lo, w.req_hi, got_lo, got_hi)
         self.stats.cells_audited = nt
+        cert_lo = np.full(len(w.t), INF)
+        cert_hi = np.full(len(w.t), -INF)
+        cert_lo[w.target_var], cert_hi[w.target_var] = got_lo, got_hi
+        self.certified = (cert_lo, cert_hi)
         self.stats.failed = list(np.flatnonzero(~ok))
         cnt = w.target_kind != TWO_SIDED
         if cnt.any():

@@ -180,13 +180,15 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
     partners = 0
     attempts: dict[int, int] = {}
     stats = None
+    certified = None  # per variable: what earlier rounds proved (still proven: a round only hides more)
     while True:
         rounds += 1
         complementary += _secondary(table, status, reason, config, sticky, known)
         releases = [ReleaseState(table, status, reason)] + earlier
         world, origin = build_world(releases, config, static)
-        auditor = Auditor(world, audit_cache)
+        auditor = Auditor(world, audit_cache, prior=certified)
         auditor.run()
+        certified = auditor.certified
         stats = auditor.stats
         lps_total += stats.lps_solved
         if not stats.failed or rounds >= MAX_ROUNDS:

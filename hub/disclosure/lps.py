@@ -4,7 +4,10 @@ What the closed forms (trees.py) and the type networks (flows.py) leave goes to 
 (``BlockLPs.block_sets``): a two-dimensional family of at most ``WHOLE_FAMILY_VARS`` variables whole
 (exact), else a chunk (a school type of at most ``TYPE_BLOCK_UNITS`` vestigingen whole, or
 ``CHUNK_UNITS`` of a large one's vestigingen) plus every type and regio cell plus the ``DONORS``
-largest vestigingen per column, everything else fixed at its true value (a restriction, so sound).
+largest vestigingen per column, everything else fixed at its true value (a restriction, so sound). In the distinct-count family the
+donors are also chosen per column with a pending target, and the vestigingen outside the block are
+*loose* rather than fixed (``loose_boxes``): each moves within its share of its overlap lines' slacks,
+and per column line their sum is one outside variable.
 Inside a block (``BlockLPs.solve``), connected components with a single line get the exact closed-form
 bound; others get rounds of "maximise the sum of min(x, required point)" over the unproven targets,
 then one LP per still-unproven target and side (``SingleTargetLP``, warm-started), at most
@@ -77,6 +80,85 @@ class SingleTargetLP:
 
 
 
+def loose_boxes(w: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Variables a block may leave free outside it, in a box that keeps every overlap line true.
+
+    A *loose* variable is a vestiging cell (no overlap variable) whose only line besides its unit's
+    overlap lines (overlap.py) is one hierarchy line: its column of the type (the distinct counts). Its
+    box is its attacker's box cut to ``[t - down, t + up]``, where every overlap line's slack ``s`` is
+    shared equally among the members that can use it up (the small side going up, the big side going
+    down): a member's ``up`` is its share on the lines where it is small, its ``down`` its share where it
+    is big. Any point of these boxes keeps every overlap line of the unit at ``s ≥ 0``: a restriction of
+    the attacker's problem, so sound. Returns (loose mask, box low, box high) per variable.
+    """
+    n = len(w.t)
+    n_lines = len(w.line_ptr) - 1
+    idx, coef = w.line_idx, w.line_coef
+    line_of = np.repeat(np.arange(n_lines), np.diff(w.line_ptr))
+    is_ov = w.overlap[idx]
+    ov_line = np.zeros(n_lines, dtype=bool)
+    ov_line[line_of[is_ov]] = True
+    # Distinct other lines per variable (a line repeated by a release over the same variables is one).
+    first = np.zeros(n_lines, dtype=bool)
+    seen: set[tuple[bytes, bytes]] = set()
+    for ln in np.flatnonzero(~ov_line):
+        s, e = w.line_ptr[ln], w.line_ptr[ln + 1]
+        sig = (idx[s:e].tobytes(), coef[s:e].tobytes())
+        if sig not in seen:
+            seen.add(sig)
+            first[ln] = True
+    other_lines = np.bincount(idx[first[line_of]], minlength=n)
+    loose = (other_lines == 1) & (w.level == 0) & ~w.overlap
+    part = np.flatnonzero(ov_line[line_of] & ~is_ov)
+    slack = np.full(n_lines, np.nan)
+    ov_pos = np.flatnonzero(is_ov)
+    slack[line_of[ov_pos]] = w.t[idx[ov_pos]] - np.maximum(w.lo[idx[ov_pos]], 0.0)
+    users = np.bincount(line_of[part], minlength=n_lines)
+    share = slack / np.maximum(users, 1)
+    up = np.full(n, INF)
+    down = np.full(n, INF)
+    small = coef[part] < 0
+    np.minimum.at(up, idx[part[small]], share[line_of[part[small]]])
+    np.minimum.at(down, idx[part[~small]], share[line_of[part[~small]]])
+    box_lo = np.maximum(w.lo, w.t - np.maximum(down, 0.0))
+    box_hi = np.minimum(w.hi, w.t + np.maximum(up, 0.0))
+    # A variable whose box would not contain its true value (cannot happen for a feasible truth) stays fixed.
+    loose &= np.isfinite(box_lo) & np.isfinite(box_hi) & (box_lo <= w.t) & (w.t <= box_hi)
+    return loose, box_lo, box_hi
+
+
+def _column_donors(w: World, vest: np.ndarray):
+    """For vestiging variables ``vest`` of one family: a function from pending variables to the units
+    holding, per (school type, column) of theirs, the ``DONORS`` largest positive values."""
+    frame = pd.DataFrame({"v": vest, "tau": w.type_of[vest], "col": w.column[vest], "unit": w.unit[vest],
+                          "t": w.t[vest]})
+    frame = frame[(frame["t"] > 0) & ~w.overlap[vest]]
+    top = (frame.sort_values(["tau", "col", "t", "unit"], ascending=[True, True, False, True], kind="stable")
+           .groupby(["tau", "col"], sort=False).head(DONORS))
+    by_column = top.groupby(["tau", "col"])["unit"].apply(lambda u: u.to_numpy())
+
+    def donors(pending: np.ndarray) -> np.ndarray:
+        if not len(pending):
+            return np.zeros(0, np.int64)
+        keys = set(zip(w.type_of[pending].tolist(), w.column[pending].tolist()))
+        found = [by_column[k] for k in keys if k in by_column.index]
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+
+    return donors
+
+
+def _outside_truth(rows, cols, vals, rhs, n_block: int, n_out: int, t_block: np.ndarray) -> np.ndarray:
+    """The true value of each outside column: its row's rhs less the row's block members at their truth."""
+    if not n_out:
+        return np.zeros(0)
+    is_out = cols >= n_block
+    row_sum = np.zeros(len(rhs))
+    np.add.at(row_sum, rows[~is_out], vals[~is_out] * t_block[cols[~is_out]])
+    t_out = np.zeros(n_out)
+    t_out[cols[is_out] - n_block] = rhs[rows[is_out]] - row_sum[rows[is_out]]
+    return t_out
+
+
 class BlockLPs:
     """The LP side of one audit: blocks of a :class:`World`'s variables and their certified bounds."""
 
@@ -91,8 +173,9 @@ class BlockLPs:
         np.add.at(ptr, world.line_idx + 1, 1)
         self.var_ptr = np.cumsum(ptr)
         self.var_lines = line_of[order]
+        self.loose, self.loose_lo, self.loose_hi = loose_boxes(world)
 
-    def block_sets(self, families: np.ndarray, pending_var: np.ndarray) -> list[np.ndarray]:
+    def block_sets(self, families: np.ndarray, pending_var: np.ndarray) -> list[np.ndarray | tuple[np.ndarray, np.ndarray]]:
         """LP blocks for the pending targets of the two-dimensional families (rows × categories × hierarchy).
 
         A family of at most ``WHOLE_FAMILY_VARS`` variables is one block (exact). In a larger one, a
@@ -145,30 +228,53 @@ class BlockLPs:
                 else:
                     chunks += [(units[i:i + CHUNK_UNITS], None) for i in range(0, len(units), CHUNK_UNITS)]
             donors = np.isin(unit_of, np.array(sorted(donor_units), dtype=np.int64)) & ~aggr
+            column_donors = _column_donors(w, vest) if netless else None
             for units, own in chunks:
                 chosen = np.isin(unit_of, units)
+                own_vars = None
+                if column_donors is not None:
+                    own_vars = np.sort(vars_f[chosen | aggr])  # the donors' targets are their own chunks' work
+                    # Per column with a pending target in the chunk: the units of its type with the most
+                    # there, which can take what the target's unit gives (a rare care type is 0 nearly
+                    # everywhere, and the units by total would hold none of it).
+                    cp = vars_f[chosen & pending_var[vars_f] & ~aggr]
+                    extra = column_donors(cp)
+                    if len(extra):
+                        chosen |= np.isin(unit_of, extra)
                 pending = pending_var[vars_f[chosen]].any() or (own is not None and pending_var[vars_f[own]].any())
                 if pending:
-                    blocks.append(np.sort(vars_f[chosen | aggr | donors]))
+                    block = np.sort(vars_f[chosen | aggr | donors])
+                    blocks.append(block if own_vars is None else (block, own_vars))
             if aggr_pending.any():  # regio cells and the type cells of large types
                 blocks.append(np.sort(vars_f[aggr | donors]))
         return blocks
 
 
     def _system(self, block: np.ndarray, free: np.ndarray):
-        """Rows of the restricted system: lines touching the block, over its free variables only."""
+        """Rows of the restricted system: lines touching the block, over its free variables, plus one
+        *outside* column per line for the loose variables of units outside the block (``loose_boxes``).
+
+        Returns (rows, cols, vals, rhs, outside_lo, outside_hi): the outside columns follow the block's
+        ``len(block)`` variables. A loose variable is in no other row of the system, so the sum of a
+        line's loose members takes exactly every value between the sums of their boxes' ends.
+        """
         w = self.w
         lines = np.unique(np.concatenate([self.var_lines[self.var_ptr[v]:self.var_ptr[v + 1]] for v in block])
                           if len(block) else np.zeros(0, np.int64))
         local = np.full(len(w.t), -1, dtype=np.int64)
         local[block] = np.arange(len(block))
-        rows, cols, vals, rhs = [], [], [], []
+        # Loose only in units with no variable in the block: their overlap lines then have no free member,
+        # so the shares of their slacks (``loose_boxes``) hold however the block moves.
+        loose = self.loose & ~free
+        if loose.any():
+            loose &= ~np.isin(w.unit, np.unique(w.unit[block]))
+        rows, cols, vals, rhs, out_lo, out_hi = [], [], [], [], [], []
         seen = set()
         for ln in lines:
             s, e = w.line_ptr[ln], w.line_ptr[ln + 1]
-            m, a = w.line_idx[s:e], w.line_coef[s:e]
-            keep = free[m]
-            m, a = m[keep], a[keep]
+            m_all, a_all = w.line_idx[s:e], w.line_coef[s:e]
+            keep = free[m_all]
+            m, a = m_all[keep], a_all[keep]
             if not len(m):
                 continue
             key = (tuple(m.tolist()), tuple(a.tolist()))
@@ -179,26 +285,44 @@ class BlockLPs:
             rows.append(np.full(len(m), r))
             cols.append(local[m])
             vals.append(a.astype(float))
-            rhs.append(float(np.dot(a.astype(float), w.t[m])))
+            value = float(np.dot(a.astype(float), w.t[m]))
+            out = loose[m_all]
+            if out.any():
+                lm, la = m_all[out], a_all[out].astype(float)
+                ends = np.stack([la * self.loose_lo[lm], la * self.loose_hi[lm]])
+                o_lo, o_hi = float(ends.min(axis=0).sum()), float(ends.max(axis=0).sum())
+                if o_hi > o_lo:
+                    value += float(np.dot(la, w.t[lm]))
+                    rows.append(np.array([r]))
+                    cols.append(np.array([len(block) + len(out_lo)]))
+                    vals.append(np.ones(1))
+                    out_lo.append(o_lo)
+                    out_hi.append(o_hi)
+            rhs.append(value)
         if rhs:
-            return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), np.array(rhs)
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+            return (np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), np.array(rhs),
+                    np.array(out_lo, dtype=float), np.array(out_hi, dtype=float))
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)
 
     def solve(self, block: np.ndarray, free: np.ndarray, tpos: np.ndarray):
         """Certified (lo, hi) of targets ``tpos`` over ``block``, its ``free`` variables free and all else fixed."""
         w = self.w
-        rows, cols, vals, rhs = self._system(block, free)
+        rows, cols, vals, rhs, out_lo, out_hi = self._system(block, free)
         tvars_local = np.searchsorted(block, w.target_var[tpos])  # blocks are sorted
         key = None
         if self.cache is not None:
-            key = digest([w.t[block], w.lo[block], w.hi[block], rows, cols, vals, rhs, tvars_local,
+            key = digest([w.t[block], w.lo[block], w.hi[block], rows, cols, vals, rhs, out_lo, out_hi, tvars_local,
                            w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos]])
             found = self.cache.get(key)
             if found is not None:
                 self.stats.blocks_cached += 1
                 return found[0], found[1]
-        nv = len(block)
-        lo_v, hi_v, t_v = w.lo[block], w.hi[block], w.t[block]
+        nv = len(block) + len(out_lo)
+        # The outside columns' true value: the sum of their loose members' (the row's rhs balances it).
+        t_out = _outside_truth(rows, cols, vals, rhs, len(block), len(out_lo), w.t[block])
+        lo_v = np.concatenate([w.lo[block], out_lo])
+        hi_v = np.concatenate([w.hi[block], out_hi])
+        t_v = np.concatenate([w.t[block], t_out])
         got_lo = np.full(len(tpos), INF)
         got_hi = np.full(len(tpos), -INF)
         # Connected components of the block's variables through its rows.

@@ -128,6 +128,23 @@ def region(rng: np.random.Generator, n_units: int, types: tuple[str, ...] = ("BO
     return cells, units
 
 
+def distinct_region(rng: np.random.Generator, n_units: int, types: tuple[str, ...] = ("BO", "VO")):
+    """Distinct counts with true overlaps (clienten, three care types, their two groups) for ``n_units``
+    vestigingen: a child with jeugd-ggz and daghulp counts once in "specialistisch" and once in each."""
+    units = {f"{i + 1:02d}AA00": types[i % len(types)] for i in range(n_units)}
+    cells = []
+    for vest in units:
+        ambulant, ggz, daghulp = (int(x) for x in rng.integers(0, 14, 3))
+        both = int(rng.integers(0, min(ggz, daghulp) + 1))
+        clients = ambulant + ggz + daghulp - both
+        cells += [("0356", vest, "leerlingen", "", 300), ("0356", vest, "clienten", "", clients),
+                  ("0356", vest, "clienten_zorgtype", "ambulant", ambulant),
+                  ("0356", vest, "clienten_zorgtype", "jeugd-ggz", ggz), ("0356", vest, "clienten_zorgtype", "daghulp", daghulp),
+                  ("0356", vest, "clienten_zorgintensiteit", "basis", ambulant),
+                  ("0356", vest, "clienten_zorgintensiteit", "specialistisch", ggz + daghulp - both)]
+    return [c for c in cells if c[4]], units
+
+
 def world_of(cells, units):
     """The catalogue table and the auditor's world of one release after primary and secondary suppression."""
     table = build_table(combine_cells(contributions(cells), schools(units)))

@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from hub.disclosure.audit import Auditor
-from hub.disclosure.world import satisfied
+from hub.disclosure.config import GateConfig
+from hub.disclosure.frames import AUDIT_PARTNER, PRIMARY, PUBLISHED, SECONDARY
+from hub.disclosure.gate import _secondary
+from hub.disclosure.rules import primary_reasons
+from hub.disclosure.world import ReleaseState, build_world, satisfied
 
 from .attacker import interval, public
-from .helpers import gate, key, lp_reference, parents, region, truth, world_of
+from .helpers import distinct_region, gate, key, lp_reference, parents, region, truth, world_of
 
 
 def test_on_a_small_region_the_audit_fails_exactly_the_cells_the_full_lp_fails():
@@ -61,3 +65,37 @@ def test_a_school_new_in_a_late_submission_is_not_audited_as_a_tree():
     assert (lo, hi) == (0.0, 0.0)
     # ... so the gate must report unproven cells (the hub then keeps the previous release).
     assert result2.audit["failed"] > 0
+
+
+def test_what_an_earlier_round_proved_stays_proven_when_more_is_hidden():
+    """A round of the gate only hides more: its world is a relaxation of the round before, so that round's
+    certified intervals (``Auditor.certified``) still lie within the exact bounds, and carry over."""
+    rng = np.random.default_rng(31)
+    cells, units = distinct_region(rng, 8)
+    table, world1 = world_of(cells, units)
+    first = Auditor(world1)
+    first.run()
+    # Hide a few more published cells, as an audit partner would.
+    config = GateConfig()
+    reason = primary_reasons(table.cells, config)
+    status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
+    _secondary(table, status, reason, config, np.zeros(len(table.cells), dtype=bool))
+    shown = np.flatnonzero(status == PUBLISHED)
+    more = rng.choice(shown, size=min(4, len(shown)), replace=False)
+    status[more], reason[more] = SECONDARY, AUDIT_PARTNER
+    world2, _ = build_world([ReleaseState(table, status, reason)], config)
+    second = Auditor(world2, prior=first.certified)
+    lo, hi = second.run()
+    assert (world2.lo <= world1.lo + 1e-9).all() and (world2.hi >= world1.hi - 1e-9).all()  # only wider
+    fam = world2.family[world2.target_var]
+    for f in np.unique(fam):
+        block = np.flatnonzero(world2.family == f)
+        tpos = np.flatnonzero(fam == f)
+        cap = 4 * float(np.max(np.abs(world2.t[block]))) + 1e6
+        ref = lp_reference(world2, block, cap, only=np.searchsorted(block, world2.target_var[tpos]))
+        t = world2.t[world2.target_var[tpos]]
+        assert (np.maximum(lo[tpos], t - cap) >= ref[:, 0] - 1e-6).all()
+        assert (np.minimum(hi[tpos], t + cap) <= ref[:, 1] + 1e-6).all()
+    carried = np.isfinite(first.certified[0][world2.target_var])
+    assert carried.any()
+    assert (lo[carried] <= first.certified[0][world2.target_var][carried] + 1e-9).all()

@@ -10,7 +10,7 @@ from hub.disclosure import lps
 from hub.disclosure.audit import AuditStats
 from hub.disclosure.world import satisfied
 
-from .helpers import lp_reference, region, world_of
+from .helpers import distinct_region, lp_reference, region, world_of
 
 
 def test_one_warm_model_gives_every_cold_optimum():
@@ -68,8 +68,10 @@ def test_blocks_of_a_large_family_hold_every_aggregate_cell(monkeypatch):
     assert len(netted) == 2 and len(netless) == 1  # nieuwe_clienten, kosten; the distinct counts
     whole = lps.BlockLPs(world, None, AuditStats()).block_sets(netted, pending)
     assert [list(b) for b in whole] == [list(np.flatnonzero(world.family == f)) for f in netted]
-    chunked = lps.BlockLPs(world, None, AuditStats()).block_sets(netless, pending)
-    assert len(chunked) > 1 and all(len(b) < int((world.family == netless[0]).sum()) for b in chunked)
+    chunked = [_pair(b) for b in lps.BlockLPs(world, None, AuditStats()).block_sets(netless, pending)]
+    assert len(chunked) > 1 and all(len(b) < int((world.family == netless[0]).sum()) for b, _ in chunked)
+    # A chunk solves the targets of its own units and the aggregates; its donor units' are their own chunks'.
+    assert all(np.isin(own, b).all() for b, own in chunked) and any(len(own) < len(b) for b, own in chunked)
 
     monkeypatch.setattr(lps, "WHOLE_FAMILY_VARS", 10)
     monkeypatch.setattr(lps, "TYPE_BLOCK_UNITS", 2)
@@ -77,10 +79,71 @@ def test_blocks_of_a_large_family_hold_every_aggregate_cell(monkeypatch):
     blocks = lps.BlockLPs(world, None, AuditStats()).block_sets(families, pending)
     assert len(blocks) > len(families)
     covered = np.zeros(len(world.t), dtype=bool)
-    for block in blocks:
+    for block, own in map(_pair, blocks):
         fam = world.family[block[0]]
         assert (world.family[block] == fam).all() and (np.diff(block) > 0).all()
         aggregate = np.flatnonzero((world.family == fam) & (world.level > 0))
         assert np.isin(aggregate, block).all()  # a hidden type or regio cell can always move
-        covered[block] = True
+        covered[own] = True
     assert covered[pending & np.isin(world.family, families)].all()
+
+
+def _pair(block):
+    """(block, the variables whose targets it solves)."""
+    return block if isinstance(block, tuple) else (block, block)
+
+
+def _netless_world(seed: int):
+    rng = np.random.default_rng(seed)
+    cells, units = distinct_region(rng, 14)
+    _, world = world_of(cells, units)
+    families = np.unique(world.family[world.two_dim])
+    netless = [f for f in families if not (world.role[world.family == f] != 0).any()]
+    assert len(netless) == 1
+    return world, netless[0]
+
+
+def test_any_point_of_the_loose_boxes_keeps_every_overlap_line():
+    world, _ = _netless_world(23)
+    loose, box_lo, box_hi = lps.loose_boxes(world)
+    assert loose.any() and (box_hi[loose] - box_lo[loose] > 0).any()
+    assert (box_lo[loose] <= world.t[loose]).all() and (world.t[loose] <= box_hi[loose]).all()
+    n_lines = len(world.line_ptr) - 1
+    line_of = np.repeat(np.arange(n_lines), np.diff(world.line_ptr))
+    is_ov = world.overlap[world.line_idx]
+    ov_lines = np.unique(line_of[is_ov])
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        x = world.t.copy()
+        # Every loose variable at once, at a corner or inside its box.
+        pick = rng.integers(0, 3, len(x))
+        x[loose] = np.where(pick == 0, box_lo, np.where(pick == 1, box_hi, (box_lo + box_hi) / 2))[loose]
+        for ln in ov_lines:
+            s, e = world.line_ptr[ln], world.line_ptr[ln + 1]
+            m, a = world.line_idx[s:e], world.line_coef[s:e].astype(float)
+            others = ~world.overlap[m]
+            slack = float(np.dot(a[others], x[m[others]]))  # the line's overlap variable takes this value
+            assert slack >= -1e-9, (ln, slack)
+
+
+def test_a_chunk_with_outside_columns_is_a_restriction_of_the_whole_family(monkeypatch):
+    monkeypatch.setattr(lps, "CHUNK_UNITS", 2)
+    world, fam = _netless_world(29)
+    pending = np.zeros(len(world.t), dtype=bool)
+    pending[world.target_var] = True
+    stats = AuditStats()
+    blps = lps.BlockLPs(world, None, stats)
+    whole = np.flatnonzero(world.family == fam)
+    cap = 4 * float(np.max(np.abs(world.t[whole]))) + 1e6
+    chunks = [_pair(b) for b in blps.block_sets(np.array([fam]), pending)]
+    outside = 0
+    for block, own in chunks[:4]:
+        free = np.zeros(len(world.t), dtype=bool)
+        free[block] = True
+        tpos = np.flatnonzero(np.isin(world.target_var, own))
+        outside += len(blps._system(block, free)[4])
+        lo, hi = blps.solve(block, free, tpos)
+        ref = lp_reference(world, whole, cap, only=np.searchsorted(whole, world.target_var[tpos]))
+        # Every certified interval is reached by points of the whole family's problem (sound).
+        assert (lo >= ref[:, 0] - 1e-6).all() and (hi <= ref[:, 1] + 1e-6).all()
+    assert outside > 0  # the loose units outside the chunks did take part
