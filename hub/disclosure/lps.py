@@ -23,7 +23,6 @@ import highspy
 import numpy as np
 import pandas as pd
 from highspy import _core as _highs_core
-from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -38,6 +37,7 @@ CHUNK_UNITS = 12  # vestigingen per block in the two-dimensional families
 WHOLE_FAMILY_VARS = 6000  # a family this small (a region of ~350 locations) is audited whole (exact)
 MAX_SINGLE_LPS = 1000  # per block and side; targets beyond it count as unproven (never published, see hub/services/combine.py)
 DONORS = 2  # per (schooltype, column): the vestigingen with the largest values join every block
+COLUMN_DONORS = 8  # distinct counts: per (schooltype, column) with a pending target, the vestigingen with most there
 TYPE_BLOCK_UNITS = 400  # a school type this small is one LP block, with its own type cells
 
 
@@ -48,36 +48,76 @@ class SingleTargetLP:
     its basis between targets: only the objective changes, so each re-solve starts from the previous
     optimum (a few simplex iterations instead of a cold solve). ``highspy._core._Highs`` is the class the
     public ``highspy.Highs`` wraps; the wrapper prints a banner on the process's C-level stdout.
+
+    With ``clip`` (the local indices of the targets and their required high and low points) the model
+    also holds, per target j, ``y⁺_j ≤ x_j`` with ``y⁺_j ≤ hi point`` and ``y⁻_j ≥ x_j`` with
+    ``y⁻_j ≥ low point``, at cost 0: ``clipped`` then maximises Σ min(x_j, hi point) (or minimises
+    Σ max(x_j, low point)) over a set of targets by changing costs only, warm like the single targets.
     """
 
-    def __init__(self, A, b: np.ndarray, lo: np.ndarray, hi: np.ndarray):
-        csc = A.tocsc()
-        n = A.shape[1]
+    def __init__(self, A, b: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                 clip: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, cap: float = 1e6):
+        n, m = A.shape[1], A.shape[0]
+        k = 0 if clip is None else len(clip[0])
+        col_lo, col_hi = np.asarray(lo, float), np.asarray(hi, float)
+        row_lo = row_hi = np.asarray(b, float)
+        matrix = A.tocsc() if not k else None
+        if k:
+            tl, push_hi, push_lo = clip
+            r = np.arange(k)
+            # Rows m..m+k: y⁺_j − x_j ≤ 0; rows m+k..m+2k: y⁻_j − x_j ≥ 0.
+            clip_rows = csr_matrix((np.concatenate([np.ones(k), -np.ones(k), np.ones(k), -np.ones(k)]),
+                                    (np.concatenate([r, r, k + r, k + r]),
+                                     np.concatenate([n + r, tl, n + k + r, tl]))), shape=(2 * k, n + 2 * k))
+            eq = csr_matrix((A.data, A.indices, A.indptr), shape=(m, n + 2 * k)) if m else csr_matrix((0, n + 2 * k))
+            from scipy.sparse import vstack
+
+            matrix = vstack([eq, clip_rows]).tocsc()
+            col_lo = np.concatenate([col_lo, np.full(k, -cap), np.asarray(push_lo, float)])
+            col_hi = np.concatenate([col_hi, np.asarray(push_hi, float), np.full(k, cap)])
+            row_lo = np.concatenate([row_lo, np.full(k, -highspy.kHighsInf), np.zeros(k)])
+            row_hi = np.concatenate([row_hi, np.zeros(k), np.full(k, highspy.kHighsInf)])
+        self.n, self.k = n, k
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n, A.shape[0]
-        lp.col_cost_ = np.zeros(n)
-        lp.col_lower_, lp.col_upper_ = np.asarray(lo, float), np.asarray(hi, float)
-        lp.row_lower_ = lp.row_upper_ = np.asarray(b, float)
+        lp.num_col_, lp.num_row_ = n + 2 * k, m + 2 * k
+        lp.col_cost_ = np.zeros(n + 2 * k)
+        lp.col_lower_, lp.col_upper_ = col_lo, col_hi
+        lp.row_lower_, lp.row_upper_ = row_lo, row_hi
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, A.shape[0]
-        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n + 2 * k, m + 2 * k
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = matrix.indptr, matrix.indices, matrix.data
         self._h = _highs_core._Highs()
         self._h.setOptionValue("output_flag", False)
         self._h.setOptionValue("presolve", "off")
         self._h.passModel(lp)
-        self._last: int | None = None
+        self._costed = np.zeros(0, dtype=np.int32)  # the columns whose cost is not 0 now
 
-    def optimum(self, j: int, sign: float) -> np.ndarray | None:
+    def _set_costs(self, cols: np.ndarray, costs: np.ndarray) -> None:
         h = self._h
-        if self._last is not None and self._last != j:
-            h.changeColCost(self._last, 0.0)
-        h.changeColCost(j, sign)
-        self._last = j
+        if len(self._costed):
+            h.changeColsCost(len(self._costed), self._costed, np.zeros(len(self._costed)))
+        cols = np.asarray(cols, dtype=np.int32)
+        h.changeColsCost(len(cols), cols, np.asarray(costs, dtype=float))
+        self._costed = cols
+
+    def _run(self) -> np.ndarray | None:
+        h = self._h
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
-        return np.asarray(h.getSolution().col_value)
+        return np.asarray(h.getSolution().col_value)[:self.n]
 
+    def optimum(self, j: int, sign: float) -> np.ndarray | None:
+        self._set_costs(np.array([j]), np.array([sign]))
+        return self._run()
+
+    def clipped(self, js: np.ndarray, side: str, weight: np.ndarray) -> np.ndarray | None:
+        """The optimum of max Σ weight·min(x_j, hi point) over targets ``js`` (side "hi"), or of
+        min Σ weight·max(x_j, low point) (side "lo")."""
+        base = self.n if side == "hi" else self.n + self.k
+        sign = -1.0 if side == "hi" else 1.0
+        self._set_costs(base + np.asarray(js), sign * np.asarray(weight, dtype=float))
+        return self._run()
 
 
 def loose_boxes(w: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -134,7 +174,7 @@ def _column_donors(w: World, vest: np.ndarray):
                           "t": w.t[vest]})
     frame = frame[(frame["t"] > 0) & ~w.overlap[vest]]
     top = (frame.sort_values(["tau", "col", "t", "unit"], ascending=[True, True, False, True], kind="stable")
-           .groupby(["tau", "col"], sort=False).head(DONORS))
+           .groupby(["tau", "col"], sort=False).head(COLUMN_DONORS))
     by_column = top.groupby(["tau", "col"])["unit"].apply(lambda u: u.to_numpy())
 
     def donors(pending: np.ndarray) -> np.ndarray:
@@ -376,7 +416,6 @@ class BlockLPs:
         cap = 4 * float(np.max(np.abs(t))) + 1e6 if len(t) else 1e6
         lo_f = np.where(np.isfinite(lo), lo, -cap)
         hi_f = np.where(np.isfinite(hi), hi, cap)
-        n = A.shape[1]
         got_lo = t[tl].astype(float).copy()  # the truth itself is feasible
         got_hi = t[tl].astype(float).copy()
         scale = np.maximum(1.0, (req_hi - req_lo) / 2)
@@ -402,37 +441,20 @@ class BlockLPs:
             room = lo_f[tl] < t_tl - EPS
             return (~width | (width_open() & room)) & (got_lo > push_lo + EPS * np.maximum(1.0, np.abs(push_lo)))
 
+        # One warm model per component for the clipped rounds and the single targets alike.
+        model = SingleTargetLP(A, b, lo_f, hi_f, clip=(tl, push_hi, push_lo), cap=cap)
+
         def clipped_round(js: np.ndarray, side: str) -> bool:
-            # Variables x (n) then y (len(js)); y_j <= x_j (hi side) or y_j >= x_j (lo side).
-            k = len(js)
-            sign = 1.0 if side == "hi" else -1.0
-            c = np.concatenate([np.zeros(n), -sign / scale[js]])
-            ub_rows = np.arange(k)
-            A_ub = csr_matrix((np.concatenate([sign * np.ones(k), -sign * np.ones(k)]),
-                               (np.concatenate([ub_rows, ub_rows]), np.concatenate([n + ub_rows, tl[js]]))),
-                              shape=(k, n + k))
-            A_eq = csr_matrix((A.data, A.indices, A.indptr), shape=(A.shape[0], n + k)) if A.shape[0] else None
-            if side == "hi":
-                ybounds = np.column_stack([np.full(k, -cap), push_hi[js]])
-            else:
-                ybounds = np.column_stack([push_lo[js], np.full(k, cap)])
-            bounds = np.vstack([np.column_stack([lo_f, hi_f]), ybounds])
             self.stats.lps_solved += 1
-            res = linprog(c, A_ub=A_ub, b_ub=np.zeros(k), A_eq=A_eq, b_eq=b if A_eq is not None else None,
-                          bounds=bounds, method="highs")
-            if res.status != 0:
+            x = model.clipped(js, side, 1.0 / scale[js])
+            if x is None:
                 return False
-            record(res.x[:n])
+            record(x)
             return True
 
-        model: list[SingleTargetLP] = []
-
         def single(j: int, sign: float) -> None:
-            # One model per component, re-solved from the last optimal basis with only the objective changed.
-            if not model:
-                model.append(SingleTargetLP(A, b, lo_f, hi_f))
             self.stats.lps_solved += 1
-            x = model[0].optimum(int(tl[j]), sign)
+            x = model.optimum(int(tl[j]), sign)
             if x is not None:
                 record(x)
 
