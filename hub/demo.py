@@ -113,7 +113,8 @@ def step_labels(municipalities: dict[str, dict]) -> list[str]:
         labels.append(f"{jaar}: ronde openen")
         labels.extend(f"{jaar}: agent {entry['naam']} (controleren, pseudonimiseren, tellen, uploaden)"
                       for _, entry in sorted(municipalities.items()))
-        labels.append(f"{jaar}: combineren, beveiligen (disclosure control) en publiceren")
+        labels.append(f"{jaar}: combineren, beveiligen en publiceren (loopt door op de achtergrond)")
+    labels.append("Wachten tot de publicaties van alle schooljaren klaar zijn")
     labels.append("Demogebruikers aanmaken")
     return labels
 
@@ -124,7 +125,7 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None
 
     ``progress(step, total, label)`` hears of each step as it starts (:func:`step_labels`):
     generate, import the reference data, register the nodes, then per school year: open the round,
-    run each agent, wait for the combine; last the demo users. ``say`` prints extra detail lines.
+    run each agent, start the combine (in the background); then wait for every combine; last the demo users. ``say`` prints extra detail lines.
     """
     from flask_migrate import upgrade
 
@@ -140,7 +141,7 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None
     extracts = workdir / "gemeenten"
     # The steps depend on the region's municipalities, known once it is generated: the first step
     # reports the total for Lekstroom's five (step_labels gives the same number for them).
-    report(progress, 1, 3 + len(SCHOOLJAREN) * (2 + 5) + 1, "Synthetische extracten van regio Lekstroom maken")
+    report(progress, 1, 3 + len(SCHOOLJAREN) * (2 + 5) + 2, "Synthetische extracten van regio Lekstroom maken")
     manifest = generate_region(REGION, extracts, schooljaren=SCHOOLJAREN)
     municipalities = manifest["municipalities"]
     labels = step_labels(municipalities)
@@ -195,10 +196,14 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None
             out = run_agent(config, "run", "--school-year", jaar)
             submissions += out.count("inzending")
             say(f"     {jaar} {municipalities[code]['naam']}: klaar")
-        # The upload of the last municipality queued the round's first publication (hub/jobs.py).
+        # The upload of the last municipality queued the round's first publication (hub/jobs.py). It runs
+        # in the hub's background thread while the next school year's agents (processes of their own) run:
+        # the school years' rounds are independent, and on two cores the two overlap.
         step()
-        if not jobs.wait(app, jobs.COMBINE, timeout=COMBINE_TIMEOUT_SECONDS):
-            raise JeugdhubError("Het combineren duurde langer dan verwacht", code="demo_combine_timeout")
+
+    step()
+    if not jobs.wait(app, jobs.COMBINE, timeout=COMBINE_TIMEOUT_SECONDS * len(SCHOOLJAREN)):
+        raise JeugdhubError("Het combineren duurde langer dan verwacht", code="demo_combine_timeout")
 
     step()
     password = _password()

@@ -75,7 +75,8 @@ def test_demo_command_shows_the_demo_steps(monkeypatch, tmp_path):
     result = CliRunner().invoke(main, ["demo", "--no-serve", "--dir", str(tmp_path / "d")])
     assert result.exit_code == 0, result.output
     steps = [line for line in result.stderr.splitlines() if line.startswith("[")]
-    assert len(steps) == len(labels) == 3 + 3 * 7 + 1
-    assert steps[0] == "[1/25] Synthetische extracten van regio Lekstroom maken …"
-    assert "2022-2023: ronde openen" in steps[3] and "2024-2025: combineren" in steps[-2]
+    assert len(steps) == len(labels) == 3 + 3 * 7 + 2
+    assert steps[0] == "[1/26] Synthetische extracten van regio Lekstroom maken …"
+    assert "2022-2023: ronde openen" in steps[3] and "2024-2025: combineren" in steps[-3]
+    assert "Wachten tot de publicaties" in steps[-2]
     assert "De hub draait op" in result.stdout and Path(tmp_path / "d").exists()
