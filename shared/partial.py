@@ -54,7 +54,7 @@ The provider-name block is optional and left out of the encoding when empty, so 
 names encodes to the same bytes as before the block existed, and a decoder that predates it reads a
 partial with names as one without: no new schema version was needed.
 
-A little over 700 lines: the schema, its canonical encoding and every check at the door belong in one
+About 800 lines: the schema, its canonical encoding and every check at the door belong in one
 place, so the agent's build and the hub's verification can never disagree.
 """
 
