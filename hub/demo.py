@@ -226,6 +226,11 @@ DEMO_CONSORTIA = {
 }
 
 
+#: Consortia whose rows in the demo's table leave ``aanbieder_naam`` empty, as real tables often do:
+#: their providers' names on the pages are the ones the municipalities' partials give.
+DEMO_CONSORTIA_WITHOUT_NAMES = ("Consortium Jeugd-GGZ Midden (synthetisch)",)
+
+
 def demo_consortia_csv() -> bytes:
     """The demo's provider → consortium table as the CSV an admin would upload."""
     from node_agent.synthetic.providers import PROVIDERS
@@ -233,7 +238,8 @@ def demo_consortia_csv() -> bytes:
     names = {p.agb: p.naam for p in PROVIDERS}
     lines = ["aanbieder_agb;aanbieder_naam;consortium"]
     for consortium, members in DEMO_CONSORTIA.items():
-        lines.extend(f"{agb};{names[agb]};{consortium}" for agb in members)
+        named = consortium not in DEMO_CONSORTIA_WITHOUT_NAMES
+        lines.extend(f"{agb};{names[agb] if named else ''};{consortium}" for agb in members)
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

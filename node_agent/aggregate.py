@@ -13,6 +13,9 @@ Definitions (data dictionary, "Periods" and "What a node sends"):
   Only the earliest start in Y can qualify: any later start in Y has that earlier one active
   within 365 days. Verwijzer and age band (age on the start date, from the allocation's
   geboortedatum) come from that starting allocation.
+- Provider names: per AGB code with a ``clienten_aanbieder`` cell, the ``aanbieder_naam`` most
+  rows of the (used) allocations give it; a tie goes to the alphabetically first name. Only those
+  codes get a name, so the names say nothing the cells do not (shared/partial.py checks the same).
 - Costs: a claim line belongs to the school year its ``periode_begin`` falls in and to the
   child's vestiging in that year; credits are already negative. Per cell the node sends the sum,
   the children with a non-zero net amount, the two largest positive per-child amounts and the
@@ -70,6 +73,7 @@ class Aggregation:
     allocations_without_enrolment: int = 0
     unknown_locations: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    providers: dict[str, str] = field(default_factory=dict)  # AGB code → name (provider_names)
 
 
 def _days(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -219,7 +223,24 @@ def aggregate(
             )
     if registry is not None:
         out.unknown_locations = tuple(sorted(v for v in all_vest if v != GEEN_SCHOOL and v not in registry))
+    out.providers = provider_names(jeugdhulp, {c.category for c in out.cells if c.measure == CLIENTEN_AANBIEDER})
     return out
+
+
+def provider_names(jeugdhulp: pd.DataFrame, agbs: set[str]) -> dict[str, str]:
+    """Per AGB code in ``agbs``: the non-empty ``aanbieder_naam`` of most of its rows, ties to the
+    alphabetically first; codes without a name are left out (as is everything without the column)."""
+    if "aanbieder_naam" not in jeugdhulp.columns or not agbs or not len(jeugdhulp):
+        return {}
+    rows = pd.DataFrame({"agb": jeugdhulp["aanbieder_agb"].to_numpy(object),
+                         "naam": jeugdhulp["aanbieder_naam"].to_numpy(object)})
+    rows = rows[(rows["naam"] != "") & rows["agb"].isin(list(agbs))]
+    if not len(rows):
+        return {}
+    counts = rows.groupby(["agb", "naam"], sort=False).size().reset_index(name="n")
+    counts = counts.sort_values(["agb", "n", "naam"], ascending=[True, False, True], kind="stable")
+    first = counts.drop_duplicates("agb")
+    return {str(a): str(n) for a, n in zip(first["agb"], first["naam"])}
 
 
 def _pseudonym_ids(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:

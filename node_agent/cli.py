@@ -303,6 +303,11 @@ def inspect(obj: AgentContext, partial: Path, fmt: str) -> None:
     for c in rows:
         values = [c.vestigingscode, c.schooljaar, c.measure, c.category, str(c.value)]
         click.echo("  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip())
+    if p.providers:
+        click.echo("")
+        click.echo("Aanbiedernamen (de naam die het jeugdhulpbestand het vaakst geeft, per AGB-code met een cel):")
+        for agb, naam in p.providers.to_dict().items():
+            click.echo(f"  {agb}  {naam}")
     q = p.quality
     click.echo("")
     click.echo("Kwaliteit:")

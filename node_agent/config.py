@@ -377,8 +377,8 @@ location_registry = ""
 
 [extracts.jeugdhulp]
 # Youth-care allocations (iJw JW301). Required: bsn, geboortedatum, toewijzingnummer,
-# aanbieder_agb, ingangsdatum. Optional: productcategorie, productcode, aanbieder_naam,
-# verwijzer, einddatum, reden_wijziging.
+# aanbieder_agb, ingangsdatum. Optional: productcategorie, productcode, aanbieder_naam (sent per
+# AGB code, the most frequent name), verwijzer, einddatum, reden_wijziging.
 path = {_q(jeugdhulp)}
 format = "auto"
 delimiter = "auto"

@@ -10,12 +10,13 @@ import os
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Mapping
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import shared
 from shared.errors import ConfigError
-from shared.partial import CELL_ORDER, COST_CELL_ORDER, DataQuality, Partial, PartialHeader
+from shared.partial import CELL_ORDER, COST_CELL_ORDER, DataQuality, Partial, PartialHeader, ProviderNames
 from shared.signing import SignedEnvelope, sign_partial
 
 SUFFIX = ".partial.json"
@@ -33,7 +34,9 @@ def created_at(now: datetime | None = None) -> str:
     return now.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_partial(gemeentecode: str, schooljaren, peildata, cells, cost_cells, quality: DataQuality) -> Partial:
+def build_partial(gemeentecode: str, schooljaren, peildata, cells, cost_cells, quality: DataQuality,
+                  providers: Mapping[str, str] | None = None) -> Partial:
+    """The partial of these cells; ``providers``: AGB code → name (the aggregate's provider names)."""
     header = PartialHeader(
         gemeentecode=gemeentecode,
         schooljaren=tuple(sorted(schooljaren)),
@@ -42,7 +45,8 @@ def build_partial(gemeentecode: str, schooljaren, peildata, cells, cost_cells, q
         agent_version=shared.__version__,
     )
     return Partial(header=header, cells=tuple(sorted(cells, key=CELL_ORDER)),
-                   cost_cells=tuple(sorted(cost_cells, key=COST_CELL_ORDER)), quality=quality)
+                   cost_cells=tuple(sorted(cost_cells, key=COST_CELL_ORDER)), quality=quality,
+                   providers=ProviderNames(dict(providers or {})))
 
 
 def file_name(partial: Partial, envelope: SignedEnvelope) -> str:

@@ -259,7 +259,7 @@ def _build(cfg: AgentConfig, jaren: list[str], round_info: RoundInfo | None) -> 
         notes=tuple(agg.notes),
     )
     del extracts
-    partial = build_partial(cfg.gemeentecode, jaren, agg.peildata, agg.cells, agg.cost_cells, quality)
+    partial = build_partial(cfg.gemeentecode, jaren, agg.peildata, agg.cells, agg.cost_cells, quality, agg.providers)
     path, envelope = write_spool(partial, signing_key, cfg.spool_dir)
     rows = {
         r.kind: {"read": r.rows_read, "used": r.rows_used, "rejected": r.rows_rejected, "excluded": r.rows_excluded}

@@ -1,7 +1,9 @@
 """The partial: what one municipality's agent sends, as typed objects with paired converters.
 
-A partial holds integer cells keyed by (vestigingscode, schooljaar, measure, category) plus a
-data-quality block. It never holds a BSN, a pseudonym, a birth date or a row. Its canonical
+A partial holds integer cells keyed by (vestigingscode, schooljaar, measure, category), a
+data-quality block and, optionally, a provider-name block (``providers``: AGB code → the name the
+node's extract gives that provider most often; business names, shown on the hub's pages). It never
+holds a BSN, a pseudonym, a birth date or a row. Its canonical
 encoding (:func:`encode_partial`) is what gets signed: compact JSON, sorted keys, cells sorted by
 key, integers only, UTF-8. The same partial always encodes to the same bytes.
 
@@ -38,12 +40,21 @@ and ``details["field"]`` naming the field, instead of breaking every later combi
   [0, :data:`MAX_ROWS`]; a file's ``kind`` is one of :data:`FILE_KINDS`, its name and the notes
   are bounded strings, reason codes match :data:`REASON_CODE`, and read = used + rejected +
   excluded.
+- ``bad_providers``: the provider-name block is an object whose keys are AGB codes (8 digits)
+  that have a ``clienten_aanbieder`` cell in this partial (any of its school years), so the block
+  can never carry anything about a provider the cells do not already name, and whose values pass
+  :func:`provider_name_problem` (1 to :data:`MAX_PROVIDER_NAME_LENGTH` printable characters, no
+  surrounding space, not read as a spreadsheet formula, a letter in it, not an AGB code).
 
 A lenient decode (``strict=False``) keeps only what combining needs (types, keys, int64): the hub
 uses it to re-read a submission a release was already built from, so a check added later never
-makes an existing release unreadable.
+makes an existing release unreadable. It drops a quality or provider-name block it cannot use.
 
-A little over 600 lines: the schema, its canonical encoding and every check at the door belong in one
+The provider-name block is optional and left out of the encoding when empty, so a partial without
+names encodes to the same bytes as before the block existed, and a decoder that predates it reads a
+partial with names as one without: no new schema version was needed.
+
+About 800 lines: the schema, its canonical encoding and every check at the door belong in one
 place, so the agent's build and the hub's verification can never disagree.
 """
 
@@ -77,6 +88,7 @@ from shared.codes import (
     parse_schooljaar,
 )
 from shared.errors import PayloadError, PayloadFieldError, SchemaVersionError
+from shared.textfiles import FORMULA_STARTS
 
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
@@ -105,6 +117,11 @@ MAX_NOTE_LENGTH = 1000
 REASON_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 FILE_KINDS = frozenset({"jeugdhulp", "declaraties", "leerlingen"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Characters in a provider name (the hub's consortium table stores names of up to 200 too).
+MAX_PROVIDER_NAME_LENGTH = 200
+_AGB = re.compile(r"[0-9]{8}")
+#: What is no name but a code: digits, optionally after "AGB" (``98114406``, ``AGB 98114406``).
+_CODE_AS_NAME = re.compile(r"(?i)(agb[\s:.-]*)?[0-9\s.-]+")
 
 #: measure → the measure it is part of (same vestiging and year): a count is at most that count.
 PART_OF: dict[str, str] = {
@@ -268,6 +285,29 @@ class DataQuality:
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderNames:
+    """AGB code → the provider's name as the node's extract gives it most often (the optional
+    ``providers`` block). Only providers with a ``clienten_aanbieder`` cell in the same partial."""
+
+    names: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def get(self, agb: str) -> str | None:
+        return self.names.get(agb)
+
+    def to_dict(self) -> dict[str, str]:
+        return dict(sorted(self.names.items()))
+
+    @classmethod
+    def from_dict(cls, d: Any) -> "ProviderNames":
+        if not isinstance(d, dict):
+            raise _providers_error("providers", "moet een object zijn (AGB-code → naam)")
+        return cls(names=dict(d))
+
+
+@dataclass(frozen=True, slots=True)
 class PartialHeader:
     gemeentecode: str  # the node: four digits, e.g. 0356
     schooljaren: tuple[str, ...]
@@ -309,14 +349,18 @@ class Partial:
     cells: tuple[Cell, ...]
     cost_cells: tuple[CostCell, ...] = ()
     quality: DataQuality = DataQuality()
+    providers: ProviderNames = ProviderNames()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "header": self.header.to_dict(),
             "cells": [c.to_list() for c in sorted(self.cells)],
             "cost_cells": [c.to_list() for c in sorted(self.cost_cells)],
             "quality": self.quality.to_dict(),
         }
+        if self.providers:  # absent when empty: such a partial encodes as before the block existed
+            d["providers"] = self.providers.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], *, strict: bool = True) -> "Partial":
@@ -335,8 +379,19 @@ class Partial:
             if strict:
                 raise
             quality = DataQuality()  # combining never reads the quality block
-        partial = cls(header=header, cells=cells, cost_cells=cost_cells, quality=quality)
+        try:
+            providers = ProviderNames.from_dict(d.get("providers", {}))
+        except PayloadError:
+            if strict:
+                raise
+            providers = ProviderNames()  # nor the provider names
+        partial = cls(header=header, cells=cells, cost_cells=cost_cells, quality=quality, providers=providers)
         validate_partial(partial, strict=strict)
+        if not strict and providers:
+            try:
+                validate_providers(providers, provider_codes(partial))
+            except PayloadError:
+                partial = cls(header=header, cells=cells, cost_cells=cost_cells, quality=quality)
         return partial
 
     def all_cells(self) -> Iterable[Cell]:
@@ -450,6 +505,8 @@ def validate_partial(p: Partial, *, strict: bool = True) -> None:
     if strict:
         _check_part_of(p, counts)
         validate_quality(p.quality)
+        if p.providers:
+            validate_providers(p.providers, provider_codes(p))
 
 
 def _plain_counts(
@@ -661,6 +718,50 @@ def validate_quality(q: DataQuality) -> None:
             raise _quality_error(f"quality.notes[{i}]", f"een opmerking is tekst van hoogstens {MAX_NOTE_LENGTH} tekens")
 
 
+def _providers_error(where: str, problem: str) -> PayloadFieldError:
+    return PayloadFieldError(f"Aanbiedernamen, {where}: {problem}", field=where, code="bad_providers")
+
+
+def provider_codes(p: Partial) -> set[str]:
+    """The AGB codes the partial's provider cells (``clienten_aanbieder``) name, over its school years."""
+    return {c.category for c in p.cells if c.measure == CLIENTEN_AANBIEDER}
+
+
+def provider_name_problem(name: Any) -> str | None:
+    """Why ``name`` cannot be sent as a provider's name, in Dutch; None when it can. The agent leaves
+    such a name out, the door refuses it."""
+    if not isinstance(name, str) or not name:
+        return "een naam is tekst van minstens 1 teken"
+    if len(name) > MAX_PROVIDER_NAME_LENGTH:
+        return f"een naam heeft hoogstens {MAX_PROVIDER_NAME_LENGTH} tekens"
+    if not name.isprintable():
+        return "een naam mag geen stuurtekens, tabs, regeleinden of onzichtbare tekens bevatten"
+    if name != name.strip():
+        return "een naam mag niet met een spatie beginnen of eindigen"
+    if name.startswith(FORMULA_STARTS):
+        return "een naam mag niet met =, +, - of @ beginnen (een spreadsheet leest dat als formule)"
+    if not any(ch.isalpha() for ch in name) or _CODE_AS_NAME.fullmatch(name):
+        return "een naam moet een letter bevatten en mag geen AGB-code zijn"
+    return None
+
+
+def validate_providers(providers: ProviderNames, codes: set[str]) -> None:
+    """The provider-name block (module docstring): only codes of the partial's provider cells, each
+    with a name that passes :func:`provider_name_problem`."""
+    if not isinstance(providers.names, dict):
+        raise _providers_error("providers", "moet een object zijn (AGB-code → naam)")
+    for agb, name in providers.names.items():
+        if not isinstance(agb, str) or not _AGB.fullmatch(agb):
+            # The key itself is not echoed: it is free text from the sender.
+            raise _providers_error("providers", "een sleutel is geen AGB-code (8 cijfers)")
+        where = f"providers.{agb}"
+        if agb not in codes:
+            raise _providers_error(where, "naam voor een aanbieder zonder cel clienten_aanbieder in dit deelresultaat")
+        problem = provider_name_problem(name)
+        if problem is not None:
+            raise _providers_error(where, problem)
+
+
 def _check_key(vestigingscode: Any, schooljaar: Any, years: set[str], where: str) -> None:
     if not isinstance(vestigingscode, str) or not (vestigingscode == GEEN_SCHOOL or is_vestigingscode(vestigingscode)):
         raise PayloadFieldError("Ongeldige vestigingscode in een cel", field=f"{where}.vestigingscode", code="bad_cell")
@@ -703,7 +804,7 @@ def encode_partial(p: Partial) -> bytes:
     validate_partial(p)
     d = p.to_dict()
     _refuse_floats(d["header"])
-    _refuse_floats(d["quality"])
+    _refuse_floats(d["quality"])  # the provider names are proven str → str by validate_partial
     return _dumps(d)
 
 

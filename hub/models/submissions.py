@@ -57,6 +57,9 @@ class Submission(Base):
     quarantine_reason: Mapped[str | None] = mapped_column(String(500))  # Dutch, shown to admins
     quarantined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # DataQuality.to_dict()
+    # AGB code → provider name from the partial (shared.partial.ProviderNames), only for the codes with
+    # a provider cell in the round's school year; None on submissions stored before names were kept.
+    provider_names: Mapped[dict[str, str] | None] = mapped_column(JSON, default=dict)
     cell_count: Mapped[int] = mapped_column(Integer, default=0)  # cells for the round's schooljaar
 
     node: Mapped[Node] = relationship()

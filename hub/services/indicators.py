@@ -1,5 +1,10 @@
 """Indicators for the API and the pages: loads the current releases and the reference data, then calls
 the pure functions of :mod:`hub.indicators`. Read-only; never touches a suppressed value.
+
+Provider names (:func:`provider_names`): per AGB code, the name of the uploaded consortium table when
+it has one, else the name most nodes give it in the submissions the current releases were built from
+(ties to the alphabetically first), and a name only for a provider with a published provider cell:
+the names are never a list of every provider that served a pupil of the region.
 """
 
 from __future__ import annotations
@@ -12,16 +17,18 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import select
 
-from hub.disclosure.frames import PUBLIC_COLUMNS
+from hub.disclosure.frames import PUBLIC_COLUMNS, PUBLISHED
 from hub.extensions import db
 from hub.indicators import figures as fig
 from hub.indicators.cells import ReleaseCells
 from hub.models.releases import Release, ReleaseCell
+from hub.models.submissions import Submission
 from hub.services import reference
 from hub.services import releases as release_service
 from hub.dutch import place_name
-from shared.codes import GEEN_CONSORTIUM, GEEN_SCHOOL, LEERLINGEN, parse_schooljaar
+from shared.codes import CLIENTEN_AANBIEDER, GEEN_CONSORTIUM, GEEN_SCHOOL, LEERLINGEN, parse_schooljaar
 from shared.errors import ForbiddenError, InputError, NotFoundError
+from shared.partial import provider_name_problem
 
 SCHOOL_COLUMNS = ("vestigingscode", "naam", "schooltype", "gemeentecode", "gemeentenaam", "plaatsnaam", "bestuur", "swv_code")
 
@@ -43,7 +50,7 @@ class RegionData:
     schools: pd.DataFrame  # SCHOOL_COLUMNS, one row per location known to the reference data or a release
     swv_members: dict[str, set[str]]  # swv code → vestigingscodes (either sector)
     swv_names: dict[str, str]
-    provider_names: dict[str, str]
+    provider_names: dict[str, str]  # AGB code → name, only for providers with a published cell
     provider_consortium: dict[str, str]
     min_denominator: int
     #: schooljaar → {"id", "version", "created_at", "schooljaar", "gemeenten"}: what the "Bron" line names
@@ -156,17 +163,50 @@ def _pupil_counts(jaar: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["vestigingscode", "leerlingen", "masked"])
 
 
-def _providers() -> tuple[dict[str, str], dict[str, str]]:
+def _providers(release_ids: list[int]) -> tuple[dict[str, str], dict[str, str]]:
+    """(AGB code → name, AGB code → consortium): the names of :func:`provider_names`, the consortia of
+    the uploaded table."""
     from hub.models.consortia import Consortium, ConsortiumMember
 
-    names, consortium = {}, {}
+    uploaded, consortium = {}, {}
     rows = db.session.execute(select(ConsortiumMember.aanbieder_agb, ConsortiumMember.aanbieder_naam, Consortium.naam)
                               .join(Consortium, Consortium.id == ConsortiumMember.consortium_id)).all()
     for agb, naam, cnaam in rows:
         if naam:
-            names[agb] = naam
+            uploaded[agb] = naam
         consortium[agb] = cnaam
-    return names, consortium
+    return provider_names(uploaded, node_provider_names(release_ids), published_providers(release_ids)), consortium
+
+
+def provider_names(uploaded: dict[str, str], from_nodes: dict[str, str], published: set[str]) -> dict[str, str]:
+    """Per provider in ``published``: the uploaded table's name, else the nodes' (module docstring)."""
+    names = {agb: uploaded.get(agb) or from_nodes.get(agb) for agb in published}
+    return {agb: naam for agb, naam in names.items() if naam}
+
+
+def published_providers(release_ids: list[int]) -> set[str]:
+    """The AGB codes with a published, non-zero provider cell (any level) in these releases: the only
+    providers a page shows (hub.indicators.figures.providers)."""
+    if not release_ids:
+        return set()
+    return set(db.session.scalars(
+        select(ReleaseCell.category).distinct()
+        .where(ReleaseCell.release_id.in_(release_ids), ReleaseCell.measure == CLIENTEN_AANBIEDER,
+               ReleaseCell.status == PUBLISHED, ReleaseCell.value > 0)))
+
+
+def node_provider_names(release_ids: list[int]) -> dict[str, str]:
+    """AGB code → the name most nodes give it in the submissions of these releases (a node naming it in
+    two school years counts once per name); a tie goes to the alphabetically first name."""
+    ids = sorted({i for rid in release_ids for i in (db.session.get(Release, rid).submission_ids or ())})
+    rows = db.session.execute(select(Submission.node_id, Submission.provider_names)
+                              .where(Submission.id.in_(ids))).all() if ids else []
+    votes: dict[str, dict[str, set[int]]] = {}
+    for node_id, names in rows:
+        for agb, naam in (names or {}).items():
+            if provider_name_problem(naam) is None:  # checked at the door; a later, stricter rule applies too
+                votes.setdefault(agb, {}).setdefault(naam, set()).add(node_id)
+    return {agb: min(by_name, key=lambda n: (-len(by_name[n]), n)) for agb, by_name in votes.items()}
 
 
 def _cache_key(releases: dict[str, int]) -> tuple:
@@ -224,7 +264,7 @@ def _load(releases: dict[str, int]) -> RegionData:
     for rid in sorted(releases.values()):  # newer releases override older ones' types
         release_types.update(db.session.get(Release, rid).schooltypes or {})
     schools, members, swv_names = _reference_schools(release_types)
-    names, consortium = _providers()
+    names, consortium = _providers(sorted(releases.values()))
     return RegionData(
         cells=_release_cells(sorted(releases.values())),
         releases=releases,

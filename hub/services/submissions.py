@@ -6,7 +6,9 @@ signature → schema and cells (types and plausibility, shared/partial.py) → p
 is the node → round's schooljaar (and its peildatum) in the partial. The same envelope bytes again
 answer ``duplicate``; a different partial from the same node supersedes the earlier one, which
 stays stored for audit. A current submission the combine cannot use is quarantined there
-(hub.services.combine) and left out of :func:`usable_submissions`.
+(hub.services.combine) and left out of :func:`usable_submissions`. The partial's provider names are
+stored with it for the codes that have a provider cell in the round's school year
+(:func:`round_provider_names`); the pages pick a name per provider from them (hub.services.indicators).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from hub.services._util import utcnow
 from hub.services.rounds import get_round
 from shared.errors import ConflictError, ForbiddenError, PayloadError, PayloadTooLarge, SignatureError
 from shared.messages import SubmissionReceipt
+from shared.codes import CLIENTEN_AANBIEDER
 from shared.partial import Partial
 from shared.signing import SignedEnvelope, load_public_key
 
@@ -141,6 +144,7 @@ def receive(
             received_at=now or utcnow(),
             status=SUBMISSION_CURRENT,
             quality=partial.quality.to_dict(),
+            provider_names=round_provider_names(partial, rnd.schooljaar),
             cell_count=sum(1 for c in partial.cells if c.schooljaar == rnd.schooljaar)
             + sum(1 for c in partial.cost_cells if c.schooljaar == rnd.schooljaar),
         )
@@ -163,6 +167,15 @@ def receive(
     log.info("submission %s stored for round %s from node %s", receipt.submission_id, round_id, owner.gemeentecode)
     jobs.enqueue(jobs.COMBINE, round_id)
     return receipt
+
+
+def round_provider_names(partial: Partial, schooljaar: str) -> dict[str, str]:
+    """The partial's provider names for the codes with a provider cell in ``schooljaar``: a release of
+    that year is built from no other year's cells, so it has no use for other years' names."""
+    if not partial.providers:
+        return {}
+    codes = {c.category for c in partial.cells if c.measure == CLIENTEN_AANBIEDER and c.schooljaar == schooljaar}
+    return {agb: naam for agb, naam in partial.providers.to_dict().items() if agb in codes}
 
 
 def current_submissions(round_id: int) -> list[Submission]:

@@ -1,5 +1,6 @@
-"""The jeugdhulp extract: allocations (toewijzingen) with pseudonym, dates, zorgtype, verwijzer and AGB;
-deleted allocations (reden_wijziging 13) are excluded, a repeated toewijzingnummer counts once."""
+"""The jeugdhulp extract: allocations (toewijzingen) with pseudonym, dates, zorgtype, verwijzer, AGB and
+provider name; deleted allocations (reden_wijziging 13) are excluded, a repeated toewijzingnummer
+counts once."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from node_agent.read.parse import check_date, two_digits
 from node_agent.read.report import Extract, FileReport, ReadOptions
 from node_agent.read.sources import column, concat_parts, row_chunks
 from shared.codes import VERWIJZER_ONBEKEND, VERWIJZERS, ZorgtypeTable
+from shared.partial import provider_name_problem
 from shared.pseudonym import Pseudonymiser
 
 #: Open-ended allocations end on this day in the frames (numpy datetimes have no "infinity").
@@ -21,7 +23,8 @@ OPEN_END = np.datetime64("9999-12-31", "D")
 def read_jeugdhulp(
     opts: ReadOptions, pseudonymiser: Pseudonymiser, zorgtypes: ZorgtypeTable, allow_test_bsn: bool = False
 ) -> Extract:
-    """Allocations: pseudonym, dates, zorgtype, verwijzer, AGB; reden_wijziging 13 excluded."""
+    """Allocations: pseudonym, dates, zorgtype, verwijzer, AGB, provider name ("" when absent or
+    unusable, :func:`provider_name`); reden_wijziging 13 excluded."""
     report = FileReport.for_options(opts)
     parts: list[pd.DataFrame] = []
     bsn_parts: list[np.ndarray] = []
@@ -48,6 +51,8 @@ def read_jeugdhulp(
         agb_ok = per_value(agb_col, lambda v: v == "" or (len(v) == 8 and v.isascii() and v.isdigit()), bool)
         flags.flag_values(agb_col, ~agb_ok, "aanbieder_agb_ongeldig")
         agb = agb_col.spread(agb_v)
+        naam_col = column(f, "aanbieder_naam")
+        naam = naam_col.spread(per_value(naam_col, provider_name))
         verwijzer_col = column(f, "verwijzer")
         verwijzer_v = per_value(verwijzer_col, _verwijzer)
         flags.flag_values(verwijzer_col, verwijzer_v == "", "verwijzer_onbekend")
@@ -71,6 +76,7 @@ def read_jeugdhulp(
                     "zorgtype": text_series(zorgtype[ok]),
                     "verwijzer": text_series(verwijzer[ok]),
                     "aanbieder_agb": text_series(agb[ok]),
+                    "aanbieder_naam": text_series(naam[ok]),
                     "ingangsdatum": start[ok],
                     "einddatum": np.where(np.isnat(end[ok]), OPEN_END, end[ok]),
                 },
@@ -80,7 +86,8 @@ def read_jeugdhulp(
     data = concat_parts(
         parts,
         {"line": np.int64, "toewijzingnummer": object, "geboortedatum": "datetime64[s]", "zorgtype": object,
-         "verwijzer": object, "aanbieder_agb": object, "ingangsdatum": "datetime64[s]", "einddatum": "datetime64[s]"},
+         "verwijzer": object, "aanbieder_agb": object, "aanbieder_naam": object, "ingangsdatum": "datetime64[s]",
+         "einddatum": "datetime64[s]"},
     )
     ints = np.concatenate(bsn_parts) if bsn_parts else np.empty(0, np.int64)
     # Duplicate toewijzingnummer: the first occurrence counts, later ones are rejected.
@@ -110,6 +117,14 @@ def _zorgtypes(cat: Distinct, code: Distinct, table: ZorgtypeTable) -> np.ndarra
         by_code = by_unique(code, lambda c: table.by_productcode.get(c, ""))
         by_cat = np.where(by_code != "", by_code, by_cat)
     return by_cat
+
+
+def provider_name(value: str) -> str:
+    """The provider name as it may be sent: runs of white space (a tab, a non-breaking space) become
+    one space; "" when the name is empty or unusable (shared.partial's ``provider_name_problem``:
+    too long, a formula, a bare code). Never a reason to reject the row: the name is optional."""
+    name = " ".join(value.split())
+    return name if name and provider_name_problem(name) is None else ""
 
 
 def _verwijzer(value: str) -> str:

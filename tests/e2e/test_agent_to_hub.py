@@ -110,6 +110,15 @@ def test_region_enrols_uploads_and_gets_a_release(hub, region, tmp_path):
     regio = assert_matches_openapi(cells, "GET", f"/api/v1/releases/{current[0]['id']}/cells")["cells"]
     assert len(regio) == 1 and regio[0]["status"] == "published" and regio[0]["value"] > 0
 
+    # The providers' names come from the nodes' partials (no consortium table was uploaded here): every
+    # published provider shows the synthetic provider's name, none shows its code as its name.
+    from node_agent.synthetic.providers import PROVIDERS
+
+    coverage = client.get(f"/api/v1/aanbieders?schooljaar={SCHOOLJAAR}", headers=admin)
+    shown = [p for s in assert_matches_openapi(coverage, "GET", "/api/v1/aanbieders")["scholen"] for p in s["aanbieders"]]
+    names = {p.agb: p.naam for p in PROVIDERS}
+    assert shown and all(p["aanbieder_naam"] == names[p["aanbieder_agb"]] for p in shown)
+
     # The release is reproducible from the stored submissions.
     assert "Gelijk" in hub_cli(hub, "release", "rebuild", str(current[0]["id"]))
 

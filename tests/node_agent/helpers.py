@@ -66,8 +66,8 @@ def write_xlsx(path: Path, header: list[str], rows: list[list[object]]) -> Path:
 
 def jeugdhulp_row(bsn: str, nr: str, cat: str = "45", start: str = "2024-09-01", end: str = "", *,
                   geboortedatum: str = "2015-05-05", agb: str = "98000001", verwijzer: str = "02",
-                  productcode: str = "", reden: str = "") -> list[str]:
-    return [bsn, geboortedatum, nr, cat, productcode, agb, "Aanbieder BV", verwijzer, start, end, reden]
+                  productcode: str = "", reden: str = "", naam: str = "Aanbieder BV") -> list[str]:
+    return [bsn, geboortedatum, nr, cat, productcode, agb, naam, verwijzer, start, end, reden]
 
 
 def leerling_row(bsn: str, vestiging: str, *, peildatum: str = "2024-10-01", geboortedatum: str = "2015-05-05",

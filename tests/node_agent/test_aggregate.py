@@ -45,7 +45,8 @@ def run_node(tmp_path: Path, gemeente: str, leerlingen, jeugdhulp, declaraties, 
     return counts, costs, agg, (l, j, d)
 
 
-def nieuwegein(tmp_path, **kwargs):
+def nieuwegein(tmp_path, names: dict[str, str] | None = None, **kwargs):
+    """``names``: toewijzingnummer → aanbieder_naam of that row (the others keep the helper's)."""
     leerlingen = [
         leerling_row(C["c1"], "04DA00", geboortedatum="2015-05-05"),
         leerling_row(C["c2"], "04DA00", geboortedatum="2012-03-10"),
@@ -73,6 +74,8 @@ def nieuwegein(tmp_path, **kwargs):
         j(C["c9"], "A12", "45", "2024-09-01", geboortedatum="2013-01-01", agb="98000001"),
         j(C["c7"], "A13", "50", "2023-01-01", "2023-06-30", geboortedatum="2017-02-02", agb="98000011"),
     ]
+    for row in jeugdhulp:
+        row[6] = (names or {}).get(row[2], row[6])
     declaraties = [
         ["A01", "2024-09-01", "2024-09-30", "100000", "D"],
         ["A01", "2024-10-01", "2024-10-31", "20000", "C"],
@@ -183,6 +186,36 @@ def test_nieuwegein_cells_by_hand(tmp_path):
     assert agg.peildata == {JAAR: "2024-10-01"}
     assert agg.allocations_without_enrolment == 1  # c9's A12 (c9 lives elsewhere: rejected from enrolment)
     assert d.report.rejected["toewijzing_onbekend"].count == 1
+
+
+def test_provider_names_are_the_most_frequent_per_code_with_a_cell(tmp_path):
+    names = {
+        "A01": "Lek Jeugd", "A07": "Lek Jeugd", "A12": "Lek Jeugd", "A08": "Lek Jeugd & Gezin",  # 98000001: 3 to 1
+        "A02": "Zorg Twee", "A03": "Anders Twee",  # 98000002: a tie goes to the alphabetically first
+        "A05": "",  # 98000003: no name
+        "A09": "  Praktijk\u00a0 Vier ",  # 98000004: white space made plain
+        "A11": "=HYPERLINK(1)",  # 98000005: unusable, so no name
+        # codes without a clienten_aanbieder cell get no name, whatever their rows say
+        "A04": "Gecertificeerde Instelling", "A10": "Jeugdreclassering", "A06": "Zorgtaxi", "A13": "Oud Zeer",
+    }
+    counts, _, agg, _ = nieuwegein(tmp_path, names=names)
+    assert agg.providers == {"98000001": "Lek Jeugd", "98000002": "Anders Twee", "98000004": "Praktijk Vier"}
+    assert set(agg.providers) <= {k[2] for k in counts if k[1] == "clienten_aanbieder"}
+
+
+def test_a_code_as_name_is_no_name(tmp_path):
+    _, _, agg, _ = nieuwegein(tmp_path, names={"A01": "98000001", "A07": "AGB 98000001", "A08": "AGB 98000001",
+                                                "A12": "Lek Jeugd"})
+    assert agg.providers["98000001"] == "Lek Jeugd"
+
+
+def test_without_the_name_column_no_names(tmp_path):
+    from node_agent.aggregate import provider_names
+
+    _, _, agg, (_, j, _) = nieuwegein(tmp_path)
+    assert agg.providers == dict.fromkeys(["98000001", "98000002", "98000003", "98000004", "98000005"], "Aanbieder BV")
+    assert provider_names(j.data.drop(columns=["aanbieder_naam"]), {"98000001"}) == {}
+    assert provider_names(j.data, set()) == {}
 
 
 def test_groups_and_consortia_by_hand(tmp_path):

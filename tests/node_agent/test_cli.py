@@ -134,6 +134,7 @@ def test_run_inspect_approve_log(node, monkeypatch):
     path = spool_file(node)
     table = invoke(node, "inspect", str(path))
     assert table.exit_code == 0 and "Handtekening geldig" in table.stdout
+    assert "Aanbiedernamen" in table.stdout and "98000001  Aanbieder BV" in table.stdout
     csv_out = invoke(node, "inspect", str(path), "--format", "csv")
     lines = csv_out.stdout.splitlines()
     assert lines[0] == "vestigingscode,schooljaar,measure,category,value"

@@ -55,6 +55,22 @@ def test_quality_block_of_a_built_partial(node):
     assert entry["file"] == result.path.name
 
 
+def test_a_built_partial_names_the_providers_of_its_cells(node):
+    cfg = setup(node, registry=False)
+    p = build(cfg, ["2024-2025"]).partial
+    assert p.providers.to_dict() == {"98000001": "Aanbieder BV"}
+
+
+def test_an_extract_without_names_builds_the_partial_without_the_block(node):
+    cfg = setup(node, registry=False)
+    path = cfg.extracts["jeugdhulp"].path
+    rows = [r[:6] + r[7:] for r in (jeugdhulp_row(B[0], "T1"), jeugdhulp_row(B[5], "T5"))]
+    write_csv(path, [h for h in JEUGDHULP_HEADER if h != "aanbieder_naam"], rows)
+    result = build(cfg, ["2024-2025"])
+    assert not result.partial.providers
+    assert b"providers" not in result.envelope.payload
+
+
 def test_without_a_registry_no_location_is_called_unknown(node):
     cfg = setup(node, registry=False)
     assert build(cfg, ["2024-2025"]).partial.quality.unknown_locations == ()

@@ -13,6 +13,7 @@ from shared.partial import (
     FileQuality,
     Partial,
     PartialHeader,
+    ProviderNames,
     decode_partial,
     encode_partial,
     validate_partial,
@@ -234,6 +235,99 @@ def test_lenient_decoding_skips_plausibility_but_not_int64():
     with pytest.raises(PayloadError) as err:
         decode_partial(canonical_json(obj), strict=False)
     assert err.value.code == "cell_out_of_range"
+
+
+# --- the provider-name block -----------------------------------------------------------------------
+
+_PROVIDER_CELLS = (
+    Cell("04DA00", "2024-2025", "clienten_aanbieder", "98114406", 4),
+    Cell("04DA00", "2024-2025", "clienten_aanbieder", "98060412", 2),
+)
+
+
+def _with_names(names: dict) -> Partial:
+    return make_partial(cells=make_partial().cells + _PROVIDER_CELLS, providers=ProviderNames(names))
+
+
+def test_provider_names_round_trip():
+    p = _with_names({"98114406": "Kennemer Kind & Jeugd", "98060412": "Lekstroom Jeugd & Gezin"})
+    data = encode_partial(p)
+    again = decode_partial(data)
+    assert again.providers == p.providers
+    assert again.providers.get("98114406") == "Kennemer Kind & Jeugd"
+    assert encode_partial(again) == data
+    assert list(p.to_dict()["providers"]) == ["98060412", "98114406"]  # key-sorted
+    assert ProviderNames.from_dict(p.providers.to_dict()) == p.providers
+
+
+def test_a_partial_without_names_encodes_as_before_the_block_existed():
+    """No "providers" key when empty: an older partial decodes, and one without names keeps its bytes."""
+    p = make_partial()
+    data = encode_partial(p)
+    assert b"providers" not in data
+    assert decode_partial(data).providers == ProviderNames()
+    assert not decode_partial(data).providers
+
+
+def test_a_name_for_a_provider_without_a_cell_is_refused():
+    """The block cannot carry a provider the cells do not name: it is no side channel."""
+    p = make_partial(cells=make_partial().cells + _PROVIDER_CELLS[:1],
+                     providers=ProviderNames({"98114406": "Kennemer", "98060412": "Lekstroom"}))
+    with pytest.raises(PayloadError) as err:
+        encode_partial(p)
+    assert (err.value.code, err.value.details["field"]) == ("bad_providers", "providers.98060412")
+
+
+@pytest.mark.parametrize(
+    "names, field",
+    [
+        ({"98114406": ""}, "providers.98114406"),
+        ({"98114406": "x" * 201}, "providers.98114406"),
+        ({"98114406": "Zorg\nEen"}, "providers.98114406"),
+        ({"98114406": "Zorg\u202eEen"}, "providers.98114406"),  # a right-to-left override
+        ({"98114406": " Zorg"}, "providers.98114406"),
+        ({"98114406": "=HYPERLINK(1)"}, "providers.98114406"),
+        ({"98114406": "98114406"}, "providers.98114406"),  # a bare code is no name
+        ({"98114406": "AGB 98114406"}, "providers.98114406"),
+        ({"98114406": 7}, "providers.98114406"),
+        ({"9811440": "Zorg"}, "providers"),  # not an AGB code: not echoed in the field
+        ({"<script>": "Zorg"}, "providers"),
+    ],
+)
+def test_provider_names_are_checked_at_the_door(names, field):
+    def mutate(obj):
+        obj["cells"].extend(c.to_list() for c in _PROVIDER_CELLS)
+        obj["providers"] = names
+
+    err = _refused(mutate, "bad_providers", field)
+    assert "<script>" not in err.message
+
+
+def test_a_providers_block_that_is_not_an_object_is_refused():
+    def mutate(obj):
+        obj["cells"].extend(c.to_list() for c in _PROVIDER_CELLS)
+        obj["providers"] = [["98114406", "Zorg"]]
+
+    _refused(mutate, "bad_providers", "providers")
+
+
+def test_the_longest_name_and_plain_punctuation_pass():
+    p = _with_names({"98114406": "x" * 200, "98060412": "Kinderpraktijk Ruimte & Rêve (locatie 2)"})
+    assert decode_partial(encode_partial(p)).providers == p.providers
+
+
+def test_lenient_decoding_drops_an_unusable_providers_block():
+    from shared.partial import canonical_json
+
+    obj = make_partial().to_dict()
+    obj["cells"].extend(c.to_list() for c in _PROVIDER_CELLS)
+    obj["providers"] = {"98114406": "=1+1"}
+    data = canonical_json(obj)
+    with pytest.raises(PayloadError):
+        decode_partial(data)
+    assert decode_partial(data, strict=False).providers == ProviderNames()
+    obj["providers"] = "junk"
+    assert decode_partial(canonical_json(obj), strict=False).providers == ProviderNames()
 
 
 # --- the shortcuts of validate_partial accept exactly what the cell-by-cell checks accept -----------

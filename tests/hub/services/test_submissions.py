@@ -222,3 +222,27 @@ def test_round_defaults(app):
     enrol_node("0356")
     rnd = rounds.open_round("2024-2025")
     assert rnd.peildatum == date(2024, 10, 1) and rnd.expected_nodes == ["0356"]
+
+
+def test_the_provider_names_of_the_rounds_school_year_are_stored(setup):
+    """Names go with the submission, but only for codes with a provider cell in the round's year."""
+    from shared.partial import Cell, Partial, ProviderNames
+
+    a, _, rnd = setup
+    base = make_partial("0356", ("2023-2024", "2024-2025"))
+    cells = (Cell("01AB00", "2024-2025", "clienten_aanbieder", "11000001", 3),
+             Cell("01AB00", "2023-2024", "clienten_aanbieder", "11000009", 2))
+    partial = Partial(base.header, base.cells + cells, base.cost_cells, base.quality,
+                      ProviderNames({"11000001": "Zorg Een", "11000009": "Zorg Vorig Jaar"}))
+    sub = db.session.get(Submission, submissions.receive(rnd.id, a.envelope(partial), _node("0356")).submission_id)
+    assert sub.provider_names == {"11000001": "Zorg Een"}
+    plain = db.session.get(Submission, submissions.receive(rnd.id, a.envelope(), _node("0356")).submission_id)
+    assert plain.provider_names == {}
+
+
+def test_a_name_for_a_provider_without_a_cell_is_refused_and_stores_nothing(setup):
+    a, _, rnd = setup
+    obj = make_partial("0356").to_dict()
+    obj["providers"] = {"11000001": "Zorg Een"}  # the partial has no provider cell at all
+    err = _reject(rnd.id, _resign(obj, a.key), _node("0356"), "bad_providers")
+    assert err.details["field"] == "providers.11000001"

@@ -165,3 +165,37 @@ def seed_region(with_users: bool = True) -> Seeded:
             users.add_user(email, PASSWORD, role, scope, naam=f"Test {role}")
             seeded.users[role] = (email, PASSWORD)
     return seeded
+
+
+#: A provider that served pupils of the region but whose only cell is suppressed (added by add_node_names).
+HIDDEN_AGB = "11000099"
+
+
+def add_node_names(seeded: Seeded, names_per_node: dict[str, dict[str, str]]) -> None:
+    """Submissions of the nodes ``names_per_node`` names (gemeentecode → AGB code → name) in every seeded
+    release, carrying those provider names, plus a suppressed provider cell of :data:`HIDDEN_AGB` at
+    10AA00 in every school year. The envelopes are placeholders: the pages read only the names."""
+    from hub.models.nodes import Node
+    from hub.models.submissions import Submission
+
+    for jaar, release_id in seeded.release_ids.items():
+        release = db.session.get(Release, release_id)
+        ids = []
+        for code, names in sorted(names_per_node.items()):
+            node = db.session.query(Node).filter_by(gemeentecode=code).one_or_none()
+            if node is None:
+                node = Node(gemeentecode=code, naam=GEMEENTEN.get(code, code))
+                db.session.add(node)
+                db.session.flush()
+            digest = hashlib.sha256(f"{code}|{jaar}".encode()).hexdigest()
+            sub = Submission(round_id=release.round_id, node_id=node.id, key_id="0" * 16, digest=digest,
+                             payload_digest=digest, envelope=b"{}", size_bytes=2, provider_names=dict(names))
+            db.session.add(sub)
+            db.session.flush()
+            ids.append(sub.id)
+        release.submission_ids = sorted(ids)
+        db.session.execute(ReleaseCell.__table__.insert(), [dict(
+            release_id=release_id, level="vestiging", unit="10AA00", schooljaar=jaar, measure="clienten_aanbieder",
+            category=HIDDEN_AGB, status="suppressed_primary", value=CANARIES[0], reason="threshold", flags="")])
+        seeded.suppressed.add(("vestiging", "10AA00", jaar, "clienten_aanbieder", HIDDEN_AGB))
+    db.session.commit()

@@ -15,7 +15,7 @@ import zipfile
 import pytest
 
 from tests.hub.web.helpers import request_archive
-from tests.hub.web.seed import CANARIES, SCHOOLS, YEARS
+from tests.hub.web.seed import CANARIES, HIDDEN_AGB, SCHOOLS, YEARS, add_node_names
 
 ALL_SCHOOLS = [s[0] for s in SCHOOLS]
 
@@ -127,3 +127,34 @@ def test_seed_really_has_many_small_cells(seeded):
     school_cells = [k for k in seeded.suppressed if k[0] == "vestiging"]
     assert len(school_cells) > 100
     assert any(k[1] == "10AF00" and k[3] == "clienten" for k in school_cells)
+
+
+def test_no_provider_name_without_a_published_cell(web, client_as):
+    """A name the nodes sent is shown for a provider with a published cell only: a list of every name
+    would tell which providers served the region's pupils. HIDDEN_AGB has a suppressed cell only,
+    11000098 none at all (it could not pass the door; stored here as if it had)."""
+    app, seeded = web
+    with app.app_context():
+        add_node_names(seeded, {"0356": {"11000002": "Zorg Twee Gemeentelijk", HIDDEN_AGB: "Geheime Zorg Verborgen"},
+                                "0321": {"11000002": "Zorg Twee Gemeentelijk", "11000098": "Nergens Zorg Verborgen"}})
+    client = client_as("regio_admin")
+    texts = {}
+    for path in list(_pages()):
+        texts[path] = client.get(path).get_data(as_text=True)
+    api = ["/api/v1/scholen", "/api/v1/regio", "/api/v1/aanbieders", "/api/v1/schooltypes/BO/funnel",
+           "/api/v1/releases", "/api/v1/schooljaren"] + [f"/api/v1/scholen/{c}" for c in ALL_SCHOOLS]
+    for jaar in YEARS:
+        for path in api:
+            texts[f"{path}?schooljaar={jaar}"] = client.get(f"{path}?schooljaar={jaar}").get_data(as_text=True)
+        for base in ["/overzicht", "/aanbieders", "/scholen/10AA00/factsheet"]:
+            texts[f"{base}.csv {jaar}"] = client.get(f"{base}.csv?schooljaar={jaar}").get_data().decode("utf-8-sig")
+            texts[f"{base}.xlsx {jaar}"] = _xlsx_text(client.get(f"{base}.xlsx?schooljaar={jaar}").get_data())
+    for rid in seeded.release_ids.values():
+        texts[f"cells {rid}"] = client.get(f"/api/v1/releases/{rid}/cells").get_data(as_text=True)
+        texts[f"tidy csv {rid}"] = client.get(f"/publicaties/{rid}/cijfers.csv").get_data().decode("utf-8-sig")
+        texts[f"tidy xlsx {rid}"] = _xlsx_text(client.get(f"/publicaties/{rid}/cijfers.xlsx").get_data())
+    assert HIDDEN_AGB in texts[f"cells {seeded.release_ids[YEARS[-1]]}"]  # its suppressed cell is there, nameless
+    for where, text in texts.items():
+        assert "Verborgen" not in text, f"a provider name without a published cell in {where}"
+    assert "Zorg Twee Gemeentelijk" in texts[f"/scholen/10AA00?schooljaar={YEARS[-1]}"]
+    assert "Zorg Twee Gemeentelijk" in texts[f"/api/v1/aanbieders?schooljaar={YEARS[-1]}"]
