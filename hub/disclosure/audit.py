@@ -54,7 +54,7 @@ type networks (``Auditor.network_bounds``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -278,11 +278,20 @@ class Auditor:
         # The distinct-count family (no network arcs): each category's hierarchy as a tree, with every
         # other category held at its true value (trees.py, ``column_tree_bounds``). Most of its cells are
         # proven there; the LP blocks get the rest.
-        netless = fam_2d & fam_has_target & ~changed
+        netless = fam_2d & fam_has_target
         netless[np.unique(w.family[w.role != flows.NOT_IN_NETWORK])] = False
         if netless.any():
             mask = netless[w.family]
-            lo, hi = trees.column_tree_bounds(w, mask)
+            view = w
+            if (netless & changed).any():
+                # A family a late submission changed: hold every variable it changed (a key with several
+                # values, a cell absent from a release or in another type there) at its true value. Each
+                # release's line then binds the unchanged cells alike (their sum is the same constant), so
+                # the unchanged cells form the tree of one release: a restriction, so sound.
+                multi = np.bincount(w.key, minlength=int(w.key.max()) + 1)[w.key] > 1 if len(w.key) else np.zeros(0, bool)
+                hold = mask & changed[w.family] & (multi | ~w.in_all)
+                view = replace(w, lo=np.where(hold, w.t, w.lo), hi=np.where(hold, w.t, w.hi))
+            lo, hi = trees.column_tree_bounds(view, mask)
             sel = np.flatnonzero(mask[w.target_var])
             np.minimum.at(got_lo, sel, lo[w.target_var[sel]])
             np.maximum.at(got_hi, sel, hi[w.target_var[sel]])

@@ -9,6 +9,7 @@ from hub.disclosure.config import GateConfig
 from hub.disclosure.frames import AUDIT_PARTNER, PRIMARY, PUBLISHED, SECONDARY
 from hub.disclosure.gate import _secondary
 from hub.disclosure.rules import primary_reasons
+from hub.disclosure.tables import build_table
 from hub.disclosure.world import ReleaseState, build_world, satisfied
 
 from .attacker import interval, public
@@ -99,3 +100,41 @@ def test_what_an_earlier_round_proved_stays_proven_when_more_is_hidden():
     carried = np.isfinite(first.certified[0][world2.target_var])
     assert carried.any()
     assert (lo[carried] <= first.certified[0][world2.target_var][carried] + 1e-9).all()
+
+
+def test_after_a_late_submission_the_distinct_counts_keep_their_column_trees_and_stay_sound():
+    """A late municipality changes a few distinct counts: the column trees still run, with every changed
+    variable held at its truth, and every interval the audit certifies lies within the exact bounds of
+    both releases together."""
+    from hub.disclosure.gate import _prepare_history
+
+    from .helpers import combine_cells, contributions, schools
+
+    rng = np.random.default_rng(37)
+    cells1, units = distinct_region(rng, 10)
+    combined1, result1 = gate(cells1, units)
+    assert result1.audit["failed"] == 0
+    late = [("0357", "03AA00", "clienten", "", 2), ("0357", "03AA00", "clienten_zorgtype", "ambulant", 2),
+            ("0357", "03AA00", "clienten_zorgintensiteit", "basis", 2)]
+    combined2 = combine_cells(contributions(cells1 + late), schools(units))
+    table = build_table(combined2)
+    config = GateConfig()
+    reason = primary_reasons(table.cells, config)
+    status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
+    _secondary(table, status, reason, config, np.zeros(len(table.cells), dtype=bool))
+    earlier = _prepare_history([(combined1, result1.release)])
+    world, _ = build_world([ReleaseState(table, status, reason)] + earlier, config)
+    auditor = Auditor(world)
+    lo, hi = auditor.run()
+    fam = world.family[world.target_var]
+    distinct = world.family[np.flatnonzero(world.overlap)[0]]
+    keys, counts = np.unique(world.key[world.family == distinct], return_counts=True)
+    assert (counts > 1).any()  # the late municipality changed this family
+    assert auditor.stats.closed_form > 0
+    block = np.flatnonzero(world.family == distinct)
+    tpos = np.flatnonzero(fam == distinct)
+    cap = 4 * float(np.max(np.abs(world.t[block]))) + 1e6
+    ref = lp_reference(world, block, cap, only=np.searchsorted(block, world.target_var[tpos]))
+    t = world.t[world.target_var[tpos]]
+    assert (np.maximum(lo[tpos], t - cap) >= ref[:, 0] - 1e-6).all()
+    assert (np.minimum(hi[tpos], t + cap) <= ref[:, 1] + 1e-6).all()
