@@ -4,17 +4,22 @@ and more."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.disclosure import release_bytes
+from hub.disclosure import GateConfig, apply_gate, combine_cells, release_bytes
+from hub.disclosure.frames import contributions
+from shared.partial import decode_partial, encode_partial
+from tests.hub.factories import SCHOOLJAAR, make_partial
 
 from .attacker import interval, public, width
-import numpy as np
-import pytest
-
 from .helpers import (
-    T, TYPES3, assert_costs_protected, assert_protected, cost_row, gate, key, parents, row, three_schools, truth,
+    T, TYPES3, assert_costs_protected, assert_protected, cost_row, gate, key, parents, row, schools, three_schools,
+    truth,
 )
 
 
@@ -257,3 +262,17 @@ def test_property_with_refunds_no_hidden_cost_is_known_to_within_its_protection(
     shown = {tuple(r) for r in published[["level", "unit", "category"]].itertuples(index=False)}
     assert any(tuple(r) in shown for r in with_refunds)
     assert assert_costs_protected(rel, units, combined) > 0
+
+
+def test_schema_1_partials_without_refunds_gate_as_their_schema_2_twins():
+    new = [make_partial("0356"), make_partial("0321", scale=2)]
+    old = [decode_partial(encode_partial(replace(p, header=replace(p.header, schema_version=1),
+                                                 cost_cells=tuple(replace(c, abs_sum=None) for c in p.cost_cells))))
+           for p in new]
+    assert all(c.abs_sum is None for p in old for c in p.cost_cells)
+    types = schools({"01AB00": "BO", "02CD00": "BO"})
+    released = []
+    for partials in (new, old):
+        combined = combine_cells(contributions(partials, SCHOOLJAAR), types)
+        released.append(release_bytes(apply_gate(combined, GateConfig()).release))
+    assert released[0] == released[1]
