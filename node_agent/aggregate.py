@@ -18,9 +18,10 @@ Definitions (data dictionary, "Periods" and "What a node sends"):
   codes get a name, so the names say nothing the cells do not (shared/partial.py checks the same).
 - Costs: a claim line belongs to the school year its ``periode_begin`` falls in and to the
   child's vestiging in that year; credits are already negative. Per cell the node sends the sum,
-  the children with a non-zero net amount, the two largest positive per-child amounts and the
-  number of children with a negative net amount; ``totaal`` is computed from per-child totals
-  over all zorgtypes, so its value is the sum of the category cells.
+  the children with a non-zero net amount, the two largest per-child amounts by absolute value,
+  the number of children with a negative net amount and the sum of the absolute per-child amounts
+  (the hub's p% and dominance rules work on absolute values); ``totaal`` is computed from
+  per-child totals over all zorgtypes, so its value is the sum of the category cells.
 
 Which cells are emitted: a cell is sent only when its value is > 0 (cost cells: when at least
 one child has a non-zero amount), EXCEPT that every vestiging with pupils gets ``leerlingen``,
@@ -363,8 +364,9 @@ def _cost_cells(
     jaar: str, vest_names: np.ndarray, vest: np.ndarray, pids: np.ndarray, cat: np.ndarray, cat_names: np.ndarray,
     amount: np.ndarray,
 ) -> list[CostCell]:
-    """Per (vestiging, category): sum, children with a non-zero net amount, the two largest positive
-    per-child amounts and the children with a negative net amount; ``totaal`` over per-child totals.
+    """Per (vestiging, category): sum, children with a non-zero net amount, the two largest absolute
+    per-child amounts, the children with a negative net amount and the sum of the absolute per-child
+    amounts; ``totaal`` over per-child totals.
 
     A child belongs to one vestiging in the year, so its net amount per category is summed over its
     claim lines first (exact int64), and its total over those; then per cell over the children with a
@@ -396,23 +398,26 @@ def _cost_cells(
         np.add.at(value, cell, net)
         contributors = np.bincount(cell, minlength=n_cells)
         negatives = np.bincount(cell[net < 0], minlength=n_cells)
-        top1, top2 = _two_largest_positive(cell, net, n_cells)
+        size = np.abs(net)
+        abs_sum = np.zeros(n_cells, dtype=np.int64)
+        np.add.at(abs_sum, cell, size)
+        top1, top2 = _two_largest(cell, size, n_cells)
         used = np.flatnonzero(contributors)
-        for k, v, n, neg, t1, t2 in zip(used.tolist(), value[used].tolist(), contributors[used].tolist(),
-                                        negatives[used].tolist(), top1[used].tolist(), top2[used].tolist()):
-            cells.append(CostCell(vn[k // n_cat], jaar, names[k % n_cat], v, n, t1, t2, neg))
+        for k, v, n, neg, t1, t2, a in zip(used.tolist(), value[used].tolist(), contributors[used].tolist(),
+                                           negatives[used].tolist(), top1[used].tolist(), top2[used].tolist(),
+                                           abs_sum[used].tolist()):
+            cells.append(CostCell(vn[k // n_cat], jaar, names[k % n_cat], v, n, t1, t2, neg, a))
     return cells
 
 
-def _two_largest_positive(group: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per group code: the largest and second largest value (a tie counts twice), each at least 0."""
-    positive = np.maximum(values, 0)
+def _two_largest(group: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group code: the largest and second largest of ``values`` ≥ 0 (a tie counts twice; 0 when none)."""
     top1 = np.zeros(n, dtype=np.int64)
-    np.maximum.at(top1, group, positive)
+    np.maximum.at(top1, group, values)
     # take one occurrence of each group's largest out, and the largest of the rest is the second
-    at_max = np.flatnonzero(positive == top1[group])
+    at_max = np.flatnonzero(values == top1[group])
     _, first = np.unique(group[at_max], return_index=True)
-    rest = positive.copy()
+    rest = values.copy()
     rest[at_max[first]] = 0
     top2 = np.zeros(n, dtype=np.int64)
     np.maximum.at(top2, group, rest)

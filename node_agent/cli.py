@@ -321,8 +321,9 @@ def inspect(obj: AgentContext, partial: Path, fmt: str) -> None:
     for note in q.notes:
         click.echo(f"  {note}")
     click.echo("")
-    click.echo(f"Kostencellen bevatten ook het aantal kinderen, de twee grootste bedragen per kind en het aantal "
-               f"negatieve bedragen ({len(p.cost_cells)} kostencellen).")
+    click.echo(f"Kostencellen bevatten ook het aantal kinderen, de twee grootste bedragen per kind (een terugbetaling "
+               f"telt naar haar grootte), het aantal kinderen met een negatief bedrag en de som van alle bedragen "
+               f"zonder minteken ({len(p.cost_cells)} kostencellen).")
 
 
 @main.command()

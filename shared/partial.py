@@ -10,12 +10,15 @@ key, integers only, UTF-8. The same partial always encodes to the same bytes.
 Cells travel as arrays to keep national-scale partials small::
 
     "cells":      [[vestigingscode, schooljaar, measure, category, value], ...]
-    "cost_cells": [[vestigingscode, schooljaar, category, value, contributors, top1, top2, negatives], ...]
+    "cost_cells": [[vestigingscode, schooljaar, category, value, contributors, top1, top2, negatives, abs_sum], ...]
 
 ``cost_cells`` are the ``kosten`` measure. For each cost cell the node sends the number of
-children with a non-zero amount (``contributors``), the two largest per-child amounts
-(``top1`` ≥ ``top2``) and the number of children whose net amount is negative: after combining,
-the hub needs these for the p%-rule, (n,k)-dominance and the insider rule.
+children with a non-zero amount (``contributors``), the two largest per-child amounts by absolute
+value (``top1`` ≥ ``top2`` ≥ 0, of |net amount|), the number of children whose net amount is
+negative and the sum of the absolute per-child amounts (``abs_sum``): after combining, the hub
+needs these for the p%-rule and (n,k)-dominance on absolute values, and the insider rule.
+Schema 1 (:data:`COST_ABS_SCHEMA_VERSION` − 1) had no ``abs_sum`` (eight fields) and its ``top1``/
+``top2`` were the largest *positive* amounts; such partials still decode, with ``abs_sum`` None.
 
 What the decoder checks (the hub on receipt, the agent before it signs and in ``inspect``): every
 field has its type (an int is never a bool), every integer fits int64, and a *strict* decode also
@@ -32,10 +35,14 @@ and ``details["field"]`` naming the field, instead of breaking every later combi
   cost cell's ``contributors`` ≤ ``leerlingen``; ``nieuwe_clienten``, ``clienten_zorgtype`` and
   ``clienten_aanbieder`` ≤ ``clienten``; the ``nieuwe_clienten_*`` breakdowns ≤
   ``nieuwe_clienten`` (a missing cell is skipped for the next one up). Within a cost cell, with
-  ``positives = contributors − negatives``: ``0 ≤ top2 ≤ top1``; ``top1 > 0`` exactly when
-  ``positives ≥ 1`` and ``top2 > 0`` exactly when ``positives ≥ 2``; ``value ≤ top1 + top2 ·
-  (positives − 1) − negatives`` (every other paid child got at most ``top2``, every credited child
-  at least one cent back) and, without credits, ``value ≥ top1 + top2``.
+  ``n = contributors``, ``positives = n − negatives``, ``paid = (abs_sum + value) / 2`` and
+  ``refunded = (abs_sum − value) / 2``: ``0 ≤ top2 ≤ top1``; ``top1 > 0`` exactly when ``n ≥ 1``
+  and ``top2 > 0`` exactly when ``n ≥ 2``; ``abs_sum ≥ |value|`` with the same parity (so paid and
+  refunded are whole eurocents ≥ 0); ``paid ≥ positives`` and ``refunded ≥ negatives`` (every child
+  counted got or returned at least one cent), each 0 exactly when its count is; ``top1 + top2 ≤
+  abs_sum ≤ top1 + top2 · (n − 1)``. A schema-1 cost cell has the older checks: ``top1 > 0``
+  exactly when ``positives ≥ 1`` and ``top2 > 0`` exactly when ``positives ≥ 2``; ``value ≤ top1 +
+  top2 · (positives − 1) − negatives`` and, without credits, ``value ≥ top1 + top2``.
 - ``bad_quality``: the quality block has only its known keys; counts are ints in
   [0, :data:`MAX_ROWS`]; a file's ``kind`` is one of :data:`FILE_KINDS`, its name and the notes
   are bounded strings, reason codes match :data:`REASON_CODE`, and read = used + rejected +
@@ -52,9 +59,10 @@ makes an existing release unreadable. It drops a quality or provider-name block 
 
 The provider-name block is optional and left out of the encoding when empty, so a partial without
 names encodes to the same bytes as before the block existed, and a decoder that predates it reads a
-partial with names as one without: no new schema version was needed.
+partial with names as one without: the block needed no schema version of its own (schema 2 is the
+cost cells' ``abs_sum``).
 
-About 800 lines: the schema, its canonical encoding and every check at the door belong in one
+About 850 lines: the schema, its canonical encoding and every check at the door belong in one
 place, so the agent's build and the hub's verification can never disagree.
 """
 
@@ -90,8 +98,10 @@ from shared.codes import (
 from shared.errors import PayloadError, PayloadFieldError, SchemaVersionError
 from shared.textfiles import FORMULA_STARTS
 
-SCHEMA_VERSION = 1
-SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+SCHEMA_VERSION = 2
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1, 2})
+#: The first schema whose cost cells carry ``abs_sum`` and absolute ``top1``/``top2`` (nine fields).
+COST_ABS_SCHEMA_VERSION = 2
 
 # --- plausibility bounds (far above any real value, far below an int64 overflow) ----------------
 
@@ -168,9 +178,10 @@ class CostCell:
     category: str  # a zorgtype slug or "totaal"
     value: int  # eurocent, net (credits subtracted)
     contributors: int  # children with a non-zero net amount
-    top1: int  # largest per-child net amount (eurocent)
+    top1: int  # largest |per-child net amount| (eurocent); schema 1: the largest positive amount
     top2: int  # second largest (0 when fewer than two children)
     negatives: int  # children whose net amount is negative
+    abs_sum: int | None = None  # Σ |per-child net amount|; None in a schema-1 partial (it had no such field)
 
     measure = KOSTEN
 
@@ -178,8 +189,14 @@ class CostCell:
     def key(self) -> tuple[str, str, str, str]:
         return (self.vestigingscode, self.schooljaar, KOSTEN, self.category)
 
+    @property
+    def has_abs(self) -> bool:
+        """Does the cell carry absolute amounts (schema ≥ :data:`COST_ABS_SCHEMA_VERSION`)?"""
+        return self.abs_sum is not None
+
     def to_list(self) -> list[Any]:
-        return [
+        """Nine fields; eight for a schema-1 cell (no ``abs_sum``), so an old partial encodes as it was."""
+        row = [
             self.vestigingscode,
             self.schooljaar,
             self.category,
@@ -189,11 +206,15 @@ class CostCell:
             self.top2,
             self.negatives,
         ]
+        if self.abs_sum is not None:
+            row.append(self.abs_sum)
+        return row
 
     @classmethod
     def from_list(cls, row: list[Any]) -> "CostCell":
-        if not isinstance(row, list) or len(row) != 8:
-            raise PayloadError("Een kostencel moet 8 velden hebben", code="bad_cell")
+        """Nine fields, or eight (schema 1); ``validate_partial`` checks the count against the header."""
+        if not isinstance(row, list) or len(row) not in (8, 9):
+            raise PayloadError("Een kostencel moet 9 velden hebben (8 in schemaversie 1)", code="bad_cell")
         return cls(*row)
 
 
@@ -492,12 +513,16 @@ def validate_partial(p: Partial, *, strict: bool = True) -> None:
             raise _cell_error(where, key, "dubbele cel in het deelresultaat")
         counts[key] = c.value
     seen: set[tuple[str, str, str, str]] = set()
-    for i, c in enumerate(p.cost_cells if not _plain_costs(p.cost_cells, years, strict) else ()):
+    with_abs = _cost_abs_expected(p.header)
+    for i, c in enumerate(p.cost_cells if not _plain_costs(p.cost_cells, years, strict, with_abs) else ()):
         where = f"cost_cells[{i}]"
         _check_key(c.vestigingscode, c.schooljaar, years, where)
         key = (c.vestigingscode, c.schooljaar, KOSTEN, c.category)
         if not _is_text(c.category, MAX_CATEGORY_LENGTH) or not c.category:
             raise _cell_error(f"{where}.category", key[:3], f"een kostencel heeft een categorie nodig (hoogstens {MAX_CATEGORY_LENGTH} tekens)")
+        if c.has_abs != with_abs:
+            raise _cell_error(where, key, f"een kostencel in schemaversie {p.header.schema_version} heeft "
+                                          f"{9 if with_abs else 8} velden")
         _check_cost_cell(c, where, key, strict)
         if key in seen:
             raise _cell_error(where, key, "dubbele kostencel in het deelresultaat")
@@ -538,7 +563,12 @@ def _plain_counts(
     return dict(zip(keys, values))
 
 
-def _plain_costs(cells: tuple[CostCell, ...], years: set[str], strict: bool) -> bool:
+def _cost_abs_expected(h: PartialHeader) -> bool:
+    """Do this header's cost cells carry ``abs_sum`` (nine fields)?"""
+    return _is_int(h.schema_version) and h.schema_version >= COST_ABS_SCHEMA_VERSION
+
+
+def _plain_costs(cells: tuple[CostCell, ...], years: set[str], strict: bool, with_abs: bool) -> bool:
     """Does every cost cell pass :func:`validate_partial`'s checks for cost cells (key parts judged once
     per distinct value)? False when any might not, so the caller checks cell by cell."""
     cost = min(MAX_COST_EUROCENT if strict else INT64_MAX, INT64_MAX)
@@ -560,15 +590,21 @@ def _plain_costs(cells: tuple[CostCell, ...], years: set[str], strict: bool) -> 
         return False
 
     def plain(c: CostCell) -> bool:
-        value, n, top1, top2, negatives = c.value, c.contributors, c.top1, c.top2, c.negatives
+        value, n, top1, top2, negatives, abs_sum = c.value, c.contributors, c.top1, c.top2, c.negatives, c.abs_sum
         if not (type(value) is int and type(n) is int and type(top1) is int and type(top2) is int
                 and type(negatives) is int):
             return False
         if not (-cost <= value <= cost and 0 <= n <= count and 0 <= negatives <= count
                 and -cost <= top1 <= cost and -cost <= top2 <= cost and top2 <= top1 and negatives <= n):
             return False
+        if with_abs != (abs_sum is not None):
+            return False
+        if with_abs and not (type(abs_sum) is int and 0 <= abs_sum <= cost):
+            return False
         if not strict:
             return True
+        if with_abs:
+            return _abs_problem(value, n, top1, top2, negatives, abs_sum) is None
         positives = n - negatives
         highest = top1 + top2 * max(positives - 1, 0) - negatives
         return (top2 >= 0 and (top1 > 0) == (positives >= 1) and (top2 > 0) == (positives >= 2)
@@ -588,13 +624,40 @@ def _check_range(value: int, low: int, high: int, where: str, key: tuple, unit: 
         raise _cell_error(where, key, problem, code="cell_out_of_range")
 
 
+def _abs_problem(value: int, n: int, top1: int, top2: int, negatives: int, abs_sum: int) -> tuple[str, str] | None:
+    """The first plausibility check (module docstring) a cost cell with absolute amounts fails, as
+    (field, problem); None when it passes them all."""
+    positives = n - negatives
+    if top2 < 0:
+        return "top2", "de grootste bedragen (top1, top2) zijn absolute bedragen, dus ≥ 0"
+    if (top1 > 0) != (n >= 1):
+        return "top1", "het grootste absolute bedrag (top1) past niet bij het aantal kinderen met een bedrag"
+    if (top2 > 0) != (n >= 2):
+        return "top2", "het op één na grootste absolute bedrag (top2) past niet bij het aantal kinderen met een bedrag"
+    if abs_sum < abs(value) or (abs_sum - value) % 2:
+        return "abs_sum", "de som van de absolute bedragen (abs_sum) past niet bij het totaalbedrag"
+    paid, refunded = (abs_sum + value) // 2, (abs_sum - value) // 2
+    if paid < positives or (paid > 0) != (positives > 0):
+        return "abs_sum", "de betaalde bedragen passen niet bij het aantal kinderen met een positief bedrag"
+    if refunded < negatives or (refunded > 0) != (negatives > 0):
+        return "abs_sum", "de terugbetaalde bedragen passen niet bij het aantal kinderen met een negatief bedrag"
+    if not (top1 + top2 <= abs_sum <= top1 + top2 * max(n - 1, 0)):
+        return "abs_sum", "de som van de absolute bedragen past niet bij de grootste bedragen (top1, top2) en het aantal kinderen"
+    return None
+
+
 def _check_cost_cell(c: CostCell, where: str, key: tuple, strict: bool) -> None:
-    for name in ("value", "contributors", "top1", "top2", "negatives"):
+    names = ("value", "contributors", "top1", "top2", "negatives") + (("abs_sum",) if c.has_abs else ())
+    for name in names:
         if not _is_int(getattr(c, name)):
             raise _cell_error(f"{where}.{name}", key, "kostenvelden moeten gehele getallen zijn")
     cost = MAX_COST_EUROCENT if strict else INT64_MAX
     count = MAX_COUNT if strict else INT64_MAX
     _check_range(c.value, -cost, cost, f"{where}.value", key, "eurocent")
+    if c.has_abs:
+        if c.abs_sum < 0:
+            raise _cell_error(f"{where}.abs_sum", key, "een som van absolute bedragen is ≥ 0")
+        _check_range(c.abs_sum, 0, cost, f"{where}.abs_sum", key, "eurocent")
     for name in ("contributors", "negatives"):
         if getattr(c, name) < 0:
             raise _cell_error(f"{where}.{name}", key, "een aantal kinderen moet ≥ 0 zijn")
@@ -611,6 +674,11 @@ def _check_cost_cell(c: CostCell, where: str, key: tuple, strict: bool) -> None:
         raise inconsistent("negatives", "meer kinderen met een negatief bedrag dan kinderen met een bedrag")
     if not strict:
         return  # what a lenient decode always checked; the rest is plausibility
+    if c.has_abs:
+        problem = _abs_problem(c.value, c.contributors, c.top1, c.top2, c.negatives, c.abs_sum)
+        if problem is not None:
+            raise inconsistent(*problem)
+        return
     if c.top2 < 0:
         raise inconsistent("top2", "een grootste bedrag (top1, top2) is ≥ 0")
     positives = c.contributors - c.negatives

@@ -34,8 +34,8 @@ def _band_sql(age: str) -> str:
 
 
 def compute(data_dir: Path, schooljaren: list[str], threads: int | None = None,
-            memory_limit: str | None = None) -> tuple[dict[CellKey, int], dict[CellKey, tuple[int, int, int, int, int]]]:
-    """(count cells {key: value}, cost cells {key: (value, contributors, top1, top2, negatives)})."""
+            memory_limit: str | None = None) -> tuple[dict[CellKey, int], dict[CellKey, tuple[int, int, int, int, int, int]]]:
+    """(count cells {key: value}, cost cells {key: (value, contributors, top1, top2 of |amount|, negatives, abs_sum)})."""
     con = duckdb.connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
@@ -119,7 +119,7 @@ def compute(data_dir: Path, schooljaren: list[str], threads: int | None = None,
     add("nieuwe_clienten_leeftijd", "SELECT v, sj, band, count(*) FROM starts GROUP BY ALL")
 
     # costs: a claim line belongs to the school year of periode_begin and the child's school in that year
-    costs: dict[CellKey, tuple[int, int, int, int, int]] = {}
+    costs: dict[CellKey, tuple[int, int, int, int, int, int]] = {}
     if (d / "declaraties.csv").exists():
         rows = con.execute(f"""
             WITH lines AS (
@@ -140,18 +140,19 @@ def compute(data_dir: Path, schooljaren: list[str], threads: int | None = None,
                 SELECT v, sj, 'totaal', bsn, sum(amount) FROM per_child GROUP BY v, sj, bsn
             ),
             ranked AS (
-                SELECT *, row_number() OVER (PARTITION BY v, sj, cat ORDER BY amount DESC) AS rk FROM with_total
+                SELECT *, row_number() OVER (PARTITION BY v, sj, cat ORDER BY abs(amount) DESC) AS rk FROM with_total
             )
             SELECT v, sj, cat, sum(amount),
                    count(*) FILTER (WHERE amount <> 0),
-                   coalesce(max(amount) FILTER (WHERE rk = 1 AND amount > 0), 0),
-                   coalesce(max(amount) FILTER (WHERE rk = 2 AND amount > 0), 0),
-                   count(*) FILTER (WHERE amount < 0)
+                   coalesce(max(abs(amount)) FILTER (WHERE rk = 1 AND amount <> 0), 0),
+                   coalesce(max(abs(amount)) FILTER (WHERE rk = 2 AND amount <> 0), 0),
+                   count(*) FILTER (WHERE amount < 0),
+                   sum(abs(amount))
             FROM ranked GROUP BY v, sj, cat
             HAVING count(*) FILTER (WHERE amount <> 0) > 0
         """).fetchall()
-        for v, sj, cat, value, n, top1, top2, neg in rows:
-            costs[(v, sj, "kosten", cat)] = (int(value), int(n), int(top1), int(top2), int(neg))
+        for v, sj, cat, value, n, top1, top2, neg, abs_sum in rows:
+            costs[(v, sj, "kosten", cat)] = (int(value), int(n), int(top1), int(top2), int(neg), int(abs_sum))
     con.close()
     return counts, costs
 

@@ -107,7 +107,7 @@ def agent_cells(data: Path, spool_file: Path):
     key = load_signing_key(data / "keys" / "signing.pem")
     partial = SignedEnvelope.from_bytes(spool_file.read_bytes()).verify(key.public_key())
     counts = {c.key: c.value for c in partial.cells}
-    costs = {c.key: (c.value, c.contributors, c.top1, c.top2, c.negatives) for c in partial.cost_cells}
+    costs = {c.key: (c.value, c.contributors, c.top1, c.top2, c.negatives, c.abs_sum) for c in partial.cost_cells}
     return counts, costs, partial
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 import psutil
 
 from hub.disclosure import AuditCache, GateConfig, apply_gate, combine_cells, release_bytes
+from hub.disclosure.frames import CONTRIBUTION_COLUMNS, CONTRIBUTION_INTS
 from shared.codes import AGE_BANDS, CLIENT_ZORGTYPES, VERWIJZERS
 
 YEARS = ("2023-2024", "2024-2025")
@@ -69,9 +70,10 @@ def simulate(municipalities: int = 342, locations: int = 8000, seed: int = 20241
         p = np.maximum(1, (pp * yr.uniform(0.95, 1.05, len(pp))).astype(int))
         clients = yr.binomial(p, 0.10)
         new = yr.binomial(clients, 0.4)
-        rows = {c: [] for c in ("node", "loc", "measure", "category", "value", "contributors", "top1", "top2", "negatives")}
+        rows = {c: [] for c in ("node", "loc", "measure", "category", "value", "contributors", "top1", "top2", "negatives",
+                                "abs_sum")}
 
-        def emit(measure, category, value, contributors=None, top1=None, top2=None, neg=None, mask=None):
+        def emit(measure, category, value, contributors=None, top1=None, top2=None, neg=None, abs_sum=None, mask=None):
             keep = value > 0 if mask is None else mask
             n = int(keep.sum())
             rows["node"].append(pm[keep])
@@ -84,6 +86,7 @@ def simulate(municipalities: int = 342, locations: int = 8000, seed: int = 20241
             rows["top1"].append(z if top1 is None else top1[keep])
             rows["top2"].append(z if top2 is None else top2[keep])
             rows["negatives"].append(z if neg is None else neg[keep])
+            rows["abs_sum"].append(z if abs_sum is None else abs_sum[keep])
 
         emit("leerlingen", "", p)
         emit("clienten", "", clients)
@@ -122,20 +125,26 @@ def simulate(municipalities: int = 342, locations: int = 8000, seed: int = 20241
             rows["measure"].append(np.full(n, "clienten_aanbieder", dtype=object))
             rows["category"].append(np.array([f"{a:08d}" for a in 10_000_000 + prov[keep, j]], dtype=object))
             for c, v in (("value", k[keep]), ("contributors", k[keep]), ("top1", np.zeros(n, np.int64)),
-                         ("top2", np.zeros(n, np.int64)), ("negatives", np.zeros(n, np.int64))):
+                         ("top2", np.zeros(n, np.int64)), ("negatives", np.zeros(n, np.int64)),
+                         ("abs_sum", np.zeros(n, np.int64))):
                 rows[c].append(v)
-        # Costs per care type: per-child amounts drawn, then sum / top two / negatives per pair.
+        # Costs per care type: per-child amounts drawn, then sum / top two of |amount| / negatives / sum of
+        # |amount| per pair (``totaal`` pools the care types' children, as if each were another child).
         tot_v = np.zeros(len(pm), np.int64)
         tot_t1 = np.zeros(len(pm), np.int64)
         tot_t2 = np.zeros(len(pm), np.int64)
+        tot_abs = np.zeros(len(pm), np.int64)
+        tot_neg = np.zeros(len(pm), np.int64)
         for z, k in list(cost_counts.items()) + [("jeugdbescherming", yr.binomial(p, 0.004)), ("jeugdreclassering", yr.binomial(p, 0.002))]:
             owner = np.repeat(np.arange(len(pm)), k)
             amount = (yr.lognormal(0, 0.9, len(owner)) * MEAN_COST.get(z, 250_000)).astype(np.int64)
             negative = yr.random(len(owner)) < 0.002
             amount[negative] = -amount[negative] // 10
             value = np.bincount(owner, weights=amount, minlength=len(pm)).astype(np.int64)
-            order = np.lexsort((-amount, owner))
-            o, a = owner[order], amount[order]
+            size = np.abs(amount)
+            abs_sum = np.bincount(owner, weights=size, minlength=len(pm)).astype(np.int64)
+            order = np.lexsort((-size, owner))
+            o, a = owner[order], size[order]
             first = np.r_[True, o[1:] != o[:-1]]
             t1 = np.zeros(len(pm), np.int64)
             t1[o[first]] = a[first]
@@ -143,19 +152,23 @@ def simulate(municipalities: int = 342, locations: int = 8000, seed: int = 20241
             t2 = np.zeros(len(pm), np.int64)
             t2[o[second]] = a[second]
             neg = np.bincount(owner, weights=negative, minlength=len(pm)).astype(np.int64)
-            emit("kosten", z, value, contributors=k, top1=t1, top2=t2, neg=neg, mask=k > 0)
+            emit("kosten", z, value, contributors=k, top1=t1, top2=t2, neg=neg, abs_sum=abs_sum, mask=k > 0)
             tot_v += value
+            tot_abs += abs_sum
+            tot_neg += neg
             top = np.sort(np.stack([tot_t1, tot_t2, t1, t2]), axis=0)
             tot_t1, tot_t2 = top[-1], top[-2]
-        emit("kosten", "totaal", tot_v, contributors=clients, top1=tot_t1, top2=tot_t2, mask=clients > 0)
+        emit("kosten", "totaal", tot_v, contributors=clients, top1=tot_t1, top2=tot_t2, neg=tot_neg, abs_sum=tot_abs,
+             mask=clients > 0)
         frame = pd.DataFrame({c: np.concatenate(v) for c, v in rows.items()})
         frame["node"] = np.array(nodes, dtype=object)[frame["node"].to_numpy()]
         frame["vestigingscode"] = codes[frame.pop("loc").to_numpy()]
         frame["schooljaar"] = year
         frames.append(frame)
-    contributions = pd.concat(frames, ignore_index=True)[
-        ["node", "vestigingscode", "schooljaar", "measure", "category", "value", "contributors", "top1", "top2", "negatives"]]
-    for c in ("value", "contributors", "top1", "top2", "negatives"):
+    contributions = pd.concat(frames, ignore_index=True)
+    contributions["legacy_negatives"] = 0  # every node sends absolute amounts (partial schema 2)
+    contributions = contributions[CONTRIBUTION_COLUMNS]
+    for c in CONTRIBUTION_INTS:
         contributions[c] = contributions[c].astype("int64")
     return Region(contributions=contributions, schools=schools)
 

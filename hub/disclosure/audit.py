@@ -2,11 +2,13 @@
 
 Attacker model (what a reader of every release knows; world.py's ``attacker_bounds``):
 - a published count is ≥ threshold and lies in its rounding window ``[r - b//2, r + b - 1 - b//2]``;
-  a published cost lies in its rounding window and is ≥ 0 (it passed the negative rule);
+  a published cost lies in its rounding window and is ≥ 0 (``negative_sum`` hides the others);
 - a hidden cell is only known to be hidden: every output says ``suppressed`` / "afgeschermd" and
   nothing else, never why. So a hidden count is only known to be ≥ 0 (not "< 10": a reader cannot
-  tell a small cell from a partner), and a hidden cost is ≥ 0 unless its true sum is negative.
-  Hidden provider cells are not listed at all (tables.py), so they too are only known to be ≥ 0;
+  tell a small cell from a partner). A hidden cost may hold refunds, so no reader knows a bound below;
+  the auditor grants the strongest true one that leaves the cell its protection P: 0 when
+  value − P ≥ 0 (every cost without refunds), else value − P (world.py's ``attacker_bounds``).
+  Hidden provider cells are not listed at all (tables.py), so they are only known to be ≥ 0, like counts;
 - no flag is published (a row where one category holds nearly all children has that category
   hidden instead, rules.py's ``group_disclosure``);
 - every additive line of the catalogue (tables.py) holds exactly, in every release;
@@ -19,8 +21,9 @@ Requirement, per hidden cell (primary and partner alike, of this release and of 
   ``threshold`` integers (``hi - lo + 1 >= threshold``);
 - every other hidden count: at least ``threshold`` integers wide, so a partner cannot be told apart
   from a small cell by how narrow it is;
-- cost cells: protection ``P = ceil(p% * top1)`` on both sides of the true sum (the p%-rule's own
-  protection level: no reader can estimate the largest contribution to within p%).
+- cost cells: protection ``P = ceil(p% * top1)`` on both sides of the true sum, top1 the largest
+  absolute per-child amount (the p%-rule's own protection level: no reader can estimate the largest
+  contribution, payment or refund, to within p%; world.py's ``cost_protection``).
 
 Decomposition (speed): cells are grouped per (schooljaar, family) — families share no line
 (tables.py). Hierarchy-only families (every measure but the nieuwe_clienten and kosten families) whose

@@ -46,7 +46,8 @@ SUPPRESSED = "suppressed"
 THRESHOLD = "threshold"
 GROUP_DISCLOSURE = "group_disclosure"
 INSIDER_COUNT = "insider_count"
-NEGATIVE = "negative"
+NEGATIVE = "negative"  # a refund whose size is unknown (a schema-1 partial): the cell cannot be judged
+NEGATIVE_SUM = "negative_sum"  # the net cost itself is below 0: never published (docs/disclosure-control.md)
 LINKED_COUNT = "linked_count"
 INSIDER_COST = "insider_cost"
 P_PERCENT = "p_percent"
@@ -58,17 +59,20 @@ COMPLEMENTARY = "complementary"  # a line would narrow a hidden cell too far (se
 AUDIT_PARTNER = "audit_partner"  # the auditor could not prove a hidden cell protected without it
 EARLIER_HIDDEN = "earlier_hidden"  # hidden in an earlier release and unchanged since
 
-#: One row per node cell of one school year (``contributions``).
+#: One row per node cell of one school year (``contributions``). For a cost cell ``top1``/``top2`` are
+#: the two largest absolute per-child amounts and ``abs_sum`` the sum of them all; ``legacy_negatives``
+#: counts the refunds of a schema-1 cost cell, which came without their size (shared/partial.py).
 CONTRIBUTION_COLUMNS = [
     "node", "vestigingscode", "schooljaar", "measure", "category",
-    "value", "contributors", "top1", "top2", "negatives",
+    "value", "contributors", "top1", "top2", "negatives", "abs_sum", "legacy_negatives",
 ]  # fmt: skip
 #: The integer columns of a contributions frame, summed (or pooled, for ``top1``/``top2``) per level.
-CONTRIBUTION_INTS = ["value", "contributors", "top1", "top2", "negatives"]
+CONTRIBUTION_INTS = ["value", "contributors", "top1", "top2", "negatives", "abs_sum", "legacy_negatives"]
 #: One row per cell and level. ``parent`` is the unit one level up (the schooltype of a vestiging,
 #: ``regio`` for a schooltype, "" for regio): the gate needs the hierarchy and receives only this frame.
 COMBINED_COLUMNS = KEY + ["parent",
-    "value", "contributors", "top1", "top2", "negatives", "nodes", "max_node_value", "max_node_contributors",
+    "value", "contributors", "top1", "top2", "negatives", "abs_sum", "legacy_negatives",
+    "nodes", "max_node_value", "max_node_contributors",
 ]  # fmt: skip
 #: The gate's release frame, as stored: the internal status and the reason stay in the hub. ``flags``
 #: is always "" (a flag would be information the auditor had to model) but keeps its column, so the
@@ -89,20 +93,26 @@ def contributions(partials: Iterable[Partial], schooljaar: str) -> pd.DataFrame:
     """One row per node cell of ``schooljaar`` (other years in a partial are ignored).
 
     The node is the partial's gemeentecode. A count cell counts each child once, so its
-    ``contributors`` is its value and it has no amounts (``top1``, ``top2``, ``negatives`` are 0); a
-    cost cell brings its own.
+    ``contributors`` is its value and it has no amounts (``top1``, ``top2``, ``negatives``, ``abs_sum``
+    are 0); a cost cell brings its own. A schema-1 cost cell has no ``abs_sum``: without refunds its
+    amounts are all positive, so ``abs_sum`` is its value; with refunds their size is unknown, so it
+    gets ``legacy_negatives`` (the rules hide every cell it feeds) and ``abs_sum`` = |value|, a lower
+    bound.
     """
     rows: list[tuple] = []
     for partial in partials:
         node = partial.header.gemeentecode
         for c in partial.cells:
             if c.schooljaar == schooljaar:
-                rows.append((node, c.vestigingscode, c.schooljaar, c.measure, c.category, c.value, c.value, 0, 0, 0))
+                rows.append((node, c.vestigingscode, c.schooljaar, c.measure, c.category, c.value, c.value, 0, 0, 0, 0, 0))
         for c in partial.cost_cells:
             if c.schooljaar == schooljaar:
-                rows.append(
-                    (node, c.vestigingscode, c.schooljaar, KOSTEN, c.category, c.value, c.contributors, c.top1, c.top2, c.negatives)
-                )
+                if c.abs_sum is not None:
+                    abs_sum, legacy = c.abs_sum, 0
+                else:
+                    abs_sum, legacy = abs(c.value), c.negatives
+                rows.append((node, c.vestigingscode, c.schooljaar, KOSTEN, c.category, c.value, c.contributors,
+                             c.top1, c.top2, c.negatives, abs_sum, legacy))
     frame = pd.DataFrame.from_records(rows, columns=CONTRIBUTION_COLUMNS)
     for col in CONTRIBUTION_COLUMNS:
         frame[col] = frame[col].astype("int64") if col in CONTRIBUTION_INTS else frame[col].astype(str)

@@ -7,7 +7,8 @@ that narrows a cell below its requirement gets a complementary cell: the publish
 smallest value (cells hidden in an earlier release first — sticky suppression — then by canonical key).
 A cell hidden in an earlier release whose value did not change stays hidden (``earlier_hidden``).
 This subsumes "0 or ≥ 2 hidden cells per line" and "the hidden cells of a line sum to ≥ threshold"
-(for cost lines: leave every hidden cost cell its p%-protection ``ceil(p% * top1)`` on both sides).
+(for cost lines: leave every hidden cost cell its p%-protection ``ceil(p% * top1)`` on both sides, top1 the
+largest absolute per-child amount).
 All lines of a release are processed together, so verwijzer and leeftijd (which share
 ``nieuwe_clienten``) and every hierarchy level reach one common fixed point. The auditor (audit.py, on
 the world that world.py builds) then checks every hidden cell against everything published now and

@@ -1,6 +1,11 @@
 """Primary rules (threshold, group disclosure, p%, dominance, negatives, insider, linked) and rounding.
 
-Reasons are stable codes; a cell gets the first failing rule in the order of ``COST_ORDER``. Linked
+Reasons are stable codes; a cell gets the first failing rule in the order of ``COST_ORDER``. The p%
+and dominance rules judge the absolute per-child amounts (``abs_sum``, and ``top1``/``top2`` of
+|amount|), as GaussSuppression's MagnitudeRule does for tables with negative contributions: a refund
+neither hides a cell by being there nor shelters a large payment by cancelling it. A cost whose net
+sum is negative is never published (``negative_sum``), and a refund whose size is unknown (a schema-1
+partial) hides every cell it is in (``negative``). Linked
 suppression: a cost cell is hidden when the count that describes the same children is primarily
 hidden (``clienten_zorgtype`` X for kosten X, ``jeugdbescherming``/``jeugdreclassering`` for those
 cost categories, ``clienten`` for ``totaal``), so neither the sum nor a mean can be shown for
@@ -20,12 +25,12 @@ from shared.codes import (
 
 from .config import GateConfig
 from .frames import (
-    DOMINANCE, GROUP_DISCLOSURE, INSIDER_COST, INSIDER_COUNT, KEY, LINKED_COUNT, NEGATIVE, OVERLAP_VARIABLE, P_PERCENT,
-    PROVIDER_AGGREGATE, THRESHOLD, VESTIGING,
+    DOMINANCE, GROUP_DISCLOSURE, INSIDER_COST, INSIDER_COUNT, KEY, LINKED_COUNT, NEGATIVE, NEGATIVE_SUM, OVERLAP_VARIABLE,
+    P_PERCENT, PROVIDER_AGGREGATE, THRESHOLD, VESTIGING,
 )
 from .overlap import OVERLAP
 
-COST_ORDER = (NEGATIVE, THRESHOLD, LINKED_COUNT, INSIDER_COST, P_PERCENT, DOMINANCE)
+COST_ORDER = (NEGATIVE, NEGATIVE_SUM, THRESHOLD, LINKED_COUNT, INSIDER_COST, P_PERCENT, DOMINANCE)
 #: Distribution rows (part measure, total measure) that the group-disclosure rule reads.
 DISTRIBUTIONS = ((NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN), (NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN),
                  (CLIENTEN_ZORGTYPE, CLIENTEN), (CLIENTEN_AANBIEDER, CLIENTEN),
@@ -73,16 +78,19 @@ def primary_reasons(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
     linked_hidden = hidden_count.reindex(linked).fillna(False).to_numpy(dtype=bool)
 
     contributors = cells["contributors"].to_numpy(np.int64)
+    # Absolute amounts: top1/top2 of |per-child amount| and their sum over all children of the cell.
     top1 = cells["top1"].to_numpy(np.int64)
     top2 = cells["top2"].to_numpy(np.int64)
+    abs_sum = cells["abs_sum"].to_numpy(np.int64)
     rest_contributors = contributors - cells["max_node_contributors"].to_numpy(np.int64)
-    dominant = 100 * (top1 + top2) > config.dominance_k * value  # (2, k)-dominance; config allows n = 2 only
+    dominant = 100 * (top1 + top2) > config.dominance_k * abs_sum  # (2, k)-dominance; config allows n = 2 only
     tests = {
-        NEGATIVE: cells["negatives"].to_numpy(np.int64) > 0,
+        NEGATIVE: cells["legacy_negatives"].to_numpy(np.int64) > 0,
+        NEGATIVE_SUM: value < 0,
         THRESHOLD: contributors < t,
         LINKED_COUNT: linked_hidden,
         INSIDER_COST: (rest_contributors > 0) & (rest_contributors < 3) if config.cost_insider_rule else np.zeros(n, bool),
-        P_PERCENT: 100 * (value - top1 - top2) < config.p_percent * top1,
+        P_PERCENT: 100 * (abs_sum - top1 - top2) < config.p_percent * top1,
         DOMINANCE: dominant,
     }
     for code in COST_ORDER:

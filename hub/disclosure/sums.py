@@ -1,8 +1,9 @@
 """Combine node contributions into the hierarchy vestiging → schooltype → regio (``combine_cells``).
 
-Sums are exact integer sums. ``top1``/``top2`` at every level are the two largest of the children's
-``top1``/``top2``: a child (one pupil) lives in one municipality and attends one school, so the
-pooled per-row largest amounts are distinct children and the top two of the pool is exact.
+Sums are exact integer sums (``abs_sum``, the sum of absolute per-child amounts, too). ``top1``/``top2``
+at every level are the two largest of the children's ``top1``/``top2`` (absolute amounts, so a large
+refund ranks by its size): a child (one pupil) lives in one municipality and attends one school, so
+the pooled per-row largest amounts are distinct children and the top two of the pool is exact.
 ``max_node_value``/``max_node_contributors`` are taken per level from the per-node sums over that
 level's unit (a municipality feeding many schools of one type is the insider at the type level).
 The ``GEEN`` bucket (no school) is its own schooltype ``GEEN``; codes missing from ``schools`` get
@@ -77,7 +78,7 @@ def combine_cells(contributions: pd.DataFrame, schools: pd.DataFrame) -> pd.Data
         first_rows = pd.Series(np.arange(len(gid))).groupby(gid).first().to_numpy()
         out = work.iloc[first_rows][keys].reset_index(drop=True)
         vals = {c: base[c].to_numpy() for c in CONTRIBUTION_INTS}
-        for c in ("value", "contributors", "negatives"):
+        for c in ("value", "contributors", "negatives", "abs_sum", "legacy_negatives"):
             out[c] = np.bincount(gid, weights=vals[c], minlength=ngroups).round().astype(np.int64)
         out["top1"], out["top2"] = _top_two(gid, ngroups, vals["top1"], vals["top2"])
         # Per-node sums within the unit, then the largest node and the number of nodes.

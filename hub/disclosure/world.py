@@ -19,7 +19,7 @@ import pandas as pd
 from shared.codes import KOSTEN
 
 from .config import GateConfig
-from .frames import KEY, LEVELS, NEGATIVE, PRIMARY, PROVIDER_AGGREGATE, PUBLISHED, SCHOOLTYPE, THRESHOLD, VESTIGING
+from .frames import KEY, LEVELS, PRIMARY, PROVIDER_AGGREGATE, PUBLISHED, SCHOOLTYPE, THRESHOLD, VESTIGING
 from .rules import round_to, rounding_window
 from .overlap import DISTINCT_FAMILY, OVERLAP
 from .tables import NEW_CLIENT_FAMILY, Table
@@ -46,12 +46,34 @@ def satisfied(kind: np.ndarray, req_lo: np.ndarray, req_hi: np.ndarray, got_lo: 
     return np.where(kind == WIDTH, width, side)
 
 
+def cost_protection(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
+    """Per cell, the p%-protection ``P = ceil(p% * top1)`` a hidden cost keeps on both sides (0 elsewhere).
+
+    ``top1`` is the largest absolute per-child amount, so a refund is covered by its size. A cell fed by
+    a schema-1 refund (``legacy_negatives``) does not know that size: its own size stands in as well, at
+    school level always, above it only when the sum itself is negative. (Its own size at every level
+    would make an aggregate with one refund among thousands of children hide ±p% of a national total,
+    which made national releases unprovable.)
+    """
+    value = cells["value"].to_numpy(np.int64)
+    is_cost = cells["measure"].to_numpy() == KOSTEN
+    school_level = cells["level"].to_numpy() == VESTIGING
+    own = np.where(school_level, np.abs(value), np.maximum(0, -value))
+    legacy = cells["legacy_negatives"].to_numpy(np.int64) > 0
+    top = np.maximum(cells["top1"].to_numpy(np.int64), np.where(legacy, own, 0)).astype(float)
+    return np.where(is_cost, np.ceil(config.p_percent * top / 100.0), 0.0)
+
+
 def attacker_bounds(cells: pd.DataFrame, status: np.ndarray, config: GateConfig):
     """What a reader knows about each cell's true value (audit.py's attacker model).
 
     A reader sees a value for a published cell and nothing but "hidden" for any other: not why it is
-    hidden, so a hidden count is only known to be >= 0. A hidden cost is >= 0 when it truly is (a reader
-    may assume so); only a cost whose true sum is negative is unbounded below.
+    hidden, so a hidden count is only known to be >= 0. A published cost is >= 0 (``negative_sum``
+    hides the others). A hidden cost may hold refunds, so a reader knows no bound below; the auditor
+    still grants the strongest true one that leaves the cell its own protection P (``cost_protection``):
+    0 when ``value - P >= 0`` (every cost without refunds), else ``value - P``. A true bound only
+    narrows what the auditor certifies, so granting it is sound, and a cell that nets to little or
+    below 0 shelters the other cells of its lines by no more than its own protection.
     """
     value = cells["value"].to_numpy(np.int64)
     is_cost = cells["measure"].to_numpy() == KOSTEN
@@ -69,7 +91,8 @@ def attacker_bounds(cells: pd.DataFrame, status: np.ndarray, config: GateConfig)
     m = published & is_cost
     lo[m] = np.maximum(rc[m] - below_c, 0)
     hi[m] = rc[m] + above_c
-    lo[~published & is_cost & (value < 0)] = -INF
+    hidden = ~published & is_cost
+    lo[hidden] = np.minimum(0.0, value[hidden] - cost_protection(cells, config)[hidden])
     return lo, hi
 
 
@@ -79,8 +102,9 @@ def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config:
     Every hidden cell is a target, not only the primary ones: a reader cannot tell them apart, so a
     partner narrowed to a few values would stand out from the rest (and tell that it is >= threshold).
     A count hidden below the threshold keeps the whole ``[0, threshold-1]``; any other hidden count
-    keeps ``threshold`` integers; a hidden cost keeps its p%-protection on both sides. A provider's
-    unpublished aggregate (``provider_aggregate``) is the one hidden cell that is no target.
+    keeps ``threshold`` integers; a hidden cost keeps its p%-protection on both sides (``cost_protection``;
+    the low point may be below 0: a cost with refunds can be negative, and a reader cannot rule it out).
+    A provider's unpublished aggregate (``provider_aggregate``) is the one hidden cell that is no target.
     """
     n = len(cells)
     value = cells["value"].to_numpy(np.int64).astype(float)
@@ -98,15 +122,8 @@ def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config:
     kind[m], req_lo[m], req_hi[m] = WIDTH, 0, t - 1
     # The overlap variables (overlap.py) are the auditor's own: no reader sees them, nothing to protect.
     kind[cells["measure"].to_numpy() == OVERLAP] = 0
-    # Cost cells are protected to p% of their largest contribution. For a cell with a negative
-    # contribution the nodes' top amounts (positive ones only) say nothing about the refund, so its own
-    # size stands in as well: at school level always, above it only when the sum itself is negative.
-    # (Its own size at every level would make an aggregate with one refund among thousands of children
-    # hide ±p% of a national total, which made national releases unprovable.)
-    school_level = cells["level"].to_numpy() == VESTIGING
-    own = np.where(school_level, np.abs(value), np.maximum(0, -value))
-    top = np.maximum(cells["top1"].to_numpy(np.int64), np.where(reason == NEGATIVE, own, 0)).astype(float)
-    protection = np.ceil(config.p_percent * top / 100.0)
+    # Cost cells are protected to p% of their largest absolute contribution (``cost_protection``).
+    protection = cost_protection(cells, config)
     m = primary & is_cost & (protection > 0)
     kind[m], req_lo[m], req_hi[m] = TWO_SIDED, value[m] - protection[m], value[m] + protection[m]
     return kind > 0, kind, req_lo, req_hi

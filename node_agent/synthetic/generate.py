@@ -394,6 +394,10 @@ def _make_alloc(rng, child, cat, code, start, months, next_nr, verwijzer=None) -
                       verwijzer, start, einddatum, planned_end=end)
 
 
+#: Share of allocations (with at least three monthly claims) that get a recovery credit (``_recoveries``).
+RECOVERY_RATE = 0.03
+
+
 def _claims(rng, alloc: Allocation, last_day: date) -> list[tuple[str, date, date, int, str]]:
     """Monthly claim lines (toewijzingnummer, periode_begin, periode_einde, eurocent, D/C)."""
     if alloc.productcategorie == "31":
@@ -415,6 +419,29 @@ def _claims(rng, alloc: Allocation, last_day: date) -> list[tuple[str, date, dat
                 lines.append((alloc.toewijzingnummer, begin, stop, int(amount * float(rng.uniform(0.6, 0.95))), "D"))
         month = nxt
     return lines
+
+
+def _recoveries(rng: np.random.Generator, lines: list[tuple[str, date, date, int, str]]) -> list[tuple]:
+    """Credit lines recovering care that was claimed but not delivered (a terugvordering).
+
+    A few allocations with at least three monthly claims get one credit of two to four earlier months'
+    amounts, booked on their last claimed period. When that period opens a school year in which the
+    child has little other care, the child's net amount for the year is negative: a refund the
+    disclosure rules must handle (docs/disclosure-control.md, "Costs with refunds").
+    """
+    by_nr: dict[str, list[tuple]] = {}
+    for line in lines:
+        if line[4] == "D":
+            by_nr.setdefault(line[0], []).append(line)
+    out = []
+    for nr in sorted(by_nr):
+        debits = by_nr[nr]
+        if len(debits) < 3 or rng.random() >= RECOVERY_RATE:
+            continue
+        last = max(debits, key=lambda d: d[1])
+        months = rng.choice(len(debits), size=min(len(debits), int(rng.integers(2, 5))), replace=False)
+        out.append((nr, last[1], last[2], sum(debits[int(i)][3] for i in months), "C"))
+    return out
 
 
 def _simulate_care(sim: _Region, home: str, rng: np.random.Generator, toew_prefix: str):
@@ -544,6 +571,8 @@ def _write_municipality(sim: _Region, code: str, naam: str, style: "styles.Style
     claim_lines = []
     for a in allocs:
         claim_lines.extend(_claims(rng, a, last_day))
+    # Recoveries from a stream of their own, so every other line of the files stays what it was.
+    claim_lines.extend(_recoveries(rng.spawn(1)[0], claim_lines))
     faults_d = {"toewijzing_onbekend": 0, "credit_regels": sum(1 for c in claim_lines if c[4] == "C")}
     extra_c = []
     for _ in range(n_faults(3, 8)):

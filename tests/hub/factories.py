@@ -44,7 +44,8 @@ def make_partial(
                 Cell(school, jaar, "clienten_zorgtype", "ambulant", clients - 5),
                 Cell(school, jaar, "clienten_zorgtype", "jeugd-ggz", 5),
             ]
-            cost_cells.append(CostCell(school, jaar, "totaal", 1_000_000 * scale + i, clients, 90_000, 80_000, 0))
+            value = 1_000_000 * scale + i
+            cost_cells.append(CostCell(school, jaar, "totaal", value, clients, 90_000, 80_000, 0, value))
     return Partial(
         header=PartialHeader(
             gemeentecode=gemeentecode,

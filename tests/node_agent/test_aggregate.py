@@ -41,7 +41,8 @@ def run_node(tmp_path: Path, gemeente: str, leerlingen, jeugdhulp, declaraties, 
                                      "declaraties"), j)
     agg = aggregate(l.data, j.data, d.data, list(years), **kwargs)
     counts = {(c.vestigingscode, c.measure, c.category): c.value for c in agg.cells if c.measure not in GROUP_MEASURES}
-    costs = {(c.vestigingscode, c.category): (c.value, c.contributors, c.top1, c.top2, c.negatives) for c in agg.cost_cells}
+    costs = {(c.vestigingscode, c.category): (c.value, c.contributors, c.top1, c.top2, c.negatives, c.abs_sum)
+             for c in agg.cost_cells}
     return counts, costs, agg, (l, j, d)
 
 
@@ -168,20 +169,20 @@ def test_nieuwegein_cells_by_hand(tmp_path):
         ("GEEN", "jeugdbescherming", ""): 0,
         ("GEEN", "jeugdreclassering", ""): 1,
     }
-    # (value, contributors, top1, top2, negatives), eurocent
+    # (value, contributors, top1, top2 of |amount|, negatives, abs_sum), eurocent
     assert costs == {
-        ("04DA00", "ambulant"): (80000, 1, 80000, 0, 0),  # 100000 D - 20000 C
-        ("04DA00", "jeugd-ggz"): (300000, 1, 300000, 0, 0),
-        ("04DA00", "verblijf"): (400000, 1, 400000, 0, 0),
-        ("04DA00", "jeugdbescherming"): (50000, 1, 50000, 0, 0),
-        ("04DA00", "totaal"): (830000, 3, 450000, 300000, 0),  # c1 80000, c2 300000, c3 450000
-        ("05XB01", "vervoer"): (10000, 1, 10000, 0, 0),
-        ("05XB01", "ambulant"): (25000, 1, 25000, 0, 0),  # c5: 30000 on A08 - 5000 credit on A09
-        ("05XB01", "totaal"): (35000, 2, 25000, 10000, 0),
-        ("06YC02", "maatwerk"): (-7000, 1, 0, 0, 1),  # c7's late credit
-        ("06YC02", "totaal"): (-7000, 1, 0, 0, 1),
-        ("GEEN", "crisis"): (250000, 1, 250000, 0, 0),
-        ("GEEN", "totaal"): (250000, 1, 250000, 0, 0),
+        ("04DA00", "ambulant"): (80000, 1, 80000, 0, 0, 80000),  # 100000 D - 20000 C
+        ("04DA00", "jeugd-ggz"): (300000, 1, 300000, 0, 0, 300000),
+        ("04DA00", "verblijf"): (400000, 1, 400000, 0, 0, 400000),
+        ("04DA00", "jeugdbescherming"): (50000, 1, 50000, 0, 0, 50000),
+        ("04DA00", "totaal"): (830000, 3, 450000, 300000, 0, 830000),  # c1 80000, c2 300000, c3 450000
+        ("05XB01", "vervoer"): (10000, 1, 10000, 0, 0, 10000),
+        ("05XB01", "ambulant"): (25000, 1, 25000, 0, 0, 25000),  # c5: 30000 on A08 - 5000 credit on A09
+        ("05XB01", "totaal"): (35000, 2, 25000, 10000, 0, 35000),
+        ("06YC02", "maatwerk"): (-7000, 1, 7000, 0, 1, 7000),  # c7's late credit: its size is the largest amount
+        ("06YC02", "totaal"): (-7000, 1, 7000, 0, 1, 7000),
+        ("GEEN", "crisis"): (250000, 1, 250000, 0, 0, 250000),
+        ("GEEN", "totaal"): (250000, 1, 250000, 0, 0, 250000),
     }
     assert agg.peildata == {JAAR: "2024-10-01"}
     assert agg.allocations_without_enrolment == 1  # c9's A12 (c9 lives elsewhere: rejected from enrolment)
@@ -289,10 +290,10 @@ def test_houten_cells_by_hand(tmp_path):
         ("06YC02", "jeugdreclassering", ""): 0,
     }
     assert costs == {
-        ("05XB01", "ambulant"): (60000, 1, 60000, 0, 0),
-        ("05XB01", "totaal"): (60000, 1, 60000, 0, 0),
-        ("06YC02", "jeugd-ggz"): (15000, 1, 15000, 0, 0),  # the July line belongs to 2023-2024
-        ("06YC02", "totaal"): (15000, 1, 15000, 0, 0),
+        ("05XB01", "ambulant"): (60000, 1, 60000, 0, 0, 60000),
+        ("05XB01", "totaal"): (60000, 1, 60000, 0, 0, 60000),
+        ("06YC02", "jeugd-ggz"): (15000, 1, 15000, 0, 0, 15000),  # the July line belongs to 2023-2024
+        ("06YC02", "totaal"): (15000, 1, 15000, 0, 0, 15000),
     }
     assert j.report.excluded["reden_wijziging_13"].count == 1
     assert d.report.excluded["toewijzing_verwijderd"].count == 1
@@ -340,3 +341,17 @@ def test_ages_and_bands():
     assert list(ages(birth, on)) == [13, 14, 4, 24]
     assert list(age_bands(np.array([0, 3, 4, 5, 6, 11, 12, 17, 18, 40]))) == [
         "0-3", "0-3", "4-5", "4-5", "6-8", "9-11", "12-14", "15-17", "18+", "18+"]
+
+
+def test_cost_cells_rank_refunds_by_their_size():
+    from node_agent.aggregate import _cost_cells
+
+    # one vestiging, one care type: children 0..3 net +500, -900 (two lines), +200 and 0 (credited in full)
+    child = np.array([0, 1, 1, 2, 3, 3])
+    amount = np.array([500, -400, -500, 200, 300, -300])
+    cells = _cost_cells(JAAR, np.array(["04DA00"], dtype=object), np.zeros(6, np.int64), child,
+                        np.zeros(6, np.int64), np.array(["ambulant"], dtype=object), amount)
+    by_category = {c.category: c for c in cells}
+    assert set(by_category) == {"ambulant", "totaal"}
+    for c in cells:  # a child netting to zero counts nowhere
+        assert (c.value, c.contributors, c.top1, c.top2, c.negatives, c.abs_sum) == (-200, 3, 900, 500, 1, 1600)

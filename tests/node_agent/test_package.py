@@ -10,7 +10,7 @@ from shared.partial import Cell, CostCell, DataQuality
 from shared.signing import SignedEnvelope
 
 CELLS = [Cell("04DA00", "2024-2025", "leerlingen", "", 10), Cell("GEEN", "2024-2025", "clienten", "", 0)]
-COSTS = [CostCell("04DA00", "2024-2025", "totaal", 500, 2, 300, 200, 0)]
+COSTS = [CostCell("04DA00", "2024-2025", "totaal", 500, 2, 300, 200, 0, 500)]
 
 
 def test_created_at_honours_source_date_epoch(monkeypatch):

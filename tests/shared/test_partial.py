@@ -7,6 +7,9 @@ from hypothesis import strategies as st
 import shared.partial as partial_module
 from shared.errors import PayloadError, SchemaVersionError
 from shared.partial import (
+    COST_ABS_SCHEMA_VERSION,
+    SCHEMA_VERSION,
+    SUPPORTED_SCHEMA_VERSIONS,
     Cell,
     CostCell,
     DataQuality,
@@ -20,20 +23,25 @@ from shared.partial import (
 )
 
 
-def make_partial(**over) -> Partial:
-    header = PartialHeader(
+def make_header(schema_version: int = SCHEMA_VERSION) -> PartialHeader:
+    return PartialHeader(
         gemeentecode="0356",
         schooljaren=("2024-2025",),
         peildata={"2024-2025": "2024-10-01"},
         created_at="2025-01-01T00:00:00Z",
         agent_version="0.1.0",
+        schema_version=schema_version,
     )
+
+
+def make_partial(**over) -> Partial:
+    header = make_header()
     cells = (
         Cell("04DA00", "2024-2025", "leerlingen", "", 120),
         Cell("04DA00", "2024-2025", "clienten", "", 11),
         Cell("GEEN", "2024-2025", "leerlingen", "", 3),
     )
-    costs = (CostCell("04DA00", "2024-2025", "totaal", 1_234_500, 11, 400_000, 200_000, 0),)
+    costs = (CostCell("04DA00", "2024-2025", "totaal", 1_234_500, 11, 400_000, 200_000, 0, 1_234_500),)
     quality = DataQuality(files=(FileQuality("l.csv", "leerlingen", 10, 7, {"bsn_elfproef": 2}, {"x": 1}),))
     return Partial(**{"header": header, "cells": cells, "cost_cells": costs, "quality": quality, **over})
 
@@ -79,7 +87,7 @@ def test_floats_are_refused():
 
 def test_unknown_schema_version():
     p = make_partial()
-    data = encode_partial(p).replace(b'"schema_version":1', b'"schema_version":99')
+    data = encode_partial(p).replace(b'"schema_version":%d' % SCHEMA_VERSION, b'"schema_version":99')
     with pytest.raises(SchemaVersionError):
         decode_partial(data)
 
@@ -154,14 +162,79 @@ def test_a_cost_field_out_of_range_is_refused(index, value, field):
         (lambda o: o["cells"].append(["GEEN", "2024-2025", "clienten_aanbieder", "12345678", 4]), "cells[3].value"),
         (lambda o: o["cost_cells"][0].__setitem__(4, 121), "cost_cells[0].contributors"),  # more payees than pupils
         (lambda o: o["cost_cells"][0].__setitem__(6, 400_001), "cost_cells[0].top2"),  # top2 > top1
-        (lambda o: o["cost_cells"][0].__setitem__(3, 500_000), "cost_cells[0].value"),  # < top1 + top2, no credits
-        (lambda o: o["cost_cells"][0].__setitem__(3, 2_400_001), "cost_cells[0].value"),  # > top1 + 10 x top2
         (lambda o: o["cost_cells"][0].__setitem__(slice(5, 7), [0, 0]), "cost_cells[0].top1"),  # paid, no largest
-        (lambda o: o["cost_cells"][0].__setitem__(7, 11), "cost_cells[0].top1"),  # all credits, yet a positive top1
+        (lambda o: o["cost_cells"][0].__setitem__(6, -1), "cost_cells[0].top2"),  # absolute amounts are >= 0
+        (lambda o: o["cost_cells"][0].__setitem__(8, 1_234_499), "cost_cells[0].abs_sum"),  # below |value|
+        (lambda o: o["cost_cells"][0].__setitem__(8, 1_234_501), "cost_cells[0].abs_sum"),  # odd refund
+        (lambda o: o["cost_cells"][0].__setitem__(8, 1_234_502), "cost_cells[0].abs_sum"),  # a refund, no negatives
+        (lambda o: o["cost_cells"][0].__setitem__(7, 1), "cost_cells[0].abs_sum"),  # a negative child, no refund
+        (lambda o: o["cost_cells"][0].__setitem__(slice(3, 9), [550_000, 11, 400_000, 200_000, 0, 550_000]),
+         "cost_cells[0].abs_sum"),  # below top1 + top2
+        (lambda o: o["cost_cells"][0].__setitem__(slice(3, 9), [2_400_002, 11, 400_000, 200_000, 0, 2_400_002]),
+         "cost_cells[0].abs_sum"),  # above top1 + 10 x top2
+        (lambda o: o["cost_cells"][0].__setitem__(slice(3, 9), [-1_234_500, 11, 400_000, 200_000, 10, 1_234_500]),
+         "cost_cells[0].abs_sum"),  # all refunded, yet one child counted as paid
     ],
 )
 def test_cells_that_contradict_each_other_are_refused(mutate, field):
     _refused(mutate, "cell_inconsistent", field)
+
+
+def test_a_cost_cell_with_refunds_passes_the_door():
+    # 11 children: 10 paid 120_000 each, one refunded 30_000; the largest absolute amounts are 120_000 twice
+    refund = ["04DA00", "2024-2025", "totaal", 1_170_000, 11, 120_000, 120_000, 1, 1_230_000]
+    p = _decode(lambda o: o["cost_cells"].__setitem__(0, refund))
+    assert p.cost_cells[0].abs_sum == 1_230_000 and p.cost_cells[0].to_list() == refund
+    largest_is_a_refund = ["04DA00", "2024-2025", "ambulant", -400_000, 2, 500_000, 100_000, 1, 600_000]
+    _decode(lambda o: o["cost_cells"].append(largest_is_a_refund))
+
+
+# --- schema 1: cost cells without absolute amounts ----------------------------------------------------
+
+
+OLD_COSTS = (
+    CostCell("04DA00", "2024-2025", "totaal", 1_234_500, 11, 400_000, 200_000, 0),
+    CostCell("04DA00", "2024-2025", "ambulant", 250_000, 3, 200_000, 100_000, 1),  # a refund of 50_000
+)
+
+
+def test_a_schema_1_partial_still_decodes_and_encodes_as_it_was():
+    assert {1, COST_ABS_SCHEMA_VERSION} <= SUPPORTED_SCHEMA_VERSIONS and SCHEMA_VERSION >= COST_ABS_SCHEMA_VERSION
+    old = make_partial(header=make_header(1), cost_cells=OLD_COSTS)
+    data = encode_partial(old)
+    assert b'"schema_version":1' in data and b"[\"04DA00\",\"2024-2025\",\"totaal\",1234500,11,400000,200000,0]" in data
+    again = decode_partial(data)
+    assert again.header.schema_version == 1 and all(c.abs_sum is None and not c.has_abs for c in again.cost_cells)
+    assert encode_partial(again) == data
+    assert decode_partial(data, strict=False).cost_cells == again.cost_cells
+
+
+def test_a_schema_1_cost_cell_keeps_its_own_checks():
+    from shared.partial import canonical_json
+
+    obj = make_partial(header=make_header(1), cost_cells=OLD_COSTS).to_dict()
+    obj["cost_cells"][0][3] = 500_000  # below top1 + top2 without credits
+    with pytest.raises(PayloadError) as err:
+        decode_partial(canonical_json(obj))
+    assert (err.value.code, err.value.details["field"]) == ("cell_inconsistent", "cost_cells[0].value")
+
+
+@pytest.mark.parametrize("version, row", [
+    (1, ["04DA00", "2024-2025", "totaal", 1_234_500, 11, 400_000, 200_000, 0, 1_234_500]),
+    (SCHEMA_VERSION, ["04DA00", "2024-2025", "totaal", 1_234_500, 11, 400_000, 200_000, 0]),
+])
+def test_cost_cells_must_have_the_fields_of_their_schema(version, row):
+    from shared.partial import canonical_json
+
+    obj = make_partial(header=make_header(version), cost_cells=()).to_dict()
+    obj["cost_cells"] = [row]
+    with pytest.raises(PayloadError) as err:
+        decode_partial(canonical_json(obj))
+    assert (err.value.code, err.value.details["field"]) == ("bad_cell", "cost_cells[0]")
+    obj["cost_cells"] = [row + [0, 0]]
+    with pytest.raises(PayloadError) as err:
+        decode_partial(canonical_json(obj))
+    assert err.value.code == "bad_cell"  # neither 10 nor 11 fields is a cost cell of any schema
 
 
 def test_a_long_category_is_refused():
@@ -350,18 +423,34 @@ _count_cell = st.builds(
 )
 
 
-def _cost_cell(v: str, category: str, amounts: list[int], change: tuple[int, object] | None) -> CostCell:
-    """A cost cell as the agent computes it from per-child net amounts, one field maybe replaced."""
-    nonzero = sorted((a for a in amounts if a), reverse=True)
-    pos = [a for a in nonzero if a > 0] + [0, 0]
-    fields = [sum(nonzero), len(nonzero), pos[0], pos[1], sum(a < 0 for a in nonzero)]
-    if change is not None:
+def _cost_cell(v: str, category: str, amounts: list[int], change: tuple[int, object] | None,
+               with_abs: bool = True) -> CostCell:
+    """A cost cell as the agent computes it from per-child net amounts, one field maybe replaced
+    (``with_abs=False``: as a schema-1 agent did, largest positive amounts and no ``abs_sum``)."""
+    nonzero = sorted((a for a in amounts if a), key=abs, reverse=True)
+    if with_abs:
+        top = [abs(a) for a in nonzero] + [0, 0]
+        fields = [sum(nonzero), len(nonzero), top[0], top[1], sum(a < 0 for a in nonzero), sum(map(abs, nonzero))]
+    else:
+        pos = sorted((a for a in nonzero if a > 0), reverse=True) + [0, 0]
+        fields = [sum(nonzero), len(nonzero), pos[0], pos[1], sum(a < 0 for a in nonzero)]
+    if change is not None and change[0] < len(fields):
         fields[change[0]] = change[1]
     return CostCell(v, "2024-2025", category, *fields)
 
 
 _cost = st.builds(
     _cost_cell,
+    _mostly(["04DA00", "05XB01", "GEEN"], _BAD["vest"]),
+    _mostly(["totaal", "ambulant"], ["", "x" * 81, 3]),
+    st.lists(st.sampled_from([-300, -50, 0, 50, 120, 300]), max_size=4),
+    st.one_of(st.none(), st.tuples(st.integers(0, 5), st.one_of(st.integers(-3, 6), st.sampled_from([-300, 50, 400]),
+                                                                 st.sampled_from(_BAD["int"])))),
+)
+
+
+_old_cost = st.builds(
+    lambda v, category, amounts, change: _cost_cell(v, category, amounts, change, with_abs=False),
     _mostly(["04DA00", "05XB01", "GEEN"], _BAD["vest"]),
     _mostly(["totaal", "ambulant"], ["", "x" * 81, 3]),
     st.lists(st.sampled_from([-300, -50, 0, 50, 120, 300]), max_size=4),
@@ -383,22 +472,29 @@ def _key(c) -> tuple:
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@example([], [CostCell("04DA00", "2024-2025", "totaal", 250, 2, 300, 100, 1)], True)  # top2 with one positive
-@example([], [CostCell("04DA00", "2024-2025", "totaal", 10**12, 2, 10**12 + 1, 0, 1)], True)  # top1 too large
-@example([], [CostCell("04DA00", "2024-2025", "totaal", 100, 2, 300, 50, 0)], True)  # value below top1 + top2
-@example([], [CostCell("04DA00", "2024-2025", "totaal", -30, 2, 0, 0, 5)], False)  # negatives > contributors
+@example([], [CostCell("04DA00", "2024-2025", "totaal", 250, 2, 300, 100, 1)], True, 1)  # top2 with one positive
+@example([], [CostCell("04DA00", "2024-2025", "totaal", 10**12, 2, 10**12 + 1, 0, 1)], True, 1)  # top1 too large
+@example([], [CostCell("04DA00", "2024-2025", "totaal", 100, 2, 300, 50, 0)], True, 1)  # value below top1 + top2
+@example([], [CostCell("04DA00", "2024-2025", "totaal", -30, 2, 0, 0, 5)], False, 1)  # negatives > contributors
+@example([], [CostCell("04DA00", "2024-2025", "totaal", 250, 2, 300, 50, 1, 350)], True, 2)  # a refund of 50
+@example([], [CostCell("04DA00", "2024-2025", "totaal", 250, 2, 300, 50, 1, 352)], True, 2)  # abs_sum off by two
+@example([], [CostCell("04DA00", "2024-2025", "totaal", 250, 2, 300, 50, 1)], True, 2)  # no abs_sum in schema 2
+@example([], [CostCell("04DA00", "2024-2025", "totaal", 250, 2, 300, 50, 1, -3)], False, 2)  # negative abs_sum
 @example(  # one more than the pupils
     [Cell("04DA00", "2024-2025", "leerlingen", "", 5), Cell("04DA00", "2024-2025", "clienten_zorgtype", "ambulant", 6)],
-    [CostCell("04DA00", "2024-2025", "totaal", 300, 6, 100, 50, 0)],
+    [CostCell("04DA00", "2024-2025", "totaal", 300, 6, 100, 50, 0, 300)],
     True,
+    2,
 )
 @given(
     st.one_of(st.lists(_count_cell, max_size=6, unique_by=_key), st.lists(_count_cell, max_size=6)),
-    st.one_of(st.lists(_cost, max_size=6, unique_by=_key), st.lists(_cost, max_size=6)),
+    st.one_of(st.lists(_cost, max_size=6, unique_by=_key), st.lists(_cost, max_size=6),
+              st.lists(_old_cost, max_size=6, unique_by=_key)),
     st.booleans(),
+    st.sampled_from(sorted(SUPPORTED_SCHEMA_VERSIONS)),
 )
-def test_the_validation_shortcuts_change_no_outcome(monkeypatch_module, cells, costs, strict):
-    p = make_partial(cells=tuple(cells), cost_cells=tuple(costs))
+def test_the_validation_shortcuts_change_no_outcome(monkeypatch_module, cells, costs, strict, version):
+    p = make_partial(header=make_header(version), cells=tuple(cells), cost_cells=tuple(costs))
     fast = _outcome(lambda: validate_partial(p, strict=strict))
     with monkeypatch_module.context() as m:
         m.setattr(partial_module, "_plain_counts", lambda *a: None)

@@ -13,7 +13,9 @@ have exactly these fields) and knows what any reader of the documentation knows:
   consortium, and a consortium at most the sum of its members where every member is listed;
 - a published count lies in its rounding window and is ≥ threshold; a published cost lies in its
   rounding window and is ≥ 0; every count is ≥ 0; a hidden cost is ≥ 0 unless it is truly negative
-  (the attacker is granted that knowledge when ``truth`` is given);
+  (the attacker is granted that knowledge when ``truth`` is given), or, with ``cost_floor``, at least
+  the floor given per hidden cost (a test grants the strongest true floor that leaves the cell the
+  protection docs/disclosure-control.md promises it: 0, or its value minus that protection when lower);
 - whatever else a frame tells: a ``reason`` column saying ``threshold`` bounds that cell to
   ``[0, threshold-1]``, one naming a partner to ``[threshold, ∞)`` (the API carried it until it was
   removed; tests/e2e/test_attacker_api.py shows the leak).
@@ -140,8 +142,10 @@ class Attack:
 
     def __init__(self, releases: list[pd.DataFrame], parent: dict[str, str], *, threshold: int = 10, base: int = 5,
                  cost_base: int = 10000, truth: list[dict[tuple, int]] | None = None,
-                 groupings: Groupings | None = DEFAULT_GROUPINGS, consortia: Mapping[str, str] | None = None):
-        """``groupings=None`` leaves the inequalities between distinct counts out (equalities only)."""
+                 groupings: Groupings | None = DEFAULT_GROUPINGS, consortia: Mapping[str, str] | None = None,
+                 cost_floor: list[dict[tuple, float]] | None = None):
+        """``groupings=None`` leaves the inequalities between distinct counts out (equalities only);
+        ``cost_floor`` (per release, hidden cost key → known lower bound) replaces the sign rule for costs."""
         self.threshold = threshold
         self._var: dict[tuple, int] = {}
         self._truth = truth
@@ -160,6 +164,8 @@ class Attack:
                     half = (cost_base if r.measure == "kosten" else base) // 2
                     a, b = float(r.value) - half, float(r.value) + half
                     a = max(a, threshold) if r.measure != "kosten" else max(a, 0.0)
+                elif r.measure == "kosten" and cost_floor is not None:
+                    a, b = float(cost_floor[i].get(key, 0.0)), np.inf
                 elif r.measure == "kosten":
                     negative = truth is not None and truth[i][key] < 0
                     a, b = (-np.inf if negative else 0.0), np.inf

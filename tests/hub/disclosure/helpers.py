@@ -16,25 +16,46 @@ from hub.disclosure.tables import build_table
 from hub.disclosure.world import ReleaseState, build_world
 from shared.codes import AGE_BANDS, VERWIJZERS
 
-from .attacker import interval, public, width
+from .attacker import Attack, interval, public, width
+
+KEY_COLUMNS = ["level", "unit", "schooljaar", "measure", "category"]
 
 T = 10
 JAAR = "2024-2025"
 VERWIJZER_CODES = list(VERWIJZERS)
 AGES = [a for a, _, _ in AGE_BANDS]
 COST_TYPES = ["ambulant", "daghulp", "jeugd-ggz"]
-COLUMNS = ["node", "vestigingscode", "schooljaar", "measure", "category", "value", "contributors", "top1", "top2", "negatives"]
+COLUMNS = ["node", "vestigingscode", "schooljaar", "measure", "category", "value", "contributors", "top1", "top2",
+           "negatives", "abs_sum", "legacy_negatives"]
 
 
 def contributions(cells: list[tuple]) -> pd.DataFrame:
-    """Rows ``(node, vestiging, measure, category, value[, contributors, top1, top2, negatives])``."""
+    """Rows ``(node, vestiging, measure, category, value[, contributors, top1, top2, negatives[, abs_sum]])``.
+
+    A cost row without ``abs_sum`` is read as a schema-1 node's (frames.py's ``contributions``): its
+    ``abs_sum`` is its value when it has no refund, and a refund's size is unknown (``legacy_negatives``).
+    """
     rows = []
     for c in cells:
         node, vest, measure, category, value, *rest = c
         contributors = rest[0] if rest else value
         top1, top2, negatives = (rest[1:4] + [0, 0, 0])[:3] if len(rest) > 1 else (0, 0, 0)
-        rows.append((node, vest, JAAR, measure, category, value, contributors, top1, top2, negatives))
+        if len(rest) > 4:
+            abs_sum, legacy = rest[4], 0
+        elif measure == "kosten":
+            abs_sum, legacy = abs(value), negatives
+        else:
+            abs_sum, legacy = 0, 0
+        rows.append((node, vest, JAAR, measure, category, value, contributors, top1, top2, negatives, abs_sum, legacy))
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def cost_row(node: str, vest: str, category: str, amounts: list[int]) -> tuple:
+    """A schema-2 node's cost cell from its per-child net amounts (aggregate.py's fields, zeros left out)."""
+    nonzero = sorted((a for a in amounts if a), key=abs, reverse=True)
+    top = [abs(a) for a in nonzero] + [0, 0]
+    return (node, vest, "kosten", category, sum(nonzero), len(nonzero), top[0], top[1], sum(a < 0 for a in nonzero),
+            sum(abs(a) for a in nonzero))
 
 
 def schools(mapping: dict[str, str]) -> pd.DataFrame:
@@ -87,6 +108,33 @@ def assert_protected(release, types, target, combined=None, history=(), threshol
     return lo, hi
 
 
+def cost_protection(combined: pd.DataFrame, p_percent: int = 10) -> dict[tuple, float]:
+    """Per cost cell, the protection docs/disclosure-control.md promises a hidden cost: ⌈p % · top1⌉ of
+    the largest absolute per-child amount (computed here, not by the gate)."""
+    costs = combined[combined["measure"] == "kosten"]
+    return {tuple(r[:5]): float(np.ceil(p_percent * r[5] / 100)) for r in
+            costs[KEY_COLUMNS + ["top1"]].itertuples(index=False, name=None)}
+
+
+def assert_costs_protected(release, types, combined, p_percent: int = 10) -> int:
+    """Independent LP over what a reader sees: no hidden cost is known to within its protection P.
+
+    The attacker knows every line and published value, and of each hidden cost the strongest true lower
+    bound that could leave it its protection: 0, or its value − P when that is lower (a cost with refunds
+    may be negative). Returns how many hidden cost cells were checked."""
+    values = truth(combined)
+    protection = cost_protection(combined, p_percent)
+    hidden = release[(release["measure"] == "kosten") & (release["status"] != PUBLISHED)]
+    keys = [tuple(k) for k in hidden[KEY_COLUMNS].itertuples(index=False, name=None)]
+    floor = {k: min(0.0, values[k] - protection.get(k, 0.0)) for k in keys}
+    attack = Attack([public(release)], parents(types), truth=[values], cost_floor=[floor])
+    for k in keys:
+        lo, hi = attack.interval(k)
+        need = protection.get(k, 0.0)
+        assert lo <= values[k] - need + 1e-6 and hi >= values[k] + need - 1e-6, (k, values[k], need, lo, hi)
+    return len(keys)
+
+
 def verwijzer_unit(vest, values, node="0356", leeftijd=True):
     cells = [(node, vest, "leerlingen", "", 400), (node, vest, "nieuwe_clienten", "", sum(values.values()))]
     cells += [(node, vest, "nieuwe_clienten_verwijzer", c, v) for c, v in values.items()]
@@ -105,8 +153,11 @@ def three_schools(first: dict[str, int]):
     return cells
 
 
-def region(rng: np.random.Generator, n_units: int, types: tuple[str, ...] = ("BO", "SO")):
-    """Consistent verwijzer/leeftijd rows and cost rows for ``n_units`` vestigingen over two nodes."""
+def region(rng: np.random.Generator, n_units: int, types: tuple[str, ...] = ("BO", "SO"), refunds: float = 0.0):
+    """Consistent verwijzer/leeftijd rows and cost rows for ``n_units`` vestigingen over two nodes.
+
+    ``refunds`` > 0: that share of the children's amounts is a refund (negative, up to twice a payment),
+    and the cost rows are a schema-2 node's, with absolute amounts."""
     units = {f"{i + 1:02d}AA00": types[i % len(types)] for i in range(n_units)}
     cells = []
     for i, vest in enumerate(units):
@@ -119,6 +170,13 @@ def region(rng: np.random.Generator, n_units: int, types: tuple[str, ...] = ("BO
         cells += [(node, vest, "nieuwe_clienten_leeftijd", a, int(v)) for a, v in zip(AGES[2:5], ages) if v]
         clients = int(rng.integers(3, 30))
         amounts = rng.integers(50_000, 900_000, size=(3, clients))
+        if refunds > 0:
+            flip = rng.random(amounts.shape) < refunds
+            amounts = np.where(flip, -2 * amounts, amounts)
+            for z, row in zip(COST_TYPES, amounts):
+                cells.append(cost_row(node, vest, z, [int(a) for a in row]))
+            cells.append(cost_row(node, vest, "totaal", [int(a) for a in amounts.sum(axis=0)]))
+            continue
         for z, row in zip(COST_TYPES, amounts):
             top = np.sort(row)[::-1]
             cells.append((node, vest, "kosten", z, int(row.sum()), clients, int(top[0]), int(top[1]), 0))

@@ -4,13 +4,23 @@ and more."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.disclosure import release_bytes
+from hub.disclosure import GateConfig, apply_gate, combine_cells, release_bytes
+from hub.disclosure.frames import contributions
+from shared.partial import decode_partial, encode_partial
+from tests.hub.factories import SCHOOLJAAR, make_partial
 
 from .attacker import interval, public, width
-from .helpers import T, TYPES3, assert_protected, gate, key, parents, row, three_schools, truth
+from .helpers import (
+    T, TYPES3, assert_costs_protected, assert_protected, cost_row, gate, key, parents, row, schools, three_schools,
+    truth,
+)
 
 
 def test_spec_01_row_3_10_12_total_25():
@@ -179,3 +189,90 @@ def test_property_every_primary_cell_keeps_threshold_values(table, split_types):
                     & (rel["level"] == "vestiging") & rel["category"].isin(["", "01", "02", "03", "6-8", "9-11"])]
     for r in primaries.itertuples():
         assert_protected(rel, types, (r.level, r.unit, r.schooljaar, r.measure, r.category), combined)
+
+
+# --- costs with refunds: the p%-protection against a reader of every published value --------------------
+
+
+def _bo_costs(amounts_by_school: dict[str, list[int]]):
+    """BO schools with only ambulant care (so ``totaal`` is the same cell twice), from per-child amounts."""
+    types = {v: "BO" for v in amounts_by_school}
+    cells = []
+    for v, amounts in amounts_by_school.items():
+        n = sum(1 for a in amounts if a)
+        cells += [("0356", v, "leerlingen", "", 500), ("0356", v, "clienten", "", n + 20),
+                  ("0356", v, "clienten_zorgtype", "ambulant", n)]
+        cells += [cost_row("0356", v, category, amounts) for category in ("ambulant", "totaal")]
+    return cells, types
+
+
+def test_a_net_negative_cost_shelters_its_partner_by_no_more_than_its_own_protection():
+    # 01AA00 nets −€1,000 (nine children of €1,000 and a refund of €10,000: protection €1,000); 02BB00
+    # holds €400k (largest €20k: protection €2,000). Hiding the two in the BO column would tell a reader
+    # their sum; granted a floor of −€2,000 for 01AA00 (its value minus its protection), 02BB00 would be
+    # known to within €1,000 above. The gate must hide a third school, and no hidden cost is narrowed.
+    cells, types = _bo_costs({
+        "01AA00": [1_000_00] * 9 + [-10_000_00],
+        "02BB00": [20_000_00] + [9_750_00] * 39,
+        "03CC00": [20_000_00] * 30,
+        "04DD00": [25_000_00] * 30,
+    })
+    combined, result = gate(cells, types)
+    rel = result.release
+    assert row(rel, "01AA00", "kosten", "ambulant")["reason"] == "negative_sum"
+    hidden = {u for u in types if row(rel, u, "kosten", "ambulant")["status"] != "published"}
+    assert len(hidden) >= 3, hidden
+    assert result.audit["failed"] == 0
+    assert assert_costs_protected(rel, types, combined) >= 6
+
+
+def _cost_region(rng: np.random.Generator, n_units: int, refunds: float):
+    """Schools of two types over two nodes, each with 12–40 clients in up to three care types; a child's
+    amount per care type is a refund with probability ``refunds``. Counts and costs agree (linked counts)."""
+    units = {f"{i + 1:02d}AA00": ("BO", "SO")[i % 2] for i in range(n_units)}
+    cells = []
+    for i, vest in enumerate(units):
+        node = "0356" if i % 3 else "0344"
+        n = int(rng.integers(12, 41))
+        care = rng.random((3, n)) < np.array([[0.9], [0.6], [0.4]])
+        amounts = np.where(care, rng.integers(50_000, 900_000, size=(3, n)), 0)
+        amounts = np.where(rng.random((3, n)) < refunds, -amounts, amounts)
+        cells += [(node, vest, "leerlingen", "", 500), (node, vest, "clienten", "", int(care.any(axis=0).sum()))]
+        for z, row_, has in zip(("ambulant", "daghulp", "jeugd-ggz"), amounts, care):
+            cells.append((node, vest, "clienten_zorgtype", z, int(has.sum())))
+            if has.any():
+                cells.append(cost_row(node, vest, z, [int(a) for a in row_]))
+        cells.append(cost_row(node, vest, "totaal", [int(a) for a in amounts.sum(axis=0)]))
+    return cells, units
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_property_with_refunds_no_hidden_cost_is_known_to_within_its_protection(seed):
+    cells, units = _cost_region(np.random.default_rng(seed), 10, refunds=0.05)
+    combined, result = gate(cells, units)
+    assert result.audit["failed"] == 0
+    rel = result.release
+    costs = rel[rel["measure"] == "kosten"]
+    kosten = combined[combined["measure"] == "kosten"]
+    assert (kosten["negatives"] > 0).any() and (kosten["legacy_negatives"] == 0).all()  # refunds, with their size
+    published = costs[costs["status"] == "published"]
+    assert (published["value"] >= 0).all()  # a negative cost is never shown
+    # Refunds no longer hide the totals: cells with refunds show where the absolute amounts allow it.
+    with_refunds = kosten.loc[kosten["negatives"] > 0, ["level", "unit", "category"]].itertuples(index=False)
+    shown = {tuple(r) for r in published[["level", "unit", "category"]].itertuples(index=False)}
+    assert any(tuple(r) in shown for r in with_refunds)
+    assert assert_costs_protected(rel, units, combined) > 0
+
+
+def test_schema_1_partials_without_refunds_gate_as_their_schema_2_twins():
+    new = [make_partial("0356"), make_partial("0321", scale=2)]
+    old = [decode_partial(encode_partial(replace(p, header=replace(p.header, schema_version=1),
+                                                 cost_cells=tuple(replace(c, abs_sum=None) for c in p.cost_cells))))
+           for p in new]
+    assert all(c.abs_sum is None for p in old for c in p.cost_cells)
+    types = schools({"01AB00": "BO", "02CD00": "BO"})
+    released = []
+    for partials in (new, old):
+        combined = combine_cells(contributions(partials, SCHOOLJAAR), types)
+        released.append(release_bytes(apply_gate(combined, GateConfig()).release))
+    assert released[0] == released[1]

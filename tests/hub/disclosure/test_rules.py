@@ -7,7 +7,7 @@ import pandas as pd
 
 from hub.disclosure import GateConfig
 
-from .helpers import assert_protected, gate, key, row, verwijzer_unit
+from .helpers import assert_costs_protected, assert_protected, cost_row, gate, key, row, verwijzer_unit
 
 
 def test_spec_06_hidden_count_hides_sum_and_mean():
@@ -39,15 +39,28 @@ def test_spec_06_hidden_count_hides_sum_and_mean():
             assert (cost["status"] != "published").all()
 
 
-def _cost_cells(value, contributors, top1, top2, negatives=0, node="0356"):
+def _cost_cells(value, contributors, top1, top2, negatives=0, node="0356", abs_sum=None, totaal=False):
+    """Three BO schools; 01AA00's ambulant cost as given (``abs_sum`` None: as a schema-1 node sent it).
+    ``totaal``: every school's ``kosten/totaal`` equals its ambulant cost (its only care), so the cost
+    rows add up as a reader assumes."""
     types = {"01AA00": "BO", "02BB00": "BO", "03CC00": "BO"}
     cells = []
     for v in types:
         # 40 of 60 clients get ambulant care: no category holds (nearly) all (group disclosure).
         cells += [(node, v, "leerlingen", "", 500), (node, v, "clienten", "", 60), (node, v, "clienten_zorgtype", "ambulant", 40)]
-    cells += [(node, "01AA00", "kosten", "ambulant", value, contributors, top1, top2, negatives)]
+    first = (node, "01AA00", "kosten", "ambulant", value, contributors, top1, top2, negatives)
+    cells += [first if abs_sum is None else first + (abs_sum,)]
     cells += [(node, v, "kosten", "ambulant", 400_000_00, 40, 20_000_00, 19_000_00, 0) for v in ("02BB00", "03CC00")]
+    if totaal:
+        cells += [c[:3] + ("totaal",) + c[4:] for c in cells if c[2] == "kosten"]
     return cells, types
+
+
+def _school_cost(amounts, vest="01AA00"):
+    """``_cost_cells(totaal=True)`` with 01AA00's cost made from per-child net amounts (schema 2)."""
+    cells, types = _cost_cells(0, 0, 0, 0, totaal=True)
+    cells = [c for c in cells if not (c[1] == vest and c[2] == "kosten")]
+    return cells + [cost_row("0356", vest, category, amounts) for category in ("ambulant", "totaal")], types
 
 
 def test_spec_07_p_percent_one_child_120k_of_140k():
@@ -76,10 +89,64 @@ def test_dominance_without_p_percent_failure():
 
 
 def test_spec_08_negative_contribution_suppresses_cost():
+    # As a schema-1 node sent it: one refund of unknown size hides the cell and every total it is in.
     cells, types = _cost_cells(300_000_00, 40, 20_000_00, 19_000_00, negatives=1)
     _, result = gate(cells, types)
+    for unit, level in (("01AA00", "vestiging"), ("BO", "schooltype"), ("regio", "regio")):
+        r = row(result.release, unit, "kosten", "ambulant", level=level)
+        assert r["status"] == "suppressed_primary" and r["reason"] == "negative" and pd.isna(r["value"])
+    assert result.audit["failed"] == 0
+
+
+def test_a_refund_among_many_children_is_judged_on_absolute_amounts():
+    # The same cell from a schema-2 node: 40 children, one of them refunded €5k. |amounts| sum to
+    # €310k, the largest two are €20k and €19k: p% and dominance pass, so the cell and its totals show.
+    cells, types = _cost_cells(300_000_00, 40, 20_000_00, 19_000_00, negatives=1, abs_sum=310_000_00, totaal=True)
+    combined, result = gate(cells, types)
+    for unit, level in (("01AA00", "vestiging"), ("BO", "schooltype"), ("regio", "regio")):
+        assert row(result.release, unit, "kosten", "ambulant", level=level)["status"] == "published"
+    assert row(result.release, "01AA00", "kosten", "ambulant")["value"] == 300_000_00
+    assert result.audit["failed"] == 0
+    assert_costs_protected(result.release, types, combined)
+
+
+def test_p_percent_judges_absolute_amounts_so_a_refund_shelters_no_payment():
+    # 13 children: a refund of €120k, a payment of €119k and 11 of €1k. Net €10k; the rest of the
+    # absolute amounts (€11k) is below 10 % of the largest (€12k): the pair nearly cancels, and a
+    # reader who knows the other 11 would read the payment from the net to within p %.
+    cells, types = _school_cost([-120_000_00, 119_000_00] + [1_000_00] * 11)
+    combined, result = gate(cells, types)
     r = row(result.release, "01AA00", "kosten", "ambulant")
-    assert r["status"] == "suppressed_primary" and r["reason"] == "negative" and pd.isna(r["value"])
+    assert r["status"] == "suppressed_primary" and r["reason"] == "p_percent"
+    assert result.audit["failed"] == 0
+    assert_costs_protected(result.release, types, combined)
+    # Twelve more children of €1k each give the rest (€23k) its 10 % of €120k: p % passes, and the
+    # pair's share of the absolute amounts (239/262 = 91 %) is still dominant (k = 85).
+    cells, types = _school_cost([-120_000_00, 119_000_00] + [1_000_00] * 23)
+    _, result = gate(cells, types)
+    assert row(result.release, "01AA00", "kosten", "ambulant")["reason"] == "dominance"
+
+
+def test_dominance_counts_a_refund_among_the_largest_two():
+    # A payment of €150k and a refund of €60k among 20 children of €1k: 210 of 230 absolute = 91 % > 85 %.
+    cells, types = _school_cost([150_000_00, -60_000_00] + [1_000_00] * 20)
+    combined, result = gate(cells, types)
+    r = row(result.release, "01AA00", "kosten", "ambulant")
+    assert r["status"] == "suppressed_primary" and r["reason"] == "dominance"
+    assert_costs_protected(result.release, types, combined)
+
+
+def test_a_negative_net_cost_is_never_published_and_stays_protected():
+    # 30 children: 29 of €1k and one refund of €40k. Net −€11k: hidden (negative_sum), and neither it
+    # nor a partner can be narrowed to within 10 % of €40k through the BO column.
+    cells, types = _school_cost([1_000_00] * 29 + [-40_000_00])
+    combined, result = gate(cells, types)
+    r = row(result.release, "01AA00", "kosten", "ambulant")
+    assert r["status"] == "suppressed_primary" and r["reason"] == "negative_sum" and pd.isna(r["value"])
+    assert result.audit["failed"] == 0
+    assert assert_costs_protected(result.release, types, combined) >= 2  # it got a partner
+    # Its school type and the region still net positive and show.
+    assert row(result.release, "BO", "kosten", "ambulant", level="schooltype")["status"] == "published"
 
 
 def test_spec_09_insider_rules_for_costs_and_counts():

@@ -7,7 +7,7 @@ import pytest
 
 from hub.disclosure import combine_cells
 
-from .helpers import contributions, schools
+from .helpers import contributions, cost_row, schools
 
 
 def _frame():
@@ -47,6 +47,36 @@ def test_top_two_are_exact_across_nodes_and_levels():
     assert (v["value"], v["contributors"], v["top1"], v["top2"], v["negatives"]) == (19_000, 5, 6_000, 5_000, 1)
     t = _get(c, "schooltype", "BO", "kosten", "ambulant")
     assert (t["top1"], t["top2"], t["nodes"]) == (15_000, 6_000, 2)
+
+
+def test_absolute_sums_add_up_and_a_refund_ranks_by_its_size():
+    cells = [
+        cost_row("0356", "01AA00", "ambulant", [6_000, -9_000, 1_000]),  # the refund is the largest amount
+        cost_row("0357", "01AA00", "ambulant", [7_000, 2_000]),
+        cost_row("0357", "02BB00", "ambulant", [-8_000, 20_000, 500]),
+    ]
+    c = combine_cells(contributions(cells), schools({"01AA00": "BO", "02BB00": "BO"}))
+    v = _get(c, "vestiging", "01AA00", "kosten", "ambulant")
+    assert (v["value"], v["abs_sum"], v["top1"], v["top2"], v["negatives"], v["legacy_negatives"]) == (
+        7_000, 25_000, 9_000, 7_000, 1, 0)
+    t = _get(c, "schooltype", "BO", "kosten", "ambulant")
+    assert (t["value"], t["abs_sum"], t["top1"], t["top2"], t["negatives"]) == (19_500, 53_500, 20_000, 9_000, 2)
+    r = _get(c, "regio", "regio", "kosten", "ambulant")
+    assert (r["abs_sum"], r["top1"], r["top2"]) == (53_500, 20_000, 9_000)
+    assert (c["abs_sum"] >= c["value"].abs()).all()
+
+
+def test_a_schema_1_refund_is_carried_to_every_level_it_feeds():
+    cells = [
+        ("0356", "01AA00", "kosten", "ambulant", 10_000, 3, 6_000, 3_000, 0),  # no refund: abs_sum is its value
+        ("0357", "01AA00", "kosten", "ambulant", 9_000, 2, 5_000, 4_000, 1),  # a refund of unknown size
+        cost_row("0357", "02BB00", "ambulant", [15_000, 5_000]),
+    ]
+    c = combine_cells(contributions(cells), schools({"01AA00": "BO", "02BB00": "BO"}))
+    for level, unit in (("vestiging", "01AA00"), ("schooltype", "BO"), ("regio", "regio")):
+        assert _get(c, level, unit, "kosten", "ambulant")["legacy_negatives"] == 1
+    assert _get(c, "vestiging", "02BB00", "kosten", "ambulant")["legacy_negatives"] == 0
+    assert _get(c, "vestiging", "01AA00", "kosten", "ambulant")["abs_sum"] == 19_000  # a lower bound
 
 
 def test_largest_node_share_is_computed_per_level():
