@@ -187,6 +187,16 @@ def _column_donors(w: World, vest: np.ndarray):
     return donors
 
 
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The concatenation of ``arange(s, e)`` for each pair (vectorised)."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return np.arange(total) + offsets
+
+
 def _outside_truth(rows, cols, vals, rhs, n_block: int, n_out: int, t_block: np.ndarray) -> np.ndarray:
     """The true value of each outside column: its row's rhs less the row's block members at their truth."""
     if not n_out:
@@ -299,8 +309,10 @@ class BlockLPs:
         line's loose members takes exactly every value between the sums of their boxes' ends.
         """
         w = self.w
-        lines = np.unique(np.concatenate([self.var_lines[self.var_ptr[v]:self.var_ptr[v + 1]] for v in block])
-                          if len(block) else np.zeros(0, np.int64))
+        empty = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)
+        if not len(block):
+            return empty
+        lines = np.unique(self.var_lines[_ranges(self.var_ptr[block], self.var_ptr[block + 1])])
         local = np.full(len(w.t), -1, dtype=np.int64)
         local[block] = np.arange(len(block))
         # Loose only in units with no variable in the block: their overlap lines then have no free member,
@@ -308,41 +320,48 @@ class BlockLPs:
         loose = self.loose & ~free
         if loose.any():
             loose &= ~np.isin(w.unit, np.unique(w.unit[block]))
-        rows, cols, vals, rhs, out_lo, out_hi = [], [], [], [], [], []
-        seen = set()
-        for ln in lines:
-            s, e = w.line_ptr[ln], w.line_ptr[ln + 1]
-            m_all, a_all = w.line_idx[s:e], w.line_coef[s:e]
-            keep = free[m_all]
-            m, a = m_all[keep], a_all[keep]
-            if not len(m):
-                continue
-            key = (tuple(m.tolist()), tuple(a.tolist()))
-            if key in seen:  # the same line in several releases, over the same variables
-                continue
-            seen.add(key)
-            r = len(rhs)
-            rows.append(np.full(len(m), r))
-            cols.append(local[m])
-            vals.append(a.astype(float))
-            value = float(np.dot(a.astype(float), w.t[m]))
-            out = loose[m_all]
-            if out.any():
-                lm, la = m_all[out], a_all[out].astype(float)
-                ends = np.stack([la * self.loose_lo[lm], la * self.loose_hi[lm]])
-                o_lo, o_hi = float(ends.min(axis=0).sum()), float(ends.max(axis=0).sum())
-                if o_hi > o_lo:
-                    value += float(np.dot(la, w.t[lm]))
-                    rows.append(np.array([r]))
-                    cols.append(np.array([len(block) + len(out_lo)]))
-                    vals.append(np.ones(1))
-                    out_lo.append(o_lo)
-                    out_hi.append(o_hi)
-            rhs.append(value)
-        if rhs:
-            return (np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), np.array(rhs),
-                    np.array(out_lo, dtype=float), np.array(out_hi, dtype=float))
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)
+        starts, ends = w.line_ptr[lines], w.line_ptr[lines + 1]
+        pos = _ranges(starts, ends)
+        entry_line = np.repeat(np.arange(len(lines)), ends - starts)
+        member, coef = w.line_idx[pos], w.line_coef[pos]
+        is_free = free[member]
+        # One row per line with a free member, the first of lines that repeat (another release's copy of
+        # the same line over the same free variables).
+        fe = np.flatnonzero(is_free)
+        bounds = np.searchsorted(entry_line[fe], np.arange(len(lines) + 1))
+        fm, fc = member[fe], coef[fe]
+        keep = np.zeros(len(lines), dtype=bool)
+        seen: set[tuple[bytes, bytes]] = set()
+        for i in np.flatnonzero(bounds[1:] > bounds[:-1]):
+            sig = (fm[bounds[i]:bounds[i + 1]].tobytes(), fc[bounds[i]:bounds[i + 1]].tobytes())
+            if sig not in seen:
+                seen.add(sig)
+                keep[i] = True
+        n_rows = int(keep.sum())
+        if not n_rows:
+            return empty
+        row_of = np.cumsum(keep) - 1
+        sel = is_free & keep[entry_line]
+        rows, cols, vals = row_of[entry_line[sel]], local[member[sel]], coef[sel].astype(float)
+        rhs = np.bincount(rows, weights=vals * w.t[member[sel]], minlength=n_rows)
+        out_lo = out_hi = np.zeros(0)
+        out = loose[member] & keep[entry_line]
+        if out.any():
+            o_row, o_coef, o_member = row_of[entry_line[out]], coef[out].astype(float), member[out]
+            end_a, end_b = o_coef * self.loose_lo[o_member], o_coef * self.loose_hi[o_member]
+            lo_sum = np.bincount(o_row, weights=np.minimum(end_a, end_b), minlength=n_rows)
+            hi_sum = np.bincount(o_row, weights=np.maximum(end_a, end_b), minlength=n_rows)
+            truth = np.bincount(o_row, weights=o_coef * w.t[o_member], minlength=n_rows)
+            with_out = np.zeros(n_rows, dtype=bool)
+            with_out[o_row] = True
+            with_out &= hi_sum > lo_sum
+            out_rows = np.flatnonzero(with_out)
+            rhs[out_rows] += truth[out_rows]
+            rows = np.concatenate([rows, out_rows])
+            cols = np.concatenate([cols, len(block) + np.arange(len(out_rows))])
+            vals = np.concatenate([vals, np.ones(len(out_rows))])
+            out_lo, out_hi = lo_sum[out_rows], hi_sum[out_rows]
+        return rows, cols, vals, rhs, out_lo, out_hi
 
     def solve(self, block: np.ndarray, free: np.ndarray, tpos: np.ndarray):
         """Certified (lo, hi) of targets ``tpos`` over ``block``, its ``free`` variables free and all else fixed."""
