@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .audit import AuditStats
 
 CHUNK_UNITS = 12  # vestigingen per block in the two-dimensional families
-WHOLE_FAMILY_VARS = 6000  # a family this small (a region of ~350 locations) is audited whole (exact)
+WHOLE_FAMILY_VARS = 1000  # a family this small is audited whole (exact); larger ones in blocks (faster, same releases on the demo and the regional bench)
 MAX_SINGLE_LPS = 1000  # per block and side; targets beyond it count as unproven (never published, see hub/services/combine.py)
 DONORS = 2  # per (schooltype, column): the vestigingen with the largest values join every block
 COLUMN_DONORS = 8  # distinct counts: per (schooltype, column) with a pending target, the vestigingen with most there
