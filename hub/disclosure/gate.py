@@ -127,16 +127,26 @@ def catalogue_digest(catalogue: Catalogue) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def _prepare_history(history: Iterable[tuple[pd.DataFrame, pd.DataFrame]], cache: AuditCache | None = None,
-                     catalogue: Catalogue = DEFAULT_CATALOGUE) -> list[ReleaseState]:
+def _prepare_history(history: Iterable[tuple[pd.DataFrame, pd.DataFrame]], config: GateConfig | None = None,
+                     cache: AuditCache | None = None, catalogue: Catalogue = DEFAULT_CATALOGUE) -> list[ReleaseState]:
+    """Each earlier release as the auditor sees it: its catalogue, and per cell the status and reason it
+    was published with. A release lists no hidden provider cell and no overlap variable
+    (``_release_frame``): those get the primary reason the rules give them (``provider_aggregate``,
+    ``threshold``, ...), so each keeps exactly the requirement it had, or none; an unlisted cell the rules
+    pass was a partner."""
+    config = config or GateConfig()
     out = []
     for combined, release in history:
         table = _table(combined, cache, catalogue)
         keyed = release.set_index(KEY)[["status", "reason"]]
         found = keyed.reindex(pd.MultiIndex.from_frame(table.cells[KEY]))
-        # A cell the earlier release did not list was not published: treat it as hidden.
-        status = found["status"].fillna(SECONDARY).to_numpy(dtype=object)
-        reason = found["reason"].fillna(COMPLEMENTARY).to_numpy(dtype=object)
+        listed = found["status"].notna().to_numpy()
+        status = found["status"].to_numpy(dtype=object).copy()
+        reason = found["reason"].to_numpy(dtype=object).copy()
+        if (~listed).any():
+            primary = primary_reasons(table.cells, config)[~listed]
+            status[~listed] = np.where(primary != "", PRIMARY, SECONDARY)
+            reason[~listed] = np.where(primary != "", primary, COMPLEMENTARY)
         out.append(ReleaseState(table, status, reason))
     return out
 
@@ -149,7 +159,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
     cells = table.cells
     reason = primary_reasons(cells, config)
     status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
-    earlier = _prepare_history(history, cache, catalogue)
+    earlier = _prepare_history(history, config, cache, catalogue)
     cur_keys = pd.MultiIndex.from_frame(cells[KEY])
     sticky = np.zeros(len(cells), dtype=bool)
     known = np.zeros(len(cells), dtype=bool)  # published earlier with this value: useless as a partner

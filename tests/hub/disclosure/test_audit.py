@@ -122,7 +122,7 @@ def test_after_a_late_submission_the_distinct_counts_keep_their_column_trees_and
     reason = primary_reasons(table.cells, config)
     status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
     _secondary(table, status, reason, config, np.zeros(len(table.cells), dtype=bool))
-    earlier = _prepare_history([(combined1, result1.release)])
+    earlier = _prepare_history([(combined1, result1.release)], GateConfig())
     world, _ = build_world([ReleaseState(table, status, reason)] + earlier, config)
     auditor = Auditor(world)
     lo, hi = auditor.run()

@@ -276,3 +276,35 @@ def test_schema_1_partials_without_refunds_gate_as_their_schema_2_twins():
         combined = combine_cells(contributions(partials, SCHOOLJAAR), types)
         released.append(release_bytes(apply_gate(combined, GateConfig()).release))
     assert released[0] == released[1]
+
+
+def test_history_gives_unlisted_cells_the_reasons_they_were_hidden_for():
+    """A release lists no hidden provider cell: read back as history, a provider's school-type total is
+    ``provider_aggregate`` (no target, as when it was published) and a small provider cell ``threshold``
+    (the whole [0, 9], not only 10 values), so a late submission is audited with the same requirements."""
+    from hub.disclosure.frames import PRIMARY, PROVIDER_AGGREGATE, PUBLISHED, THRESHOLD
+    from hub.disclosure.gate import _prepare_history
+
+    from .helpers import gate as run_gate
+
+    types = {"01AA00": "BO", "02BB00": "BO", "03CC00": "BO"}
+    cells = []
+    for vest, (clients, big, small) in zip(types, ((40, 30, 4), (35, 25, 6), (50, 38, 3))):
+        cells += [("0356", vest, "leerlingen", "", 400), ("0356", vest, "clienten", "", clients),
+                  ("0356", vest, "clienten_aanbieder", "10000001", big), ("0356", vest, "clienten_aanbieder", "10000002", small)]
+    combined, result = run_gate(cells, types)
+    listed = set(zip(result.release["level"], result.release["unit"], result.release["measure"], result.release["category"]))
+    assert ("vestiging", "01AA00", "clienten_aanbieder", "10000002") not in listed  # hidden: not listed
+    assert ("schooltype", "BO", "clienten_aanbieder", "10000001") not in listed
+    (state,) = _prepare_history([(combined, result.release)], GateConfig())
+    cells_ = state.table.cells
+    at = {(lv, u, m, c): i for i, (lv, u, m, c) in enumerate(zip(cells_["level"], cells_["unit"], cells_["measure"], cells_["category"]))}
+    small = at[("vestiging", "01AA00", "clienten_aanbieder", "10000002")]
+    aggregate = at[("schooltype", "BO", "clienten_aanbieder", "10000001")]
+    assert (state.status[small], state.reason[small]) == (PRIMARY, THRESHOLD)
+    assert (state.status[aggregate], state.reason[aggregate]) == (PRIMARY, PROVIDER_AGGREGATE)
+    shown = at[("vestiging", "01AA00", "clienten_aanbieder", "10000001")]
+    assert state.status[shown] == PUBLISHED
+    # The same release as its own history changes nothing, and fails nothing.
+    _, again = run_gate(cells, types, history=[(combined, result.release)])
+    assert again.audit["failed"] == 0 and release_bytes(again.release) == release_bytes(result.release)
