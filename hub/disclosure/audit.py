@@ -77,6 +77,7 @@ class AuditStats:
     blocks_cached: int = 0
     flows_solved: int = 0  # maximum-flow problems (flows.py)
     network_proven: int = 0  # targets proven by the type networks alone
+    carried: int = 0  # targets an earlier round of the same gate call proved (``Auditor(prior=...)``)
     min_width: float | None = None  # smallest certified interval width (integers) over threshold/insider counts
     min_cost_protection: float | None = None  # smallest certified protection / required protection (costs)
     failed: list[int] = field(default_factory=list)  # target positions that failed
@@ -90,6 +91,7 @@ class AuditStats:
             "blocks_cached": self.blocks_cached,
             "flows_solved": self.flows_solved,
             "network_proven": self.network_proven,
+            "carried": self.carried,
             "min_width": None if self.min_width is None else int(self.min_width),
             "min_cost_protection_ratio": None if self.min_cost_protection is None else round(float(self.min_cost_protection), 4),
             "failed": len(self.failed),
@@ -248,6 +250,7 @@ class Auditor:
             # feasible points) is still certified. Targets it already meets need no new problem.
             got_lo = np.minimum(got_lo, self.prior[0][w.target_var])
             got_hi = np.maximum(got_hi, self.prior[1][w.target_var])
+            self.stats.carried = int(satisfied(w.target_kind, w.req_lo, w.req_hi, got_lo, got_hi).sum())
         target_of_var = np.full(len(w.t), -1, dtype=np.int64)
         target_of_var[w.target_var] = np.arange(nt)
         nfam = int(w.family.max()) + 1 if len(w.family) else 0
@@ -296,10 +299,11 @@ class Auditor:
                 view = replace(w, lo=np.where(hold, w.t, w.lo), hi=np.where(hold, w.t, w.hi))
             lo, hi = trees.column_tree_bounds(view, mask)
             sel = np.flatnonzero(mask[w.target_var])
+            before = satisfied(w.target_kind[sel], w.req_lo[sel], w.req_hi[sel], got_lo[sel], got_hi[sel])
             np.minimum.at(got_lo, sel, lo[w.target_var[sel]])
             np.maximum.at(got_hi, sel, hi[w.target_var[sel]])
-            self.stats.closed_form += int(satisfied(w.target_kind[sel], w.req_lo[sel], w.req_hi[sel],
-                                                    got_lo[sel], got_hi[sel]).sum())
+            self.stats.closed_form += int((satisfied(w.target_kind[sel], w.req_lo[sel], w.req_hi[sel],
+                                                     got_lo[sel], got_hi[sel]) & ~before).sum())
         pending = ~satisfied(w.target_kind, w.req_lo, w.req_hi, got_lo, got_hi)
         pending_var = np.zeros(len(w.t), dtype=bool)
         pending_var[w.target_var[pending]] = True
