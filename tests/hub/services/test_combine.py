@@ -30,7 +30,7 @@ def region(app, monkeypatch):
 
 
 def _submit(node, round_id, **kwargs):
-    return submissions.receive(round_id, node.envelope(**kwargs), nodes.get_node(node.gemeentecode))
+    return submissions.receive(round_id, node.envelope(**kwargs), nodes.get_node(node.code))
 
 
 def test_combine_writes_a_release_and_switches_the_round(region):
@@ -259,7 +259,7 @@ def test_a_submission_that_cannot_be_combined_is_quarantined_and_the_round_publi
     assert combine.pending_rounds() == [] and combine.combine_round(round_id) is None  # no retry, ever
     status = rounds.round_status(round_id).to_dict()
     assert status["quarantined"] == ["0321"] and status["pending"] is False
-    node = next(n for n in status["nodes"] if n["gemeentecode"] == "0321")
+    node = next(n for n in status["nodes"] if n["code"] == "0321")
     assert node["quarantine"]["code"] == "cell_out_of_range" and node["quarantine"]["reason"] == sub.quarantine_reason
 
     # The node corrects it by sending again; the corrected partial is published.

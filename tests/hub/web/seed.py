@@ -182,9 +182,9 @@ def add_node_names(seeded: Seeded, names_per_node: dict[str, dict[str, str]]) ->
         release = db.session.get(Release, release_id)
         ids = []
         for code, names in sorted(names_per_node.items()):
-            node = db.session.query(Node).filter_by(gemeentecode=code).one_or_none()
+            node = db.session.query(Node).filter_by(code=code).one_or_none()
             if node is None:
-                node = Node(gemeentecode=code, naam=GEMEENTEN.get(code, code))
+                node = Node(code=code, naam=GEMEENTEN.get(code, code))
                 db.session.add(node)
                 db.session.flush()
             digest = hashlib.sha256(f"{code}|{jaar}".encode()).hexdigest()
