@@ -488,11 +488,13 @@ MALFORMED_CODES = ("04DA0", "4-DA-00", "O4DA00", "04DA000", "BRIN?", "12 KO 00")
 
 
 def generate_region(region: str, out_dir, schooljaren=DEFAULT_SCHOOLJAREN, seed: int = DEFAULT_SEED,
-                    scale: float = 1.0, hub_url: str = "http://localhost:5000") -> dict:
+                    scale: float = 1.0, hub_url: str = "http://localhost:5000", swvs: bool = True) -> dict:
     """Write every member municipality's extracts, agent config and a ``manifest.json``; return the manifest.
 
     ``scale`` multiplies DUO's pupil counts (the tests use a small fraction to stay fast). The configs point at
     ``keys/`` next to them, which ``node-agent init`` (or the demo) creates: no key is ever generated here.
+    ``swvs``: also the region's samenwerkingsverbanden, each with its support extract (node_agent/synthetic/swv.py),
+    from random streams of their own, so the municipalities' files are the same with or without them.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -509,6 +511,15 @@ def generate_region(region: str, out_dir, schooljaren=DEFAULT_SCHOOLJAREN, seed:
         m_dir.mkdir(parents=True, exist_ok=True)
         entry = _write_municipality(sim, code, naam, style, m_dir, mrng, years, out_dir, hub_url)
         manifest["municipalities"][code] = entry
+    if swvs:
+        from node_agent.synthetic.swv import REGION_SWVS, swv_schools, write_swv
+
+        manifest["swvs"] = {}
+        for index, (code, (naam, sector, gemeenten)) in enumerate(sorted(REGION_SWVS.get(region, {}).items())):
+            srng = np.random.default_rng([seed, sorted(REGIONS).index(region), 100 + index])
+            own = {s.vestigingscode for s in swv_schools(sim, sector, gemeenten)}
+            other = next((s.vestigingscode for s in sim.schools if s.vestigingscode not in own), None)
+            manifest["swvs"][code] = write_swv(sim, code, naam, sector, gemeenten, out_dir, srng, years, hub_url, other)
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
     return manifest
