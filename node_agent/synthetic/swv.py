@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import tomli_w
 
+from node_agent.synthetic.draws import break_elfproef, draw_bsns, interleave
 from node_agent.synthetic.styles import CONFIG_NAME
 
 #: Per region, its SWVs: code → (name, sector, municipalities), as the demo reference data has them.
@@ -95,8 +96,6 @@ def _in_sector(school, sector: str, age: int) -> bool:
 def simulate_support(sim, rng: np.random.Generator, sector: str, gemeenten: tuple[str, ...],
                      years: list[int]) -> list[SupportRow]:
     """Support rows for every pupil of the SWV's schools: the simulated children and the outside ones."""
-    from node_agent.synthetic.generate import draw_bsns
-
     schools = swv_schools(sim, sector, gemeenten)
     codes = {s.vestigingscode for s in schools}
     by_school: dict[tuple[int, str], list[tuple[str, int]]] = {}  # (year, school) → (bsn, age)
@@ -153,8 +152,6 @@ def simulate_support(sim, rng: np.random.Generator, sector: str, gemeenten: tupl
 def write_swv(sim, code: str, naam: str, sector: str, gemeenten: tuple[str, ...], out_dir: Path,
               rng: np.random.Generator, years: list[int], hub_url: str, other_school: str | None) -> dict:
     """One SWV's extract, config and manifest entry (``other_school``: a school of another SWV, for a fault)."""
-    from node_agent.synthetic.generate import _interleave, break_elfproef, draw_bsns
-
     rows = simulate_support(sim, rng, sector, gemeenten, years)
     n = lambda lo, hi: int(rng.integers(lo, hi + 1))  # noqa: E731
     faults = {"bsn_elfproef": 0, "soort_onbekend": 0, "einddatum_voor_ingangsdatum": 0, "zonder_vestiging": 0,
@@ -183,7 +180,7 @@ def write_swv(sim, code: str, naam: str, sector: str, gemeenten: tuple[str, ...]
             extra.append(SupportRow(draw_bsns(rng, 1, sim.taken)[0], other_school, src.soort, src.ingangsdatum,
                                     src.einddatum))
             faults["vestiging_buiten_swv"] += 1
-    rows = _interleave(rng, rows, extra)
+    rows = interleave(rng, rows, extra)
 
     s_dir = out_dir / f"{code}-swv"
     s_dir.mkdir(parents=True, exist_ok=True)
