@@ -127,8 +127,6 @@ class SchoolSupport:
 
     def to_dict(self) -> dict:
         out = self.section.to_dict()
-        if not self.counted:
-            out["uitleg"] = NOT_COUNTED_TEXT
         if out["verdeling"] is not None:
             for row, dist_row in zip(out["verdeling"]["rijen"], self.section.table.rows):
                 row["per_100"] = _r(self.per_100(dist_row.count))

@@ -249,7 +249,7 @@ def support_rate_cell(rate: sup.SupportRate) -> Any:
     """Pupils with support per 100 pupils: the number, "≤ n" when DUO's count is a lower bound, else a marker."""
     if rate.published:
         return "≤ " + format_cell(rate.per_100, "rate") if rate.upper_bound else rate.per_100
-    if rate.status in (fig.SMALL_DENOMINATOR,):
+    if rate.status == fig.SMALL_DENOMINATOR:
         return TE_KLEIN
     if rate.status in (sup.NOT_COUNTED, sup.NO_PUPIL_COUNT):
         return GEEN
@@ -268,15 +268,18 @@ def support_table(name: str, support: sup.SchoolSupport) -> Table:
             "arrangement, OPP, thuiszitter); per 100 leerlingen volgens de DUO-telling van 1 oktober.")
     if section.table is None:
         return Table(name, title, cols, (), section.label, sheet="Ondersteuning")
+
+    def per_100(count: Count) -> Any:
+        value = support.per_100(count)
+        if value is None:
+            return AFGESCHERMD if not count.published else GEEN
+        return "≤ " + format_cell(value, "rate") if support.section_pupils.lower_bound else value
+
     rows = []
     for r in section.table.rows:
         share = 100 * r.share if r.share is not None else (AFGESCHERMD if not r.count.published else GEEN)
-        per = support.per_100(r.count)
-        rows.append((r.label, count_cell(r.count), per if per is not None else (AFGESCHERMD if not r.count.published
-                                                                                 else GEEN), share))
-    total = support.per_100(section.table.total)
-    rows.append(("Alle leerlingen met ondersteuning", count_cell(section.table.total),
-                 total if total is not None else (AFGESCHERMD if not section.table.total.published else GEEN), GEEN))
+        rows.append((r.label, count_cell(r.count), per_100(r.count), share))
+    rows.append(("Alle leerlingen met ondersteuning", count_cell(section.table.total), per_100(section.table.total), GEEN))
     return Table(name, title, cols, tuple(rows), note, sheet="Ondersteuning")
 
 
