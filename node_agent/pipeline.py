@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-from datetime import date
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from node_agent.aggregate import Aggregation, aggregate
-from node_agent.ondersteuning import count_support
 from node_agent.columnar import keep_freed_memory
 from node_agent.config import AgentConfig, ExtractConfig
 from node_agent.keys import load_pseudonymiser, load_signing_key
 from node_agent.ledger import Ledger
+from node_agent.ondersteuning import count_support
 from node_agent.package import build_partial, write_spool
 from node_agent.read import (
     Extract,

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models.nodes import NODE_ACTIVE, NODE_REVOKED, EnrolmentToken, Node, NodeKey
+from hub.models.reference import Samenwerkingsverband, SwvMembership
 from hub.services._util import aware, transaction, utcnow
 from shared.codes import NODE_SWV, node_kind, normalise_node_code
 from shared.errors import AuthError, ConflictError, ForbiddenError, InputError, NotFoundError
@@ -76,8 +77,6 @@ def list_nodes() -> list[Node]:
 
 def swv_schools(swv_code: str) -> list[str]:
     """The vestigingscodes the reference data gives an SWV (its memberships): what its node may count."""
-    from hub.models.reference import SwvMembership
-
     return sorted(db.session.scalars(select(SwvMembership.vestigingscode).where(SwvMembership.swv_code == swv_code)))
 
 
@@ -102,8 +101,6 @@ def register_node(code: str, naam: str | None, *, now: datetime | None = None) -
     kind = node_kind(code)
     naam = (naam or "").strip()
     if kind == NODE_SWV:
-        from hub.models.reference import Samenwerkingsverband
-
         known = db.session.get(Samenwerkingsverband, code)
         if known is None or not swv_schools(code):
             raise InputError(

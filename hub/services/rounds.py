@@ -17,6 +17,7 @@ from hub.models.releases import Release
 from hub.models.rounds import ROUND_CLOSED, ROUND_OPEN, CombineStatus, Round
 from hub.models.submissions import SUBMISSION_CURRENT, Submission
 from hub.services._util import aware, transaction, utcnow
+from hub.services.nodes import swv_schools
 from shared.codes import NODE_SWV, default_peildatum, node_kind, normalise_node_code, parse_schooljaar
 from shared.errors import ConflictError, InputError, NotFoundError
 from shared.messages import RoundInfo
@@ -157,8 +158,6 @@ def list_rounds(status: str | None = None, node: Node | None = None) -> list[Rou
     tables = round_tables()
     if node is not None and node.kind == NODE_SWV:
         # An SWV counts exactly its own schools (the reference data's), a total for each.
-        from hub.services.nodes import swv_schools
-
         tables["schools"] = tuple(swv_schools(node.code))
     return [
         RoundInfo(id=r.id, schooljaar=r.schooljaar, peildatum=r.peildatum.isoformat(), status=r.status,

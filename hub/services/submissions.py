@@ -29,6 +29,7 @@ from hub.models.nodes import NODE_ACTIVE, Node, NodeKey
 from hub.models.rounds import ROUND_OPEN
 from hub.models.submissions import SUBMISSION_CURRENT, SUBMISSION_SUPERSEDED, Submission
 from hub.services._util import utcnow
+from hub.services.nodes import swv_schools
 from hub.services.rounds import get_round
 from shared.codes import NODE_SWV
 from shared.errors import ConflictError, ForbiddenError, PayloadError, PayloadFieldError, PayloadTooLarge, SignatureError
@@ -98,8 +99,6 @@ def verify_envelope(
 
 def _check_swv_schools(partial: Partial, owner: Node) -> None:
     """An SWV counts its own schools only: a school's support cells come from the SWV(s) it belongs to."""
-    from hub.services.nodes import swv_schools
-
     schools = set(swv_schools(owner.code))
     for i, c in enumerate(partial.cells):
         if c.vestigingscode not in schools:
