@@ -1,10 +1,13 @@
 """The demo region end to end on the embedded default (SQLite, tasks in-process).
 
 Generates synthetic Lekstroom extracts on real DUO school locations, imports the DUO reference
-data shipped in ``hub/reference/demo``, registers five municipalities as nodes, opens a round per
-school year, and then runs the five agents as separate ``node-agent`` processes that enrol and
-upload over real HTTP to the hub served on 127.0.0.1. Every upload is verified, combined,
-gated and released as in production; only the broker is replaced by in-process execution.
+data shipped in ``hub/reference/demo``, registers five municipalities and Lekstroom's two
+samenwerkingsverbanden (PO2607 and VO2607, whose schools the reference data lists; Vijfheerenlanden's
+SWVs take no part) as nodes, opens a round per school year, and then runs the agents as separate
+``node-agent`` processes that enrol and upload over real HTTP to the hub served on 127.0.0.1: the
+municipalities one after the other, the two SWV agents side by side (their extracts are small, so
+the pair takes about as long as one municipality). Every upload is verified, combined, gated and
+released as in production; only the broker is replaced by in-process execution.
 """
 
 from __future__ import annotations
@@ -85,34 +88,42 @@ def _agent_command() -> list[str]:
 
 def run_agent(config: Path, *args: str) -> str:
     """Run one ``node-agent`` command in its own process, as a municipality would."""
+    return run_agents([config], *args)[0]
+
+
+def run_agents(configs: list[Path], *args: str) -> list[str]:
+    """Run the same ``node-agent`` command for several nodes, each in its own process, side by side."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    proc = subprocess.run(
-        [*_agent_command(), "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=config.parent,
-    )
-    if proc.returncode != 0:
-        raise JeugdhubError(
-            f"node-agent {' '.join(args[:1])} mislukte voor {config.parent.name} (exit {proc.returncode}): "
-            f"{(proc.stderr or proc.stdout).strip()[-800:]}",
-            code="demo_agent_failed",
-        )
-    return proc.stdout
+    procs = [subprocess.Popen([*_agent_command(), "--config", str(config), *args], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env, cwd=config.parent) for config in configs]
+    outputs = [proc.communicate() for proc in procs]
+    for config, proc, (stdout, stderr) in zip(configs, procs, outputs):
+        if proc.returncode != 0:
+            raise JeugdhubError(
+                f"node-agent {' '.join(args[:1])} mislukte voor {config.parent.name} (exit {proc.returncode}): "
+                f"{(stderr or stdout).strip()[-800:]}",
+                code="demo_agent_failed",
+            )
+    return [stdout for stdout, _ in outputs]
 
 
-def step_labels(municipalities: dict[str, dict]) -> list[str]:
-    """The demo's steps as :func:`build` reports them to its ``progress`` callback, in order."""
+def step_labels(municipalities: dict[str, dict], swvs: dict[str, dict] | None = None) -> list[str]:
+    """The demo's steps as :func:`build` reports them to its ``progress`` callback, in order (``swvs``: the
+    region's samenwerkingsverbanden, whose agents run in one step per school year)."""
+    swvs = swvs or {}
     labels = [
         "Synthetische extracten van regio Lekstroom maken",
         "Database aanmaken (migraties) en DUO-referentiedata importeren",
-        "Vijf gemeenten als node registreren; agents: sleutels maken en aanmelden",
+        "Vijf gemeenten" + (f" en {len(swvs)} samenwerkingsverbanden" if swvs else "")
+        + " als node registreren; agents: sleutels maken en aanmelden",
     ]
     for jaar in SCHOOLJAREN:
         labels.append(f"{jaar}: ronde openen")
         labels.extend(f"{jaar}: agent {entry['naam']} (controleren, pseudonimiseren, tellen, uploaden)"
                       for _, entry in sorted(municipalities.items()))
+        if swvs:
+            labels.append(f"{jaar}: agents samenwerkingsverbanden {', '.join(sorted(swvs))} (ondersteuning tellen, "
+                          "uploaden)")
         labels.append(f"{jaar}: combineren, beveiligen en publiceren (loopt door op de achtergrond)")
     labels.append("Wachten tot de publicaties van alle schooljaren klaar zijn")
     labels.append("Demogebruikers aanmaken")
@@ -134,17 +145,19 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None
     from hub.services import nodes, rounds
     from hub.services import reference as reference_service
     from node_agent.keys import create_pseudonym_key, create_signing_key
+    from node_agent.synthetic.extract_duo import REGIONS
     from node_agent.synthetic.generate import generate_region
+    from node_agent.synthetic.swv import REGION_SWVS
     from shared.pseudonym import new_key
 
     say = say or (lambda _msg: None)
     extracts = workdir / "gemeenten"
-    # The steps depend on the region's municipalities, known once it is generated: the first step
-    # reports the total for Lekstroom's five (step_labels gives the same number for them).
-    report(progress, 1, 3 + len(SCHOOLJAREN) * (2 + 5) + 2, "Synthetische extracten van regio Lekstroom maken")
+    # The steps follow from the region's municipalities and SWVs, which the generator's tables name.
+    labels = step_labels({code: {"naam": naam} for code, naam in REGIONS[REGION].items()}, REGION_SWVS[REGION])
+    report(progress, 1, len(labels), labels[0])
     manifest = generate_region(REGION, extracts, schooljaren=SCHOOLJAREN)
     municipalities = manifest["municipalities"]
-    labels = step_labels(municipalities)
+    swvs = manifest["swvs"]
     counter = iter(range(2, len(labels) + 1))
 
     def step() -> None:
@@ -172,12 +185,15 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None
         tokens = {}
         for code, entry in sorted(municipalities.items()):
             tokens[code] = nodes.register_node(code, entry["naam"])
+        for code, entry in sorted(swvs.items()):  # the reference data just imported knows them and their schools
+            tokens[code] = nodes.register_node(code, entry["naam"])
 
     # One pseudonymisation key for the whole region (the data dictionary allows a shared key);
     # written once to a 0600 file and imported by each node, as `node-agent init --import-pseudonym-key` does.
+    # The SWVs import the same key: a pupil has the same pseudonym at the SWV as at the municipality.
     region_key = new_key()
     configs = {}
-    for code, entry in sorted(municipalities.items()):
+    for code, entry in sorted(municipalities.items()) + sorted(swvs.items()):
         config = (extracts / entry["config"]).resolve()
         _set_hub_url(config, url)
         keys = config.parent / "keys"
@@ -190,12 +206,17 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None
     for jaar in SCHOOLJAREN:
         step()
         with app.app_context():
-            rounds.open_round(jaar, expected=sorted(municipalities))
-        for code, config in configs.items():
+            rounds.open_round(jaar, expected=sorted(municipalities) + sorted(swvs))
+        for code in sorted(municipalities):
             step()
-            out = run_agent(config, "run", "--school-year", jaar)
+            out = run_agent(configs[code], "run", "--school-year", jaar)
             submissions += out.count("inzending")
             say(f"     {jaar} {municipalities[code]['naam']}: klaar")
+        if swvs:
+            step()
+            outs = run_agents([configs[code] for code in sorted(swvs)], "run", "--school-year", jaar)
+            submissions += sum(out.count("inzending") for out in outs)
+            say(f"     {jaar} samenwerkingsverbanden {', '.join(sorted(swvs))}: klaar")
         # The upload of the last municipality queued the round's first publication (hub/jobs.py). It runs
         # in the hub's background thread while the next school year's agents (processes of their own) run:
         # the school years' rounds are independent, and on two cores the two overlap.

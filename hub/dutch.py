@@ -90,10 +90,13 @@ def place_name(name: str | None) -> str | None:
 
 
 def publication_line(pub: dict | None, region: str, schooljaar: str | None = None) -> str:
-    """The "Bron" line: which publication (id, version, date) and which municipalities take part."""
+    """The "Bron" line: which publication (id, version, date) and which municipalities and
+    samenwerkingsverbanden take part."""
     if not pub:
         return f"Bron: jeugdhub {region}. Er is nog geen publicatie."
     gemeenten = ", ".join(pub.get("gemeenten") or []) or "onbekend"
+    swvs = ", ".join(pub.get("samenwerkingsverbanden") or []) or "geen"
     jaar = schooljaar or pub.get("schooljaar")
     return (f"Bron: publicatie {pub['id']} (versie {pub['version']}, gepubliceerd {long_date(pub['created_at'])}) "
-            f"van de jeugdhub {region}, schooljaar {jaar}. Deelnemende gemeenten: {gemeenten}. Leerlingaantallen: DUO.")
+            f"van de jeugdhub {region}, schooljaar {jaar}. Deelnemende gemeenten: {gemeenten}. "
+            f"Deelnemende samenwerkingsverbanden (ondersteuning): {swvs}. Leerlingaantallen: DUO.")

@@ -1,4 +1,5 @@
-"""``node-agent``: the municipality's command line (init, check, run, inspect, approve, enrol, upload, rounds, log).
+"""``node-agent``: the node's command line (init, check, run, inspect, approve, enrol, upload, rounds, log), at a
+municipality or at a samenwerkingsverband (``init --swv-code``).
 
 Messages for people are Dutch. A user's mistake prints one clear message and exits with the
 error's exit code; tracebacks are for bugs only.
@@ -18,7 +19,8 @@ from typing import Any
 import click
 
 import shared
-from node_agent.config import DEFAULT_CONFIG_NAME, AgentConfig, load_config, render_config
+from node_agent.config import DEFAULT_CONFIG_NAME, AgentConfig, load_config, render_config, render_swv_config
+from shared.codes import NODE_SWV
 from shared.errors import ConfigError, InputError, JeugdhubError
 
 MAX_LINES_SHOWN = 20
@@ -75,8 +77,8 @@ class _Group(click.Group):
 @click.version_option(shared.__version__, prog_name="node-agent")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path) -> None:
-    """Jeugdhub-agent van de gemeente: controleert de extracten, pseudonimiseert, telt per
-    schoolvestiging en ondertekent het deelresultaat dat naar de hub gaat."""
+    """Jeugdhub-agent van de gemeente of het samenwerkingsverband: controleert de extracten,
+    pseudonimiseert, telt per schoolvestiging en ondertekent het deelresultaat dat naar de hub gaat."""
     if ctx.obj is None:
         ctx.obj = AgentContext(config_path=config_path)
     elif isinstance(ctx.obj, AgentContext) and ctx.obj._config is None:
@@ -87,47 +89,61 @@ def main(ctx: click.Context, config_path: Path) -> None:
 
 
 @main.command()
-@click.option("--gemeentecode", help="CBS-code van de gemeente, bijv. 0356 (nodig voor een nieuwe configuratie).")
+@click.option("--gemeentecode", help="CBS-code van de gemeente, bijv. 0356 (nodig voor een nieuwe configuratie van een gemeente).")
+@click.option("--swv-code", help="Code van het samenwerkingsverband passend onderwijs, bijv. PO2607 of PO-26-07 "
+                                 "(in plaats van --gemeentecode, voor de agent van een SWV).")
 @click.option("--hub-url", default="", help="Adres van de regionale hub (https://…); leeg = alleen offline.")
 @click.option("--jeugdhulp", default="data/jeugdhulp.csv", show_default=True, help="Pad naar het jeugdhulpbestand.")
 @click.option("--declaraties", default="data/declaraties.csv", show_default=True, help="Pad naar de declaraties; \"\" = geen.")
 @click.option("--leerlingen", default="data/leerlingen.csv", show_default=True, help="Pad naar het leerlingenbestand.")
+@click.option("--ondersteuning", default="data/ondersteuning.csv", show_default=True,
+              help="Pad naar het ondersteuningsbestand (alleen bij --swv-code).")
 @click.option(
     "--import-pseudonym-key",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Gebruik de gedeelde pseudonimiseringssleutel van de regio in plaats van een nieuwe.",
 )
 @click.pass_obj
-def init(obj: AgentContext, gemeentecode: str | None, hub_url: str, jeugdhulp: str, declaraties: str, leerlingen: str,
-         import_pseudonym_key: Path | None) -> None:
+def init(obj: AgentContext, gemeentecode: str | None, swv_code: str | None, hub_url: str, jeugdhulp: str,
+         declaraties: str, leerlingen: str, ondersteuning: str, import_pseudonym_key: Path | None) -> None:
     """Maak de sleutels en het configuratiebestand. Overschrijft nooit iets: bij een bestaande
     configuratie worden alleen ontbrekende sleutels aangemaakt."""
     import tomllib
 
     from node_agent.keys import create_pseudonym_key, create_signing_key, load_signing_key, parse_pseudonym_key
-    from shared.codes import normalise_gemeentecode
+    from shared.codes import normalise_gemeentecode, normalise_swv_code
     from shared.signing import key_id
 
     path = obj.config_path
+    if gemeentecode is not None and swv_code is not None:
+        raise ConfigError("Geef --gemeentecode (een gemeente) of --swv-code (een samenwerkingsverband), niet allebei",
+                          code="config_invalid")
     code = None
-    if gemeentecode is not None:
-        try:
+    try:
+        if gemeentecode is not None:
             code = normalise_gemeentecode(gemeentecode)
-        except ValueError as exc:
-            raise ConfigError(str(exc), code="config_invalid") from None
+        elif swv_code is not None:
+            code = normalise_swv_code(swv_code)
+    except ValueError as exc:
+        raise ConfigError(str(exc), code="config_invalid") from None
     text = None
     if path.exists():
         cfg = obj.config
-        if code is not None and code != cfg.gemeentecode:
+        if code is not None and code != cfg.node:
             raise ConfigError(
-                f"{path} hoort bij gemeente {cfg.gemeentecode}, niet bij {code}; init overschrijft niets.",
+                f"{path} hoort bij {cfg.node_label}, niet bij {code}; init overschrijft niets.",
                 code="config_exists",
             )
         click.echo(f"Configuratie {path} bestaat al en blijft ongewijzigd.")
     else:
         if code is None:
-            raise ConfigError("Geef de gemeentecode op: node-agent init --gemeentecode 0356", code="config_missing")
-        text = render_config(code, hub_url=hub_url, jeugdhulp=jeugdhulp, declaraties=declaraties, leerlingen=leerlingen)
+            raise ConfigError("Geef de gemeentecode op: node-agent init --gemeentecode 0356 (of voor een "
+                              "samenwerkingsverband: node-agent init --swv-code PO2607)", code="config_missing")
+        if swv_code is not None:
+            text = render_swv_config(code, hub_url=hub_url, ondersteuning=ondersteuning)
+        else:
+            text = render_config(code, hub_url=hub_url, jeugdhulp=jeugdhulp, declaraties=declaraties,
+                                 leerlingen=leerlingen)
         # Validate before creating anything, so a bad option leaves no half-made node behind.
         cfg = AgentConfig.from_dict(tomllib.loads(text), path.resolve().parent, str(path))
     imported = None
@@ -174,7 +190,10 @@ def _lines_text(lines: list[int], total: int) -> str:
 
 
 def print_report(result: dict[str, Any]) -> None:
-    click.echo(f"Controle van de extracten voor gemeente {result['gemeentecode']}")
+    if "swv_code" in result:
+        click.echo(f"Controle van het extract voor samenwerkingsverband {result['swv_code']}")
+    else:
+        click.echo(f"Controle van de extracten voor gemeente {result['gemeentecode']}")
     for f in result["files"]:
         click.echo("")
         if f["status"] != "ok":
@@ -201,6 +220,9 @@ def print_report(result: dict[str, Any]) -> None:
         if "schooljaren" in f and f["schooljaren"]:
             jaren = ", ".join(f"{j}: {n}" for j, n in f["schooljaren"].items())
             click.echo(f"  leerlingen per schooljaar: {jaren}")
+        if "scholen" in f:
+            click.echo(f"  scholen in het bestand: {f['scholen']} (bij een run telt de agent de scholen die de hub "
+                       "voor dit samenwerkingsverband kent)")
     click.echo("")
     if result["usable"]:
         click.echo("Alle bestanden zijn bruikbaar.")
@@ -238,17 +260,18 @@ def run(obj: AgentContext, school_years: tuple[str, ...], offline: bool, upload:
 
     cfg = obj.config
     round_info = None
+    without = ("zonder de scholenlijst van de hub: alleen de scholen in het bestand" if cfg.kind == NODE_SWV
+               else "met de standaardgroepen en zonder consortia")
     if not offline and upload and cfg.hub_url:
-        # The round's groupings and provider → consortium table: every node of a round counts by the same.
+        # The round's tables (groupings, provider → consortium, an SWV's schools): every node of a round
+        # counts by the same.
         try:
             round_info = round_for(cfg, list(school_years), obj.transport)
         except JeugdhubError as exc:
-            click.echo(f"De tabellen van de ronde konden niet bij de hub worden opgehaald ({exc.code}): geteld met "
-                       "de standaardgroepen en zonder consortia.")
+            click.echo(f"De tabellen van de ronde konden niet bij de hub worden opgehaald ({exc.code}): geteld {without}.")
         else:
             if round_info is None:
-                click.echo("De hub heeft geen open ronde voor deze schooljaren: geteld met de standaardgroepen en "
-                           "zonder consortia.")
+                click.echo(f"De hub heeft geen open ronde voor deze schooljaren: geteld {without}.")
     result = build(cfg, list(school_years), round_info)
     click.echo(f"Deelresultaat gemaakt: {result.path}")
     click.echo(f"  schooljaren {', '.join(result.partial.header.schooljaren)}; "
@@ -256,7 +279,8 @@ def run(obj: AgentContext, school_years: tuple[str, ...], offline: bool, upload:
     for kind, rows in result.rows.items():
         click.echo(f"  {kind}: gelezen {rows['read']}, gebruikt {rows['used']}, afgekeurd {rows['rejected']}, "
                    f"uitgesloten {rows['excluded']}")
-    click.echo(f"Bekijk wat de gemeente verlaat met: node-agent inspect {result.path}")
+    click.echo(f"Bekijk wat de {'organisatie' if cfg.kind == NODE_SWV else 'gemeente'} verlaat met: "
+               f"node-agent inspect {result.path}")
     if offline or not upload or not cfg.hub_url:
         if not cfg.hub_url and not offline and upload:
             click.echo("Geen hub ingesteld: niet geüpload. Lever het bestand handmatig aan bij de hub.")
@@ -293,7 +317,7 @@ def inspect(obj: AgentContext, partial: Path, fmt: str) -> None:
         return
     h = p.header
     click.echo(signature)
-    click.echo(f"Gemeente {h.gemeentecode}; schooljaren {', '.join(h.schooljaren)}; "
+    click.echo(f"{'Samenwerkingsverband' if h.kind == NODE_SWV else 'Gemeente'} {h.node}; schooljaren {', '.join(h.schooljaren)}; "
                f"peildata {', '.join(f'{j}: {d}' for j, d in h.peildata.items())}")
     click.echo(f"Gemaakt {h.created_at} door agent {h.agent_version} (schema {h.schema_version})")
     click.echo("")
@@ -314,13 +338,18 @@ def inspect(obj: AgentContext, partial: Path, fmt: str) -> None:
     for f in q.files:
         click.echo(f"  {f.kind} ({f.name}): gelezen {f.rows_read}, gebruikt {f.rows_used}, "
                    f"afgekeurd {f.rows_rejected}, uitgesloten {f.rows_excluded}")
-    click.echo(f"  declaratieregels zonder toewijzing: {q.unmatched_claim_lines}")
-    click.echo(f"  toewijzingen van kinderen zonder inschrijving: {q.allocations_without_enrolment}")
+    if h.kind != NODE_SWV:
+        click.echo(f"  declaratieregels zonder toewijzing: {q.unmatched_claim_lines}")
+        click.echo(f"  toewijzingen van kinderen zonder inschrijving: {q.allocations_without_enrolment}")
     if q.unknown_locations:
         click.echo(f"  vestigingen niet in het register: {', '.join(q.unknown_locations)}")
     for note in q.notes:
         click.echo(f"  {note}")
     click.echo("")
+    if h.kind == NODE_SWV:
+        click.echo("Elke leerling telt één keer per schooljaar, bij de soort ondersteuning met de hoogste voorrang "
+                   "(TLV SO, TLV SBO, PrO, LWOO, arrangement, OPP, thuiszitter), zodat de soorten optellen tot het totaal.")
+        return
     click.echo(f"Kostencellen bevatten ook het aantal kinderen, de twee grootste bedragen per kind (een terugbetaling "
                f"telt naar haar grootte), het aantal kinderen met een negatief bedrag en de som van alle bedragen "
                f"zonder minteken ({len(p.cost_cells)} kostencellen).")
@@ -373,9 +402,9 @@ def enrol(obj: AgentContext, token: str) -> None:
     with _client(obj) as client:
         response = client.enrol(token.strip())
     Ledger(obj.config.log_path).append(
-        "enrolled", hub=obj.config.hub_url, key_id=response.key_id, gemeentenaam=response.gemeentenaam
+        "enrolled", hub=obj.config.hub_url, key_id=response.key_id, gemeentenaam=response.naam
     )
-    click.echo(f"Aangemeld bij {obj.config.hub_url} als {response.gemeentenaam} ({response.gemeentecode}), "
+    click.echo(f"Aangemeld bij {obj.config.hub_url} als {response.naam} ({response.node}), "
                f"sleutel-id {response.key_id}")
 
 

@@ -1,7 +1,9 @@
 """The agent's TOML configuration as a typed object; read once by the CLI and passed down.
 
 Relative paths in the file are relative to the directory the config file sits in, so a
-municipality can move the whole agent folder without editing it.
+municipality can move the whole agent folder without editing it. The same agent runs at a
+municipality (``gemeentecode = "0356"``: extracts jeugdhulp, declaraties, leerlingen) or at a
+samenwerkingsverband passend onderwijs (``swv_code = "PO2607"``: the extract ondersteuning).
 """
 
 from __future__ import annotations
@@ -13,11 +15,19 @@ from typing import Any, Mapping
 
 import tomli_w
 
-from shared.codes import ZORGTYPE_BY_SLUG, ZorgtypeTable, normalise_gemeentecode, zorgtype_table
+from shared.codes import (
+    NODE_GEMEENTE, NODE_SWV, ZORGTYPE_BY_SLUG, ZorgtypeTable, normalise_gemeentecode, normalise_swv_code, zorgtype_table,
+)
 from shared.errors import ConfigError
 
-EXTRACT_KINDS = ("jeugdhulp", "declaraties", "leerlingen")
-REQUIRED_EXTRACTS = ("jeugdhulp", "leerlingen")
+#: The extracts a node of each kind reads.
+EXTRACTS_BY_KIND: Mapping[str, tuple[str, ...]] = {
+    NODE_GEMEENTE: ("jeugdhulp", "declaraties", "leerlingen"),
+    NODE_SWV: ("ondersteuning",),
+}
+EXTRACT_KINDS = tuple(k for kinds in EXTRACTS_BY_KIND.values() for k in kinds)
+#: The extracts a node of each kind needs (declaraties may be left out: no costs).
+REQUIRED_EXTRACTS: Mapping[str, tuple[str, ...]] = {NODE_GEMEENTE: ("jeugdhulp", "leerlingen"), NODE_SWV: ("ondersteuning",)}
 FORMATS = ("auto", "csv", "xlsx")
 DELIMITERS = ("auto", ",", ";", "\t", "|")
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp1252")
@@ -88,9 +98,9 @@ class ExtractConfig:
 
 @dataclass(frozen=True)
 class AgentConfig:
-    """Everything the agent needs to know about its municipality, files, keys and hub."""
+    """Everything the agent needs to know about its node (municipality or SWV), files, keys and hub."""
 
-    gemeentecode: str
+    gemeentecode: str  # "" at an SWV
     base_dir: Path
     extracts: Mapping[str, ExtractConfig]
     signing_key: Path
@@ -104,6 +114,21 @@ class AgentConfig:
     zorgtype_productcategorie: Mapping[str, str] = field(default_factory=dict)
     zorgtype_productcode: Mapping[str, str] = field(default_factory=dict)
     source: str = DEFAULT_CONFIG_NAME  # the file it was read from, for messages
+    swv_code: str = ""  # the SWV's code at an SWV node ("" at a municipality)
+
+    @property
+    def kind(self) -> str:
+        return NODE_SWV if self.swv_code else NODE_GEMEENTE
+
+    @property
+    def node(self) -> str:
+        """The node's code: the gemeentecode, or the SWV code."""
+        return self.swv_code or self.gemeentecode
+
+    @property
+    def node_label(self) -> str:
+        """How messages name the node: "gemeente 0356" or "samenwerkingsverband PO2607"."""
+        return f"samenwerkingsverband {self.swv_code}" if self.swv_code else f"gemeente {self.gemeentecode}"
 
     def zorgtypes(self) -> ZorgtypeTable:
         return zorgtype_table(self.zorgtype_productcategorie, self.zorgtype_productcode)
@@ -115,7 +140,7 @@ class AgentConfig:
     def to_dict(self) -> dict[str, Any]:
         base = self.base_dir
         return {
-            "gemeentecode": self.gemeentecode,
+            ("swv_code" if self.swv_code else "gemeentecode"): self.node,
             "require_approval": self.require_approval,
             "allow_test_bsn": self.allow_test_bsn,
             "hub": {"url": self.hub_url},
@@ -136,22 +161,30 @@ class AgentConfig:
     def from_dict(cls, d: Mapping[str, Any], base_dir: Path, source: str = DEFAULT_CONFIG_NAME) -> "AgentConfig":
         _only_keys(
             d,
-            {"gemeentecode", "require_approval", "allow_test_bsn", "hub", "keys", "paths", "extracts", "zorgtype"},
+            {"gemeentecode", "swv_code", "require_approval", "allow_test_bsn", "hub", "keys", "paths", "extracts",
+             "zorgtype"},
             source,
             "het hoofdniveau",
         )
-        if "gemeentecode" not in d:
+        if "gemeentecode" not in d and "swv_code" not in d:
             raise ConfigError(
-                f"{source}: gemeentecode ontbreekt (4 cijfers, bijv. \"0356\")",
+                f"{source}: gemeentecode ontbreekt (4 cijfers, bijv. \"0356\"; de agent van een samenwerkingsverband "
+                f"heeft in plaats daarvan swv_code, bijv. \"PO2607\")",
                 code="config_missing",
                 details={"file": source, "key": "gemeentecode"},
             )
-        try:
-            gemeentecode = normalise_gemeentecode(d["gemeentecode"])
-        except ValueError as exc:
+        if "gemeentecode" in d and "swv_code" in d:
             raise ConfigError(
-                f"{source}: gemeentecode: {exc}", code="config_invalid", details={"file": source, "key": "gemeentecode"}
-            ) from None
+                f"{source}: gemeentecode en swv_code staan er allebei; een node is een gemeente of een samenwerkingsverband",
+                code="config_invalid",
+                details={"file": source, "key": "swv_code"},
+            )
+        key = "gemeentecode" if "gemeentecode" in d else "swv_code"
+        try:
+            code = (normalise_gemeentecode if key == "gemeentecode" else normalise_swv_code)(d[key])
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {key}: {exc}", code="config_invalid", details={"file": source, "key": key}) from None
+        kind = NODE_GEMEENTE if key == "gemeentecode" else NODE_SWV
         hub = _table(d, "hub", source)
         keys = _table(d, "keys", source)
         paths = _table(d, "paths", source)
@@ -166,17 +199,17 @@ class AgentConfig:
                 details={"file": source, "key": "hub.url"},
             )
         extracts_in = _table(d, "extracts", source)
-        _only_keys(extracts_in, set(EXTRACT_KINDS), source, "[extracts]")
+        _only_keys(extracts_in, set(EXTRACTS_BY_KIND[kind]), source, "[extracts] van een " + ("gemeente" if kind == NODE_GEMEENTE else "samenwerkingsverband"))
         extracts: dict[str, ExtractConfig] = {}
-        for kind in EXTRACT_KINDS:
-            sub = extracts_in.get(kind, {})
+        for extract in EXTRACTS_BY_KIND[kind]:
+            sub = extracts_in.get(extract, {})
             if not isinstance(sub, Mapping):
                 raise ConfigError(
-                    f"{source}: [extracts.{kind}] moet een tabel zijn",
+                    f"{source}: [extracts.{extract}] moet een tabel zijn",
                     code="config_invalid",
-                    details={"file": source, "key": f"extracts.{kind}"},
+                    details={"file": source, "key": f"extracts.{extract}"},
                 )
-            extracts[kind] = ExtractConfig.from_dict(kind, sub, base_dir, source)
+            extracts[extract] = ExtractConfig.from_dict(extract, sub, base_dir, source)
         zorgtype = _table(d, "zorgtype", source)
         _only_keys(zorgtype, {"productcategorie", "productcode"}, source, "[zorgtype]")
         by_cat = _str_table(zorgtype, "productcategorie", source)
@@ -191,7 +224,8 @@ class AgentConfig:
                 )
         registry = _str(paths, "location_registry", source, "[paths]", "")
         return cls(
-            gemeentecode=gemeentecode,
+            gemeentecode=code if kind == NODE_GEMEENTE else "",
+            swv_code=code if kind == NODE_SWV else "",
             base_dir=base_dir,
             extracts=extracts,
             signing_key=_abs(_str(keys, "signing_key", source, "[keys]", "keys/signing.pem"), base_dir),
@@ -423,4 +457,69 @@ sheet = ""
 # Care types: {", ".join(ZORGTYPE_BY_SLUG)}
 productcategorie = {{}}
 productcode = {{}}
+"""
+
+
+def render_swv_config(
+    swv_code: str,
+    *,
+    hub_url: str = "",
+    ondersteuning: str = "data/ondersteuning.csv",
+    signing_key: str = "keys/signing.pem",
+    pseudonym_key: str = "keys/pseudonym.key",
+) -> str:
+    """The config file ``init --swv-code`` writes for a samenwerkingsverband: every setting present and explained."""
+    return f"""\
+# Configuration of the jeugdhub node agent (node-agent) at a samenwerkingsverband passend onderwijs.
+# Relative paths are relative to this file.
+# Check it with:  node-agent check      Build a partial with:  node-agent run --school-year 2024-2025
+
+# Your samenwerkingsverband's code (PO or VO and 4 digits, as DUO writes it: PO-26-07 or PO2607). The
+# agent counts pupils with support at your own schools only; the hub sends the list with each round.
+swv_code = {_q(swv_code)}
+
+# true: an upload waits until a named person ran  node-agent approve PARTIAL --by "Naam"
+require_approval = false
+
+# true: accept BSNs from the reserved test range (9999xxxxx, issued for software tests); demo data only.
+allow_test_bsn = false
+
+[hub]
+# The regional hub (https). Empty: the agent never connects anywhere; use  run --offline  and hand
+# the file in the spool directory to the hub's upload page.
+url = {_q(hub_url)}
+
+[keys]
+# Ed25519 key that signs every partial (created by init, mode 0600; the hub gets the public key).
+signing_key = {_q(signing_key)}
+# Pseudonymisation key (HMAC-SHA-256, 256 bits, mode 0600). Never leaves this machine. Use the key the
+# region's municipalities share (init --import-pseudonym-key FILE), so a pupil has the same pseudonym here.
+pseudonym_key = {_q(pseudonym_key)}
+
+[paths]
+# Where signed partials are written (the only files meant to leave the samenwerkingsverband).
+spool_dir = "spool"
+# Append-only log of what was built, approved and uploaded (node-agent log shows and verifies it).
+log = "node-agent-log.jsonl"
+
+# The one extract of a samenwerkingsverband:
+#   path       the file (.csv or .xlsx)
+#   format     "auto" (by extension), "csv" or "xlsx"
+#   delimiter  "auto" (sniffed from the header line), ",", ";", "\\t" or "|"
+#   encoding   "auto" (UTF-8 with or without BOM, else Windows-1252), "utf-8", "utf-8-sig", "cp1252"
+#   sheet      XLSX only: the sheet name; empty = the first sheet
+#   [extracts.ondersteuning.columns]  source column name = data-dictionary name
+
+[extracts.ondersteuning]
+# Support per pupil (arrangement, TLV SBO, TLV SO laag/midden/hoog, LWOO, PrO, OPP, thuiszitter).
+# Required: bsn, vestigingscode (or brin + vestigingsnummer), soort, ingangsdatum. Optional: einddatum.
+path = {_q(ondersteuning)}
+format = "auto"
+delimiter = "auto"
+encoding = "auto"
+sheet = ""
+
+[extracts.ondersteuning.columns]
+# "BSN_leerling" = "bsn"
+# "Voorziening" = "soort"
 """

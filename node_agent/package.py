@@ -15,6 +15,7 @@ from typing import Mapping
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import shared
+from shared.codes import NODE_GEMEENTE
 from shared.errors import ConfigError
 from shared.partial import CELL_ORDER, COST_CELL_ORDER, DataQuality, Partial, PartialHeader, ProviderNames
 from shared.signing import SignedEnvelope, sign_partial
@@ -34,11 +35,13 @@ def created_at(now: datetime | None = None) -> str:
     return now.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_partial(gemeentecode: str, schooljaren, peildata, cells, cost_cells, quality: DataQuality,
-                  providers: Mapping[str, str] | None = None) -> Partial:
-    """The partial of these cells; ``providers``: AGB code → name (the aggregate's provider names)."""
+def build_partial(node: str, schooljaren, peildata, cells, cost_cells, quality: DataQuality,
+                  providers: Mapping[str, str] | None = None, kind: str = NODE_GEMEENTE) -> Partial:
+    """The partial of these cells; ``node`` the gemeentecode (or, with ``kind`` swv, the SWV code);
+    ``providers``: AGB code → name (the aggregate's provider names)."""
     header = PartialHeader(
-        gemeentecode=gemeentecode,
+        node=node,
+        kind=kind,
         schooljaren=tuple(sorted(schooljaren)),
         peildata=dict(peildata),
         created_at=created_at(),
@@ -51,7 +54,7 @@ def build_partial(gemeentecode: str, schooljaren, peildata, cells, cost_cells, q
 
 def file_name(partial: Partial, envelope: SignedEnvelope) -> str:
     jaren = "_".join(sorted(partial.header.schooljaren))
-    return f"{partial.header.gemeentecode}-{jaren}-{envelope.digest[:12]}{SUFFIX}"
+    return f"{partial.header.node}-{jaren}-{envelope.digest[:12]}{SUFFIX}"
 
 
 def write_spool(partial: Partial, key: Ed25519PrivateKey, spool_dir: Path) -> tuple[Path, SignedEnvelope]:

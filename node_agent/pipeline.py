@@ -1,6 +1,8 @@
 """The agent's use cases between the CLI and the modules: check the extracts, build a partial, upload it.
 
-The CLI stays thin: it parses options, calls these functions and prints what they return.
+The CLI stays thin: it parses options, calls these functions and prints what they return. A node is a
+municipality (three extracts, :func:`read_all`, ``aggregate``) or an SWV (one extract, ``ondersteuning``,
+counted by node_agent/ondersteuning.py); check and build take the path of the config's kind.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import multiprocessing
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -18,6 +21,7 @@ from node_agent.columnar import keep_freed_memory
 from node_agent.config import AgentConfig, ExtractConfig
 from node_agent.keys import load_pseudonymiser, load_signing_key
 from node_agent.ledger import Ledger
+from node_agent.ondersteuning import count_support
 from node_agent.package import build_partial, write_spool
 from node_agent.read import (
     Extract,
@@ -27,14 +31,15 @@ from node_agent.read import (
     read_jeugdhulp,
     read_leerlingen,
     read_location_registry,
+    read_ondersteuning,
 )
-from shared.codes import parse_schooljaar
+from shared.codes import NODE_GEMEENTE, NODE_SWV, default_peildatum, parse_schooljaar
 from shared.errors import (
     ConfigError, ConflictError, ExtractError, InputError, JeugdhubError, NotFoundError, PayloadError,
 )
 from shared.groupings import DEFAULT_GROUPINGS, Groupings
 from shared.messages import RoundInfo, SubmissionReceipt
-from shared.partial import DataQuality, Partial
+from shared.partial import NODE_FIELD, DataQuality, Partial
 from shared.pseudonym import Pseudonymiser
 from shared.signing import SignedEnvelope
 
@@ -138,38 +143,54 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 @dataclass
 class CheckResult:
-    gemeentecode: str
+    node: str  # the gemeentecode, or the SWV code
     files: list[dict[str, Any]] = field(default_factory=list)
+    kind: str = NODE_GEMEENTE
 
     @property
     def usable(self) -> bool:
         return all(f["status"] == "ok" for f in self.files)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"gemeentecode": self.gemeentecode, "usable": self.usable, "files": self.files}
+        return {NODE_FIELD[self.kind]: self.node, "usable": self.usable, "files": self.files}
 
 
 def check(cfg: AgentConfig) -> CheckResult:
     """Validate every extract and report per file; one unusable file does not stop the others."""
     with cyclic_gc_paused():
-        return _check(cfg)
+        return _check_swv(cfg) if cfg.kind == NODE_SWV else _check(cfg)
+
+
+def _unusable(kind: str, path: Path | None, exc: ExtractError) -> dict[str, Any]:
+    return {"kind": kind, "name": path.name if path else "", "status": "unusable", **exc.to_dict()}
+
+
+def _check_swv(cfg: AgentConfig) -> CheckResult:
+    """An SWV's one extract; without the hub's list of its schools every school in the file counts."""
+    keep_freed_memory()
+    result = CheckResult(cfg.node, kind=cfg.kind)
+    ec = _required(cfg, "ondersteuning")
+    try:
+        support = read_ondersteuning(_options(cfg, ec), load_pseudonymiser(cfg.pseudonym_key), cfg.allow_test_bsn)
+        entry = {"status": "ok", **support.report.to_dict()}
+        entry["scholen"] = int(support.data["vestigingscode"].nunique())
+        result.files.append(entry)
+    except ExtractError as exc:
+        result.files.append(_unusable("ondersteuning", ec.path, exc))
+    return result
 
 
 def _check(cfg: AgentConfig) -> CheckResult:
     keep_freed_memory()
     pseudonymiser = load_pseudonymiser(cfg.pseudonym_key)
-    result = CheckResult(cfg.gemeentecode)
-
-    def unusable(kind: str, path: Path | None, exc: ExtractError) -> dict[str, Any]:
-        return {"kind": kind, "name": path.name if path else "", "status": "unusable", **exc.to_dict()}
-
+    result = CheckResult(cfg.node, kind=cfg.kind)
     jeugdhulp = None
     ec = _required(cfg, "jeugdhulp")
     try:
         jeugdhulp = read_jeugdhulp(_options(cfg, ec), pseudonymiser, cfg.zorgtypes(), cfg.allow_test_bsn)
         result.files.append({"status": "ok", **jeugdhulp.report.to_dict()})
     except ExtractError as exc:
-        result.files.append(unusable("jeugdhulp", ec.path, exc))
+        result.files.append(_unusable("jeugdhulp", ec.path, exc))
     dc = cfg.extract("declaraties")
     if dc is not None:
         if jeugdhulp is None:
@@ -178,12 +199,12 @@ def _check(cfg: AgentConfig) -> CheckResult:
                 "jeugdhulpbestand en dat is onbruikbaar.",
                 code="depends_on_unusable",
             )
-            result.files.append(unusable("declaraties", dc.path, err))
+            result.files.append(_unusable("declaraties", dc.path, err))
         else:
             try:
                 result.files.append({"status": "ok", **read_declaraties(_options(cfg, dc), jeugdhulp).report.to_dict()})
             except ExtractError as exc:
-                result.files.append(unusable("declaraties", dc.path, exc))
+                result.files.append(_unusable("declaraties", dc.path, exc))
     lc = _required(cfg, "leerlingen")
     try:
         leer = read_leerlingen(_options(cfg, lc), pseudonymiser, cfg.gemeentecode, cfg.allow_test_bsn)
@@ -193,7 +214,7 @@ def _check(cfg: AgentConfig) -> CheckResult:
         }
         result.files.append(entry)
     except ExtractError as exc:
-        result.files.append(unusable("leerlingen", lc.path, exc))
+        result.files.append(_unusable("leerlingen", lc.path, exc))
     return result
 
 
@@ -220,7 +241,7 @@ def build(cfg: AgentConfig, schooljaren: list[str], round_info: RoundInfo | None
         except ValueError as exc:
             raise InputError(str(exc), code="bad_schooljaar") from None
     with cyclic_gc_paused():
-        return _build(cfg, jaren, round_info)
+        return _build_swv(cfg, jaren, round_info) if cfg.kind == NODE_SWV else _build(cfg, jaren, round_info)
 
 
 def _build(cfg: AgentConfig, jaren: list[str], round_info: RoundInfo | None) -> BuildResult:
@@ -260,6 +281,33 @@ def _build(cfg: AgentConfig, jaren: list[str], round_info: RoundInfo | None) -> 
     )
     del extracts
     partial = build_partial(cfg.gemeentecode, jaren, agg.peildata, agg.cells, agg.cost_cells, quality, agg.providers)
+    return _sign_and_log(cfg, signing_key, partial, jaren, reports)
+
+
+#: The quality note of an SWV partial counted without the hub's list of its schools.
+NO_SCHOOL_LIST = ("Geteld zonder de scholenlijst van de hub (offline of geen open ronde): alleen de scholen in het "
+                  "bestand hebben een totaal; de hub weigert cellen van scholen die niet bij het samenwerkingsverband horen.")
+
+
+def _build_swv(cfg: AgentConfig, jaren: list[str], round_info: RoundInfo | None) -> BuildResult:
+    """An SWV's partial: its pupils with support per school and soort group at each year's peildatum
+    (the round's for its school year, 1 October for the others); its schools are the round's list."""
+    signing_key = load_signing_key(cfg.signing_key)
+    schools = round_info.schools if round_info is not None and round_info.schools else None
+    support = read_ondersteuning(_options(cfg, _required(cfg, "ondersteuning")), load_pseudonymiser(cfg.pseudonym_key),
+                                 cfg.allow_test_bsn, schools)
+    peildata = {jaar: default_peildatum(jaar) for jaar in jaren}
+    if round_info is not None and round_info.schooljaar in peildata:
+        peildata[round_info.schooljaar] = date.fromisoformat(round_info.peildatum)
+    cells = count_support(support.data, peildata, schools)
+    quality = DataQuality(files=(support.report.to_quality(),), notes=() if schools else (NO_SCHOOL_LIST,))
+    partial = build_partial(cfg.node, jaren, {j: d.isoformat() for j, d in peildata.items()}, cells, (), quality,
+                            kind=cfg.kind)
+    return _sign_and_log(cfg, signing_key, partial, jaren, [support.report])
+
+
+def _sign_and_log(cfg: AgentConfig, signing_key, partial: Partial, jaren: list[str], reports: list[FileReport]) -> BuildResult:
+    """Sign the partial into the spool and log it (both kinds of node)."""
     path, envelope = write_spool(partial, signing_key, cfg.spool_dir)
     rows = {
         r.kind: {"read": r.rows_read, "used": r.rows_used, "rejected": r.rows_rejected, "excluded": r.rows_excluded}
@@ -296,7 +344,7 @@ def hub_client(cfg: AgentConfig, transport: Any = None) -> HubClient:
 
     if not cfg.hub_url:
         raise ConfigError(f"{cfg.source}: [hub] url is leeg; stel het adres van de hub in.", code="no_hub")
-    return HubClient(cfg.hub_url, cfg.gemeentecode, load_signing_key(cfg.signing_key), transport=transport)
+    return HubClient(cfg.hub_url, cfg.node, load_signing_key(cfg.signing_key), transport=transport)
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ class HubClient:
     def __init__(
         self,
         base_url: str,
-        gemeentecode: str,
+        node: str,
         signing_key: Ed25519PrivateKey,
         *,
         transport: httpx.BaseTransport | None = None,
@@ -72,7 +72,7 @@ class HubClient:
         clock=time.time,
     ):
         self.base_url = base_url.rstrip("/")
-        self.gemeentecode = gemeentecode
+        self.node = node  # the node's code: a gemeentecode, or an SWV code
         self._key = signing_key
         self._key_id = key_id(signing_key)
         self._clock = clock
@@ -97,7 +97,7 @@ class HubClient:
     def enrol(self, token: str) -> EnrolmentResponse:
         body = EnrolmentRequest(
             token=token,
-            gemeentecode=self.gemeentecode,
+            node=self.node,
             public_key_pem=public_key_pem(self._key),
             agent_version=shared.__version__,
         ).to_dict()
@@ -130,7 +130,7 @@ class HubClient:
         request = self._client.build_request(method, url, content=content, params=params, headers=headers)
         timestamp = int(self._clock())
         signature = self._key.sign(request_signing_bytes(method, request.url.path, timestamp, content))
-        request.headers[HEADER_NODE] = self.gemeentecode
+        request.headers[HEADER_NODE] = self.node
         request.headers[HEADER_KEY_ID] = self._key_id
         request.headers[HEADER_TIMESTAMP] = str(timestamp)
         request.headers[HEADER_SIGNATURE] = base64.b64encode(signature).decode("ascii")

@@ -1,4 +1,5 @@
-"""Code lists shared by the agent and the hub: measures, care types, referrers, age bands.
+"""Code lists shared by the agent and the hub: measures, care types, referrers, age bands, node kinds
+and the SWV's support types (ondersteuningssoorten) with their counting priority.
 
 The care-type grouping (JZ020 productcategorie → zorgtype) is the project's own: there is no
 official one. It lives in exactly this table; a deployment overrides it through
@@ -30,6 +31,10 @@ CLIENTEN_ZORGINTENSITEIT = "clienten_zorgintensiteit"
 CLIENTEN_CONSORTIUM = "clienten_consortium"
 #: The consortium category of clients served by a provider in no consortium of the table.
 GEEN_CONSORTIUM = "andere aanbieders"
+#: An SWV's distinct pupils with support at a school on the peildatum (no category).
+LEERLINGEN_ONDERSTEUNING = "leerlingen_ondersteuning"
+#: The same pupils, each under the one soort group it counts in (``ONDERSTEUNING_GROUPS``, by priority).
+LEERLINGEN_ONDERSTEUNING_SOORT = "leerlingen_ondersteuning_soort"
 
 MEASURES: tuple[str, ...] = (
     LEERLINGEN,
@@ -44,11 +49,13 @@ MEASURES: tuple[str, ...] = (
     JEUGDRECLASSERING,
     CLIENTEN_ZORGINTENSITEIT,
     CLIENTEN_CONSORTIUM,
+    LEERLINGEN_ONDERSTEUNING,
+    LEERLINGEN_ONDERSTEUNING_SOORT,
 )
 
 #: Measures whose cells have no category (category is the empty string).
 MEASURES_WITHOUT_CATEGORY = frozenset(
-    {LEERLINGEN, CLIENTEN, NIEUWE_CLIENTEN, JEUGDBESCHERMING, JEUGDRECLASSERING}
+    {LEERLINGEN, CLIENTEN, NIEUWE_CLIENTEN, JEUGDBESCHERMING, JEUGDRECLASSERING, LEERLINGEN_ONDERSTEUNING}
 )
 
 #: Measures whose categories add up to a total measure (used by the disclosure gate's row lines).
@@ -56,12 +63,91 @@ MEASURES_WITHOUT_CATEGORY = frozenset(
 ADDITIVE_BREAKDOWNS: Mapping[str, str] = {
     NIEUWE_CLIENTEN_VERWIJZER: NIEUWE_CLIENTEN,
     NIEUWE_CLIENTEN_LEEFTIJD: NIEUWE_CLIENTEN,
+    LEERLINGEN_ONDERSTEUNING_SOORT: LEERLINGEN_ONDERSTEUNING,
 }
+
+#: The measures an SWV node sends, and the only ones: a municipality sends none of them.
+SUPPORT_MEASURES = frozenset({LEERLINGEN_ONDERSTEUNING, LEERLINGEN_ONDERSTEUNING_SOORT})
 
 KOSTEN_TOTAAL = "totaal"
 
 #: The bucket for pupils with no school on the peildatum (vrijstelling, thuiszitter).
 GEEN_SCHOOL = "GEEN"
+
+# --- node kinds -------------------------------------------------------------------------------------
+
+#: A municipality's agent (named by its gemeentecode, ``0356``): enrolment, care and costs.
+NODE_GEMEENTE = "gemeente"
+#: A samenwerkingsverband passend onderwijs's agent (named by its SWV code, ``PO2607``): support per school.
+NODE_SWV = "swv"
+NODE_KINDS = (NODE_GEMEENTE, NODE_SWV)
+
+# --- support at school (the SWV's extract ``ondersteuning``) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ondersteuningssoort:
+    slug: str  # as the extract may write it (with the spellings of ``SOORT_SPELLINGS``)
+    label: str  # shown in the Dutch interface
+    group: str  # the soort group it is counted under (``ONDERSTEUNING_GROUPS``)
+
+
+#: Soort groups, highest priority first. A pupil with several kinds of support on the peildatum counts
+#: once, under the highest of them, so the groups add up to ``leerlingen_ondersteuning``: a place in
+#: special education (TLV SO, then TLV SBO) before a separate VO track (PrO, then LWOO), before extra
+#: support at the pupil's own school (an arrangement, then an OPP alone), and a thuiszitter last: it is
+#: a situation, not a provision, and a thuiszitter with a TLV counts under the TLV.
+ONDERSTEUNING_GROUPS: tuple[tuple[str, str], ...] = (
+    ("tlv-so", "TLV speciaal onderwijs (SO/VSO)"),
+    ("tlv-sbo", "TLV speciaal basisonderwijs (SBO)"),
+    ("pro", "Praktijkonderwijs (PrO)"),
+    ("lwoo", "Leerwegondersteuning (LWOO)"),
+    ("arrangement", "Arrangement"),
+    ("opp", "Ontwikkelingsperspectiefplan (OPP)"),
+    ("thuiszitter", "Thuiszitter"),
+)
+ONDERSTEUNING_GROUP_CODES: tuple[str, ...] = tuple(code for code, _ in ONDERSTEUNING_GROUPS)
+#: group → rank (0 = the highest priority).
+ONDERSTEUNING_PRIORITY: Mapping[str, int] = {code: i for i, code in enumerate(ONDERSTEUNING_GROUP_CODES)}
+
+ONDERSTEUNINGSSOORTEN: tuple[Ondersteuningssoort, ...] = (
+    Ondersteuningssoort("tlv-so-laag", "TLV SO categorie laag", "tlv-so"),
+    Ondersteuningssoort("tlv-so-midden", "TLV SO categorie midden", "tlv-so"),
+    Ondersteuningssoort("tlv-so-hoog", "TLV SO categorie hoog", "tlv-so"),
+    Ondersteuningssoort("tlv-sbo", "TLV SBO", "tlv-sbo"),
+    Ondersteuningssoort("pro", "Praktijkonderwijs (PrO)", "pro"),
+    Ondersteuningssoort("lwoo", "Leerwegondersteuning (LWOO)", "lwoo"),
+    Ondersteuningssoort("arrangement", "Arrangement", "arrangement"),
+    Ondersteuningssoort("opp", "Ontwikkelingsperspectiefplan (OPP)", "opp"),
+    Ondersteuningssoort("thuiszitter", "Thuiszitter", "thuiszitter"),
+)
+ONDERSTEUNINGSSOORT_BY_SLUG: Mapping[str, Ondersteuningssoort] = {s.slug: s for s in ONDERSTEUNINGSSOORTEN}
+
+
+def ondersteuningssoort(text: str) -> str | None:
+    """The soort slug of a ``soort`` value as an SWV's system writes it, or None when it is none.
+
+    Case, spaces, ``-``, ``_`` and ``.`` do not matter, nor a word ``categorie`` or ``cat``:
+    ``TLV SO categorie hoog``, ``tlv_so_hoog`` and ``TLV-SO hoog`` are all ``tlv-so-hoog``; ``PrO``,
+    ``praktijkonderwijs``, ``LWOO``, ``leerwegondersteuning`` and ``ontwikkelingsperspectief(plan)`` too;
+    a TLV SO's category may also be written 1, 2, 3 (laag, midden, hoog) and VSO for SO.
+    """
+    words = re.sub(r"[\s\-_.()/]+", " ", text.strip().lower()).split()
+    key = "-".join(w for w in words if w not in ("categorie", "cat"))
+    return _SOORT_SPELLINGS.get(key, key if key in ONDERSTEUNINGSSOORT_BY_SLUG else None)
+
+
+_SOORT_SPELLINGS: Mapping[str, str] = {
+    "praktijkonderwijs": "pro",
+    "leerwegondersteuning": "lwoo",
+    "leerwegondersteunend-onderwijs": "lwoo",
+    "ontwikkelingsperspectief": "opp",
+    "ontwikkelingsperspectiefplan": "opp",
+    "arrangementen": "arrangement",
+    "thuiszitters": "thuiszitter",
+    **{f"tlv-{so}-{n}": f"tlv-so-{level}" for so in ("so", "vso") for n, level in
+       (("1", "laag"), ("2", "midden"), ("3", "hoog"), ("laag", "laag"), ("midden", "midden"), ("hoog", "hoog"))},
+}
 
 # --- care types (zorgtype) ---------------------------------------------------------------------
 
@@ -207,6 +293,7 @@ _SCHOOLJAAR = re.compile(r"^(\d{4})-(\d{4})$")
 _VESTIGINGSCODE = re.compile(r"^\d\d[A-Z]{2}\d\d$")
 _BRIN = re.compile(r"^\d\d[A-Z]{2}$")
 _GEMEENTECODE = re.compile(r"^\d{4}$")
+_SWV_CODE = re.compile(r"^(PO|VO)[\s.\-_]*(\d{2})[\s.\-_]*(\d{2})$")
 
 
 def parse_schooljaar(text: str) -> tuple[date, date]:
@@ -249,3 +336,37 @@ def normalise_gemeentecode(code: str | int) -> str:
     if not _GEMEENTECODE.match(text):
         raise ValueError(f"'{code}' is geen gemeentecode")
     return text
+
+
+def is_swv_code(code: str) -> bool:
+    """``PO2607`` or ``VO2607``: an SWV code in its canonical form."""
+    return isinstance(code, str) and len(code) == 6 and bool(_SWV_CODE.match(code))
+
+
+def normalise_swv_code(code: str) -> str:
+    """``PO-26-07``, ``po 26.07`` or ``PO2607`` → ``PO2607``. Raises ValueError when it is no SWV code."""
+    m = _SWV_CODE.match(str(code).strip().upper())
+    if not m:
+        raise ValueError(f"'{code}' is geen SWV-code (PO of VO en 4 cijfers, bijv. PO2607 of PO-26-07)")
+    return f"{m.group(1)}{m.group(2)}{m.group(3)}"
+
+
+def node_kind(code: str) -> str:
+    """The kind of node a canonical node code names: ``0356`` a municipality, ``PO2607`` an SWV.
+    Raises ValueError for anything else."""
+    if isinstance(code, str) and _GEMEENTECODE.match(code):
+        return NODE_GEMEENTE
+    if is_swv_code(code):
+        return NODE_SWV
+    raise ValueError(f"'{code}' is geen gemeentecode (4 cijfers) en geen SWV-code (bijv. PO2607)")
+
+
+def normalise_node_code(code: str | int) -> str:
+    """A node's code as written by a person (``356``, ``GM0356``, ``PO-26-07``) → its canonical form."""
+    text = str(code).strip().upper()
+    if text[:2] in ("PO", "VO"):
+        return normalise_swv_code(text)
+    try:
+        return normalise_gemeentecode(text)
+    except ValueError:
+        raise ValueError(f"'{code}' is geen gemeentecode (4 cijfers) en geen SWV-code (bijv. PO2607)") from None

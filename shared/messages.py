@@ -8,6 +8,10 @@ The agent only ever calls the hub (outbound HTTPS); these are the bodies of thos
 
 An agent authenticates every call after enrolment by signing it (see ``request_signature``): the
 hub checks it against the node's enrolled public key, so no bearer secret sits on disk twice.
+
+A node is a municipality, named by its ``gemeentecode`` (``0356``), or an SWV, named by its
+``swv_code`` (``PO2607``); the enrolment messages carry the field of the node's kind, so a
+municipality's messages are what they always were.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.codes import NODE_GEMEENTE, NODE_SWV, is_vestigingscode, node_kind
 from shared.errors import PayloadError
 
 #: HTTP headers an enrolled agent sends.
-HEADER_NODE = "X-Jeugdhub-Node"  # gemeentecode
+HEADER_NODE = "X-Jeugdhub-Node"  # the node's code: a gemeentecode, or an SWV code
 HEADER_KEY_ID = "X-Jeugdhub-Key-Id"
 HEADER_TIMESTAMP = "X-Jeugdhub-Timestamp"  # unix seconds
 HEADER_SIGNATURE = "X-Jeugdhub-Signature"  # base64 Ed25519 over request_signing_bytes(...)
@@ -42,40 +47,63 @@ def _require(d: dict[str, Any], *names: str) -> None:
         raise PayloadError(f"Ontbrekende velden: {', '.join(missing)}", code="bad_request")
 
 
+#: The field that names a node, per kind (the partial's header uses the same two names).
+NODE_FIELDS = {NODE_GEMEENTE: "gemeentecode", NODE_SWV: "swv_code"}
+
+
+def _kind_of(code: str) -> str:
+    try:
+        return node_kind(code)
+    except ValueError:
+        return NODE_GEMEENTE  # the receiver refuses the code itself, with its own message
+
+
+def _named_node(d: dict[str, Any]) -> str:
+    named = [name for name in NODE_FIELDS.values() if name in d]
+    if len(named) != 1:
+        raise PayloadError("Noem de node met precies één van gemeentecode en swv_code", code="bad_request")
+    return str(d[named[0]])
+
+
 @dataclass(frozen=True)
 class EnrolmentRequest:
     token: str  # the one-time enrolment token the region admin handed out
-    gemeentecode: str
+    node: str  # the node's code: a gemeentecode, or an SWV code
     public_key_pem: str
     agent_version: str
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "token": self.token,
-            "gemeentecode": self.gemeentecode,
+            NODE_FIELDS[_kind_of(self.node)]: self.node,
             "public_key_pem": self.public_key_pem,
             "agent_version": self.agent_version,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "EnrolmentRequest":
-        _require(d, "token", "gemeentecode", "public_key_pem", "agent_version")
-        return cls(str(d["token"]), str(d["gemeentecode"]), str(d["public_key_pem"]), str(d["agent_version"]))
+        _require(d, "token", "public_key_pem", "agent_version")
+        return cls(str(d["token"]), _named_node(d), str(d["public_key_pem"]), str(d["agent_version"]))
 
 
 @dataclass(frozen=True)
 class EnrolmentResponse:
-    gemeentecode: str
-    gemeentenaam: str
+    node: str  # the node's code as the hub registered it
+    naam: str  # the municipality's or SWV's name
     key_id: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"gemeentecode": self.gemeentecode, "gemeentenaam": self.gemeentenaam, "key_id": self.key_id}
+        kind = _kind_of(self.node)
+        name_field = "gemeentenaam" if kind == NODE_GEMEENTE else "naam"
+        return {NODE_FIELDS[kind]: self.node, name_field: self.naam, "key_id": self.key_id}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "EnrolmentResponse":
-        _require(d, "gemeentecode", "gemeentenaam", "key_id")
-        return cls(d["gemeentecode"], d["gemeentenaam"], d["key_id"])
+        _require(d, "key_id")
+        node = _named_node(d)
+        name_field = "gemeentenaam" if "gemeentecode" in d else "naam"
+        _require(d, name_field)
+        return cls(node, d[name_field], d["key_id"])
 
 
 @dataclass(frozen=True)
@@ -84,7 +112,9 @@ class RoundInfo:
 
     ``groupings`` is the hub's groupings table (``shared.groupings.Groupings.to_dict``; None from an
     older hub: the node uses the default), ``consortia`` the region's provider (AGB) → consortium
-    table (empty: no consortium cells). Both are code lists, never data about a child.
+    table (empty: no consortium cells). Both are code lists, never data about a child. ``schools``,
+    only for an SWV node, are the vestigingscodes the hub's DUO reference data gives that SWV: the
+    agent counts exactly those (a total for each, 0 included) and excludes rows at other schools.
     """
 
     id: int
@@ -94,9 +124,10 @@ class RoundInfo:
     submitted: bool = False  # whether the asking node has a current submission
     groupings: dict[str, Any] | None = None
     consortia: dict[str, str] = field(default_factory=dict)
+    schools: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "id": self.id,
             "schooljaar": self.schooljaar,
             "peildatum": self.peildatum,
@@ -105,6 +136,9 @@ class RoundInfo:
             "groupings": self.groupings,
             "consortia": dict(sorted(self.consortia.items())),
         }
+        if self.schools:  # absent for a municipality: its rounds read as before
+            d["schools"] = sorted(self.schools)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RoundInfo":
@@ -115,8 +149,11 @@ class RoundInfo:
         groupings = d.get("groupings")
         if groupings is not None and not isinstance(groupings, dict):
             raise PayloadError("groupings moet een object zijn", code="bad_response")
+        schools = d.get("schools") or []
+        if not isinstance(schools, list) or not all(isinstance(c, str) and is_vestigingscode(c) for c in schools):
+            raise PayloadError("schools moet een lijst van vestigingscodes zijn", code="bad_response")
         return cls(int(d["id"]), d["schooljaar"], d["peildatum"], d["status"], bool(d.get("submitted", False)),
-                   groupings, dict(consortia))
+                   groupings, dict(consortia), tuple(sorted(set(schools))))
 
 
 @dataclass(frozen=True)

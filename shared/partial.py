@@ -1,4 +1,5 @@
-"""The partial: what one municipality's agent sends, as typed objects with paired converters.
+"""The partial: what one node's agent sends (a municipality's, or an SWV's), as typed objects with
+paired converters.
 
 A partial holds integer cells keyed by (vestigingscode, schooljaar, measure, category), a
 data-quality block and, optionally, a provider-name block (``providers``: AGB code → the name the
@@ -25,16 +26,22 @@ field has its type (an int is never a bool), every integer fits int64, and a *st
 checks plausibility, so a signed but impossible partial is refused at the door with a stable code
 and ``details["field"]`` naming the field, instead of breaking every later combine of its round:
 
-- ``bad_partial``: the header (gemeentecode, schooljaren, peildata as ISO dates of those years,
-  bounded strings); ``bad_cell``: a cell's key, measure, category (at most
-  :data:`MAX_CATEGORY_LENGTH` characters, no control characters) or a negative count.
+- ``bad_partial``: the header (the sender: ``gemeentecode`` of four digits, or for an SWV node
+  ``swv_code`` instead, e.g. ``PO2607``; schooljaren, peildata as ISO dates of those years, bounded
+  strings); ``bad_cell``: a cell's key, measure, category (at most :data:`MAX_CATEGORY_LENGTH`
+  characters, no control characters; a support cell's category one of the soort groups) or a
+  negative count.
+- ``measure_not_for_node``: a measure the sender's kind does not count: an SWV sends only
+  :data:`~shared.codes.SUPPORT_MEASURES` (no cost cells, no ``GEEN`` bucket), a municipality none
+  of them. Checked by the lenient decode too: it decides what the hub may combine.
 - ``cell_out_of_range``: a count above :data:`MAX_COUNT` (children in one cell), a cost field
   beyond ±:data:`MAX_COST_EUROCENT`, anything beyond int64.
 - ``cell_inconsistent``: cells that contradict each other. A count is at most the count it is part
   of, where that cell is present: ``clienten``, ``jeugdbescherming``, ``jeugdreclassering`` and a
   cost cell's ``contributors`` ≤ ``leerlingen``; ``nieuwe_clienten``, ``clienten_zorgtype`` and
   ``clienten_aanbieder`` ≤ ``clienten``; the ``nieuwe_clienten_*`` breakdowns ≤
-  ``nieuwe_clienten`` (a missing cell is skipped for the next one up). Within a cost cell, with
+  ``nieuwe_clienten`` (a missing cell is skipped for the next one up); an SWV's soort cells add up
+  to ``leerlingen_ondersteuning`` of their vestiging exactly. Within a cost cell, with
   ``n = contributors``, ``positives = n − negatives``, ``paid = (abs_sum + value) / 2`` and
   ``refunded = (abs_sum − value) / 2``: ``0 ≤ top2 ≤ top1``; ``top1 > 0`` exactly when ``n ≥ 1``
   and ``top2 > 0`` exactly when ``n ≥ 2``; ``abs_sum ≥ |value|`` with the same parity (so paid and
@@ -44,7 +51,7 @@ and ``details["field"]`` naming the field, instead of breaking every later combi
   exactly when ``positives ≥ 1`` and ``top2 > 0`` exactly when ``positives ≥ 2``; ``value ≤ top1 +
   top2 · (positives − 1) − negatives`` and, without credits, ``value ≥ top1 + top2``.
 - ``bad_quality``: the quality block has only its known keys; counts are ints in
-  [0, :data:`MAX_ROWS`]; a file's ``kind`` is one of :data:`FILE_KINDS`, its name and the notes
+  [0, :data:`MAX_ROWS`]; a file's ``kind`` is one of :data:`FILE_KINDS` of the sender's kind, its name and the notes
   are bounded strings, reason codes match :data:`REASON_CODE`, and read = used + rejected +
   excluded.
 - ``bad_providers``: the provider-name block is an object whose keys are AGB codes (8 digits)
@@ -62,7 +69,7 @@ names encodes to the same bytes as before the block existed, and a decoder that 
 partial with names as one without: the block needed no schema version of its own (schema 2 is the
 cost cells' ``abs_sum``).
 
-About 850 lines: the schema, its canonical encoding and every check at the door belong in one
+About 950 lines: the schema, its canonical encoding and every check at the door (for both kinds of node) belong in one
 place, so the agent's build and the hub's verification can never disagree.
 """
 
@@ -87,11 +94,18 @@ from shared.codes import (
     JEUGDRECLASSERING,
     KOSTEN,
     LEERLINGEN,
+    LEERLINGEN_ONDERSTEUNING,
+    LEERLINGEN_ONDERSTEUNING_SOORT,
     MEASURES,
     MEASURES_WITHOUT_CATEGORY,
     NIEUWE_CLIENTEN,
     NIEUWE_CLIENTEN_LEEFTIJD,
     NIEUWE_CLIENTEN_VERWIJZER,
+    NODE_GEMEENTE,
+    NODE_SWV,
+    ONDERSTEUNING_GROUP_CODES,
+    SUPPORT_MEASURES,
+    is_swv_code,
     is_vestigingscode,
     parse_schooljaar,
 )
@@ -125,7 +139,13 @@ MAX_NOTES = 100
 MAX_NOTE_LENGTH = 1000
 #: A rejection or exclusion reason code, e.g. ``bsn_elfproef`` or ``reden_wijziging_13``.
 REASON_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
-FILE_KINDS = frozenset({"jeugdhulp", "declaraties", "leerlingen"})
+#: The extracts a node of each kind reads (the quality block's file kinds).
+FILE_KINDS: dict[str, frozenset[str]] = {
+    NODE_GEMEENTE: frozenset({"jeugdhulp", "declaraties", "leerlingen"}),
+    NODE_SWV: frozenset({"ondersteuning"}),
+}
+#: The header field that names the sender, per node kind.
+NODE_FIELD = {NODE_GEMEENTE: "gemeentecode", NODE_SWV: "swv_code"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: Characters in a provider name (the hub's consortium table stores names of up to 200 too).
 MAX_PROVIDER_NAME_LENGTH = 200
@@ -146,6 +166,7 @@ PART_OF: dict[str, str] = {
     NIEUWE_CLIENTEN_LEEFTIJD: NIEUWE_CLIENTEN,
     CLIENTEN_ZORGINTENSITEIT: CLIENTEN,
     CLIENTEN_CONSORTIUM: CLIENTEN,
+    LEERLINGEN_ONDERSTEUNING_SOORT: LEERLINGEN_ONDERSTEUNING,
 }
 
 
@@ -330,17 +351,19 @@ class ProviderNames:
 
 @dataclass(frozen=True, slots=True)
 class PartialHeader:
-    gemeentecode: str  # the node: four digits, e.g. 0356
+    node: str  # the sender: a gemeentecode (0356), or for an SWV node its SWV code (PO2607)
     schooljaren: tuple[str, ...]
     peildata: dict[str, str]  # schooljaar → ISO peildatum used
     created_at: str  # ISO 8601 UTC, seconds precision
     agent_version: str
     schema_version: int = SCHEMA_VERSION
+    kind: str = NODE_GEMEENTE  # NODE_GEMEENTE | NODE_SWV: which header field names the sender
 
     def to_dict(self) -> dict[str, Any]:
+        # A municipality's header is what it always was; an SWV's names itself by swv_code instead.
         return {
             "schema_version": self.schema_version,
-            "gemeentecode": self.gemeentecode,
+            NODE_FIELD.get(self.kind, "gemeentecode"): self.node,
             "schooljaren": sorted(self.schooljaren),
             "peildata": dict(sorted(self.peildata.items())),
             "created_at": self.created_at,
@@ -354,9 +377,14 @@ class PartialHeader:
             raise SchemaVersionError(
                 f"Schemaversie {version!r} wordt niet ondersteund (ondersteund: {sorted(SUPPORTED_SCHEMA_VERSIONS)})"
             )
+        named = [kind for kind, name in NODE_FIELD.items() if name in d]
+        if len(named) != 1:
+            raise PayloadError("De header noemt de afzender met precies één van gemeentecode en swv_code",
+                               code="bad_partial")
         return cls(
             schema_version=version,
-            gemeentecode=d["gemeentecode"],
+            node=d[NODE_FIELD[named[0]]],
+            kind=named[0],
             schooljaren=tuple(d["schooljaren"]),
             peildata=dict(d["peildata"]),
             created_at=d["created_at"],
@@ -454,7 +482,11 @@ def _header_error(where: str, problem: str) -> PayloadFieldError:
 
 
 def _check_header(h: PartialHeader) -> None:
-    if not (isinstance(h.gemeentecode, str) and len(h.gemeentecode) == 4 and h.gemeentecode.isdigit()):
+    if h.kind == NODE_SWV:
+        if not is_swv_code(h.node):
+            raise PayloadFieldError("swv_code in de header is geen SWV-code (PO of VO en 4 cijfers, bijv. PO2607)",
+                                    field="header.swv_code", code="bad_partial")
+    elif h.kind != NODE_GEMEENTE or not (isinstance(h.node, str) and len(h.node) == 4 and h.node.isdigit()):
         raise PayloadFieldError(
             "gemeentecode in de header is geen code van 4 cijfers", field="header.gemeentecode", code="bad_partial"
         )
@@ -493,7 +525,8 @@ def validate_partial(p: Partial, *, strict: bool = True) -> None:
     """The checks a receiver runs before trusting anything in a partial (module docstring)."""
     _check_header(p.header)
     years = set(p.header.schooljaren)
-    plain = _plain_counts(p.cells, years, strict)
+    swv = p.header.kind == NODE_SWV
+    plain = _plain_counts(p.cells, years, strict, swv)
     counts: dict[tuple[str, str, str, str], int] = plain if plain is not None else {}
     for i, c in enumerate(p.cells if plain is None else ()):
         where = f"cells[{i}]"
@@ -501,17 +534,28 @@ def validate_partial(p: Partial, *, strict: bool = True) -> None:
         key = (c.vestigingscode, c.schooljaar, c.measure, c.category)
         if not isinstance(c.measure, str) or c.measure not in MEASURES or c.measure == KOSTEN:
             raise _cell_error(f"{where}.measure", key[:2], "onbekende maat")
+        if (c.measure in SUPPORT_MEASURES) != swv:
+            raise _cell_error(f"{where}.measure", key[:3], _NOT_FOR_NODE[swv], code="measure_not_for_node")
+        if swv and c.vestigingscode == GEEN_SCHOOL:
+            raise _cell_error(f"{where}.vestigingscode", key[:3], "een samenwerkingsverband telt per school; GEEN hoort er niet bij")
         if not _is_text(c.category, MAX_CATEGORY_LENGTH) or (c.measure in MEASURES_WITHOUT_CATEGORY) != (c.category == ""):
             raise _cell_error(
                 f"{where}.category", key[:3],
                 f"ongeldige categorie (tekst van hoogstens {MAX_CATEGORY_LENGTH} tekens, leeg alleen bij een maat zonder categorieën)",
             )  # fmt: skip
+        if c.measure == LEERLINGEN_ONDERSTEUNING_SOORT and c.category not in ONDERSTEUNING_GROUP_CODES:
+            raise _cell_error(f"{where}.category", key[:3],
+                              f"geen soortgroep van ondersteuning (een van {', '.join(ONDERSTEUNING_GROUP_CODES)})")
         if not _is_int(c.value) or c.value < 0:
             raise _cell_error(f"{where}.value", key, "een telling moet een geheel getal ≥ 0 zijn")
         _check_range(c.value, 0, MAX_COUNT if strict else INT64_MAX, f"{where}.value", key, "kinderen")
         if key in counts:
             raise _cell_error(where, key, "dubbele cel in het deelresultaat")
         counts[key] = c.value
+    if swv and p.cost_cells:
+        c = p.cost_cells[0]
+        raise _cell_error("cost_cells[0]", (c.vestigingscode, c.schooljaar, KOSTEN), _NOT_FOR_NODE[swv],
+                          code="measure_not_for_node")
     seen: set[tuple[str, str, str, str]] = set()
     with_abs = _cost_abs_expected(p.header)
     for i, c in enumerate(p.cost_cells if not _plain_costs(p.cost_cells, years, strict, with_abs) else ()):
@@ -529,13 +573,40 @@ def validate_partial(p: Partial, *, strict: bool = True) -> None:
         seen.add(key)
     if strict:
         _check_part_of(p, counts)
-        validate_quality(p.quality)
+        if swv:
+            _check_support_rows(p, counts)
+        validate_quality(p.quality, p.header.kind)
         if p.providers:
             validate_providers(p.providers, provider_codes(p))
 
 
+#: Why a measure is refused for the sender's kind (``measure_not_for_node``), by "is the sender an SWV".
+_NOT_FOR_NODE = {
+    True: "een samenwerkingsverband stuurt alleen leerlingen_ondersteuning en leerlingen_ondersteuning_soort",
+    False: "ondersteuningscellen komen van een samenwerkingsverband, niet van een gemeente",
+}
+
+
+def _check_support_rows(p: Partial, counts: dict[tuple[str, str, str, str], int]) -> None:
+    """An SWV's soort cells of a vestiging and year add up to its ``leerlingen_ondersteuning`` exactly:
+    each pupil counts under one soort group (shared/codes.py, ``ONDERSTEUNING_GROUPS``)."""
+    sums: dict[tuple[str, str], int] = {}
+    for (vest, jaar, measure, _), value in counts.items():
+        if measure == LEERLINGEN_ONDERSTEUNING_SOORT:
+            sums[(vest, jaar)] = sums.get((vest, jaar), 0) + value
+    for (vest, jaar, measure, _), value in counts.items():
+        if measure == LEERLINGEN_ONDERSTEUNING:
+            sums.setdefault((vest, jaar), 0)
+    for (vest, jaar), total in sorted(sums.items()):
+        if counts.get((vest, jaar, LEERLINGEN_ONDERSTEUNING, "")) != total:
+            raise PayloadFieldError(
+                f"Cel {vest} {jaar} {LEERLINGEN_ONDERSTEUNING}: de soortgroepen tellen niet op tot het totaal",
+                field="cells", code="cell_inconsistent",
+                details={"cell": [vest, jaar, LEERLINGEN_ONDERSTEUNING, ""]})
+
+
 def _plain_counts(
-    cells: tuple[Cell, ...], years: set[str], strict: bool
+    cells: tuple[Cell, ...], years: set[str], strict: bool, swv: bool = False
 ) -> dict[tuple[str, str, str, str], int] | None:
     """The count cells by key when every one passes :func:`validate_partial`'s checks for count cells,
     judged once per distinct vestiging, school year and (measure, category), which cells share; None
@@ -551,14 +622,18 @@ def _plain_counts(
         measures = {(k[2], k[3]) for k in keys}
     except TypeError:  # an unhashable field
         return None
-    if not all(type(v) is str and (v == GEEN_SCHOOL or is_vestigingscode(v)) for v in vestigingen):
+    if not all(type(v) is str and ((v == GEEN_SCHOOL and not swv) or is_vestigingscode(v)) for v in vestigingen):
         return None
     if not (all(type(j) is str for j in jaren) and jaren <= years):
         return None
     for measure, category in measures:
         if not (type(measure) is str and measure in MEASURES and measure != KOSTEN):
             return None
+        if (measure in SUPPORT_MEASURES) != swv:
+            return None
         if not _is_text(category, MAX_CATEGORY_LENGTH) or (measure in MEASURES_WITHOUT_CATEGORY) != (category == ""):
+            return None
+        if measure == LEERLINGEN_ONDERSTEUNING_SOORT and category not in ONDERSTEUNING_GROUP_CODES:
             return None
     return dict(zip(keys, values))
 
@@ -750,16 +825,18 @@ def _check_quality_count(v: Any, where: str) -> int:
     return v
 
 
-def validate_quality(q: DataQuality) -> None:
-    """The quality block's types and bounds (module docstring): it is shown to admins as is."""
+def validate_quality(q: DataQuality, kind: str = NODE_GEMEENTE) -> None:
+    """The quality block's types and bounds (module docstring): it is shown to admins as is. ``kind``:
+    the sender's node kind, whose extracts the files are."""
+    file_kinds = FILE_KINDS[kind]
     if len(q.files) > MAX_QUALITY_FILES:
         raise _quality_error("quality.files", f"hoogstens {MAX_QUALITY_FILES} bestanden")
     for i, f in enumerate(q.files):
         where = f"quality.files[{i}]"
         if not _is_text(f.name, MAX_FILE_NAME_LENGTH) or not f.name:
             raise _quality_error(f"{where}.name", f"een bestandsnaam is tekst van 1 tot {MAX_FILE_NAME_LENGTH} tekens")
-        if f.kind not in FILE_KINDS:
-            raise _quality_error(f"{where}.kind", f"soort bestand is niet een van {', '.join(sorted(FILE_KINDS))}")
+        if f.kind not in file_kinds:
+            raise _quality_error(f"{where}.kind", f"soort bestand is niet een van {', '.join(sorted(file_kinds))}")
         rows_read = _check_quality_count(f.rows_read, f"{where}.rows_read")
         total = _check_quality_count(f.rows_used, f"{where}.rows_used")
         for name in ("rejected", "excluded"):

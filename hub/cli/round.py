@@ -31,8 +31,8 @@ def _local(value) -> str:
 @round_group.command("open")
 @click.argument("schooljaar")
 @click.option("--peildatum", help="Peildatum JJJJ-MM-DD (standaard 1 oktober van het schooljaar).")
-@click.option("--node", "nodes", multiple=True, help="Verwachte gemeentecode (herhaalbaar; standaard alle gemeenten die nu zijn aangemeld: "
-                   "meld gemeenten dus eerst aan met `jeugdhub node add`).")
+@click.option("--node", "nodes", multiple=True, help="Verwachte node: gemeentecode of SWV-code (herhaalbaar; standaard alle "
+                   "nodes die nu zijn aangemeld: meld gemeenten en samenwerkingsverbanden dus eerst aan met `jeugdhub node add`).")
 @click.option("--deadline", help="Laatste dag JJJJ-MM-DD voor de eerste publicatie: na die dag (Nederlandse tijd) wordt "
                    "gepubliceerd, ook als er nog gemeenten ontbreken.")
 @click.option("--deadline-days", type=click.IntRange(min=0), help="De termijn in dagen na vandaag (standaard "
@@ -117,9 +117,9 @@ def status_command(round_id: int, as_json: bool) -> None:
             extra = f" (vervangt {n['superseded']} eerdere)" if n["superseded"] else ""
             q = n["quarantine"]
             unused = f"; NIET GEBRUIKT ({q['code']}): {q['reason']}" if q else ""
-            click.echo(f"  {n['gemeentecode']} {n['naam'] or ''}: ingezonden {n['received_at']}{extra}; {rows}{unused}")
+            click.echo(f"  {n['code']} {n['naam'] or ''}: ingezonden {n['received_at']}{extra}; {rows}{unused}")
         else:
-            click.echo(f"  {n['gemeentecode']} {n['naam'] or ''}: ONTBREEKT")
+            click.echo(f"  {n['code']} {n['naam'] or ''}: ONTBREEKT")
     rel = st["current_release"]
     click.echo(f"Huidige release: {'versie ' + str(rel['version']) + ' (id ' + str(rel['id']) + ')' if rel else 'nog geen'}")
     if st["waiting_for"]:

@@ -92,7 +92,7 @@ def sort_contributions(frame: pd.DataFrame) -> pd.DataFrame:
 def contributions(partials: Iterable[Partial], schooljaar: str) -> pd.DataFrame:
     """One row per node cell of ``schooljaar`` (other years in a partial are ignored).
 
-    The node is the partial's gemeentecode. A count cell counts each child once, so its
+    The node is the partial's sender (a gemeentecode or an SWV code). A count cell counts each child once, so its
     ``contributors`` is its value and it has no amounts (``top1``, ``top2``, ``negatives``, ``abs_sum``
     are 0); a cost cell brings its own. A schema-1 cost cell has no ``abs_sum``: without refunds its
     amounts are all positive, so ``abs_sum`` is its value; with refunds their size is unknown, so it
@@ -101,7 +101,7 @@ def contributions(partials: Iterable[Partial], schooljaar: str) -> pd.DataFrame:
     """
     rows: list[tuple] = []
     for partial in partials:
-        node = partial.header.gemeentecode
+        node = partial.header.node
         for c in partial.cells:
             if c.schooljaar == schooljaar:
                 rows.append((node, c.vestigingscode, c.schooljaar, c.measure, c.category, c.value, c.value, 0, 0, 0, 0, 0))

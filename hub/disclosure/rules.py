@@ -19,8 +19,8 @@ import pandas as pd
 
 from shared.codes import (
     CLIENT_ZORGTYPES, CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_CONSORTIUM, CLIENTEN_ZORGINTENSITEIT, CLIENTEN_ZORGTYPE,
-    JEUGDBESCHERMING, JEUGDRECLASSERING, KOSTEN, KOSTEN_TOTAAL, NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_LEEFTIJD,
-    NIEUWE_CLIENTEN_VERWIJZER,
+    JEUGDBESCHERMING, JEUGDRECLASSERING, KOSTEN, KOSTEN_TOTAAL, LEERLINGEN_ONDERSTEUNING, LEERLINGEN_ONDERSTEUNING_SOORT,
+    NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN_VERWIJZER,
 )
 
 from .config import GateConfig
@@ -34,7 +34,8 @@ COST_ORDER = (NEGATIVE, NEGATIVE_SUM, THRESHOLD, LINKED_COUNT, INSIDER_COST, P_P
 #: Distribution rows (part measure, total measure) that the group-disclosure rule reads.
 DISTRIBUTIONS = ((NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN), (NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN),
                  (CLIENTEN_ZORGTYPE, CLIENTEN), (CLIENTEN_AANBIEDER, CLIENTEN),
-                 (CLIENTEN_ZORGINTENSITEIT, CLIENTEN), (CLIENTEN_CONSORTIUM, CLIENTEN))
+                 (CLIENTEN_ZORGINTENSITEIT, CLIENTEN), (CLIENTEN_CONSORTIUM, CLIENTEN),
+                 (LEERLINGEN_ONDERSTEUNING_SOORT, LEERLINGEN_ONDERSTEUNING))
 
 
 def round_to(values: np.ndarray, base: int) -> np.ndarray:
@@ -120,8 +121,8 @@ def group_disclosure(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
 
     A category is group-disclosive when it holds at least ``group_disclosure_percent`` of its row's
     total, or when both round to the same shown value (a reader could not tell it from "all"). The
-    rows are the distributions a page shows: care types, referrers and ages over their totals, and
-    providers over the school's clients.
+    rows are the distributions a page shows: care types, referrers and ages over their totals,
+    providers over the school's clients, and the soort groups over the pupils with support.
     """
     flag = np.zeros(len(cells), dtype=bool)
     key = pd.MultiIndex.from_frame(cells[KEY])

@@ -3,7 +3,10 @@
 Cells: every unit (vestiging, schooltype, regio) in ``combined`` gets every fixed category of the
 count measures (missing = 0): the fine lists, the groups of the catalogue's groupings
 (shared/groupings.py; the care-intensity groups) and, in a school year with consortium cells, every consortium that occurs;
-and every ``kosten`` category when the school year has cost data.
+and every ``kosten`` category when the school year has cost data. The support cells of the SWV nodes
+(``leerlingen_ondersteuning`` and every soort group of ``leerlingen_ondersteuning_soort``) exist at the units
+an SWV counted (its schools, 0 included, and their school type and the regio), and nowhere else: a school
+no participating SWV counts has no support figure at all, rather than a zero.
 ``clienten_aanbieder`` cells exist only where a provider served the unit (non-zero). The release lists
 a provider cell only when it is published: listing a hidden one would reveal that the provider served
 a pupil at that school. A reader therefore cannot tell an absent provider cell from a hidden one (the
@@ -15,7 +18,8 @@ Lines (each "total = sum of parts"):
   types → the regio cell;
 - rows, per unit: ``nieuwe_clienten_verwijzer`` → ``nieuwe_clienten``; ``nieuwe_clienten_leeftijd`` →
   ``nieuwe_clienten`` (the two rows share that total and form one family); ``kosten`` categories →
-  ``kosten/totaal``;
+  ``kosten/totaal``; ``leerlingen_ondersteuning_soort`` → ``leerlingen_ondersteuning`` (each pupil counts
+  under one soort group: a family of one row, like the costs, and so a network per school type);
 - the inequalities between the distinct counts (``clienten``, care types, care-intensity groups,
   consortia, providers), as lines with an overlap variable (overlap.py): one family per school year.
 """
@@ -31,7 +35,8 @@ import pandas as pd
 from shared.codes import (
     AGE_BANDS, CLIENT_ZORGTYPES, CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_CONSORTIUM, CLIENTEN_ZORGINTENSITEIT,
     CLIENTEN_ZORGTYPE, JEUGDBESCHERMING, JEUGDRECLASSERING, KOSTEN, KOSTEN_CATEGORIES, KOSTEN_TOTAAL, LEERLINGEN,
-    MEASURES, NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN_VERWIJZER, VERWIJZERS,
+    LEERLINGEN_ONDERSTEUNING, LEERLINGEN_ONDERSTEUNING_SOORT, MEASURES, NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_LEEFTIJD,
+    NIEUWE_CLIENTEN_VERWIJZER, ONDERSTEUNING_GROUP_CODES, SUPPORT_MEASURES, VERWIJZERS,
 )
 from shared.groupings import DEFAULT_GROUPINGS, Groupings
 
@@ -63,13 +68,19 @@ FIXED_COUNT_CELLS: tuple[tuple[str, str], ...] = (
     + tuple((NIEUWE_CLIENTEN_LEEFTIJD, a) for a, _, _ in AGE_BANDS)
 )
 FIXED_COST_CELLS: tuple[tuple[str, str], ...] = tuple((KOSTEN, c) for c in KOSTEN_CATEGORIES)
+#: The support cells of every unit an SWV counted: the total and every soort group.
+FIXED_SUPPORT_CELLS: tuple[tuple[str, str], ...] = ((LEERLINGEN_ONDERSTEUNING, ""),) + tuple(
+    (LEERLINGEN_ONDERSTEUNING_SOORT, g) for g in ONDERSTEUNING_GROUP_CODES)
 #: Row lines: (part measure, total measure, total category, part categories excluded).
 ROW_LINES = (
     (NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN, ""),
     (NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN, ""),
     (KOSTEN, KOSTEN, KOSTEN_TOTAAL),
+    (LEERLINGEN_ONDERSTEUNING_SOORT, LEERLINGEN_ONDERSTEUNING, ""),
 )
 NEW_CLIENT_FAMILY = frozenset({NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN_LEEFTIJD})
+#: The SWVs' support cells: one family per school year (their row and its hierarchy columns).
+SUPPORT_FAMILY = SUPPORT_MEASURES
 _LEVEL_ORDER = {lv: i for i, lv in enumerate(LEVELS)}
 _NUM = COMBINED_COLUMNS[len(KEY) + 1:]
 
@@ -80,8 +91,10 @@ def network_role(measure: pd.Series, category: pd.Series) -> np.ndarray:
     c = category.to_numpy(dtype=object)
     return np.select(
         [m == NIEUWE_CLIENTEN_VERWIJZER, m == NIEUWE_CLIENTEN, m == NIEUWE_CLIENTEN_LEEFTIJD,
-         (m == KOSTEN) & (c == KOSTEN_TOTAAL), m == KOSTEN],
-        [ROW_PART, ROW_TOTAL_TO_SECOND_ROW, SECOND_ROW_PART, ROW_TOTAL_TO_COLUMN, ROW_PART],
+         (m == KOSTEN) & (c == KOSTEN_TOTAAL), m == KOSTEN,
+         m == LEERLINGEN_ONDERSTEUNING, m == LEERLINGEN_ONDERSTEUNING_SOORT],
+        [ROW_PART, ROW_TOTAL_TO_SECOND_ROW, SECOND_ROW_PART, ROW_TOTAL_TO_COLUMN, ROW_PART,
+         ROW_TOTAL_TO_COLUMN, ROW_PART],
         default=NOT_IN_NETWORK).astype(np.int8)
 
 
@@ -90,6 +103,7 @@ def family_of(measure: pd.Series, category: pd.Series) -> pd.Series:
     fam = measure.astype(str) + "|" + category.astype(str)
     fam = fam.where(~measure.isin(NEW_CLIENT_FAMILY), NIEUWE_CLIENTEN)
     fam = fam.where(~measure.isin(DISTINCT_FAMILY), CLIENTEN)
+    fam = fam.where(~measure.isin(SUPPORT_FAMILY), LEERLINGEN_ONDERSTEUNING)
     return fam.where(measure != KOSTEN, KOSTEN)
 
 
@@ -129,6 +143,11 @@ def _universe(combined: pd.DataFrame, catalogue: Catalogue = DEFAULT_CATALOGUE) 
     if len(cost_years):
         cost = pd.DataFrame(FIXED_COST_CELLS, columns=["measure", "category"])
         frames.append(units[units["schooljaar"].isin(cost_years)].merge(cost, how="cross"))
+    # Support: every soort group at each unit an SWV counted (it sent a total there, 0 included).
+    counted = combined.loc[combined["measure"] == LEERLINGEN_ONDERSTEUNING, ["level", "unit", "schooljaar", "parent"]]
+    if len(counted):
+        support = pd.DataFrame(FIXED_SUPPORT_CELLS, columns=["measure", "category"])
+        frames.append(counted.drop_duplicates().merge(support, how="cross"))
     grid = pd.concat(frames, ignore_index=True)
     cells = grid.merge(combined, on=KEY + ["parent"], how="outer")
     # Only measures this hub knows are cells: a lenient re-read of an old submission may carry others.

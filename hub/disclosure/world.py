@@ -22,7 +22,7 @@ from .config import GateConfig
 from .frames import KEY, LEVELS, PRIMARY, PROVIDER_AGGREGATE, PUBLISHED, SCHOOLTYPE, THRESHOLD, VESTIGING
 from .rules import round_to, rounding_window
 from .overlap import DISTINCT_FAMILY, OVERLAP
-from .tables import NEW_CLIENT_FAMILY, Table
+from .tables import NEW_CLIENT_FAMILY, SUPPORT_FAMILY, Table
 
 INF = np.inf
 EPS = 1e-6  # relative tolerance of a certified bound against its required point
@@ -34,7 +34,7 @@ TWO_SIDED = 3  # cost: lo <= req_lo and hi >= req_hi (req = t -/+ P)
 
 #: Measures of the families with row lines (rows × categories × hierarchy): never a tree. The distinct
 #: counts (overlap.py) are no network either: their cells have no arc and go to the LPs.
-TWO_DIM_MEASURES = sorted(NEW_CLIENT_FAMILY | {KOSTEN} | DISTINCT_FAMILY)
+TWO_DIM_MEASURES = sorted(NEW_CLIENT_FAMILY | {KOSTEN} | SUPPORT_FAMILY | DISTINCT_FAMILY)
 
 
 def satisfied(kind: np.ndarray, req_lo: np.ndarray, req_hi: np.ndarray, got_lo: np.ndarray, got_hi: np.ndarray) -> np.ndarray:
@@ -151,7 +151,7 @@ class World:
     parent: np.ndarray  # int code of the parent unit name
     type_of: np.ndarray  # int code of the school type a vestiging or type cell belongs to (-1: regio)
     key: np.ndarray  # int code of the cell key (several variables share one when a value changed)
-    two_dim: np.ndarray  # bool: the variable's family has row lines (nieuwe_clienten, kosten)
+    two_dim: np.ndarray  # bool: the variable's family has row lines (nieuwe_clienten, kosten, ondersteuning)
     role: np.ndarray  # int8: the variable's arc in its type's network (flows.py; 0 = none)
     overlap: np.ndarray  # bool: an overlap variable of the distinct counts (overlap.py)
     column: np.ndarray  # int code of (measure, category): the column line the variable belongs to

@@ -97,6 +97,11 @@ class ReleaseCells:
             return SUPPRESSED_COUNT
         return ABSENT_COUNT
 
+    def listed(self, level: str, unit: str, schooljaar: str, measure: str, category: str = "") -> bool:
+        """Whether the release lists the cell at all (published or not): for a measure that exists only
+        where a node counted it (an SWV's support cells), what tells "not counted" from "hidden"."""
+        return (level, unit, schooljaar, measure, category) in self._cells
+
     def units(self, level: str, schooljaar: str | None = None) -> list[str]:
         if schooljaar is not None:
             return sorted(self._units.get((level, schooljaar), ()))

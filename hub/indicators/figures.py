@@ -32,6 +32,7 @@ from shared.codes import (
     NIEUWE_CLIENTEN,
     NIEUWE_CLIENTEN_LEEFTIJD,
     NIEUWE_CLIENTEN_VERWIJZER,
+    SUPPORT_MEASURES,
     VERWIJZERS,
     ZORGTYPE_BY_SLUG,
     AGE_BANDS,
@@ -224,10 +225,10 @@ DISTRIBUTIONS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
 
 #: The measures the factsheet reads at school-type level: the rates (the type trend, the funnel's mean)
 #: and, where a school's own table has no published figure, the type's table in its place
-#: (:func:`finest_distribution`, :func:`finest_providers`).
+#: (:func:`finest`; the support section of hub/indicators/support.py too).
 SECTION_MEASURES: frozenset[str] = frozenset(
     {m for measure, total, _ in DISTRIBUTIONS.values() for m in (measure, total)}
-    | {CLIENTEN_ZORGINTENSITEIT, CLIENTEN_CONSORTIUM, CLIENTEN_AANBIEDER})
+    | {CLIENTEN_ZORGINTENSITEIT, CLIENTEN_CONSORTIUM, CLIENTEN_AANBIEDER} | SUPPORT_MEASURES)
 
 #: The measures the pages read at school-type level and at region level (rate, coverage, the
 #: distributions, costs, separate measures). The v1 API's release endpoints give a region role exactly

@@ -1,4 +1,5 @@
-"""Nodes (one per municipality), their Ed25519 public keys and one-time enrolment tokens."""
+"""Nodes (one per municipality or samenwerkingsverband), their Ed25519 public keys and one-time
+enrolment tokens."""
 
 from __future__ import annotations
 
@@ -8,18 +9,22 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.models.base import Base
+from shared.codes import NODE_GEMEENTE
 
 NODE_ACTIVE = "active"
 NODE_REVOKED = "revoked"
 
 
 class Node(Base):
-    """A municipality that may submit partials; identified by its gemeentecode."""
+    """A party that may submit partials: a municipality (kind ``gemeente``, identified by its
+    gemeentecode, ``0356``) or a samenwerkingsverband (kind ``swv``, by its SWV code, ``PO2607``).
+    The two kinds of code never look alike, so one column holds both."""
 
     __tablename__ = "nodes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    gemeentecode: Mapped[str] = mapped_column(String(4), unique=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default=NODE_GEMEENTE, server_default=NODE_GEMEENTE)
     naam: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default=NODE_ACTIVE)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -32,7 +37,7 @@ class Node(Base):
         return next((k for k in self.keys if k.active), None)
 
     def __repr__(self) -> str:
-        return f"<Node {self.gemeentecode} {self.status}>"
+        return f"<Node {self.kind} {self.code} {self.status}>"
 
 
 class NodeKey(Base):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from shared.codes import is_brin, is_vestigingscode, normalise_gemeentecode
+from shared.codes import is_brin, is_vestigingscode, normalise_gemeentecode, normalise_swv_code
 from shared.errors import ExtractError
 
 from hub.reference.gemeenten import ONBEKENDE_GEMEENTE, GemeenteLookup
@@ -45,7 +45,6 @@ _SWV_NAME_COLUMNS = (
     "SAMENWERKINGSVERBAND",
 )
 _SWV_CODE_COLUMNS = ("ADMINISTRATIENUMMER", "ADMINISTRATIENUMMER SWV", "SWV ADMINISTRATIENUMMER")
-_SWV_CODE = re.compile(r"^(PO|VO)[\s.\-_]*(\d{2})[\s.\-_]*(\d{2})$")
 _FILE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
 
@@ -130,11 +129,11 @@ def count_of(raw: str, column: str) -> tuple[int | None, bool]:
 
 
 def swv_code_of(raw: str, column: str) -> str:
-    """``PO-27-01``, ``PO 27.01`` and ``PO2701`` → ``PO2701``."""
-    m = _SWV_CODE.match(raw.strip().upper())
-    if not m:
-        raise RowError(column, f"administratienummer '{raw.strip()}' is geen SWV-nummer (bijv. PO-27-01 of VO2701)")
-    return f"{m.group(1)}{m.group(2)}{m.group(3)}"
+    """``PO-27-01``, ``PO 27.01`` and ``PO2701`` → ``PO2701`` (``shared.codes.normalise_swv_code``)."""
+    try:
+        return normalise_swv_code(raw)
+    except ValueError:
+        raise RowError(column, f"administratienummer '{raw.strip()}' is geen SWV-nummer (bijv. PO-27-01 of VO2701)") from None
 
 
 def _text(value: str) -> str | None:

@@ -431,7 +431,7 @@ def _quarantine(sub: Submission, exc: Exception) -> None:
     sub.quarantined_at = utcnow()
     log.warning(
         "round %s: submission %s of node %s quarantined (%s, %s); the round is published without it",
-        sub.round_id, sub.id, sub.node.gemeentecode, code, type(exc).__name__,
+        sub.round_id, sub.id, sub.node.code, code, type(exc).__name__,
     )  # fmt: skip
 
 

@@ -20,13 +20,14 @@ from sqlalchemy import select
 from hub.disclosure.frames import PUBLIC_COLUMNS, PUBLISHED
 from hub.extensions import db
 from hub.indicators import figures as fig
+from hub.indicators import support as sup
 from hub.indicators.cells import ReleaseCells
 from hub.models.releases import Release, ReleaseCell
 from hub.models.submissions import Submission
 from hub.services import reference
 from hub.services import releases as release_service
 from hub.dutch import place_name
-from shared.codes import CLIENTEN_AANBIEDER, GEEN_CONSORTIUM, GEEN_SCHOOL, LEERLINGEN, parse_schooljaar
+from shared.codes import CLIENTEN_AANBIEDER, GEEN_CONSORTIUM, GEEN_SCHOOL, LEERLINGEN, is_swv_code, parse_schooljaar
 from shared.errors import ForbiddenError, InputError, NotFoundError
 from shared.partial import provider_name_problem
 
@@ -239,17 +240,21 @@ def load() -> RegionData:
 
 
 def _publications(releases: dict[str, int]) -> dict[str, dict[str, Any]]:
-    """Per school year: the current publication's id, version, date and participating municipalities."""
+    """Per school year: the current publication's id, version, date and participating municipalities
+    and samenwerkingsverbanden (by name)."""
     from hub.models.nodes import Node
     from hub.models.reference import Gemeente
 
     names = {code: place_name(naam) for code, naam in db.session.execute(select(Gemeente.code, Gemeente.naam))}
-    names.update({code: naam for code, naam in db.session.execute(select(Node.gemeentecode, Node.naam)) if naam})
+    names.update({code: naam for code, naam in db.session.execute(select(Node.code, Node.naam)) if naam})
     out = {}
     for jaar, rid in releases.items():
         summary = release_service.get_release(rid)
+        swvs = [c for c in summary.nodes if is_swv_code(c)]
         out[jaar] = {"id": rid, "version": summary.version, "created_at": summary.created_at, "schooljaar": jaar,
-                     "gemeenten": sorted(names.get(c, c) for c in summary.nodes)}
+                     "gemeenten": sorted(names.get(c, c) for c in summary.nodes if c not in swvs),
+                     "samenwerkingsverbanden": sorted(names.get(c, c) for c in swvs),
+                     "swv_codes": sorted(swvs)}
     return out
 
 
@@ -429,6 +434,7 @@ def factsheet(data: RegionData, access, vestigingscode: str, schooljaar: str | N
     def may_see(level: str, measure: str) -> bool:
         return access.may_see_cell(level, code if level == fig.VESTIGING else stype, measure, swvs)
 
+    duo = fig.duo_lookup(data.pupils(schooljaar))
     return {
         "schooljaar": schooljaar,
         "release_id": data.releases[schooljaar],
@@ -442,6 +448,8 @@ def factsheet(data: RegionData, access, vestigingscode: str, schooljaar: str | N
                          "zorgintensiteit": fig.care_intensity(c, fig.VESTIGING, code, schooljaar, groups),
                          "consortia": fig.consortia(c, fig.VESTIGING, code, schooljaar)},
         "secties": fig.school_sections(c, code, stype, schooljaar, groups, may_see),
+        "ondersteuning": sup.school_support(c, code, stype, schooljaar, duo, data.schools_of_type(stype, schooljaar),
+                                            m, may_see),
         "aanbieders": providers,
         "kosten": fig.costs(c, fig.VESTIGING, code, schooljaar),
         "apart": fig.separate_measures(c, fig.VESTIGING, code, schooljaar),
@@ -460,6 +468,7 @@ def factsheet_to_dict(data: RegionData, sheet: dict[str, Any]) -> dict[str, Any]
         if sections[name]["aanbieders"] is not None:
             for p in sections[name]["aanbieders"]["aanbieders"]:
                 p["aanbieder_naam"] = data.provider_label(p["aanbieder_agb"])
+    sections[sup.SECTION] = sheet["ondersteuning"].to_dict()
     return {
         "schooljaar": sheet["schooljaar"],
         "release_id": sheet["release_id"],
@@ -476,6 +485,31 @@ def factsheet_to_dict(data: RegionData, sheet: dict[str, Any]) -> dict[str, Any]
         "apart": {k: v.to_dict() for k, v in sheet["apart"].items()},
         "funnel": funnel_dict,
     }
+
+
+@dataclass(frozen=True)
+class SwvSupport:
+    """The SWV page's support per school: does the SWV take part in the publication, and per school its
+    pupils with support (per 100 of DUO's count)."""
+
+    participates: bool
+    rows: tuple[tuple[fig.SchoolRow, sup.SupportRate], ...]
+
+    @property
+    def published(self) -> bool:
+        return any(rate.published or rate.count.published for _, rate in self.rows)
+
+
+def swv_support(data: RegionData, code: str, rows: list[fig.SchoolRow], schooljaar: str) -> SwvSupport:
+    """``rows``: the SWV page's schools (already filtered by what the viewer may see). The SWV takes part
+    when its node's submission is in the school year's publication."""
+    duo = fig.duo_lookup(data.pupils(schooljaar))
+    participates = code in (data.publications.get(schooljaar) or {}).get("swv_codes", [])
+    out = []
+    for row in rows:
+        count = sup.support_count(data.cells, fig.VESTIGING, row.vestigingscode, schooljaar)
+        out.append((row, sup.support_rate(count, sup.duo_pupils(duo, [row.vestigingscode]), data.min_denominator)))
+    return SwvSupport(participates, tuple(out))
 
 
 def region_to_dict(reg: dict[str, Any]) -> dict[str, Any]:

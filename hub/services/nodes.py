@@ -1,6 +1,10 @@
 """Nodes: registration with a one-time token, enrolment of public keys, rotation, revocation,
 and authentication of an agent's signed requests.
 
+A node is a municipality (kind ``gemeente``, its gemeentecode) or a samenwerkingsverband (kind
+``swv``, its SWV code); the code says which (``shared.codes.node_kind``). An SWV is registered only
+when the hub's reference data knows it, since its schools are what it may count.
+
 The hub stores only SHA-256 hashes of enrolment tokens and only public keys; it never sees a
 pseudonymisation key. Each function owns its transaction.
 """
@@ -20,8 +24,9 @@ from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models.nodes import NODE_ACTIVE, NODE_REVOKED, EnrolmentToken, Node, NodeKey
+from hub.models.reference import Samenwerkingsverband, SwvMembership
 from hub.services._util import aware, transaction, utcnow
-from shared.codes import normalise_gemeentecode
+from shared.codes import NODE_SWV, node_kind, normalise_node_code
 from shared.errors import AuthError, ConflictError, ForbiddenError, InputError, NotFoundError
 from shared.messages import (
     HEADER_KEY_ID,
@@ -46,22 +51,33 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _code(gemeentecode: str) -> str:
+def _code(code: str) -> str:
     try:
-        return normalise_gemeentecode(gemeentecode)
+        return normalise_node_code(code)
     except ValueError as exc:
-        raise InputError(str(exc), code="invalid_gemeentecode") from None
+        raise InputError(str(exc), code="invalid_node_code") from None
 
 
-def get_node(gemeentecode: str) -> Node:
-    node = db.session.scalar(select(Node).where(Node.gemeentecode == _code(gemeentecode)))
+def kind_label(node: Node) -> str:
+    """How a message names the node: "gemeente 0356" or "samenwerkingsverband PO2607"."""
+    return f"{'samenwerkingsverband' if node.kind == NODE_SWV else 'gemeente'} {node.code}"
+
+
+def get_node(code: str) -> Node:
+    node = db.session.scalar(select(Node).where(Node.code == _code(code)))
     if node is None:
-        raise NotFoundError(f"Gemeente {gemeentecode} is geen geregistreerde node", code="node_not_found")
+        raise NotFoundError(f"{code} is geen geregistreerde node (gemeente of samenwerkingsverband)",
+                            code="node_not_found")
     return node
 
 
 def list_nodes() -> list[Node]:
-    return list(db.session.scalars(select(Node).order_by(Node.gemeentecode)))
+    return list(db.session.scalars(select(Node).order_by(Node.kind, Node.code)))
+
+
+def swv_schools(swv_code: str) -> list[str]:
+    """The vestigingscodes the reference data gives an SWV (its memberships): what its node may count."""
+    return sorted(db.session.scalars(select(SwvMembership.vestigingscode).where(SwvMembership.swv_code == swv_code)))
 
 
 def _issue_token(node: Node, now: datetime) -> str:
@@ -77,22 +93,33 @@ def _issue_token(node: Node, now: datetime) -> str:
     return token
 
 
-def register_node(gemeentecode: str, naam: str, *, now: datetime | None = None) -> str:
-    """Register a municipality (or reinstate a revoked one) and return its one-time enrolment token."""
+def register_node(code: str, naam: str | None, *, now: datetime | None = None) -> str:
+    """Register a municipality or an SWV (or reinstate a revoked one) and return its one-time
+    enrolment token. An SWV must be in the reference data; its name defaults to the one there."""
     now = now or utcnow()
-    code = _code(gemeentecode)
+    code = _code(code)
+    kind = node_kind(code)
     naam = (naam or "").strip()
+    if kind == NODE_SWV:
+        known = db.session.get(Samenwerkingsverband, code)
+        if known is None or not swv_schools(code):
+            raise InputError(
+                f"Samenwerkingsverband {code} staat niet (met scholen) in de referentiedata van de hub; importeer "
+                "eerst DUO's bestand met de samenwerkingsverbanden per vestiging (jeugdhub reference import)",
+                code="unknown_swv",
+            )
+        naam = naam or known.naam or ""
     if not naam:
-        raise InputError("Geef de naam van de gemeente op", code="invalid_input")
+        raise InputError("Geef de naam van de gemeente of het samenwerkingsverband op (--naam)", code="invalid_input")
     with transaction():
-        node = db.session.scalar(select(Node).where(Node.gemeentecode == code))
+        node = db.session.scalar(select(Node).where(Node.code == code))
         if node is not None and node.status == NODE_ACTIVE:
             raise ConflictError(
-                f"Gemeente {code} is al geregistreerd; gebruik 'jeugdhub node token {code}' voor een nieuw token",
+                f"Node {code} is al geregistreerd; gebruik 'jeugdhub node token {code}' voor een nieuw token",
                 code="node_exists",
             )
         if node is None:
-            node = Node(gemeentecode=code, naam=naam, status=NODE_ACTIVE, created_at=now)
+            node = Node(code=code, kind=kind, naam=naam, status=NODE_ACTIVE, created_at=now)
             db.session.add(node)
             db.session.flush()
         else:  # reinstating: old keys stay inactive, the node enrols a new one
@@ -101,27 +128,27 @@ def register_node(gemeentecode: str, naam: str, *, now: datetime | None = None) 
     return token
 
 
-def issue_token(gemeentecode: str, *, now: datetime | None = None) -> str:
+def issue_token(code: str, *, now: datetime | None = None) -> str:
     """A new one-time token for an existing node (lost or expired token); invalidates the old one."""
     now = now or utcnow()
     with transaction():
-        node = get_node(gemeentecode)
+        node = get_node(code)
         if node.status != NODE_ACTIVE:
-            raise ForbiddenError(f"Node {node.gemeentecode} is ingetrokken", code="node_revoked")
+            raise ForbiddenError(f"Node {node.code} is ingetrokken", code="node_revoked")
         token = _issue_token(node, now)
     return token
 
 
-def rotate_key(gemeentecode: str, *, now: datetime | None = None) -> str:
+def rotate_key(code: str, *, now: datetime | None = None) -> str:
     """Start a key rotation: a token with which the enrolled node enrols a new key (the old one is
     deactivated at that moment, so the node keeps working until it has switched)."""
-    node = get_node(gemeentecode)
+    node = get_node(code)
     if node.active_key is None:
         raise ConflictError(
-            f"Node {node.gemeentecode} heeft nog geen actieve sleutel; gebruik 'jeugdhub node token'",
+            f"Node {node.code} heeft nog geen actieve sleutel; gebruik 'jeugdhub node token'",
             code="node_not_enrolled",
         )
-    return issue_token(gemeentecode, now=now)
+    return issue_token(code, now=now)
 
 
 def enrol(request: EnrolmentRequest, *, now: datetime | None = None) -> EnrolmentResponse:
@@ -137,13 +164,14 @@ def enrol(request: EnrolmentRequest, *, now: datetime | None = None) -> Enrolmen
             raise AuthError("Het inschrijftoken is verlopen; vraag de beheerder om een nieuw token", code="token_expired")
         node = token.node
         try:
-            claimed = normalise_gemeentecode(request.gemeentecode)
+            claimed = normalise_node_code(request.node)
         except ValueError:
             claimed = None
-        if claimed != node.gemeentecode:
-            raise ForbiddenError("Dit token hoort bij een andere gemeente", code="wrong_node")
+        if claimed != node.code:
+            raise ForbiddenError("Dit token hoort bij een andere node (gemeente of samenwerkingsverband)",
+                                 code="wrong_node")
         if node.status != NODE_ACTIVE:
-            raise ForbiddenError(f"Node {node.gemeentecode} is ingetrokken", code="node_revoked")
+            raise ForbiddenError(f"Node {node.code} is ingetrokken", code="node_revoked")
         public_key = load_public_key(request.public_key_pem)
         kid = compute_key_id(public_key)
         if db.session.scalar(select(NodeKey.id).where(NodeKey.key_id == kid)) is not None:
@@ -162,14 +190,14 @@ def enrol(request: EnrolmentRequest, *, now: datetime | None = None) -> Enrolmen
             )
         )
         token.used_at = now
-    return EnrolmentResponse(gemeentecode=node.gemeentecode, gemeentenaam=node.naam, key_id=kid)
+    return EnrolmentResponse(node=node.code, naam=node.naam, key_id=kid)
 
 
-def revoke_node(gemeentecode: str, *, now: datetime | None = None) -> Node:
+def revoke_node(code: str, *, now: datetime | None = None) -> Node:
     """Stop accepting anything from a node: its keys and open tokens are deactivated."""
     now = now or utcnow()
     with transaction():
-        node = get_node(gemeentecode)
+        node = get_node(code)
         node.status, node.revoked_at = NODE_REVOKED, now
         for key in node.keys:
             if key.active:
@@ -212,12 +240,12 @@ def authenticate_request(
             f"De aanvraag is te oud of de klok loopt meer dan {max_skew} seconden af", code="stale_request"
         )
     try:
-        code = normalise_gemeentecode(values[HEADER_NODE])
+        code = normalise_node_code(values[HEADER_NODE])
     except ValueError:
-        raise RequestAuthError("De node-header is geen gemeentecode", code="node_not_enrolled") from None
-    node = db.session.scalar(select(Node).where(Node.gemeentecode == code))
+        raise RequestAuthError("De node-header is geen gemeentecode en geen SWV-code", code="node_not_enrolled") from None
+    node = db.session.scalar(select(Node).where(Node.code == code))
     if node is None:
-        raise RequestAuthError(f"Gemeente {code} is niet als node ingeschreven", code="node_not_enrolled")
+        raise RequestAuthError(f"{code} is niet als node ingeschreven", code="node_not_enrolled")
     if node.status != NODE_ACTIVE:
         raise ForbiddenError(f"Node {code} is ingetrokken", code="node_revoked")
     key = next((k for k in node.keys if k.key_id == values[HEADER_KEY_ID]), None)

@@ -92,7 +92,7 @@ def _summaries(releases: list[Release]) -> list[ReleaseSummary]:
     if all_ids:
         codes = dict(
             db.session.execute(
-                select(Submission.id, Node.gemeentecode).join(Node, Node.id == Submission.node_id).where(Submission.id.in_(all_ids))
+                select(Submission.id, Node.code).join(Node, Node.id == Submission.node_id).where(Submission.id.in_(all_ids))
             ).all()
         )
     return [

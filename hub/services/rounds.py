@@ -17,7 +17,8 @@ from hub.models.releases import Release
 from hub.models.rounds import ROUND_CLOSED, ROUND_OPEN, CombineStatus, Round
 from hub.models.submissions import SUBMISSION_CURRENT, Submission
 from hub.services._util import aware, transaction, utcnow
-from shared.codes import default_peildatum, normalise_gemeentecode, parse_schooljaar
+from hub.services.nodes import swv_schools
+from shared.codes import NODE_SWV, default_peildatum, node_kind, normalise_node_code, parse_schooljaar
 from shared.errors import ConflictError, InputError, NotFoundError
 from shared.messages import RoundInfo
 
@@ -90,18 +91,18 @@ def open_round(
     opened = aware(now) or utcnow()
     due = round_deadline(opened, deadline, deadline_days)
     with transaction():
-        active = {n.gemeentecode: n for n in db.session.scalars(select(Node).where(Node.status == NODE_ACTIVE))}
+        active = {n.code: n for n in db.session.scalars(select(Node).where(Node.status == NODE_ACTIVE))}
         if expected is None:
             codes = sorted(active)
         else:
             try:
-                codes = sorted({normalise_gemeentecode(c) for c in expected})
+                codes = sorted({normalise_node_code(c) for c in expected})
             except ValueError as exc:
-                raise InputError(str(exc), code="invalid_gemeentecode") from None
+                raise InputError(str(exc), code="invalid_node_code") from None
             unknown = [c for c in codes if c not in active]
             if unknown:
                 raise NotFoundError(
-                    f"Geen actieve node voor gemeente {', '.join(unknown)}; registreer die eerst met 'jeugdhub node add'",
+                    f"Geen actieve node {', '.join(unknown)}; registreer die eerst met 'jeugdhub node add'",
                     code="node_not_found",
                 )
         if not codes:
@@ -146,7 +147,7 @@ def list_rounds(status: str | None = None, node: Node | None = None) -> list[Rou
     submitted: set[int] = set()
     if node is not None:
         # A node only sees rounds it is expected in: the list tells it what to compute.
-        rounds = [r for r in rounds if node.gemeentecode in (r.expected_nodes or [])]
+        rounds = [r for r in rounds if node.code in (r.expected_nodes or [])]
         submitted = set(
             db.session.scalars(
                 select(Submission.round_id).where(
@@ -155,6 +156,9 @@ def list_rounds(status: str | None = None, node: Node | None = None) -> list[Rou
             )
         )
     tables = round_tables()
+    if node is not None and node.kind == NODE_SWV:
+        # An SWV counts exactly its own schools (the reference data's), a total for each.
+        tables["schools"] = tuple(swv_schools(node.code))
     return [
         RoundInfo(id=r.id, schooljaar=r.schooljaar, peildatum=r.peildatum.isoformat(), status=r.status,
                   submitted=r.id in submitted, **tables)
@@ -181,7 +185,7 @@ def all_rounds(status: str | None = None) -> list[Round]:
 
 @dataclass(frozen=True)
 class NodeStatus:
-    gemeentecode: str
+    code: str  # the node's gemeentecode, or its SWV code
     naam: str | None
     expected: bool
     submission_id: int | None
@@ -192,9 +196,14 @@ class NodeStatus:
     # Why the current submission is in no release ({code, reason, at}), None when it is usable.
     quarantine: dict[str, Any] | None = None
 
+    @property
+    def kind(self) -> str:
+        return node_kind(self.code)
+
     def to_dict(self) -> dict[str, Any]:
         return {
-            "gemeentecode": self.gemeentecode,
+            "code": self.code,
+            "kind": self.kind,
             "naam": self.naam,
             "expected": self.expected,
             "submitted": self.submission_id is not None,
@@ -234,10 +243,10 @@ class RoundStatus:
             "status": self.status,
             "opened_at": self.opened_at,
             "closed_at": self.closed_at,
-            "expected": sorted(n.gemeentecode for n in self.nodes if n.expected),
-            "submitted": sorted(n.gemeentecode for n in self.nodes if n.submission_id is not None),
-            "missing": sorted(n.gemeentecode for n in self.nodes if n.expected and n.submission_id is None),
-            "quarantined": sorted(n.gemeentecode for n in self.nodes if n.quarantine is not None),
+            "expected": sorted(n.code for n in self.nodes if n.expected),
+            "submitted": sorted(n.code for n in self.nodes if n.submission_id is not None),
+            "missing": sorted(n.code for n in self.nodes if n.expected and n.submission_id is None),
+            "quarantined": sorted(n.code for n in self.nodes if n.quarantine is not None),
             "nodes": [n.to_dict() for n in self.nodes],
             "current_release": self.current_release,
             "pending": self.pending,
@@ -260,20 +269,20 @@ def round_status(round_id: int, *, now: datetime | None = None) -> RoundStatus:
         db.session.scalars(select(Submission).where(Submission.round_id == rnd.id).order_by(Submission.id))
     )
     nodes = {n.id: n for n in db.session.scalars(select(Node))}
-    by_code = {n.gemeentecode: n for n in nodes.values()}
+    by_code = {n.code: n for n in nodes.values()}
     current = {s.node_id: s for s in subs if s.status == SUBMISSION_CURRENT}
     replaced: dict[int, int] = {}
     for s in subs:
         if s.status != SUBMISSION_CURRENT:
             replaced[s.node_id] = replaced.get(s.node_id, 0) + 1
-    codes = set(rnd.expected_nodes or []) | {nodes[s.node_id].gemeentecode for s in current.values()}
+    codes = set(rnd.expected_nodes or []) | {nodes[s.node_id].code for s in current.values()}
     rows = []
     for code in sorted(codes):
         node = by_code.get(code)
         sub = current.get(node.id) if node is not None else None
         rows.append(
             NodeStatus(
-                gemeentecode=code,
+                code=code,
                 naam=node.naam if node is not None else None,
                 expected=code in (rnd.expected_nodes or []),
                 submission_id=sub.id if sub else None,
@@ -318,15 +327,15 @@ def deadline_passed(rnd: Round, now: datetime | None = None) -> bool:
 
 
 def waiting_for(rnd: Round, *, now: datetime | None = None) -> list[str]:
-    """The expected municipalities a round's FIRST publication still waits for; [] once it has one,
-    once its deadline has passed, or when the round is closed. A release of a few municipalities
-    followed by one of all would let a reader subtract the two and narrow the later ones' cells. A
-    municipality whose submission was quarantined has submitted: the round is published without it.
+    """The expected nodes (municipalities and SWVs) a round's FIRST publication still waits for; []
+    once it has one, once its deadline has passed, or when the round is closed. A release of a few
+    nodes followed by one of all would let a reader subtract the two and narrow the later ones' cells.
+    A node whose submission was quarantined has submitted: the round is published without it.
     """
     if rnd.current_release_id is not None or rnd.status != ROUND_OPEN or deadline_passed(rnd, now):
         return []
     submitted = set(db.session.scalars(
-        select(Node.gemeentecode).join(Submission, Submission.node_id == Node.id)
+        select(Node.code).join(Submission, Submission.node_id == Node.id)
         .where(Submission.round_id == rnd.id, Submission.status == SUBMISSION_CURRENT)))
     return sorted(set(rnd.expected_nodes or []) - submitted)
 

@@ -2,8 +2,10 @@
 the combine task is enqueued.
 
 Order of checks: round exists and is open → size → envelope → key belongs to the (active) node →
-signature → schema and cells (types and plausibility, shared/partial.py) → partial's gemeentecode
-is the node → round's schooljaar (and its peildatum) in the partial. The same envelope bytes again
+signature → schema and cells (types and plausibility, and the measures the sender's kind may send,
+shared/partial.py) → the partial's sender (gemeentecode, or swv_code) is the node → an SWV's cells
+only at its own schools (the reference data's memberships: ``school_outside_swv``) → round's
+schooljaar (and its peildatum) in the partial. The same envelope bytes again
 answer ``duplicate``; a different partial from the same node supersedes the earlier one, which
 stays stored for audit. A current submission the combine cannot use is quarantined there
 (hub.services.combine) and left out of :func:`usable_submissions`. The partial's provider names are
@@ -27,8 +29,10 @@ from hub.models.nodes import NODE_ACTIVE, Node, NodeKey
 from hub.models.rounds import ROUND_OPEN
 from hub.models.submissions import SUBMISSION_CURRENT, SUBMISSION_SUPERSEDED, Submission
 from hub.services._util import utcnow
+from hub.services.nodes import swv_schools
 from hub.services.rounds import get_round
-from shared.errors import ConflictError, ForbiddenError, PayloadError, PayloadTooLarge, SignatureError
+from shared.codes import NODE_SWV
+from shared.errors import ConflictError, ForbiddenError, PayloadError, PayloadFieldError, PayloadTooLarge, SignatureError
 from shared.messages import SubmissionReceipt
 from shared.codes import CLIENTEN_AANBIEDER
 from shared.partial import Partial
@@ -52,7 +56,7 @@ def _resolve_key(envelope: SignedEnvelope, node: Node | None) -> tuple[Node, Nod
         raise ForbiddenError("Het bestand is ondertekend met de sleutel van een andere gemeente", code="wrong_node")
     owner = key.node
     if owner.status != NODE_ACTIVE:
-        raise ForbiddenError(f"Node {owner.gemeentecode} is ingetrokken", code="node_revoked")
+        raise ForbiddenError(f"Node {owner.code} is ingetrokken", code="node_revoked")
     if not key.active:
         raise SignatureError(
             "Het bestand is ondertekend met een ingetrokken of vervangen sleutel; onderteken opnieuw", code="unknown_key"
@@ -73,11 +77,13 @@ def verify_envelope(
     envelope = SignedEnvelope.from_bytes(envelope_bytes, max_bytes=limit)
     owner, key = _resolve_key(envelope, node)
     partial = envelope.verify(load_public_key(key.public_key_pem))
-    if partial.header.gemeentecode != owner.gemeentecode:
+    if partial.header.node != owner.code or partial.header.kind != owner.kind:
         raise ForbiddenError(
-            f"Het deelresultaat is van gemeente {partial.header.gemeentecode}, niet van node {owner.gemeentecode}",
+            f"Het deelresultaat is van {partial.header.node}, niet van node {owner.code}",
             code="wrong_node",
         )
+    if owner.kind == NODE_SWV:
+        _check_swv_schools(partial, owner)
     if rnd.schooljaar not in partial.header.schooljaren:
         raise PayloadError(
             f"Het deelresultaat bevat schooljaar {rnd.schooljaar} van ronde {rnd.id} niet", code="wrong_schooljaar"
@@ -89,6 +95,18 @@ def verify_envelope(
             code="wrong_peildatum",
         )
     return owner, key, envelope, partial
+
+
+def _check_swv_schools(partial: Partial, owner: Node) -> None:
+    """An SWV counts its own schools only: a school's support cells come from the SWV(s) it belongs to."""
+    schools = set(swv_schools(owner.code))
+    for i, c in enumerate(partial.cells):
+        if c.vestigingscode not in schools:
+            raise PayloadFieldError(
+                f"Cel {c.vestigingscode} {c.schooljaar}: deze vestiging hoort volgens de referentiedata van de hub niet "
+                f"bij samenwerkingsverband {owner.code}; tel alleen de eigen scholen (de ronde geeft de lijst)",
+                field=f"cells[{i}].vestigingscode", code="school_outside_swv",
+                details={"cell": list(c.key)})
 
 
 def _receipt(sub: Submission, status: str, supersedes: int | None = None) -> SubmissionReceipt:
@@ -164,7 +182,7 @@ def receive(
     except BaseException:
         db.session.rollback()
         raise
-    log.info("submission %s stored for round %s from node %s", receipt.submission_id, round_id, owner.gemeentecode)
+    log.info("submission %s stored for round %s from node %s", receipt.submission_id, round_id, owner.code)
     jobs.enqueue(jobs.COMBINE, round_id)
     return receipt
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from hub.indicators import figures as fig
+from hub.indicators import support as sup
 from shared.textfiles import FORMULA_STARTS
 from hub.indicators.cells import Count
 
@@ -242,6 +243,61 @@ def providers_table(name: str, providers: fig.Providers, label_of, consortium_of
         rows.append(tuple(row))
     return Table(name, "Grootste aanbieders", tuple(cols), tuple(rows),
                  "Alleen aanbieders met een gepubliceerd aantal cliënten staan hier; kleinere aanbieders worden niet genoemd.")
+
+
+def support_rate_cell(rate: sup.SupportRate) -> Any:
+    """Pupils with support per 100 pupils: the number, "≤ n" when DUO's count is a lower bound, else a marker."""
+    if rate.published:
+        return "≤ " + format_cell(rate.per_100, "rate") if rate.upper_bound else rate.per_100
+    if rate.status == fig.SMALL_DENOMINATOR:
+        return TE_KLEIN
+    if rate.status in (sup.NOT_COUNTED, sup.NO_PUPIL_COUNT):
+        return GEEN
+    return AFGESCHERMD
+
+
+def support_table(name: str, support: sup.SchoolSupport) -> Table:
+    """The factsheet's support section: the soort groups at the level it shows, also per 100 pupils of that
+    level (DUO's count); a section without a published figure is a table without rows and its sentence."""
+    cols = (Column("soort", "Soort ondersteuning"), Column("aantal", "Leerlingen", "count"),
+            Column("per_100", "Per 100 leerlingen", "rate"), Column("aandeel", "Aandeel", "pct"))
+    section = support.section
+    suffix = f", alle {section.unit}-scholen in de regio" if section.level == fig.LEVEL_SCHOOLTYPE else ""
+    title = "Leerlingen met ondersteuning naar soort" + suffix
+    note = ("Elke leerling telt één keer, bij de soort met de hoogste voorrang (TLV SO, TLV SBO, PrO, LWOO, "
+            "arrangement, OPP, thuiszitter); per 100 leerlingen volgens de DUO-telling van 1 oktober.")
+    if section.table is None:
+        return Table(name, title, cols, (), section.label, sheet="Ondersteuning")
+
+    def per_100(count: Count) -> Any:
+        value = support.per_100(count)
+        if value is None:
+            return AFGESCHERMD if not count.published else GEEN
+        return "≤ " + format_cell(value, "rate") if support.section_pupils.lower_bound else value
+
+    rows = []
+    for r in section.table.rows:
+        share = 100 * r.share if r.share is not None else (AFGESCHERMD if not r.count.published else GEEN)
+        rows.append((r.label, count_cell(r.count), per_100(r.count), share))
+    rows.append(("Alle leerlingen met ondersteuning", count_cell(section.table.total), per_100(section.table.total), GEEN))
+    return Table(name, title, cols, tuple(rows), note, sheet="Ondersteuning")
+
+
+def swv_support_table(support, schooljaar: str, url_for_school=None) -> Table:
+    """The SWV page's schools with their pupils with support (``indicators.SwvSupport``)."""
+    cols = (Column("naam", "School"), Column("vestigingscode", "Vestiging"), Column("schooltype", "Type"),
+            Column("ondersteuning", "Leerlingen met ondersteuning", "count"),
+            Column("duo", "Leerlingen (DUO)", "count"), Column("per_100", "Per 100 leerlingen", "rate"))
+    out, links = [], []
+    for row, rate in support.rows:
+        count = GEEN if rate.status == sup.NOT_COUNTED else count_cell(rate.count)
+        out.append((row.naam, row.vestigingscode, row.schooltype, count,
+                    rate.pupils.count if rate.pupils.count is not None else GEEN, support_rate_cell(rate)))
+        links.append(url_for_school(row.vestigingscode) if url_for_school else None)
+    return Table(f"ondersteuning-{schooljaar}", f"Leerlingen met ondersteuning per school, schooljaar {schooljaar}",
+                 cols, tuple(out), links=tuple(links), sheet=f"Ondersteuning {schooljaar}",
+                 note="Van het samenwerkingsverband zelf: alle leerlingen van de school met ondersteuning op 1 oktober, "
+                      "wonend waar ook; per 100 leerlingen volgens DUO. '–': het samenwerkingsverband telt deze school niet.")
 
 
 def costs_table(name: str, costs: fig.Costs) -> Table:

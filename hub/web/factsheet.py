@@ -45,6 +45,7 @@ def factsheet_parts(data, code: str, schooljaar: str | None):
                                      sheet="Trend per 100 leerlingen"),
         # Each at the finest level with a published figure (figures.school_sections).
         **{name: exports.section_table(section, data.provider_label) for name, section in sheet["secties"].items()},
+        "ondersteuning": exports.support_table("ondersteuning", sheet["ondersteuning"]),
         "kosten": exports.costs_table("kosten", sheet["kosten"]),
         "apart": exports.separate_table("apart", sheet["apart"]),
     }
@@ -67,7 +68,8 @@ def factsheet_html(data, code: str, schooljaar: str | None, for_pdf: bool = Fals
     return render_template("factsheet.html", sheet=sheet, school=school, tables=tables, trend_svg=trend_svg,
                            funnel_svg=funnel_svg, for_pdf=for_pdf, schooljaren=data.schooljaren, fmt=exports.format_cell,
                            rate_cells=rate_cells, coverage_cell=exports.coverage_cell(school.coverage),
-                           count_cell=exports.count_cell, threshold=threshold())
+                           count_cell=exports.count_cell, threshold=threshold(),
+                           support_rate=exports.support_rate_cell)
 
 
 def html_to_pdf(html: str, base_url: str) -> bytes:

@@ -315,11 +315,15 @@ def swv(code: str):
     gemeenten = sorted({r.gemeentenaam or "onbekend" for r in view["scholen"]})
     members = data.swv_members.get(code, set())
     in_region = members & svc.region_schools(data)
+    support = svc.swv_support(data, code, view["scholen"], view["schooljaar"])
+    support_table = exports.swv_support_table(
+        support, view["schooljaar"], lambda c: url_for("web.factsheet", vestigingscode=c, schooljaar=view["schooljaar"]))
     audit.record(g.access.user_id, "view", f"swv {code} {view['schooljaar']}", "html")
     return render_template("swv.html", code=code, naam=data.swv_names.get(code, code), view=view, table=table, sort=sort,
                            sorting=_sorting(sort), members=len(members), in_region=len(in_region),
                            published=sum(1 for r in view["scholen"] if r.rate.published),
-                           gemeenten=gemeenten, schooljaren=data.schooljaren)
+                           gemeenten=gemeenten, schooljaren=data.schooljaren, support=support,
+                           support_table=support_table)
 
 
 @bp.get("/swv/<code>/export.<fmt>")
@@ -328,7 +332,11 @@ def swv_export(code: str, fmt: str):
     data = svc.load()
     code, view, _ = _swv_view(data, code)
     table = exports.overview_table(view["scholen"], view["schooljaar"], swv_names=data.swv_names)
-    return _export([table], f"jeugdhulp-swv-{code}-{view['schooljaar']}", fmt, f"swv {code} {view['schooljaar']}",
+    tables = [table]
+    support = svc.swv_support(data, code, view["scholen"], view["schooljaar"])
+    if support.participates:
+        tables.append(exports.swv_support_table(support, view["schooljaar"]))
+    return _export(tables, f"jeugdhulp-swv-{code}-{view['schooljaar']}", fmt, f"swv {code} {view['schooljaar']}",
                    view["schooljaar"])
 
 

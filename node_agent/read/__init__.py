@@ -16,6 +16,7 @@ from node_agent.read.columns import COLUMNS, REQUIRED, resolve_columns
 from node_agent.read.declaraties import read_declaraties
 from node_agent.read.jeugdhulp import OPEN_END, read_jeugdhulp
 from node_agent.read.leerlingen import read_leerlingen
+from node_agent.read.ondersteuning import read_ondersteuning
 from node_agent.read.parse import NAT, parse_date_text, parse_dates
 from node_agent.read.report import EXCLUSION_RULES, REASONS, Extract, FileReport, ReadOptions, RowIssues
 from node_agent.read.sources import CHUNK_ROWS, iter_chunks, read_location_registry
@@ -41,5 +42,6 @@ __all__ = [
     "read_jeugdhulp",
     "read_leerlingen",
     "read_location_registry",
+    "read_ondersteuning",
     "resolve_columns",
 ]

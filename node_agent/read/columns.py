@@ -37,6 +37,8 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
         "woongemeente",
         "buurtcode",
     ),
+    # The SWV's support extract: one row per support (arrangement, TLV, LWOO/PrO, OPP, thuiszitter).
+    "ondersteuning": ("bsn", "vestigingscode", "brin", "vestigingsnummer", "soort", "ingangsdatum", "einddatum"),
 }
 
 #: Required columns; a tuple inside means "one of these alternatives (all of its columns)".
@@ -44,6 +46,7 @@ REQUIRED: Mapping[str, tuple[Any, ...]] = {
     "jeugdhulp": ("bsn", "geboortedatum", "toewijzingnummer", "aanbieder_agb", "ingangsdatum"),
     "declaraties": ("toewijzingnummer", "periode_begin", (("bedrag_eurocent",), ("bedrag",))),
     "leerlingen": ("bsn", "geboortedatum", "peildatum", (("vestigingscode",), ("brin", "vestigingsnummer")), "woongemeente"),
+    "ondersteuning": ("bsn", (("vestigingscode",), ("brin", "vestigingsnummer")), "soort", "ingangsdatum"),
 }
 
 

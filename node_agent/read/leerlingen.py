@@ -8,20 +8,13 @@ import re
 import numpy as np
 import pandas as pd
 
-from node_agent.columnar import by_unique, per_value, text_series
+from node_agent.columnar import per_value, text_series
 from node_agent.pseudonymise import check_bsn_values, pseudonym_column
-from node_agent.read.parse import check_date, is_empty, two_digits
-from node_agent.read.report import Extract, FileReport, Flags, ReadOptions
+from node_agent.read.parse import check_date, check_vestiging
+from node_agent.read.report import Extract, FileReport, ReadOptions
 from node_agent.read.sources import column, concat_parts, row_chunks
-from shared.codes import GEEN_SCHOOL, ONDERWIJSSOORTEN, is_brin, is_vestigingscode, normalise_gemeentecode
+from shared.codes import ONDERWIJSSOORTEN, normalise_gemeentecode
 from shared.pseudonym import Pseudonymiser
-
-
-def _vestiging(value: str) -> str:
-    v = value.upper()
-    if v in ("", GEEN_SCHOOL):
-        return GEEN_SCHOOL
-    return v if is_vestigingscode(v) else ""
 
 
 def read_leerlingen(
@@ -37,13 +30,7 @@ def read_leerlingen(
         flags.flag_value_codes(bsn, bsn_reason)
         geboorte = check_date(flags, column(f, "geboortedatum"), "geboortedatum", True)
         peil = check_date(flags, column(f, "peildatum"), "peildatum", True)
-        if "vestigingscode" in f:
-            vc = column(f, "vestigingscode")
-            vest_v = per_value(vc, _vestiging)
-            flags.flag_values(vc, vest_v == "", "vestigingscode_ongeldig")
-            vest = vc.spread(vest_v)
-        else:
-            vest = _brin_vestiging(flags, column(f, "brin"), column(f, "vestigingsnummer"))
+        vest = check_vestiging(flags, f)
         sc = column(f, "onderwijssoort")
         soort_v = per_value(sc, lambda v: v.upper() if v == "" or v.upper() in ONDERWIJSSOORTEN else None)
         flags.flag_values(sc, pd.isna(soort_v), "onderwijssoort_onbekend")
@@ -119,12 +106,3 @@ def _gemeente(value: str) -> str:
     except ValueError:
         return ""
 
-
-def _brin_vestiging(flags: Flags, brin: np.ndarray, nummer: np.ndarray) -> np.ndarray:
-    both_empty = is_empty(brin) & is_empty(nummer)
-    brin_u = by_unique(brin, lambda v: v.upper() if is_brin(v.upper()) else "")
-    nr = by_unique(nummer, lambda v: two_digits(v) if v.isascii() and v.isdigit() and int(v) < 100 else "")
-    flags.flag(~both_empty & (brin_u == ""), "brin_ongeldig")
-    flags.flag(~both_empty & (nr == ""), "vestigingsnummer_ongeldig")
-    code = np.where(both_empty, GEEN_SCHOOL, brin_u + nr)
-    return code.astype(object)

@@ -1,5 +1,6 @@
-"""Vectorised parsing of text columns into dates, amounts, debet/credit signs and two-digit codes:
-a numpy fast path for values in the standard notation, an exact Python path for the other values."""
+"""Vectorised parsing of text columns into dates, amounts, debet/credit signs, two-digit codes and
+school locations: a numpy fast path for values in the standard notation, an exact Python path for the
+other values."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from node_agent.columnar import Distinct, by_unique, byte_matrix, digits, fast_digits
+from node_agent.columnar import Distinct, by_unique, byte_matrix, digits, fast_digits, per_value
 from node_agent.read.report import Flags
+from node_agent.read.sources import Rows, column
+from shared.codes import GEEN_SCHOOL, is_brin, is_vestigingscode
 
 NAT = np.datetime64("NaT", "D")
 
@@ -178,3 +181,29 @@ def debet_credit(values: Any) -> np.ndarray:
     per_value = np.array([1 if v in ("D", "") else -1 if v == "C" else _DC.get(v.strip().upper(), 0)
                           for v in d.values], dtype=np.int64)
     return d.spread(per_value)
+
+
+def _vestiging(value: str) -> str:
+    v = value.upper()
+    if v in ("", GEEN_SCHOOL):
+        return GEEN_SCHOOL
+    return v if is_vestigingscode(v) else ""
+
+
+def check_vestiging(flags: Flags, rows: Rows) -> np.ndarray:
+    """The school location per row, from ``vestigingscode`` (upper-cased; ``vestigingscode_ongeldig``)
+    or, in a file without that column, from ``brin`` + ``vestigingsnummer`` (``brin_ongeldig``,
+    ``vestigingsnummer_ongeldig``); ``GEEN`` where it is empty (no school)."""
+    if "vestigingscode" in rows:
+        vc = column(rows, "vestigingscode")
+        vest_v = per_value(vc, _vestiging)
+        flags.flag_values(vc, vest_v == "", "vestigingscode_ongeldig")
+        return vc.spread(vest_v)
+    brin, nummer = column(rows, "brin"), column(rows, "vestigingsnummer")
+    both_empty = is_empty(brin) & is_empty(nummer)
+    brin_u = by_unique(brin, lambda v: v.upper() if is_brin(v.upper()) else "")
+    nr = by_unique(nummer, lambda v: two_digits(v) if v.isascii() and v.isdigit() and int(v) < 100 else "")
+    flags.flag(~both_empty & (brin_u == ""), "brin_ongeldig")
+    flags.flag(~both_empty & (nr == ""), "vestigingsnummer_ongeldig")
+    code = np.where(both_empty, GEEN_SCHOOL, brin_u + nr)
+    return code.astype(object)

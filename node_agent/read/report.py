@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from node_agent.columnar import Distinct
-from shared.codes import ONDERWIJSSOORTEN
+from shared.codes import ONDERSTEUNINGSSOORTEN, ONDERWIJSSOORTEN
 from shared.partial import FileQuality
 
 #: Every reason a row can be rejected or excluded: code → (column, Dutch message). Stable codes.
@@ -63,8 +63,13 @@ REASONS: Mapping[str, tuple[str, str]] = {
     "andere_woongemeente": ("woongemeente", "leerling woont in een andere gemeente (die gemeente levert deze leerling zelf aan)"),
     "buurtcode_ongeldig": ("buurtcode", "buurtcode is niet BU + 8 cijfers"),
     "leerling_dubbel": ("bsn", "leerling staat in dit schooljaar al eerder in het bestand (alleen de eerste telt)"),
+    "soort_ontbreekt": ("soort", "soort ondersteuning ontbreekt"),
+    "soort_onbekend": ("soort", f"soort ondersteuning is niet een van {', '.join(s.slug for s in ONDERSTEUNINGSSOORTEN)}"),
+    "zonder_vestiging": ("vestigingscode", "geen school (vestigingscode leeg): de cijfers gaan per school, deze regel telt niet mee"),
+    "vestiging_buiten_swv": ("vestigingscode", "vestiging hoort volgens de hub niet bij dit samenwerkingsverband (het telt alleen zijn eigen scholen)"),
 }
-EXCLUSION_RULES = frozenset({"lege_regel", "reden_wijziging_13", "toewijzing_verwijderd"})
+EXCLUSION_RULES = frozenset({"lege_regel", "reden_wijziging_13", "toewijzing_verwijderd", "zonder_vestiging",
+                             "vestiging_buiten_swv"})
 _REASON_CODES = tuple(REASONS)
 _REASON_INDEX = {code: i + 1 for i, code in enumerate(_REASON_CODES)}  # 0 = row is fine
 

@@ -26,7 +26,8 @@ def main() -> None:
               help="Fractie van de DUO-leerlingaantallen.")
 @click.option("--hub-url", default="http://localhost:5000", show_default=True, help="Hubadres in de agentconfiguraties.")
 def region_cmd(region: str, out_dir: Path, schooljaren: tuple[str, ...], seed: int, scale: float, hub_url: str) -> None:
-    """Schrijf per gemeente van REGION de drie extracten, een agentconfiguratie en manifest.json."""
+    """Schrijf per gemeente van REGION de drie extracten, per samenwerkingsverband het ondersteuningsbestand, een
+    agentconfiguratie per node en manifest.json."""
     from node_agent.synthetic.generate import generate_region
 
     try:
@@ -40,6 +41,9 @@ def region_cmd(region: str, out_dir: Path, schooljaren: tuple[str, ...], seed: i
         click.echo(f"{code} {entry['naam']}: {files['leerlingen']['rows']} leerlingregels, "
                    f"{files['jeugdhulp']['rows']} toewijzingen, {files['declaraties']['rows']} declaratieregels "
                    f"({entry['style']}) → {out_dir / entry['config']}")
+    for code, entry in manifest.get("swvs", {}).items():
+        click.echo(f"{code} {entry['naam']}: {entry['files']['ondersteuning']['rows']} ondersteuningsregels "
+                   f"→ {out_dir / entry['config']}")
     click.echo(f"Manifest: {out_dir / 'manifest.json'}")
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from node_agent.synthetic import DEFAULT_SCHOOLJAREN, DEFAULT_SEED, styles  # noqa: F401  (defaults re-exported)
 from node_agent.synthetic.extract_duo import NEIGHBOURS, REGIONS
+from node_agent.synthetic.draws import break_elfproef, draw_bsns, interleave  # noqa: F401  (re-exported)
 from node_agent.synthetic.providers import PROVIDERS, Provider
 
 SCHOOLS_CSV = Path(__file__).with_name("schools.csv")
@@ -136,45 +137,6 @@ def load_schools(path: Path = SCHOOLS_CSV) -> list[School]:
             out.append(School(rec["vestigingscode"], rec["naam"], rec["gemeentecode"], rec["soort"],
                               rec["region"], rec["rol"], counts))
     return out
-
-
-# --- BSNs ---------------------------------------------------------------------------------------
-
-_WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2], dtype=np.int64)
-
-
-def draw_bsns(rng: np.random.Generator, n: int, taken: set[str] | None = None,
-              leading_zero_share: float = 0.08) -> list[str]:
-    """``n`` distinct valid BSNs (elfproef) outside the test range, none in ``taken`` (updated in place).
-
-    About ``leading_zero_share`` start with a 0 (real BSNs do; spreadsheets strip that zero).
-    """
-    taken = taken if taken is not None else set()
-    out: list[str] = []
-    while len(out) < n:
-        m = max(64, int((n - len(out)) * 1.25))
-        first = np.where(rng.random(m) < leading_zero_share, 0, rng.integers(1, 7, m))  # 1..6: never the 9999 test range
-        rest = rng.integers(0, 10, (m, 7))
-        digits = np.column_stack([first, rest])
-        check = (digits @ _WEIGHTS) % 11
-        ok = check <= 9
-        digits, check = digits[ok], check[ok]
-        nums = digits @ (10 ** np.arange(8, 0, -1, dtype=np.int64)) + check
-        for v in nums:
-            s = f"{v:09d}"
-            if s in taken or s == "000000000":
-                continue
-            taken.add(s)
-            out.append(s)
-            if len(out) == n:
-                break
-    return out
-
-
-def break_elfproef(bsn: str) -> str:
-    """A 9-digit number one digit away from ``bsn`` that fails the elfproef (a typing error)."""
-    last = int(bsn[-1])
-    return bsn[:-1] + str((last + 1) % 10)
 
 
 # --- the simulation -------------------------------------------------------------------------------
@@ -488,11 +450,13 @@ MALFORMED_CODES = ("04DA0", "4-DA-00", "O4DA00", "04DA000", "BRIN?", "12 KO 00")
 
 
 def generate_region(region: str, out_dir, schooljaren=DEFAULT_SCHOOLJAREN, seed: int = DEFAULT_SEED,
-                    scale: float = 1.0, hub_url: str = "http://localhost:5000") -> dict:
+                    scale: float = 1.0, hub_url: str = "http://localhost:5000", swvs: bool = True) -> dict:
     """Write every member municipality's extracts, agent config and a ``manifest.json``; return the manifest.
 
     ``scale`` multiplies DUO's pupil counts (the tests use a small fraction to stay fast). The configs point at
     ``keys/`` next to them, which ``node-agent init`` (or the demo) creates: no key is ever generated here.
+    ``swvs``: also the region's samenwerkingsverbanden, each with its support extract (node_agent/synthetic/swv.py),
+    from random streams of their own, so the municipalities' files are the same with or without them.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -509,6 +473,15 @@ def generate_region(region: str, out_dir, schooljaren=DEFAULT_SCHOOLJAREN, seed:
         m_dir.mkdir(parents=True, exist_ok=True)
         entry = _write_municipality(sim, code, naam, style, m_dir, mrng, years, out_dir, hub_url)
         manifest["municipalities"][code] = entry
+    if swvs:
+        from node_agent.synthetic.swv import REGION_SWVS, swv_schools, write_swv
+
+        manifest["swvs"] = {}
+        for index, (code, (naam, sector, gemeenten)) in enumerate(sorted(REGION_SWVS.get(region, {}).items())):
+            srng = np.random.default_rng([seed, sorted(REGIONS).index(region), 100 + index])
+            own = {s.vestigingscode for s in swv_schools(sim, sector, gemeenten)}
+            other = next((s.vestigingscode for s in sim.schools if s.vestigingscode not in own), None)
+            manifest["swvs"][code] = write_swv(sim, code, naam, sector, gemeenten, out_dir, srng, years, hub_url, other)
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
     return manifest
@@ -542,7 +515,7 @@ def _write_municipality(sim: _Region, code: str, naam: str, style: "styles.Style
         extra.append({**src, "bsn": draw_bsns(rng, 1, sim.taken)[0],
                       "vestigingscode": MALFORMED_CODES[int(rng.integers(0, len(MALFORMED_CODES)))]})
         faults_l["vestigingscode_ongeldig"] += 1
-    rows = _interleave(rng, rows, extra)
+    rows = interleave(rng, rows, extra)
 
     allocs, next_nr = _simulate_care(sim, code, rng, style.toewijzing_prefix)
     faults_j = {"bsn_elfproef": 0, "einddatum_voor_ingangsdatum": 0, "reden_wijziging_13": 0, "bsn_voorloopnul_weg": 0}
@@ -579,8 +552,8 @@ def _write_municipality(sim: _Region, code: str, naam: str, style: "styles.Style
         src = claim_lines[int(rng.integers(0, len(claim_lines)))]
         extra_c.append((f"{style.toewijzing_prefix}9{int(rng.integers(0, 10**6)):06d}", src[1], src[2], src[3], "D"))
         faults_d["toewijzing_onbekend"] += 1
-    allocs = _interleave(rng, allocs, extra_a)
-    claim_lines = sorted(_interleave(rng, claim_lines, extra_c), key=lambda c: (c[1], c[0]))
+    allocs = interleave(rng, allocs, extra_a)
+    claim_lines = sorted(interleave(rng, claim_lines, extra_c), key=lambda c: (c[1], c[0]))
 
     files = styles.write_extracts(style, m_dir, rows, allocs, claim_lines, rng)
     faults_l["bsn_voorloopnul_weg"] = files["leerlingen"]["stripped"]
@@ -619,14 +592,6 @@ def _file_entry(path: str, rows: int, faults: dict, rejected: tuple[str, ...], e
     return {"path": path, "rows": rows, "faults": faults,
             "rejected": sum(rejected_by.values()), "rejected_by_reason": rejected_by,
             "excluded": sum(excluded_by.values()), "excluded_by_reason": excluded_by}
-
-
-def _interleave(rng: np.random.Generator, rows: list, extra: list) -> list:
-    """Insert ``extra`` rows at random positions (faults are scattered through a real export)."""
-    out = list(rows)
-    for item in extra:
-        out.insert(int(rng.integers(0, len(out) + 1)), item)
-    return out
 
 
 def _truth(rows, allocs: list[Allocation], years: list[int], code: str) -> dict:

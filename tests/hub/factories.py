@@ -48,7 +48,7 @@ def make_partial(
             cost_cells.append(CostCell(school, jaar, "totaal", value, clients, 90_000, 80_000, 0, value))
     return Partial(
         header=PartialHeader(
-            gemeentecode=gemeentecode,
+            node=gemeentecode,
             schooljaren=tuple(schooljaren),
             peildata=peildata if peildata is not None else {j: default_peildatum(j).isoformat() for j in schooljaren},
             created_at=created_at,
@@ -58,6 +58,41 @@ def make_partial(
         cost_cells=tuple(cost_cells),
         quality=DataQuality(files=(FileQuality("jeugdhulp.csv", "jeugdhulp", 100, 97, {"bad_bsn": 2}, {"age": 1}),)),
     )
+
+
+#: The SWV of the factories' schools (make_partial's 01AB00 and 02CD00, and a third of its own).
+SWV_CODE = "PO2607"
+SWV_SCHOOLS = ("01AB00", "02CD00", "03EF00")
+
+
+def add_swv(code: str = SWV_CODE, schools: tuple[str, ...] = SWV_SCHOOLS, naam: str = "SWV PO Lekstroom (test)") -> None:
+    """The reference data's SWV and its memberships (as a DUO import would store them; needs an app context)."""
+    from hub.extensions import db
+    from hub.models.reference import Samenwerkingsverband, SwvMembership
+
+    db.session.add(Samenwerkingsverband(code=code, naam=naam, sector=code[:2]))
+    db.session.add_all(SwvMembership(vestigingscode=v, sector=code[:2], swv_code=code) for v in schools)
+    db.session.commit()
+
+
+def make_swv_partial(code: str = SWV_CODE, schooljaren: tuple[str, ...] = (SCHOOLJAAR,),
+                     groups: dict[str, dict[str, int]] | None = None, created_at: str = "2024-11-01T10:00:00Z") -> Partial:
+    """An SWV's partial as its agent sends it: per school a total (0 included) and its soort groups (> 0)."""
+    groups = groups if groups is not None else {
+        "01AB00": {"arrangement": 30, "opp": 12, "tlv-sbo": 11}, "02CD00": {"arrangement": 22, "lwoo": 0},
+        "03EF00": {}}
+    cells = []
+    for jaar in schooljaren:
+        for school, by_group in groups.items():
+            cells.append(Cell(school, jaar, "leerlingen_ondersteuning", "", sum(by_group.values())))
+            cells += [Cell(school, jaar, "leerlingen_ondersteuning_soort", g, n) for g, n in by_group.items() if n]
+    header = PartialHeader(node=code, kind="swv", schooljaren=tuple(schooljaren),
+                           peildata={j: default_peildatum(j).isoformat() for j in schooljaren},
+                           created_at=created_at, agent_version="test")
+    rows = sum(c.value for c in cells if c.measure == "leerlingen_ondersteuning")
+    return Partial(header=header, cells=tuple(cells),
+                   quality=DataQuality(files=(FileQuality("ondersteuning.csv", "ondersteuning", rows + 1, rows,
+                                                          {"soort_onbekend": 1}),)))
 
 
 def with_own_school(partial: Partial, school: str = "09XY00", pupils: int = 40) -> Partial:
@@ -79,7 +114,7 @@ def with_own_school(partial: Partial, school: str = "09XY00", pupils: int = 40) 
 
 @dataclass
 class EnrolledNode:
-    gemeentecode: str
+    code: str  # the node's gemeentecode (or SWV code)
     key: Ed25519PrivateKey
 
     @property
@@ -87,10 +122,11 @@ class EnrolledNode:
         return key_id(self.key)
 
     def envelope(self, partial: Partial | None = None, **kwargs) -> bytes:
-        return sign_partial(partial or make_partial(self.gemeentecode, **kwargs), self.key).to_bytes()
+        default = make_swv_partial if self.code[:2] in ("PO", "VO") else make_partial
+        return sign_partial(partial or default(self.code, **kwargs), self.key).to_bytes()
 
     def headers(self, method: str, path: str, body: bytes = b"", *, timestamp: int | None = None) -> dict[str, str]:
-        return signed_headers(self.gemeentecode, self.key, method, path, body, timestamp=timestamp)
+        return signed_headers(self.code, self.key, method, path, body, timestamp=timestamp)
 
 
 def signed_headers(
@@ -110,7 +146,7 @@ def enrol_node(gemeentecode: str, naam: str | None = None) -> EnrolledNode:
     """Register and enrol through the services (needs an app context)."""
     from hub.services import nodes
 
-    token = nodes.register_node(gemeentecode, naam or f"Gemeente {gemeentecode}")
+    token = nodes.register_node(gemeentecode, naam or (None if gemeentecode[:2] in ("PO", "VO") else f"Gemeente {gemeentecode}"))
     key = generate_signing_key()
     nodes.enrol(EnrolmentRequest(token, gemeentecode, public_key_pem(key), "test"))
     return EnrolledNode(gemeentecode, key)
@@ -135,10 +171,10 @@ def store_unchecked(node: EnrolledNode, round_id: int, mutate) -> int:
     from hub.models.submissions import SUBMISSION_CURRENT, Submission
     from hub.services import nodes, submissions
 
-    obj = make_partial(node.gemeentecode).to_dict()
+    obj = make_partial(node.code).to_dict()
     mutate(obj)
     envelope, payload = signed_payload(node, obj)
-    owner = nodes.get_node(node.gemeentecode)
+    owner = nodes.get_node(node.code)
     submissions.supersede_current(round_id, owner.id)
     sub = Submission(
         round_id=round_id, node_id=owner.id, key_id=node.key_id, digest=hashlib.sha256(envelope).hexdigest(),

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from node_agent.read import ReadOptions, read_jeugdhulp, read_leerlingen
+from node_agent.read import ReadOptions, read_jeugdhulp, read_leerlingen, read_ondersteuning
 from shared.codes import zorgtype_table
 from shared.pseudonym import TEST_RANGE, Pseudonymiser, elfproef
 
@@ -38,6 +38,7 @@ JEUGDHULP_HEADER = [
 ]
 DECLARATIES_HEADER = ["toewijzingnummer", "periode_begin", "periode_einde", "bedrag_eurocent", "debet_credit"]
 LEERLINGEN_HEADER = ["bsn", "geboortedatum", "peildatum", "vestigingscode", "onderwijssoort", "woongemeente", "buurtcode"]
+ONDERSTEUNING_HEADER = ["bsn", "vestigingscode", "soort", "ingangsdatum", "einddatum"]
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]], *, delimiter: str = ",",
@@ -75,6 +76,11 @@ def leerling_row(bsn: str, vestiging: str, *, peildatum: str = "2024-10-01", geb
     return [bsn, geboortedatum, peildatum, vestiging, soort, woongemeente, buurt]
 
 
+def ondersteuning_row(bsn: str, vestiging: str = "04DA00", soort: str = "arrangement", start: str = "2024-08-01",
+                      end: str = "") -> list[str]:
+    return [bsn, vestiging, soort, start, end]
+
+
 # --- reading extracts in tests: one key, one set of valid BSNs ---------------------------------------
 
 KEY = bytes(range(32))
@@ -92,6 +98,12 @@ def ll(path: Path, rows, gemeente="0356", header=LEERLINGEN_HEADER, **kw):
     """Write leerlingen rows as CSV and read them back."""
     write_csv(path, header, rows, **kw)
     return read_leerlingen(ReadOptions(path, "leerlingen"), PS, gemeente)
+
+
+def ond(path: Path, rows, schools=None, header=ONDERSTEUNING_HEADER, **kw):
+    """Write ondersteuning rows as CSV and read them back (``schools``: the SWV's, as a round gives them)."""
+    write_csv(path, header, rows, **kw)
+    return read_ondersteuning(ReadOptions(path, "ondersteuning"), PS, schools=schools)
 
 
 def issues(report, kind="rejected"):

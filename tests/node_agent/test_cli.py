@@ -320,3 +320,89 @@ def test_enrolment_read_in_a_worker_process_gives_the_same_partial(node, monkeyp
     leerlingen.write_text(leerlingen.read_text().replace("woongemeente", "gemeente"))
     result = invoke(node, "run", "--school-year", "2024-2025")
     assert result.exit_code == 65 and "woongemeente" in result.stderr and "Traceback" not in result.output
+
+
+# --- the agent at a samenwerkingsverband --------------------------------------------------------------
+
+
+def swv_node(tmp_path: Path) -> Path:
+    from tests.node_agent.helpers import ONDERSTEUNING_HEADER, ondersteuning_row
+
+    config = tmp_path / "swv" / "node-agent.toml"
+    result = invoke(config, "init", "--swv-code", "PO-26-07")
+    assert result.exit_code == 0, result.output
+    write_csv(config.parent / "data" / "ondersteuning.csv", ONDERSTEUNING_HEADER, [
+        ondersteuning_row(B[0], "04DA00", "TLV SO categorie laag"), ondersteuning_row(B[0], "04DA00", "arrangement"),
+        ondersteuning_row(B[1], "04DA00", "arrangement"), ondersteuning_row(B[2], "09ZZ00", "opp"),
+        ondersteuning_row(invalid_bsn(B[3]), "04DA00", "lwoo"), ondersteuning_row(B[4], "", "thuiszitter"),
+    ], delimiter=";")
+    return config
+
+
+def test_an_swv_agent_inits_checks_and_counts_offline(tmp_path, monkeypatch):
+    config = swv_node(tmp_path)
+    cfg = load_config(config)
+    assert (cfg.kind, cfg.node, cfg.gemeentecode) == ("swv", "PO2607", "") and list(cfg.extracts) == ["ondersteuning"]
+    check = invoke(config, "check")
+    assert check.exit_code == 0, check.output
+    assert "Controle van het extract voor samenwerkingsverband PO2607" in check.stdout
+    assert "gelezen 6  gebruikt 4  afgekeurd 1  uitgesloten 1" in check.stdout
+    assert "zonder_vestiging (kolom vestigingscode)" in check.stdout and "scholen in het bestand: 2" in check.stdout
+    assert json.loads(invoke(config, "check", "--json").stdout)["swv_code"] == "PO2607"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    run = invoke(config, "run", "--school-year", "2024-2025", "--offline")
+    assert run.exit_code == 0, run.output
+    path = spool_file(config)
+    assert path.name.startswith("PO2607-2024-2025-")
+    table = invoke(config, "inspect", str(path))
+    assert "Samenwerkingsverband PO2607; schooljaren 2024-2025; peildata 2024-2025: 2024-10-01" in table.stdout
+    assert "declaratieregels" not in table.stdout and "één keer per schooljaar" in table.stdout
+    lines = invoke(config, "inspect", str(path), "--format", "csv").stdout.splitlines()
+    assert set(lines[1:]) == {
+        "04DA00,2024-2025,leerlingen_ondersteuning,,2", "04DA00,2024-2025,leerlingen_ondersteuning_soort,arrangement,1",
+        "04DA00,2024-2025,leerlingen_ondersteuning_soort,tlv-so,1", "09ZZ00,2024-2025,leerlingen_ondersteuning,,1",
+        "09ZZ00,2024-2025,leerlingen_ondersteuning_soort,opp,1"}
+    partial = SignedEnvelope.from_bytes(path.read_bytes()).verify(load_key(config).public_key())
+    assert partial.header.kind == "swv" and partial.quality.notes  # counted without the hub's school list
+
+
+class SwvHub(FakeHub):
+    """A hub that lists the SWV's schools with its round (and takes the submission)."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/rounds":
+            assert request.headers["X-Jeugdhub-Node"] == "PO2607"
+            return httpx.Response(200, json={"rounds": [{"id": 4, "schooljaar": "2024-2025", "peildatum": "2024-10-01",
+                                                         "status": "open", "schools": ["04DA00", "05XB01"]}]})
+        if request.url.path == "/api/v1/nodes/enrol":
+            body = json.loads(request.content)
+            assert body["swv_code"] == "PO2607" and "gemeentecode" not in body
+            return httpx.Response(201, json={"swv_code": "PO2607", "naam": "SWV PO Lekstroom", "key_id": "k"})
+        return super().__call__(request)
+
+
+def test_an_swv_agent_counts_the_schools_the_round_lists_and_uploads(tmp_path):
+    config = swv_node(tmp_path)
+    with_hub(config, require_approval=False)
+    hub = SwvHub()
+    transport = httpx.MockTransport(hub)
+    enrol = invoke(config, "enrol", "--token", "abc", transport=transport)
+    assert enrol.exit_code == 0 and "SWV PO Lekstroom (PO2607)" in enrol.stdout
+    result = invoke(config, "run", "--school-year", "2024-2025", transport=transport)
+    assert result.exit_code == 0, result.output
+    assert "ondersteuning: gelezen 6, gebruikt 3, afgekeurd 1, uitgesloten 2" in result.stdout
+    [sent] = hub.submissions
+    partial = SignedEnvelope.from_bytes(sent).verify(load_key(config).public_key())
+    cells = {(c.vestigingscode, c.measure, c.category): c.value for c in partial.cells}
+    assert cells[("05XB01", "leerlingen_ondersteuning", "")] == 0  # a school of the SWV without support
+    assert not any(v == "09ZZ00" for v, _, _ in cells)  # another SWV's school: excluded by rule
+    assert partial.quality.notes == ()
+
+
+def test_an_swv_config_has_only_its_extract(tmp_path):
+    config = swv_node(tmp_path)
+    config.write_text(config.read_text() + '\n[extracts.jeugdhulp]\npath = "x.csv"\n')
+    result = invoke(config, "check")
+    assert result.exit_code == 78 and "jeugdhulp" in result.stderr and "samenwerkingsverband" in result.stderr
+    both = invoke(tmp_path / "b" / "node-agent.toml", "init", "--gemeentecode", "0356", "--swv-code", "PO2607")
+    assert both.exit_code == 78 and "niet allebei" in both.stderr

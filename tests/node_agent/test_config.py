@@ -88,3 +88,22 @@ def test_missing_and_invalid_files(tmp_path):
     bad.write_text("gemeentecode = \n")
     with pytest.raises(ConfigError, match="geen geldige TOML"):
         load_config(bad)
+
+
+def test_an_swv_template_loads_and_round_trips(tmp_path):
+    from node_agent.config import render_swv_config
+
+    path = tmp_path / "node-agent.toml"
+    path.write_text(render_swv_config("PO2607", ondersteuning="in/o.xlsx"))
+    cfg = load_config(path)
+    assert (cfg.kind, cfg.node, cfg.swv_code) == ("swv", "PO2607", "PO2607")
+    assert cfg.extracts["ondersteuning"].path == tmp_path / "in/o.xlsx" and set(cfg.extracts) == {"ondersteuning"}
+    assert AgentConfig.from_dict(tomllib.loads(cfg.to_toml()), tmp_path, str(path)) == cfg
+    d = tomllib.loads(render_swv_config("PO2607"))
+    d["gemeentecode"] = "0356"
+    with pytest.raises(ConfigError, match="allebei"):
+        AgentConfig.from_dict(d, tmp_path)
+    d = tomllib.loads(render_swv_config("PO2607"))
+    d["swv_code"] = "PO26"
+    with pytest.raises(ConfigError, match="geen SWV-code"):
+        AgentConfig.from_dict(d, tmp_path)

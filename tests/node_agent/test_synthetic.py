@@ -346,3 +346,58 @@ def test_agent_check_reports_exactly_the_injected_faults(tmp_path):
             totals = {m: sum(c.value for c in partial.cells if c.schooljaar == jaar and c.measure == m)
                       for m in ("leerlingen", "clienten")}
             assert totals == truth, (code, jaar)
+
+
+def test_the_regions_swvs_have_support_extracts_the_agent_accounts_for_as_the_manifest_says(tmp_path):
+    from node_agent.config import load_config
+    from node_agent.keys import create_pseudonym_key, create_signing_key
+    from node_agent.pipeline import _options, check
+    from node_agent.read import read_ondersteuning
+    from node_agent.ondersteuning import count_support
+    from node_agent.keys import load_pseudonymiser
+    from shared.codes import default_peildatum
+
+    manifest = generate_region("lekstroom", tmp_path, schooljaren=("2024-2025",), seed=4, scale=0.1)
+    assert set(manifest["swvs"]) == {"PO2607", "VO2607"}
+    region_key = bytes(range(32))
+    for code, entry in manifest["swvs"].items():
+        config_path = tmp_path / entry["config"]
+        keys = config_path.parent / "keys"
+        create_signing_key(keys / "signing.pem")
+        create_pseudonym_key(keys / "pseudonym.key", region_key)
+        cfg = load_config(config_path)
+        assert cfg.kind == "swv" and cfg.node == code
+        expected = entry["files"]["ondersteuning"]
+        [f] = check(cfg).to_dict()["files"]
+        assert f["rows_read"] == expected["rows"], code
+        assert {r["reason"]: r["rows"] for r in f["rejected"]} == expected["rejected_by_reason"], code
+        # Without the hub's school list only the rows without a school are excluded; with it, the other SWV's too.
+        assert {r["reason"]: r["rows"] for r in f["excluded"]} == {"zonder_vestiging": expected["faults"]["zonder_vestiging"]}
+        support = read_ondersteuning(_options(cfg, cfg.extract("ondersteuning")), load_pseudonymiser(cfg.pseudonym_key),
+                                     schools=entry["schools"])
+        assert {k: v.count for k, v in support.report.excluded.items()} == expected["excluded_by_reason"], code
+        cells = count_support(support.data, {"2024-2025": default_peildatum("2024-2025")}, entry["schools"])
+        totals = {c.vestigingscode: c.value for c in cells if c.measure == "leerlingen_ondersteuning"}
+        assert set(totals) == set(entry["schools"])
+        pupils = {s.vestigingscode: s.leerlingen[2024] * 0.1 for s in load_schools() if s.vestigingscode in totals}
+        share = sum(totals.values()) / sum(pupils.values())
+        assert 0.12 < share < 0.25, (code, share)  # about 17 % of the pupils, special schools far more
+        special = [c for c in totals if next(s for s in load_schools() if s.vestigingscode == c).soort in ("SBO", "SO/VSO")]
+        if special:
+            assert sum(totals[c] for c in special) / sum(pupils[c] for c in special) > 0.4, code
+    # The pupils the municipalities have are the same children (same BSNs): the overlap step links them.
+    leerlingen = (tmp_path / manifest["municipalities"]["0321"]["files"]["leerlingen"]["path"]).read_text(encoding="utf-8-sig")
+    ondersteuning = (tmp_path / manifest["swvs"]["PO2607"]["files"]["ondersteuning"]["path"]).read_text(encoding="utf-8")
+    municipal = {line.split(",")[0] for line in leerlingen.splitlines()[1:]}
+    assert len(municipal & {line.split(";")[0] for line in ondersteuning.splitlines()[1:]}) > 20
+
+
+def test_the_swvs_leave_the_municipalities_files_as_they_were(tmp_path):
+    def files(root: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file() and "-swv" not in str(p) and p.name != "manifest.json"}
+
+    generate_region("ijmond", tmp_path / "a", schooljaren=("2024-2025",), seed=2, scale=0.03)
+    generate_region("ijmond", tmp_path / "b", schooljaren=("2024-2025",), seed=2, scale=0.03, swvs=False)
+    assert files(tmp_path / "a") == files(tmp_path / "b")
+    assert not list((tmp_path / "b").glob("*-swv"))

@@ -69,12 +69,12 @@ def test_open_rounds_signs_the_path_without_query():
 def test_enrol_sends_the_public_key_and_never_the_pseudonym_key():
     def handler(request: httpx.Request) -> httpx.Response:
         req = EnrolmentRequest.from_dict(json.loads(request.content))
-        assert req.token == "tok" and req.gemeentecode == "0356"
+        assert req.token == "tok" and req.node == "0356"
         assert key_id(load_public_key(req.public_key_pem)) == key_id(KEY)
         assert set(json.loads(request.content)) == {"token", "gemeentecode", "public_key_pem", "agent_version"}
         return httpx.Response(201, json={"gemeentecode": "0356", "gemeentenaam": "Nieuwegein", "key_id": key_id(KEY)})
 
-    assert client(handler).enrol("tok").gemeentenaam == "Nieuwegein"
+    assert client(handler).enrol("tok").naam == "Nieuwegein"
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,13 @@ import pytest
 
 from shared.codes import (
     CLIENT_ZORGTYPES,
+    ONDERSTEUNING_GROUP_CODES,
+    ONDERSTEUNING_PRIORITY,
+    ONDERSTEUNINGSSOORTEN,
+    node_kind,
+    normalise_node_code,
+    normalise_swv_code,
+    ondersteuningssoort,
     age_band,
     age_on,
     default_peildatum,
@@ -45,3 +52,35 @@ def test_ages():
 @pytest.mark.parametrize("raw", ["285", "0285", "GM0285", 285])
 def test_gemeentecode(raw):
     assert normalise_gemeentecode(raw) == "0285"
+
+
+@pytest.mark.parametrize("raw", ["PO-26-07", "po 26.07", "PO2607", " PO_26_07 "])
+def test_swv_code(raw):
+    assert normalise_swv_code(raw) == "PO2607" and node_kind(normalise_swv_code(raw)) == "swv"
+
+
+def test_node_codes_of_both_kinds_never_look_alike():
+    assert normalise_node_code("356") == "0356" and node_kind("0356") == "gemeente"
+    assert normalise_node_code("vo-26-07") == "VO2607" and node_kind("VO2607") == "swv"
+    for bad in ("PO26", "XO2607", "Nieuwegein", "035"):
+        with pytest.raises(ValueError):
+            node_kind(bad)
+    with pytest.raises(ValueError):
+        normalise_node_code("PO-26")
+
+
+@pytest.mark.parametrize("text,slug", [
+    ("TLV SO categorie hoog", "tlv-so-hoog"), ("tlv_so_laag", "tlv-so-laag"), ("TLV-VSO cat. 2", "tlv-so-midden"),
+    ("TLV SBO", "tlv-sbo"), ("PrO", "pro"), ("Praktijkonderwijs", "pro"), ("LWOO", "lwoo"),
+    ("Leerwegondersteuning", "lwoo"), ("Arrangement", "arrangement"), ("OPP", "opp"),
+    ("ontwikkelingsperspectiefplan", "opp"), ("Thuiszitter", "thuiszitter"),
+    ("TLV SO", None), ("rugzak", None), ("", None),
+])
+def test_soort_spellings(text, slug):
+    assert ondersteuningssoort(text) == slug
+
+
+def test_every_soort_has_a_group_and_the_groups_a_documented_priority():
+    assert {s.group for s in ONDERSTEUNINGSSOORTEN} == set(ONDERSTEUNING_GROUP_CODES)
+    assert ONDERSTEUNING_GROUP_CODES == ("tlv-so", "tlv-sbo", "pro", "lwoo", "arrangement", "opp", "thuiszitter")
+    assert [ONDERSTEUNING_PRIORITY[g] for g in ONDERSTEUNING_GROUP_CODES] == list(range(7))

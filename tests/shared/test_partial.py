@@ -23,9 +23,10 @@ from shared.partial import (
 )
 
 
-def make_header(schema_version: int = SCHEMA_VERSION) -> PartialHeader:
+def make_header(schema_version: int = SCHEMA_VERSION, kind: str = "gemeente") -> PartialHeader:
     return PartialHeader(
-        gemeentecode="0356",
+        node="PO2607" if kind == "swv" else "0356",
+        kind=kind,
         schooljaren=("2024-2025",),
         peildata={"2024-2025": "2024-10-01"},
         created_at="2025-01-01T00:00:00Z",
@@ -417,8 +418,10 @@ _count_cell = st.builds(
     lambda v, y, mc, n: Cell(v, y, mc[0], mc[1], n),
     _mostly(["04DA00", "05XB01", "GEEN"], _BAD["vest"]),
     _mostly(["2024-2025"], _BAD["year"]),
-    _mostly([("leerlingen", ""), ("clienten", ""), ("clienten_zorgtype", "ambulant")],
-            [(m, "") for m in _BAD["measure"]] + [("clienten_zorgtype", c) for c in _BAD["category"] + [""]]),
+    _mostly([("leerlingen", ""), ("clienten", ""), ("clienten_zorgtype", "ambulant"), ("leerlingen_ondersteuning", ""),
+             ("leerlingen_ondersteuning_soort", "arrangement")],
+            [(m, "") for m in _BAD["measure"]] + [("clienten_zorgtype", c) for c in _BAD["category"] + [""]]
+            + [("leerlingen_ondersteuning_soort", "ambulant")]),
     st.one_of(st.integers(0, 200), st.integers(0, 200), st.sampled_from(_BAD["int"])),
 )
 
@@ -495,6 +498,18 @@ def _key(c) -> tuple:
 )
 def test_the_validation_shortcuts_change_no_outcome(monkeypatch_module, cells, costs, strict, version):
     p = make_partial(header=make_header(version), cells=tuple(cells), cost_cells=tuple(costs))
+    _same_outcome_both_ways(monkeypatch_module, p, strict)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.lists(_count_cell, max_size=6, unique_by=_key), st.lists(_count_cell, max_size=6)), st.booleans())
+def test_the_validation_shortcuts_change_no_outcome_for_an_swv(monkeypatch_module, cells, strict):
+    p = make_partial(header=make_header(kind="swv"), cells=tuple(cells), cost_cells=(),
+                     quality=DataQuality(files=(FileQuality("o.csv", "ondersteuning", 1, 1),)))
+    _same_outcome_both_ways(monkeypatch_module, p, strict)
+
+
+def _same_outcome_both_ways(monkeypatch_module, p: Partial, strict: bool) -> None:
     fast = _outcome(lambda: validate_partial(p, strict=strict))
     with monkeypatch_module.context() as m:
         m.setattr(partial_module, "_plain_counts", lambda *a: None)
@@ -508,3 +523,97 @@ def test_the_validation_shortcuts_change_no_outcome(monkeypatch_module, cells, c
 def monkeypatch_module():
     with pytest.MonkeyPatch.context() as m:
         yield m
+
+
+# --- an SWV's partial -------------------------------------------------------------------------------
+
+
+def swv_partial(**over) -> Partial:
+    cells = (
+        Cell("04DA00", "2024-2025", "leerlingen_ondersteuning", "", 21),
+        Cell("04DA00", "2024-2025", "leerlingen_ondersteuning_soort", "arrangement", 14),
+        Cell("04DA00", "2024-2025", "leerlingen_ondersteuning_soort", "tlv-sbo", 7),
+        Cell("05XB01", "2024-2025", "leerlingen_ondersteuning", "", 0),
+    )
+    quality = DataQuality(files=(FileQuality("o.csv", "ondersteuning", 24, 21, {"soort_onbekend": 2},
+                                             {"vestiging_buiten_swv": 1}),))
+    return Partial(**{"header": make_header(kind="swv"), "cells": cells, "quality": quality, **over})
+
+
+def test_an_swv_partial_names_itself_by_swv_code_and_round_trips():
+    p = swv_partial()
+    data = encode_partial(p)
+    header = decode_partial(data).header
+    assert header.kind == "swv" and header.node == "PO2607"
+    assert b'"swv_code":"PO2607"' in data and b"gemeentecode" not in data
+    assert encode_partial(decode_partial(data)) == data
+
+
+def test_a_municipality_header_encodes_as_it_always_did():
+    assert b'"gemeentecode":"0356"' in encode_partial(make_partial()) and b"swv_code" not in encode_partial(make_partial())
+
+
+def _swv_cells(*extra: Cell) -> tuple[Cell, ...]:
+    return swv_partial().cells + extra
+
+
+@pytest.mark.parametrize(
+    "partial,code,field",
+    [
+        # an SWV sends support cells only, at schools, without costs
+        (swv_partial(cells=_swv_cells(Cell("04DA00", "2024-2025", "leerlingen", "", 300))), "measure_not_for_node",
+         "cells[4].measure"),
+        (swv_partial(cost_cells=(CostCell("04DA00", "2024-2025", "totaal", 100, 1, 100, 0, 0, 100),)),
+         "measure_not_for_node", "cost_cells[0]"),
+        (swv_partial(cells=_swv_cells(Cell("GEEN", "2024-2025", "leerlingen_ondersteuning", "", 2))), "bad_cell",
+         "cells[4].vestigingscode"),
+        # a municipality sends none of them
+        (make_partial(cells=make_partial().cells + (Cell("04DA00", "2024-2025", "leerlingen_ondersteuning", "", 2),)),
+         "measure_not_for_node", "cells[3].measure"),
+        # the soort groups are the code list's and add up to the total exactly
+        (swv_partial(cells=_swv_cells(Cell("05XB01", "2024-2025", "leerlingen_ondersteuning_soort", "ambulant", 0))),
+         "bad_cell", "cells[4].category"),
+        (swv_partial(cells=_swv_cells(Cell("05XB01", "2024-2025", "leerlingen_ondersteuning_soort", "opp", 0),
+                                      Cell("06XC00", "2024-2025", "leerlingen_ondersteuning_soort", "opp", 3))),
+         "cell_inconsistent", "cells"),
+        (swv_partial(cells=(Cell("04DA00", "2024-2025", "leerlingen_ondersteuning", "", 22),) + swv_partial().cells[1:]),
+         "cell_inconsistent", "cells"),
+        (swv_partial(cells=(Cell("04DA00", "2024-2025", "leerlingen_ondersteuning", "", 13),) + swv_partial().cells[1:]),
+         "cell_inconsistent", "cells[1].value"),
+        # the quality block's files are the SWV's extract
+        (swv_partial(quality=DataQuality(files=(FileQuality("j.csv", "jeugdhulp", 1, 1),))), "bad_quality",
+         "quality.files[0].kind"),
+        (make_partial(quality=DataQuality(files=(FileQuality("o.csv", "ondersteuning", 1, 1),))), "bad_quality",
+         "quality.files[0].kind"),
+    ],
+)
+def test_what_a_node_of_each_kind_may_send(partial, code, field):
+    with pytest.raises(PayloadError) as err:
+        encode_partial(partial)
+    assert err.value.code == code and err.value.details["field"] == field
+
+
+def test_a_header_names_its_sender_once_and_by_the_field_of_its_kind():
+    obj = swv_partial().to_dict()
+    obj["header"]["gemeentecode"] = "0356"
+    with pytest.raises(PayloadError, match="precies één"):
+        Partial.from_dict(obj)
+    del obj["header"]["gemeentecode"]
+    obj["header"]["swv_code"] = "0356"
+    with pytest.raises(PayloadError) as err:
+        Partial.from_dict(obj)
+    assert err.value.details["field"] == "header.swv_code"
+    obj = make_partial().to_dict()
+    obj["header"]["gemeentecode"] = "PO2607"
+    with pytest.raises(PayloadError) as err:
+        Partial.from_dict(obj)
+    assert err.value.details["field"] == "header.gemeentecode"
+
+
+def test_the_lenient_decode_still_keeps_each_kind_to_its_measures():
+    """What the hub may combine: a re-read of a stored submission refuses the other kind's measures too."""
+    obj = make_partial().to_dict()
+    obj["cells"].append(["04DA00", "2024-2025", "leerlingen_ondersteuning", "", 2])
+    with pytest.raises(PayloadError) as err:
+        Partial.from_dict(obj, strict=False)
+    assert err.value.code == "measure_not_for_node"

@@ -14,7 +14,7 @@ def test_round_trip_and_determinism():
     assert sign_partial(make_partial(), key).to_bytes() == data  # Ed25519 is deterministic
     back = SignedEnvelope.from_bytes(data)
     partial = back.verify(load_public_key(public_key_pem(key)))
-    assert partial.header.gemeentecode == "0356"
+    assert partial.header.node == "0356"
     assert back.key_id == key_id(key)
 
 

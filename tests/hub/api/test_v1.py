@@ -217,7 +217,7 @@ def _signed(node, mutate) -> bytes:
     """A partial changed after the shared encoder built it, correctly signed by ``node``."""
     from tests.hub.factories import make_partial, signed_payload
 
-    obj = make_partial(node.gemeentecode).to_dict()
+    obj = make_partial(node.code).to_dict()
     mutate(obj)
     return signed_payload(node, obj)[0]
 
@@ -252,7 +252,7 @@ def test_round_status_names_a_quarantined_submission(client, region, admin_heade
     post_envelope(client, a, round_id, a.envelope())  # combined in the request: b's submission is set aside
     _, body = call(client, "GET", f"/api/v1/rounds/{round_id}", headers=admin_headers)
     assert body["quarantined"] == ["0321"] and body["pending"] is False and body["current_release"] is not None
-    node = next(n for n in body["nodes"] if n["gemeentecode"] == "0321")
+    node = next(n for n in body["nodes"] if n["code"] == "0321")
     assert node["submitted"] is True and node["quarantine"]["code"] == "cell_out_of_range"
 
 

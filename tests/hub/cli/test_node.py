@@ -59,4 +59,20 @@ def test_list_json(app):
 
     run(app, "node", "add", "0356", "--naam", "Nieuwegein")
     rows = json.loads(run(app, "node", "list", "--json").output)
-    assert rows == [{"gemeentecode": "0356", "naam": "Nieuwegein", "status": "active", "key_id": None, "agent_version": None}]
+    assert rows == [{"code": "0356", "kind": "gemeente", "naam": "Nieuwegein", "status": "active", "key_id": None,
+                     "agent_version": None}]
+
+
+def test_an_swv_is_added_by_its_code_and_listed_as_one(app):
+    from tests.hub.factories import add_swv
+
+    unknown = run(app, "node", "add", "PO2607")
+    assert unknown.exit_code == 65 and "referentiedata" in unknown.output and "Traceback" not in unknown.output
+    add_swv()
+    result = run(app, "node", "add", "PO-26-07")
+    assert result.exit_code == 0, result.output
+    assert "Eenmalig inschrijftoken voor samenwerkingsverband PO2607" in result.output
+    listing = run(app, "node", "list").output
+    assert "PO2607" in listing and "swv" in listing and "SWV PO Lekstroom (test)" in listing
+    without_name = run(app, "node", "add", "0356")
+    assert without_name.exit_code != 0 and "--naam" in without_name.output

@@ -4,7 +4,8 @@ It reads release frames as a reader gets them (``public``: key, ``status``, ``va
 have exactly these fields) and knows what any reader of the documentation knows:
 - the catalogue's additive lines (derived here from the cells present and a school → type mapping,
   which DUO publishes): hierarchy columns, referrer and age rows over ``nieuwe_clienten``, cost
-  categories over ``kosten/totaal``;
+  categories over ``kosten/totaal``, the SWVs' soort groups over ``leerlingen_ondersteuning`` (each
+  pupil with support counts under one group, so the groups add up to the total);
 - the documented inequalities between distinct counts per unit (``inequalities_of``), from the
   groupings table and, when given, the provider → consortium table: a care type is at most its
   care-intensity group, a group at most the sum of its care types, a group (or the care type of a
@@ -80,6 +81,8 @@ def lines_of(release: pd.DataFrame, parent: dict[str, str]) -> list[list[tuple[t
             rows.setdefault((level, unit, jaar, measure, "nieuwe_clienten", ""), []).append(k)
         elif measure == "kosten" and category != "totaal":
             rows.setdefault((level, unit, jaar, "kosten", "kosten", "totaal"), []).append(k)
+        elif measure == "leerlingen_ondersteuning_soort":
+            rows.setdefault((level, unit, jaar, measure, "leerlingen_ondersteuning", ""), []).append(k)
     for (level, unit, jaar, _kind, tm, tc), parts in rows.items():
         total = (level, unit, jaar, tm, tc)
         if total in keys:

@@ -30,7 +30,7 @@ def region(app, monkeypatch):
 
 
 def _submit(node, round_id, **kwargs):
-    return submissions.receive(round_id, node.envelope(**kwargs), nodes.get_node(node.gemeentecode))
+    return submissions.receive(round_id, node.envelope(**kwargs), nodes.get_node(node.code))
 
 
 def test_combine_writes_a_release_and_switches_the_round(region):
@@ -259,7 +259,7 @@ def test_a_submission_that_cannot_be_combined_is_quarantined_and_the_round_publi
     assert combine.pending_rounds() == [] and combine.combine_round(round_id) is None  # no retry, ever
     status = rounds.round_status(round_id).to_dict()
     assert status["quarantined"] == ["0321"] and status["pending"] is False
-    node = next(n for n in status["nodes"] if n["gemeentecode"] == "0321")
+    node = next(n for n in status["nodes"] if n["code"] == "0321")
     assert node["quarantine"]["code"] == "cell_out_of_range" and node["quarantine"]["reason"] == sub.quarantine_reason
 
     # The node corrects it by sending again; the corrected partial is published.
@@ -499,3 +499,35 @@ def test_the_held_back_school_counts_from_the_next_school_years_round(calendar):
     assert release.version == 1 and release.held_back == []
     assert {c.level for c in _cells(release_id, unit="09XY00")} == {"vestiging"}
     assert _cells(release_id, level="regio", measure="leerlingen")[0].value == 3 * (200 + 250 + 300) + 40
+
+
+def test_an_swvs_support_cells_are_combined_with_the_municipalities_cells(app, monkeypatch):
+    """A school's support cells come from the SWV node whose school it is; they sit next to the
+    municipalities' cells in one release, through one gate (their own family)."""
+    from hub import jobs
+    from tests.hub.factories import SWV_CODE, add_swv
+
+    real = jobs.enqueue
+    monkeypatch.setattr(jobs, "enqueue", lambda name, key: True if name == jobs.COMBINE else real(name, key))
+    add_swv()
+    a, b, swv = enrol_node("0356"), enrol_node("0321"), enrol_node(SWV_CODE)
+    round_id = rounds.open_round("2024-2025").id
+    from tests.hub.factories import make_swv_partial
+
+    _submit(a, round_id)
+    _submit(b, round_id)
+    groups = {"01AB00": {"arrangement": 30, "opp": 12, "tlv-sbo": 11}, "02CD00": {"arrangement": 22, "opp": 14},
+              "03EF00": {}}
+    submissions.receive(round_id, swv.envelope(make_swv_partial(groups=groups)), nodes.get_node(SWV_CODE))
+    release = db.session.get(Release, combine.combine_round(round_id))
+    cells = {(c.level, c.unit, c.measure, c.category): c for c in
+             db.session.scalars(select(ReleaseCell).where(ReleaseCell.release_id == release.id))}
+    support = {k: c for k, c in cells.items() if k[2].startswith("leerlingen_ondersteuning")}
+    assert {k[1] for k in support if k[0] == "vestiging"} == {"01AB00", "02CD00", "03EF00"}  # GEEN has none
+    assert cells[("vestiging", "03EF00", "leerlingen_ondersteuning", "")].status != "published"  # 0: hidden
+    assert any(c.status == "published" for k, c in support.items() if k[0] == "vestiging")
+    regio = cells[("regio", "regio", "leerlingen_ondersteuning", "")]
+    assert regio.status == "published" and regio.value == 90  # 53 + 36 + 0, rounded to 5
+    assert cells[("regio", "regio", "leerlingen", "")].status == "published"  # the municipalities' cells alongside
+    assert release.audit["failed"] == 0
+    assert combine.rebuild(release.id)[0] == combine.rebuild(release.id)[1]

@@ -31,13 +31,13 @@ def region(app, monkeypatch):
 
 
 def _send(node, round_id: int, partial: Partial) -> int:
-    return submissions.receive(round_id, node.envelope(partial), nodes.get_node(node.gemeentecode)).submission_id
+    return submissions.receive(round_id, node.envelope(partial), nodes.get_node(node.code)).submission_id
 
 
 def _publish(region, names_per_node: list[dict[str, str]]):
     node_list, round_id = region
     for node, names in zip(node_list, names_per_node):
-        _send(node, round_id, _partial(node.gemeentecode, names))
+        _send(node, round_id, _partial(node.code, names))
     combine.combine_round(round_id)
     return indicators.load()
 
@@ -96,7 +96,7 @@ def test_a_stored_name_a_later_rule_refuses_is_not_shown(region):
     from hub.models.submissions import Submission
 
     node_list, round_id = region
-    ids = [_send(n, round_id, _partial(n.gemeentecode, {"11000001": "Zorg Een"})) for n in node_list]
+    ids = [_send(n, round_id, _partial(n.code, {"11000001": "Zorg Een"})) for n in node_list]
     for i in ids:  # as if stored under an older, looser door
         db.session.get(Submission, i).provider_names = {"11000001": "=Zorg", "11000002": None}
     db.session.commit()

@@ -16,7 +16,7 @@ from shared.errors import AuthError, ConflictError, ForbiddenError, InputError, 
 from shared.messages import EnrolmentRequest
 from shared.signing import generate_signing_key, key_id, public_key_pem
 from tests.hub.conftest import row_counts
-from tests.hub.factories import enrol_node, signed_headers
+from tests.hub.factories import SWV_CODE, add_swv, enrol_node, signed_headers
 
 MAX_SKEW = 300
 
@@ -46,7 +46,7 @@ def test_register_twice_is_a_conflict(app):
 def test_register_rejects_bad_gemeentecode(app, code):
     with pytest.raises(InputError) as err:
         nodes.register_node(code, "X")
-    assert err.value.code == "invalid_gemeentecode"
+    assert err.value.code == "invalid_node_code"
 
 
 def test_enrol_activates_key_and_uses_token_once(app):
@@ -55,7 +55,7 @@ def test_enrol_activates_key_and_uses_token_once(app):
 
     response = nodes.enrol(_request(token, key=key))
 
-    assert response.key_id == key_id(key) and response.gemeentenaam == "Nieuwegein"
+    assert response.key_id == key_id(key) and response.naam == "Nieuwegein"
     assert nodes.get_node("0356").active_key.key_id == key_id(key)
     with pytest.raises(AuthError) as err:
         nodes.enrol(_request(token))
@@ -138,7 +138,7 @@ def test_authenticate_accepts_a_fresh_signed_request(app):
     node = enrol_node("0356")
     body = b'{"x": 1}'
     headers = node.headers("POST", "/api/v1/rounds/1/submissions", body)
-    assert nodes.authenticate_request(headers, "POST", "/api/v1/rounds/1/submissions", body, max_skew=MAX_SKEW).gemeentecode == "0356"
+    assert nodes.authenticate_request(headers, "POST", "/api/v1/rounds/1/submissions", body, max_skew=MAX_SKEW).code == "0356"
 
 
 def _auth_code(headers, method="GET", path="/api/v1/rounds", body=b""):
@@ -203,3 +203,44 @@ def test_revoked_node_can_be_reinstated_with_a_new_key(app):
     new_key = generate_signing_key()
     nodes.enrol(_request(token, key=new_key))
     assert nodes.get_node("0356").active_key.key_id == key_id(new_key) != old.key_id
+
+
+# --- a samenwerkingsverband as a node ---------------------------------------------------------------
+
+
+def test_an_swv_known_to_the_reference_data_registers_enrols_and_signs_as_an_swv_node(app):
+    add_swv()
+    token = nodes.register_node("po-26-07", None)  # its name comes from the reference data
+    node = nodes.get_node(SWV_CODE)
+    assert (node.code, node.kind, node.naam) == ("PO2607", "swv", "SWV PO Lekstroom (test)")
+    key = generate_signing_key()
+    response = nodes.enrol(_request(token, "PO2607", key))
+    assert response.node == "PO2607" and response.to_dict()["swv_code"] == "PO2607"
+    body = b"{}"
+    headers = signed_headers("PO2607", key, "POST", "/api/v1/rounds/1/submissions", body)
+    assert nodes.authenticate_request(headers, "POST", "/api/v1/rounds/1/submissions", body, max_skew=MAX_SKEW).kind == "swv"
+    assert nodes.kind_label(node) == "samenwerkingsverband PO2607"
+
+
+def test_an_swv_the_hub_does_not_know_is_refused_and_nothing_is_stored(app):
+    before = row_counts()
+    with pytest.raises(InputError) as err:
+        nodes.register_node("PO2699", "Onbekend SWV")
+    assert err.value.code == "unknown_swv" and row_counts() == before
+
+
+def test_an_swv_token_does_not_enrol_a_municipality_nor_the_reverse(app):
+    add_swv()
+    swv_token = nodes.register_node(SWV_CODE, None)
+    with pytest.raises(ForbiddenError) as err:
+        nodes.enrol(_request(swv_token, "0356"))
+    assert err.value.code == "wrong_node"
+    gemeente_token = nodes.register_node("0356", "Nieuwegein")
+    with pytest.raises(ForbiddenError):
+        nodes.enrol(_request(gemeente_token, SWV_CODE))
+
+
+def test_swv_schools_are_its_memberships(app):
+    add_swv(schools=("01AB00", "02CD00"))
+    add_swv("VO2607", schools=("02CD00", "09ZZ00"), naam="SWV VO")
+    assert nodes.swv_schools("PO2607") == ["01AB00", "02CD00"] and nodes.swv_schools("VO2607") == ["02CD00", "09ZZ00"]

@@ -85,7 +85,7 @@ def test_round_status_shows_missing_nodes_and_quality(app):
 
     status = rounds.round_status(rnd.id).to_dict()
     assert status["submitted"] == ["0356"] and status["missing"] == ["0321"]
-    row = next(n for n in status["nodes"] if n["gemeentecode"] == "0356")
+    row = next(n for n in status["nodes"] if n["code"] == "0356")
     assert row["superseded"] == 1 and row["quality"]["files"][0]["name"] == "jeugdhulp.csv"
     # The first publication waits for 0321: nothing is published, and nothing is pending either.
     assert status["current_release"] is None and status["pending"] is False

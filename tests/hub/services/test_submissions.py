@@ -17,7 +17,7 @@ from shared.partial import SCHEMA_VERSION, canonical_json
 from shared.signing import SIGNING_CONTEXT, SignedEnvelope, generate_signing_key, sign_partial
 from hub.jobs import enqueue as REAL_ENQUEUE
 from tests.hub.conftest import row_counts
-from tests.hub.factories import enrol_node, make_partial
+from tests.hub.factories import SWV_CODE, add_swv, enrol_node, make_partial, make_swv_partial, signed_payload
 
 
 @pytest.fixture
@@ -188,7 +188,7 @@ def test_manual_upload_resolves_the_node_from_the_key(setup):
     _, b, rnd = setup
     receipt = submissions.receive(rnd.id, b.envelope(), None, source="upload")
     sub = db.session.get(Submission, receipt.submission_id)
-    assert sub.node.gemeentecode == "0321" and sub.source == "upload"
+    assert sub.node.code == "0321" and sub.source == "upload"
 
 
 def test_cell_count_only_counts_the_rounds_schooljaar(setup):
@@ -246,3 +246,51 @@ def test_a_name_for_a_provider_without_a_cell_is_refused_and_stores_nothing(setu
     obj["providers"] = {"11000001": "Zorg Een"}  # the partial has no provider cell at all
     err = _reject(rnd.id, _resign(obj, a.key), _node("0356"), "bad_providers")
     assert err.details["field"] == "providers.11000001"
+
+
+# --- an SWV's partial ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def swv(app, no_combine):
+    add_swv()
+    a = enrol_node("0356")
+    s = enrol_node(SWV_CODE)
+    rnd = rounds.open_round("2024-2025")
+    return a, s, rnd
+
+
+def test_an_swv_partial_is_accepted_and_the_round_expects_the_swv_too(swv):
+    a, s, rnd = swv
+    assert rnd.expected_nodes == ["0356", SWV_CODE]
+    receipt = submissions.receive(rnd.id, s.envelope(), _node(SWV_CODE))
+    assert receipt.status == "accepted"
+    sub = db.session.get(Submission, receipt.submission_id)
+    assert sub.node.kind == "swv" and sub.quality["files"][0]["kind"] == "ondersteuning"
+
+
+def test_an_swv_may_send_its_own_schools_only(swv):
+    _, s, rnd = swv
+    outside = make_swv_partial(groups={"01AB00": {"arrangement": 12}, "08XY00": {"opp": 3}})
+    err = _reject(rnd.id, s.envelope(outside), _node(SWV_CODE), "school_outside_swv")
+    assert "08XY00" in err.message and err.details["field"].startswith("cells[")
+
+
+def test_neither_kind_of_node_sends_the_other_kinds_partial(swv):
+    a, s, rnd = swv
+    # The SWV signs a municipality's partial naming it (its measures refused at the door) ...
+    from dataclasses import replace
+
+    p = make_partial("0356")
+    as_swv = replace(p, header=replace(p.header, node=SWV_CODE, kind="swv"))
+    data, _ = signed_payload(s, as_swv.to_dict())
+    _reject(rnd.id, data, _node(SWV_CODE), "measure_not_for_node")
+    # ... and a municipality's key on an SWV's partial is another node's partial.
+    _reject(rnd.id, a.envelope(make_swv_partial()), _node("0356"), "wrong_node")
+
+
+def test_the_round_gives_an_swv_node_its_schools_and_a_municipality_none(swv):
+    a, s, rnd = swv
+    [for_swv] = rounds.list_rounds("open", _node(SWV_CODE))
+    [for_gemeente] = rounds.list_rounds("open", _node("0356"))
+    assert for_swv.schools == ("01AB00", "02CD00", "03EF00") and for_gemeente.schools == ()

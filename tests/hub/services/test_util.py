@@ -9,14 +9,14 @@ from hub.services._util import transaction, utcnow
 
 
 def _node(code):
-    return Node(gemeentecode=code, naam=f"Gemeente {code}", status="active", created_at=utcnow())
+    return Node(code=code, naam=f"Gemeente {code}", status="active", created_at=utcnow())
 
 
 def test_commits_when_the_block_ends(app):
     with transaction():
         db.session.add(_node("0356"))
     db.session.expunge_all()
-    assert db.session.scalar(select(Node.gemeentecode)) == "0356"
+    assert db.session.scalar(select(Node.code)) == "0356"
 
 
 def test_rolls_back_and_reraises(app):

@@ -89,6 +89,22 @@ def _school_cells(rng: random.Random, code: str, pupils: int, jaar: str, boost: 
     return cells
 
 
+#: The SWV whose node takes part: its schools have support cells (VO2702 does not take part).
+SUPPORT_SWV = "PO2701"
+
+
+def _support_cells(code: str, pupils: int, jaar: str) -> dict:
+    """An SWV's true support counts at one of its schools: ~17 % of the pupils, more TLVs at SBO/SO schools."""
+    own = random.Random(f"support|{code}|{jaar}")
+    special = code[:2] in ("20", "30")
+    shares = ({"tlv-so": 0.6, "tlv-sbo": 0.3, "arrangement": 0.05, "opp": 0.05} if special else
+              {"tlv-sbo": 0.08, "arrangement": 0.55, "opp": 0.3, "thuiszitter": 0.02, "tlv-so": 0.05})
+    total = int(round(pupils * (0.9 if special else 0.17)))
+    groups = {g: int(total * share * own.uniform(0.8, 1.2)) for g, share in shares.items()}
+    return {("leerlingen_ondersteuning", ""): sum(groups.values()),
+            **{("leerlingen_ondersteuning_soort", g): n for g, n in groups.items()}}
+
+
 def _add_cells(seeded: Seeded, release_id: int, level: str, unit: str, jaar: str, cells: dict, rng: random.Random):
     rows = []
     canary = iter(CANARIES * 1000)
@@ -108,6 +124,24 @@ def _add_cells(seeded: Seeded, release_id: int, level: str, unit: str, jaar: str
             rows.append(dict(release_id=release_id, level=level, unit=unit, schooljaar=jaar, measure=measure,
                              category=category, status="published", value=shown, reason=None, flags=""))
     db.session.execute(ReleaseCell.__table__.insert(), rows)
+
+
+def _swv_submission(round_id: int, jaar: str) -> int:
+    """The support cells' source: a submission of the SWV's node (a placeholder envelope: pages read only who sent)."""
+    from hub.models.nodes import Node
+    from hub.models.submissions import Submission
+
+    node = db.session.query(Node).filter_by(code=SUPPORT_SWV).one_or_none()
+    if node is None:
+        node = Node(code=SUPPORT_SWV, kind="swv", naam=SWVS[SUPPORT_SWV][0])
+        db.session.add(node)
+        db.session.flush()
+    digest = hashlib.sha256(f"{SUPPORT_SWV}|{jaar}".encode()).hexdigest()
+    sub = Submission(round_id=round_id, node_id=node.id, key_id="1" * 16, digest=digest, payload_digest=digest,
+                     envelope=b"{}", size_bytes=2)
+    db.session.add(sub)
+    db.session.flush()
+    return sub.id
 
 
 def seed_region(with_users: bool = True) -> Seeded:
@@ -139,8 +173,10 @@ def seed_region(with_users: bool = True) -> Seeded:
         db.session.flush()
         totals: dict[str, dict] = {}
         boost = 1.0 + 0.1 * version
-        for code, _, stype, _, _, pupils in SCHOOLS:
+        for code, _, stype, _, swv, pupils in SCHOOLS:
             cells = _school_cells(rng, code, pupils, jaar, boost)
+            if swv == SUPPORT_SWV:
+                cells.update(_support_cells(code, pupils, jaar))
             _add_cells(seeded, release.id, "vestiging", code, jaar, cells, rng)
             for unit, level in ((stype, "schooltype"), ("regio", "regio")):
                 agg = totals.setdefault(f"{level}:{unit}", {})
@@ -151,6 +187,7 @@ def seed_region(with_users: bool = True) -> Seeded:
             _add_cells(seeded, release.id, level, unit, jaar, cells, rng)
         rnd.current_release_id = release.id
         seeded.release_ids[jaar] = release.id
+        release.submission_ids = [_swv_submission(rnd.id, jaar)]
     for naam, agbs in CONSORTIA.items():
         consortium = Consortium(naam=naam)
         db.session.add(consortium)
@@ -182,9 +219,9 @@ def add_node_names(seeded: Seeded, names_per_node: dict[str, dict[str, str]]) ->
         release = db.session.get(Release, release_id)
         ids = []
         for code, names in sorted(names_per_node.items()):
-            node = db.session.query(Node).filter_by(gemeentecode=code).one_or_none()
+            node = db.session.query(Node).filter_by(code=code).one_or_none()
             if node is None:
-                node = Node(gemeentecode=code, naam=GEMEENTEN.get(code, code))
+                node = Node(code=code, naam=GEMEENTEN.get(code, code))
                 db.session.add(node)
                 db.session.flush()
             digest = hashlib.sha256(f"{code}|{jaar}".encode()).hexdigest()
@@ -193,7 +230,7 @@ def add_node_names(seeded: Seeded, names_per_node: dict[str, dict[str, str]]) ->
             db.session.add(sub)
             db.session.flush()
             ids.append(sub.id)
-        release.submission_ids = sorted(ids)
+        release.submission_ids = sorted(set(release.submission_ids or ()) | set(ids))
         db.session.execute(ReleaseCell.__table__.insert(), [dict(
             release_id=release_id, level="vestiging", unit="10AA00", schooljaar=jaar, measure="clienten_aanbieder",
             category=HIDDEN_AGB, status="suppressed_primary", value=CANARIES[0], reason="threshold", flags="")])

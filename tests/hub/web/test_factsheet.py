@@ -76,7 +76,7 @@ def test_api_factsheet_has_the_sections_and_no_hidden_value(client_as, seeded):
     resp = client_as("gemeente").get(f"/api/v1/scholen/10AA00?schooljaar={J}")
     assert resp.status_code == 200
     data = resp.get_json()
-    assert set(data["secties"]) == set(SECTIONS)
+    assert set(data["secties"]) == set(SECTIONS) | {"ondersteuning"}
     assert {"zorgintensiteit", "consortia"} <= set(data["distributies"])
     for name, sec in data["secties"].items():
         assert sec["niveau"] in ("school", "school_groepen", "schooltype", "geen")

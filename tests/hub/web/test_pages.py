@@ -146,7 +146,7 @@ def test_rounds_page_survives_a_quality_block_stored_before_it_was_typed(client_
 def nodes_id(node) -> int:
     from hub.services import nodes
 
-    return nodes.get_node(node.gemeentecode).id
+    return nodes.get_node(node.code).id
 
 
 def test_rounds_page_shows_why_a_submission_is_not_in_the_release(client_as, web_app):

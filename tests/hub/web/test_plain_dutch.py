@@ -27,7 +27,7 @@ def with_participants(web_app):
     from hub.models.submissions import Submission
 
     with web_app.app_context():
-        nodes = [Node(gemeentecode="0356", naam="Nieuwegein"), Node(gemeentecode="0321", naam="Houten")]
+        nodes = [Node(code="0356", naam="Nieuwegein"), Node(code="0321", naam="Houten")]
         db.session.add_all(nodes)
         db.session.flush()
         for release in db.session.query(Release).all():

@@ -150,7 +150,7 @@ def test_the_rounds_page_shows_odd_quality_figures_as_a_dash(client_as, web_app,
         rnd = db.session.scalars(select(Round).order_by(Round.id.desc())).first()  # the first on the page
         for code, naam, q in (("0356", "Nieuwegein", quality), ("0321", "Houten", PLAIN_QUALITY)):
             nodes.register_node(code, naam)
-            node = db.session.scalar(select(Node).where(Node.gemeentecode == code))
+            node = db.session.scalar(select(Node).where(Node.code == code))
             db.session.add(Submission(round_id=rnd.id, node_id=node.id, key_id="0" * 16, digest=code * 16,
                                       payload_digest=code * 16, envelope=b"{}", size_bytes=2, quality=q))
         db.session.commit()
