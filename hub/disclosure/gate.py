@@ -6,9 +6,10 @@ over world.py's ``attacker_bounds``: rounding windows for published cells, ≥ 0
 that narrows a cell below its requirement gets a complementary cell: the published member with the
 smallest value (cells hidden in an earlier release first — sticky suppression — then by canonical key).
 A cell hidden in an earlier release whose value did not change stays hidden (``earlier_hidden``).
-This subsumes "0 or ≥ 2 hidden cells per line" and "the hidden cells of a line sum to ≥ threshold"
-(for cost lines: leave every hidden cost cell its p%-protection ``ceil(p% * top1)`` on both sides, top1 the
-largest absolute per-child amount).
+This subsumes "0 or ≥ 2 hidden cells per line" (for cost lines: leave every hidden cost cell its
+p%-protection ``ceil(p% * top1)`` on both sides, top1 the largest absolute per-child amount). The hidden
+cells of a line taken together are checked apart (``_small_unions``): when they all sit on one side, a
+reader derives their sum, which must pass the threshold (and, for costs, the p% rule) like a cell.
 All lines of a release are processed together, so verwijzer and leeftijd (which share
 ``nieuwe_clienten``) and every hierarchy level reach one common fixed point. The auditor (audit.py, on
 the world that world.py builds) then checks every hidden cell against everything published now and
@@ -95,14 +96,21 @@ def _secondary(table: Table, status: np.ndarray, reason: np.ndarray, config: Gat
         ilo, ihi = line_intervals(ptr, idx, table.line_coef, lo, hi)
         member_target = is_target[idx]
         ok = satisfied(kind[idx], req_lo[idx], req_hi[idx], ilo, ihi)
-        failing = np.unique(line_of[member_target & ~ok])
+        failing = np.unique(np.concatenate([line_of[member_target & ~ok], _small_unions(table, status, config)]))
         failing = [int(x) for x in failing if int(x) not in dead_lines]
         if not failing and not follow.any():
             return added
         published = status == PUBLISHED
         for line in failing:
-            members, _ = table.members(line)
-            pick = _choose(table, members[published[members]], sticky, known)
+            members, coef = table.members(line)
+            shown = published[members]
+            # Widen a small union of hidden parts with a part (a nonzero one) before the line's total.
+            hidden_side = coef[~shown]
+            side = shown & (coef == hidden_side[0]) if len(hidden_side) and (hidden_side == hidden_side[0]).all() else shown
+            nonzero = table.cells["value"].to_numpy(np.int64)[members] != 0
+            pick = _choose(table, members[side & nonzero], sticky, known) if (side & nonzero).any() else None
+            if pick is None:
+                pick = _choose(table, members[shown], sticky, known)
             if pick is None:
                 dead_lines.add(line)  # nothing left to hide here; the auditor has the last word
                 continue
@@ -111,6 +119,60 @@ def _secondary(table: Table, status: np.ndarray, reason: np.ndarray, config: Gat
                 reason[pick] = COMPLEMENTARY
                 published[pick] = False
                 added += 1
+
+
+def _small_unions(table: Table, status: np.ndarray, config: GateConfig) -> np.ndarray:
+    """Lines whose hidden cells, taken together, would be a small group.
+
+    When every hidden cell of a line is on one side of it (parts, or the total alone), a reader derives
+    their sum from the published ones: a group of cells as good as published. Per cell the auditor's
+    intervals can all be wide while that sum is narrow ("these four school types together have 1 to 9
+    children"); so the union must pass the primary rules a published cell passes: a count union is 0 or
+    at least the threshold; a cost union has at least the threshold of contributors and passes the p%
+    rule (on absolute amounts), with its largest per-child amount bounded from above (the largest of the
+    members' at different units, their sum within one unit, where a child can be in several). Lines with
+    an overlap variable (inequalities, overlap.py) form no sum of children and are skipped.
+    """
+    cells = table.cells
+    idx, ptr, coef = table.line_idx, table.line_ptr, table.line_coef
+    n_lines = table.n_lines
+    if not n_lines:
+        return np.zeros(0, np.int64)
+    line_of = np.repeat(np.arange(n_lines), np.diff(ptr))
+    hidden = status[idx] != PUBLISHED
+    measure = cells["measure"].to_numpy()[idx]
+    has_overlap = np.bincount(line_of, weights=measure == OVERLAP, minlength=n_lines) > 0
+    pos = np.bincount(line_of, weights=hidden & (coef > 0), minlength=n_lines)
+    neg = np.bincount(line_of, weights=hidden & (coef < 0), minlength=n_lines)
+    one_sided = ((pos >= 2) & (neg == 0) | (neg >= 2) & (pos == 0)) & ~has_overlap
+    if not one_sided.any():
+        return np.zeros(0, np.int64)
+    value = cells["value"].to_numpy(np.int64)[idx]
+    union = np.bincount(line_of, weights=np.where(hidden, value, 0), minlength=n_lines)
+    is_cost = np.bincount(line_of, weights=measure == KOSTEN, minlength=n_lines) > 0
+    small_count = one_sided & ~is_cost & (union > 0) & (union < config.threshold)
+    out = list(np.flatnonzero(small_count))
+    t = config.threshold
+    cols = {c: cells[c].to_numpy(np.int64) for c in ("contributors", "top1", "top2", "abs_sum")}
+    unit = pd.factorize(cells["level"].astype(str) + "|" + cells["unit"].astype(str))[0]
+    for line in np.flatnonzero(one_sided & is_cost):
+        s, e = ptr[line], ptr[line + 1]
+        m = idx[s:e][hidden[s:e]]
+        if value[s:e][hidden[s:e]].sum() == 0:
+            continue
+        contributors, top1, top2, abs_sum = (cols[c][m] for c in ("contributors", "top1", "top2", "abs_sum"))
+        one_unit = len(np.unique(unit[m])) == 1
+        if one_unit:  # a child can have several care types: fewest children and largest amount bounded
+            n_children = int(contributors.max())
+            first, second = int(top1.sum()), 0
+        else:
+            n_children = int(contributors.sum())
+            ranked = np.sort(np.concatenate([top1, top2]))[::-1]
+            first, second = int(ranked[0]), int(ranked[1]) if len(ranked) > 1 else 0
+        rest = int(abs_sum.sum()) - first - second
+        if n_children < t or 100 * rest < config.p_percent * first:
+            out.append(int(line))
+    return np.array(out, dtype=np.int64)
 
 
 def _table(combined: pd.DataFrame, cache: AuditCache | None, catalogue: Catalogue = DEFAULT_CATALOGUE) -> Table:

@@ -18,7 +18,7 @@ from tests.hub.factories import SCHOOLJAAR, make_partial
 
 from .attacker import interval, public, width
 from .helpers import (
-    T, TYPES3, assert_costs_protected, assert_protected, cost_row, gate, key, parents, row, schools, three_schools,
+    T, TYPES3, assert_costs_protected, assert_protected, cost_row, gate, key, parents, region, row, schools, three_schools,
     truth,
 )
 
@@ -308,3 +308,51 @@ def test_history_gives_unlisted_cells_the_reasons_they_were_hidden_for():
     # The same release as its own history changes nothing, and fails nothing.
     _, again = run_gate(cells, types, history=[(combined, result.release)])
     assert again.audit["failed"] == 0 and release_bytes(again.release) == release_bytes(result.release)
+
+
+def _one_sided_unions(table, release):
+    """Per line whose hidden cells all sit on one side: (their true sum, the line's cells are costs)."""
+    from hub.disclosure.frames import KEY, PUBLISHED
+
+    shown = set(map(tuple, release.loc[release["status"] == PUBLISHED, KEY].astype(str).to_numpy().tolist()))
+    cells = table.cells
+    keys = [tuple(map(str, k)) for k in cells[KEY].to_numpy().tolist()]
+    out = []
+    for line in range(table.n_lines):
+        members, coef = table.members(line)
+        measures = set(cells["measure"].to_numpy()[members])
+        if "_overlap" in measures:
+            continue
+        hidden = np.array([keys[m] not in shown for m in members])
+        if hidden.sum() >= 2 and len(set(coef[hidden])) == 1:
+            out.append((int(cells["value"].to_numpy()[members][hidden].sum()), "kosten" in measures))
+    return out
+
+
+def test_the_hidden_cells_of_a_line_never_add_up_to_a_small_group():
+    """Four school types hide 1–9 children with jeugdreclassering together when the regio and the one
+    large type are published: their sum is as good as published. The gate widens such a union."""
+    from hub.disclosure.tables import build_table
+
+    types = {"01AA00": "BO", "02BB00": "SBO", "03CC00": "SO", "04DD00": "VO", "05EE00": "VO"}
+    cells = []
+    for vest, jr in zip(types, (2, 1, 3, 30, 35)):
+        cells += [("0356", vest, "leerlingen", "", 500), ("0356", vest, "clienten", "", 60),
+                  ("0356", vest, "jeugdreclassering", "", jr)]
+    combined, result = gate(cells, types)
+    assert result.audit["failed"] == 0
+    unions = _one_sided_unions(build_table(combined), result.release)
+    assert unions and all(u == 0 or u >= T for u, _ in unions)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000))
+def test_no_line_of_a_random_region_has_a_small_union_of_hidden_cells(seed):
+    from hub.disclosure.tables import build_table
+
+    rng = np.random.default_rng(seed)
+    cells, units = region(rng, 7, types=("BO", "SO", "VO"))
+    combined, result = gate(cells, units)
+    for union, cost in _one_sided_unions(build_table(combined), result.release):
+        if not cost:
+            assert union == 0 or union >= T
