@@ -1,5 +1,5 @@
 """Caches for the pages and the API: what a request computes from the current publications is kept,
-so the next request for the same thing, in the same scope, is a lookup (issue 13).
+so the next request for the same thing, in the same scope, is a lookup.
 
 Two caches, each with one rule that makes it safe:
 
@@ -104,21 +104,21 @@ def _chart_store(app: Flask):
     timeout = int(app.config["CACHE_CHART_DAYS"]) * 24 * 3600
     redis_url = app.config.get("CACHE_REDIS_URL") or _broker_redis(app)
     if redis_url:
-        config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url, "CACHE_KEY_PREFIX": "jeugdhub:chart:"}
+        backend = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url, "CACHE_KEY_PREFIX": "jeugdhub:chart:"}
     elif app.config.get("CACHE_DIR") or not app.testing:
         folder = Path(app.config.get("CACHE_DIR") or Path(app.instance_path) / "cache" / "charts")
         # The files hold published figures as the viewer's scope showed them: readable by the hub only.
-        config = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(folder), "CACHE_THRESHOLD": 20_000,
+        backend = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(folder), "CACHE_THRESHOLD": 20_000,
                   "CACHE_OPTIONS": {"mode": 0o600}}
     else:
-        config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2_000}
+        backend = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2_000}
     cache = Cache()
     try:
-        cache.init_app(app, config={**config, "CACHE_DEFAULT_TIMEOUT": timeout})
-        if config["CACHE_TYPE"] == "FileSystemCache":
-            Path(config["CACHE_DIR"]).chmod(0o700)
+        cache.init_app(app, config={**backend, "CACHE_DEFAULT_TIMEOUT": timeout})
+        if backend["CACHE_TYPE"] == "FileSystemCache":
+            Path(backend["CACHE_DIR"]).chmod(0o700)
     except OSError as exc:  # e.g. a read-only instance folder: charts are then kept per process
-        log.warning("chart cache in %s unavailable (%s); keeping charts in memory", config.get("CACHE_DIR"), exc.strerror)
+        log.warning("chart cache in %s unavailable (%s); keeping charts in memory", backend.get("CACHE_DIR"), exc.strerror)
         cache = Cache()
         cache.init_app(app, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2_000,
                                     "CACHE_DEFAULT_TIMEOUT": timeout})
