@@ -90,9 +90,21 @@ def _size(value: Any) -> int:
 
 
 def init_app(app: Flask) -> None:
-    """Both caches for ``app`` (nothing is connected or created before the first use of the Redis)."""
+    """Both caches for ``app``; the chart store is connected or created on its first use."""
     app.extensions[_VIEWS] = ViewCache(int(app.config["CACHE_VIEW_MB"]) * 1024 * 1024)
-    app.extensions[_CHARTS] = _chart_store(app) if app.config["CACHE_ENABLED"] else None
+    app.extensions[_CHARTS] = None  # made on the first chart: a CLI command or a test makes no folder
+
+
+_CHARTS_LOCK = threading.Lock()
+
+
+def _charts():
+    app = current_app._get_current_object()
+    if app.extensions.get(_CHARTS) is None:
+        with _CHARTS_LOCK:
+            if app.extensions.get(_CHARTS) is None:
+                app.extensions[_CHARTS] = _chart_store(app)
+    return app.extensions[_CHARTS]
 
 
 def _chart_store(app: Flask):
@@ -161,9 +173,9 @@ def view_cache() -> ViewCache:
 def chart(parts: tuple, render: Callable[[], str]) -> str:
     """``render()``'s SVG, shared by every process under the digest of ``parts`` (everything the chart
     is drawn from). Parts that cannot be written down exactly are drawn every time."""
-    store = current_app.extensions.get(_CHARTS) if enabled() else None
-    if store is None:
+    if not enabled():
         return render()
+    store = _charts()
     try:
         key = hashlib.sha256(repr(canonical(parts)).encode("utf-8")).hexdigest()
     except TypeError:
