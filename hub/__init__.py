@@ -30,6 +30,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str 
 
     init_extensions(app)
 
+    from hub import cache
+
+    cache.init_app(app)
+
     from hub.services import groupings
 
     groupings.init_app(app)  # a bad GROUPINGS_FILE stops the start here

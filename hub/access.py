@@ -44,6 +44,14 @@ class Access:
     #: A consortium user's consortium name (the category of its ``clienten_consortium`` cells); None otherwise.
     consortium_name: str | None = None
 
+    @property
+    def cache_key(self) -> tuple:
+        """Everything this access decides by — role, scope, a consortium's members and name — and not
+        who the caller is: callers with equal keys see exactly the same figures, so hub/cache.py may
+        share an answer between them and never with another key. A field added above belongs here
+        (tests/hub/test_access.py checks that every field but ``user_id`` and ``email`` is in)."""
+        return (self.role, self.scope, tuple(sorted(self.consortium_agbs)), self.consortium_name)
+
     def may_see_school(self, vestigingscode: str, swv_codes: Iterable[str]) -> bool:
         if self.role in (ROLE_REGIO_ADMIN, ROLE_GEMEENTE):
             return True  # a gemeente sees its region's published figures

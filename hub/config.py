@@ -94,6 +94,14 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_LIMIT_PER_ADDRESS": "20 per 10 minutes",
     # Where the counters live; None → the Redis of CELERY_BROKER_URL, or memory:// without one.
     "RATELIMIT_STORAGE_URI": None,
+    # Caches of the pages and the API (hub/cache.py). Rendered answers per process, at most this many MB;
+    # charts shared by the workers: in this Redis (None → the Redis of CELERY_BROKER_URL), else in
+    # CACHE_DIR (None → the instance folder's cache/charts), kept this many days. False: no caching.
+    "CACHE_ENABLED": True,
+    "CACHE_VIEW_MB": 64,
+    "CACHE_REDIS_URL": None,
+    "CACHE_DIR": None,
+    "CACHE_CHART_DAYS": 30,
     # Roles that must use a second factor (TOTP) at login, comma-separated; empty = none.
     "MFA_REQUIRED_ROLES": "regio_admin",
     # Sign-in with the organisation's own identity provider (OpenID Connect); off without an issuer.

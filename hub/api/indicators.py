@@ -1,12 +1,14 @@
 """JSON endpoints for indicators (``/api/v1/schooljaren``, ``/scholen``, ``/regio``, ``/aanbieders``, funnels).
 
 Thin: parse the query, check role and scope, call :mod:`hub.services.indicators`, record the view.
+The overview and factsheet answers are kept per publication, scope and arguments (hub/cache.py).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
+from hub import cache
 from hub.guards import query_value
 from hub.services import audit
 from hub.services import indicators as svc
@@ -37,10 +39,17 @@ def schooljaren():
 def scholen():
     data = svc.load()
     sort, desc = _sort_arg()
-    view = svc.overview(data, g.access, query_value("schooljaar"), sort=sort, descending=desc,
-                        zoek=request.args.get("zoek") or None, **_filters())
-    audit.record(g.access.user_id, "view", f"api scholen {view['schooljaar']}", "json")
-    return jsonify({**{k: v for k, v in view.items() if k != "scholen"}, "scholen": [r.to_dict() for r in view["scholen"]]})
+    zoek, schooljaar, filters = request.args.get("zoek") or None, query_value("schooljaar"), _filters()
+
+    def answer() -> tuple[str, bytes]:
+        view = svc.overview(data, g.access, schooljaar, sort=sort, descending=desc, zoek=zoek, **filters)
+        body = {**{k: v for k, v in view.items() if k != "scholen"}, "scholen": [r.to_dict() for r in view["scholen"]]}
+        return view["schooljaar"], jsonify(body).get_data()
+
+    args = (schooljaar, sort, desc, zoek, tuple(filters.items()))
+    jaar, body = cache.view("api scholen", data, g.access, args, answer)
+    audit.record(g.access.user_id, "view", f"api scholen {jaar}", "json")
+    return _json(body)
 
 
 @bp.get("/scholen/<vestigingscode>")
@@ -49,9 +58,20 @@ def school(vestigingscode: str):
     data = svc.load()
     if not svc.school_visible(data, g.access, vestigingscode.upper()):
         raise ForbiddenError("Deze school valt buiten uw bereik", code="out_of_scope")
-    sheet = svc.factsheet(data, g.access, vestigingscode, query_value("schooljaar"))
-    audit.record(g.access.user_id, "view", f"api factsheet {vestigingscode.upper()} {sheet['schooljaar']}", "json")
-    return jsonify(svc.factsheet_to_dict(data, sheet))
+    schooljaar = query_value("schooljaar")
+
+    def answer() -> tuple[str, bytes]:
+        sheet = svc.factsheet(data, g.access, vestigingscode, schooljaar)
+        return sheet["schooljaar"], jsonify(svc.factsheet_to_dict(data, sheet)).get_data()
+
+    jaar, body = cache.view("api factsheet", data, g.access, (vestigingscode, schooljaar), answer)
+    audit.record(g.access.user_id, "view", f"api factsheet {vestigingscode.upper()} {jaar}", "json")
+    return _json(body)
+
+
+def _json(body: bytes):
+    """A JSON answer from its (cached) body, as ``jsonify`` would send it."""
+    return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 
 @bp.get("/schooltypes/<schooltype>/funnel")

@@ -26,7 +26,7 @@ from sqlalchemy import delete, select
 
 from hub.extensions import db
 from hub.models.consortia import Consortium, ConsortiumMember
-from hub.services._util import transaction
+from hub.services._util import transaction, utcnow
 from shared.codes import GEEN_CONSORTIUM
 from shared.errors import InputError
 from shared.partial import MAX_CATEGORY_LENGTH
@@ -153,8 +153,12 @@ def import_csv(raw: bytes, filename: str) -> ImportResult:
             db.session.add(c)
             db.session.flush()
             ids[naam] = c.id
+        # The upload time to the microsecond (the database's own clock may count seconds): with the
+        # members' ids, which SQLite may hand out again, it tells the pages' caches the table changed.
+        now = utcnow()
         for agb, naam, cons in rows:
-            db.session.add(ConsortiumMember(consortium_id=ids[cons], aanbieder_agb=agb, aanbieder_naam=naam))
+            db.session.add(ConsortiumMember(consortium_id=ids[cons], aanbieder_agb=agb, aanbieder_naam=naam,
+                                            uploaded_at=now))
     return ImportResult(filename, len(rows), len(rows), len(ids))
 
 

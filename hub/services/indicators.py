@@ -56,6 +56,8 @@ class RegionData:
     min_denominator: int
     #: schooljaar → {"id", "version", "created_at", "schooljaar", "gemeenten"}: what the "Bron" line names
     publications: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: What it was loaded from (``_cache_key``): caches of results computed from it key on this.
+    version: tuple = ()
     _pupils: dict[int, pd.DataFrame] = field(default_factory=dict)
     _rows: dict[str, list] = field(default_factory=dict)
 
@@ -119,7 +121,7 @@ def _release_cells(release_ids: list[int]) -> ReleaseCells:
 
 
 def _current_release_ids() -> dict[str, int]:
-    return {r.schooljaar: r.id for r in release_service.current_releases()}
+    return release_service.current_release_ids()
 
 
 def _reference_schools(release_types: dict[str, str]) -> tuple[pd.DataFrame, dict[str, set[str]], dict[str, str]]:
@@ -211,20 +213,22 @@ def node_provider_names(release_ids: list[int]) -> dict[str, str]:
 
 
 def _cache_key(releases: dict[str, int]) -> tuple:
-    """What RegionData depends on: the current releases, the reference imports and the consortium table."""
+    """What RegionData depends on: the current releases, the reference imports and the consortium table
+    (one query: every request asks). The consortium table's upload time too: it is replaced as a whole,
+    and SQLite may hand the new rows the old ids."""
     from sqlalchemy import func
 
     from hub.models.consortia import ConsortiumMember
     from hub.models.reference import ReferenceImport, Vestiging
 
-    return (
-        tuple(sorted(releases.items())),
-        db.session.scalar(select(func.max(ReferenceImport.id))),
-        db.session.scalar(select(func.count()).select_from(Vestiging)),
-        db.session.scalar(select(func.max(ConsortiumMember.id))),
-        db.session.scalar(select(func.count()).select_from(ConsortiumMember)),
-        current_app.config["DISCLOSURE_MIN_DENOMINATOR"],
-    )
+    row = db.session.execute(select(
+        select(func.max(ReferenceImport.id)).scalar_subquery(),
+        select(func.count()).select_from(Vestiging).scalar_subquery(),
+        select(func.max(ConsortiumMember.id)).scalar_subquery(),
+        select(func.count()).select_from(ConsortiumMember).scalar_subquery(),
+        select(func.max(ConsortiumMember.uploaded_at)).scalar_subquery(),
+    )).one()
+    return (tuple(sorted(releases.items())), *row, current_app.config["DISCLOSURE_MIN_DENOMINATOR"])
 
 
 def load() -> RegionData:
@@ -235,6 +239,7 @@ def load() -> RegionData:
     if cached is not None and cached[0] == key:
         return cached[1]
     data = _load(releases)
+    data.version = key
     current_app.extensions["jeugdhub_region_data"] = (key, data)
     return data
 

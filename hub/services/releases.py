@@ -134,6 +134,17 @@ def current_release(schooljaar: str) -> ReleaseSummary | None:
     return _summaries([release])[0] if release is not None else None
 
 
+def current_release_ids() -> dict[str, int]:
+    """School year → id of its current release, as :func:`current_release` picks it (the current release
+    of the year's latest round that has one), in one query: what every page and API call checks."""
+    rows = db.session.execute(
+        select(Round.schooljaar, Round.current_release_id)
+        .join(Release, Release.id == Round.current_release_id)
+        .order_by(Round.id)
+    ).all()
+    return {jaar: rid for jaar, rid in rows}  # a later round of the same year wins
+
+
 def current_releases() -> list[ReleaseSummary]:
     """The current release of every school year, newest school year first."""
     years = sorted(set(db.session.scalars(select(Release.schooljaar))), reverse=True)

@@ -73,8 +73,30 @@ def _svg(fig, title: str, variant: str = "wide") -> str:
 def responsive(draw, *args, for_pdf: bool = False, **kwargs) -> str:
     """Both variants of a chart (``draw(*args, narrow=..., **kwargs)``); the stylesheet shows one of them.
 
-    The PDF (A4) gets the wide one only.
+    The PDF (A4) gets the wide one only. Drawn once per input: hub/cache.py keeps the result under a
+    digest of the function, every argument and this module's code (charts are pure functions of them).
     """
+    from hub import cache
+
+    parts = ("responsive", _code_fingerprint(), draw, args, tuple(sorted(kwargs.items())), for_pdf)
+    return cache.chart(parts, lambda: _responsive(draw, *args, for_pdf=for_pdf, **kwargs))
+
+
+_FINGERPRINT: list[str] = []
+
+
+def _code_fingerprint() -> str:
+    """This module's source and matplotlib's version: a changed chart is a new cache key."""
+    if not _FINGERPRINT:
+        import matplotlib
+        from pathlib import Path
+
+        source = Path(__file__).read_bytes() + matplotlib.__version__.encode()
+        _FINGERPRINT.append(hashlib.sha256(source).hexdigest())
+    return _FINGERPRINT[0]
+
+
+def _responsive(draw, *args, for_pdf: bool = False, **kwargs) -> str:
     wide = draw(*args, **kwargs)
     if for_pdf:
         return wide

@@ -13,7 +13,9 @@ import zipfile
 from typing import Callable, Iterable
 
 from flask import abort, current_app, g, render_template
+from markupsafe import Markup
 
+from hub import cache
 from hub.services import indicators as svc
 from hub.web import charts, exports
 from shared.errors import JeugdhubError
@@ -53,7 +55,21 @@ def factsheet_parts(data, code: str, schooljaar: str | None):
 
 
 def factsheet_html(data, code: str, schooljaar: str | None, for_pdf: bool = False) -> str:
-    """The factsheet page (``for_pdf``: the print version WeasyPrint renders)."""
+    """The factsheet page (``for_pdf``: the print version WeasyPrint renders).
+
+    Its contents are rendered once per publication, scope and arguments (hub/cache.py); the header
+    around them, with the user's name and form token, for every request.
+    """
+    from flask import request
+
+    title, body = cache.view("factsheet page", data, g.access, (code, schooljaar, for_pdf, request.script_root),
+                             lambda: factsheet_body(data, code, schooljaar, for_pdf))
+    return render_template("page.html", title=title, bodyclass="factsheet pdf" if for_pdf else "factsheet",
+                           body=Markup(body), for_pdf=for_pdf)
+
+
+def factsheet_body(data, code: str, schooljaar: str | None, for_pdf: bool = False) -> tuple[str, str]:
+    """The factsheet's (title, contents) as ``g.access`` may see them; 403/404 as the page would."""
     sheet, tables = factsheet_parts(data, code, schooljaar)
     school = sheet["school"]
     series = {
@@ -65,11 +81,12 @@ def factsheet_html(data, code: str, schooljaar: str | None, for_pdf: bool = Fals
     funnel_svg = charts.responsive(charts.funnel_chart, sheet["funnel"], f"{school.naam} tussen de {school.schooltype}-scholen",
                                    highlight=school.vestigingscode, for_pdf=for_pdf)
     rate_cells = exports.rate_cells(school.rate)
-    return render_template("factsheet.html", sheet=sheet, school=school, tables=tables, trend_svg=trend_svg,
+    body = render_template("factsheet_body.html", sheet=sheet, school=school, tables=tables, trend_svg=trend_svg,
                            funnel_svg=funnel_svg, for_pdf=for_pdf, schooljaren=data.schooljaren, fmt=exports.format_cell,
                            rate_cells=rate_cells, coverage_cell=exports.coverage_cell(school.coverage),
                            count_cell=exports.count_cell, threshold=threshold(),
                            support_rate=exports.support_rate_cell)
+    return f"Factsheet {school.naam} {sheet['schooljaar']}", body
 
 
 def html_to_pdf(html: str, base_url: str) -> bytes:

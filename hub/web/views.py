@@ -4,9 +4,14 @@ admin pages, and CSV/XLSX exports of every table shown. Thin: services compute, 
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
+from hub import cache
 from hub.guards import int_field
 from hub.services import audit
 from hub.services import indicators as svc
@@ -175,6 +180,22 @@ def overview():
     data = svc.load()
     if not data.releases:
         return render_template("empty.html"), 200
+    # The contents depend on the publication, the scope and the address (filters, sorting, the links
+    # that keep them); hub/cache.py keeps them per those. The form token is the session's: a hole.
+    args = (request.script_root, request.path, tuple(request.args.items(multi=True)))
+    schooljaar, body = cache.view("overview page", data, g.access, args, lambda: _overview_body(data))
+    audit.record(g.access.user_id, "view", f"overzicht {schooljaar}", "html")
+    return render_template("page.html", title=f"Overzicht scholen {schooljaar}", bodyclass="overview",
+                           body=Markup(body.replace(CSRF_HOLE, generate_csrf())))
+
+
+#: Stands in for the session's form token in cached contents (filled in per request); random, so no
+#: text from the data can be mistaken for it.
+CSRF_HOLE = f"csrf-{secrets.token_hex(16)}"
+
+
+def _overview_body(data) -> tuple[str, str]:
+    """The overview's (school year, contents) for ``g.access`` and this request's arguments."""
     swv = g.access.scope if g.access.role == "swv" else (request.args.get("swv") or None)
     view, sort = _overview_context(data, swv)
     table = exports.overview_table(view["scholen"], view["schooljaar"],
@@ -183,14 +204,15 @@ def overview():
     chart, trend_table = _type_trend_chart(data)
     gemeenten, types = _filter_options(data, view["schooljaar"])
     reg = svc.region(data, view["schooljaar"])
-    audit.record(g.access.user_id, "view", f"overzicht {view['schooljaar']}", "html")
     selection = _selection(data, view, g.access.role == "swv")
-    return render_template("overview.html", view=view, table=table, chart=chart, trend_table=trend_table, sort=sort,
-                           selection=selection, sorting=_sorting(sort),
+    body = render_template("overview_body.html", view=view, table=table, chart=chart, trend_table=trend_table,
+                           sort=sort, selection=selection, sorting=_sorting(sort),
                            gemeenten=gemeenten, types=types, schooljaren=data.schooljaren, reg=reg,
                            swv_names={c: n for c, n in data.swv_names.items() if c in svc.swvs_in_region(data)},
                            swv_locked=g.access.role == "swv",
-                           export_args={k: v for k, v in request.args.items()})
+                           export_args={k: v for k, v in request.args.items()},
+                           csrf_token=lambda: CSRF_HOLE)
+    return view["schooljaar"], body
 
 
 @bp.get("/overzicht.<fmt>")

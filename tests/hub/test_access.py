@@ -29,3 +29,17 @@ def test_other_roles_see_every_consortium():
     access = Access(1, "g@example.nl", "gemeente", "0356")
     dist = _dist("Lek", "Vaart", GEEN_CONSORTIUM)
     assert access.visible_consortia(dist) is dist
+
+
+def test_the_cache_key_holds_every_field_an_access_decides_by_and_not_who_asks():
+    """hub/cache.py shares answers between equal keys: a scope field left out would share across scopes."""
+    from dataclasses import fields, replace
+
+    base = Access(1, "c@example.nl", "consortium", "1", frozenset({"11000001"}), "Lek")
+    other = {"role": "swv", "scope": "2", "consortium_agbs": frozenset({"11000002"}), "consortium_name": "Vaart"}
+    for f in fields(Access):
+        if f.name in ("user_id", "email"):
+            assert replace(base, **{f.name: {"user_id": 2, "email": "d@example.nl"}[f.name]}).cache_key == base.cache_key
+        else:
+            assert f.name in other, f"Access.{f.name} is new: is it part of the scope? Then add it to cache_key"
+            assert replace(base, **{f.name: other[f.name]}).cache_key != base.cache_key, f.name
