@@ -127,8 +127,9 @@ def _small_unions(table: Table, status: np.ndarray, config: GateConfig) -> np.nd
     When every hidden cell of a line is on one side of it (parts, or the total alone), a reader derives
     their sum from the published ones: a group of cells as good as published. Per cell the auditor's
     intervals can all be wide while that sum is narrow ("these four school types together have 1 to 9
-    children"); so the union must pass the primary rules a published cell passes: a count union is 0 or
-    at least the threshold; a cost union has at least the threshold of contributors and passes the p%
+    children"); so the union must pass the primary rules a published cell passes: a count union is at
+    least the threshold (0 too is widened: a reader who knows the rule would read a union the published
+    cells keep below the threshold as exactly 0); a cost union has at least the threshold of contributors and passes the p%
     rule (on absolute amounts), with its largest per-child amount bounded from above (the largest of the
     members' at different units, their sum within one unit, where a child can be in several). Lines with
     an overlap variable (inequalities, overlap.py) form no sum of children and are skipped.
@@ -150,7 +151,7 @@ def _small_unions(table: Table, status: np.ndarray, config: GateConfig) -> np.nd
     value = cells["value"].to_numpy(np.int64)[idx]
     union = np.bincount(line_of, weights=np.where(hidden, value, 0), minlength=n_lines)
     is_cost = np.bincount(line_of, weights=measure == KOSTEN, minlength=n_lines) > 0
-    small_count = one_sided & ~is_cost & (union > 0) & (union < config.threshold)
+    small_count = one_sided & ~is_cost & (union < config.threshold)
     out = list(np.flatnonzero(small_count))
     t = config.threshold
     cols = {c: cells[c].to_numpy(np.int64) for c in ("contributors", "top1", "top2", "abs_sum")}

@@ -18,7 +18,7 @@ from .helpers import distinct_region, gate, key, lp_reference, parents, region, 
 
 def test_on_a_small_region_the_audit_fails_exactly_the_cells_the_full_lp_fails():
     """Trees, networks and whole-family LPs together decide each hidden cell as the full problem does."""
-    rng = np.random.default_rng(24)
+    rng = np.random.default_rng(53)  # a region where secondary suppression leaves a cell for the audit
     cells, units = region(rng, 5)
     _, world = world_of(cells, units)  # secondary suppression only: some cells are still unprotected
     auditor = Auditor(world)
