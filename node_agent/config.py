@@ -354,6 +354,33 @@ def _q(value: str) -> str:
     return tomli_w.dumps({"x": value})[4:].strip()
 
 
+def _approval_and_hub(hub_url: str) -> str:
+    """The settings every kind of node's config starts with: approval, test BSNs and the hub."""
+    return f"""\
+# true: an upload waits until a named person ran  node-agent approve PARTIAL --by "Naam"
+require_approval = false
+
+# true: accept BSNs from the reserved test range (9999xxxxx, issued for software tests); demo data only.
+allow_test_bsn = false
+
+[hub]
+# The regional hub (https). Empty: the agent never connects anywhere; use  run --offline  and hand
+# the file in the spool directory to the hub's upload page.
+url = {_q(hub_url)}
+"""
+
+
+def _file_settings(path: str) -> str:
+    """An extract's file settings, the same for every extract (explained once above them)."""
+    return f"""\
+path = {_q(path)}
+format = "auto"
+delimiter = "auto"
+encoding = "auto"
+sheet = ""
+"""
+
+
 def render_config(
     gemeentecode: str,
     *,
@@ -373,17 +400,7 @@ def render_config(
 # woongemeente are rejected (that municipality reports them itself).
 gemeentecode = {_q(gemeentecode)}
 
-# true: an upload waits until a named person ran  node-agent approve PARTIAL --by "Naam"
-require_approval = false
-
-# true: accept BSNs from the reserved test range (9999xxxxx, issued for software tests); demo data only.
-allow_test_bsn = false
-
-[hub]
-# The regional hub (https). Empty: the agent never connects anywhere; use  run --offline  and hand
-# the file in the spool directory to the hub's upload page.
-url = {_q(hub_url)}
-
+{_approval_and_hub(hub_url)}
 [keys]
 # Ed25519 key that signs every partial (created by init, mode 0600; the hub gets the public key).
 signing_key = {_q(signing_key)}
@@ -413,12 +430,7 @@ location_registry = ""
 # Youth-care allocations (iJw JW301). Required: bsn, geboortedatum, toewijzingnummer,
 # aanbieder_agb, ingangsdatum. Optional: productcategorie, productcode, aanbieder_naam (sent per
 # AGB code, the most frequent name), verwijzer, einddatum, reden_wijziging.
-path = {_q(jeugdhulp)}
-format = "auto"
-delimiter = "auto"
-encoding = "auto"
-sheet = ""
-
+{_file_settings(jeugdhulp)}
 [extracts.jeugdhulp.columns]
 # "BSN_kind" = "bsn"
 # "Begindatum" = "ingangsdatum"
@@ -427,12 +439,7 @@ sheet = ""
 [extracts.declaraties]
 # Claim lines (iJw JW323/JW325). Required: toewijzingnummer, periode_begin, and bedrag_eurocent
 # (integer eurocent) or bedrag (euros, decimal comma or point). Optional: periode_einde, debet_credit.
-path = {_q(declaraties)}
-format = "auto"
-delimiter = "auto"
-encoding = "auto"
-sheet = ""
-
+{_file_settings(declaraties)}
 [extracts.declaraties.columns]
 # "Bedrag" = "bedrag"
 
@@ -440,12 +447,7 @@ sheet = ""
 # Enrolment on the peildatum (leerplicht administration). Required: bsn, geboortedatum,
 # peildatum, woongemeente, and vestigingscode (e.g. 04DA00) or brin + vestigingsnummer.
 # Optional: onderwijssoort, buurtcode. An empty vestigingscode = no school (counted as GEEN).
-path = {_q(leerlingen)}
-format = "auto"
-delimiter = "auto"
-encoding = "auto"
-sheet = ""
-
+{_file_settings(leerlingen)}
 [extracts.leerlingen.columns]
 # "BSN_leerling" = "bsn"
 
@@ -478,17 +480,7 @@ def render_swv_config(
 # agent counts pupils with support at your own schools only; the hub sends the list with each round.
 swv_code = {_q(swv_code)}
 
-# true: an upload waits until a named person ran  node-agent approve PARTIAL --by "Naam"
-require_approval = false
-
-# true: accept BSNs from the reserved test range (9999xxxxx, issued for software tests); demo data only.
-allow_test_bsn = false
-
-[hub]
-# The regional hub (https). Empty: the agent never connects anywhere; use  run --offline  and hand
-# the file in the spool directory to the hub's upload page.
-url = {_q(hub_url)}
-
+{_approval_and_hub(hub_url)}
 [keys]
 # Ed25519 key that signs every partial (created by init, mode 0600; the hub gets the public key).
 signing_key = {_q(signing_key)}
@@ -513,12 +505,7 @@ log = "node-agent-log.jsonl"
 [extracts.ondersteuning]
 # Support per pupil (arrangement, TLV SBO, TLV SO laag/midden/hoog, LWOO, PrO, OPP, thuiszitter).
 # Required: bsn, vestigingscode (or brin + vestigingsnummer), soort, ingangsdatum. Optional: einddatum.
-path = {_q(ondersteuning)}
-format = "auto"
-delimiter = "auto"
-encoding = "auto"
-sheet = ""
-
+{_file_settings(ondersteuning)}
 [extracts.ondersteuning.columns]
 # "BSN_leerling" = "bsn"
 # "Voorziening" = "soort"
