@@ -203,15 +203,30 @@ def distinct_region(rng: np.random.Generator, n_units: int, types: tuple[str, ..
     return [c for c in cells if c[4]], units
 
 
+def suppressed(table, config: GateConfig):
+    """(status, reason) of ``table``'s cells after primary and secondary suppression (no audit)."""
+    reason = primary_reasons(table.cells, config)
+    status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
+    _secondary(table, status, reason, config, np.zeros(len(table.cells), dtype=bool))
+    return status, reason
+
+
 def world_of(cells, units):
     """The catalogue table and the auditor's world of one release after primary and secondary suppression."""
     table = build_table(combine_cells(contributions(cells), schools(units)))
     config = GateConfig()
-    reason = primary_reasons(table.cells, config)
-    status = np.where(reason != "", PRIMARY, PUBLISHED).astype(object)
-    _secondary(table, status, reason, config, np.zeros(len(table.cells), dtype=bool))
+    status, reason = suppressed(table, config)
     world, _ = build_world([ReleaseState(table, status, reason)], config)
     return table, world
+
+
+def assert_within_exact(world, lo, hi, tpos, block):
+    """Every interval certified for targets ``tpos`` lies within the exact LP bounds over ``block`` (sound)."""
+    cap = 4 * float(np.max(np.abs(world.t[block]))) + 1e6
+    ref = lp_reference(world, block, cap, only=np.searchsorted(block, world.target_var[tpos]))
+    t = world.t[world.target_var[tpos]]
+    assert (np.maximum(lo[tpos], t - cap) >= ref[:, 0] - 1e-6).all()
+    assert (np.minimum(hi[tpos], t + cap) <= ref[:, 1] + 1e-6).all()
 
 
 def lp_reference(world, free: np.ndarray, cap: float, only=None):
