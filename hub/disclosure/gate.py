@@ -154,9 +154,12 @@ def _small_unions(table: Table, status: np.ndarray, config: GateConfig) -> np.nd
     small_count = one_sided & ~is_cost & (union < config.threshold)
     out = list(np.flatnonzero(small_count))
     t = config.threshold
+    cost_lines = np.flatnonzero(one_sided & is_cost)
+    if not len(cost_lines):
+        return np.array(out, dtype=np.int64)
     cols = {c: cells[c].to_numpy(np.int64) for c in ("contributors", "top1", "top2", "abs_sum")}
-    unit = pd.factorize(cells["level"].astype(str) + "|" + cells["unit"].astype(str))[0]
-    for line in np.flatnonzero(one_sided & is_cost):
+    unit = cells["unit_id"].to_numpy()  # (school year, level, unit)
+    for line in cost_lines:
         s, e = ptr[line], ptr[line + 1]
         m = idx[s:e][hidden[s:e]]
         if value[s:e][hidden[s:e]].sum() == 0:
