@@ -62,7 +62,7 @@ from hub.services import audit, reference
 from hub.services._util import utcnow
 from hub.services.progress import Progress, report
 from hub.services.rounds import deadline_passed, get_round, waiting_for
-from hub.services.submissions import load_partial, usable_submissions
+from hub.services.submissions import current_submissions, load_partial
 from shared.codes import GEEN_SCHOOL
 from shared.errors import ConflictError, DisclosureAuditFailed, JeugdhubError, NotFoundError
 
@@ -448,13 +448,15 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
             .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         ).one()
-        subs = usable_submissions(round_id)
+        # One read serves both the build and the "all there" check (see waiting_for).
+        present = current_submissions(round_id)
+        subs = [s for s in present if not s.quarantined]
         ids = sorted(s.id for s in subs)
         current = db.session.get(Release, rnd.current_release_id) if rnd.current_release_id else None
         if not ids or (current is not None and list(current.submission_ids) == ids):
             db.session.rollback()
             return None
-        missing = waiting_for(rnd, now=now) if wait_for_all else []
+        missing = waiting_for(rnd, now=now, submitted=present) if wait_for_all else []
         if missing:
             log.info("round %s: first publication waits for %s more municipalities", round_id, len(missing))
             db.session.rollback()
@@ -529,9 +531,9 @@ def pending_rounds(now: datetime | None = None) -> list[int]:
     result = []
     # populate_existing: a caller's session may hold these rows from before another session's commit.
     for rnd in db.session.scalars(select(Round).order_by(Round.id).execution_options(populate_existing=True)):
-        subs = usable_submissions(rnd.id)
-        ids = sorted(s.id for s in subs)
-        if not ids or waiting_for(rnd, now=now):
+        present = current_submissions(rnd.id)
+        ids = sorted(s.id for s in present if not s.quarantined)
+        if not ids or waiting_for(rnd, now=now, submitted=present):
             continue
         current = db.session.get(Release, rnd.current_release_id) if rnd.current_release_id else None
         if current is None or list(current.submission_ids) != ids:

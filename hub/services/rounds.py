@@ -326,18 +326,26 @@ def deadline_passed(rnd: Round, now: datetime | None = None) -> bool:
     return rnd.deadline is not None and aware(rnd.deadline) <= (aware(now) or utcnow())
 
 
-def waiting_for(rnd: Round, *, now: datetime | None = None) -> list[str]:
+def waiting_for(rnd: Round, *, now: datetime | None = None, submitted: Iterable[Submission] | None = None) -> list[str]:
     """The expected nodes (municipalities and SWVs) a round's FIRST publication still waits for; []
     once it has one, once its deadline has passed, or when the round is closed. A release of a few
     nodes followed by one of all would let a reader subtract the two and narrow the later ones' cells.
     A node whose submission was quarantined has submitted: the round is published without it.
+
+    ``submitted``: the round's current submissions as the caller already read them. A combine must
+    judge "all there" on the very rows it builds from: read again, a submission committed in between
+    would count as present while the release is built without it (each statement sees the latest
+    commit, in PostgreSQL's READ COMMITTED as in SQLite).
     """
     if rnd.current_release_id is not None or rnd.status != ROUND_OPEN or deadline_passed(rnd, now):
         return []
-    submitted = set(db.session.scalars(
-        select(Node.code).join(Submission, Submission.node_id == Node.id)
-        .where(Submission.round_id == rnd.id, Submission.status == SUBMISSION_CURRENT)))
-    return sorted(set(rnd.expected_nodes or []) - submitted)
+    if submitted is None:
+        codes = set(db.session.scalars(
+            select(Node.code).join(Submission, Submission.node_id == Node.id)
+            .where(Submission.round_id == rnd.id, Submission.status == SUBMISSION_CURRENT)))
+    else:
+        codes = {s.node.code for s in submitted if s.status == SUBMISSION_CURRENT}
+    return sorted(set(rnd.expected_nodes or []) - codes)
 
 
 #: A combine whose step has not changed for this long is shown as possibly broken off (a killed

@@ -366,6 +366,30 @@ def test_the_first_publication_waits_until_every_node_has_submitted(calendar):
     assert release.version == 1 and release.held_back == []
 
 
+def test_a_submission_landing_during_the_combine_is_not_counted_as_there(calendar, monkeypatch):
+    """The last node's upload commits after the combine read the round's submissions: the combine
+    must not publish the others as "all there" (its release would lack the last node, and the next
+    version, with it, would be a difference a reader could subtract)."""
+    a, b, late, round_id = calendar
+    _submit(a, round_id)
+    _submit(b, round_id)
+    real = combine.current_submissions
+    landed = []
+
+    def read_then_upload(rid):
+        found = real(rid)
+        if not landed:
+            landed.append(_submit(late, round_id).submission_id)  # commits in between
+        return found
+
+    monkeypatch.setattr(combine, "current_submissions", read_then_upload)
+    assert combine.combine_round(round_id, wait_for_all=True, now=BEFORE) is None
+    assert db.session.scalar(select(db.func.count()).select_from(Release)) == 0
+    monkeypatch.setattr(combine, "current_submissions", real)
+    release = db.session.get(Release, combine.combine_round(round_id, wait_for_all=True, now=BEFORE))
+    assert landed[0] in release.submission_ids and len(release.submission_ids) == 3
+
+
 def test_the_first_publication_goes_out_at_the_deadline_without_the_missing(calendar):
     a, b, _, round_id = calendar
     subs = sorted([_submit(a, round_id).submission_id, _submit(b, round_id).submission_id])
