@@ -17,6 +17,8 @@ then one LP per still-unproven target and side (``SingleTargetLP``, warm-started
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import highspy
@@ -39,6 +41,19 @@ MAX_SINGLE_LPS = 1000  # per block and side; targets beyond it count as unproven
 DONORS = 2  # per (schooltype, column): the vestigingen with the largest values join every block
 COLUMN_DONORS = 8  # distinct counts: per (schooltype, column) with a pending target, the vestigingen with most there
 TYPE_BLOCK_UNITS = 400  # a school type this small is one LP block, with its own type cells
+
+
+def lp_threads() -> int:
+    """Threads for an audit's LP components: the CPUs this process may use, at most 4, or the
+    ``JEUGDHUB_AUDIT_THREADS`` setting (1 solves them one after the other)."""
+    setting = os.environ.get("JEUGDHUB_AUDIT_THREADS", "").strip()
+    if setting.isdigit() and int(setting) >= 1:
+        return int(setting)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
 
 
 class SingleTargetLP:
@@ -396,6 +411,7 @@ class BlockLPs:
             var_comp = np.arange(nv)
             row_comp = np.zeros(0, np.int64)
         t_comp = var_comp[tvars_local]
+        jobs = []  # components that need LPs: independent problems, solved side by side (see _solve_all)
         for comp in np.unique(t_comp):
             which = np.flatnonzero(t_comp == comp)
             cvars = np.flatnonzero(var_comp == comp)
@@ -414,12 +430,24 @@ class BlockLPs:
                     got_lo[j], got_hi[j] = ilo[k], ihi[k]
                 self.stats.closed_form += len(which)
             else:
-                lo_c, hi_c = self._component(A[crow][:, cvars], rhs[crow], lo_v[cvars], hi_v[cvars], t_v[cvars],
-                                                np.searchsorted(cvars, tl), tpos[which])
-                got_lo[which], got_hi[which] = lo_c, hi_c
+                jobs.append((which, (A[crow][:, cvars], rhs[crow], lo_v[cvars], hi_v[cvars], t_v[cvars],
+                                     np.searchsorted(cvars, tl), tpos[which])))
+        for (which, _), (lo_c, hi_c, solved) in zip(jobs, self._solve_all([args for _, args in jobs])):
+            got_lo[which], got_hi[which] = lo_c, hi_c
+            self.stats.lps_solved += solved
         if key is not None:
             self.cache.put(key, (got_lo.copy(), got_hi.copy()))
         return got_lo, got_hi
+
+    def _solve_all(self, jobs: list[tuple]) -> list[tuple[np.ndarray, np.ndarray, int]]:
+        """:meth:`_component` for each job, in order. HiGHS releases the GIL while it solves, so the
+        components (disjoint variables, one model each) run on up to :func:`lp_threads` threads; each
+        result depends only on its own job, so the outcome is the same in any order or thread count."""
+        threads = min(lp_threads(), len(jobs))
+        if threads <= 1:
+            return [self._component(*job) for job in jobs]
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="audit-lp") as pool:
+            return list(pool.map(lambda job: self._component(*job), jobs))
 
     def _component(self, A, b, lo, hi, t, tl, tpos):
         """Certified bounds of targets ``tl`` (local indices) from a few LPs.
@@ -427,7 +455,7 @@ class BlockLPs:
         Rounds of "maximise sum(min(x_j, required high point))" over the still-unproven targets (and
         the mirror for the low side) prove many targets per LP: every optimum is a feasible point, so
         each target that reaches its required point there is proven. What a round cannot prove gets
-        its own LP.
+        its own LP. Returns (lo, hi, number of LPs solved); it writes nothing shared (threads).
         """
         w = self.w
         kind, req_lo, req_hi = w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos]
@@ -462,9 +490,10 @@ class BlockLPs:
 
         # One warm model per component for the clipped rounds and the single targets alike.
         model = SingleTargetLP(A, b, lo_f, hi_f, clip=(tl, push_hi, push_lo), cap=cap)
+        solved = [0]
 
         def clipped_round(js: np.ndarray, side: str) -> bool:
-            self.stats.lps_solved += 1
+            solved[0] += 1
             x = model.clipped(js, side, 1.0 / scale[js])
             if x is None:
                 return False
@@ -472,7 +501,7 @@ class BlockLPs:
             return True
 
         def single(j: int, sign: float) -> None:
-            self.stats.lps_solved += 1
+            solved[0] += 1
             x = model.optimum(int(tl[j]), sign)
             if x is not None:
                 record(x)
@@ -498,4 +527,4 @@ class BlockLPs:
             if not ok:
                 single(int(j), -1.0)
                 single(int(j), 1.0)
-        return got_lo, got_hi
+        return got_lo, got_hi, solved[0]

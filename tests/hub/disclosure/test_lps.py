@@ -147,3 +147,30 @@ def test_a_chunk_with_outside_columns_is_a_restriction_of_the_whole_family(monke
         # Every certified interval is reached by points of the whole family's problem (sound).
         assert (lo >= ref[:, 0] - 1e-6).all() and (hi <= ref[:, 1] + 1e-6).all()
     assert outside > 0  # the loose units outside the chunks did take part
+
+
+def test_components_solved_on_threads_give_the_same_bounds_and_counts(monkeypatch):
+    """The components of a block run side by side (HiGHS releases the GIL): same intervals, same
+    number of LPs, whatever the thread count."""
+    rng = np.random.default_rng(11)
+    cells, units = region(rng, 6)
+    _, world = world_of(cells, units)
+    results = {}
+    for threads in ("1", "3"):
+        monkeypatch.setenv("JEUGDHUB_AUDIT_THREADS", threads)
+        assert lps.lp_threads() == int(threads)
+        stats = AuditStats()
+        # One block over every two-dimensional family: its families are separate components.
+        block = np.flatnonzero(np.isin(world.family, np.unique(world.family[world.two_dim])))
+        free = np.zeros(len(world.t), dtype=bool)
+        free[block] = True
+        blocks = lps.BlockLPs(world, None, stats)
+        seen = []
+        monkeypatch.setattr(blocks, "_component", lambda *a, _f=blocks._component: seen.append(1) or _f(*a))
+        got = [blocks.solve(block, free, np.flatnonzero(free[world.target_var]))]
+        assert len(seen) > 1  # several components, so the threads had work side by side
+        results[threads] = (got, stats.lps_solved)
+    (one, solved_one), (three, solved_three) = results["1"], results["3"]
+    assert solved_one == solved_three > 0
+    for (lo1, hi1), (lo3, hi3) in zip(one, three):
+        assert np.array_equal(lo1, lo3) and np.array_equal(hi1, hi3)
