@@ -45,6 +45,12 @@ DEFAULTS: dict[str, Any] = {
     # A round's first publication goes out at the latest this many days after it is opened, whoever
     # is still missing (`jeugdhub round open --deadline/--deadline-days` overrides it); 0 = no deadline.
     "ROUND_DEADLINE_DAYS": 14,
+    # The overlap exchange (docs/overlap.md): a school's set is sent from this many children up and
+    # padded to a multiple of the block; a correction's release waits at most this long for the
+    # exchanges of its new submission (a first publication waits until the round's deadline).
+    "PSI_MIN_SET_SIZE": 10,
+    "PSI_PAD_BLOCK": 16,
+    "EXCHANGE_CORRECTION_WAIT_SECONDS": 900,
     # Factsheet ZIPs (minutes of CPU each, on their own queue): per user at most this many being made at
     # once and this many requested per 24 hours; kept this many days, then deleted by the clean-up.
     "FACTSHEET_ARCHIVE_MAX_RUNNING": 1,
