@@ -516,7 +516,7 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
                 sub.combined_in_release_id = release.id
         # An overlap exchange between these submissions that has not finished is abandoned now: the
         # release goes out without its counts, so no count can arrive later for the same submissions.
-        exchange.abandon_unfinished(rnd, ids, now=now)
+        exchange.abandon_unfinished(rnd, ids, first=current is None, now=now)
         _pause_for_tests(computed.digest)
         db.session.commit()
     except BaseException:

@@ -287,14 +287,18 @@ def waiting_nodes(rnd: Round, usable_ids: Iterable[int], *, now: datetime | None
     return sorted(owing)
 
 
-def abandon_unfinished(rnd: Round, submission_ids: Iterable[int], *, now: datetime | None = None) -> int:
+REASON_CORRECTION = "niet op tijd klaar voor de correctie: die is gepubliceerd zonder deze overlap"
+
+
+def abandon_unfinished(rnd: Round, submission_ids: Iterable[int], *, first: bool, now: datetime | None = None) -> int:
     """Abandon the open exchanges between ``submission_ids`` as a release built from them goes out
-    without their overlap (their payloads are deleted). Writes in the caller's transaction."""
+    without their overlap (their payloads are deleted); ``first``: the round's first publication.
+    Writes in the caller's transaction."""
     ids = set(submission_ids)
     now = aware(now) or utcnow()
     rows = [p.row for p in _pairs(rnd.id, status=EXCHANGE_OPEN)
             if p.row.swv_submission_id in ids and p.row.gemeente_submission_id in ids]
-    reason = REASON_DEADLINE if rnd.current_release_id is None and deadline_passed(rnd, now) else REASON_PUBLISHED
+    reason = (REASON_CORRECTION if not first else REASON_DEADLINE if deadline_passed(rnd, now) else REASON_PUBLISHED)
     n = _close(rows, EXCHANGE_ABANDONED, reason, now)
     if n:
         log.info("round %s: %s overlap exchange(s) abandoned (%s)", rnd.id, n, reason)
