@@ -520,6 +520,9 @@ def _describe(e: dict[str, Any]) -> str:
                 f"{receipt.get('status')} (inzending {receipt.get('submission_id')})")
     if event == "upload_refused":
         return f"{when}  geweigerd   hash {digest} door {e.get('hub')} ronde {e.get('round')}: {e.get('code')}"
+    if event in ("exchange_blinded", "exchange_reblinded"):
+        what = "versleuteld " if event == "exchange_blinded" else "herversleuteld"
+        return f"{when}  {what} uitwisseling {e.get('exchange')} ronde {e.get('round')}: {e.get('schools')} school/scholen"
     if event == "enrolled":
         return f"{when}  aangemeld   bij {e.get('hub')} als {e.get('gemeentenaam')} (sleutel-id {e.get('key_id')})"
     return f"{when}  {event}"
