@@ -281,7 +281,7 @@ def run_exchanges(cfg: AgentConfig, transport: Any = None, *, round_ids: list[in
     """Take every step the hub has for this node in the open rounds it is expected in (or in
     ``round_ids``), polling every ``interval`` seconds until nothing is left to do or ``timeout``
     seconds have passed; delete what was kept for rounds no longer open."""
-    from node_agent.pipeline import hub_client
+    from node_agent.upload import client_for as hub_client
 
     report = ExchangeReport()
     stop_at = clock() + timeout

@@ -349,11 +349,9 @@ def round_for(cfg: AgentConfig, schooljaren: list[str], transport: Any = None) -
 
 def hub_client(cfg: AgentConfig, transport: Any = None) -> HubClient:
     """The client for this node's hub (``transport``: an httpx transport for tests; None = the network)."""
-    from node_agent.upload import HubClient  # httpx is only needed when talking to the hub
+    from node_agent.upload import client_for  # httpx is only needed when talking to the hub
 
-    if not cfg.hub_url:
-        raise ConfigError(f"{cfg.source}: [hub] url is leeg; stel het adres van de hub in.", code="no_hub")
-    return HubClient(cfg.hub_url, cfg.node, load_signing_key(cfg.signing_key), transport=transport)
+    return client_for(cfg, transport)
 
 
 @dataclass(frozen=True)

@@ -185,3 +185,13 @@ class HubClient:
             raise SignatureError(text, code=code)
         cls = _BY_STATUS.get(status, PayloadError)
         raise cls(text, code=code or "hub_refused", details={"http_status": status})
+
+
+def client_for(cfg, transport: httpx.BaseTransport | None = None) -> HubClient:
+    """The client for the hub of a node's config (``node_agent.config.AgentConfig``)."""
+    from node_agent.keys import load_signing_key
+    from shared.errors import ConfigError
+
+    if not cfg.hub_url:
+        raise ConfigError(f"{cfg.source}: [hub] url is leeg; stel het adres van de hub in.", code="no_hub")
+    return HubClient(cfg.hub_url, cfg.node, load_signing_key(cfg.signing_key), transport=transport)

@@ -153,7 +153,12 @@ def _pairs(round_id: int, *, node: Node | None = None, status: str | None = None
     return [_Pair(x, s, g) for x, s, g in db.session.execute(query.execution_options(populate_existing=True)).all()]
 
 
-def _kinds(exchange_pk: int) -> dict[str, ExchangePayload]:
+def _kinds(exchange_pk: int) -> set[str]:
+    """Which payloads an exchange has (without loading them)."""
+    return set(db.session.scalars(select(ExchangePayload.kind).where(ExchangePayload.exchange_pk == exchange_pk)))
+
+
+def _payloads(exchange_pk: int) -> dict[str, ExchangePayload]:
     return {p.kind: p for p in db.session.scalars(
         select(ExchangePayload).where(ExchangePayload.exchange_pk == exchange_pk)
         .execution_options(populate_existing=True))}
@@ -217,7 +222,7 @@ def node_tasks(round_id: int, node: Node) -> ExchangePoll:
     pairs = _pairs(round_id, node=node)
     # Only the exchanges of the node's current submission are work; older ones are reported as
     # closed or done, so the agent can delete what it kept for them.
-    tasks = tuple(_task(p, node, set(_kinds(p.row.id))) for p in pairs)
+    tasks = tuple(_task(p, node, _kinds(p.row.id)) for p in pairs)
     waiting: tuple[str, ...] = ()
     if rnd.status == ROUND_OPEN and node.code in (rnd.expected_nodes or []):
         other = NODE_GEMEENTE if node.kind == NODE_SWV else NODE_SWV
@@ -234,7 +239,7 @@ def round_exchanges(round_id: int) -> list[dict[str, Any]]:
     out = []
     for pair in _pairs(round_id):
         x = pair.row
-        steps = _steps(pair, set(_kinds(x.id)))
+        steps = _steps(pair, _kinds(x.id))
         out.append({
             "exchange_id": x.exchange_id,
             "swv": pair.swv.code,
@@ -282,7 +287,7 @@ def waiting_nodes(rnd: Round, usable_ids: Iterable[int], *, now: datetime | None
             continue
         if not first and aware(x.created_at) + wait <= now:
             continue
-        steps = _steps(pair, set(_kinds(x.id)))
+        steps = _steps(pair, _kinds(x.id))
         owing.update(code for code, step in steps.items() if step in (STEP_BLIND, STEP_REBLIND))
     return sorted(owing)
 
@@ -363,7 +368,7 @@ def receive_blinded(round_id: int, exchange_id: str, node: Node, data: bytes, *,
         payload = _decode(data)
         psi.verify_sets(pair.protocol, payload, sender=node.code, step=psi.BLINDED, min_set_size=minimum,
                         check_points=True)
-        present = _kinds(pair.row.id)
+        present = _payloads(pair.row.id)
         if node.id == pair.gemeente.id:
             kind, allowed = GEMEENTE_BLINDED, set(swv_schools(pair.swv.code))
         else:
@@ -394,7 +399,7 @@ def peer_payload(round_id: int, exchange_id: str, node: Node) -> bytes:
     """The peer's blinded sets as the hub received them (the node re-blinds them)."""
     pair = _open_pair(round_id, exchange_id, node)
     kind = SWV_BLINDED if node.id == pair.gemeente.id else GEMEENTE_BLINDED
-    payload = _kinds(pair.row.id).get(kind)
+    payload = _payloads(pair.row.id).get(kind)
     db.session.rollback()
     if payload is None:
         raise PsiError("De andere partij heeft haar versleutelde set nog niet gestuurd", code="psi_wrong_step")
@@ -410,7 +415,7 @@ def receive_reblinded(round_id: int, exchange_id: str, node: Node, data: bytes, 
     try:
         pair = _open_pair(round_id, exchange_id, node)
         payload = _decode(data)
-        present = _kinds(pair.row.id)
+        present = _payloads(pair.row.id)
         source_kind, kind = ((SWV_BLINDED, GEMEENTE_REBLINDED) if node.id == pair.gemeente.id
                              else (GEMEENTE_BLINDED, SWV_REBLINDED))
         if source_kind not in present:
@@ -434,7 +439,7 @@ def receive_reblinded(round_id: int, exchange_id: str, node: Node, data: bytes, 
 
 def _current_task(round_id: int, exchange_id: str, node: Node) -> ExchangeTask:
     pair = next(p for p in _pairs(round_id, node=node) if p.row.exchange_id == exchange_id)
-    task = _task(pair, node, set(_kinds(pair.row.id)))
+    task = _task(pair, node, _kinds(pair.row.id))
     db.session.rollback()
     return task
 
@@ -448,7 +453,7 @@ def _count(exchange_pk: int, now: datetime) -> bool:
         # Serialise with a combine of the round (PostgreSQL), as a submission does: a release either
         # sees these counts or abandons this exchange, never half of both.
         db.session.scalars(select(Round).where(Round.id == x.round_id).with_for_update(key_share=True)).one()
-        present = _kinds(exchange_pk)
+        present = _payloads(exchange_pk)
         decoded = {k: psi.decode_sets(p.data) for k, p in present.items()}
         empty = any(k in decoded and not decoded[k].sets for k in (GEMEENTE_BLINDED, SWV_BLINDED))
         if x.status != EXCHANGE_OPEN or not (empty or len(decoded) == 4):
