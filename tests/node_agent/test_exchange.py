@@ -86,9 +86,8 @@ def exchange(region, who: str) -> str:
     return run(region, who, "exchange", "--timeout", "0", "--interval", "0.05")
 
 
-def _partial(config: Path) -> Partial:
-    (path,) = sorted((config.parent / "spool").glob("*.partial.json"))
-    return _open(config, path)
+def _partial(config: Path, out: str) -> Partial:
+    return _open(config, Path(re.search(r"Deelresultaat gemaakt: (\S+)", out).group(1)))
 
 
 def _open(config: Path, path: Path) -> Partial:
@@ -109,7 +108,7 @@ def test_a_run_keeps_the_sets_of_its_own_cells_and_ties_them_to_the_submission(r
 
     cfg = load_config(region["gemeente"])
     sets = agent_exchange.submission_sets(cfg, region["round"], submission)
-    clienten = {c.vestigingscode: c.value for c in _partial(region["gemeente"]).cells if c.measure == "clienten"}
+    clienten = {c.vestigingscode: c.value for c in _partial(region["gemeente"], out).cells if c.measure == "clienten"}
     # Exactly the children of the clienten cells, at every school.
     assert {school: len(p) for school, p in sets.items()} == {k: v for k, v in clienten.items() if v}
     assert not list(cfg.psi_dir.glob("build-*.sets"))  # replaced by the submission's file
