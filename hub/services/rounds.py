@@ -17,6 +17,7 @@ from hub.models.releases import Release
 from hub.models.rounds import ROUND_CLOSED, ROUND_OPEN, CombineStatus, Round
 from hub.models.submissions import SUBMISSION_CURRENT, Submission
 from hub.services._util import aware, transaction, utcnow
+from hub.services.exchange import abandon_round, round_exchanges, waiting_nodes
 from hub.services.nodes import swv_schools
 from shared.codes import NODE_SWV, default_peildatum, node_kind, normalise_node_code, parse_schooljaar
 from shared.errors import ConflictError, InputError, NotFoundError
@@ -134,8 +135,6 @@ def close_round(round_id: int, *, now: datetime | None = None) -> Round:
             raise ConflictError(f"Ronde {round_id} is al gesloten", code="round_closed")
         rnd.status, rnd.closed_at = ROUND_CLOSED, now or utcnow()
         # Exchanges still running end here: their blinded sets are deleted (docs/overlap.md).
-        from hub.services.exchange import abandon_round
-
         abandon_round(round_id, now=now)
     return rnd
 
@@ -231,7 +230,7 @@ class RoundStatus:
     nodes: list[NodeStatus] = field(default_factory=list)
     current_release: dict[str, Any] | None = None
     pending: bool = False  # usable (current, not quarantined) submissions differ from the current release's
-    waiting_for: list[str] = field(default_factory=list)  # the first publication waits for these municipalities
+    waiting_for: list[str] = field(default_factory=list)  # a publication waits for these nodes (see waiting_for)
     deadline: str | None = None  # the first publication goes out at the latest then
     held_back: list[str] = field(default_factory=list)  # vestigingscodes the current release leaves out
     exchanges: list[dict[str, Any]] = field(default_factory=list)  # the overlap exchanges (hub/services/exchange.py)
@@ -270,8 +269,6 @@ def _iso(dt: datetime | None) -> str | None:
 def round_status(round_id: int, *, now: datetime | None = None) -> RoundStatus:
     """Who was expected, who submitted (with quality summaries), whose submission is quarantined,
     the deadline, the current release and the schools it holds back."""
-    from hub.services.exchange import round_exchanges
-
     rnd = get_round(round_id)
     subs = list(
         db.session.scalars(select(Submission).where(Submission.round_id == rnd.id).order_by(Submission.id))
@@ -349,8 +346,6 @@ def waiting_for(rnd: Round, *, now: datetime | None = None, submitted: Iterable[
     would count as present while the release is built without it (each statement sees the latest
     commit, in PostgreSQL's READ COMMITTED as in SQLite).
     """
-    from hub.services.exchange import waiting_nodes
-
     if rnd.status != ROUND_OPEN:
         return []
     if submitted is None:
