@@ -80,7 +80,8 @@ def test_demo_command_shows_the_demo_steps(monkeypatch, tmp_path):
     assert steps[0] == "[1/32] Synthetische extracten van regio Lekstroom maken …"
     assert "Vijf gemeenten en 2 samenwerkingsverbanden als node registreren" in steps[2]
     assert "2022-2023: ronde openen" in steps[3] and "2024-2025: combineren" in steps[-3]
-    assert "2024-2025: agents samenwerkingsverbanden PO2607, VO2607" in steps[-4]
-    assert "Wachten tot de publicaties" in steps[-2]
+    assert "2024-2025: agents samenwerkingsverbanden PO2607, VO2607" in steps[-5]
+    assert "2024-2025: overlap tellen" in steps[-4]
+    assert "Wachten tot de uitwisselingen en de publicaties" in steps[-2]
     assert "De hub draait op" in result.stdout and Path(tmp_path / "d").exists()
 
