@@ -230,6 +230,12 @@ def check(cfg: Mapping[str, Any]) -> None:
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         raise ConfigError(f"HUB_ROUND_DEADLINE_DAYS={days!r} moet een geheel aantal dagen zijn (0 = geen termijn)",
                           code="invalid_config", details={"setting": "HUB_ROUND_DEADLINE_DAYS"})
+    # The overlap exchange: a smaller minimum set than 10 would weaken the threat model (docs/overlap.md).
+    for name, low in (("PSI_MIN_SET_SIZE", 10), ("PSI_PAD_BLOCK", 1), ("EXCHANGE_CORRECTION_WAIT_SECONDS", 0)):
+        value = cfg.get(name, DEFAULTS[name])
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"HUB_{name}={value!r} moet een geheel getal van minstens {low} zijn",
+                              code="invalid_config", details={"setting": f"HUB_{name}"})
     secret = cfg.get("SECRET_KEY")
     published = [k for k in (secret, *(cfg.get("SECRET_KEY_FALLBACKS") or ())) if _as_text(k) in PUBLISHED_SECRETS]
     if published:
