@@ -45,6 +45,12 @@ DEFAULTS: dict[str, Any] = {
     # A round's first publication goes out at the latest this many days after it is opened, whoever
     # is still missing (`jeugdhub round open --deadline/--deadline-days` overrides it); 0 = no deadline.
     "ROUND_DEADLINE_DAYS": 14,
+    # The overlap exchange (docs/overlap.md): a school's set is sent from this many children up and
+    # padded to a multiple of the block; a correction's release waits at most this long for the
+    # exchanges of its new submission (a first publication waits until the round's deadline).
+    "PSI_MIN_SET_SIZE": 10,
+    "PSI_PAD_BLOCK": 16,
+    "EXCHANGE_CORRECTION_WAIT_SECONDS": 900,
     # Factsheet ZIPs (minutes of CPU each, on their own queue): per user at most this many being made at
     # once and this many requested per 24 hours; kept this many days, then deleted by the clean-up.
     "FACTSHEET_ARCHIVE_MAX_RUNNING": 1,
@@ -224,6 +230,12 @@ def check(cfg: Mapping[str, Any]) -> None:
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         raise ConfigError(f"HUB_ROUND_DEADLINE_DAYS={days!r} moet een geheel aantal dagen zijn (0 = geen termijn)",
                           code="invalid_config", details={"setting": "HUB_ROUND_DEADLINE_DAYS"})
+    # The overlap exchange: a smaller minimum set than 10 would weaken the threat model (docs/overlap.md).
+    for name, low in (("PSI_MIN_SET_SIZE", 10), ("PSI_PAD_BLOCK", 1), ("EXCHANGE_CORRECTION_WAIT_SECONDS", 0)):
+        value = cfg.get(name, DEFAULTS[name])
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"HUB_{name}={value!r} moet een geheel getal van minstens {low} zijn",
+                              code="invalid_config", details={"setting": f"HUB_{name}"})
     secret = cfg.get("SECRET_KEY")
     published = [k for k in (secret, *(cfg.get("SECRET_KEY_FALLBACKS") or ())) if _as_text(k) in PUBLISHED_SECRETS]
     if published:

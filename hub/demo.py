@@ -6,7 +6,8 @@ samenwerkingsverbanden (PO2607 and VO2607, whose schools the reference data list
 SWVs take no part) as nodes, opens a round per school year, and then runs the agents as separate
 ``node-agent`` processes that enrol and upload over real HTTP to the hub served on 127.0.0.1: the
 municipalities one after the other, the two SWV agents side by side (their extracts are small, so
-the pair takes about as long as one municipality). Every upload is verified, combined, gated and
+the pair takes about as long as one municipality); then every node's ``node-agent exchange`` at once,
+in the background, counts the overlap of each SWV with each municipality (docs/overlap.md). Every upload is verified, combined, gated and
 released as in production; only the broker is replaced by in-process execution.
 """
 
@@ -30,6 +31,8 @@ REGION = "lekstroom"
 SCHOOLJAREN = ("2022-2023", "2023-2024", "2024-2025")
 MARKER = ".jeugdhub-demo"
 COMBINE_TIMEOUT_SECONDS = 900
+#: How long each node's exchange process waits for its peers (a few seconds suffice in the demo).
+EXCHANGE_TIMEOUT_SECONDS = 300
 
 
 @dataclass
@@ -93,9 +96,29 @@ def run_agent(config: Path, *args: str) -> str:
 
 def run_agents(configs: list[Path], *args: str) -> list[str]:
     """Run the same ``node-agent`` command for several nodes, each in its own process, side by side."""
+    return finish_agents(start_agents(configs, *args))
+
+
+@dataclass
+class Started:
+    """``node-agent`` processes started by :func:`start_agents`, still running."""
+
+    configs: list[Path]
+    args: tuple[str, ...]
+    procs: list[subprocess.Popen]
+
+
+def start_agents(configs: list[Path], *args: str) -> Started:
+    """Start the same ``node-agent`` command for several nodes, each in its own process; do not wait."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     procs = [subprocess.Popen([*_agent_command(), "--config", str(config), *args], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=env, cwd=config.parent) for config in configs]
+    return Started(list(configs), tuple(args), procs)
+
+
+def finish_agents(started: Started) -> list[str]:
+    """Wait for processes of :func:`start_agents`; their outputs, or an error naming the first that failed."""
+    configs, args, procs = started.configs, started.args, started.procs
     outputs = [proc.communicate() for proc in procs]
     for config, proc, (stdout, stderr) in zip(configs, procs, outputs):
         if proc.returncode != 0:
@@ -124,8 +147,10 @@ def step_labels(municipalities: dict[str, dict], swvs: dict[str, dict] | None = 
         if swvs:
             labels.append(f"{jaar}: agents samenwerkingsverbanden {', '.join(sorted(swvs))} (ondersteuning tellen, "
                           "uploaden)")
+            labels.append(f"{jaar}: overlap tellen tussen samenwerkingsverbanden en gemeenten met versleutelde sets "
+                          "(loopt door op de achtergrond)")
         labels.append(f"{jaar}: combineren, beveiligen en publiceren (loopt door op de achtergrond)")
-    labels.append("Wachten tot de publicaties van alle schooljaren klaar zijn")
+    labels.append("Wachten tot de uitwisselingen en de publicaties van alle schooljaren klaar zijn")
     labels.append("Demogebruikers aanmaken")
     return labels
 
@@ -203,26 +228,38 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None
         configs[code] = config
 
     submissions = 0
+    exchanges: list[tuple[str, Started]] = []
     for jaar in SCHOOLJAREN:
         step()
         with app.app_context():
-            rounds.open_round(jaar, expected=sorted(municipalities) + sorted(swvs))
+            round_id = rounds.open_round(jaar, expected=sorted(municipalities) + sorted(swvs)).id
         for code in sorted(municipalities):
             step()
-            out = run_agent(configs[code], "run", "--school-year", jaar)
+            out = run_agent(configs[code], "run", "--school-year", jaar, "--no-exchange")
             submissions += out.count("inzending")
             say(f"     {jaar} {municipalities[code]['naam']}: klaar")
         if swvs:
             step()
-            outs = run_agents([configs[code] for code in sorted(swvs)], "run", "--school-year", jaar)
+            outs = run_agents([configs[code] for code in sorted(swvs)], "run", "--school-year", jaar, "--no-exchange")
             submissions += sum(out.count("inzending") for out in outs)
             say(f"     {jaar} samenwerkingsverbanden {', '.join(sorted(swvs))}: klaar")
+            # Every node of the round takes its steps of the overlap exchange in a process of its own, side
+            # by side and in the background while the next school year's agents run; the round's first
+            # publication waits for the exchanges (hub/services/exchange.py).
+            step()
+            exchanges.append((jaar, start_agents([configs[code] for code in sorted(configs)], "exchange", "--round",
+                                                 str(round_id), "--timeout", str(EXCHANGE_TIMEOUT_SECONDS),
+                                                 "--interval", "0.3")))
         # The upload of the last municipality queued the round's first publication (hub/jobs.py). It runs
         # in the hub's background thread while the next school year's agents (processes of their own) run:
         # the school years' rounds are independent, and on two cores the two overlap.
         step()
 
     step()
+    for jaar, started in exchanges:
+        outs = finish_agents(started)
+        unfinished = [config.parent.name for config, out in zip(started.configs, outs) if "Uitwisseling klaar" not in out]
+        say(f"     {jaar} overlap: " + ("geteld" if not unfinished else f"niet klaar bij {', '.join(unfinished)}"))
     if not jobs.wait(app, jobs.COMBINE, timeout=COMBINE_TIMEOUT_SECONDS * len(SCHOOLJAREN)):
         raise JeugdhubError("Het combineren duurde langer dan verwacht", code="demo_combine_timeout")
 

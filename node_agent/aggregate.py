@@ -75,6 +75,9 @@ class Aggregation:
     unknown_locations: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
     providers: dict[str, str] = field(default_factory=dict)  # AGB code → name (provider_names)
+    # With ``sets``: per school year and vestiging the pseudonyms of the children its ``clienten`` cell
+    # counts, for the overlap exchange (docs/overlap.md); never part of the partial.
+    client_sets: dict[str, dict[str, list[bytes]]] = field(default_factory=dict)
 
 
 def _days(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -103,14 +106,16 @@ def aggregate(
     registry: frozenset[str] | None = None,
     groupings: Groupings = DEFAULT_GROUPINGS,
     consortia: Mapping[str, str] | None = None,
+    sets: bool = False,
 ) -> Aggregation:
     """Compute every cell for the requested school years from validated, pseudonymised frames.
 
     ``groupings`` are the round's coarse groups; ``consortia`` its provider (AGB) → consortium table
-    (None or empty: no consortium cells)."""
+    (None or empty: no consortium cells). ``sets``: also keep, per year and vestiging, the pseudonyms
+    of the children the ``clienten`` cell counts (``Aggregation.client_sets``)."""
     out = Aggregation()
-    # Pseudonyms → small ints right away; from here on nothing refers to a pseudonym.
-    pupil, child, n_ids = _pseudonym_ids(leerlingen["pseudonym"], jeugdhulp["pseudonym"])
+    # Pseudonyms → small ints right away; from here on nothing refers to a pseudonym (but the sets).
+    pupil, child, n_ids, uniques = _pseudonym_ids(leerlingen["pseudonym"], jeugdhulp["pseudonym"])
 
     # Categories as small ints once, so every count below is integer sorting, not string hashing.
     zt = _Codes(jeugdhulp["zorgtype"].to_numpy(object))
@@ -172,6 +177,8 @@ def aggregate(
         sel = overlap & enrolled
         client_rows = sel & is_client
         cells[(CLIENTEN, "")] = per_vest(child[client_rows])
+        if sets:
+            out.client_sets[jaar] = _sets_per_vest(vest_names, vest_of, child[client_rows], uniques)
         cells[(JEUGDBESCHERMING, "")] = per_vest(child[sel & zt.equals("jeugdbescherming")])
         cells[(JEUGDRECLASSERING, "")] = per_vest(child[sel & zt.equals("jeugdreclassering")])
         emitted = [
@@ -244,8 +251,9 @@ def provider_names(jeugdhulp: pd.DataFrame, agbs: set[str]) -> dict[str, str]:
     return {str(a): str(n) for a, n in zip(first["agb"], first["naam"])}
 
 
-def _pseudonym_ids(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
-    """Small ints for the pseudonyms of two columns, equal for equal pseudonyms; (ints of a, of b, count).
+def _pseudonym_ids(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """Small ints for the pseudonyms of two columns, equal for equal pseudonyms; (ints of a, of b,
+    count, the pseudonym of each int).
 
     The readers' columns are categorical, so only their distinct pseudonyms are hashed."""
     if isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype):
@@ -253,9 +261,23 @@ def _pseudonym_ids(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, 
         cat_b = b.cat.categories.to_numpy(object)
         ids, uniques = pd.factorize(np.concatenate([cat_a, cat_b]))
         return (ids[: len(cat_a)][a.cat.codes.to_numpy()], ids[len(cat_a) :][b.cat.codes.to_numpy()],
-                len(uniques))
+                len(uniques), np.asarray(uniques, dtype=object))
     ids, uniques = pd.factorize(np.concatenate([a.to_numpy(object), b.to_numpy(object)]))
-    return ids[: len(a)], ids[len(a) :], len(uniques)
+    return ids[: len(a)], ids[len(a) :], len(uniques), np.asarray(uniques, dtype=object)
+
+
+def _sets_per_vest(vest_names: np.ndarray, vest_of: np.ndarray, pids: np.ndarray,
+                   uniques: np.ndarray) -> dict[str, list[bytes]]:
+    """Per vestiging (not ``GEEN``) the distinct pseudonyms of ``pids``: exactly whom ``per_vest``
+    counts there."""
+    ids = pd.unique(pids)
+    vest = vest_of[ids]
+    out: dict[str, list[bytes]] = {}
+    for v, pid in zip(vest.tolist(), ids.tolist()):
+        code = str(vest_names[v])
+        if code != GEEN_SCHOOL:
+            out.setdefault(code, []).append(bytes(uniques[pid]))
+    return out
 
 
 def _tie_ranks(child: np.ndarray, start: np.ndarray, nr: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""``node-agent``: the node's command line (init, check, run, inspect, approve, enrol, upload, rounds, log), at a
+"""``node-agent``: the node's command line (init, check, run, exchange, inspect, approve, enrol, upload, rounds, log), at a
 municipality or at a samenwerkingsverband (``init --swv-code``).
 
 Messages for people are Dutch. A user's mistake prints one clear message and exits with the
@@ -253,8 +253,13 @@ def check(obj: AgentContext, as_json: bool) -> None:
 @click.option("--school-year", "school_years", multiple=True, required=True, help="Schooljaar, bijv. 2024-2025 (herhaalbaar).")
 @click.option("--offline", is_flag=True, help="Niet uploaden; alleen het ondertekende bestand in de spoolmap zetten.")
 @click.option("--upload/--no-upload", default=True, show_default=True, help="Uploaden naar de hub als die is ingesteld.")
+@click.option("--exchange/--no-exchange", "exchange", default=True, show_default=True,
+              help="Na het uploaden de overlap met de andere partijen tellen (node-agent exchange).")
+@click.option("--exchange-timeout", type=click.FloatRange(min=0), default=600, show_default=True,
+              help="Hoogstens zoveel seconden wachten op de stappen van de uitwisseling.")
 @click.pass_obj
-def run(obj: AgentContext, school_years: tuple[str, ...], offline: bool, upload: bool) -> None:
+def run(obj: AgentContext, school_years: tuple[str, ...], offline: bool, upload: bool, exchange: bool,
+        exchange_timeout: float) -> None:
     """Maak, onderteken en bewaar het deelresultaat voor de gekozen schooljaren (en upload het)."""
     from node_agent.pipeline import build, round_for
 
@@ -290,6 +295,49 @@ def run(obj: AgentContext, school_years: tuple[str, ...], offline: bool, upload:
                    f"node-agent approve {result.path} --by \"Naam\" en daarna node-agent upload {result.path}")
         return
     _upload(obj, result.path, None)
+    if exchange:
+        try:
+            _exchange(obj, None, exchange_timeout, 5.0)
+        except JeugdhubError as exc:
+            # The partial is in; the overlap can follow with 'node-agent exchange' until the deadline.
+            click.echo(f"De uitwisseling is niet afgemaakt ({exc.code}): {exc.message}")
+            click.echo("Draai later opnieuw: node-agent exchange")
+
+
+# --- the overlap exchange ----------------------------------------------------------------------------
+
+
+def _exchange(obj: AgentContext, round_id: int | None, timeout: float, interval: float) -> None:
+    from node_agent.exchange import run_exchanges
+
+    cfg = obj.config
+    click.echo("Overlap tellen met de andere partijen (de uitwisseling deelt geen namen of nummers):")
+    report = run_exchanges(cfg, obj.transport, round_ids=[round_id] if round_id is not None else None,
+                           timeout=timeout, interval=interval, say=lambda line: click.echo(f"  {line}"))
+    if report.failed:
+        click.echo(f"Niet gelukt: {', '.join(f'{x} ({code})' for x, code in sorted(report.failed.items()))}. "
+                   "De hub publiceert de ronde dan zonder die overlap.")
+    if report.finished:
+        click.echo("Uitwisseling klaar: er staat niets meer open voor deze node.")
+    else:
+        waits = ([f"inzending van {', '.join(report.waiting_for)}"] if report.waiting_for else []) + \
+                ([f"{len(report.pending)} uitwisseling(en)"] if report.pending else [])
+        click.echo(f"Nog niet alles klaar (wacht op {' en '.join(waits)}). Draai later opnieuw: node-agent exchange")
+    if report.failed:
+        raise InputError("Een of meer uitwisselingen zijn mislukt (zie hierboven)", code="exchange_failed")
+
+
+@main.command("exchange")
+@click.option("--round", "round_id", type=int, help="Ronde-id; zonder: elke open ronde waarin deze node verwacht wordt.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=600, show_default=True,
+              help="Hoogstens zoveel seconden wachten op de andere partijen.")
+@click.option("--interval", type=click.FloatRange(min=0.05), default=5, show_default=True,
+              help="Seconden tussen twee vragen aan de hub.")
+@click.pass_obj
+def exchange_cmd(obj: AgentContext, round_id: int | None, timeout: float, interval: float) -> None:
+    """Tel de overlap met de andere partijen zonder namen of nummers te delen: stuur de versleutelde
+    sets van de laatste inzending, herversleutel die van de andere partij, tot alles geteld is."""
+    _exchange(obj, round_id, timeout, interval)
 
 
 # --- inspect / approve --------------------------------------------------------------------------
@@ -472,6 +520,9 @@ def _describe(e: dict[str, Any]) -> str:
                 f"{receipt.get('status')} (inzending {receipt.get('submission_id')})")
     if event == "upload_refused":
         return f"{when}  geweigerd   hash {digest} door {e.get('hub')} ronde {e.get('round')}: {e.get('code')}"
+    if event in ("exchange_blinded", "exchange_reblinded"):
+        what = "versleuteld " if event == "exchange_blinded" else "herversleuteld"
+        return f"{when}  {what} uitwisseling {e.get('exchange')} ronde {e.get('round')}: {e.get('schools')} school/scholen"
     if event == "enrolled":
         return f"{when}  aangemeld   bij {e.get('hub')} als {e.get('gemeentenaam')} (sleutel-id {e.get('key_id')})"
     return f"{when}  {event}"

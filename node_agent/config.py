@@ -115,6 +115,17 @@ class AgentConfig:
     zorgtype_productcode: Mapping[str, str] = field(default_factory=dict)
     source: str = DEFAULT_CONFIG_NAME  # the file it was read from, for messages
     swv_code: str = ""  # the SWV's code at an SWV node ("" at a municipality)
+    # The overlap exchange (docs/overlap.md): sealed sets and blinding states, and the key sealing them.
+    state_dir: Path | None = None  # None: "state" next to the config
+    state_key: Path | None = None  # None: keys/psi-state.key next to the config
+
+    @property
+    def psi_dir(self) -> Path:
+        return (self.state_dir or self.base_dir / "state") / "psi"
+
+    @property
+    def psi_state_key(self) -> Path:
+        return self.state_key or self.base_dir / "keys" / "psi-state.key"
 
     @property
     def kind(self) -> str:
@@ -144,9 +155,11 @@ class AgentConfig:
             "require_approval": self.require_approval,
             "allow_test_bsn": self.allow_test_bsn,
             "hub": {"url": self.hub_url},
-            "keys": {"signing_key": _rel(self.signing_key, base), "pseudonym_key": _rel(self.pseudonym_key, base)},
+            "keys": {"signing_key": _rel(self.signing_key, base), "pseudonym_key": _rel(self.pseudonym_key, base),
+                     "state_key": _rel(self.psi_state_key, base)},
             "paths": {
                 "spool_dir": _rel(self.spool_dir, base),
+                "state_dir": _rel(self.psi_dir.parent, base),
                 "log": _rel(self.log_path, base),
                 "location_registry": _rel(self.location_registry, base) if self.location_registry else "",
             },
@@ -189,8 +202,8 @@ class AgentConfig:
         keys = _table(d, "keys", source)
         paths = _table(d, "paths", source)
         _only_keys(hub, {"url"}, source, "[hub]")
-        _only_keys(keys, {"signing_key", "pseudonym_key"}, source, "[keys]")
-        _only_keys(paths, {"spool_dir", "log", "location_registry"}, source, "[paths]")
+        _only_keys(keys, {"signing_key", "pseudonym_key", "state_key"}, source, "[keys]")
+        _only_keys(paths, {"spool_dir", "log", "location_registry", "state_dir"}, source, "[paths]")
         hub_url = _str(hub, "url", source, "[hub]", "").rstrip("/")
         if hub_url and not hub_url.startswith(("https://", "http://")):
             raise ConfigError(
@@ -232,6 +245,8 @@ class AgentConfig:
             pseudonym_key=_abs(_str(keys, "pseudonym_key", source, "[keys]", "keys/pseudonym.key"), base_dir),
             spool_dir=_abs(_str(paths, "spool_dir", source, "[paths]", "spool"), base_dir),
             log_path=_abs(_str(paths, "log", source, "[paths]", "node-agent-log.jsonl"), base_dir),
+            state_dir=_abs(_str(paths, "state_dir", source, "[paths]", "state"), base_dir),
+            state_key=_abs(_str(keys, "state_key", source, "[keys]", "keys/psi-state.key"), base_dir),
             hub_url=hub_url,
             location_registry=_abs(registry, base_dir) if registry else None,
             require_approval=_bool(d, "require_approval", source),

@@ -20,7 +20,7 @@ from typing import Any
 from shared.errors import ConfigError
 
 GENESIS = "0" * 64
-EVENTS = ("built", "approved", "enrolled", "uploaded", "upload_refused")
+EVENTS = ("built", "approved", "enrolled", "uploaded", "upload_refused", "exchange_blinded", "exchange_reblinded")
 
 
 @dataclass(frozen=True)

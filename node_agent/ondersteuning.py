@@ -27,24 +27,54 @@ from shared.codes import LEERLINGEN_ONDERSTEUNING, LEERLINGEN_ONDERSTEUNING_SOOR
 from shared.partial import Cell
 
 
+class _Rows:
+    """The frame's columns as arrays, and per peildatum each pupil's deciding row."""
+
+    def __init__(self, data: pd.DataFrame) -> None:
+        self.pupil = pd.factorize(data["pseudonym"].to_numpy(object))[0]  # from here on no pseudonym
+        self.rank = data["groep"].map(ONDERSTEUNING_PRIORITY).to_numpy(np.int64)
+        self.start = data["ingangsdatum"].to_numpy("datetime64[D]")
+        self.end = data["einddatum"].to_numpy("datetime64[D]")
+        self.line = data["line"].to_numpy(np.int64)
+        self.vest = data["vestigingscode"].to_numpy(object)
+        self.groep = data["groep"].to_numpy(object)
+
+    def first(self, peildatum: date) -> np.ndarray:
+        """Per pupil active on ``peildatum`` the first row in priority order: group rank, latest
+        start, earliest line (the row that decides the pupil's group and school)."""
+        peil = np.datetime64(peildatum, "D")
+        start, pupil = self.start, self.pupil
+        active = np.flatnonzero((start <= peil) & (self.end >= peil))
+        order = active[np.lexsort((self.line[active], -start[active].astype(np.int64), self.rank[active],
+                                   pupil[active]))]
+        return order[np.r_[True, pupil[order][1:] != pupil[order][:-1]]] if len(order) else order
+
+
+def support_sets(data: pd.DataFrame, peildatum: date, schools: Collection[str] | None = None) -> dict[str, list[bytes]]:
+    """Per school the pseudonyms of the pupils its ``leerlingen_ondersteuning`` cell counts on
+    ``peildatum`` (the same deciding rows as :func:`count_support`), for the overlap exchange
+    (docs/overlap.md); never part of the partial."""
+    rows = _Rows(data)
+    first = rows.first(peildatum)
+    pseudonyms = data["pseudonym"].to_numpy(object)
+    keep = set(schools) if schools is not None else None
+    out: dict[str, list[bytes]] = {}
+    for i in first.tolist():
+        code = str(rows.vest[i])
+        if keep is None or code in keep:
+            out.setdefault(code, []).append(bytes(pseudonyms[i]))
+    return out
+
+
 def count_support(data: pd.DataFrame, peildata: Mapping[str, date], schools: Collection[str] | None = None) -> list[Cell]:
     """The support cells per school year of ``peildata`` (school year → peildatum) from a validated,
     pseudonymised ``ondersteuning`` frame (node_agent/read/ondersteuning.py)."""
-    pupil = pd.factorize(data["pseudonym"].to_numpy(object))[0]  # from here on no pseudonym
-    rank = data["groep"].map(ONDERSTEUNING_PRIORITY).to_numpy(np.int64)
-    start = data["ingangsdatum"].to_numpy("datetime64[D]")
-    end = data["einddatum"].to_numpy("datetime64[D]")
-    line = data["line"].to_numpy(np.int64)
-    vest = data["vestigingscode"].to_numpy(object)
-    groep = data["groep"].to_numpy(object)
+    rows = _Rows(data)
+    vest, groep = rows.vest, rows.groep
     every = set(schools) if schools is not None else set(vest)
     cells: list[Cell] = []
     for jaar in sorted(peildata):
-        peil = np.datetime64(peildata[jaar], "D")
-        active = np.flatnonzero((start <= peil) & (end >= peil))
-        # Per pupil the first row in priority order: group rank, latest start, earliest line.
-        order = active[np.lexsort((line[active], -start[active].astype(np.int64), rank[active], pupil[active]))]
-        first = order[np.r_[True, pupil[order][1:] != pupil[order][:-1]]] if len(order) else order
+        first = rows.first(peildata[jaar])
         counts = pd.DataFrame({"v": vest[first], "g": groep[first]}).value_counts(sort=False)
         totals = dict.fromkeys(every, 0)
         for (code, group), n in sorted(counts.items()):

@@ -21,7 +21,7 @@ from node_agent.columnar import keep_freed_memory
 from node_agent.config import AgentConfig, ExtractConfig
 from node_agent.keys import load_pseudonymiser, load_signing_key
 from node_agent.ledger import Ledger
-from node_agent.ondersteuning import count_support
+from node_agent.ondersteuning import count_support, support_sets
 from node_agent.package import build_partial, write_spool
 from node_agent.read import (
     Extract,
@@ -266,6 +266,7 @@ def _build(cfg: AgentConfig, jaren: list[str], round_info: RoundInfo | None) -> 
         registry,
         groupings=groupings,
         consortia=consortia,
+        sets=True,
     )
     reports = extracts.reports()
     unmatched = 0
@@ -281,7 +282,7 @@ def _build(cfg: AgentConfig, jaren: list[str], round_info: RoundInfo | None) -> 
     )
     del extracts
     partial = build_partial(cfg.gemeentecode, jaren, agg.peildata, agg.cells, agg.cost_cells, quality, agg.providers)
-    return _sign_and_log(cfg, signing_key, partial, jaren, reports)
+    return _sign_and_log(cfg, signing_key, partial, jaren, reports, agg.client_sets)
 
 
 #: The quality note of an SWV partial counted without the hub's list of its schools.
@@ -300,15 +301,23 @@ def _build_swv(cfg: AgentConfig, jaren: list[str], round_info: RoundInfo | None)
     if round_info is not None and round_info.schooljaar in peildata:
         peildata[round_info.schooljaar] = date.fromisoformat(round_info.peildatum)
     cells = count_support(support.data, peildata, schools)
+    sets = {jaar: support_sets(support.data, peildata[jaar], schools) for jaar in jaren}
     quality = DataQuality(files=(support.report.to_quality(),), notes=() if schools else (NO_SCHOOL_LIST,))
     partial = build_partial(cfg.node, jaren, {j: d.isoformat() for j, d in peildata.items()}, cells, (), quality,
                             kind=cfg.kind)
-    return _sign_and_log(cfg, signing_key, partial, jaren, [support.report])
+    return _sign_and_log(cfg, signing_key, partial, jaren, [support.report], sets)
 
 
-def _sign_and_log(cfg: AgentConfig, signing_key, partial: Partial, jaren: list[str], reports: list[FileReport]) -> BuildResult:
-    """Sign the partial into the spool and log it (both kinds of node)."""
+def _sign_and_log(cfg: AgentConfig, signing_key, partial: Partial, jaren: list[str], reports: list[FileReport],
+                  sets: dict[str, dict[str, list[bytes]]] | None = None) -> BuildResult:
+    """Sign the partial into the spool and log it (both kinds of node). ``sets``: the pseudonyms per
+    school year and school its overlap cells count, kept sealed by the partial's digest for the
+    overlap exchange (node_agent/exchange.py); they never leave the node."""
     path, envelope = write_spool(partial, signing_key, cfg.spool_dir)
+    if sets is not None:
+        from node_agent.exchange import save_build_sets
+
+        save_build_sets(cfg, envelope.digest, sets)
     rows = {
         r.kind: {"read": r.rows_read, "used": r.rows_used, "rejected": r.rows_rejected, "excluded": r.rows_excluded}
         for r in reports
@@ -340,11 +349,9 @@ def round_for(cfg: AgentConfig, schooljaren: list[str], transport: Any = None) -
 
 def hub_client(cfg: AgentConfig, transport: Any = None) -> HubClient:
     """The client for this node's hub (``transport``: an httpx transport for tests; None = the network)."""
-    from node_agent.upload import HubClient  # httpx is only needed when talking to the hub
+    from node_agent.upload import client_for  # httpx is only needed when talking to the hub
 
-    if not cfg.hub_url:
-        raise ConfigError(f"{cfg.source}: [hub] url is leeg; stel het adres van de hub in.", code="no_hub")
-    return HubClient(cfg.hub_url, cfg.node, load_signing_key(cfg.signing_key), transport=transport)
+    return client_for(cfg, transport)
 
 
 @dataclass(frozen=True)
@@ -370,6 +377,8 @@ def upload(cfg: AgentConfig, path: Path, round_id: int | None = None, transport:
             f"Laat het eerst goedkeuren: node-agent approve {path} --by \"Naam\"",
             code="approval_required",
         )
+    from node_agent.exchange import drop_build_sets, link_submission
+
     with hub_client(cfg, transport) as client:
         if round_id is None:
             rounds = [r for r in client.open_rounds() if r.schooljaar in p.header.schooljaren]
@@ -393,4 +402,16 @@ def upload(cfg: AgentConfig, path: Path, round_id: int | None = None, transport:
                 "uploaded", digest=envelope.digest, hub=cfg.hub_url, round=rid,
                 schooljaren=list(p.header.schooljaren), receipt=receipt.to_dict(),
             )
+            # The overlap exchange uses the sets of exactly this submission (node_agent/exchange.py).
+            link_submission(cfg, envelope.digest, rid, jaar or _round_year(client, rid, p.header.schooljaren),
+                            receipt.submission_id)
             yield Uploaded(rid, jaar, receipt)
+        drop_build_sets(cfg, envelope.digest)
+
+
+def _round_year(client: "HubClient", round_id: int, schooljaren: tuple[str, ...]) -> str:
+    """The school year of a round named on the command line (one school year: no question needed)."""
+    if len(schooljaren) == 1:
+        return schooljaren[0]
+    found = [r.schooljaar for r in client.open_rounds() if r.id == round_id]
+    return found[0] if found else ""

@@ -1,4 +1,5 @@
-"""The agent's only network client: enrol with the hub, list open rounds, submit signed partials.
+"""The agent's only network client: enrol with the hub, list open rounds, submit signed partials, and
+take part in the overlap exchange (poll for steps, send and fetch blinded sets; docs/overlap.md).
 
 Outbound HTTPS only, and only when a command asks for it (the agent never phones home otherwise).
 Every call after enrolment is signed with the node's Ed25519 key (``shared.messages``). Errors::
@@ -42,6 +43,8 @@ from shared.messages import (
     HEADER_TIMESTAMP,
     EnrolmentRequest,
     EnrolmentResponse,
+    ExchangePoll,
+    ExchangeTask,
     RoundInfo,
     SubmissionReceipt,
     request_signing_bytes,
@@ -124,6 +127,24 @@ class HubClient:
         )
         return SubmissionReceipt.from_dict(self._send(request, expect=(200, 201)))
 
+    def exchanges(self, round_id: int) -> ExchangePoll:
+        """This node's overlap exchanges in a round and its next step in each."""
+        request = self._signed("GET", f"{API}/rounds/{int(round_id)}/exchanges")
+        return ExchangePoll.from_dict(self._send(request, expect=(200,)))
+
+    def send_sets(self, round_id: int, exchange_id: str, step: str, payload: bytes) -> ExchangeTask:
+        """Upload blinded (``step`` = ``blinded``) or re-blinded (``reblinded``) sets."""
+        if step not in ("blinded", "reblinded"):
+            raise ValueError(step)
+        request = self._signed("POST", f"{API}/rounds/{int(round_id)}/exchanges/{exchange_id}/{step}",
+                               content=payload, headers={"Content-Type": "application/json"})
+        return ExchangeTask.from_dict(self._send(request, expect=(200,)))
+
+    def peer_sets(self, round_id: int, exchange_id: str) -> dict[str, Any]:
+        """The other party's blinded sets, as JSON (``shared.psi.PsiSets.from_dict`` checks them)."""
+        request = self._signed("GET", f"{API}/rounds/{int(round_id)}/exchanges/{exchange_id}/peer")
+        return self._send(request, expect=(200,))
+
     # --- plumbing -----------------------------------------------------------------------------
 
     def _signed(self, method: str, url: str, *, content: bytes = b"", params=None, headers=None) -> httpx.Request:
@@ -164,3 +185,13 @@ class HubClient:
             raise SignatureError(text, code=code)
         cls = _BY_STATUS.get(status, PayloadError)
         raise cls(text, code=code or "hub_refused", details={"http_status": status})
+
+
+def client_for(cfg, transport: httpx.BaseTransport | None = None) -> HubClient:
+    """The client for the hub of a node's config (``node_agent.config.AgentConfig``)."""
+    from node_agent.keys import load_signing_key
+    from shared.errors import ConfigError
+
+    if not cfg.hub_url:
+        raise ConfigError(f"{cfg.source}: [hub] url is leeg; stel het adres van de hub in.", code="no_hub")
+    return HubClient(cfg.hub_url, cfg.node, load_signing_key(cfg.signing_key), transport=transport)

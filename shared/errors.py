@@ -99,7 +99,9 @@ class PsiError(PayloadError):
     """A set of the overlap protocol (shared/psi.py) is refused; the code says why: ``psi_replay``
     (another round or exchange), ``psi_foreign_set`` (not from the expected node), ``psi_wrong_step``,
     ``psi_digest_mismatch``, ``psi_bad_point``, ``psi_identity_point``, ``psi_set_too_small``,
-    ``psi_bad_payload``, ``psi_bad_input``, ``psi_already_reblinded``, ``psi_bad_state``."""
+    ``psi_bad_payload``, ``psi_bad_input``, ``psi_already_reblinded``, ``psi_bad_state``; at the hub
+    ``psi_already_sent`` (another set where the node sent one); at the agent ``psi_sets_missing``,
+    ``psi_state_missing`` (docs/overlap.md)."""
 
     code = "psi_error"
 

@@ -5,6 +5,10 @@ The agent only ever calls the hub (outbound HTTPS); these are the bodies of thos
     POST /api/v1/nodes/enrol                 EnrolmentRequest  → EnrolmentResponse
     GET  /api/v1/rounds?status=open          → [RoundInfo]
     POST /api/v1/rounds/<id>/submissions     signed envelope bytes → SubmissionReceipt
+    GET  /api/v1/rounds/<id>/exchanges       → ExchangePoll (the node's overlap steps, docs/overlap.md)
+    POST …/exchanges/<exchange_id>/blinded   shared.psi payload bytes → ExchangeTask
+    GET  …/exchanges/<exchange_id>/peer      → the peer's blinded payload bytes
+    POST …/exchanges/<exchange_id>/reblinded shared.psi payload bytes → ExchangeTask
 
 An agent authenticates every call after enrolment by signing it (see ``request_signature``): the
 hub checks it against the node's enrolled public key, so no bearer secret sits on disk twice.
@@ -177,3 +181,76 @@ class SubmissionReceipt:
     def from_dict(cls, d: dict[str, Any]) -> "SubmissionReceipt":
         _require(d, "submission_id", "round_id", "digest", "status")
         return cls(int(d["submission_id"]), int(d["round_id"]), d["digest"], d["status"], d.get("supersedes"))
+
+
+#: A node's next step in an overlap exchange (docs/overlap.md): blind its own set, re-blind the
+#: peer's, wait for the peer, or nothing more (counted, or closed without a count).
+STEP_BLIND, STEP_REBLIND, STEP_WAIT, STEP_DONE, STEP_CLOSED = "blind", "reblind", "wait", "done", "closed"
+EXCHANGE_STEPS = (STEP_BLIND, STEP_REBLIND, STEP_WAIT, STEP_DONE, STEP_CLOSED)
+
+
+@dataclass(frozen=True)
+class ExchangeTask:
+    """One exchange as one of its nodes sees it: the protocol's exchange (region, round, id, both
+    parties), the node's own submission whose population its sets must be, its step, and for
+    ``blind`` the schools to send sets for (the municipality: the SWV's schools; the SWV: the
+    schools the municipality sent). ``status`` is the Dutch line the round status shows."""
+
+    exchange: dict[str, Any]  # shared.psi.Exchange.to_dict()
+    submission_id: int
+    step: str
+    schools: tuple[str, ...] = ()
+    min_set_size: int = 10
+    pad_block: int = 16
+    status: str = ""
+
+    @property
+    def exchange_id(self) -> str:
+        return str(self.exchange["exchange_id"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "exchange": dict(self.exchange),
+            "submission_id": self.submission_id,
+            "step": self.step,
+            "schools": list(self.schools),
+            "min_set_size": self.min_set_size,
+            "pad_block": self.pad_block,
+            "status": self.status,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ExchangeTask":
+        _require(d, "exchange", "submission_id", "step", "schools", "min_set_size", "pad_block")
+        if d["step"] not in EXCHANGE_STEPS:
+            raise PayloadError(f"Onbekende stap '{d['step']}' van een uitwisseling", code="bad_response")
+        schools = d["schools"]
+        if not isinstance(schools, list) or not all(isinstance(s, str) and is_vestigingscode(s) for s in schools):
+            raise PayloadError("De scholen van een uitwisseling zijn vestigingscodes", code="bad_response")
+        if not isinstance(d["exchange"], dict):
+            raise PayloadError("De uitwisseling is een object", code="bad_response")
+        return cls(dict(d["exchange"]), int(d["submission_id"]), d["step"], tuple(schools), int(d["min_set_size"]),
+                   int(d["pad_block"]), str(d.get("status") or ""))
+
+
+@dataclass(frozen=True)
+class ExchangePoll:
+    """The answer to a node's poll: its exchanges in the round, and the peers whose submission the
+    round still waits for (their exchanges start when it arrives)."""
+
+    round_id: int
+    round_open: bool
+    tasks: tuple[ExchangeTask, ...] = ()
+    waiting_for: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"round_id": self.round_id, "round_open": self.round_open,
+                "exchanges": [t.to_dict() for t in self.tasks], "waiting_for": list(self.waiting_for)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ExchangePoll":
+        _require(d, "round_id", "round_open", "exchanges", "waiting_for")
+        if not isinstance(d["exchanges"], list) or not isinstance(d["waiting_for"], list):
+            raise PayloadError("Onverwacht antwoord op de vraag naar uitwisselingen", code="bad_response")
+        return cls(int(d["round_id"]), bool(d["round_open"]), tuple(ExchangeTask.from_dict(t) for t in d["exchanges"]),
+                   tuple(str(c) for c in d["waiting_for"]))

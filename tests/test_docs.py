@@ -20,7 +20,7 @@ DOCS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
 #: Prefixes of paths that are not files of the repository: an agent's working directory, files a
 #: run or an install creates, and temporary directories used in examples.
 NOT_IN_REPOSITORY = (
-    "spool/", "keys/", "data/", "demo-run/", ".venv/", "build/", "instance/", "/tmp/",
+    "spool/", "keys/", "state/", "data/", "demo-run/", ".venv/", "build/", "instance/", "/tmp/",
 )
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.S | re.M)

@@ -12,6 +12,7 @@ from hub.access import RELEASE_ROLES, api_roles, require_admin
 from hub.api.auth import has_bearer, has_signature, require_node
 from hub.extensions import db
 from hub.guards import int_field, json_body, query_value
+from hub.services import exchange as exchange_service
 from hub.services import nodes as node_service
 from hub.services import releases as release_service
 from hub.services import rounds as round_service
@@ -55,6 +56,34 @@ def submit(round_id: int):
     node = require_node()
     receipt = submission_service.receive(round_id, request.get_data(cache=True), node, source="api")
     return jsonify(receipt.to_dict()), 201 if receipt.status == submission_service.ACCEPTED else 200
+
+
+@bp.get("/rounds/<int:round_id>/exchanges")
+def exchanges(round_id: int):
+    """A node's overlap exchanges in the round, with its next step in each (docs/overlap.md)."""
+    node = require_node()
+    return jsonify(exchange_service.node_tasks(round_id, node).to_dict())
+
+
+@bp.post("/rounds/<int:round_id>/exchanges/<exchange_id>/blinded")
+def exchange_blinded(round_id: int, exchange_id: str):
+    node = require_node()
+    task = exchange_service.receive_blinded(round_id, exchange_id, node, request.get_data(cache=True))
+    return jsonify(task.to_dict())
+
+
+@bp.get("/rounds/<int:round_id>/exchanges/<exchange_id>/peer")
+def exchange_peer(round_id: int, exchange_id: str):
+    node = require_node()
+    data = exchange_service.peer_payload(round_id, exchange_id, node)
+    return Response(data, mimetype="application/json")
+
+
+@bp.post("/rounds/<int:round_id>/exchanges/<exchange_id>/reblinded")
+def exchange_reblinded(round_id: int, exchange_id: str):
+    node = require_node()
+    task = exchange_service.receive_reblinded(round_id, exchange_id, node, request.get_data(cache=True))
+    return jsonify(task.to_dict())
 
 
 @bp.post("/uploads")

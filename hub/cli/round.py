@@ -128,6 +128,8 @@ def status_command(round_id: int, as_json: bool) -> None:
                    f"jeugdhub round combine {st['id']} publiceert nu.")
     elif st["deadline"] and not rel:
         click.echo(f"Termijn: {_local(st['deadline'])}")
+    for x in st["exchanges"]:
+        click.echo(f"  overlap {x['swv']} × {x['gemeente']}: {x['label']}")
     if st["held_back"]:
         click.echo(f"Achtergehouden vestigingen: {', '.join(st['held_back'])}. {st['held_back_reason']}")
     if st["quarantined"]:

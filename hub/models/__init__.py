@@ -11,3 +11,4 @@ from hub.models.consortia import Consortium, ConsortiumMember  # noqa: F401
 from hub.models.reference import Gemeente, PupilCount, ReferenceImport, Samenwerkingsverband, SwvMembership, Vestiging  # noqa: F401
 from hub.models.exports import FactsheetArchive  # noqa: F401
 from hub.models.overlap import OverlapCount  # noqa: F401
+from hub.models.exchange import ExchangePayload, OverlapExchange  # noqa: F401

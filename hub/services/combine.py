@@ -58,7 +58,7 @@ from hub.extensions import db
 from hub.models.releases import Release, ReleaseCell
 from hub.models.rounds import ROUND_OPEN, CombineStatus, Round
 from hub.models.submissions import Submission
-from hub.services import audit, reference
+from hub.services import audit, exchange, reference
 from hub.services._util import utcnow
 from hub.services.progress import Progress, report
 from hub.services.rounds import deadline_passed, get_round, waiting_for
@@ -458,7 +458,7 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
             return None
         missing = waiting_for(rnd, now=now, submitted=present) if wait_for_all else []
         if missing:
-            log.info("round %s: first publication waits for %s more municipalities", round_id, len(missing))
+            log.info("round %s: publication waits for %s nodes (submissions or overlap exchanges)", round_id, len(missing))
             db.session.rollback()
             return None
         report(progress, 1, len(STEPS), STEPS[0])
@@ -514,6 +514,9 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
         for sub in subs:
             if sub.combined_in_release_id is None:
                 sub.combined_in_release_id = release.id
+        # An overlap exchange between these submissions that has not finished is abandoned now: the
+        # release goes out without its counts, so no count can arrive later for the same submissions.
+        exchange.abandon_unfinished(rnd, ids, first=current is None, now=now)
         _pause_for_tests(computed.digest)
         db.session.commit()
     except BaseException:

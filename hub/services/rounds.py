@@ -17,6 +17,7 @@ from hub.models.releases import Release
 from hub.models.rounds import ROUND_CLOSED, ROUND_OPEN, CombineStatus, Round
 from hub.models.submissions import SUBMISSION_CURRENT, Submission
 from hub.services._util import aware, transaction, utcnow
+from hub.services.exchange import abandon_round, round_exchanges, waiting_nodes
 from hub.services.nodes import swv_schools
 from shared.codes import NODE_SWV, default_peildatum, node_kind, normalise_node_code, parse_schooljaar
 from shared.errors import ConflictError, InputError, NotFoundError
@@ -133,6 +134,8 @@ def close_round(round_id: int, *, now: datetime | None = None) -> Round:
         if rnd.status == ROUND_CLOSED:
             raise ConflictError(f"Ronde {round_id} is al gesloten", code="round_closed")
         rnd.status, rnd.closed_at = ROUND_CLOSED, now or utcnow()
+        # Exchanges still running end here: their blinded sets are deleted (docs/overlap.md).
+        abandon_round(round_id, now=now)
     return rnd
 
 
@@ -227,9 +230,10 @@ class RoundStatus:
     nodes: list[NodeStatus] = field(default_factory=list)
     current_release: dict[str, Any] | None = None
     pending: bool = False  # usable (current, not quarantined) submissions differ from the current release's
-    waiting_for: list[str] = field(default_factory=list)  # the first publication waits for these municipalities
+    waiting_for: list[str] = field(default_factory=list)  # a publication waits for these nodes (see waiting_for)
     deadline: str | None = None  # the first publication goes out at the latest then
     held_back: list[str] = field(default_factory=list)  # vestigingscodes the current release leaves out
+    exchanges: list[dict[str, Any]] = field(default_factory=list)  # the overlap exchanges (hub/services/exchange.py)
 
     @property
     def held_back_reason(self) -> str | None:
@@ -254,6 +258,7 @@ class RoundStatus:
             "deadline": self.deadline,
             "held_back": self.held_back,
             "held_back_reason": self.held_back_reason,
+            "exchanges": self.exchanges,
         }
 
 
@@ -318,6 +323,7 @@ def round_status(round_id: int, *, now: datetime | None = None) -> RoundStatus:
         waiting_for=waiting,
         deadline=_iso(rnd.deadline),
         held_back=list(release.held_back or []) if release else [],
+        exchanges=round_exchanges(rnd.id),
     )
 
 
@@ -327,8 +333,11 @@ def deadline_passed(rnd: Round, now: datetime | None = None) -> bool:
 
 
 def waiting_for(rnd: Round, *, now: datetime | None = None, submitted: Iterable[Submission] | None = None) -> list[str]:
-    """The expected nodes (municipalities and SWVs) a round's FIRST publication still waits for; []
-    once it has one, once its deadline has passed, or when the round is closed. A release of a few
+    """The expected nodes (municipalities and SWVs) a round's FIRST publication still waits for (none
+    once it has one, once its deadline has passed, or when the round is closed), and the nodes that
+    owe a step in an overlap exchange between its usable submissions
+    (:func:`hub.services.exchange.waiting_nodes`: until the deadline for a first publication, a
+    short while for a correction); [] for a closed round. A release of a few
     nodes followed by one of all would let a reader subtract the two and narrow the later ones' cells.
     A node whose submission was quarantined has submitted: the round is published without it.
 
@@ -337,15 +346,19 @@ def waiting_for(rnd: Round, *, now: datetime | None = None, submitted: Iterable[
     would count as present while the release is built without it (each statement sees the latest
     commit, in PostgreSQL's READ COMMITTED as in SQLite).
     """
-    if rnd.current_release_id is not None or rnd.status != ROUND_OPEN or deadline_passed(rnd, now):
+    if rnd.status != ROUND_OPEN:
         return []
     if submitted is None:
-        codes = set(db.session.scalars(
-            select(Node.code).join(Submission, Submission.node_id == Node.id)
-            .where(Submission.round_id == rnd.id, Submission.status == SUBMISSION_CURRENT)))
-    else:
-        codes = {s.node.code for s in submitted if s.status == SUBMISSION_CURRENT}
-    return sorted(set(rnd.expected_nodes or []) - codes)
+        submitted = list(db.session.scalars(
+            select(Submission).where(Submission.round_id == rnd.id, Submission.status == SUBMISSION_CURRENT)))
+    current = [s for s in submitted if s.status == SUBMISSION_CURRENT]
+    missing: set[str] = set()
+    if rnd.current_release_id is None and not deadline_passed(rnd, now):
+        missing = set(rnd.expected_nodes or []) - {s.node.code for s in current}
+    # The overlap exchanges between the usable submissions (hub/services/exchange.py): a first
+    # publication waits for them until the deadline, a correction for a short while.
+    usable = [s.id for s in current if not s.quarantined]
+    return sorted(missing | set(waiting_nodes(rnd, usable, now=now)))
 
 
 #: A combine whose step has not changed for this long is shown as possibly broken off (a killed

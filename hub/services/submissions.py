@@ -29,6 +29,7 @@ from hub.models.nodes import NODE_ACTIVE, Node, NodeKey
 from hub.models.rounds import ROUND_OPEN
 from hub.models.submissions import SUBMISSION_CURRENT, SUBMISSION_SUPERSEDED, Submission
 from hub.services._util import utcnow
+from hub.services import exchange
 from hub.services.nodes import swv_schools
 from hub.services.rounds import get_round
 from shared.codes import NODE_SWV
@@ -171,6 +172,9 @@ def receive(
         if previous is not None:
             previous.superseded_by_id = sub.id
         receipt = _receipt(sub, ACCEPTED, previous.id if previous is not None else None)
+        # In the same commit: the overlap exchanges of this submission (and the end of its
+        # predecessor's), so a combine that sees the submission also sees that they are open.
+        exchange.sync_round(rnd, now=now)
         db.session.commit()
     except IntegrityError:
         # A concurrent request stored the same bytes (or another version) first.

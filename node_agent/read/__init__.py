@@ -11,15 +11,46 @@ pseudonyms in :mod:`node_agent.pseudonymise` before any frame leaves a reader; n
 carries a value.
 """
 
-from node_agent.pseudonymise import check_bsn, pseudonymise
-from node_agent.read.columns import COLUMNS, REQUIRED, resolve_columns
-from node_agent.read.declaraties import read_declaraties
-from node_agent.read.jeugdhulp import OPEN_END, read_jeugdhulp
-from node_agent.read.leerlingen import read_leerlingen
-from node_agent.read.ondersteuning import read_ondersteuning
-from node_agent.read.parse import NAT, parse_date_text, parse_dates
-from node_agent.read.report import EXCLUSION_RULES, REASONS, Extract, FileReport, ReadOptions, RowIssues
-from node_agent.read.sources import CHUNK_ROWS, iter_chunks, read_location_registry
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Where each public name lives. Imported on first use (PEP 562), so a command that only needs the
+#: column names (the config's check, ``node-agent exchange``) does not load pandas and Arrow.
+_WHERE = {
+    "check_bsn": "node_agent.pseudonymise",
+    "pseudonymise": "node_agent.pseudonymise",
+    "COLUMNS": "node_agent.read.columns",
+    "REQUIRED": "node_agent.read.columns",
+    "resolve_columns": "node_agent.read.columns",
+    "read_declaraties": "node_agent.read.declaraties",
+    "OPEN_END": "node_agent.read.jeugdhulp",
+    "read_jeugdhulp": "node_agent.read.jeugdhulp",
+    "read_leerlingen": "node_agent.read.leerlingen",
+    "read_ondersteuning": "node_agent.read.ondersteuning",
+    "NAT": "node_agent.read.parse",
+    "parse_date_text": "node_agent.read.parse",
+    "parse_dates": "node_agent.read.parse",
+    "EXCLUSION_RULES": "node_agent.read.report",
+    "REASONS": "node_agent.read.report",
+    "Extract": "node_agent.read.report",
+    "FileReport": "node_agent.read.report",
+    "ReadOptions": "node_agent.read.report",
+    "RowIssues": "node_agent.read.report",
+    "CHUNK_ROWS": "node_agent.read.sources",
+    "iter_chunks": "node_agent.read.sources",
+    "read_location_registry": "node_agent.read.sources",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CHUNK_ROWS",

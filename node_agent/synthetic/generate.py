@@ -163,6 +163,9 @@ class _Region:
         self.years = years
         self.rng = rng
         self.scale = scale
+        #: BSNs of the children with any youth care in the simulated years (filled as the municipalities'
+        #: care is drawn): the SWVs' support leans towards them (node_agent/synthetic/swv.py).
+        self.in_care: set[str] = set()
         self.schools = [s for s in load_schools() if s.region == region]
         self.by_code = {s.vestigingscode: s for s in self.schools}
         self.taken: set[str] = set()
@@ -518,6 +521,7 @@ def _write_municipality(sim: _Region, code: str, naam: str, style: "styles.Style
     rows = interleave(rng, rows, extra)
 
     allocs, next_nr = _simulate_care(sim, code, rng, style.toewijzing_prefix)
+    sim.in_care.update(a.bsn for a in allocs)
     faults_j = {"bsn_elfproef": 0, "einddatum_voor_ingangsdatum": 0, "reden_wijziging_13": 0, "bsn_voorloopnul_weg": 0}
     extra_a: list[Allocation] = []
     pool = [a for a in allocs if a.productcategorie not in ("42",)]

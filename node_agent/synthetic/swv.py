@@ -56,6 +56,11 @@ SUPPORT_MIX: dict[str, tuple[tuple[str, float], ...]] = {
            ("TLV SO", 0.002)),
 }
 TLV_SO_CATEGORIES = (("laag", 0.5), ("midden", 0.33), ("hoog", 0.17))
+#: At a BO or VO school a pupil with youth care gets support this many times as often as one without
+#: (the two groups "overlap to a large extent"); the mean rate per school kind stays SUPPORT_MIX's. At
+#: SBO and SO schools nearly every pupil has a TLV anyway, so the overlap there follows the care rate,
+#: which is higher at special schools (generate.py, EPISODE_START).
+CARE_SUPPORT_FACTOR = 2.5
 #: An arrangement comes with an OPP this often (the two rows, one pupil).
 OPP_WITH_ARRANGEMENT = 0.4
 #: A support of last year carries over (same row, an earlier start) this often when the pupil stays.
@@ -103,6 +108,11 @@ def simulate_support(sim, rng: np.random.Generator, sector: str, gemeenten: tupl
         for year, code in child.schools.items():
             if code in codes and year in years:
                 by_school.setdefault((year, code), []).append((child.bsn, sim._age(child, year)))
+    # Support leans towards the children with youth care at regular schools, keeping each kind's mean rate.
+    simulated = [bsn for pupils in by_school.values() for bsn, _ in pupils]
+    known = set(simulated)  # the pupils living outside the region have no simulated care: no lean
+    care_share = sum(bsn in sim.in_care for bsn in simulated) / max(len(simulated), 1)
+    norm = 1.0 / (care_share * CARE_SUPPORT_FACTOR + (1.0 - care_share))
     outside: dict[str, list[tuple[str, int]]] = {}  # school → pupils living outside the region (kept across years)
     rows: list[SupportRow] = []
     running: dict[tuple[str, str], SupportRow] = {}  # (bsn, soort) → last year's row, to carry over
@@ -123,8 +133,12 @@ def simulate_support(sim, rng: np.random.Generator, sector: str, gemeenten: tupl
             for bsn, age in pupils:
                 if not _in_sector(school, sector, age):
                     continue
-                for soort, p in SUPPORT_MIX[_kind(school.soort)]:
-                    if rng.random() >= p:
+                kind = _kind(school.soort)
+                lean = 1.0
+                if kind in ("BO", "VO") and bsn in known:
+                    lean = norm * (CARE_SUPPORT_FACTOR if bsn in sim.in_care else 1.0)
+                for soort, p in SUPPORT_MIX[kind]:
+                    if rng.random() >= p * lean:
                         continue
                     if soort == "TLV SO":
                         names, weights = zip(*TLV_SO_CATEGORIES)
