@@ -37,6 +37,8 @@ from shared.codes import (
     CLIENTEN_ZORGTYPE, JEUGDBESCHERMING, JEUGDRECLASSERING, KOSTEN, KOSTEN_CATEGORIES, KOSTEN_TOTAAL, LEERLINGEN,
     LEERLINGEN_ONDERSTEUNING, LEERLINGEN_ONDERSTEUNING_SOORT, MEASURES, NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_LEEFTIJD,
     NIEUWE_CLIENTEN_VERWIJZER, ONDERSTEUNING_GROUP_CODES, SUPPORT_MEASURES, VERWIJZERS,
+    CLIENTEN_VERGELEKEN, JEUGDHULP_ZONDER_ONDERSTEUNING, ONDERSTEUNING_EN_JEUGDHULP, ONDERSTEUNING_VERGELEKEN,
+    ONDERSTEUNING_ZONDER_JEUGDHULP, OVERLAP_MEASURES,
 )
 from shared.groupings import DEFAULT_GROUPINGS, Groupings
 
@@ -79,8 +81,11 @@ ROW_LINES = (
     (LEERLINGEN_ONDERSTEUNING_SOORT, LEERLINGEN_ONDERSTEUNING, ""),
 )
 NEW_CLIENT_FAMILY = frozenset({NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN_LEEFTIJD})
-#: The SWVs' support cells: one family per school year (their row and its hierarchy columns).
-SUPPORT_FAMILY = SUPPORT_MEASURES
+#: The SWVs' support cells and the overlap figures made on them (coverage.py): one family per school
+#: year (their rows and their hierarchy columns; "support only" + "both" = the school's support).
+SUPPORT_FAMILY = SUPPORT_MEASURES | frozenset(OVERLAP_MEASURES)
+#: Every measure that can be a cell: the nodes' and the overlap figures the hub makes.
+CELL_MEASURES = frozenset(MEASURES) | frozenset(OVERLAP_MEASURES)
 _LEVEL_ORDER = {lv: i for i, lv in enumerate(LEVELS)}
 _NUM = COMBINED_COLUMNS[len(KEY) + 1:]
 
@@ -151,7 +156,7 @@ def _universe(combined: pd.DataFrame, catalogue: Catalogue = DEFAULT_CATALOGUE) 
     grid = pd.concat(frames, ignore_index=True)
     cells = grid.merge(combined, on=KEY + ["parent"], how="outer")
     # Only measures this hub knows are cells: a lenient re-read of an old submission may carry others.
-    cells = cells[cells["measure"].isin(MEASURES).to_numpy()]
+    cells = cells[cells["measure"].isin(CELL_MEASURES).to_numpy()]
     # Only the catalogue's groups are cells: a group a node sent under another table (or of a single
     # category) would be a figure whose relation to its parts the auditor does not know.
     known = set(catalogue.fixed_count_cells())
@@ -191,6 +196,12 @@ def build_table(combined: pd.DataFrame, catalogue: Catalogue = DEFAULT_CATALOGUE
     n = len(cells)
     cid = pd.Series(np.arange(n), index=pd.MultiIndex.from_frame(cells[KEY]))
     cells["family"] = (cells["schooljaar"].astype(str) + "|" + family_of(cells["measure"], cells["category"])).to_numpy()
+    # A school year with overlap figures: "both" binds the support (its rows) to the clients (V ≤ C), so
+    # the support family, the figures and the distinct counts are one family, audited without networks.
+    joined = joined_years(cells)
+    if joined:
+        merge = cells["measure"].isin(SUPPORT_FAMILY) & cells["schooljaar"].isin(joined)
+        cells.loc[merge, "family"] = cells.loc[merge, "schooljaar"].astype(str) + "|" + CLIENTEN
     cells["unit_id"] = pd.factorize(cells["schooljaar"].astype(str) + "|" + cells["level"] + "|" + cells["unit"])[0]
 
     totals, parts = [], []
@@ -219,6 +230,13 @@ def build_table(combined: pd.DataFrame, catalogue: Catalogue = DEFAULT_CATALOGUE
         if total_measure == part_measure:
             sel &= cells["category"] != total_category
         row(cells[sel], total_measure, total_category)
+    # The overlap figures' rows (coverage.py), at every unit: "support only" + "both" = the compared
+    # support, "care only" + "both" = the compared clients; and at a covered school the compared support
+    # is the school's support (the SWVs' whole support there is compared).
+    measure = cells["measure"]
+    row(cells[measure.isin([ONDERSTEUNING_ZONDER_JEUGDHULP, ONDERSTEUNING_EN_JEUGDHULP])], ONDERSTEUNING_VERGELEKEN, "")
+    row(cells[measure.isin([JEUGDHULP_ZONDER_ONDERSTEUNING, ONDERSTEUNING_EN_JEUGDHULP])], CLIENTEN_VERGELEKEN, "")
+    row(cells[(measure == ONDERSTEUNING_VERGELEKEN) & (cells["level"] == VESTIGING)], LEERLINGEN_ONDERSTEUNING, "")
     # One line per (kind, total): key the kind into the line id so verwijzer and leeftijd stay separate.
     kinds = np.concatenate([np.full(len(t), k, dtype=np.int64) for k, t in enumerate(totals)])
     tot_all = np.concatenate(totals)
@@ -243,6 +261,9 @@ def build_table(combined: pd.DataFrame, catalogue: Catalogue = DEFAULT_CATALOGUE
     np.add.at(residual, lids, coefs.astype(np.int64) * value[mems])
     holds = residual == 0
     cells["role"] = network_role(cells["measure"], cells["category"])
+    if joined:  # the joined family has no network (flows.py needs every line of a cell on its arc)
+        cells.loc[cells["schooljaar"].isin(joined), "role"] = NOT_IN_NETWORK
+    known_bounds(cells)
     keep = holds[lids]
     renumber = np.cumsum(holds) - 1
     lids, mems, coefs = renumber[lids[keep]], mems[keep], coefs[keep]
@@ -255,3 +276,43 @@ def build_table(combined: pd.DataFrame, catalogue: Catalogue = DEFAULT_CATALOGUE
     np.add.at(cell_ptr, line_idx + 1, 1)
     return Table(cells=cells, line_ptr=line_ptr, line_idx=line_idx, line_coef=line_coef,
                  cell_ptr=np.cumsum(cell_ptr), cell_lines=line_of_member[order])
+
+
+def joined_years(cells: pd.DataFrame) -> set:
+    """The school years with overlap figures, whose support cells join the distinct counts' family."""
+    return set(cells.loc[cells["measure"].isin(OVERLAP_MEASURES), "schooljaar"].unique())
+
+
+def known_bounds(cells: pd.DataFrame) -> None:
+    """Add what the overlap figures' existence tells, per cell (in place; world.py's ``attacker_bounds``).
+
+    ``floor_nodes``: a school's figures exist only where each covered node has at least the threshold of
+    children there (coverage.py), so its compared clients are at least threshold × the covered
+    municipalities, and its (compared) support at least threshold × the covered SWVs (more than a reader
+    knows: the auditor's problem is a restriction, sound). ``never_small``: the compared clients and
+    support at every level, and a covered school's support, are known to hold at least the threshold,
+    so a partner among them cannot be told from a small cell by being hidden (world.py's ``targets``).
+    """
+    n = len(cells)
+    measure = cells["measure"].to_numpy(dtype=object)
+    cells["floor_nodes"] = np.zeros(n, dtype=np.int64)
+    cells["never_small"] = np.isin(measure, [CLIENTEN_VERGELEKEN, ONDERSTEUNING_VERGELEKEN])
+    school = cells["level"].to_numpy(dtype=object) == VESTIGING
+    compared = school & np.isin(measure, [CLIENTEN_VERGELEKEN, ONDERSTEUNING_VERGELEKEN])
+    if not compared.any():
+        return
+    nodes = cells["nodes"].to_numpy(np.int64)
+    floor = np.zeros(n, dtype=np.int64)
+    floor[compared] = nodes[compared]
+    # The school's support: at least the threshold per covered SWV (one compared-support row each).
+    unit = cells["unit"].to_numpy(dtype=object)
+    jaar = cells["schooljaar"].to_numpy(dtype=object)
+    source = school & (measure == ONDERSTEUNING_VERGELEKEN)
+    index = pd.Series(np.flatnonzero(source), index=pd.MultiIndex.from_arrays([unit[source], jaar[source]]))
+    support = np.flatnonzero(school & (measure == LEERLINGEN_ONDERSTEUNING))
+    found = index.reindex(pd.MultiIndex.from_arrays([unit[support], jaar[support]])).to_numpy()
+    ok = ~np.isnan(found)
+    floor[support[ok]] = nodes[found[ok].astype(np.int64)]
+    never_small = cells["never_small"].to_numpy().copy()
+    never_small[support[ok]] = True
+    cells["floor_nodes"], cells["never_small"] = floor, never_small

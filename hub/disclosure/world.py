@@ -19,7 +19,7 @@ import pandas as pd
 from shared.codes import KOSTEN
 
 from .config import GateConfig
-from .frames import KEY, LEVELS, PRIMARY, PROVIDER_AGGREGATE, PUBLISHED, SCHOOLTYPE, THRESHOLD, VESTIGING
+from .frames import KEY, LEVELS, PRIMARY, PROVIDER_AGGREGATE, PUBLISHED, SCHOOLTYPE, SECONDARY, THRESHOLD, VESTIGING
 from .rules import round_to, rounding_window
 from .overlap import DISTINCT_FAMILY, OVERLAP
 from .tables import NEW_CLIENT_FAMILY, SUPPORT_FAMILY, Table
@@ -93,6 +93,11 @@ def attacker_bounds(cells: pd.DataFrame, status: np.ndarray, config: GateConfig)
     hi[m] = rc[m] + above_c
     hidden = ~published & is_cost
     lo[hidden] = np.minimum(0.0, value[hidden] - cost_protection(cells, config)[hidden])
+    if "floor_nodes" in cells.columns:
+        # What the overlap figures' existence and relations tell (tables.py's ``known_bounds``).
+        count = ~is_cost
+        floor = t * cells["floor_nodes"].to_numpy(np.int64)
+        lo[count] = np.maximum(lo[count], floor[count])
     return lo, hi
 
 
@@ -122,6 +127,11 @@ def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config:
     kind[m], req_lo[m], req_hi[m] = WIDTH, 0, t - 1
     # The overlap variables (overlap.py) are the auditor's own: no reader sees them, nothing to protect.
     kind[cells["measure"].to_numpy() == OVERLAP] = 0
+    if "never_small" in cells.columns:
+        # A partner a reader knows to hold at least the threshold (the compared clients and support of the
+        # overlap figures, tables.py's ``known_bounds``): being hidden tells nothing of it, and its value
+        # passed the rules, so it keeps no width of its own.
+        kind[cells["never_small"].to_numpy(bool) & (status == SECONDARY)] = 0
     # Cost cells are protected to p% of their largest absolute contribution (``cost_protection``).
     protection = cost_protection(cells, config)
     m = primary & is_cost & (protection > 0)
