@@ -38,6 +38,9 @@ from shared.codes import (
 
 from .frames import CONTRIBUTION_COLUMNS, CONTRIBUTION_INTS, sort_contributions
 
+#: The auditor's own cell per unit with figures: its clients less the compared ones (tables.py). Never
+#: listed; hidden as a small group when below the threshold (C − V would tell it), else no target.
+NOT_COMPARED = "_niet_vergeleken"
 #: A count's identity: (vestigingscode, SWV submission id, municipality submission id).
 CountKey = tuple[str, int, int]
 #: A school's coverage: the (SWV code, municipality code) pairs its figures were made from.

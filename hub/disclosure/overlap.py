@@ -13,8 +13,6 @@ G = ``clienten_zorgintensiteit``, K = ``clienten_consortium``, P = ``clienten_aa
 - Z_z ≤ G_g(z) and G_g ≤ Σ_{z in g} Z_z; G_g ≤ C and C ≤ Σ_g G_g, where a group of one care type
   (no cell of its own, ``Grouping.counted_codes``) is that care type's cell;
 - K_k ≤ C and C ≤ Σ_k K_k (the consortium list is fixed: every consortium cell exists, 0 included);
-- V ≤ C, V = ``clienten_vergeleken`` (the overlap figures' compared clients, coverage.py), where it exists;
-  in such a school year the SWVs' support cells and the overlap figures join this family (tables.py);
 - P_p ≤ K_k(p) for every provider cell that exists; K_k ≤ Σ_{p in k} P_p only where every member of
   consortium k has a cell at the unit (a reader cannot tell a member without pupils there from a
   hidden one, so with any member missing the sum has an unbounded part and says nothing). Providers
@@ -32,8 +30,7 @@ import numpy as np
 import pandas as pd
 
 from shared.codes import (
-    CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_CONSORTIUM, CLIENTEN_VERGELEKEN, CLIENTEN_ZORGINTENSITEIT, CLIENTEN_ZORGTYPE,
-    GEEN_CONSORTIUM,
+    CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_CONSORTIUM, CLIENTEN_ZORGINTENSITEIT, CLIENTEN_ZORGTYPE, GEEN_CONSORTIUM,
 )
 from shared.groupings import Groupings
 
@@ -100,10 +97,6 @@ def relations(cells: pd.DataFrame, groupings: Groupings, consortia: Mapping[str,
                 full = pk.merge(have[_UNIT + ["cons"]], on=_UNIT + ["cons"])
                 kk = k.merge(have.rename(columns={"cons": "category"})[_UNIT + ["category"]], on=_UNIT + ["category"])
                 add(kk.assign(rel="kp:" + kk["category"]), full.drop(columns="cons").assign(rel="kp:" + full["cons"]))
-    # The overlap figures (coverage.py): the compared clients are some of the unit's clients.
-    compared = pick(CLIENTEN_VERGELEKEN)
-    if len(compared):
-        add(compared.assign(rel="vc"), c.merge(compared[_UNIT], on=_UNIT).assign(rel="vc"))
     if not specs:
         return pd.DataFrame(columns=_UNIT + ["measure", "category", "rel", "side"])
     out = pd.concat(specs, ignore_index=True)

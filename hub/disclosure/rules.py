@@ -30,6 +30,7 @@ from .frames import (
     DOMINANCE, GROUP_DISCLOSURE, INSIDER_COST, INSIDER_COUNT, KEY, LINKED_COUNT, NEGATIVE, NEGATIVE_SUM, OVERLAP_VARIABLE,
     P_PERCENT, PROVIDER_AGGREGATE, THRESHOLD, VESTIGING,
 )
+from .coverage import NOT_COMPARED
 from .overlap import OVERLAP
 
 COST_ORDER = (NEGATIVE, NEGATIVE_SUM, THRESHOLD, LINKED_COUNT, INSIDER_COST, P_PERCENT, DOMINANCE)
@@ -67,6 +68,11 @@ def primary_reasons(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
     # Counts: threshold, then the optional insider rule (combined minus the largest node's share).
     count = ~is_cost & (measure != OVERLAP)
     reason[count & (value < t)] = THRESHOLD
+    # The auditor's not-compared clients (coverage.py): never published; a small group of them (1 to
+    # threshold − 1) keeps the threshold's range, none or a large group nothing (docs/disclosure-control.md).
+    nc = measure == NOT_COMPARED
+    reason[nc & (value == 0)] = OVERLAP_VARIABLE
+    reason[nc & (reason == "")] = OVERLAP_VARIABLE
     # Providers are published per school only: a provider's school-type or regional total next to
     # its published schools would bound the schools it is absent from (no cells at all, so the
     # auditor cannot protect them), e.g. "at most 4 children at all SBO schools together".

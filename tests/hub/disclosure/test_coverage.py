@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from hub.disclosure import GateConfig, apply_gate, combine_cells
-from hub.disclosure.coverage import count_keys, coverage_of, overlap_contributions
+from hub.disclosure.coverage import NOT_COMPARED, count_keys, coverage_of, overlap_contributions
 from hub.disclosure.flows import NOT_IN_NETWORK, ROW_TOTAL_TO_COLUMN
 from hub.disclosure.frames import PUBLISHED
 from hub.disclosure.tables import build_table
@@ -166,12 +166,12 @@ def test_a_later_release_keeps_the_coverage_the_school_year_published():
 # --- the table --------------------------------------------------------------------------------------
 
 
-def test_the_rows_are_lines_in_the_support_family_and_the_existence_is_known():
+def test_the_rows_are_lines_with_the_distinct_counts_and_the_existence_is_known():
     combined, result, _ = _gate(_region(), TYPES)
     table = build_table(combined)
     cells = table.cells
     value = cells["value"].to_numpy()
-    rows = {"split": 0, "compared": 0, "same": 0}
+    rows = {"split": 0, "compared": 0, "clients": 0}
     for line in range(table.n_lines):
         members, coefs = table.members(line)
         assert int((coefs * value[members]).sum()) == 0
@@ -181,26 +181,33 @@ def test_the_rows_are_lines_in_the_support_family_and_the_existence_is_known():
             rows["split"] += 1
         if measures == {CARE_ONLY, BOTH, COMPARED} and one_unit:
             rows["compared"] += 1
-        if measures == {COMPARED_SUPPORT, SUPPORT}:
-            rows["same"] += 1
+        if measures == {COMPARED, NOT_COMPARED, CLIENTEN}:
+            rows["clients"] += 1
         if measures & set(OVERLAP_MEASURES):
-            assert set(cells["family"].iloc[members]) == {f"{JAAR}|{CLIENTEN}"}
-    # Both splits at every unit (5 schools, 2 types, the regio); the compared support is the support per school.
-    assert rows == {"split": 8, "compared": 8, "same": 5}
-    # "Both" binds the support to the clients (V ≤ C): one family with the distinct counts, no network arcs.
-    support_cells = cells["measure"].isin([SUPPORT, LEERLINGEN_ONDERSTEUNING_SOORT, *OVERLAP_MEASURES])
-    assert set(cells.loc[support_cells, "family"]) == {f"{JAAR}|{CLIENTEN}"}
-    assert (cells.loc[support_cells, "role"] == NOT_IN_NETWORK).all()
+            assert set(cells["family"].iloc[members]) == {f"{JAAR}|{CLIENTEN}"}  # with the distinct counts
+    assert rows == {"split": 8, "compared": 8, "clients": 8}  # at every unit: 5 schools, 2 types, the regio
     school = cells[(cells["level"] == "vestiging") & (cells["unit"] == "01AA00")].set_index("measure")
-    vc = [ln for ln in range(table.n_lines)
-          if set(cells["measure"].iloc[table.members(ln)[0]]) == {COMPARED, CLIENTEN, "_overlap"}]
-    assert len(vc) == 5 + 2 + 1  # V ≤ C at every unit with figures, with an overlap variable
-    assert school.loc[COMPARED, "floor_nodes"] == 2 and school.loc[SUPPORT, "floor_nodes"] == 1
-    assert school.loc[COMPARED_SUPPORT, "floor_nodes"] == 1
-    assert school.loc[[COMPARED, COMPARED_SUPPORT, SUPPORT], "never_small"].all() and not school.loc[BOTH, "never_small"]
-    # Without figures the support family is its own and keeps its network.
+    assert school.loc[NOT_COMPARED, "value"] == school.loc[CLIENTEN, "value"] - school.loc[COMPARED, "value"]
+    # The support family keeps its network; the school's support and compared support are held at their
+    # true value (the two families share no line), and known to hold at least the threshold.
+    assert school.loc[SUPPORT, "family"] == f"{JAAR}|{SUPPORT}" and school.loc[SUPPORT, "role"] == ROW_TOTAL_TO_COLUMN
+    assert school.loc[[SUPPORT, COMPARED_SUPPORT], "pinned"].all() and not school.loc[BOTH, "pinned"]
+    assert school.loc[COMPARED, "floor_nodes"] == 2 and school.loc[COMPARED_SUPPORT, "floor_nodes"] == 1
+    assert school.loc[[COMPARED, COMPARED_SUPPORT, SUPPORT, CLIENTEN], "never_small"].all()
+    assert not school.loc[BOTH, "never_small"]
+    # The not-compared clients are never in a release.
+    assert NOT_COMPARED not in set(result.release["measure"])
     plain = build_table(combine_cells(_frames(_region())[0], schools(TYPES))).cells
-    assert set(plain.loc[(plain["measure"] == SUPPORT) & (plain["level"] == "vestiging"), "role"]) == {ROW_TOTAL_TO_COLUMN}
+    assert NOT_COMPARED not in set(plain["measure"]) and not plain["pinned"].any()
+
+
+def test_a_small_group_of_clients_not_compared_is_not_told_by_the_two_counts():
+    # 0357 has 4 clients at 02BB00 (not compared): publishing the clients (34) and the compared (30) would
+    # tell those 4.
+    combined, result, _ = _gate(_region(), TYPES)
+    rel = result.release
+    both_shown = row(rel, "02BB00", CLIENTEN)["status"] == PUBLISHED and row(rel, "02BB00", COMPARED)["status"] == PUBLISHED
+    assert not both_shown
 
 
 # --- adversarial ---------------------------------------------------------------------------------------
