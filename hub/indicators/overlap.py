@@ -16,7 +16,7 @@ from typing import Callable, Mapping, Sequence
 
 from hub.disclosure.frames import PUBLISHED, SCHOOLTYPE, SUPPRESSED, VESTIGING
 from hub.indicators.cells import ABSENT, Count, ReleaseCells
-from hub.indicators.figures import _r
+from hub.indicators.figures import SchoolRow, _r
 from hub.indicators.support import Pupils, duo_pupils
 from shared.codes import (
     CLIENTEN, CLIENTEN_VERGELEKEN, GEEN_SCHOOL, JEUGDHULP_ZONDER_ONDERSTEUNING, LEERLINGEN_ONDERSTEUNING,
@@ -203,3 +203,53 @@ def group_total(cells: ReleaseCells, schooljaar: str, codes: Sequence[str], meas
         else:
             hidden += 1
     return GroupTotal(measure, value, included, hidden)
+
+
+@dataclass(frozen=True)
+class SwvYear:
+    """One school year of an SWV's totals: its schools' published support and overlap, summed."""
+
+    schooljaar: str
+    support: GroupTotal
+    both: GroupTotal
+    support_only: GroupTotal
+    care_only: GroupTotal
+
+    def to_dict(self) -> dict:
+        return {"schooljaar": self.schooljaar, "ondersteuning": self.support.to_dict(), "beide": self.both.to_dict(),
+                "alleen_ondersteuning": self.support_only.to_dict(), "alleen_jeugdhulp": self.care_only.to_dict()}
+
+
+@dataclass(frozen=True)
+class SwvOverlap:
+    """The SWV page's overlap: per school its figures, and per school year the SWV's totals (sums of its
+    schools' published values: the gate has no SWV level, so a total covers the schools it names)."""
+
+    rows: tuple[tuple[SchoolRow, UnitOverlap], ...]
+    trend: tuple[SwvYear, ...]
+
+    @property
+    def counted(self) -> bool:
+        return any(o.counted for _, o in self.rows)
+
+    @property
+    def published(self) -> bool:
+        return any(o.status == PUBLISHED for _, o in self.rows)
+
+
+def swv_year(cells: ReleaseCells, schooljaar: str, codes: Sequence[str]) -> SwvYear:
+    """One school year of an SWV's totals over its schools ``codes``."""
+    return SwvYear(schooljaar, *(group_total(cells, schooljaar, codes, measure) for measure in (
+        LEERLINGEN_ONDERSTEUNING, ONDERSTEUNING_EN_JEUGDHULP, ONDERSTEUNING_ZONDER_JEUGDHULP,
+        JEUGDHULP_ZONDER_ONDERSTEUNING)))
+
+
+def swv_overlap(cells: ReleaseCells, duo: Mapping[str, tuple[int | None, bool]], rows: Sequence[SchoolRow],
+                schooljaar: str, schooljaren: Sequence[str], min_denominator: int) -> SwvOverlap:
+    """The SWV page's overlap: its schools' figures in ``schooljaar`` and its totals in every school year
+    (the same schools' published values, :func:`swv_year`)."""
+    out = tuple((row, unit_overlap(cells, VESTIGING, row.vestigingscode, schooljaar, duo,
+                                   counted_schools(cells, schooljaar, [row.vestigingscode]), min_denominator))
+                for row in rows)
+    codes = [r.vestigingscode for r in rows]
+    return SwvOverlap(out, tuple(swv_year(cells, jaar, codes) for jaar in schooljaren))

@@ -28,6 +28,12 @@ release of the year had (``held_back``): their cells leave the contributions bef
 every level, because the change in the schooltype and regio totals between two versions would
 otherwise pin them. The held-back set is stored on the release, so a retry, a rebuild and the
 auditor's history leave out the same schools.
+
+Overlap figures: a release also reads the overlap counts of its submissions and makes the figures of
+hub/disclosure/coverage.py from them, recording in ``Release.audit["overlap"]`` which counts it used and
+saw; a release the auditor cannot prove with them is published without them. The module is long (over
+600 lines) because the whole path from the stored inputs to one committed release, and its rebuild,
+is kept in one place that reads top to bottom.
 """
 
 from __future__ import annotations

@@ -28,10 +28,7 @@ from hub.models.submissions import Submission
 from hub.services import reference
 from hub.services import releases as release_service
 from hub.dutch import place_name
-from shared.codes import (
-    CLIENTEN_AANBIEDER, GEEN_CONSORTIUM, GEEN_SCHOOL, JEUGDHULP_ZONDER_ONDERSTEUNING, LEERLINGEN, LEERLINGEN_ONDERSTEUNING,
-    ONDERSTEUNING_EN_JEUGDHULP, ONDERSTEUNING_ZONDER_JEUGDHULP, is_swv_code, parse_schooljaar,
-)
+from shared.codes import CLIENTEN_AANBIEDER, GEEN_CONSORTIUM, GEEN_SCHOOL, LEERLINGEN, is_swv_code, parse_schooljaar
 from shared.errors import ForbiddenError, InputError, NotFoundError
 from shared.partial import provider_name_problem
 
@@ -443,7 +440,7 @@ def factsheet(data: RegionData, access, vestigingscode: str, schooljaar: str | N
     def may_see(level: str, measure: str) -> bool:
         return access.may_see_cell(level, code if level == fig.VESTIGING else stype, measure, swvs)
 
-    duo = fig.duo_lookup(data.pupils(schooljaar))
+    duo, type_schools = fig.duo_lookup(data.pupils(schooljaar)), data.schools_of_type(stype, schooljaar)
     return {
         "schooljaar": schooljaar,
         "release_id": data.releases[schooljaar],
@@ -457,10 +454,8 @@ def factsheet(data: RegionData, access, vestigingscode: str, schooljaar: str | N
                          "zorgintensiteit": fig.care_intensity(c, fig.VESTIGING, code, schooljaar, groups),
                          "consortia": fig.consortia(c, fig.VESTIGING, code, schooljaar)},
         "secties": fig.school_sections(c, code, stype, schooljaar, groups, may_see),
-        "ondersteuning": sup.school_support(c, code, stype, schooljaar, duo, data.schools_of_type(stype, schooljaar),
-                                            m, may_see),
-        "ondersteuning_jeugdhulp": ovl.school_overlap(c, code, stype, schooljaar, duo,
-                                                      data.schools_of_type(stype, schooljaar), m, may_see),
+        "ondersteuning": sup.school_support(c, code, stype, schooljaar, duo, type_schools, m, may_see),
+        "ondersteuning_jeugdhulp": ovl.school_overlap(c, code, stype, schooljaar, duo, type_schools, m, may_see),
         "aanbieders": providers,
         "kosten": fig.costs(c, fig.VESTIGING, code, schooljaar),
         "apart": fig.separate_measures(c, fig.VESTIGING, code, schooljaar),
@@ -524,52 +519,10 @@ def swv_support(data: RegionData, code: str, rows: list[fig.SchoolRow], schoolja
     return SwvSupport(participates, tuple(out))
 
 
-@dataclass(frozen=True)
-class SwvYear:
-    """One school year of an SWV's totals: its schools' published support and overlap, summed."""
-
-    schooljaar: str
-    support: ovl.GroupTotal
-    both: ovl.GroupTotal
-    support_only: ovl.GroupTotal
-    care_only: ovl.GroupTotal
-
-    def to_dict(self) -> dict:
-        return {"schooljaar": self.schooljaar, "ondersteuning": self.support.to_dict(), "beide": self.both.to_dict(),
-                "alleen_ondersteuning": self.support_only.to_dict(), "alleen_jeugdhulp": self.care_only.to_dict()}
-
-
-@dataclass(frozen=True)
-class SwvOverlap:
-    """The SWV page's overlap: per school its figures, and per school year the SWV's totals (sums of its
-    schools' published values: the gate has no SWV level, so a total covers the schools it names)."""
-
-    rows: tuple[tuple[fig.SchoolRow, ovl.UnitOverlap], ...]
-    trend: tuple[SwvYear, ...]
-
-    @property
-    def counted(self) -> bool:
-        return any(o.counted for _, o in self.rows)
-
-    @property
-    def published(self) -> bool:
-        return any(o.status == PUBLISHED for _, o in self.rows)
-
-
-def swv_overlap(data: RegionData, code: str, rows: list[fig.SchoolRow], schooljaar: str) -> SwvOverlap:
-    """``rows``: the SWV page's schools (already filtered by what the viewer may see); the trend sums the
-    same schools' published values in every school year of the publications."""
-    duo = fig.duo_lookup(data.pupils(schooljaar))
-    out = []
-    for row in rows:
-        counted = ovl.counted_schools(data.cells, schooljaar, [row.vestigingscode])
-        out.append((row, ovl.unit_overlap(data.cells, fig.VESTIGING, row.vestigingscode, schooljaar, duo, counted,
-                                          data.min_denominator)))
-    codes = [r.vestigingscode for r in rows]
-    trend = tuple(SwvYear(jaar, *(ovl.group_total(data.cells, jaar, codes, measure) for measure in (
-        LEERLINGEN_ONDERSTEUNING, ONDERSTEUNING_EN_JEUGDHULP, ONDERSTEUNING_ZONDER_JEUGDHULP,
-        JEUGDHULP_ZONDER_ONDERSTEUNING))) for jaar in data.schooljaren)
-    return SwvOverlap(tuple(out), trend)
+def swv_overlap(data: RegionData, code: str, rows: list[fig.SchoolRow], schooljaar: str) -> ovl.SwvOverlap:
+    """``rows``: the SWV page's schools (already filtered by what the viewer may see)."""
+    return ovl.swv_overlap(data.cells, fig.duo_lookup(data.pupils(schooljaar)), rows, schooljaar, data.schooljaren,
+                           data.min_denominator)
 
 
 def region_to_dict(reg: dict[str, Any]) -> dict[str, Any]:
