@@ -194,9 +194,9 @@ def group_total(cells: ReleaseCells, schooljaar: str, codes: Sequence[str], meas
     """The published values of ``measure`` over ``codes`` (schools without the cell are not in it)."""
     value = included = hidden = 0
     for code in codes:
-        count = cells.get(VESTIGING, code, schooljaar, measure)
-        if count.status == ABSENT:
+        if not cells.listed(VESTIGING, code, schooljaar, measure):
             continue
+        count = cells.get(VESTIGING, code, schooljaar, measure)
         if count.published:
             value += count.value
             included += 1
