@@ -69,6 +69,25 @@ ADDITIVE_BREAKDOWNS: Mapping[str, str] = {
 #: The measures an SWV node sends, and the only ones: a municipality sends none of them.
 SUPPORT_MEASURES = frozenset({LEERLINGEN_ONDERSTEUNING, LEERLINGEN_ONDERSTEUNING_SOORT})
 
+# --- the overlap figures: the hub makes them from the overlap counts, no node sends them -----------
+
+#: Pupils with support who are also youth-care clients of a compared municipality (the counted overlap).
+ONDERSTEUNING_EN_JEUGDHULP = "ondersteuning_en_jeugdhulp"
+#: Pupils with support who are no client of a compared municipality (support − both).
+ONDERSTEUNING_ZONDER_JEUGDHULP = "ondersteuning_zonder_jeugdhulp"
+#: Clients of the compared municipalities at the school without support (compared clients − both).
+JEUGDHULP_ZONDER_ONDERSTEUNING = "jeugdhulp_zonder_ondersteuning"
+#: The clients at the school of the municipalities whose overlap was counted (the coverage).
+CLIENTEN_VERGELEKEN = "clienten_vergeleken"
+#: The pupils with support at the schools whose overlap was counted ("both" + "support only"; at a
+#: school, its ``leerlingen_ondersteuning``).
+ONDERSTEUNING_VERGELEKEN = "ondersteuning_vergeleken"
+#: The overlap figures, in the order the pages show them. Never in a partial (``MEASURES``).
+OVERLAP_MEASURES: tuple[str, ...] = (
+    ONDERSTEUNING_EN_JEUGDHULP, ONDERSTEUNING_ZONDER_JEUGDHULP, JEUGDHULP_ZONDER_ONDERSTEUNING, ONDERSTEUNING_VERGELEKEN,
+    CLIENTEN_VERGELEKEN,
+)
+
 KOSTEN_TOTAAL = "totaal"
 
 #: The bucket for pupils with no school on the peildatum (vrijstelling, thuiszitter).

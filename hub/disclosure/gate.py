@@ -36,7 +36,9 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from shared.codes import CLIENTEN_AANBIEDER, KOSTEN
+from shared.codes import (
+    CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_VERGELEKEN, JEUGDHULP_ZONDER_ONDERSTEUNING, KOSTEN, OVERLAP_MEASURES,
+)
 
 from .audit import Auditor
 from .cache import AuditCache, frame_digest
@@ -47,12 +49,15 @@ from .frames import (
     SECONDARY,
 )
 from .rules import linked_count_index, primary_reasons, round_to
+from .coverage import NOT_COMPARED
 from .overlap import OVERLAP
 from .tables import DEFAULT_CATALOGUE, Catalogue, Table, build_table
 from .trees import line_intervals
 from .world import ReleaseState, attacker_bounds, build_world, satisfied, static_world, targets
 
 MAX_ROUNDS = 60
+#: The measures of a unit's overlap rows (tables.py): a failing one may take a partner from any of them.
+UNIT_ROW_MEASURES = frozenset(OVERLAP_MEASURES) | {CLIENTEN, NOT_COMPARED}
 
 
 @dataclass
@@ -334,6 +339,21 @@ def _audit_partner(table: Table, status, reason, sticky, known, cell: int, every
     """
     lines = table.lines_of(cell)
     members = np.unique(np.concatenate([table.members(int(ln))[0] for ln in lines])) if len(lines) else np.zeros(0, np.int64)
+    cells = table.cells
+    if cells["measure"].iloc[cell] == NOT_COMPARED:
+        # A small group of clients not compared is told by the clients less the compared ones: widen the
+        # compared side by the care-only figure first, so "both" and "support only" can stay.
+        unit = cells["unit_id"].to_numpy()
+        care = np.flatnonzero((unit == unit[cell]) & cells["measure"].isin(
+            [CLIENTEN_VERGELEKEN, JEUGDHULP_ZONDER_ONDERSTEUNING]).to_numpy())
+        if (status[care] == PUBLISHED).any() and not everything:
+            members = care
+    if everything and cells["measure"].iloc[cell] in UNIT_ROW_MEASURES:
+        # The overlap figures' rows bind a unit's support and clients (tables.py): a bound can run through
+        # any of them (support only ≥ support − clients), so every one of the unit's is a candidate.
+        unit = cells["unit_id"].to_numpy()
+        same = np.flatnonzero((unit == unit[cell]) & cells["measure"].isin(UNIT_ROW_MEASURES).to_numpy())
+        members = np.union1d(members, same)
     published = status == PUBLISHED
     usable = published & ~known
     candidates = members[usable[members]]
@@ -364,9 +384,10 @@ def _release_frame(cells: pd.DataFrame, status, reason, published, config: GateC
     frame["reason"] = np.where(published, "", reason).astype(object)
     frame["flags"] = ""  # kept in the frame's columns; the gate publishes no flag (a flag is information)
     # A hidden provider cell would still say "this provider served a pupil here": leave it out. The
-    # auditor's overlap variables (overlap.py) are no cells of the release at all.
+    # auditor's overlap variables (overlap.py) and not-compared clients (coverage.py) are no cells of the
+    # release at all.
     measure = cells["measure"].to_numpy()
-    listed = (published | (measure != CLIENTEN_AANBIEDER)) & (measure != OVERLAP)
+    listed = (published | (measure != CLIENTEN_AANBIEDER)) & (measure != OVERLAP) & (measure != NOT_COMPARED)
     return frame[listed].reset_index(drop=True)
 
 

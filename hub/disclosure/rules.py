@@ -21,6 +21,8 @@ from shared.codes import (
     CLIENT_ZORGTYPES, CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_CONSORTIUM, CLIENTEN_ZORGINTENSITEIT, CLIENTEN_ZORGTYPE,
     JEUGDBESCHERMING, JEUGDRECLASSERING, KOSTEN, KOSTEN_TOTAAL, LEERLINGEN_ONDERSTEUNING, LEERLINGEN_ONDERSTEUNING_SOORT,
     NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN_VERWIJZER,
+    CLIENTEN_VERGELEKEN, JEUGDHULP_ZONDER_ONDERSTEUNING, ONDERSTEUNING_EN_JEUGDHULP, ONDERSTEUNING_VERGELEKEN,
+    ONDERSTEUNING_ZONDER_JEUGDHULP,
 )
 
 from .config import GateConfig
@@ -28,6 +30,7 @@ from .frames import (
     DOMINANCE, GROUP_DISCLOSURE, INSIDER_COST, INSIDER_COUNT, KEY, LINKED_COUNT, NEGATIVE, NEGATIVE_SUM, OVERLAP_VARIABLE,
     P_PERCENT, PROVIDER_AGGREGATE, THRESHOLD, VESTIGING,
 )
+from .coverage import NOT_COMPARED
 from .overlap import OVERLAP
 
 COST_ORDER = (NEGATIVE, NEGATIVE_SUM, THRESHOLD, LINKED_COUNT, INSIDER_COST, P_PERCENT, DOMINANCE)
@@ -35,7 +38,9 @@ COST_ORDER = (NEGATIVE, NEGATIVE_SUM, THRESHOLD, LINKED_COUNT, INSIDER_COST, P_P
 DISTRIBUTIONS = ((NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN), (NIEUWE_CLIENTEN_LEEFTIJD, NIEUWE_CLIENTEN),
                  (CLIENTEN_ZORGTYPE, CLIENTEN), (CLIENTEN_AANBIEDER, CLIENTEN),
                  (CLIENTEN_ZORGINTENSITEIT, CLIENTEN), (CLIENTEN_CONSORTIUM, CLIENTEN),
-                 (LEERLINGEN_ONDERSTEUNING_SOORT, LEERLINGEN_ONDERSTEUNING))
+                 (LEERLINGEN_ONDERSTEUNING_SOORT, LEERLINGEN_ONDERSTEUNING),
+                 (ONDERSTEUNING_EN_JEUGDHULP, CLIENTEN_VERGELEKEN), (JEUGDHULP_ZONDER_ONDERSTEUNING, CLIENTEN_VERGELEKEN),
+                 (ONDERSTEUNING_EN_JEUGDHULP, ONDERSTEUNING_VERGELEKEN), (ONDERSTEUNING_ZONDER_JEUGDHULP, ONDERSTEUNING_VERGELEKEN))
 
 
 def round_to(values: np.ndarray, base: int) -> np.ndarray:
@@ -63,6 +68,11 @@ def primary_reasons(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
     # Counts: threshold, then the optional insider rule (combined minus the largest node's share).
     count = ~is_cost & (measure != OVERLAP)
     reason[count & (value < t)] = THRESHOLD
+    # The auditor's not-compared clients (coverage.py): never published; a small group of them (1 to
+    # threshold − 1) keeps the threshold's range, none or a large group nothing (docs/disclosure-control.md).
+    nc = measure == NOT_COMPARED
+    reason[nc & (value == 0)] = OVERLAP_VARIABLE
+    reason[nc & (reason == "")] = OVERLAP_VARIABLE
     # Providers are published per school only: a provider's school-type or regional total next to
     # its published schools would bound the schools it is absent from (no cells at all, so the
     # auditor cannot protect them), e.g. "at most 4 children at all SBO schools together".
@@ -122,7 +132,9 @@ def group_disclosure(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
     A category is group-disclosive when it holds at least ``group_disclosure_percent`` of its row's
     total, or when both round to the same shown value (a reader could not tell it from "all"). The
     rows are the distributions a page shows: care types, referrers and ages over their totals,
-    providers over the school's clients, and the soort groups over the pupils with support.
+    providers over the school's clients, the soort groups over the pupils with support, and the overlap
+    figures' two rows ("both" and "support only" over the compared support, "both" and "care only" over
+    the compared clients: nearly all with youth care tells it of each supported pupil).
     """
     flag = np.zeros(len(cells), dtype=bool)
     key = pd.MultiIndex.from_frame(cells[KEY])

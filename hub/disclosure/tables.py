@@ -37,11 +37,14 @@ from shared.codes import (
     CLIENTEN_ZORGTYPE, JEUGDBESCHERMING, JEUGDRECLASSERING, KOSTEN, KOSTEN_CATEGORIES, KOSTEN_TOTAAL, LEERLINGEN,
     LEERLINGEN_ONDERSTEUNING, LEERLINGEN_ONDERSTEUNING_SOORT, MEASURES, NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_LEEFTIJD,
     NIEUWE_CLIENTEN_VERWIJZER, ONDERSTEUNING_GROUP_CODES, SUPPORT_MEASURES, VERWIJZERS,
+    CLIENTEN_VERGELEKEN, JEUGDHULP_ZONDER_ONDERSTEUNING, ONDERSTEUNING_EN_JEUGDHULP, ONDERSTEUNING_VERGELEKEN,
+    ONDERSTEUNING_ZONDER_JEUGDHULP, OVERLAP_MEASURES,
 )
 from shared.groupings import DEFAULT_GROUPINGS, Groupings
 
 from .frames import COMBINED_COLUMNS, KEY, LEVELS, REGIO, SCHOOLTYPE, VESTIGING
 from .flows import NOT_IN_NETWORK, ROW_PART, ROW_TOTAL_TO_COLUMN, ROW_TOTAL_TO_SECOND_ROW, SECOND_ROW_PART
+from .coverage import NOT_COMPARED
 from .overlap import DISTINCT_FAMILY, OVERLAP, overlap_lines
 
 
@@ -81,6 +84,11 @@ ROW_LINES = (
 NEW_CLIENT_FAMILY = frozenset({NIEUWE_CLIENTEN, NIEUWE_CLIENTEN_VERWIJZER, NIEUWE_CLIENTEN_LEEFTIJD})
 #: The SWVs' support cells: one family per school year (their row and its hierarchy columns).
 SUPPORT_FAMILY = SUPPORT_MEASURES
+#: The overlap figures (coverage.py) and the auditor's not-compared clients: in the distinct counts' family,
+#: since "care only" + "both" = the compared clients, and those + the not compared = ``clienten``.
+OVERLAP_FAMILY = frozenset(OVERLAP_MEASURES) | {NOT_COMPARED}
+#: Every measure that can be a cell: the nodes' and the overlap figures the hub makes.
+CELL_MEASURES = frozenset(MEASURES) | frozenset(OVERLAP_MEASURES)
 _LEVEL_ORDER = {lv: i for i, lv in enumerate(LEVELS)}
 _NUM = COMBINED_COLUMNS[len(KEY) + 1:]
 
@@ -102,7 +110,7 @@ def family_of(measure: pd.Series, category: pd.Series) -> pd.Series:
     """Cells bound by lines share a family; families never share a line (independent audits)."""
     fam = measure.astype(str) + "|" + category.astype(str)
     fam = fam.where(~measure.isin(NEW_CLIENT_FAMILY), NIEUWE_CLIENTEN)
-    fam = fam.where(~measure.isin(DISTINCT_FAMILY), CLIENTEN)
+    fam = fam.where(~measure.isin(DISTINCT_FAMILY | OVERLAP_FAMILY), CLIENTEN)
     fam = fam.where(~measure.isin(SUPPORT_FAMILY), LEERLINGEN_ONDERSTEUNING)
     return fam.where(measure != KOSTEN, KOSTEN)
 
@@ -151,7 +159,7 @@ def _universe(combined: pd.DataFrame, catalogue: Catalogue = DEFAULT_CATALOGUE) 
     grid = pd.concat(frames, ignore_index=True)
     cells = grid.merge(combined, on=KEY + ["parent"], how="outer")
     # Only measures this hub knows are cells: a lenient re-read of an old submission may carry others.
-    cells = cells[cells["measure"].isin(MEASURES).to_numpy()]
+    cells = cells[cells["measure"].isin(CELL_MEASURES).to_numpy()]
     # Only the catalogue's groups are cells: a group a node sent under another table (or of a single
     # category) would be a figure whose relation to its parts the auditor does not know.
     known = set(catalogue.fixed_count_cells())
@@ -188,14 +196,20 @@ def build_table(combined: pd.DataFrame, catalogue: Catalogue = DEFAULT_CATALOGUE
     overlap, o_lines, o_members, o_coefs = overlap_lines(cells, base_cid, catalogue.groupings, catalogue.consortia)
     if len(overlap):
         cells = pd.concat([cells, overlap], ignore_index=True)
+    not_compared = not_compared_cells(cells)
+    if len(not_compared):
+        cells = pd.concat([cells, not_compared], ignore_index=True)
     n = len(cells)
     cid = pd.Series(np.arange(n), index=pd.MultiIndex.from_frame(cells[KEY]))
     cells["family"] = (cells["schooljaar"].astype(str) + "|" + family_of(cells["measure"], cells["category"])).to_numpy()
+    # A school year with overlap figures: "both" binds the support (its rows) to the clients (V ≤ C), so
+    # the support family, the figures and the distinct counts are one family, audited without networks.
     cells["unit_id"] = pd.factorize(cells["schooljaar"].astype(str) + "|" + cells["level"] + "|" + cells["unit"])[0]
 
     totals, parts = [], []
     # Hierarchy columns (the overlap variables have none: theirs follow from their members').
-    child = cells[(cells["level"] != REGIO) & (cells["measure"] != OVERLAP)]
+    # The not-compared clients neither: a type's holds its uncovered schools' clients too.
+    child = cells[(cells["level"] != REGIO) & ~cells["measure"].isin([OVERLAP, NOT_COMPARED])]
     parent_level = np.where(child["level"] == VESTIGING, SCHOOLTYPE, REGIO)
     pkey = pd.MultiIndex.from_arrays([parent_level, child["parent"].to_numpy(), child["schooljaar"].to_numpy(),
                                       child["measure"].to_numpy(), child["category"].to_numpy()])
@@ -219,6 +233,14 @@ def build_table(combined: pd.DataFrame, catalogue: Catalogue = DEFAULT_CATALOGUE
         if total_measure == part_measure:
             sel &= cells["category"] != total_category
         row(cells[sel], total_measure, total_category)
+    # The overlap figures' rows (coverage.py), at every unit with them: "support only" + "both" = the
+    # compared support, "care only" + "both" = the compared clients, the compared + the not compared =
+    # ``clienten``. (A covered school's compared support is its support, a cell of the support family:
+    # world.py holds both at their true value, known_bounds below.)
+    measure = cells["measure"]
+    row(cells[measure.isin([ONDERSTEUNING_ZONDER_JEUGDHULP, ONDERSTEUNING_EN_JEUGDHULP])], ONDERSTEUNING_VERGELEKEN, "")
+    row(cells[measure.isin([JEUGDHULP_ZONDER_ONDERSTEUNING, ONDERSTEUNING_EN_JEUGDHULP])], CLIENTEN_VERGELEKEN, "")
+    row(cells[measure.isin([CLIENTEN_VERGELEKEN, NOT_COMPARED])], CLIENTEN, "")
     # One line per (kind, total): key the kind into the line id so verwijzer and leeftijd stay separate.
     kinds = np.concatenate([np.full(len(t), k, dtype=np.int64) for k, t in enumerate(totals)])
     tot_all = np.concatenate(totals)
@@ -243,6 +265,7 @@ def build_table(combined: pd.DataFrame, catalogue: Catalogue = DEFAULT_CATALOGUE
     np.add.at(residual, lids, coefs.astype(np.int64) * value[mems])
     holds = residual == 0
     cells["role"] = network_role(cells["measure"], cells["category"])
+    known_bounds(cells)
     keep = holds[lids]
     renumber = np.cumsum(holds) - 1
     lids, mems, coefs = renumber[lids[keep]], mems[keep], coefs[keep]
@@ -255,3 +278,60 @@ def build_table(combined: pd.DataFrame, catalogue: Catalogue = DEFAULT_CATALOGUE
     np.add.at(cell_ptr, line_idx + 1, 1)
     return Table(cells=cells, line_ptr=line_ptr, line_idx=line_idx, line_coef=line_coef,
                  cell_ptr=np.cumsum(cell_ptr), cell_lines=line_of_member[order])
+
+
+def not_compared_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per unit with compared clients, the auditor's cell of its clients less the compared ones (coverage.py's
+    ``NOT_COMPARED``), in ``cells``' columns: a school's, the children of municipalities not compared there;
+    a type's and the regio's, those and every client at their schools without figures."""
+    compared = cells[cells["measure"] == CLIENTEN_VERGELEKEN]
+    if not len(compared):
+        return cells.iloc[0:0].copy()
+    clients = cells[cells["measure"] == CLIENTEN].set_index(["level", "unit", "schooljaar"])["value"]
+    new = compared.copy()
+    total = clients.reindex(pd.MultiIndex.from_frame(compared[["level", "unit", "schooljaar"]])).to_numpy()
+    for col in _NUM:
+        new[col] = 0
+    new["measure"] = NOT_COMPARED
+    new["value"] = (np.nan_to_num(total).astype(np.int64) - compared["value"].to_numpy(np.int64))
+    new["contributors"] = new["value"]
+    return new.reset_index(drop=True)
+
+
+def known_bounds(cells: pd.DataFrame) -> None:
+    """Add what the overlap figures tell beyond their lines, per cell (in place; world.py's ``attacker_bounds``).
+
+    ``floor_nodes``: a school's figures exist only where each covered node has at least the threshold of
+    children there (coverage.py), so its compared clients are at least threshold × the covered
+    municipalities, and its compared support threshold × the covered SWVs (more than a reader knows: the
+    auditor's problem is a restriction, so sound). ``pinned``: a covered school's support is a cell of the
+    support family and its compared support (the same number) one of the distinct counts' family; the
+    families share no line, so each is audited with the other at its true value: both held at their true
+    value (a restriction for either family's targets, sound). ``never_small``: the compared clients and
+    support at every level, and the support and clients of a unit with a covered school (itself or one
+    below it), are known to hold at least the threshold, so a partner among them cannot be told from a
+    small cell (world.py's ``targets``).
+    """
+    n = len(cells)
+    measure = cells["measure"].to_numpy(dtype=object)
+    cells["floor_nodes"] = np.zeros(n, dtype=np.int64)
+    cells["pinned"] = np.zeros(n, dtype=bool)
+    cells["never_small"] = np.isin(measure, [CLIENTEN_VERGELEKEN, ONDERSTEUNING_VERGELEKEN])
+    school = cells["level"].to_numpy(dtype=object) == VESTIGING
+    compared = school & np.isin(measure, [CLIENTEN_VERGELEKEN, ONDERSTEUNING_VERGELEKEN])
+    if not compared.any():
+        return
+    nodes = cells["nodes"].to_numpy(np.int64)
+    floor = np.zeros(n, dtype=np.int64)
+    floor[compared] = nodes[compared]
+    unit = cells["unit"].to_numpy(dtype=object)
+    jaar = cells["schooljaar"].to_numpy(dtype=object)
+    level = cells["level"].to_numpy(dtype=object)
+    with_figures = measure == CLIENTEN_VERGELEKEN  # every unit with a covered school (itself, or below)
+    covered = set(zip(level[with_figures], unit[with_figures], jaar[with_figures]))
+    at_covered = np.array([(lv, u, j) in covered for lv, u, j in zip(level, unit, jaar)], dtype=bool)
+    pinned = school & at_covered & np.isin(measure, [LEERLINGEN_ONDERSTEUNING, ONDERSTEUNING_VERGELEKEN])
+    never_small = cells["never_small"].to_numpy().copy()
+    # At least one covered school's ≥ threshold below: the unit's support and clients are never small.
+    never_small[at_covered & np.isin(measure, [LEERLINGEN_ONDERSTEUNING, CLIENTEN])] = True
+    cells["floor_nodes"], cells["pinned"], cells["never_small"] = floor, pinned, never_small

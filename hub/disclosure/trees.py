@@ -97,7 +97,8 @@ def column_tree_bounds(w: World, var_mask: np.ndarray) -> tuple[np.ndarray, np.n
     small side, down when on the big side), and what is left of the category is a tree of hierarchy
     lines over those boxes. Its exact bounds (``tree_bounds``) are the projection of a restriction of
     the attacker's problem, so they are sound: they can be too narrow (the LPs try again), never too
-    wide. Only for a family whose lines are the same in every release.
+    wide. Only for a family whose lines are the same in every release. A row line (one unit's categories)
+    holds its members at their true values.
     """
     n_lines = len(w.line_ptr) - 1
     line_of = np.repeat(np.arange(n_lines), np.diff(w.line_ptr))
@@ -120,8 +121,23 @@ def column_tree_bounds(w: World, var_mask: np.ndarray) -> tuple[np.ndarray, np.n
     fam = np.flatnonzero(var_mask)
     lo[fam] = np.maximum(lo[fam], w.t[fam] - down[fam])
     hi[fam] = np.minimum(hi[fam], w.t[fam] + up[fam])
-    # The hierarchy lines of the family only (no overlap line), over the restricted boxes.
-    keep = ~has_overlap[line_of]
+    # A row line (an equality within one unit: the support's soort row and the overlap figures' rows,
+    # tables.py) binds members of different categories: with every other category held, each of its
+    # members is held too (a restriction, so sound; the LPs try them free).
+    row_line = np.zeros(n_lines, dtype=bool)
+    plain = in_fam & ~has_overlap[line_of]
+    if plain.any():
+        first_unit = np.full(n_lines, -1, dtype=np.int64)
+        pos = np.flatnonzero(plain)
+        first_unit[line_of[pos[::-1]]] = w.unit[member[pos[::-1]]]
+        other = np.zeros(n_lines, dtype=bool)
+        other[line_of[pos[w.unit[member[pos]] != first_unit[line_of[pos]]]]] = True
+        row_line[np.unique(line_of[pos])] = True
+        row_line &= ~other
+        pinned = np.unique(member[row_line[line_of] & in_fam])
+        lo[pinned], hi[pinned] = w.t[pinned], w.t[pinned]
+    # The hierarchy lines of the family only (no overlap line, no row), over the restricted boxes.
+    keep = ~has_overlap[line_of] & ~row_line[line_of]
     counts = np.bincount(line_of[keep], minlength=n_lines)
     view = replace(w, lo=lo, hi=hi, line_ptr=np.concatenate([[0], np.cumsum(counts)]),
                    line_idx=member[keep], line_coef=coef[keep])

@@ -19,10 +19,11 @@ import pandas as pd
 from shared.codes import KOSTEN
 
 from .config import GateConfig
-from .frames import KEY, LEVELS, PRIMARY, PROVIDER_AGGREGATE, PUBLISHED, SCHOOLTYPE, THRESHOLD, VESTIGING
+from .frames import KEY, LEVELS, PRIMARY, PROVIDER_AGGREGATE, PUBLISHED, SCHOOLTYPE, SECONDARY, THRESHOLD, VESTIGING
 from .rules import round_to, rounding_window
+from .coverage import NOT_COMPARED
 from .overlap import DISTINCT_FAMILY, OVERLAP
-from .tables import NEW_CLIENT_FAMILY, SUPPORT_FAMILY, Table
+from .tables import NEW_CLIENT_FAMILY, OVERLAP_FAMILY, SUPPORT_FAMILY, Table
 
 INF = np.inf
 EPS = 1e-6  # relative tolerance of a certified bound against its required point
@@ -34,7 +35,7 @@ TWO_SIDED = 3  # cost: lo <= req_lo and hi >= req_hi (req = t -/+ P)
 
 #: Measures of the families with row lines (rows × categories × hierarchy): never a tree. The distinct
 #: counts (overlap.py) are no network either: their cells have no arc and go to the LPs.
-TWO_DIM_MEASURES = sorted(NEW_CLIENT_FAMILY | {KOSTEN} | SUPPORT_FAMILY | DISTINCT_FAMILY)
+TWO_DIM_MEASURES = sorted(NEW_CLIENT_FAMILY | {KOSTEN} | SUPPORT_FAMILY | DISTINCT_FAMILY | OVERLAP_FAMILY)
 
 
 def satisfied(kind: np.ndarray, req_lo: np.ndarray, req_hi: np.ndarray, got_lo: np.ndarray, got_hi: np.ndarray) -> np.ndarray:
@@ -93,6 +94,13 @@ def attacker_bounds(cells: pd.DataFrame, status: np.ndarray, config: GateConfig)
     hi[m] = rc[m] + above_c
     hidden = ~published & is_cost
     lo[hidden] = np.minimum(0.0, value[hidden] - cost_protection(cells, config)[hidden])
+    if "floor_nodes" in cells.columns:
+        # What the overlap figures' existence and relations tell (tables.py's ``known_bounds``).
+        count = ~is_cost
+        floor = t * cells["floor_nodes"].to_numpy(np.int64)
+        lo[count] = np.maximum(lo[count], floor[count])
+        pinned = cells["pinned"].to_numpy(bool)
+        lo[pinned], hi[pinned] = value[pinned], value[pinned]
     return lo, hi
 
 
@@ -122,6 +130,14 @@ def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config:
     kind[m], req_lo[m], req_hi[m] = WIDTH, 0, t - 1
     # The overlap variables (overlap.py) are the auditor's own: no reader sees them, nothing to protect.
     kind[cells["measure"].to_numpy() == OVERLAP] = 0
+    if "never_small" in cells.columns:
+        # A partner a reader knows to hold at least the threshold (the compared clients and support of the
+        # overlap figures, tables.py's ``known_bounds``): being hidden tells nothing of it, and its value
+        # passed the rules, so it keeps no width of its own.
+        kind[cells["never_small"].to_numpy(bool) & (status == SECONDARY)] = 0
+        # The not-compared clients (coverage.py) are the auditor's own: a small group keeps [0, t − 1], a
+        # larger one nothing (it is no figure).
+        kind[(cells["measure"].to_numpy() == NOT_COMPARED) & (reason != THRESHOLD)] = 0
     # Cost cells are protected to p% of their largest absolute contribution (``cost_protection``).
     protection = cost_protection(cells, config)
     m = primary & is_cost & (protection > 0)
@@ -270,8 +286,11 @@ def build_world(releases: Sequence[ReleaseState], config: GateConfig, static: St
     hi = np.full(n_vars, INF)
     tvars, tkinds, tlos, this, origins = [], [], [], [], []
     shown = np.zeros(n_vars, dtype=bool)  # published in some release: its value is no secret
+    never_small = np.zeros(n_vars, dtype=bool)  # known ≥ threshold from some release (tables.known_bounds)
     for i, rel in enumerate(releases):
         shown[static.var_of[i][rel.status == PUBLISHED]] = True
+        if "never_small" in rel.table.cells.columns:
+            never_small[static.var_of[i][rel.table.cells["never_small"].to_numpy(bool)]] = True
     for i, rel in enumerate(releases):
         v = static.var_of[i]
         rlo, rhi = attacker_bounds(rel.table.cells, rel.status, config)
@@ -280,6 +299,8 @@ def build_world(releases: Sequence[ReleaseState], config: GateConfig, static: St
         m, k, rq_lo, rq_hi = targets(rel.table.cells, rel.status, rel.reason, config)
         # A partner whose value another release published protects nothing and needs no protection.
         m &= ~((rel.status != PRIMARY) & shown[v])
+        # A partner some release's overlap figures tell to be ≥ threshold keeps no width in any release.
+        m &= ~((rel.status != PRIMARY) & never_small[v])
         c = np.flatnonzero(m)
         tvars.append(v[c])
         tkinds.append(k[c])

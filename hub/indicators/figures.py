@@ -32,6 +32,7 @@ from shared.codes import (
     NIEUWE_CLIENTEN,
     NIEUWE_CLIENTEN_LEEFTIJD,
     NIEUWE_CLIENTEN_VERWIJZER,
+    OVERLAP_MEASURES,
     SUPPORT_MEASURES,
     VERWIJZERS,
     ZORGTYPE_BY_SLUG,
@@ -228,7 +229,7 @@ DISTRIBUTIONS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
 #: (:func:`finest`; the support section of hub/indicators/support.py too).
 SECTION_MEASURES: frozenset[str] = frozenset(
     {m for measure, total, _ in DISTRIBUTIONS.values() for m in (measure, total)}
-    | {CLIENTEN_ZORGINTENSITEIT, CLIENTEN_CONSORTIUM, CLIENTEN_AANBIEDER} | SUPPORT_MEASURES)
+    | {CLIENTEN_ZORGINTENSITEIT, CLIENTEN_CONSORTIUM, CLIENTEN_AANBIEDER} | SUPPORT_MEASURES | set(OVERLAP_MEASURES))
 
 #: The measures the pages read at school-type level and at region level (rate, coverage, the
 #: distributions, costs, separate measures). The v1 API's release endpoints give a region role exactly

@@ -28,6 +28,12 @@ release of the year had (``held_back``): their cells leave the contributions bef
 every level, because the change in the schooltype and regio totals between two versions would
 otherwise pin them. The held-back set is stored on the release, so a retry, a rebuild and the
 auditor's history leave out the same schools.
+
+Overlap figures: a release also reads the overlap counts of its submissions and makes the figures of
+hub/disclosure/coverage.py from them, recording in ``Release.audit["overlap"]`` which counts it used and
+saw; a release the auditor cannot prove with them is published without them. The module is long (over
+600 lines) because the whole path from the stored inputs to one committed release, and its rebuild,
+is kept in one place that reads top to bottom.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from hub.disclosure.coverage import CountKey, Coverage, count_keys, coverage_of, overlap_contributions
 from hub.disclosure.frames import (
     PUBLISHED,
     RELEASE_COLUMNS,
@@ -59,6 +66,7 @@ from hub.models.releases import Release, ReleaseCell
 from hub.models.rounds import ROUND_OPEN, CombineStatus, Round
 from hub.models.submissions import Submission
 from hub.services import audit, exchange, reference
+from hub.services import overlap as counts_store
 from hub.services._util import utcnow
 from hub.services.progress import Progress, report
 from hub.services.rounds import deadline_passed, get_round, waiting_for
@@ -184,6 +192,16 @@ class _Inputs:
     def __init__(self, schooljaar: str, frames: dict[int, pd.DataFrame] | None = None) -> None:
         self.schooljaar = schooljaar
         self._frames: dict[int, pd.DataFrame] = {} if frames is None else frames
+        self._counts: dict[tuple[int, ...], pd.DataFrame] = {}
+        self.threshold = 10  # the gate's, set by compute
+
+    def overlap_counts(self, submission_ids: list[int]) -> pd.DataFrame:
+        """The overlap counts of these submissions (hub/services/overlap.py), read once per combine."""
+        ids = tuple(sorted(int(i) for i in submission_ids))
+        if ids not in self._counts:
+            round_id = db.session.scalar(select(Submission.round_id).where(Submission.id.in_(ids)).limit(1)) if ids else None
+            self._counts[ids] = counts_store.counts_frame(round_id, ids) if round_id is not None else counts_store.counts_frame(0, [])
+        return self._counts[ids]
 
     def screen(self, subs: Iterable[Submission]) -> list[tuple[Submission, Exception]]:
         """Decode each submission on its own (the frames are kept for the compute); the ones that
@@ -248,13 +266,56 @@ def held_back(schooljaar: str, locations: set[str]) -> list[str]:
     return [] if known is None else sorted(locations - known)
 
 
+def stored_overlap(release: Release) -> list[CountKey] | None:
+    """The overlap counts a stored release was built from (``audit["overlap"]["counts"]``); None for a
+    release from before the overlap figures (it used none)."""
+    found = ((release.audit or {}).get("overlap") or {}).get("counts")
+    return None if found is None else [(str(v), int(s), int(g)) for v, s, g in found]
+
+
+def seen_overlap(release: Release) -> list[CountKey]:
+    """The overlap counts the release's combine could read (used or not): new counts make a round pending."""
+    found = ((release.audit or {}).get("overlap") or {}).get("seen") or []
+    return [(str(v), int(s), int(g)) for v, s, g in found]
+
+
+def _release_contributions(inputs: _Inputs, submission_ids: list[int], held: Iterable[str],
+                           used: list[CountKey] | None, earlier: Iterable[dict[str, Coverage]] = ()):
+    """The contributions of a release: its submissions' cells and the overlap figures' rows (coverage.py),
+    without the held-back schools. ``used``: the counts a stored release used (a rebuild, the history),
+    else None (every count of the submissions, under the coverage of the ``earlier`` releases)."""
+    contrib = without(inputs.contributions(submission_ids), held)
+    counts = inputs.overlap_counts(submission_ids)
+    if used is not None:
+        keep = set(used)
+        counts = counts[[k in keep for k in zip(counts["vestigingscode"].astype(str), counts["swv_submission_id"].astype(int),
+                                                counts["gemeente_submission_id"].astype(int))]]
+        earlier = ()
+    overlap = overlap_contributions(contrib, counts, inputs.schooljaar, inputs.threshold, earlier)
+    seen = count_keys(inputs.overlap_counts(submission_ids))
+    if len(overlap.rows):
+        contrib = sort_contributions(pd.concat([contrib, overlap.rows], ignore_index=True))
+    return contrib, overlap, seen
+
+
 def _history(gate: _Gate, inputs: _Inputs, earlier: list[Release]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Each earlier release's (combined, release frame), its overlap figures made from its stored counts."""
     pairs = []
     for rel in earlier:
-        contrib = without(inputs.contributions(list(rel.submission_ids)), rel.held_back)
+        contrib, _, _ = _release_contributions(inputs, list(rel.submission_ids), rel.held_back or (),
+                                               stored_overlap(rel) or [])
         combined = gate.combine_cells(contrib, schools_frame(contrib["vestigingscode"], rel.schooltypes or {}))
         pairs.append((combined, release_frame(rel)))
     return pairs
+
+
+def _coverages(inputs: _Inputs, earlier: list[Release]) -> list[dict[str, Coverage]]:
+    """Per earlier release, the coverage of each school it published overlap figures for (coverage.py)."""
+    out = []
+    for rel in earlier:
+        used = stored_overlap(rel) or []
+        out.append(coverage_of(inputs.overlap_counts(list(rel.submission_ids)), used) if used else {})
+    return out
 
 
 def compute(
@@ -266,24 +327,45 @@ def compute(
     inputs: _Inputs | None = None,
     progress: Progress | None = None,
     held_back: Iterable[str] = (),
+    overlap_counts: list[CountKey] | None = None,
 ) -> Computed:
     """Combine (without the ``held_back`` vestigingen), gate and digest; reads stored data only,
-    writes nothing. ``progress`` hears of steps 2 and 3 of :data:`STEPS` (the caller reports the others)."""
+    writes nothing. ``progress`` hears of steps 2 and 3 of :data:`STEPS` (the caller reports the others).
+    ``overlap_counts``: the counts a stored release used (a rebuild); None: every count of the
+    submissions (hub/services/overlap.py), under the coverage the school year published (coverage.py)."""
     gate = gate or _Gate()
     inputs = inputs or _Inputs(schooljaar)
+    inputs.threshold = gate.config.threshold
     report(progress, 2, len(STEPS), STEPS[1])
     held = sorted(set(held_back))
-    contrib = without(inputs.contributions(submission_ids), held)
+    history, coverages = _history(gate, inputs, earlier), _coverages(inputs, earlier)
+    contrib, overlap, seen = _release_contributions(inputs, submission_ids, held, overlap_counts, coverages)
     used = {c: t for c, t in schooltypes.items() if c in set(contrib["vestigingscode"])}
     combined = gate.combine_cells(contrib, schools_frame(contrib["vestigingscode"], used))
-    history = _history(gate, inputs, earlier)
     report(progress, 3, len(STEPS), STEPS[2])
     result = gate.apply_gate(combined, gate.config, history=history)
+    dropped = None
+    if result.audit.get("failed") and overlap.used and overlap_counts is None:
+        # The overlap figures must never stop a round: when the auditor cannot prove the release with
+        # them, it is published without them (as before the exchange), and says so. A rebuild reads the
+        # stored empty list and makes the same release.
+        log.warning("overlap figures left out of a release of %s: the audit could not prove them (%s cells)",
+                    schooljaar, result.audit.get("failed"))
+        contrib, overlap, seen = _release_contributions(inputs, submission_ids, held, [], ())
+        used = {c: t for c, t in schooltypes.items() if c in set(contrib["vestigingscode"])}
+        combined = gate.combine_cells(contrib, schools_frame(contrib["vestigingscode"], used))
+        result = gate.apply_gate(combined, gate.config, history=history)
+        dropped = "audit_failed"
     data = gate.release_bytes(result.release)
+    audit_info = _jsonable(result.audit)
+    # Which counts the overlap figures were made from, so a rebuild and a later release's history use
+    # the same ones; and which it could read, so new counts make the round pending again.
+    audit_info["overlap"] = {"counts": [list(k) for k in overlap.used], "seen": [list(k) for k in seen],
+                             "schools": len(overlap.coverage), "left_out": dropped}
     return Computed(
         release=result.release,
         digest=hashlib.sha256(data).hexdigest(),
-        audit=_jsonable(result.audit),
+        audit=audit_info,
         schooltypes=dict(sorted(used.items())),
         held_back=held,
     )
@@ -453,7 +535,7 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
         subs = [s for s in present if not s.quarantined]
         ids = sorted(s.id for s in subs)
         current = db.session.get(Release, rnd.current_release_id) if rnd.current_release_id else None
-        if not ids or (current is not None and list(current.submission_ids) == ids):
+        if not ids or (current is not None and up_to_date(current, round_id, ids)):
             db.session.rollback()
             return None
         missing = waiting_for(rnd, now=now, submitted=present) if wait_for_all else []
@@ -527,6 +609,14 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
     return release.id
 
 
+def up_to_date(current: Release, round_id: int, ids: list[int]) -> bool:
+    """Whether the current release was built from exactly these submissions and every overlap count of
+    them there is now (a count that arrives after a release makes the round pending again)."""
+    if list(current.submission_ids) != ids:
+        return False
+    return count_keys(counts_store.counts_frame(round_id, ids)) == seen_overlap(current)
+
+
 def pending_rounds(now: datetime | None = None) -> list[int]:
     """Rounds whose usable submissions differ from their current release's (the sweep's work); a
     quarantined submission makes no round pending, nor does a first publication that waits for
@@ -539,7 +629,7 @@ def pending_rounds(now: datetime | None = None) -> list[int]:
         if not ids or waiting_for(rnd, now=now, submitted=present):
             continue
         current = db.session.get(Release, rnd.current_release_id) if rnd.current_release_id else None
-        if current is None or list(current.submission_ids) != ids:
+        if current is None or not up_to_date(current, rnd.id, ids):
             result.append(rnd.id)
     db.session.rollback()  # read-only: end the transaction so no snapshot lingers
     return result
@@ -556,6 +646,7 @@ def rebuild(release_id: int) -> tuple[str, str]:
         release.schooltypes or {},
         earlier_releases(release.schooljaar, before_release_id=release.id),
         held_back=release.held_back or (),
+        overlap_counts=stored_overlap(release) or [],
     )
     db.session.rollback()
     return release.digest, computed.digest

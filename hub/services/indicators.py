@@ -20,6 +20,7 @@ from sqlalchemy import select
 from hub.disclosure.frames import PUBLIC_COLUMNS, PUBLISHED
 from hub.extensions import db
 from hub.indicators import figures as fig
+from hub.indicators import overlap as ovl
 from hub.indicators import support as sup
 from hub.indicators.cells import ReleaseCells
 from hub.models.releases import Release, ReleaseCell
@@ -439,7 +440,7 @@ def factsheet(data: RegionData, access, vestigingscode: str, schooljaar: str | N
     def may_see(level: str, measure: str) -> bool:
         return access.may_see_cell(level, code if level == fig.VESTIGING else stype, measure, swvs)
 
-    duo = fig.duo_lookup(data.pupils(schooljaar))
+    duo, type_schools = fig.duo_lookup(data.pupils(schooljaar)), data.schools_of_type(stype, schooljaar)
     return {
         "schooljaar": schooljaar,
         "release_id": data.releases[schooljaar],
@@ -453,8 +454,8 @@ def factsheet(data: RegionData, access, vestigingscode: str, schooljaar: str | N
                          "zorgintensiteit": fig.care_intensity(c, fig.VESTIGING, code, schooljaar, groups),
                          "consortia": fig.consortia(c, fig.VESTIGING, code, schooljaar)},
         "secties": fig.school_sections(c, code, stype, schooljaar, groups, may_see),
-        "ondersteuning": sup.school_support(c, code, stype, schooljaar, duo, data.schools_of_type(stype, schooljaar),
-                                            m, may_see),
+        "ondersteuning": sup.school_support(c, code, stype, schooljaar, duo, type_schools, m, may_see),
+        "ondersteuning_jeugdhulp": ovl.school_overlap(c, code, stype, schooljaar, duo, type_schools, m, may_see),
         "aanbieders": providers,
         "kosten": fig.costs(c, fig.VESTIGING, code, schooljaar),
         "apart": fig.separate_measures(c, fig.VESTIGING, code, schooljaar),
@@ -474,6 +475,7 @@ def factsheet_to_dict(data: RegionData, sheet: dict[str, Any]) -> dict[str, Any]
             for p in sections[name]["aanbieders"]["aanbieders"]:
                 p["aanbieder_naam"] = data.provider_label(p["aanbieder_agb"])
     sections[sup.SECTION] = sheet["ondersteuning"].to_dict()
+    sections[ovl.SECTION] = sheet["ondersteuning_jeugdhulp"].to_dict()
     return {
         "schooljaar": sheet["schooljaar"],
         "release_id": sheet["release_id"],
@@ -515,6 +517,12 @@ def swv_support(data: RegionData, code: str, rows: list[fig.SchoolRow], schoolja
         count = sup.support_count(data.cells, fig.VESTIGING, row.vestigingscode, schooljaar)
         out.append((row, sup.support_rate(count, sup.duo_pupils(duo, [row.vestigingscode]), data.min_denominator)))
     return SwvSupport(participates, tuple(out))
+
+
+def swv_overlap(data: RegionData, code: str, rows: list[fig.SchoolRow], schooljaar: str) -> ovl.SwvOverlap:
+    """``rows``: the SWV page's schools (already filtered by what the viewer may see)."""
+    return ovl.swv_overlap(data.cells, fig.duo_lookup(data.pupils(schooljaar)), rows, schooljaar, data.schooljaren,
+                           data.min_denominator)
 
 
 def region_to_dict(reg: dict[str, Any]) -> dict[str, Any]:

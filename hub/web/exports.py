@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from hub.indicators import figures as fig
+from hub.indicators import overlap as ovl
 from hub.indicators import support as sup
 from shared.textfiles import FORMULA_STARTS
 from hub.indicators.cells import Count
@@ -298,6 +299,65 @@ def swv_support_table(support, schooljaar: str, url_for_school=None) -> Table:
                  cols, tuple(out), links=tuple(links), sheet=f"Ondersteuning {schooljaar}",
                  note="Van het samenwerkingsverband zelf: alle leerlingen van de school met ondersteuning op 1 oktober, "
                       "wonend waar ook; per 100 leerlingen volgens DUO. '–': het samenwerkingsverband telt deze school niet.")
+
+
+def overlap_table(name: str, overlap: ovl.SchoolOverlap) -> Table:
+    """The factsheet's "Onderwijsondersteuning en jeugdhulp": the three groups at the level the section
+    shows (the school's, else its type's), per 100 pupils of DUO's count of the schools counted; no rows
+    (only the section's sentence) when neither level has a published figure."""
+    cols = (Column("groep", "Groep"), Column("aantal", "Leerlingen", "count"),
+            Column("per_100", "Per 100 leerlingen", "rate"))
+    unit = overlap.schooltype if overlap.shown == fig.SCHOOLTYPE else overlap.school
+    suffix = f", alle {unit.unit}-scholen met een telling ({unit.schools})" if overlap.shown == fig.SCHOOLTYPE else ""
+    title = "Ondersteuning en jeugdhulp" + suffix
+    note = ("Ondersteuning: van het samenwerkingsverband. Jeugdhulp: van de gemeenten waarvan de kinderen op deze "
+            "school zijn vergeleken. Per 100 leerlingen volgens de DUO-telling van 1 oktober.")
+    if overlap.shown is None:
+        return Table(name, title, cols, (), overlap.text, sheet="Ondersteuning en jeugdhulp")
+    rows = []
+    for r in unit.rows:
+        per_100 = r.per_100 if r.per_100 is not None else (AFGESCHERMD if not r.count.published else GEEN)
+        rows.append((r.label, count_cell(r.count), per_100))
+    return Table(name, title, cols, tuple(rows), note, sheet="Ondersteuning en jeugdhulp")
+
+
+def swv_overlap_table(overlap, schooljaar: str, url_for_school=None) -> Table:
+    """The SWV page's schools with their overlap figures (``indicators.SwvOverlap``)."""
+    cols = (Column("naam", "School"), Column("vestigingscode", "Vestiging"), Column("schooltype", "Type"),
+            Column("beide", "Ondersteuning én jeugdhulp", "count"), Column("alleen_ondersteuning", "Alleen ondersteuning", "count"),
+            Column("alleen_jeugdhulp", "Alleen jeugdhulp", "count"), Column("beide_per_100", "Beide per 100 leerlingen", "rate"),
+            Column("vergeleken", "Jeugdhulp vergeleken", "count"), Column("clienten", "Jeugdhulp op school", "count"))
+    out, links = [], []
+    for row, o in overlap.rows:
+        if not o.counted:
+            out.append((row.naam, row.vestigingscode, row.schooltype, GEEN, GEEN, GEEN, GEEN, GEEN, count_cell(o.clients)))
+        else:
+            both = o.rows[0]
+            per_100 = both.per_100 if both.per_100 is not None else (AFGESCHERMD if not both.count.published else GEEN)
+            out.append((row.naam, row.vestigingscode, row.schooltype, *(count_cell(r.count) for r in o.rows), per_100,
+                        count_cell(o.compared_clients), count_cell(o.clients)))
+        links.append(url_for_school(row.vestigingscode) if url_for_school else None)
+    return Table(f"ondersteuning-jeugdhulp-{schooljaar}", f"Ondersteuning en jeugdhulp per school, schooljaar {schooljaar}",
+                 cols, tuple(out), links=tuple(links), sheet=f"Ondersteuning en jeugdhulp {schooljaar}"[:31],
+                 note="'Jeugdhulp vergeleken': de kinderen met jeugdhulp van de gemeenten waarvan de lijst voor deze school "
+                      "is vergeleken (elk ten minste 10 kinderen op de school), naast alle kinderen met jeugdhulp op de "
+                      "school. '–': voor deze school is de overlap niet geteld.")
+
+
+def swv_trend_table(overlap, code: str) -> Table:
+    """The SWV's totals per school year: its schools' published values added up (``indicators.SwvYear``)."""
+    cols = (Column("schooljaar", "Schooljaar"), Column("ondersteuning", "Leerlingen met ondersteuning", "count"),
+            Column("beide", "Ondersteuning én jeugdhulp", "count"), Column("alleen_ondersteuning", "Alleen ondersteuning", "count"),
+            Column("alleen_jeugdhulp", "Alleen jeugdhulp", "count"), Column("afgeschermd", "Scholen niet opgeteld", "count"))
+    rows = []
+    for y in overlap.trend:
+        parts = (y.support, y.both, y.support_only, y.care_only)
+        hidden = max(p.hidden for p in parts)
+        rows.append((y.schooljaar, *((p.value if p.included else GEEN) for p in parts), hidden))
+    return Table(f"swv-trend-{code}", f"Totaal van het samenwerkingsverband per schooljaar", cols, tuple(rows),
+                 note="Opgeteld over de scholen van het samenwerkingsverband met een gepubliceerd cijfer (elk afgerond op 5). "
+                      "Een school met een afgeschermd cijfer telt niet mee; hoeveel dat er zijn, staat in de laatste kolom. "
+                      "'–': geen enkele school met een gepubliceerd cijfer.", sheet="Totaal per schooljaar")
 
 
 def costs_table(name: str, costs: fig.Costs) -> Table:

@@ -338,14 +338,18 @@ def swv(code: str):
     members = data.swv_members.get(code, set())
     in_region = members & svc.region_schools(data)
     support = svc.swv_support(data, code, view["scholen"], view["schooljaar"])
-    support_table = exports.swv_support_table(
-        support, view["schooljaar"], lambda c: url_for("web.factsheet", vestigingscode=c, schooljaar=view["schooljaar"]))
+    school_url = lambda c: url_for("web.factsheet", vestigingscode=c, schooljaar=view["schooljaar"])  # noqa: E731
+    support_table = exports.swv_support_table(support, view["schooljaar"], school_url)
+    overlap = svc.swv_overlap(data, code, view["scholen"], view["schooljaar"])
+    overlap_table = exports.swv_overlap_table(overlap, view["schooljaar"], school_url)
+    trend_table = exports.swv_trend_table(overlap, code)
     audit.record(g.access.user_id, "view", f"swv {code} {view['schooljaar']}", "html")
     return render_template("swv.html", code=code, naam=data.swv_names.get(code, code), view=view, table=table, sort=sort,
                            sorting=_sorting(sort), members=len(members), in_region=len(in_region),
                            published=sum(1 for r in view["scholen"] if r.rate.published),
                            gemeenten=gemeenten, schooljaren=data.schooljaren, support=support,
-                           support_table=support_table)
+                           support_table=support_table, overlap=overlap, overlap_table=overlap_table,
+                           trend_table=trend_table)
 
 
 @bp.get("/swv/<code>/export.<fmt>")
@@ -358,6 +362,10 @@ def swv_export(code: str, fmt: str):
     support = svc.swv_support(data, code, view["scholen"], view["schooljaar"])
     if support.participates:
         tables.append(exports.swv_support_table(support, view["schooljaar"]))
+        overlap = svc.swv_overlap(data, code, view["scholen"], view["schooljaar"])
+        if overlap.counted:
+            tables.append(exports.swv_overlap_table(overlap, view["schooljaar"]))
+        tables.append(exports.swv_trend_table(overlap, code))
     return _export(tables, f"jeugdhulp-swv-{code}-{view['schooljaar']}", fmt, f"swv {code} {view['schooljaar']}",
                    view["schooljaar"])
 

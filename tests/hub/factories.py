@@ -184,3 +184,20 @@ def store_unchecked(node: EnrolledNode, round_id: int, mutate) -> int:
     db.session.add(sub)
     db.session.commit()
     return sub.id
+
+
+def add_overlap_count(round_id: int, vestigingscode: str, swv_submission_id: int, gemeente_submission_id: int,
+                      beide: int):
+    """An overlap count as the exchange's matcher stores it (hub/models/overlap.py), for the two submissions
+    (needs an app context). The tests give the true intersection of their fixtures' sets."""
+    from hub.extensions import db
+    from hub.models.overlap import OverlapCount
+    from hub.models.submissions import Submission
+
+    swv, gemeente = db.session.get(Submission, swv_submission_id), db.session.get(Submission, gemeente_submission_id)
+    row = OverlapCount(round_id=round_id, vestigingscode=vestigingscode, swv_node_id=swv.node_id,
+                       gemeente_node_id=gemeente.node_id, swv_submission_id=swv.id, gemeente_submission_id=gemeente.id,
+                       beide=beide)
+    db.session.add(row)
+    db.session.commit()
+    return row

@@ -6,6 +6,11 @@ have exactly these fields) and knows what any reader of the documentation knows:
   which DUO publishes): hierarchy columns, referrer and age rows over ``nieuwe_clienten``, cost
   categories over ``kosten/totaal``, the SWVs' soort groups over ``leerlingen_ondersteuning`` (each
   pupil with support counts under one group, so the groups add up to the total);
+- the overlap figures' rows: at every unit "support only" + "both" = the compared support
+  (``ondersteuning_vergeleken``), "care only" + "both" = the compared clients (``clienten_vergeleken``);
+  at a school with them the compared support is its ``leerlingen_ondersteuning``; and per school the
+  compared clients at most ``clienten``, and the compared clients and support at least the threshold
+  (a school has the figures only when each compared side had that many children there);
 - the documented inequalities between distinct counts per unit (``inequalities_of``), from the
   groupings table and, when given, the provider → consortium table: a care type is at most its
   care-intensity group, a group at most the sum of its care types, a group (or the care type of a
@@ -83,6 +88,12 @@ def lines_of(release: pd.DataFrame, parent: dict[str, str]) -> list[list[tuple[t
             rows.setdefault((level, unit, jaar, "kosten", "kosten", "totaal"), []).append(k)
         elif measure == "leerlingen_ondersteuning_soort":
             rows.setdefault((level, unit, jaar, measure, "leerlingen_ondersteuning", ""), []).append(k)
+        if measure in ("ondersteuning_zonder_jeugdhulp", "ondersteuning_en_jeugdhulp"):
+            rows.setdefault((level, unit, jaar, "split", "ondersteuning_vergeleken", ""), []).append(k)
+        if measure == "ondersteuning_vergeleken" and level == "vestiging":
+            rows.setdefault((level, unit, jaar, "same", "leerlingen_ondersteuning", ""), []).append(k)
+        if measure in ("jeugdhulp_zonder_ondersteuning", "ondersteuning_en_jeugdhulp"):
+            rows.setdefault((level, unit, jaar, "compared", "clienten_vergeleken", ""), []).append(k)
     for (level, unit, jaar, _kind, tm, tc), parts in rows.items():
         total = (level, unit, jaar, tm, tc)
         if total in keys:
@@ -109,6 +120,9 @@ def inequalities_of(release: pd.DataFrame, groupings: Groupings = DEFAULT_GROUPI
 
     for cells in by_unit.values():
         clients = cells.get(("clienten", ""))
+        compared = cells.get(("clienten_vergeleken", ""))
+        if compared is not None and compared[0] == "vestiging":
+            at_most([compared], [clients])
         # Each care-intensity group's own cell: its group cell, or for a group of one care type that care
         # type's cell (a group of one has no cell: Grouping.counted_codes).
         group_cells = []
@@ -160,6 +174,10 @@ class Attack:
         self.hidden: list[tuple] = []  # keys of the last release's hidden cells
         for i, rel in enumerate(releases):
             told = "reason" in rel.columns
+            floors = {(r.level, r.unit, r.schooljaar): ("clienten_vergeleken", "leerlingen_ondersteuning",
+                                                         "ondersteuning_vergeleken")
+                      for r in rel.itertuples(index=False)
+                      if r.level == "vestiging" and r.measure == "clienten_vergeleken"}
             for r in rel.itertuples(index=False):
                 key = (r.level, r.unit, r.schooljaar, r.measure, r.category)
                 v = self._var_of(i, key)
@@ -178,6 +196,8 @@ class Attack:
                         b = threshold - 1
                     elif told and r.reason in PARTNER_REASONS:
                         a = threshold  # a partner was publishable, so it holds at least the threshold
+                if r.measure in floors.get((r.level, r.unit, r.schooljaar), ()):
+                    a = max(a, threshold)  # the figures exist only where each compared side had that many
                 if r.status != "published" and i == self._last:
                     self.hidden.append(key)
                 lo[v] = max(lo.get(v, -np.inf), a)

@@ -555,3 +555,102 @@ def test_an_swvs_support_cells_are_combined_with_the_municipalities_cells(app, m
     assert cells[("regio", "regio", "leerlingen", "")].status == "published"  # the municipalities' cells alongside
     assert release.audit["failed"] == 0
     assert combine.rebuild(release.id)[0] == combine.rebuild(release.id)[1]
+
+
+@pytest.fixture
+def overlap_round(app, monkeypatch):
+    """Two municipalities and an SWV with submissions in one round; the overlap counts are the test's."""
+    from hub import jobs
+    from tests.hub.factories import SWV_CODE, add_swv, make_swv_partial
+
+    real = jobs.enqueue
+    monkeypatch.setattr(jobs, "enqueue", lambda name, key: True if name == jobs.COMBINE else real(name, key))
+    add_swv()
+    a, b, swv = enrol_node("0356"), enrol_node("0321"), enrol_node(SWV_CODE)
+    round_id = rounds.open_round("2024-2025").id
+    sa, sb = _submit(a, round_id), _submit(b, round_id)
+    groups = {"01AB00": {"arrangement": 30, "opp": 12, "tlv-sbo": 11}, "02CD00": {"arrangement": 22, "opp": 14},
+              "03EF00": {}}
+    ss = submissions.receive(round_id, swv.envelope(make_swv_partial(groups=groups)), nodes.get_node(SWV_CODE))
+    return round_id, {"0356": sa.submission_id, "0321": sb.submission_id, "swv": ss.submission_id}, (a, b)
+
+
+def _overlap_cells(release_id: int) -> dict[tuple, ReleaseCell]:
+    from shared.codes import OVERLAP_MEASURES
+
+    return {(c.level, c.unit, c.measure): c for c in db.session.scalars(
+        select(ReleaseCell).where(ReleaseCell.release_id == release_id, ReleaseCell.measure.in_(OVERLAP_MEASURES)))}
+
+
+def test_a_release_publishes_the_overlap_figures_of_its_counts_and_rebuilds_the_same(overlap_round):
+    from tests.hub.factories import add_overlap_count
+
+    round_id, subs, _ = overlap_round
+    # 01AB00: 53 pupils with support, 30 clients of each municipality; 02CD00: 36 and 37 each.
+    for vest, n_0356, n_0321 in (("01AB00", 14, 9), ("02CD00", 15, 11)):
+        add_overlap_count(round_id, vest, subs["swv"], subs["0356"], n_0356)
+        add_overlap_count(round_id, vest, subs["swv"], subs["0321"], n_0321)
+    release = db.session.get(Release, combine.combine_round(round_id))
+    assert release.audit["failed"] == 0
+    assert len(release.audit["overlap"]["counts"]) == 4 and release.audit["overlap"]["schools"] == 2
+    cells = _overlap_cells(release.id)
+    assert {k[1] for k in cells if k[0] == "vestiging"} == {"01AB00", "02CD00"}  # 03EF00: no count, no figure
+    compared = cells[("regio", "regio", "clienten_vergeleken")]
+    assert compared.status == "published" and compared.value == 135  # 2 × (30 + 37)
+    both = cells[("regio", "regio", "ondersteuning_en_jeugdhulp")]
+    assert both.status == "published" and both.value == 50  # 14 + 9 + 15 + 11 = 49
+    assert combine.rebuild(release.id)[0] == combine.rebuild(release.id)[1]
+    assert combine.combine_round(round_id) is None  # nothing new
+
+
+def test_a_count_that_arrives_later_makes_a_new_version_and_a_correction_drops_the_stale_pairs(overlap_round):
+    from tests.hub.factories import add_overlap_count, make_partial
+
+    round_id, subs, (a, b) = overlap_round
+    first = combine.combine_round(round_id)
+    assert _overlap_cells(first) == {}  # the exchange had not counted yet
+    for vest, n_0356, n_0321 in (("01AB00", 14, 9), ("02CD00", 15, 11)):
+        add_overlap_count(round_id, vest, subs["swv"], subs["0356"], n_0356)
+        add_overlap_count(round_id, vest, subs["swv"], subs["0321"], n_0321)
+    assert round_id in combine.pending_rounds()
+    second = combine.combine_round(round_id)
+    assert second is not None and round_id not in combine.pending_rounds()
+    release = db.session.get(Release, second)
+    # This tiny region has one school type (no DUO data) and a school with no clients: with the first
+    # version's hidden cells, the compared clients of the type next to its clients would pin that school's
+    # 0 (its clients are the type's less the compared ones). The auditor cannot prove the figures, so the
+    # version is published without them, and says so; it never stops the round.
+    assert release.audit["failed"] == 0
+    assert release.audit["overlap"]["left_out"] == "audit_failed" and release.audit["overlap"]["counts"] == []
+    assert _overlap_cells(second) == {}
+    # 0321 corrects its partial: its two counts belong to its old submission.
+    _submit(b, round_id, partial=make_partial("0321", created_at="2024-11-02T10:00:00Z"))
+    third = combine.combine_round(round_id)
+    release = db.session.get(Release, third)
+    assert release.audit["failed"] == 0 and release.audit["overlap"]["counts"] == []
+    for rid in (first, second, third):
+        stored, rebuilt = combine.rebuild(rid)
+        assert stored == rebuilt
+
+
+def test_a_correction_drops_the_stale_pairs_rather_than_change_the_coverage(overlap_round):
+    from tests.hub.factories import add_overlap_count, make_partial
+
+    round_id, subs, (a, b) = overlap_round
+    for vest, n_0356, n_0321 in (("01AB00", 14, 9), ("02CD00", 15, 11)):
+        add_overlap_count(round_id, vest, subs["swv"], subs["0356"], n_0356)
+        add_overlap_count(round_id, vest, subs["swv"], subs["0321"], n_0321)
+    first = combine.combine_round(round_id)
+    assert {k[1] for k in _overlap_cells(first) if k[0] == "vestiging"} == {"01AB00", "02CD00"}
+    # 0321 corrects its partial: its two counts belong to its old submission. Only 0356's pairs are left,
+    # another coverage than the school year published: no figure at either school, rather than one
+    # whose difference to the last version is 0321's count.
+    _submit(b, round_id, partial=make_partial("0321", created_at="2024-11-02T10:00:00Z"))
+    second = combine.combine_round(round_id)
+    release = db.session.get(Release, second)
+    assert release.audit["failed"] == 0 and release.audit["overlap"]["counts"] == []
+    assert release.audit["overlap"]["left_out"] is None
+    assert _overlap_cells(second) == {}
+    for rid in (first, second):
+        stored, rebuilt = combine.rebuild(rid)
+        assert stored == rebuilt

@@ -105,6 +105,21 @@ def _support_cells(code: str, pupils: int, jaar: str) -> dict:
             **{("leerlingen_ondersteuning_soort", g): n for g, n in groups.items()}}
 
 
+def _overlap_cells(code: str, cells: dict, jaar: str) -> dict:
+    """The overlap figures at a school of the participating SWV (as if its overlap was counted): "both"
+    about a third of the smaller side, more at SBO/SO schools; a few clients of municipalities not
+    compared. None for the school whose overlap was not counted (10AB00) and where a side is below 10."""
+    support, clients = cells[("leerlingen_ondersteuning", "")], cells[("clienten", "")]
+    if code == "10AB00" or support < THRESHOLD or clients < THRESHOLD:
+        return {}
+    own = random.Random(f"overlap|{code}|{jaar}")
+    compared = clients - own.randint(0, min(4, clients - THRESHOLD))
+    both = int(min(support, compared) * (0.7 if code[:2] in ("20", "30") else own.uniform(0.2, 0.45)))
+    return {("ondersteuning_en_jeugdhulp", ""): both, ("ondersteuning_zonder_jeugdhulp", ""): support - both,
+            ("jeugdhulp_zonder_ondersteuning", ""): compared - both, ("ondersteuning_vergeleken", ""): support,
+            ("clienten_vergeleken", ""): compared}
+
+
 def _add_cells(seeded: Seeded, release_id: int, level: str, unit: str, jaar: str, cells: dict, rng: random.Random):
     rows = []
     canary = iter(CANARIES * 1000)
@@ -177,6 +192,7 @@ def seed_region(with_users: bool = True) -> Seeded:
             cells = _school_cells(rng, code, pupils, jaar, boost)
             if swv == SUPPORT_SWV:
                 cells.update(_support_cells(code, pupils, jaar))
+                cells.update(_overlap_cells(code, cells, jaar))
             _add_cells(seeded, release.id, "vestiging", code, jaar, cells, rng)
             for unit, level in ((stype, "schooltype"), ("regio", "regio")):
                 agg = totals.setdefault(f"{level}:{unit}", {})
