@@ -47,13 +47,14 @@ from .frames import (
     AUDIT_PARTNER, COMBINED_COLUMNS, COMPLEMENTARY, EARLIER_HIDDEN, KEY, LEVELS, LINKED_COUNT, PRIMARY, PUBLISHED,
     RELEASE_COLUMNS,
     SECONDARY,
+    THRESHOLD,
 )
 from .rules import linked_count_index, primary_reasons, round_to
 from .coverage import NOT_COMPARED
 from .overlap import OVERLAP
 from .tables import DEFAULT_CATALOGUE, Catalogue, Table, build_table
 from .trees import line_intervals
-from .world import ReleaseState, attacker_bounds, build_world, satisfied, static_world, targets
+from .world import FULL_RANGE, ReleaseState, attacker_bounds, build_world, satisfied, static_world, targets
 
 MAX_ROUNDS = 60
 #: The measures of a unit's overlap rows (tables.py): a failing one may take a partner from any of them.
@@ -218,7 +219,7 @@ def _prepare_history(history: Iterable[tuple[pd.DataFrame, pd.DataFrame]], confi
             primary = primary_reasons(table.cells, config)[~listed]
             status[~listed] = np.where(primary != "", PRIMARY, SECONDARY)
             reason[~listed] = np.where(primary != "", primary, COMPLEMENTARY)
-        out.append(ReleaseState(table, status, reason))
+        out.append(ReleaseState(table, status, reason, np.zeros(len(table.cells), dtype=bool)))
     return out
 
 
@@ -263,10 +264,11 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
     attempts: dict[int, int] = {}
     stats = None
     certified = None  # per variable: what earlier rounds proved (still proven: a round only hides more)
+    revealed = np.zeros(len(cells), dtype=bool)  # this release's hidden counts a reader knows are ≥ t
     while True:
         rounds += 1
         complementary += _secondary(table, status, reason, config, sticky, known)
-        releases = [ReleaseState(table, status, reason)] + earlier
+        releases = [ReleaseState(table, status, reason, revealed)] + earlier
         world, origin = build_world(releases, config, static)
         auditor = Auditor(world, audit_cache, prior=certified)
         auditor.run()
@@ -275,9 +277,27 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
         lps_total += stats.lps_solved
         if not stats.failed or rounds >= MAX_ROUNDS:
             break
+        # A hidden count of at least t that cannot reach 0 is revealed as such (world.py's ``targets``):
+        # the next round grants the reader that it is ≥ t and asks its width above that. Its box
+        # shrinks, so what earlier rounds certified in its family (the points may have had it below t)
+        # no longer carries over; other families' certificates still do.
+        newly, still = [], []
+        for pos in stats.failed:
+            rel_i, c = (int(x) for x in origin[pos])
+            state = releases[rel_i]
+            if (world.target_kind[pos] == FULL_RANGE and state.revealed is not None and not state.revealed[c]
+                    and state.reason[c] != THRESHOLD and state.status[c] != PUBLISHED):
+                state.revealed[c] = True
+                newly.append(int(world.target_var[pos]))
+            else:
+                still.append(pos)
+        if newly:
+            stale = np.isin(world.family, np.unique(world.family[newly]))
+            certified = (np.where(stale, np.inf, certified[0]), np.where(stale, -np.inf, certified[1]))
+        # The other failing targets get partners in the same round.
         added = 0
         failing: list[int] = []
-        for pos in stats.failed:
+        for pos in still:
             rel_i, c = (int(x) for x in origin[pos])
             key = tuple(releases[rel_i].table.cells.loc[c, KEY]) if rel_i else None
             cur = c if rel_i == 0 else int(cur_keys.get_indexer(pd.MultiIndex.from_tuples([key]))[0])
@@ -295,7 +315,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
             if added:
                 break
         partners += added
-        if not added:
+        if not added and not newly:
             break
 
     published = status == PUBLISHED

@@ -65,11 +65,12 @@ def cost_protection(cells: pd.DataFrame, config: GateConfig) -> np.ndarray:
     return np.where(is_cost, np.ceil(config.p_percent * top / 100.0), 0.0)
 
 
-def attacker_bounds(cells: pd.DataFrame, status: np.ndarray, config: GateConfig):
+def attacker_bounds(cells: pd.DataFrame, status: np.ndarray, config: GateConfig, revealed: np.ndarray | None = None):
     """What a reader knows about each cell's true value (audit.py's attacker model).
 
     A reader sees a value for a published cell and nothing but "hidden" for any other: not why it is
-    hidden, so a hidden count is only known to be >= 0. A published cost is >= 0 (``negative_sum``
+    hidden, so a hidden count is only known to be >= 0, unless it is ``revealed`` (``targets``): then
+    it is known to be at least the threshold. A published cost is >= 0 (``negative_sum``
     hides the others). A hidden cost may hold refunds, so a reader knows no bound below; the auditor
     still grants the strongest true one that leaves the cell its own protection P (``cost_protection``):
     0 when ``value - P >= 0`` (every cost without refunds), else ``value - P``. A true bound only
@@ -94,6 +95,10 @@ def attacker_bounds(cells: pd.DataFrame, status: np.ndarray, config: GateConfig)
     hi[m] = rc[m] + above_c
     hidden = ~published & is_cost
     lo[hidden] = np.minimum(0.0, value[hidden] - cost_protection(cells, config)[hidden])
+    if revealed is not None:
+        # Hidden counts a reader can tell are no threshold cell (``targets``): at least t.
+        m = revealed & ~published & ~is_cost
+        lo[m] = np.maximum(lo[m], t)
     if "floor_nodes" in cells.columns:
         # What the overlap figures' existence and relations tell (tables.py's ``known_bounds``).
         count = ~is_cost
@@ -104,13 +109,19 @@ def attacker_bounds(cells: pd.DataFrame, status: np.ndarray, config: GateConfig)
     return lo, hi
 
 
-def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config: GateConfig):
+def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config: GateConfig,
+            revealed: np.ndarray | None = None):
     """Hidden cells to protect: (mask, kind, required low point, required high point).
 
     Every hidden cell is a target, not only the primary ones: a reader cannot tell them apart, so a
     partner narrowed to a few values would stand out from the rest (and tell that it is >= threshold).
     A count hidden below the threshold keeps the whole ``[0, threshold-1]``; any other hidden count
-    keeps ``threshold`` integers; a hidden cost keeps its p%-protection on both sides (``cost_protection``;
+    (at least the threshold: every other rule applies only there) keeps ``threshold`` integers, and
+    with ``revealed`` given (the auditor's rounds, gate.py) it must also reach 0 unless it is
+    revealed: a hidden count whose interval leaves out 0 is no threshold cell, so a reader knows it is
+    at least the threshold and can narrow it and its lines further (an outside attack did). Such a
+    count is *revealed*: the next round's reader knows it is at least the threshold
+    (``attacker_bounds``) and it keeps its ``threshold`` integers above that; a hidden cost keeps its p%-protection on both sides (``cost_protection``;
     the low point may be below 0: a cost with refunds can be negative, and a reader cannot rule it out).
     A provider's unpublished aggregate (``provider_aggregate``) is the one hidden cell that is no target.
     """
@@ -128,6 +139,8 @@ def targets(cells: pd.DataFrame, status: np.ndarray, reason: np.ndarray, config:
     # published schools is no secret, so it needs no protection of its own (rules.py).
     m = primary & ~is_cost & (reason != THRESHOLD) & (reason != PROVIDER_AGGREGATE)
     kind[m], req_lo[m], req_hi[m] = WIDTH, 0, t - 1
+    if revealed is not None:
+        kind[m & ~revealed] = FULL_RANGE
     # The overlap variables (overlap.py) are the auditor's own: no reader sees them, nothing to protect.
     kind[cells["measure"].to_numpy() == OVERLAP] = 0
     if "never_small" in cells.columns:
@@ -152,6 +165,8 @@ class ReleaseState:
     table: Table
     status: np.ndarray
     reason: np.ndarray
+    #: Hidden counts a reader can tell are at least the threshold (``targets``); the gate's rounds fill it.
+    revealed: np.ndarray | None = None
 
 
 @dataclass
@@ -293,10 +308,10 @@ def build_world(releases: Sequence[ReleaseState], config: GateConfig, static: St
             never_small[static.var_of[i][rel.table.cells["never_small"].to_numpy(bool)]] = True
     for i, rel in enumerate(releases):
         v = static.var_of[i]
-        rlo, rhi = attacker_bounds(rel.table.cells, rel.status, config)
+        rlo, rhi = attacker_bounds(rel.table.cells, rel.status, config, rel.revealed)
         np.maximum.at(lo, v, rlo)
         np.minimum.at(hi, v, rhi)
-        m, k, rq_lo, rq_hi = targets(rel.table.cells, rel.status, rel.reason, config)
+        m, k, rq_lo, rq_hi = targets(rel.table.cells, rel.status, rel.reason, config, rel.revealed)
         # A partner whose value another release published protects nothing and needs no protection.
         m &= ~((rel.status != PRIMARY) & shown[v])
         # A partner some release's overlap figures tell to be ≥ threshold keeps no width in any release.

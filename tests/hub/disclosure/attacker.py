@@ -237,6 +237,28 @@ class Attack:
             self._blocks[comp] = (cols, *subs)
         return self._blocks[comp]
 
+    def infer_classes(self) -> int:
+        """What a reader can tell from the intervals themselves: a hidden count whose interval leaves out 0
+        is no threshold cell (the gate keeps each of those at all of [0, threshold − 1]), so it holds at
+        least the threshold (every other rule hides only counts that large). Raise its lower bound and
+        look again until nothing changes; returns how many counts it found."""
+        found = 0
+        while True:
+            more = 0
+            for key in self.hidden:
+                if key[3] == "kosten":
+                    continue
+                v = self._var_of(self._last, key)
+                if self.lo[v] >= self.threshold:
+                    continue
+                lo, _ = self.interval(key)
+                if lo > 0.5:
+                    self.lo[v] = self.threshold
+                    more += 1
+            found += more
+            if not more:
+                return found
+
     def interval(self, key: tuple) -> tuple[float, float]:
         """(min, max) of the cell's true value in the last release, over everything the releases say."""
         v = self._var_of(self._last, key)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from hub.disclosure import GateConfig, apply_gate, combine_cells, overlap
 from hub.disclosure.frames import KEY, OVERLAP_VARIABLE, PRIMARY
@@ -269,3 +270,22 @@ def test_a_published_provider_does_not_pin_its_hidden_consortium(monkeypatch):
     assert attack.interval(partner) == (13.0, 18.0)
     assert attack.interval(small) == (1.0, 6.0)
     assert {k for k, _, _ in narrowed(attack)} >= {partner, small}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_reader_who_tells_partners_by_their_intervals_narrows_nothing(seed):
+    """An outside attack: a hidden count whose interval leaves out 0 is no threshold cell, so it holds at
+    least the threshold, which narrowed it (a partner in [4, 14] became [10, 14]) and the small cells of
+    its lines. The gate grants readers that inference (world.py's ``targets``), so the attacker that
+    makes it, again and again, still narrows no hidden count below the threshold's width."""
+    from .helpers import distinct_region
+
+    rng = np.random.default_rng(seed)
+    cells, units = distinct_region(rng, 8, types=("BO", "VO", "SO"))
+    combined = combine_cells(contributions(cells), schools(units))
+    result = apply_gate(combined, GateConfig())
+    assert result.audit["failed"] == 0
+    attack = Attack([public(result.release)], parents(units), truth=[truth(combined)])
+    assert narrowed(attack) == []
+    attack.infer_classes()
+    assert narrowed(attack) == []
