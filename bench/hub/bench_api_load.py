@@ -17,7 +17,9 @@ every client carries its session cookie). The factsheets are a spread of the reg
 code, so every type and gemeente is in; client i's request j asks for code (i + j) mod that number, so
 at any moment the clients ask for different schools and each client visits several. Before the
 measured phases each school is asked for once (the first request after a start or a publication,
-which fills the caches; its p50/p95 are printed below the table). Bounded: C × N requests per endpoint and a hard time cap
+which fills the caches; its p50/p95 are printed below the table), and each client asks once, uncounted,
+for every address it is about to ask for, so every worker that serves it has its answers (a worker
+keeps its own; a threaded worker keeps the client's connection). Bounded: C × N requests per endpoint and a hard time cap
 per phase; loopback only; the server is stopped at the end. Target: p95 ≤ 100 ms under 20 clients.
 
 Run: ``python bench/hub/bench_api_load.py [--compare] [--repeat 3] [--clients 20] [--requests 25]``.
@@ -75,6 +77,21 @@ def start_gunicorn(workdir: Path, port: int, options: list[str], log: Path) -> s
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
+def server_cpu(proc: subprocess.Popen) -> float:
+    """CPU seconds (user + system) the gunicorn master and its workers have used so far."""
+    import psutil
+
+    master = psutil.Process(proc.pid)
+    total = 0.0
+    for p in [master, *master.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def wait_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -105,11 +122,15 @@ def spread(scholen: list[dict], n: int) -> list[str]:
     return [ordered[(k * len(ordered)) // n]["vestigingscode"] for k in range(n)]
 
 
-def measure(url: str, cookies: httpx.Cookies, path: str | list[str], clients: int, per_client: int, cap: float) -> dict:
+def measure(url: str, cookies: httpx.Cookies, path: str | list[str], clients: int, per_client: int, cap: float,
+            warm: bool = True) -> dict:
     """``clients`` threads, each ``per_client`` requests one after the other; stops at ``cap`` seconds.
 
-    ``path`` may be a list: client i's request j asks for ``path[(i + j) % len(path)]`` (its uncounted
-    first request for ``path[i % len(path)]``)."""
+    ``path`` may be a list: client i's request j asks for ``path[(i + j) % len(path)]``. Before the
+    clock starts each client asks once, uncounted, for every address it will ask for: the worker that
+    serves its connection (kept alive by a threaded worker) has then computed its answers, so what is
+    measured is the cached request. ``warm=False`` (the first requests, measured apart by one client):
+    only its first address, to open the connection."""
     paths = path if isinstance(path, list) else [path]
     latencies: list[float] = []
     errors: list[str] = []
@@ -119,7 +140,8 @@ def measure(url: str, cookies: httpx.Cookies, path: str | list[str], clients: in
 
     def client(i: int) -> None:
         with httpx.Client(base_url=url, cookies=cookies, timeout=30) as c:
-            c.get(paths[i % len(paths)])  # its connection open and the worker warm; not counted
+            for j in range(min(per_client, len(paths)) if warm else 1):  # its connection open, the worker warm
+                c.get(paths[(i + j) % len(paths)])
             barrier.wait()
             for j in range(per_client):
                 if time.monotonic() > deadline:
@@ -144,8 +166,9 @@ def measure(url: str, cookies: httpx.Cookies, path: str | list[str], clients: in
     if not latencies:
         raise RuntimeError(f"{paths[0]}: no successful request ({errors[:3]})")
     q = statistics.quantiles(latencies, n=100, method="inclusive")
+    warm_requests = clients * (min(per_client, len(paths)) if warm else 1)
     return {"n": len(latencies), "errors": len(errors), "p50": statistics.median(latencies) * 1000,
-            "p95": q[94] * 1000, "p99": q[98] * 1000, "rps": len(latencies) / wall}
+            "p95": q[94] * 1000, "p99": q[98] * 1000, "rps": len(latencies) / wall, "warm": warm_requests}
 
 
 def run_config(options: list[str], workdir: Path, password: str, args, tmp: Path) -> dict:
@@ -170,9 +193,13 @@ def run_config(options: list[str], workdir: Path, password: str, args, tmp: Path
             # Each address once, one client: the first request after a publication (or a start)
             # computes and draws what the cache then keeps; reported apart, below the table.
             n_paths = len(path) if isinstance(path, list) else 1
-            first = measure(url, cookies, path, 1, n_paths, args.cap) if n_paths > 1 else None
+            first = measure(url, cookies, path, 1, n_paths, args.cap, warm=False) if n_paths > 1 else None
+            cpu = server_cpu(proc)
             single = measure(url, cookies, path, 1, args.single, args.cap)
+            single["cpu_ms"] = (server_cpu(proc) - cpu) * 1000 / (single["n"] + single["warm"])
+            cpu = server_cpu(proc)
             load = measure(url, cookies, path, args.clients, args.requests, args.cap)
+            load["cpu_ms"] = (server_cpu(proc) - cpu) * 1000 / (load["n"] + load["errors"] + load["warm"])
             shown = path[0].replace(codes[0], "<code>") if isinstance(path, list) else path
             rows[name] = {"path": shown, "first": first, "single": single, "load": load}
     finally:
@@ -214,6 +241,10 @@ def report(label: str, options: list[str], runs: list[dict], args) -> list[str]:
             print(f"{name}: first request for each of {row['first']['n']} schools, 1 client (after its uncounted "
                   f"warm-up request): p50 {_median(runs, name, 'first', 'p50'):.1f} ms, "
                   f"p95 {_median(runs, name, 'first', 'p95'):.1f} ms")
+    cpu = ", ".join(f"{name} {_median(runs, name, 'single', 'cpu_ms'):.1f} / {_median(runs, name, 'load', 'cpu_ms'):.1f}"
+                    for name in runs[0]["rows"])
+    print(f"server CPU per request (master and workers, ms; 1 client / {args.clients} clients, warm-up requests "
+          f"included): {cpu}")
     for k, r in enumerate(runs, 1):
         p95s = ", ".join(f"{name} {row['load']['p95']:.0f}" for name, row in r["rows"].items())
         print(f"repetition {k} (load average {r['load_start']:.1f} → {r['load_end']:.1f}): {args.clients}-client p95 ms: {p95s}")
