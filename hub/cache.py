@@ -48,7 +48,7 @@ class ViewCache:
     def __init__(self, max_bytes: int):
         self._lru: LRUCache = LRUCache(maxsize=max(1, max_bytes), getsizeof=_size)
         self._version: tuple | None = None
-        self._lock = threading.Lock()  # the embedded server runs requests on threads
+        self._lock = threading.Lock()  # requests run on threads: the embedded server, gunicorn's gthread workers
         self.hits = 0
         self.misses = 0
 

@@ -5,20 +5,25 @@ result, the origin (the client address), the actor (an e-mail address, also the 
 login) and the time. Inside a request the origin and actor are filled in from the request.
 
 The lines form a hash chain, like the agent's log: ``line_hash`` = SHA-256 of the previous line's hash
-and this line's fields, so :func:`verify` finds a line that was changed, inserted or removed. Lines
+and this line's fields, so :func:`verify` finds a line that was changed, inserted or removed. Appends
+are serialised so the chain never forks: on PostgreSQL by an advisory lock across processes, and in
+every process by a lock across its threads (gunicorn's gthread workers); a line is one plain INSERT,
+not an ORM object (every view writes one). Lines
 older than ``AUDIT_RETENTION_DAYS`` are removed by :func:`purge` (oldest first); the first line left
 then anchors the chain with its stored ``prev_hash``, and the purge itself is a line of the log.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, insert, select, text
 
 from hub.extensions import db
 from hub.models.audit import AuditEvent
@@ -27,6 +32,9 @@ from hub.services._util import aware, utcnow
 GENESIS = "0" * 64
 #: Any constant: PostgreSQL's advisory lock that serialises appends, so the chain never forks.
 _CHAIN_LOCK = 7_342_019
+#: The same for the threads of one process, on any database (the last line read, the new one written
+#: and committed, before another thread reads the last line).
+_THREAD_LOCK = threading.Lock()
 
 #: action → how the audit page names it.
 ACTIONS = {
@@ -62,8 +70,9 @@ def record(user_id: int | None, action: str, target: str, fmt: str | None = None
     event = AuditEvent(user_id=user_id, action=action, target=target[:200], fmt=fmt, result=result,
                        origin=(origin or request_origin or "")[:64] or None,
                        actor=(actor or request_actor or "")[:254] or None, at=utcnow())
-    _append(event)
-    db.session.commit()
+    with _THREAD_LOCK:
+        _append(event)
+        db.session.commit()
 
 
 def _line(event: AuditEvent) -> bytes:
@@ -78,13 +87,26 @@ def line_hash(prev_hash: str, event: AuditEvent) -> str:
 
 
 def _append(event: AuditEvent) -> None:
-    """Chain ``event`` to the last line (the caller commits). Appends are serialised on PostgreSQL."""
+    """Chain ``event`` to the last line and insert it (the caller holds :data:`_THREAD_LOCK` and commits).
+
+    ``event`` is not added to the session: one INSERT of its fields, without the ORM's unit of work."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
-    last = db.session.scalar(select(AuditEvent.line_hash).order_by(AuditEvent.id.desc()).limit(1))
-    event.prev_hash = last or GENESIS
+    last_hash, insert_line = _statements()
+    event.prev_hash = db.session.scalar(last_hash) or GENESIS
     event.line_hash = line_hash(event.prev_hash, event)
-    db.session.add(event)
+    db.session.execute(insert_line, {c: getattr(event, c) for c in _COLUMNS})
+
+
+#: Every column a line is written with (the id is the database's).
+_COLUMNS = ("at", "user_id", "action", "target", "fmt", "result", "origin", "actor", "prev_hash", "line_hash")
+
+
+@functools.cache
+def _statements():
+    """The last line's hash and the insert of a line, built once (every view writes a line)."""
+    return (select(AuditEvent.line_hash).order_by(AuditEvent.id.desc()).limit(1),
+            insert(AuditEvent.__table__))
 
 
 @dataclass(frozen=True)

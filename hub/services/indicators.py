@@ -10,7 +10,7 @@ the names are never a list of every provider that served a pupil of the region.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import pandas as pd
@@ -57,7 +57,7 @@ class RegionData:
     min_denominator: int
     #: schooljaar → {"id", "version", "created_at", "schooljaar", "gemeenten"}: what the "Bron" line names
     publications: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: What it was loaded from (``_cache_key``): caches of results computed from it key on this.
+    #: What it was loaded from (``_releases_and_version``): caches of results computed from it key on this.
     version: tuple = ()
     _pupils: dict[int, pd.DataFrame] = field(default_factory=dict)
     _rows: dict[str, list] = field(default_factory=dict)
@@ -119,10 +119,6 @@ def _release_cells(release_ids: list[int]) -> ReleaseCells:
     rows = db.session.execute(select(*cols).where(ReleaseCell.release_id.in_(release_ids))).all()
     # ReleaseCells drops the value of every cell whose status is not published (the store keeps none either).
     return ReleaseCells.from_rows(rows)
-
-
-def _current_release_ids() -> dict[str, int]:
-    return release_service.current_release_ids()
 
 
 def _reference_schools(release_types: dict[str, str]) -> tuple[pd.DataFrame, dict[str, set[str]], dict[str, str]]:
@@ -213,34 +209,45 @@ def node_provider_names(release_ids: list[int]) -> dict[str, str]:
     return {agb: min(by_name, key=lambda n: (-len(by_name[n]), n)) for agb, by_name in votes.items()}
 
 
-def _cache_key(releases: dict[str, int]) -> tuple:
-    """What RegionData depends on: the current releases, the reference imports and the consortium table
-    (one query: every request asks). The consortium table's upload time too: it is replaced as a whole,
-    and SQLite may hand the new rows the old ids."""
+@cache
+def _version_queries() -> tuple:
+    """The query of :func:`_releases_and_version` and the one for a hub without a current release,
+    built once. Besides the current releases, RegionData depends on the reference imports and the
+    consortium table; on the consortium table's upload time too: it is replaced as a whole, and SQLite
+    may hand the new rows the old ids."""
     from sqlalchemy import func
 
     from hub.models.consortia import ConsortiumMember
     from hub.models.reference import ReferenceImport, Vestiging
 
-    row = db.session.execute(select(
-        select(func.max(ReferenceImport.id)).scalar_subquery(),
-        select(func.count()).select_from(Vestiging).scalar_subquery(),
-        select(func.max(ConsortiumMember.id)).scalar_subquery(),
-        select(func.count()).select_from(ConsortiumMember).scalar_subquery(),
-        select(func.max(ConsortiumMember.uploaded_at)).scalar_subquery(),
-    )).one()
-    return (tuple(sorted(releases.items())), *row, current_app.config["DISCLOSURE_MIN_DENOMINATOR"])
+    columns = (select(func.max(ReferenceImport.id)).scalar_subquery(),
+               select(func.count()).select_from(Vestiging).scalar_subquery(),
+               select(func.max(ConsortiumMember.id)).scalar_subquery(),
+               select(func.count()).select_from(ConsortiumMember).scalar_subquery(),
+               select(func.max(ConsortiumMember.uploaded_at)).scalar_subquery())
+    return release_service.current_release_rows(*columns), select(*columns)
+
+
+def _releases_and_version() -> tuple[dict[str, int], tuple]:
+    """The current release ids (as :func:`release_service.current_release_ids`) and the version of
+    the region data, in ONE query: every request asks. Each row carries the reference and consortium
+    columns; a hub without a current release asks for them alone."""
+    with_releases, alone = _version_queries()
+    rows = db.session.execute(with_releases).all()
+    releases = {row[0]: row[1] for row in rows}  # a later round of the same year wins
+    others = tuple(rows[0][2:]) if rows else tuple(db.session.execute(alone).one())
+    return releases, (tuple(sorted(releases.items())), *others, current_app.config["DISCLOSURE_MIN_DENOMINATOR"])
 
 
 def load() -> RegionData:
     """The region's data, reused across requests until a release, reference import or consortium table changes."""
-    releases = _current_release_ids()
-    key = _cache_key(releases)
+    releases, key = _releases_and_version()
     cached = current_app.extensions.get("jeugdhub_region_data")
     if cached is not None and cached[0] == key:
         return cached[1]
     data = _load(releases)
     data.version = key
+    # One assignment: a thread that reads the old pair or the new one finds data and key that match.
     current_app.extensions["jeugdhub_region_data"] = (key, data)
     return data
 

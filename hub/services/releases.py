@@ -137,12 +137,16 @@ def current_release(schooljaar: str) -> ReleaseSummary | None:
 def current_release_ids() -> dict[str, int]:
     """School year → id of its current release, as :func:`current_release` picks it (the current release
     of the year's latest round that has one), in one query: what every page and API call checks."""
-    rows = db.session.execute(
-        select(Round.schooljaar, Round.current_release_id)
-        .join(Release, Release.id == Round.current_release_id)
-        .order_by(Round.id)
-    ).all()
+    rows = db.session.execute(current_release_rows()).all()
     return {jaar: rid for jaar, rid in rows}  # a later round of the same year wins
+
+
+def current_release_rows(*columns):
+    """The query of :func:`current_release_ids`: (schooljaar, release id, ``*columns``) per round with a
+    current release, oldest round first; ``columns`` lets a caller ask for more in the same query."""
+    return (select(Round.schooljaar, Round.current_release_id, *columns)
+            .join(Release, Release.id == Round.current_release_id)
+            .order_by(Round.id))
 
 
 def current_releases() -> list[ReleaseSummary]:

@@ -3,7 +3,8 @@
 A session ends (opens nothing any more) when
 - its user's ``session_version`` was raised: logout, a password change, disabling or re-enabling
   (server-side revocation, :func:`hub.services.users.load_user`);
-- it was idle longer than ``SESSION_IDLE_MINUTES`` (default 30);
+- it was idle longer than ``SESSION_IDLE_MINUTES`` (default 30; the last-seen time is kept to the
+  minute, :data:`SEEN_RESOLUTION`, so it may end up to a minute sooner);
 - it is older than ``SESSION_MAX_HOURS`` (default 8), however busy.
 
 Roles, scope and the route guards live in hub/access.py (the API uses them too).
@@ -31,6 +32,10 @@ def pending_key() -> str:
 #: Session keys of the hub's own: when the session began and when it was last used (epoch seconds).
 LOGIN_AT = "_hub_login_at"
 SEEN_AT = "_hub_seen_at"
+#: The last-seen time is rewritten at most this often (seconds): a changed session is a cookie signed
+#: and sent again, so not on every request. The idle limit is then reached up to this much sooner,
+#: never later.
+SEEN_RESOLUTION = 60
 _LOGIN_KEYS = ("_user_id", "_fresh", "_id", "_remember", LOGIN_AT, SEEN_AT)
 
 
@@ -82,5 +87,6 @@ def load_session_user(session_id: str):
     if user is None:
         end_session()
         return None
-    session[SEEN_AT] = now
+    if now - seen >= SEEN_RESOLUTION:
+        session[SEEN_AT] = now
     return user

@@ -7,6 +7,9 @@ Text shrinks below 12 px only where the page is narrower than the chart, so each
 variants (:func:`responsive`): a wide one (about 520 units) and a narrow one (about 280 units, which
 fits a 320 px phone at full size); the stylesheet shows the narrow one below 40em, the PDF gets the
 wide one.
+
+Thread-safe: every chart is a ``matplotlib.figure.Figure`` of its own, written by ``fig.savefig``
+(never pyplot and its global figure list), so the web server's threads draw side by side.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import hashlib
 import io
 import math
 import re
+import threading
 from typing import Sequence
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -30,29 +34,38 @@ NARROW = (3.6, 3.6)
 MAX_SCALE = 1.5
 
 
-def _pyplot():
+#: The chart style, set once in matplotlib's global rcParams before the first chart and never changed
+#: after: figures drawn at the same time on several threads read it, none writes it.
+STYLE = {
+    "svg.fonttype": "none",  # text stays text: searchable, scalable, checkable by tests
+    "svg.hashsalt": "jeugdhub",  # deterministic element ids
+    "font.family": "DejaVu Sans",
+    "font.size": FONT_SIZE,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+_STYLE_LOCK = threading.Lock()
+_styled = False
+
+
+def _figure(figsize: tuple[float, float]):
+    """A new figure of its own (matplotlib's object API, no pyplot): nothing is shared with a chart
+    being drawn on another thread, and nothing needs closing (it is garbage once its SVG is written)."""
+    global _styled
     import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update(
-        {
-            "svg.fonttype": "none",  # text stays text: searchable, scalable, checkable by tests
-            "svg.hashsalt": "jeugdhub",  # deterministic element ids
-            "font.family": "DejaVu Sans",
-            "font.size": FONT_SIZE,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-        }
-    )
-    return plt
+    if not _styled:
+        with _STYLE_LOCK:
+            if not _styled:
+                matplotlib.rcParams.update(STYLE)
+                _styled = True
+    return Figure(figsize=figsize)
 
 
 def _svg(fig, title: str, variant: str = "wide") -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None, "Title": title})
-    _pyplot().close(fig)
     text = buf.getvalue()
     # Drop the XML prolog and DOCTYPE so the SVG can be inlined in HTML.
     start = text.find("<svg")
@@ -155,9 +168,9 @@ def trend_chart(series: dict[str, Sequence[tuple[str, float | None, float | None
     ``series``: label → [(schooljaar, per_100 or None, low or None, high or None)]. A year without a
     published rate is a gap in the line (nothing is interpolated).
     """
-    plt = _pyplot()
     years = sorted({p[0] for pts in series.values() for p in pts})
-    fig, ax = plt.subplots(figsize=NARROW if narrow else WIDE)
+    fig = _figure(NARROW if narrow else WIDE)
+    ax = fig.subplots()
     x_of = {y: i for i, y in enumerate(years)}
     top = 0.0
     ends: list[tuple[str, float, float]] = []  # (label, x, y) of each line's last published point
@@ -211,15 +224,14 @@ def funnel_chart(funnel, title: str, highlight: str | None = None, narrow: bool 
     drawn in a strip beside the funnel at their rate only, spread in their (rate) order, so no position
     says how big a school is.
     """
-    plt = _pyplot()
     variant = "narrow" if narrow else "wide"
     size = (NARROW[0] - 0.8, NARROW[1]) if narrow else (WIDE[0], WIDE[1] + 0.4)  # narrow: room for the y label
     anonymous = [p for p in funnel.points if p.anonymous]
+    fig = _figure(size)
     if anonymous and funnel.limits:
-        fig, (ax, strip) = plt.subplots(1, 2, figsize=size, sharey=True,
-                                        gridspec_kw={"width_ratios": [3 if narrow else 5, 1], "wspace": 0.05})
+        ax, strip = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [3 if narrow else 5, 1], "wspace": 0.05})
     else:
-        fig, ax = plt.subplots(figsize=size)
+        ax = fig.subplots()
         strip = None
     if not funnel.limits:
         message = "geen vergelijking beschikbaar (gemiddelde van het schooltype afgeschermd)"

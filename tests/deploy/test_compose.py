@@ -134,6 +134,18 @@ def test_gunicorn_loads_the_app_named_in_compose_and_the_dockerfile(compose, cle
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_web_serves_on_threads_with_keep_alive_and_the_dockerfile_runs_the_same(compose):
+    # Threaded workers: the hub is thread-safe (tests/hub/web/test_charts.py, tests/hub/test_cache.py,
+    # tests/hub/services/test_audit.py); bench/hub/bench_api_load.py measures the command.
+    from gunicorn.config import Config
+
+    argv = _command(compose["services"]["web"])
+    assert _dockerfile_cmd() == argv
+    parsed = Config().parser().parse_args(argv[1:])
+    assert parsed.worker_class == "gthread" and parsed.threads > 1 and parsed.keepalive > 0
+    assert parsed.workers * parsed.threads >= 16  # 20 clients at once wait for a thread briefly, if at all
+
+
 def test_celery_commands_name_the_worker_module_and_real_subcommands(compose, clean_env):
     from celery import Celery
     from celery.bin.celery import celery as celery_cli

@@ -128,3 +128,30 @@ def test_a_broker_redis_holds_the_charts_and_its_absence_only_costs_time():
         for _ in range(2):
             assert cache.chart(("trend",), lambda: drawn.append(1) or "<svg/>") == "<svg/>"
     assert drawn == [1, 1]
+
+
+def test_the_view_cache_on_many_threads_at_once_returns_only_what_was_put_for_that_version():
+    """gunicorn's gthread workers share one ViewCache per process: lookups, puts, evictions (a small
+    cache) and version changes from several threads at once neither fail nor mix answers up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hub.cache import ViewCache
+
+    cache = ViewCache(max_bytes=4_000)
+
+    def work(t: int) -> list[str]:
+        wrong = []
+        for i in range(3_000):
+            version, key = (i // 500,), ("view", t % 3, i % 23)
+            value = f"{version}:{key}"
+            found = cache.get(version, key)
+            if found is not None and found != value:
+                wrong.append(found)
+            cache.put(version, key, value)
+        return wrong
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(8)))
+
+    assert results == [[]] * 8
+    assert cache.hits > 0 and cache.misses > 0

@@ -58,3 +58,32 @@ def test_the_retention_purge_removes_old_lines_logs_itself_and_keeps_the_chain(a
     lines = audit.all_lines()
     assert [e.action for e in lines] == ["view", "admin"] and "opgeschoond" in lines[-1].target
     assert audit.verify().ok  # the first line kept anchors the chain
+
+
+def test_lines_written_on_many_threads_at_once_form_one_chain(tmp_path):
+    """gunicorn's gthread workers write audit lines from several threads of one process: none forks the chain."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.hub.conftest import make_app
+
+    # Arrange: a database file (each thread has a connection of its own, as in the server)
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'hub.sqlite'}")
+    with app.app_context():
+        db.create_all()
+
+    def write(i: int) -> None:
+        with app.app_context():
+            for j in range(5):
+                audit.record(None, "view", f"factsheet 10AA{i:02d} {j}", "html", actor="a@example.nl")
+
+    # Act
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(write, range(16)))
+
+    # Assert
+    with app.app_context():
+        check = audit.verify()
+        lines = audit.all_lines()
+        db.session.remove()
+    assert check.ok and check.lines == 80, check
+    assert len({line.prev_hash for line in lines}) == 80  # no two lines follow the same one

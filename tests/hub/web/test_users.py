@@ -132,6 +132,20 @@ def test_idle_and_absolute_session_lifetimes(web_app, seeded, monkeypatch):
     assert client.get("/overzicht").status_code == 302  # more than 8 hours after login
 
 
+def test_a_session_cookie_is_resent_only_when_its_last_seen_time_is_a_minute_old(web_app, seeded, monkeypatch):
+    """Each request need not re-sign the cookie: the last-seen time moves once a minute (auth.SEEN_RESOLUTION)."""
+    from hub.web import auth
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(auth, "_now", lambda: clock[0])
+    client = _admin_client(web_app, seeded)
+    clock[0] += 10
+    assert "Set-Cookie" not in client.get("/api/v1/regio").headers
+    clock[0] += auth.SEEN_RESOLUTION
+    resp = client.get("/api/v1/regio")
+    assert resp.status_code == 200 and "session=" in resp.headers.get("Set-Cookie", "")
+
+
 def test_authenticated_answers_are_not_cached(web_app, seeded):
     client = _admin_client(web_app, seeded)
     for url in ("/overzicht", "/api/v1/regio", "/beheer/audit"):
