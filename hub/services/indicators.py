@@ -5,6 +5,10 @@ Provider names (:func:`provider_names`): per AGB code, the name of the uploaded 
 it has one, else the name most nodes give it in the submissions the current releases were built from
 (ties to the alphabetically first), and a name only for a provider with a published provider cell:
 the names are never a list of every provider that served a pupil of the region.
+
+The module is long because it is the one place where every page and API answer gets its data: one
+loader per view (overview, factsheet, SWV, consortia, providers), each sharing the cached release
+frames; splitting it would spread those shared caches over several modules.
 """
 
 from __future__ import annotations
