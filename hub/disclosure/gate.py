@@ -67,6 +67,9 @@ class GateResult:
 
     release: pd.DataFrame
     audit: dict[str, Any] = field(default_factory=dict)
+    #: The cells (level, unit, schooljaar, measure, category) the auditor could not prove, of any
+    #: release it checked; empty when ``audit["failed"]`` is 0. Not part of the release.
+    unproven: list[tuple] = field(default_factory=list)
 
 
 def _choose(table: Table, candidates: np.ndarray, sticky: np.ndarray, known: np.ndarray | None = None) -> int | None:
@@ -332,7 +335,12 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
         "history_releases": len(earlier),
         "cache_entries": len(cache) if cache is not None else 0,
     })
-    return GateResult(release=release, audit=audit)
+    unproven = []
+    if stats is not None and stats.failed:
+        for pos in stats.failed:
+            rel_i, c = (int(x) for x in origin[pos])
+            unproven.append(tuple(releases[rel_i].table.cells.loc[c, KEY]))
+    return GateResult(release=release, audit=audit, unproven=unproven)
 
 
 def _without_failing_parents(table: Table, failing: list[int]) -> list[int]:

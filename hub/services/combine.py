@@ -56,6 +56,7 @@ from hub.disclosure.coverage import CountKey, Coverage, count_keys, coverage_of,
 from hub.disclosure.frames import (
     PUBLISHED,
     RELEASE_COLUMNS,
+    SCHOOLTYPE,
     UNKNOWN_SCHOOLTYPE,
     VESTIGING,
     contributions,
@@ -318,6 +319,28 @@ def _coverages(inputs: _Inputs, earlier: list[Release]) -> list[dict[str, Covera
     return out
 
 
+#: How often a release leaves out the overlap figures of the schools its unproven cells point at
+#: before it leaves out all of them.
+FIGURE_RETRIES = 3
+
+
+def _schools_behind(unproven: list[tuple], overlap, schooltypes: dict[str, str]) -> set[str]:
+    """The covered schools whose overlap figures the unproven cells point at: a school-level cell's
+    own school, every covered school of a school-type cell; empty when a regio cell is among them
+    or they are every covered school (then no school alone is to blame)."""
+    covered = set(overlap.coverage)
+    out: set[str] = set()
+    for level, unit, *_ in unproven:
+        if level == VESTIGING:
+            if unit in covered:
+                out.add(unit)
+        elif level == SCHOOLTYPE:
+            out |= {v for v in covered if schooltypes.get(v) == unit}
+        else:
+            return set()
+    return out if out < covered else set()
+
+
 def compute(
     schooljaar: str,
     submission_ids: list[int],
@@ -345,6 +368,23 @@ def compute(
     report(progress, 3, len(STEPS), STEPS[2])
     result = gate.apply_gate(combined, gate.config, history=history)
     dropped = None
+    for _ in range(FIGURE_RETRIES):
+        if not (result.audit.get("failed") and overlap.used and overlap_counts is None):
+            break
+        # First leave out only the schools the unproven cells point at (a school's own cells, or
+        # every covered school of an unproven school-type cell); a regio cell, or nothing left to
+        # leave out, falls through to the release without any figures below.
+        drop = _schools_behind(result.unproven, overlap, used)
+        if not drop:
+            break
+        log.info("overlap figures of %s schools left out of a release of %s: the audit could not prove "
+                 "%s cells with them", len(drop), schooljaar, result.audit.get("failed"))
+        keep = [k for k in overlap.used if k[0] not in drop]
+        contrib, overlap, seen = _release_contributions(inputs, submission_ids, held, keep, ())
+        used = {c: t for c, t in schooltypes.items() if c in set(contrib["vestigingscode"])}
+        combined = gate.combine_cells(contrib, schools_frame(contrib["vestigingscode"], used))
+        result = gate.apply_gate(combined, gate.config, history=history)
+        dropped = "schools"
     if result.audit.get("failed") and overlap.used and overlap_counts is None:
         # The overlap figures must never stop a round: when the auditor cannot prove the release with
         # them, it is published without them (as before the exchange), and says so. A rebuild reads the

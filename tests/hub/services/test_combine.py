@@ -654,3 +654,18 @@ def test_a_correction_drops_the_stale_pairs_rather_than_change_the_coverage(over
     for rid in (first, second):
         stored, rebuilt = combine.rebuild(rid)
         assert stored == rebuilt
+
+
+def test_the_schools_behind_unproven_cells_are_their_own_or_their_types_covered_schools():
+    from types import SimpleNamespace
+
+    overlap = SimpleNamespace(coverage={"01AB00": None, "02CD00": None, "03EF00": None})
+    types = {"01AB00": "BO", "02CD00": "BO", "03EF00": "SO/VSO"}
+    behind = combine._schools_behind
+    assert behind([("vestiging", "01AB00", "2024-2025", "ondersteuning_en_jeugdhulp", "")], overlap, types) == {"01AB00"}
+    assert behind([("schooltype", "BO", "2024-2025", "clienten_vergeleken", "")], overlap, types) == {"01AB00", "02CD00"}
+    # A school without figures is not to blame; a regio cell, or every covered school: none alone.
+    assert behind([("vestiging", "09ZZ00", "2024-2025", "clienten", "")], overlap, types) == set()
+    assert behind([("regio", "regio", "2024-2025", "clienten_vergeleken", "")], overlap, types) == set()
+    assert behind([("schooltype", "BO", "2024-2025", "clienten", ""),
+                   ("vestiging", "03EF00", "2024-2025", "clienten", "")], overlap, types) == set()
