@@ -375,7 +375,7 @@ def receive_blinded(round_id: int, exchange_id: str, node: Node, data: bytes, *,
     size, and its schools (the municipality's among the SWV's, the SWV's among the municipality's)."""
     now = now or utcnow()
     minimum, _ = settings()
-    try:
+    with transaction():
         pair = _open_pair(round_id, exchange_id, node)
         payload = _decode(data)
         psi.verify_sets(pair.protocol, payload, sender=node.code, step=psi.BLINDED, min_set_size=minimum,
@@ -397,10 +397,6 @@ def receive_blinded(round_id: int, exchange_id: str, node: Node, data: bytes, *,
                 pair.row.gemeente_blinded_at, pair.row.gemeente_schools = now, sorted(payload.sets)
             else:
                 pair.row.swv_blinded_at = now
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     if not payload.sets:
         # Nothing to compare (every school below the minimum): the exchange ends with no count.
         _count(pair.row.id, now)
@@ -424,7 +420,7 @@ def receive_reblinded(round_id: int, exchange_id: str, node: Node, data: bytes, 
     forwarded (``psi_replay`` otherwise), with as many points per school; then count if all four are in."""
     now = now or utcnow()
     minimum, _ = settings()
-    try:
+    with transaction():
         pair = _open_pair(round_id, exchange_id, node)
         payload = _decode(data)
         present = _payloads(pair.row.id)
@@ -444,10 +440,6 @@ def receive_reblinded(round_id: int, exchange_id: str, node: Node, data: bytes, 
                 pair.row.gemeente_reblinded_at = now
             else:
                 pair.row.swv_reblinded_at = now
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     _count(pair.row.id, now)
     return _current_task(round_id, exchange_id, node)
 
