@@ -22,6 +22,7 @@ from typing import Any, Iterable
 
 from flask import current_app
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from hub import jobs
 from hub.extensions import db
@@ -165,9 +166,14 @@ def _pairs(round_id: int, *, node: Node | None = None, status: str | None = None
     return [_Pair(x, s, g) for x, s, g in db.session.execute(query.execution_options(populate_existing=True)).all()]
 
 
-def _kinds(exchange_pk: int) -> set[str]:
-    """Which payloads an exchange has (without loading them)."""
-    return set(db.session.scalars(select(ExchangePayload.kind).where(ExchangePayload.exchange_pk == exchange_pk)))
+def _kinds(row: OverlapExchange) -> set[str]:
+    """Which payloads an exchange has, from its own row: the row's step times are written in the
+    same transaction as the payloads, so one read of the row is one consistent view. (Reading the
+    payloads apart from the row is not: a step committed between the two reads showed the SWV a
+    blind step with the municipality's schools still empty, and it sent an empty set.)"""
+    times = {GEMEENTE_BLINDED: row.gemeente_blinded_at, SWV_BLINDED: row.swv_blinded_at,
+             GEMEENTE_REBLINDED: row.gemeente_reblinded_at, SWV_REBLINDED: row.swv_reblinded_at}
+    return {kind for kind, at in times.items() if at is not None}
 
 
 def _payloads(exchange_pk: int) -> dict[str, ExchangePayload]:
@@ -229,12 +235,15 @@ def node_tasks(round_id: int, node: Node) -> ExchangePoll:
     """A node's exchanges in the round with its next step in each, and the peers the round still
     waits for (their exchange with this node starts when their submission arrives)."""
     rnd = get_round(round_id)
-    with transaction():
-        sync_round(rnd)
+    try:
+        with transaction():
+            sync_round(rnd)
+    except IntegrityError:
+        pass  # a poll or submission at the same moment made the same exchanges first (rolled back)
     pairs = _pairs(round_id, node=node)
     # Only the exchanges of the node's current submission are work; older ones are reported as
     # closed or done, so the agent can delete what it kept for them.
-    tasks = tuple(_task(p, node, _kinds(p.row.id)) for p in pairs)
+    tasks = tuple(_task(p, node, _kinds(p.row)) for p in pairs)
     waiting: tuple[str, ...] = ()
     if rnd.status == ROUND_OPEN and node.code in (rnd.expected_nodes or []):
         other = NODE_GEMEENTE if node.kind == NODE_SWV else NODE_SWV
@@ -251,7 +260,7 @@ def round_exchanges(round_id: int) -> list[dict[str, Any]]:
     out = []
     for pair in _pairs(round_id):
         x = pair.row
-        steps = _steps(pair, _kinds(x.id))
+        steps = _steps(pair, _kinds(x))
         out.append({
             "exchange_id": x.exchange_id,
             "swv": pair.swv.code,
@@ -299,7 +308,7 @@ def waiting_nodes(rnd: Round, usable_ids: Iterable[int], *, now: datetime | None
             continue
         if not first and aware(x.created_at) + wait <= now:
             continue
-        steps = _steps(pair, _kinds(x.id))
+        steps = _steps(pair, _kinds(x))
         owing.update(code for code, step in steps.items() if step in (STEP_BLIND, STEP_REBLIND))
     return sorted(owing)
 
@@ -330,6 +339,16 @@ def abandon_round(round_id: int, *, now: datetime | None = None) -> int:
 
 
 # --- receiving sets --------------------------------------------------------------------------------------
+
+
+def _claim(round_id: int, exchange_id: str) -> None:
+    """Take the exchange's row for the rest of the transaction (a no-op update: a row lock in
+    PostgreSQL, the write lock in SQLite), so two steps of one exchange arriving at once are taken
+    one after the other and each reads what the other wrote."""
+    db.session.execute(
+        update(OverlapExchange)
+        .where(OverlapExchange.round_id == round_id, OverlapExchange.exchange_id == exchange_id)
+        .values(status=OverlapExchange.status).execution_options(synchronize_session=False))
 
 
 def _open_pair(round_id: int, exchange_id: str, node: Node) -> _Pair:
@@ -376,6 +395,7 @@ def receive_blinded(round_id: int, exchange_id: str, node: Node, data: bytes, *,
     now = now or utcnow()
     minimum, _ = settings()
     with transaction():
+        _claim(round_id, exchange_id)
         pair = _open_pair(round_id, exchange_id, node)
         payload = _decode(data)
         psi.verify_sets(pair.protocol, payload, sender=node.code, step=psi.BLINDED, min_set_size=minimum,
@@ -421,6 +441,7 @@ def receive_reblinded(round_id: int, exchange_id: str, node: Node, data: bytes, 
     now = now or utcnow()
     minimum, _ = settings()
     with transaction():
+        _claim(round_id, exchange_id)
         pair = _open_pair(round_id, exchange_id, node)
         payload = _decode(data)
         present = _payloads(pair.row.id)
@@ -446,7 +467,7 @@ def receive_reblinded(round_id: int, exchange_id: str, node: Node, data: bytes, 
 
 def _current_task(round_id: int, exchange_id: str, node: Node) -> ExchangeTask:
     pair = next(p for p in _pairs(round_id, node=node) if p.row.exchange_id == exchange_id)
-    task = _task(pair, node, _kinds(pair.row.id))
+    task = _task(pair, node, _kinds(pair.row))
     db.session.rollback()
     return task
 

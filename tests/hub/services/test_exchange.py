@@ -7,10 +7,11 @@ import base64
 import binascii
 import hashlib
 import re
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from hub.extensions import db
 from hub.models.exchange import ExchangePayload, OverlapExchange
@@ -389,3 +390,101 @@ def test_a_municipality_with_no_school_above_the_minimum_ends_its_exchange_at_on
     assert x.status == "counted" and x.schools_counted == 0
     steps = {t.exchange["gemeente"]: t.step for t in service.node_tasks(region.round.id, region.node(SWV)).tasks}
     assert steps["0321"] == STEP_DONE
+
+
+# --- steps arriving at the same moment --------------------------------------------------------------
+
+
+def _in_another_session(app, work) -> None:
+    """Run ``work`` in its own app context (its own session and connection), as another request."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                work()
+                db.session.remove()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(60)
+    if failure:
+        raise failure[0]
+
+
+@pytest.fixture
+def file_region(tmp_path):
+    from tests.hub.conftest import make_app
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'hub.sqlite'}")
+    with app.app_context():
+        db.create_all()
+        region = Region()
+        region.round_id = region.round.id
+        yield app, region
+        db.session.remove()
+
+
+def test_a_step_landing_between_the_hubs_reads_never_gives_the_swv_an_empty_school_list(file_region, monkeypatch):
+    # The SWV polls; the municipality's blinded set lands between the hub reading the exchanges
+    # and deciding the SWV's step. The SWV must see either "wait" or "blind at the schools the
+    # municipality sent", never "blind at no school" (it then sent an empty set, and the exchange
+    # was counted as empty: no overlap for that municipality, silently).
+    app, region = file_region
+    region.submit_all()
+    real, landed = service._pairs, []
+
+    def pairs_then_the_municipality_blinds(*args, **kwargs):
+        found = real(*args, **kwargs)
+        node = kwargs.get("node")
+        if node is not None and node.code == SWV and not landed:
+            landed.append(True)
+            _in_another_session(app, lambda: region.step("0356", only=STEP_BLIND))
+        return found
+
+    monkeypatch.setattr(service, "_pairs", pairs_then_the_municipality_blinds)
+    tasks = service.node_tasks(region.round_id, region.node(SWV)).tasks
+    assert landed
+    assert all(t.schools for t in tasks if t.step == STEP_BLIND)
+    monkeypatch.undo()
+    (task,) = [t for t in service.node_tasks(region.round_id, region.node(SWV)).tasks if t.exchange["gemeente"] == "0356"]
+    assert task.step == STEP_BLIND and task.schools == ("01AB00", "02CD00")
+    region.play()
+    assert {r.vestigingscode: r.beide for r in db.session.scalars(select(OverlapCount))
+            if r.gemeente_node_id == region.node("0356").id} == direct(region.sets, "0356")
+
+
+def test_the_same_set_twice_at_once_is_stored_once_on_postgresql(postgres_db):
+    # A node that retries while its first upload is still being handled: both arrive together.
+    # The second waits for the first (the exchange row is taken) and is taken as a repeat.
+    import flask_migrate
+
+    from tests.hub.conftest import make_app
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=postgres_db)
+    with app.app_context():
+        flask_migrate.upgrade()
+        region = Region()
+        round_id = region.round.id
+        region.submit_all()
+        (xid,) = [x.exchange_id for x in exchanges() if "-0356-" in x.exchange_id]
+        payload = _blinded(region, "0356", xid)
+        db.session.remove()
+        barrier, steps = threading.Barrier(2), []
+
+        def send() -> None:
+            barrier.wait(10)
+            node = db.session.scalar(select(Node).where(Node.code == "0356"))
+            steps.append(service.receive_blinded(round_id, xid, node, payload).step)
+
+        threads = [threading.Thread(target=_in_another_session, args=(app, send)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert steps == [STEP_WAIT, STEP_WAIT]
+        assert db.session.scalar(select(func.count()).select_from(ExchangePayload)) == 1
+        db.session.remove()
+        db.engine.dispose()
