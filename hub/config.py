@@ -38,8 +38,10 @@ DEFAULTS: dict[str, Any] = {
     "CELERY_BROKER_URL": None,  # None → tasks run eagerly in-process
     "CELERY_RESULT_BACKEND": None,
     "CELERY_SWEEP_SECONDS": 60,
-    # Embedded mode: combine on a background thread, not inside the upload request.
+    # Embedded mode: combine on a background thread, not inside the upload request; the jobs of
+    # different keys (two rounds' combines) run on up to this many threads side by side.
     "COMBINE_IN_BACKGROUND": True,
+    "BACKGROUND_WORKERS": 2,
     # Broker mode: wait this long before combining, so a burst of uploads shares one combine.
     "COMBINE_DELAY_SECONDS": 0,
     # A round's first publication goes out at the latest this many days after it is opened, whoever
@@ -231,7 +233,8 @@ def check(cfg: Mapping[str, Any]) -> None:
         raise ConfigError(f"HUB_ROUND_DEADLINE_DAYS={days!r} moet een geheel aantal dagen zijn (0 = geen termijn)",
                           code="invalid_config", details={"setting": "HUB_ROUND_DEADLINE_DAYS"})
     # The overlap exchange: a smaller minimum set than 10 would weaken the threat model (docs/overlap.md).
-    for name, low in (("PSI_MIN_SET_SIZE", 10), ("PSI_PAD_BLOCK", 1), ("EXCHANGE_CORRECTION_WAIT_SECONDS", 0)):
+    for name, low in (("PSI_MIN_SET_SIZE", 10), ("PSI_PAD_BLOCK", 1), ("EXCHANGE_CORRECTION_WAIT_SECONDS", 0),
+                      ("BACKGROUND_WORKERS", 1)):
         value = cfg.get(name, DEFAULTS[name])
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(f"HUB_{name}={value!r} moet een geheel getal van minstens {low} zijn",

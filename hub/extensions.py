@@ -28,8 +28,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """SQLite (development, the demo, tests; production runs PostgreSQL) in write-ahead-log mode: readers
     do not wait for a writer, and a commit — every page view writes an audit line — is no longer three
     fsyncs. ``synchronous=NORMAL`` is SQLite's own advice with WAL: the database stays consistent after
-    a crash; a power cut may lose the last commits. (An in-memory database keeps its own mode.)"""
+    a crash; a power cut may lose the last commits. (An in-memory database keeps its own mode.)
+    A writer waits up to 30 s for another (two rounds' combines may write their releases at once)."""
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

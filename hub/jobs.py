@@ -39,34 +39,50 @@ def _short(name: str) -> str:
 
 
 class BackgroundRunner:
-    """One thread per app and kind of job that runs jobs in order, each key queued at most once."""
+    """Background threads per app and kind of job: each key queued at most once, and one key never
+    run twice at a time (a request while its job runs queues one more run after it); different keys
+    run side by side on up to ``BACKGROUND_WORKERS`` threads (default 2), as Celery's workers run a
+    broker's jobs. The combines of two rounds are independent (a release's history is its own round's)."""
 
     def __init__(self, app: Flask, name: str) -> None:
         self._app = app
         self._name = name
         self._lock = threading.Lock()
         self._queued: set[int] = set()
+        self._running: set[int] = set()
         self._futures: list[concurrent.futures.Future] = []
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hub-{_short(name)}")
+        workers = app.config.get("BACKGROUND_WORKERS", 2)  # checked at start (hub/config.py)
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=workers,
+                                                               thread_name_prefix=f"hub-{_short(name)}")
 
     def submit(self, key: int) -> None:
         with self._lock:
             if key in self._queued:
                 return
             self._queued.add(key)
-            self._futures = [f for f in self._futures if not f.done()]
-            self._futures.append(self._executor.submit(self._run, key))
+            if key not in self._running:  # else the running job starts this one when it ends
+                self._start(key)
+
+    def _start(self, key: int) -> None:
+        self._futures = [f for f in self._futures if not f.done()]
+        self._futures.append(self._executor.submit(self._run, key))
 
     def _run(self, key: int) -> None:
         with self._lock:
             # From here on a new request needs a new run: this one may have read too early.
             self._queued.discard(key)
+            self._running.add(key)
         try:
             with self._app.app_context():
                 self._app.extensions["celery"].tasks[self._name].run(key)
         except Exception as exc:  # noqa: BLE001 — a background thread has no caller to raise to
             log.warning("background %s of %s failed (%s); %s", self._name, key, type(exc).__name__,
                         _RETRY_HINTS.get(self._name, "").format(key=key))
+        finally:
+            with self._lock:
+                self._running.discard(key)
+                if key in self._queued:  # asked for again while it ran (before this future is done)
+                    self._start(key)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every queued job has finished; False when ``timeout`` ran out first."""

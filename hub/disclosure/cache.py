@@ -9,6 +9,7 @@ derived bounds of unprotected cells: keep it in the combining process's memory, 
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,8 @@ class AuditCache:
     MAX_TABLES = 3
 
     def __init__(self, max_entries: int = 200_000):
+        # Two combines (two rounds) may share the process's cache on two threads.
+        self._lock = threading.Lock()
         self._data: dict[bytes, tuple[np.ndarray, np.ndarray, int]] = {}
         self.tables: dict[bytes, object] = {}
         self.max_entries = max_entries
@@ -33,26 +36,31 @@ class AuditCache:
 
     def table(self, key: bytes, build):
         """The table stored under ``key``, else ``build()`` stored (the oldest of ``MAX_TABLES`` goes)."""
-        found = self.tables.pop(key, None)
+        with self._lock:
+            found = self.tables.pop(key, None)
         if found is None:
-            found = build()
+            found = build()  # outside the lock: another thread may build the same table meanwhile (same result)
+        with self._lock:
+            self.tables.pop(key, None)
             while len(self.tables) >= self.MAX_TABLES:
                 self.tables.pop(next(iter(self.tables)))
-        self.tables[key] = found  # most recently used last
+            self.tables[key] = found  # most recently used last
         return found
 
     def get(self, key: bytes):
-        found = self._data.get(key)
-        if found is None:
-            self.misses += 1
-        else:
-            self.hits += 1
+        with self._lock:
+            found = self._data.get(key)
+            if found is None:
+                self.misses += 1
+            else:
+                self.hits += 1
         return found
 
     def put(self, key: bytes, value) -> None:
-        if len(self._data) >= self.max_entries:
-            self._data.pop(next(iter(self._data)))
-        self._data[key] = value
+        with self._lock:
+            if len(self._data) >= self.max_entries:
+                self._data.pop(next(iter(self._data)))
+            self._data[key] = value
 
     def __len__(self) -> int:
         return len(self._data)

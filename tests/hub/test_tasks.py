@@ -250,3 +250,50 @@ def test_the_sweep_publishes_a_round_whose_deadline_has_passed(app):
     release = db.session.get(Release, db.session.get(Round, rnd.id).current_release_id)
     assert release.version == 1 and len(release.submission_ids) == 1
     assert pending_rounds() == []
+
+
+def test_the_background_runner_runs_two_keys_side_by_side_and_one_key_never_twice_at_once():
+    # Two rounds' combines are independent and run together (as Celery's workers would); a request
+    # for a key whose job runs waits and gives exactly one more run after it.
+    import threading
+
+    from tests.hub.conftest import make_app
+
+    app = make_app(BACKGROUND_WORKERS=2)
+    release = {1: threading.Event(), 2: threading.Event()}
+    started = {1: threading.Event(), 2: threading.Event()}
+    lock, running, overlapping, runs = threading.Lock(), set(), [], []
+
+    class Fake:
+        def run(self, key):
+            with lock:
+                if key in running:
+                    overlapping.append(key)
+                running.add(key)
+                runs.append(key)
+            started[key].set()
+            release[key].wait(30)
+            with lock:
+                running.discard(key)
+
+    app.extensions["celery"].tasks["test.fake"] = Fake()
+    runner = jobs.BackgroundRunner(app, "test.fake")
+    runner.submit(1)
+    runner.submit(2)
+    assert started[1].wait(10) and started[2].wait(10)  # both at once: neither was released yet
+    runner.submit(1)  # while 1 runs: one more run afterwards,
+    runner.submit(1)  # and a second request is coalesced with it
+    release[2].set()
+    release[1].set()
+    assert runner.wait(30)
+    assert sorted(runs) == [1, 1, 2] and overlapping == []
+
+
+def test_background_workers_must_be_at_least_one():
+    import pytest
+
+    from shared.errors import ConfigError
+    from tests.hub.conftest import make_app
+
+    with pytest.raises(ConfigError):
+        make_app(BACKGROUND_WORKERS=0)
