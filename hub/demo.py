@@ -218,14 +218,17 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None
     # The SWVs import the same key: a pupil has the same pseudonym at the SWV as at the municipality.
     region_key = new_key()
     configs = {}
+    enrolling = []
     for code, entry in sorted(municipalities.items()) + sorted(swvs.items()):
         config = (extracts / entry["config"]).resolve()
         _set_hub_url(config, url)
         keys = config.parent / "keys"
         create_pseudonym_key(keys / "pseudonym.key", region_key)
         create_signing_key(keys / "signing.pem")
-        run_agent(config, "enrol", "--token", tokens[code])
+        enrolling.append(start_agents([config], "enrol", "--token", tokens[code]))  # side by side
         configs[code] = config
+    for started in enrolling:
+        finish_agents(started)
 
     submissions = 0
     exchanges: list[tuple[str, Started]] = []
@@ -233,14 +236,19 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None
         step()
         with app.app_context():
             round_id = rounds.open_round(jaar, expected=sorted(municipalities) + sorted(swvs)).id
+        # Every node's agent at once, each in a process of its own, as the nodes of a real round work side
+        # by side; the steps follow in order, each as the demo starts waiting for that agent.
+        run = ("run", "--school-year", jaar, "--no-exchange")
+        running = {code: start_agents([configs[code]], *run) for code in sorted(municipalities)}
+        swv_agents = start_agents([configs[code] for code in sorted(swvs)], *run) if swvs else None
         for code in sorted(municipalities):
             step()
-            out = run_agent(configs[code], "run", "--school-year", jaar, "--no-exchange")
+            (out,) = finish_agents(running[code])
             submissions += out.count("inzending")
             say(f"     {jaar} {municipalities[code]['naam']}: klaar")
-        if swvs:
+        if swv_agents is not None:
             step()
-            outs = run_agents([configs[code] for code in sorted(swvs)], "run", "--school-year", jaar, "--no-exchange")
+            outs = finish_agents(swv_agents)
             submissions += sum(out.count("inzending") for out in outs)
             say(f"     {jaar} samenwerkingsverbanden {', '.join(sorted(swvs))}: klaar")
             # Every node of the round takes its steps of the overlap exchange in a process of its own, side
