@@ -234,6 +234,67 @@ def _outside_truth(rows, cols, vals, rhs, n_block: int, n_out: int, t_block: np.
     return t_out
 
 
+def _mix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on uint64 values (wrapping arithmetic): a well-spread hash of each."""
+    x = x.copy()
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def _first_of_equal_exact(starts: np.ndarray, ends: np.ndarray, *columns: np.ndarray) -> np.ndarray:
+    seen: set[tuple[bytes, ...]] = set()
+    out = np.zeros(len(starts), dtype=bool)
+    for i, (a, b) in enumerate(zip(starts.tolist(), ends.tolist())):
+        sig = tuple(c[a:b].tobytes() for c in columns)
+        if sig not in seen:
+            seen.add(sig)
+            out[i] = True
+    return out
+
+
+def first_of_equal_segments(starts: np.ndarray, ends: np.ndarray, *columns: np.ndarray) -> np.ndarray:
+    """For non-empty segments ``[starts[i], ends[i])`` of ``columns`` (arrays of one length): True at the
+    first segment of each distinct sequence of entries (every column equal, in order, bit for bit).
+
+    Exact, and vectorised: segments are grouped by their length and two position-dependent 64-bit
+    hashes, then every segment taken as a repeat is compared entry by entry with the first of its
+    group; should two different segments ever share the hashes, the plain loop decides instead.
+    """
+    n = len(starts)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    lengths = ends - starts
+    idx = _ranges(starts, ends)
+    pos = (np.arange(len(idx)) - np.repeat(np.cumsum(lengths) - lengths, lengths)).astype(np.uint64)
+    picked = [np.ascontiguousarray(c[idx]) for c in columns]
+    # Bit for bit: an 8-byte column as its bits (a float's sign of zero included), a smaller one widened.
+    words = [b.view(np.uint64) if b.dtype.itemsize == 8 else b.astype(np.int64).view(np.uint64) for b in picked]
+    with np.errstate(over="ignore"):
+        h1 = _mix(pos * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1))
+        h2 = _mix(pos * np.uint64(0xD1B54A32D192ED03) + np.uint64(2))
+        for k, w in enumerate(words):
+            h1 = _mix(h1 ^ _mix(w + np.uint64(0x632BE59BD9B4E019 * (k + 1) % 2**64)))
+            h2 = _mix(h2 + _mix(w ^ np.uint64(0x8CB92BA72F3D8DD7 * (k + 1) % 2**64)))
+        s1 = np.add.reduceat(h1, np.cumsum(lengths) - lengths)
+        s2 = np.add.reduceat(h2, np.cumsum(lengths) - lengths)
+    keys = pd.DataFrame({"n": lengths, "a": s1, "b": s2})
+    first = ~keys.duplicated(keep="first").to_numpy()
+    group = keys.groupby(["n", "a", "b"], sort=False).ngroup().to_numpy()
+    rep = np.zeros(group.max() + 1, dtype=np.int64)
+    rep[group[first]] = np.flatnonzero(first)
+    dup = np.flatnonzero(~first)
+    if len(dup):
+        mine = _ranges(starts[dup], ends[dup])
+        theirs = _ranges(starts[rep[group[dup]]], ends[rep[group[dup]]])
+        if not all(c[mine].tobytes() == c[theirs].tobytes() for c in columns):
+            return _first_of_equal_exact(starts, ends, *columns)
+    return first
+
+
 class BlockLPs:
     """The LP side of one audit: blocks of a :class:`World`'s variables and their certified bounds."""
 
@@ -354,14 +415,9 @@ class BlockLPs:
         # the same line over the same free variables).
         fe = np.flatnonzero(is_free)
         bounds = np.searchsorted(entry_line[fe], np.arange(len(lines) + 1))
-        fm, fc = member[fe], coef[fe]
         keep = np.zeros(len(lines), dtype=bool)
-        seen: set[tuple[bytes, bytes]] = set()
-        for i in np.flatnonzero(bounds[1:] > bounds[:-1]):
-            sig = (fm[bounds[i]:bounds[i + 1]].tobytes(), fc[bounds[i]:bounds[i + 1]].tobytes())
-            if sig not in seen:
-                seen.add(sig)
-                keep[i] = True
+        with_free = np.flatnonzero(bounds[1:] > bounds[:-1])
+        keep[with_free] = first_of_equal_segments(bounds[with_free], bounds[with_free + 1], member[fe], coef[fe])
         n_rows = int(keep.sum())
         if not n_rows:
             return empty

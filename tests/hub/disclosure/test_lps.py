@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
@@ -174,3 +175,47 @@ def test_components_solved_on_threads_give_the_same_bounds_and_counts(monkeypatc
     assert solved_one == solved_three > 0
     for (lo1, hi1), (lo3, hi3) in zip(one, three):
         assert np.array_equal(lo1, lo3) and np.array_equal(hi1, hi3)
+
+
+def _segments(rng, n_segments: int):
+    """Random segments of members and coefficients, many of them repeats of one another."""
+    pool = [(rng.integers(0, 50, size=k), rng.choice(np.array([-1, 1], dtype=np.int8), size=k))
+            for k in rng.integers(1, 6, size=max(1, n_segments // 3))]
+    members, coefs, starts = [], [], []
+    at = 0
+    for _ in range(n_segments):
+        m, c = pool[int(rng.integers(0, len(pool)))]
+        if rng.random() < 0.3:  # a near-repeat: one entry differs
+            m = m.copy()
+            m[int(rng.integers(0, len(m)))] += 1
+        members.append(m)
+        coefs.append(c)
+        starts.append(at)
+        at += len(m)
+    starts = np.array(starts, dtype=np.int64)
+    ends = starts + np.array([len(m) for m in members], dtype=np.int64)
+    return starts, ends, np.concatenate(members).astype(np.int64), np.concatenate(coefs)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_first_of_equal_segments_is_the_plain_loops_answer(seed):
+    rng = np.random.default_rng(seed)
+    starts, ends, members, coefs = _segments(rng, 400)
+    got = lps.first_of_equal_segments(starts, ends, members, coefs)
+    assert got.tolist() == lps._first_of_equal_exact(starts, ends, members, coefs).tolist()
+    assert 0 < got.sum() < len(got)  # the data has repeats and distinct segments
+
+
+def test_segments_sharing_their_hashes_are_still_told_apart(monkeypatch):
+    # Every hash equal: the check entry by entry must catch it and let the plain loop decide.
+    rng = np.random.default_rng(9)
+    starts, ends, members, coefs = _segments(rng, 200)
+    monkeypatch.setattr(lps, "_mix", lambda x: np.zeros_like(x))
+    got = lps.first_of_equal_segments(starts, ends, members, coefs)
+    assert got.tolist() == lps._first_of_equal_exact(starts, ends, members, coefs).tolist()
+
+
+def test_floats_equal_in_value_but_not_in_bits_are_different_segments():
+    starts, ends = np.array([0, 1]), np.array([1, 2])
+    got = lps.first_of_equal_segments(starts, ends, np.array([3, 3]), np.array([0.0, -0.0]))
+    assert got.tolist() == [True, True]
