@@ -281,15 +281,16 @@ def first_of_equal_segments(starts: np.ndarray, ends: np.ndarray, *columns: np.n
             h2 = _mix(h2 + _mix(w ^ np.uint64(0x8CB92BA72F3D8DD7 * (k + 1) % 2**64)))
         s1 = np.add.reduceat(h1, np.cumsum(lengths) - lengths)
         s2 = np.add.reduceat(h2, np.cumsum(lengths) - lengths)
-    keys = pd.DataFrame({"n": lengths, "a": s1, "b": s2})
-    first = ~keys.duplicated(keep="first").to_numpy()
-    group = keys.groupby(["n", "a", "b"], sort=False).ngroup().to_numpy()
-    rep = np.zeros(group.max() + 1, dtype=np.int64)
-    rep[group[first]] = np.flatnonzero(first)
+    keys = np.stack([lengths.astype(np.uint64), s1, s2], axis=1)
+    _, firsts, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    group = group.reshape(-1)
+    first = np.zeros(n, dtype=bool)
+    first[firsts] = True  # np.unique's index is each key's first occurrence
     dup = np.flatnonzero(~first)
     if len(dup):
+        rep = firsts[group[dup]]
         mine = _ranges(starts[dup], ends[dup])
-        theirs = _ranges(starts[rep[group[dup]]], ends[rep[group[dup]]])
+        theirs = _ranges(starts[rep], ends[rep])
         if not all(c[mine].tobytes() == c[theirs].tobytes() for c in columns):
             return _first_of_equal_exact(starts, ends, *columns)
     return first
@@ -399,18 +400,17 @@ class BlockLPs:
         if not len(block):
             return empty
         lines = np.unique(self.var_lines[_ranges(self.var_ptr[block], self.var_ptr[block + 1])])
-        local = np.full(len(w.t), -1, dtype=np.int64)
-        local[block] = np.arange(len(block))
-        # Loose only in units with no variable in the block: their overlap lines then have no free member,
-        # so the shares of their slacks (``loose_boxes``) hold however the block moves.
-        loose = self.loose & ~free
-        if loose.any():
-            loose &= ~np.isin(w.unit, np.unique(w.unit[block]))
         starts, ends = w.line_ptr[lines], w.line_ptr[lines + 1]
         pos = _ranges(starts, ends)
         entry_line = np.repeat(np.arange(len(lines)), ends - starts)
         member, coef = w.line_idx[pos], w.line_coef[pos]
         is_free = free[member]
+        # Loose only in units with no variable in the block: their overlap lines then have no free member,
+        # so the shares of their slacks (``loose_boxes``) hold however the block moves. (Per line entry,
+        # not per variable of the world: a block touches few of them.)
+        loose = self.loose[member] & ~is_free
+        if loose.any():
+            loose &= ~np.isin(w.unit[member], np.unique(w.unit[block]))
         # One row per line with a free member, the first of lines that repeat (another release's copy of
         # the same line over the same free variables).
         fe = np.flatnonzero(is_free)
@@ -423,10 +423,11 @@ class BlockLPs:
             return empty
         row_of = np.cumsum(keep) - 1
         sel = is_free & keep[entry_line]
-        rows, cols, vals = row_of[entry_line[sel]], local[member[sel]], coef[sel].astype(float)
+        # The block's own (free) variables by their place in the block, which is sorted.
+        rows, cols, vals = row_of[entry_line[sel]], np.searchsorted(block, member[sel]), coef[sel].astype(float)
         rhs = np.bincount(rows, weights=vals * w.t[member[sel]], minlength=n_rows)
         out_lo = out_hi = np.zeros(0)
-        out = loose[member] & keep[entry_line]
+        out = loose & keep[entry_line]
         if out.any():
             o_row, o_coef, o_member = row_of[entry_line[out]], coef[out].astype(float), member[out]
             end_a, end_b = o_coef * self.loose_lo[o_member], o_coef * self.loose_hi[o_member]
