@@ -116,6 +116,20 @@ def start_agents(configs: list[Path], *args: str) -> Started:
     return Started(list(configs), tuple(args), procs)
 
 
+def stop_agents(started: list[Started]) -> None:
+    """Kill the processes of :func:`start_agents` that still run (a demo that failed halfway)."""
+    for group in started:
+        for proc in group.procs:
+            if proc.poll() is None:
+                proc.kill()
+    for group in started:
+        for proc in group.procs:
+            try:
+                proc.communicate(timeout=10)
+            except (subprocess.TimeoutExpired, ValueError, OSError):
+                pass
+
+
 def finish_agents(started: Started) -> list[str]:
     """Wait for processes of :func:`start_agents`; their outputs, or an error naming the first that failed."""
     configs, args, procs = started.configs, started.args, started.procs
@@ -213,63 +227,74 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None
         for code, entry in sorted(swvs.items()):  # the reference data just imported knows them and their schools
             tokens[code] = nodes.register_node(code, entry["naam"])
 
-    # One pseudonymisation key for the whole region (the data dictionary allows a shared key);
-    # written once to a 0600 file and imported by each node, as `node-agent init --import-pseudonym-key` does.
-    # The SWVs import the same key: a pupil has the same pseudonym at the SWV as at the municipality.
-    region_key = new_key()
-    configs = {}
-    enrolling = []
-    for code, entry in sorted(municipalities.items()) + sorted(swvs.items()):
-        config = (extracts / entry["config"]).resolve()
-        _set_hub_url(config, url)
-        keys = config.parent / "keys"
-        create_pseudonym_key(keys / "pseudonym.key", region_key)
-        create_signing_key(keys / "signing.pem")
-        enrolling.append(start_agents([config], "enrol", "--token", tokens[code]))  # side by side
-        configs[code] = config
-    for started in enrolling:
-        finish_agents(started)
+    # Every agent process this build starts; on any failure the ones still running are stopped.
+    alive: list[Started] = []
 
-    submissions = 0
-    exchanges: list[tuple[str, Started]] = []
-    for jaar in SCHOOLJAREN:
-        step()
-        with app.app_context():
-            round_id = rounds.open_round(jaar, expected=sorted(municipalities) + sorted(swvs)).id
-        # Every node's agent at once, each in a process of its own, as the nodes of a real round work side
-        # by side; the steps follow in order, each as the demo starts waiting for that agent.
-        run = ("run", "--school-year", jaar, "--no-exchange")
-        running = {code: start_agents([configs[code]], *run) for code in sorted(municipalities)}
-        swv_agents = start_agents([configs[code] for code in sorted(swvs)], *run) if swvs else None
-        for code in sorted(municipalities):
-            step()
-            (out,) = finish_agents(running[code])
-            submissions += out.count("inzending")
-            say(f"     {jaar} {municipalities[code]['naam']}: klaar")
-        if swv_agents is not None:
-            step()
-            outs = finish_agents(swv_agents)
-            submissions += sum(out.count("inzending") for out in outs)
-            say(f"     {jaar} samenwerkingsverbanden {', '.join(sorted(swvs))}: klaar")
-            # Every node of the round takes its steps of the overlap exchange in a process of its own, side
-            # by side and in the background while the next school year's agents run; the round's first
-            # publication waits for the exchanges (hub/services/exchange.py).
-            step()
-            exchanges.append((jaar, start_agents([configs[code] for code in sorted(configs)], "exchange", "--round",
-                                                 str(round_id), "--timeout", str(EXCHANGE_TIMEOUT_SECONDS),
-                                                 "--interval", "0.3")))
-        # The upload of the last municipality queued the round's first publication (hub/jobs.py). It runs
-        # in the hub's background thread while the next school year's agents (processes of their own) run:
-        # the school years' rounds are independent, and on two cores the two overlap.
-        step()
+    def start(configs_: list[Path], *args: str) -> Started:
+        alive.append(start_agents(configs_, *args))
+        return alive[-1]
 
-    step()
-    for jaar, started in exchanges:
-        outs = finish_agents(started)
-        unfinished = [config.parent.name for config, out in zip(started.configs, outs) if "Uitwisseling klaar" not in out]
-        say(f"     {jaar} overlap: " + ("geteld" if not unfinished else f"niet klaar bij {', '.join(unfinished)}"))
-    if not jobs.wait(app, jobs.COMBINE, timeout=COMBINE_TIMEOUT_SECONDS * len(SCHOOLJAREN)):
-        raise JeugdhubError("Het combineren duurde langer dan verwacht", code="demo_combine_timeout")
+    try:
+        # One pseudonymisation key for the whole region (the data dictionary allows a shared key); written
+        # once to a 0600 file and imported by each node, as `node-agent init --import-pseudonym-key` does.
+        # The SWVs import the same key: a pupil has the same pseudonym at the SWV as at the municipality.
+        region_key = new_key()
+        configs = {}
+        enrolling = []
+        for code, entry in sorted(municipalities.items()) + sorted(swvs.items()):
+            config = (extracts / entry["config"]).resolve()
+            _set_hub_url(config, url)
+            keys = config.parent / "keys"
+            create_pseudonym_key(keys / "pseudonym.key", region_key)
+            create_signing_key(keys / "signing.pem")
+            enrolling.append(start([config], "enrol", "--token", tokens[code]))  # side by side
+            configs[code] = config
+        for started in enrolling:
+            finish_agents(started)
+
+        submissions = 0
+        exchanges: list[tuple[str, Started]] = []
+        for jaar in SCHOOLJAREN:
+            step()
+            with app.app_context():
+                round_id = rounds.open_round(jaar, expected=sorted(municipalities) + sorted(swvs)).id
+            # Every node's agent at once, each in a process of its own, as the nodes of a real round work side
+            # by side; the steps follow in order, each as the demo starts waiting for that agent.
+            run = ("run", "--school-year", jaar, "--no-exchange")
+            running = {code: start([configs[code]], *run) for code in sorted(municipalities)}
+            swv_agents = start([configs[code] for code in sorted(swvs)], *run) if swvs else None
+            for code in sorted(municipalities):
+                step()
+                (out,) = finish_agents(running[code])
+                submissions += out.count("inzending")
+                say(f"     {jaar} {municipalities[code]['naam']}: klaar")
+            if swv_agents is not None:
+                step()
+                outs = finish_agents(swv_agents)
+                submissions += sum(out.count("inzending") for out in outs)
+                say(f"     {jaar} samenwerkingsverbanden {', '.join(sorted(swvs))}: klaar")
+                # Every node of the round takes its steps of the overlap exchange in a process of its own, side
+                # by side and in the background while the next school year's agents run; the round's first
+                # publication waits for the exchanges (hub/services/exchange.py).
+                step()
+                exchanges.append((jaar, start([configs[code] for code in sorted(configs)], "exchange", "--round",
+                                              str(round_id), "--timeout", str(EXCHANGE_TIMEOUT_SECONDS),
+                                              "--interval", "0.3")))
+            # The last upload queued the round's first publication (hub/jobs.py). It runs on one of the hub's
+            # background threads while the next school year's agents (processes of their own) run: the school
+            # years' rounds are independent, and on two cores the two overlap.
+            step()
+
+        step()
+        for jaar, started in exchanges:
+            outs = finish_agents(started)
+            unfinished = [config.parent.name for config, out in zip(started.configs, outs) if "Uitwisseling klaar" not in out]
+            say(f"     {jaar} overlap: " + ("geteld" if not unfinished else f"niet klaar bij {', '.join(unfinished)}"))
+        if not jobs.wait(app, jobs.COMBINE, timeout=COMBINE_TIMEOUT_SECONDS * len(SCHOOLJAREN)):
+            raise JeugdhubError("Het combineren duurde langer dan verwacht", code="demo_combine_timeout")
+    except BaseException:
+        stop_agents(alive)
+        raise
 
     step()
     password = _password()

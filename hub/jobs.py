@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import threading
+import time
 
 from flask import Flask, current_app
 
@@ -42,7 +43,8 @@ class BackgroundRunner:
     """Background threads per app and kind of job: each key queued at most once, and one key never
     run twice at a time (a request while its job runs queues one more run after it); different keys
     run side by side on up to ``BACKGROUND_WORKERS`` threads (default 2), as Celery's workers run a
-    broker's jobs. The combines of two rounds are independent (a release's history is its own round's)."""
+    broker's jobs. Two rounds of one school year share their history: their combines take turns
+    (hub/services/combine.py, ``combine_round``); those of different school years are independent."""
 
     def __init__(self, app: Flask, name: str) -> None:
         self._app = app
@@ -85,13 +87,16 @@ class BackgroundRunner:
                     self._start(key)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until every queued job has finished; False when ``timeout`` ran out first."""
+        """Block until every queued job has finished; False when ``timeout`` ran out first (one deadline
+        for all of it: a re-run started meanwhile gets only what is left)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             with self._lock:
                 pending = [f for f in self._futures if not f.done()]
             if not pending:
                 return True
-            _, not_done = concurrent.futures.wait(pending, timeout)
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            _, not_done = concurrent.futures.wait(pending, left)
             if not_done:
                 return False
 

@@ -399,6 +399,8 @@ class BlockLPs:
         empty = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)
         if not len(block):
             return empty
+        # ``free`` is the block as a mask, and the block sorted: its columns are found by searchsorted.
+        assert int(free.sum()) == len(block) and bool(free[block].all()) and bool((np.diff(block) > 0).all())
         lines = np.unique(self.var_lines[_ranges(self.var_ptr[block], self.var_ptr[block + 1])])
         starts, ends = w.line_ptr[lines], w.line_ptr[lines + 1]
         pos = _ranges(starts, ends)

@@ -42,6 +42,7 @@ import hashlib
 import logging
 import math
 import os
+import threading
 import time
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
@@ -502,6 +503,17 @@ def _clear_status(round_id: int) -> None:
 _QUARANTINED = object()
 
 
+_YEAR_LOCKS: dict[str, threading.Lock] = {}
+_YEAR_LOCKS_GUARD = threading.Lock()
+
+
+def _school_year_lock(schooljaar: str) -> threading.Lock:
+    """This process's lock for the combines of one school year: the background jobs of two rounds run
+    side by side (hub/jobs.py), and two rounds of one school year share their history."""
+    with _YEAR_LOCKS_GUARD:
+        return _YEAR_LOCKS.setdefault(schooljaar, threading.Lock())
+
+
 def combine_round(round_id: int, *, attempts: int = 3, wait_for_all: bool = False,
                   progress: Progress | None = None, now: datetime | None = None) -> int | None:
     """Bring the round's current release up to date; returns the new release id, or None when
@@ -525,12 +537,15 @@ def combine_round(round_id: int, *, attempts: int = 3, wait_for_all: bool = Fals
         _write_status(round_id, number, total, label)
         report(progress, number, total, label)
 
+    year_lock = _school_year_lock(get_round(round_id).schooljaar)
+    db.session.rollback()
     try:
         for attempt in range(1, attempts + 1):
             try:
-                result = _combine_once(round_id, frames, wait_for_all, step, now)
-                while result is _QUARANTINED:  # finite: each pass sets at least one submission aside
+                with year_lock:
                     result = _combine_once(round_id, frames, wait_for_all, step, now)
+                    while result is _QUARANTINED:  # finite: each pass sets at least one submission aside
+                        result = _combine_once(round_id, frames, wait_for_all, step, now)
                 return result
             except IntegrityError:
                 # Another worker wrote this version first; recheck against what it wrote.
@@ -561,15 +576,20 @@ def _combine_once(round_id: int, frames: dict[int, pd.DataFrame], wait_for_all: 
                   progress: Progress | None = None, now: datetime | None = None) -> int | None | object:
     """One attempt; :data:`_QUARANTINED` when it set submissions aside (then the caller retries)."""
     try:
-        get_round(round_id)
-        # FOR NO KEY UPDATE: serialises combiners of this round without blocking submissions
-        # (their foreign key only takes a KEY SHARE lock on the round).
-        rnd = db.session.scalars(
+        schooljaar = get_round(round_id).schooljaar
+        # FOR NO KEY UPDATE on every round of the school year (in id order): serialises the combiners of
+        # the school year without blocking submissions (their foreign key only takes a KEY SHARE lock).
+        # Not only this round's: a release's history and held-back schools are the school year's, so a
+        # second round of the same year must not be audited without the first's release (PostgreSQL;
+        # in one process combine_round also holds the school year's lock, for SQLite).
+        year = db.session.scalars(
             select(Round)
-            .where(Round.id == round_id)
+            .where(Round.schooljaar == schooljaar)
+            .order_by(Round.id)
             .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
-        ).one()
+        ).all()
+        rnd = next(r for r in year if r.id == round_id)
         # One read serves both the build and the "all there" check (see waiting_for).
         present = current_submissions(round_id)
         subs = [s for s in present if not s.quarantined]

@@ -239,7 +239,8 @@ def node_tasks(round_id: int, node: Node) -> ExchangePoll:
         with transaction():
             sync_round(rnd)
     except IntegrityError:
-        pass  # a poll or submission at the same moment made the same exchanges first (rolled back)
+        # A poll or submission at the same moment made the same exchanges first (rolled back).
+        log.info("round %s: exchanges made by a concurrent request; using theirs", round_id)
     pairs = _pairs(round_id, node=node)
     # Only the exchanges of the node's current submission are work; older ones are reported as
     # closed or done, so the agent can delete what it kept for them.
@@ -394,12 +395,18 @@ def receive_blinded(round_id: int, exchange_id: str, node: Node, data: bytes, *,
     size, and its schools (the municipality's among the SWV's, the SWV's among the municipality's)."""
     now = now or utcnow()
     minimum, _ = settings()
+    # The checks of every point come first, before the exchange row is taken: on SQLite taking it
+    # holds every writer. The protocol's fields never change, so an early read of them is good.
+    try:
+        protocol = _open_pair(round_id, exchange_id, node).protocol
+        payload = _decode(data)
+        psi.verify_sets(protocol, payload, sender=node.code, step=psi.BLINDED, min_set_size=minimum,
+                        check_points=True)
+    finally:
+        db.session.rollback()
     with transaction():
         _claim(round_id, exchange_id)
         pair = _open_pair(round_id, exchange_id, node)
-        payload = _decode(data)
-        psi.verify_sets(pair.protocol, payload, sender=node.code, step=psi.BLINDED, min_set_size=minimum,
-                        check_points=True)
         present = _payloads(pair.row.id)
         if node.id == pair.gemeente.id:
             kind, allowed = GEMEENTE_BLINDED, set(swv_schools(pair.swv.code))

@@ -297,3 +297,52 @@ def test_background_workers_must_be_at_least_one():
 
     with pytest.raises(ConfigError):
         make_app(BACKGROUND_WORKERS=0)
+
+
+def test_two_rounds_of_one_school_year_are_combined_one_after_the_other(monkeypatch):
+    # A release's history and held-back schools are its school year's: two rounds of one school year
+    # must not be combined side by side (the background runner runs two keys at once), other years may.
+    import threading
+    import time
+    from datetime import date
+
+    import hub.services.combine as combine
+    from tests.hub.conftest import make_app
+
+    app = make_app()
+    with app.app_context():
+        db.create_all()
+        ids = {}
+        for name, jaar in (("a", "2024-2025"), ("b", "2024-2025"), ("c", "2023-2024")):
+            rnd = Round(schooljaar=jaar, peildatum=date(int(jaar[:4]), 10, 1))
+            db.session.add(rnd)
+            db.session.flush()
+            ids[name] = rnd.id
+        db.session.commit()
+        db.session.remove()
+    lock, inside, worst = threading.Lock(), {}, {}
+
+    def once(round_id, *args, **kwargs):
+        jaar = db.session.get(Round, round_id).schooljaar
+        with lock:
+            inside[jaar] = inside.get(jaar, 0) + 1
+            worst[jaar] = max(worst.get(jaar, 0), inside[jaar])
+            worst["all"] = max(worst.get("all", 0), sum(inside.values()))
+        time.sleep(0.5)
+        with lock:
+            inside[jaar] -= 1
+        return None
+
+    monkeypatch.setattr(combine, "_combine_once", once)
+
+    def run(round_id):
+        with app.app_context():
+            combine.combine_round(round_id)
+            db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in ids.values()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert worst["2024-2025"] == 1 and worst["all"] == 2
