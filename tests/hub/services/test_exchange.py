@@ -395,23 +395,29 @@ def test_a_municipality_with_no_school_above_the_minimum_ends_its_exchange_at_on
 # --- steps arriving at the same moment --------------------------------------------------------------
 
 
-def _in_another_session(app, work) -> None:
-    """Run ``work`` in its own app context (its own session and connection), as another request."""
-    failure: list[BaseException] = []
+def _as_another_request(app, work, failures: list) -> threading.Thread:
+    """A thread that runs ``work`` in its own app context (its own session and connection), as
+    another request does; what it raises goes to ``failures``."""
 
     def run() -> None:
         try:
             with app.app_context():
                 work()
                 db.session.remove()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
-            failure.append(exc)
+        except BaseException as exc:  # noqa: BLE001 - the test asserts on it
+            failures.append(exc)
 
-    thread = threading.Thread(target=run)
+    return threading.Thread(target=run)
+
+
+def _in_another_session(app, work) -> None:
+    """Run ``work`` as another request, now, and re-raise what it raised."""
+    failures: list[BaseException] = []
+    thread = _as_another_request(app, work, failures)
     thread.start()
     thread.join(60)
-    if failure:
-        raise failure[0]
+    if failures:
+        raise failures[0]
 
 
 @pytest.fixture
@@ -472,18 +478,19 @@ def test_the_same_set_twice_at_once_is_stored_once_on_postgresql(postgres_db):
         (xid,) = [x.exchange_id for x in exchanges() if "-0356-" in x.exchange_id]
         payload = _blinded(region, "0356", xid)
         db.session.remove()
-        barrier, steps = threading.Barrier(2), []
+        barrier, steps, failures = threading.Barrier(2), [], []
 
         def send() -> None:
             barrier.wait(10)
             node = db.session.scalar(select(Node).where(Node.code == "0356"))
             steps.append(service.receive_blinded(round_id, xid, node, payload).step)
 
-        threads = [threading.Thread(target=_in_another_session, args=(app, send)) for _ in range(2)]
+        threads = [_as_another_request(app, send, failures) for _ in range(2)]
         for t in threads:
             t.start()
         for t in threads:
             t.join(60)
+        assert failures == []
         assert steps == [STEP_WAIT, STEP_WAIT]
         assert db.session.scalar(select(func.count()).select_from(ExchangePayload)) == 1
         db.session.remove()
