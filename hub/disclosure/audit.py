@@ -26,8 +26,11 @@ Requirement, per hidden cell (primary and partner alike, of this release and of 
   contribution, payment or refund, to within p%; world.py's ``cost_protection``).
 
 Decomposition (speed): cells are grouped per (schooljaar, family) — families share no line
-(tables.py). Hierarchy-only families (every measure but the nieuwe_clienten and kosten families) whose
-lines are the same in every release form a tree: exact bounds by propagation, no LP (trees.py).
+(tables.py). A hierarchy-only family (a measure bound by no row and no inequality; today's catalogue
+has none left, since ``leerlingen``, ``jeugdbescherming`` and ``jeugdreclassering`` are bound to the
+clients by inequalities) whose lines are the same in every release is a tree: exact bounds by
+propagation, no LP (trees.py). The distinct counts, the new clients' rows and the pupils are one family
+(overlap.py): each category's hierarchy as a tree first (``column_tree_bounds``), then LP chunks.
 In the two-dimensional families (rows × categories × hierarchy) the vestiging-level targets go first to
 the school-type networks of flows.py: with the type's and region's cells fixed, the lines over a type's
 vestigingen are a network, and maximum flows give its exact bounds (chunks with helpers for large types,
@@ -111,6 +114,7 @@ class Auditor:
         self.stats = AuditStats()
         self.lps = BlockLPs(world, cache, self.stats)
         self.certified: tuple[np.ndarray, np.ndarray] | None = None  # per variable, after ``run``
+        self._net_w = world  # the world as the type networks see it (``network_bounds``)
 
     def network_bounds(self, families: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Flow bounds (flows.py) of the vestiging-level targets of two-dimensional families, per school type.
@@ -130,6 +134,13 @@ class Auditor:
         cand = np.flatnonzero(in_net & fam_sel[w.family])
         if not len(cand):
             return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        if w.overlap[fam_sel[w.family]].any():
+            # A family with inequalities (the new clients' rows in the distinct counts' family): with every
+            # cell off the network held at its true value, each inequality caps its network member by its
+            # slack (N ≤ C: N at most C's true value). A restriction, so the flows stay sound.
+            lo, hi = trees.overlap_boxes(w, fam_sel[w.family])
+            w = replace(w, lo=np.where(in_net, lo, w.lo), hi=np.where(in_net, hi, w.hi))
+        self._net_w = w
         order = np.lexsort((w.unit[cand], w.parent[cand], w.family[cand]))
         cand = cand[order]
         group = w.family[cand].astype(np.int64) * (int(w.parent.max()) + 1) + w.parent[cand]
@@ -185,9 +196,54 @@ class Auditor:
             return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
         return np.concatenate(out_pos), np.concatenate(out_lo), np.concatenate(out_hi)
 
+    def _solve_blocks(self, blocks: list, pending: np.ndarray, got_lo: np.ndarray, got_hi: np.ndarray,
+                      target_of_var: np.ndarray) -> None:
+        """Solve each LP block for its pending targets, in order; updates the arrays in place."""
+        w = self.w
+        for item in blocks:
+            block, own = item if isinstance(item, tuple) else (item, item)
+            free = np.zeros(len(w.t), dtype=bool)
+            free[block] = True
+            # Every block proves what it can about the targets among its own variables (all of its free
+            # ones unless it names fewer) that no block before it proved; each block is a restriction of
+            # the attacker's problem, so the hull of the proven intervals is sound.
+            tpos = target_of_var[own]
+            tpos = tpos[tpos >= 0]
+            tpos = tpos[pending[tpos]]
+            if not len(tpos):
+                continue
+            self.stats.blocks += 1
+            lo, hi = self.lps.solve(block, free, tpos)
+            np.minimum.at(got_lo, tpos, lo)
+            np.maximum.at(got_hi, tpos, hi)
+            pending[tpos] = ~satisfied(w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos], got_lo[tpos], got_hi[tpos])
+
+    def _network_parts(self, families: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Of each family with both network arcs and inequalities: its cells with an arc and the overlap
+        variables of their inequalities, as family ids of their own (``BlockLPs.block_sets``' ``family``);
+        None when no family has both."""
+        w = self.w
+        n_lines = len(w.line_ptr) - 1
+        line_of = np.repeat(np.arange(n_lines), np.diff(w.line_ptr))
+        nfam = int(w.family.max()) + 1 if len(w.family) else 0
+        family = w.family.copy()
+        ids = []
+        for fam in families:
+            in_fam = w.family == fam
+            arcs = in_fam & (w.role != flows.NOT_IN_NETWORK)
+            if not arcs.any() or not (in_fam & w.overlap).any():
+                continue
+            touched = np.zeros(n_lines, dtype=bool)
+            touched[line_of[arcs[w.line_idx]]] = True
+            part = arcs.copy()
+            part[w.line_idx[touched[line_of] & w.overlap[w.line_idx]]] = True
+            family[part] = nfam + len(ids)
+            ids.append(nfam + len(ids))
+        return (family, np.array(ids, dtype=np.int64)) if ids else None
+
     def _helpers(self, pv: np.ndarray) -> np.ndarray:
         """Units of a type that join every chunk: per column the ``HELPERS`` with most room down and up."""
-        w = self.w
+        w = self._net_w
         down = w.t[pv] - w.lo[pv]
         up = np.where(np.isfinite(w.hi[pv]), w.hi[pv] - w.t[pv], 1e18)
         chosen: set[int] = set()
@@ -204,7 +260,7 @@ class Auditor:
 
     def _network_block(self, block: np.ndarray, tpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Certified (lo, hi) of targets ``tpos`` over the network of ``block`` (all else fixed)."""
-        w = self.w
+        w = self._net_w
         tvars = w.target_var[tpos]
         local = np.searchsorted(block, tvars) if np.all(block[:-1] <= block[1:]) else None
         if local is None:
@@ -273,19 +329,23 @@ class Auditor:
             sel = tree_mask[w.target_var]
             got_lo[sel] = np.minimum(got_lo[sel], lo[w.target_var[sel]])
             got_hi[sel] = np.maximum(got_hi[sel], hi[w.target_var[sel]])
-        # Two-dimensional families: the type networks first (fast, exact per type).
+        # Two-dimensional families: the type networks first (fast, exact per type; for the new clients' rows
+        # a restriction, with the distinct counts held).
         fam2 = np.flatnonzero(fam_2d & fam_has_target)
-        if len(fam2):
-            npos, nlo, nhi = self.network_bounds(fam2)
+        fam_net = np.zeros(nfam, dtype=bool)
+        fam_net[np.unique(w.family[w.role != flows.NOT_IN_NETWORK])] = True
+        if (fam_net & fam_2d & fam_has_target).any():
+            npos, nlo, nhi = self.network_bounds(np.flatnonzero(fam_net & fam_2d & fam_has_target))
             np.minimum.at(got_lo, npos, nlo)
             np.maximum.at(got_hi, npos, nhi)
             net_ok = satisfied(w.target_kind[npos], w.req_lo[npos], w.req_hi[npos], got_lo[npos], got_hi[npos])
             self.stats.network_proven = int(net_ok.sum())
-        # The distinct-count family (no network arcs): each category's hierarchy as a tree, with every
-        # other category held at its true value (trees.py, ``column_tree_bounds``). Most of its cells are
-        # proven there; the LP blocks get the rest.
-        netless = fam_2d & fam_has_target
-        netless[np.unique(w.family[w.role != flows.NOT_IN_NETWORK])] = False
+        # The distinct-count family (inequalities; only its new clients' rows have arcs): each category's
+        # hierarchy as a tree, with every other category held at its true value (trees.py,
+        # ``column_tree_bounds``). Most of its cells are proven there; the LP blocks get the rest.
+        netless = np.zeros(nfam, dtype=bool)  # the families with inequalities: the distinct counts'
+        netless[np.unique(w.family[w.overlap])] = True
+        netless &= fam_2d & fam_has_target
         if netless.any():
             mask = netless[w.family]
             view = w
@@ -307,27 +367,22 @@ class Auditor:
         pending = ~satisfied(w.target_kind, w.req_lo, w.req_hi, got_lo, got_hi)
         pending_var = np.zeros(len(w.t), dtype=bool)
         pending_var[w.target_var[pending]] = True
+        # The networks' rows in a family with inequalities (the new clients' rows next to the distinct
+        # counts) first get LPs of their own: the rest of the family held at its true values, the slacks of
+        # their inequalities (N ≤ C) free. Small problems (a restriction, so sound) that prove most of what
+        # the networks left; the chunks of the whole family get the rest.
+        sub = self._network_parts(fam2)
+        if sub is not None:
+            family, ids = sub
+            self._solve_blocks(self.lps.block_sets(ids, pending_var, family=family), pending, got_lo, got_hi,
+                               target_of_var)
+            pending_var[:] = False
+            pending_var[w.target_var[pending]] = True
         # What is left goes to LP problems: changed hierarchy-only families whole; two-dimensional ones
         # whole when small, else in chunks (type-level targets, changed cells, what the networks left).
         blocks = [np.flatnonzero(w.family == f) for f in np.flatnonzero(~fam_2d & changed & fam_has_target)]
         blocks += self.lps.block_sets(fam2, pending_var)
-        for item in blocks:
-            block, own = item if isinstance(item, tuple) else (item, item)
-            free = np.zeros(len(w.t), dtype=bool)
-            free[block] = True
-            # Every block proves what it can about the targets among its own variables (all of its free
-            # ones unless it names fewer) that no block before it proved; each block is a restriction of
-            # the attacker's problem, so the hull of the proven intervals is sound.
-            tpos = target_of_var[own]
-            tpos = tpos[tpos >= 0]
-            tpos = tpos[pending[tpos]]
-            if not len(tpos):
-                continue
-            self.stats.blocks += 1
-            lo, hi = self.lps.solve(block, free, tpos)
-            np.minimum.at(got_lo, tpos, lo)
-            np.maximum.at(got_hi, tpos, hi)
-            pending[tpos] = ~satisfied(w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos], got_lo[tpos], got_hi[tpos])
+        self._solve_blocks(blocks, pending, got_lo, got_hi, target_of_var)
         blocks = [b[0] if isinstance(b, tuple) else b for b in blocks]
         ok = satisfied(w.target_kind, w.req_lo, w.req_hi, got_lo, got_hi)
         # What the chunks of a large family leave gets the exact problem of its whole family: slower,

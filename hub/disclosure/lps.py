@@ -312,24 +312,27 @@ class BlockLPs:
         self.var_lines = line_of[order]
         self.loose, self.loose_lo, self.loose_hi = loose_boxes(world)
 
-    def block_sets(self, families: np.ndarray, pending_var: np.ndarray) -> list[np.ndarray | tuple[np.ndarray, np.ndarray]]:
+    def block_sets(self, families: np.ndarray, pending_var: np.ndarray,
+                   family: np.ndarray | None = None) -> list[np.ndarray | tuple[np.ndarray, np.ndarray]]:
         """LP blocks for the pending targets of the two-dimensional families (rows × categories × hierarchy).
 
         A family of at most ``WHOLE_FAMILY_VARS`` variables is one block (exact). In a larger one, a
         block is a *chunk* (a school type of at most ``TYPE_BLOCK_UNITS`` vestigingen whole, else
         ``CHUNK_UNITS`` of its vestigingen) plus every schooltype and regio cell plus the donors: per
         (schooltype, column) the ``DONORS`` vestigingen with the largest values, which let a hidden type
-        cell move along the regio column. Everything else is fixed at its true value.
+        cell move along the regio column. Everything else is fixed at its true value. ``family``: other
+        family ids to take the families from (a part of a family, ``Auditor.run``); default the world's.
         """
         w = self.w
+        family = w.family if family is None else family
         blocks: list[np.ndarray] = []
         for fam in families:
-            vars_f = np.flatnonzero(w.family == fam)
+            vars_f = np.flatnonzero(family == fam)
             if not pending_var[vars_f].any():
                 continue
-            # A family without network arcs (the distinct counts, overlap.py) is always done in chunks
-            # (small LPs): only what they leave gets the whole family (Auditor.run).
-            netless = not (w.role[vars_f] != 0).any()
+            # A family with inequalities and cells off the networks (the distinct counts, overlap.py) is
+            # always done in chunks (small LPs): only what they leave gets the whole family (Auditor.run).
+            netless = bool(((w.role[vars_f] == 0) & ~w.overlap[vars_f]).any())
             if len(vars_f) <= WHOLE_FAMILY_VARS and not netless:  # small enough for the exact problem
                 blocks.append(vars_f)
                 continue

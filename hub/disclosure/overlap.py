@@ -16,7 +16,12 @@ G = ``clienten_zorgintensiteit``, K = ``clienten_consortium``, P = ``clienten_aa
 - P_p ≤ K_k(p) for every provider cell that exists; K_k ≤ Σ_{p in k} P_p only where every member of
   consortium k has a cell at the unit (a reader cannot tell a member without pupils there from a
   hidden one, so with any member missing the sum has an unbounded part and says nothing). Providers
-  outside the table belong to :data:`~shared.codes.GEEN_CONSORTIUM`, whose member list is open.
+  outside the table belong to :data:`~shared.codes.GEEN_CONSORTIUM`, whose member list is open;
+- across measures, with N = ``nieuwe_clienten``, L = ``leerlingen``, JB = ``jeugdbescherming`` and
+  JR = ``jeugdreclassering``: N ≤ C (a new client is a client of the unit that year), and C ≤ L,
+  JB ≤ L, JR ≤ L (each counts pupils of the unit). These bind the new clients' rows and the pupils to
+  the distinct counts, so all of them are one family (tables.family_of): audited apart, a published
+  ``nieuwe_clienten`` would bound a hidden ``clienten`` from below unseen by the auditor.
 
 A relation the data do not satisfy (a negative slack: a node counted with another groupings or
 consortium table) is dropped, like an additive line that does not add up (tables.py).
@@ -31,6 +36,7 @@ import pandas as pd
 
 from shared.codes import (
     CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_CONSORTIUM, CLIENTEN_ZORGINTENSITEIT, CLIENTEN_ZORGTYPE, GEEN_CONSORTIUM,
+    JEUGDBESCHERMING, JEUGDRECLASSERING, LEERLINGEN, NIEUWE_CLIENTEN,
 )
 from shared.groupings import Groupings
 
@@ -38,7 +44,8 @@ from shared.groupings import Groupings
 OVERLAP = "_overlap"
 #: Measures bound by these relations: one family per school year (tables.family_of).
 DISTINCT_FAMILY = frozenset({CLIENTEN, CLIENTEN_ZORGTYPE, CLIENTEN_ZORGINTENSITEIT, CLIENTEN_CONSORTIUM,
-                             CLIENTEN_AANBIEDER, OVERLAP})
+                             CLIENTEN_AANBIEDER, OVERLAP, NIEUWE_CLIENTEN, LEERLINGEN, JEUGDBESCHERMING,
+                             JEUGDRECLASSERING})
 
 _UNIT = ["level", "unit", "schooljaar"]
 
@@ -78,6 +85,11 @@ def relations(cells: pd.DataFrame, groupings: Groupings, consortia: Mapping[str,
     add(g.assign(rel="gc:" + g["category"]), _broadcast(c, g, "gc:"))
     add(z1.assign(rel="zc:" + z1["category"]), _broadcast(c, z1, "zc:"))
     add(c.assign(rel="cg"), pd.concat([g, z1]).assign(rel="cg"))
+    # N ≤ C; C ≤ L, JB ≤ L, JR ≤ L
+    pupils = pick(LEERLINGEN)
+    add(pick(NIEUWE_CLIENTEN).assign(rel="nc"), c.assign(rel="nc"))
+    for label, small in (("cl", c), ("bl", pick(JEUGDBESCHERMING)), ("rl", pick(JEUGDRECLASSERING))):
+        add(small.assign(rel=label), pupils.assign(rel=label))
     if len(k):
         # K_k ≤ C; C ≤ Σ K
         add(k.assign(rel="kc:" + k["category"]), _broadcast(c, k, "kc:"))

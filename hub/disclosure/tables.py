@@ -94,7 +94,11 @@ _NUM = COMBINED_COLUMNS[len(KEY) + 1:]
 
 
 def network_role(measure: pd.Series, category: pd.Series) -> np.ndarray:
-    """Each cell's arc in its type's network (flows.py): how ``ROW_LINES`` bind the two-dimensional families."""
+    """Each cell's arc in its type's network (flows.py): how ``ROW_LINES`` bind the two-dimensional families.
+
+    The new clients' rows keep their arcs although they are in the distinct counts' family (N ≤ C,
+    overlap.py): the audit's first pass holds the rest of that family at its true values, which leaves
+    their rows a network with N capped by the slack of N ≤ C (``Auditor.network_bounds``)."""
     m = measure.to_numpy(dtype=object)
     c = category.to_numpy(dtype=object)
     return np.select(
@@ -109,8 +113,9 @@ def network_role(measure: pd.Series, category: pd.Series) -> np.ndarray:
 def family_of(measure: pd.Series, category: pd.Series) -> pd.Series:
     """Cells bound by lines share a family; families never share a line (independent audits)."""
     fam = measure.astype(str) + "|" + category.astype(str)
-    fam = fam.where(~measure.isin(NEW_CLIENT_FAMILY), NIEUWE_CLIENTEN)
-    fam = fam.where(~measure.isin(DISTINCT_FAMILY | OVERLAP_FAMILY), CLIENTEN)
+    # The new clients' rows, the pupils and the distinct counts are bound by inequalities (N ≤ C ≤ L,
+    # overlap.py): one family.
+    fam = fam.where(~measure.isin(DISTINCT_FAMILY | NEW_CLIENT_FAMILY | OVERLAP_FAMILY), CLIENTEN)
     fam = fam.where(~measure.isin(SUPPORT_FAMILY), LEERLINGEN_ONDERSTEUNING)
     return fam.where(measure != KOSTEN, KOSTEN)
 

@@ -89,6 +89,47 @@ def tree_bounds(w: World, var_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 
+def _overlap_lines(w: World, var_mask: np.ndarray) -> np.ndarray:
+    """Per line: whether it holds an overlap variable (overlap.py) among ``var_mask``."""
+    n_lines = len(w.line_ptr) - 1
+    line_of = np.repeat(np.arange(n_lines), np.diff(w.line_ptr))
+    has_overlap = np.zeros(n_lines, dtype=bool)
+    has_overlap[line_of[var_mask[w.line_idx] & w.overlap[w.line_idx]]] = True
+    return has_overlap
+
+
+def overlap_boxes(w: World, var_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The world's boxes, with each variable of ``var_mask`` narrowed to what its overlap lines leave it
+    when every other member of them is held at its true value.
+
+    An overlap line ``Σ big − Σ small − s = 0`` then lets its one moving member use up the slack ``s``
+    (its true value less its lower bound): up when the member is on the small side, down when on the big
+    side. A restriction of the attacker's problem (every other member fixed, ``s`` taking up the rest), so
+    bounds proven within these boxes over the remaining lines are sound.
+    """
+    n_lines = len(w.line_ptr) - 1
+    line_of = np.repeat(np.arange(n_lines), np.diff(w.line_ptr))
+    member, coef = w.line_idx, w.line_coef
+    in_fam = var_mask[member]
+    is_ov = w.overlap[member]
+    has_overlap = _overlap_lines(w, var_mask)
+    slack_of_line = np.full(n_lines, np.nan)
+    ov_pos = np.flatnonzero(in_fam & is_ov)
+    slack_of_line[line_of[ov_pos]] = w.t[member[ov_pos]] - np.maximum(w.lo[member[ov_pos]], 0.0)
+    lo, hi = w.lo.copy(), w.hi.copy()
+    part = np.flatnonzero(in_fam & ~is_ov & has_overlap[line_of])
+    slack = slack_of_line[line_of[part]]
+    up = np.full(len(w.t), INF)
+    down = np.full(len(w.t), INF)
+    small = coef[part] < 0
+    np.minimum.at(up, member[part[small]], slack[small])
+    np.minimum.at(down, member[part[~small]], slack[~small])
+    fam = np.flatnonzero(var_mask)
+    lo[fam] = np.maximum(lo[fam], w.t[fam] - down[fam])
+    hi[fam] = np.minimum(hi[fam], w.t[fam] + up[fam])
+    return lo, hi
+
+
 def column_tree_bounds(w: World, var_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Certified bounds in the distinct-count family, one category's hierarchy at a time.
 
@@ -104,23 +145,8 @@ def column_tree_bounds(w: World, var_mask: np.ndarray) -> tuple[np.ndarray, np.n
     line_of = np.repeat(np.arange(n_lines), np.diff(w.line_ptr))
     member, coef = w.line_idx, w.line_coef
     in_fam = var_mask[member]
-    is_ov = w.overlap[member]
-    has_overlap = np.zeros(n_lines, dtype=bool)
-    has_overlap[line_of[in_fam & is_ov]] = True
-    slack_of_line = np.full(n_lines, np.nan)
-    ov_pos = np.flatnonzero(in_fam & is_ov)
-    slack_of_line[line_of[ov_pos]] = w.t[member[ov_pos]] - np.maximum(w.lo[member[ov_pos]], 0.0)
-    lo, hi = w.lo.copy(), w.hi.copy()
-    part = np.flatnonzero(in_fam & ~is_ov & has_overlap[line_of])
-    slack = slack_of_line[line_of[part]]
-    up = np.full(len(w.t), INF)
-    down = np.full(len(w.t), INF)
-    small = coef[part] < 0
-    np.minimum.at(up, member[part[small]], slack[small])
-    np.minimum.at(down, member[part[~small]], slack[~small])
-    fam = np.flatnonzero(var_mask)
-    lo[fam] = np.maximum(lo[fam], w.t[fam] - down[fam])
-    hi[fam] = np.minimum(hi[fam], w.t[fam] + up[fam])
+    has_overlap = _overlap_lines(w, var_mask)
+    lo, hi = overlap_boxes(w, var_mask)
     # A row line (an equality within one unit: the support's soort row and the overlap figures' rows,
     # tables.py) binds members of different categories: with every other category held, each of its
     # members is held too (a restriction, so sound; the LPs try them free).

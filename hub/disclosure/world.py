@@ -182,7 +182,7 @@ class World:
     parent: np.ndarray  # int code of the parent unit name
     type_of: np.ndarray  # int code of the school type a vestiging or type cell belongs to (-1: regio)
     key: np.ndarray  # int code of the cell key (several variables share one when a value changed)
-    two_dim: np.ndarray  # bool: the variable's family has row lines (nieuwe_clienten, kosten, ondersteuning)
+    two_dim: np.ndarray  # bool: the variable's family has row lines (distinct counts, kosten, ondersteuning)
     role: np.ndarray  # int8: the variable's arc in its type's network (flows.py; 0 = none)
     overlap: np.ndarray  # bool: an overlap variable of the distinct counts (overlap.py)
     column: np.ndarray  # int code of (measure, category): the column line the variable belongs to

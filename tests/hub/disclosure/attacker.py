@@ -16,7 +16,9 @@ have exactly these fields) and knows what any reader of the documentation knows:
   care-intensity group, a group at most the sum of its care types, a group (or the care type of a
   group of one) at most ``clienten`` and ``clienten`` at most their sum; a consortium at most
   ``clienten`` and ``clienten`` at most the sum of the consortia; a listed provider at most its
-  consortium, and a consortium at most the sum of its members where every member is listed;
+  consortium, and a consortium at most the sum of its members where every member is listed; and
+  across measures, ``nieuwe_clienten`` at most ``clienten`` (new clients are clients) and ``clienten``,
+  ``jeugdbescherming`` and ``jeugdreclassering`` each at most ``leerlingen`` (all count pupils of the unit);
 - a published count lies in its rounding window and is ≥ threshold; a published cost lies in its
   rounding window and is ≥ 0; every count is ≥ 0; a hidden cost is ≥ 0 unless it is truly negative
   (the attacker is granted that knowledge when ``truth`` is given), or, with ``cost_floor``, at least
@@ -120,6 +122,10 @@ def inequalities_of(release: pd.DataFrame, groupings: Groupings = DEFAULT_GROUPI
 
     for cells in by_unit.values():
         clients = cells.get(("clienten", ""))
+        pupils = cells.get(("leerlingen", ""))
+        at_most([cells.get(("nieuwe_clienten", ""))], [clients])
+        for measure in ("clienten", "jeugdbescherming", "jeugdreclassering"):
+            at_most([cells.get((measure, ""))], [pupils])
         compared = cells.get(("clienten_vergeleken", ""))
         if compared is not None and compared[0] == "vestiging":
             at_most([compared], [clients])

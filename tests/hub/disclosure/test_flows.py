@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from hub.disclosure import flows, lps
+from hub.disclosure import flows, lps, trees
 
 from .helpers import AGES, assert_protected, gate, lp_reference, region, world_of
 
 
 def _type_vars(world, table, measure_family: str, schooltype: str) -> np.ndarray:
+    """A type's vestiging cells of the cost family or of the new clients' rows (``nieuwe_clienten*``)."""
     cells = table.cells
-    fam = cells["family"].to_numpy()
     sel = (cells["level"].to_numpy() == "vestiging") & (cells["parent"].to_numpy() == schooltype)
-    sel &= np.array([f.endswith("|" + measure_family) for f in fam])
+    sel &= cells["measure"].str.startswith(measure_family).to_numpy()
     return np.flatnonzero(sel)  # one release: variable i is cell i
+
+
+def _slacks_of(world, free: np.ndarray) -> np.ndarray:
+    """The overlap variables of the inequality lines the ``free`` variables are in."""
+    out = set()
+    for ln in range(len(world.line_ptr) - 1):
+        m = world.line_idx[world.line_ptr[ln]:world.line_ptr[ln + 1]]
+        if world.overlap[m].any() and np.isin(m, free).any():
+            out.update(int(x) for x in m[world.overlap[m]])
+    return np.array(sorted(out), dtype=np.int64)
 
 
 def _network(world, free: np.ndarray):
@@ -36,9 +48,17 @@ def test_network_bounds_equal_the_lp_reference(family):
     assert len(free) > 20
     order = np.argsort(free)
     free = free[order]
-    net, tail, head = _network(world, free)
+    # The new clients' rows share a family with the distinct counts (N ≤ C, overlap.py): the network holds
+    # the rest at its true values, each N capped by its slack, and the LP frees those slacks.
+    in_family = world.family == world.family[free[0]]
+    lo, hi = trees.overlap_boxes(world, in_family)
+    view = replace(world, lo=lo, hi=hi)
+    slacks = _slacks_of(world, free)
+    assert (family == "kosten") == (len(slacks) == 0)
+    net, tail, head = _network(view, free)
     cap = 4 * float(np.max(np.abs(world.t[free]))) + 1e6
-    ref = lp_reference(world, free, cap)
+    both = np.concatenate([free, slacks])
+    ref = lp_reference(world, both, cap, only=np.arange(len(free)))
     for j in range(len(free)):
         lo = world.t[free[j]] - net.decrease(j)
         hi = world.t[free[j]] + net.increase(j)
@@ -51,7 +71,8 @@ def test_network_is_a_restriction_of_the_attacker_problem():
     cells, units = region(rng, 6)
     table, world = world_of(cells, units)
     free = np.sort(_type_vars(world, table, "nieuwe_clienten", "BO"))
-    net, tail, head = _network(world, free)
+    lo, hi = trees.overlap_boxes(world, world.family == world.family[free[0]])
+    net, tail, head = _network(replace(world, lo=lo, hi=hi), free)
     smf = net.smf
     checked = 0
     for j in range(len(free)):
@@ -73,6 +94,10 @@ def test_network_is_a_restriction_of_the_attacker_problem():
         for ln in range(len(world.line_ptr) - 1):
             m = world.line_idx[world.line_ptr[ln]:world.line_ptr[ln + 1]]
             a = world.line_coef[world.line_ptr[ln]:world.line_ptr[ln + 1]]
+            ov = world.overlap[m]
+            if ov.any():  # an inequality (N ≤ C): its overlap variable takes up the change and stays >= 0
+                x[m[ov]] = np.dot(a[~ov], x[m[~ov]])
+                assert (x[m[ov]] >= -1e-6).all(), (j, ln)
             assert abs(np.dot(a, x[m])) < 1e-6, (j, ln)
     assert checked > 5
 
@@ -117,3 +142,33 @@ def test_changed_cells_are_fixed_in_the_networks_and_left_to_the_lp():
     for r in hidden.itertuples():
         assert_protected(rel, units, (r.level, r.unit, r.schooljaar, r.measure, r.category), combined2,
                          history=[(combined1, result1.release)])
+
+
+def test_new_clients_network_is_capped_by_the_clients_and_stays_within_the_full_lp():
+    """The new clients' rows share a family with ``clienten`` (N ≤ C, overlap.py). Their network holds the
+    rest of the family at its true values, which caps N at C's true value: within the exact LP of the
+    whole family (sound), and where every client is new, N cannot move up at all."""
+    from hub.disclosure.audit import Auditor
+
+    rng = np.random.default_rng(4)
+    cells, units = region(rng, 7)
+    new = {(c[1]): c[4] for c in cells if c[2] == "nieuwe_clienten"}
+    extra = {v: (0 if i % 2 else int(rng.integers(1, 30))) for i, v in enumerate(sorted(new))}
+    cells = cells + [("0356", v, "clienten", "", n + extra[v]) for v, n in new.items()]
+    table, world = world_of(cells, units)
+    free = np.sort(_type_vars(world, table, "nieuwe_clienten", "BO"))
+    fam = world.family[free[0]]
+    assert world.overlap[world.family == fam].any()  # the N ≤ C lines are in the family
+    tpos = np.flatnonzero(np.isin(world.target_var, free))
+    assert len(tpos) > 10
+    auditor = Auditor(world)
+    pos, lo, hi = auditor.network_bounds(np.array([fam]))
+    assert set(tpos) <= set(pos)
+    block = np.flatnonzero(world.family == fam)
+    cap = 4 * float(np.max(np.abs(world.t[block]))) + 1e6
+    exact = lp_reference(world, block, cap, only=np.searchsorted(block, world.target_var[pos]))
+    for j, p in enumerate(pos):
+        assert lo[j] >= exact[j, 0] - 1e-6 and hi[j] <= exact[j, 1] + 1e-6
+    capped = [j for j, p in enumerate(pos) if table.cells["measure"].iloc[world.target_var[p]] == "nieuwe_clienten"
+              and extra[table.cells["unit"].iloc[world.target_var[p]]] == 0]
+    assert capped and all(hi[j] == world.t[world.target_var[pos[j]]] for j in capped)

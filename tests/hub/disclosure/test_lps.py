@@ -61,12 +61,12 @@ def test_blocks_of_a_large_family_hold_every_aggregate_cell(monkeypatch):
     families = np.unique(world.family[world.two_dim])
     pending = np.zeros(len(world.t), dtype=bool)
     pending[world.target_var] = True
-    # A small family with network arcs is one whole block. The distinct counts (overlap.py) have no
-    # arcs, so no flow pass before the LPs: they are always chunked, whatever their size (audit.py gives
-    # what the chunks leave the whole family).
-    netted = np.array([f for f in families if (world.role[world.family == f] != 0).any()])
+    # A small family of networks alone is one whole block. The distinct counts (overlap.py) have
+    # inequalities, which no network holds (only their new clients' rows have arcs): they are always
+    # chunked, whatever their size (audit.py gives what the chunks leave the whole family).
+    netted = np.array([f for f in families if not world.overlap[world.family == f].any()])
     netless = np.setdiff1d(families, netted)
-    assert len(netted) == 2 and len(netless) == 1  # nieuwe_clienten, kosten; the distinct counts
+    assert len(netted) == 1 and len(netless) == 1  # kosten; the distinct counts with the new clients' rows
     whole = lps.BlockLPs(world, None, AuditStats()).block_sets(netted, pending)
     assert [list(b) for b in whole] == [list(np.flatnonzero(world.family == f)) for f in netted]
     chunked = [_pair(b) for b in lps.BlockLPs(world, None, AuditStats()).block_sets(netless, pending)]
@@ -99,7 +99,7 @@ def _netless_world(seed: int):
     cells, units = distinct_region(rng, 14)
     _, world = world_of(cells, units)
     families = np.unique(world.family[world.two_dim])
-    netless = [f for f in families if not (world.role[world.family == f] != 0).any()]
+    netless = [f for f in families if world.overlap[world.family == f].any()]
     assert len(netless) == 1
     return world, netless[0]
 

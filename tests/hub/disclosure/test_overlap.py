@@ -71,6 +71,8 @@ def test_relations_are_the_documented_ones_with_their_true_slacks():
         f"pk:{P1}": 8, f"pk:{P2}": 9, f"pk:{P3}": 0, f"pk:{P4}": 0,
         # K_k <= sum of its members where every member has a cell; never for the open list of others
         "kp:alfa": 10 + 9 - 18, "kp:beta": 0,
+        # N <= C (no new clients are given here, so N = 0); C, JB, JR <= L: they count pupils
+        "nc": 30, "cl": 400 - 30, "bl": 400, "rl": 400,
     }
     assert slack == expected
     # Every line with an overlap variable holds: Σ big − Σ small − s = 0 at the true values.
@@ -289,3 +291,74 @@ def test_a_reader_who_tells_partners_by_their_intervals_narrows_nothing(seed):
     assert narrowed(attack) == []
     attack.infer_classes()
     assert narrowed(attack) == []
+
+
+def _new_clients(vest, n, node="0356"):
+    """``n`` new clients at ``vest``, all referred by the municipality at ages 6-8 (consistent rows)."""
+    return [(node, vest, "nieuwe_clienten", "", n), (node, vest, "nieuwe_clienten_verwijzer", "01", n),
+            (node, vest, "nieuwe_clienten_leeftijd", "6-8", n)]
+
+
+# 02BB00 has 3 clients (below the threshold); the BO column makes 01AA00's clienten (14) its partner.
+# All 14 of them are new, and nieuwe_clienten is a figure of its own: shown as 15 it says clienten >= 13
+# at 01AA00, and with the BO total (67, shown 65) and 03CC00 (50) that leaves 02BB00 at most 6. (03CC00's
+# 12 new clients, the smallest of the BO column, are the partner of 02BB00's 2.)
+NEW_CLIENT_CASE = (
+    _school("01AA00", 14) + _new_clients("01AA00", 14)
+    + _school("02BB00", 3) + _new_clients("02BB00", 2)
+    + _school("03CC00", 50) + _new_clients("03CC00", 12)
+    + _school("04DD00", 60) + _new_clients("04DD00", 25)
+)
+
+
+def _without_cross_measure_relations(monkeypatch):
+    """The auditor as it was: N ≤ C and C, JB, JR ≤ L unknown to it (the new clients and the pupils then
+    audited apart from the distinct counts)."""
+    real = overlap.relations
+
+    def relations(cells, *args, **kwargs):
+        out = real(cells, *args, **kwargs)
+        return out[~out["rel"].isin(["nc", "cl", "bl", "rl"])]
+
+    monkeypatch.setattr(overlap, "relations", relations)
+
+
+def test_a_published_new_client_count_does_not_pin_a_hidden_clients_partner(monkeypatch):
+    combined = _combined(NEW_CLIENT_CASE, TYPES4)
+    partner, small = key("01AA00", "clienten"), key("02BB00", "clienten")
+
+    def gate_and_attack():
+        result = apply_gate(combined, GateConfig())
+        assert result.audit["failed"] == 0
+        rel = result.release
+        assert _status(rel, "01AA00", "clienten") != "published"
+        assert _status(rel, "02BB00", "clienten") == "suppressed_primary"
+        return rel, Attack([public(rel)], parents(TYPES4), truth=[truth(combined)])
+
+    rel, attack = gate_and_attack()
+    lo, hi = attack.interval(small)
+    assert lo <= 1e-6 and hi >= T - 1 - 1e-6
+    assert narrowed(attack) == []
+    attack.infer_classes()
+    assert narrowed(attack) == []
+
+    # Without the relation the new clients are published next to the hidden partner, which they bound
+    # from below, and the small cell is left at most 6.
+    _without_cross_measure_relations(monkeypatch)
+    rel, attack = gate_and_attack()
+    assert _status(rel, "01AA00", "nieuwe_clienten") == "published"
+    assert attack.interval(partner)[0] == 13.0
+    assert attack.interval(small) == (0.0, 6.0)
+    assert small in {k for k, _, _ in narrowed(attack)}
+
+
+def test_pupils_bound_the_clients_and_the_childrens_protection_measures():
+    """C ≤ L, JB ≤ L and JR ≤ L at every unit, N ≤ C, with their true slacks."""
+    cells = NEW_CLIENT_CASE + [("0356", "01AA00", "jeugdbescherming", "", 2), ("0356", "01AA00", "jeugdreclassering", "", 1)]
+    table = build_table(_combined(cells, TYPES4))
+    slack = _slacks(table, "01AA00")
+    assert {k: slack[k] for k in ("nc", "cl", "bl", "rl")} == {"nc": 0, "cl": 400 - 14, "bl": 398, "rl": 399}
+    assert _slacks(table, "BO", "schooltype")["nc"] == 67 - 28
+    family = table.cells.set_index(KEY)["family"]
+    assert family.loc[key("01AA00", "nieuwe_clienten_verwijzer", "01")] == family.loc[key("01AA00", "clienten")] \
+        == family.loc[key("01AA00", "leerlingen")]

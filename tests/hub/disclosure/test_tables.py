@@ -47,13 +47,15 @@ def test_every_unit_gets_the_fixed_cells_and_provider_cells_exist_only_where_non
 
 
 def _row_lines_with_total(table, total_key) -> list[set[str]]:
-    """The measures of the parts of every line whose total is the cell ``total_key``."""
+    """The measures of the parts of every additive line (no inequality of overlap.py) whose total is the
+    cell ``total_key``."""
     index = pd.MultiIndex.from_frame(table.cells[KEY])
     total = int(index.get_loc(total_key))
+    measure = table.cells["measure"].to_numpy()
     out = []
     for line in range(table.n_lines):
         members, coefs = table.members(line)
-        if total in members[coefs < 0]:
+        if total in members[coefs < 0] and not (measure[members] == OVERLAP).any():
             out.append(set(table.cells["measure"].to_numpy()[members[coefs > 0]]))
     return out
 
@@ -79,13 +81,15 @@ def test_families_share_no_line():
         assert len(set(family[members])) == 1
     assert (table.cells["measure"] == OVERLAP).any()  # the overlap lines are among the lines checked
     new = table.cells["measure"].str.startswith("nieuwe_clienten")
-    assert table.cells.loc[new, "family"].nunique() == 1
-    # The distinct counts and their overlap variables are one family (their inequalities bind them all)...
-    distinct = table.cells["measure"].isin(DISTINCT_FAMILY)
-    assert set(table.cells.loc[distinct, "measure"]) == {"clienten", "clienten_zorgtype", "clienten_zorgintensiteit",
-                                                          "clienten_aanbieder", OVERLAP}
+    # The distinct counts, their overlap variables, the new clients' rows and the pupils are one family:
+    # their inequalities (N <= C <= L, overlap.py) bind them all ...
+    distinct = table.cells["measure"].isin(DISTINCT_FAMILY) | new
+    assert set(table.cells.loc[distinct, "measure"]) == {
+        "clienten", "clienten_zorgtype", "clienten_zorgintensiteit", "clienten_aanbieder", OVERLAP, "leerlingen",
+        "jeugdbescherming", "jeugdreclassering", "nieuwe_clienten", "nieuwe_clienten_verwijzer",
+        "nieuwe_clienten_leeftijd"}
     assert table.cells.loc[distinct, "family"].nunique() == 1
-    # ... and the hierarchy-only measures each remain a family of their own.
+    # ... and any other measure remains a family of its own.
     others = table.cells[~distinct & ~new]
     assert others.groupby("measure")["family"].nunique().eq(1).all()
     assert others["family"].nunique() == others["measure"].nunique()

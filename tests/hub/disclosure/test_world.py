@@ -101,10 +101,11 @@ def test_a_cell_unchanged_between_releases_is_one_variable_and_keeps_what_either
     # 02BB00, BO and regio changed: their old values are variables of their own, in no line of the current
     # release, and none of the six is the same in every release. So are the overlap variables
     # (overlap.py) whose true slack the change moved: G_g <= C has slack C - G_g, one per
-    # care-intensity group at each of the three units.
-    slack_moved = [(lv, unit, "_overlap", f"gc:{g}") for lv, unit in
+    # care-intensity group at each of the three units, and N <= C has slack C - N. (C <= L is no
+    # relation here: no pupils are given, so its slack would be negative.)
+    slack_moved = [(lv, unit, "_overlap", rel) for lv, unit in
                    (("vestiging", "02BB00"), ("schooltype", "BO"), ("regio", "regio"))
-                   for g in DEFAULT_GROUPINGS.zorgintensiteit.counted_codes()]
+                   for rel in [f"gc:{g}" for g in DEFAULT_GROUPINGS.zorgintensiteit.counted_codes()] + ["nc"]]
     for lv, unit, measure, category in slack_moved:
         k = (lv, unit, JAAR, measure, category)
         assert static.var_of[0][_position(current, k)] != static.var_of[1][_position(earlier, k)]
