@@ -7,8 +7,11 @@ overlap). The node counts the group cells itself, as distinct children (docs/dat
 - ``clienten_zorgintensiteit``: distinct clients per care-intensity group over the client-counting
   care types. A child with care types in two groups counts in both, so a group lies between its
   largest care type and the sum of its care types (the auditor models both sides).
-- ``nieuwe_clienten_verwijzergroep`` and ``nieuwe_clienten_leeftijdsfase``: a new client has one
-  starting allocation, so one referrer and one age band; these groups are exact sums of their parts.
+- the referrer groups and school-phase age bands are part of the table (a deployment can override
+  them, and the hub sends them with every round), but no node counts cells for them yet: a new
+  client has one starting allocation, so one referrer and one age band, and their groups would be
+  exact sums of the fine ``nieuwe_clienten_verwijzer`` and ``nieuwe_clienten_leeftijd`` cells
+  (docs/data-dictionary.md, "Groupings", says why they are not cells yet).
 
 A group of a single category gets no cell of its own (``Grouping.counted_codes``): it would be a
 second copy of that category's cell, which the pages show in its place.

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from shared.codes import AGE_BANDS, CLIENT_ZORGTYPES, DEFAULT_PRODUCTCATEGORIE
+from shared.groupings import DEFAULT_GROUPINGS
 
 CellKey = tuple[str, str, str, str]
 
@@ -46,6 +47,11 @@ def compute(data_dir: Path, schooljaren: list[str], threads: int | None = None,
     clients = ", ".join(f"'{z}'" for z in CLIENT_ZORGTYPES)
     con.execute(f"CREATE TEMP TABLE zt AS SELECT * FROM (VALUES {zt_rows}) AS t(cat, zorgtype)")
     con.execute(f"CREATE TEMP TABLE y AS {_years_sql(schooljaren)}")
+    # care intensity: the default grouping's groups of two or more care types (a group of one has no cell)
+    intensity = DEFAULT_GROUPINGS.zorgintensiteit
+    counted = set(intensity.counted_codes())
+    group_rows = ", ".join(f"('{zt}', '{g}')" for zt, g in intensity.group_of().items() if g in counted)
+    con.execute(f"CREATE TEMP TABLE zi AS SELECT * FROM (VALUES {group_rows}) AS t(zorgtype, grp)")
     # enrolment on the peildatum; the school year is the one the peildatum falls in
     con.execute(f"""
         CREATE TEMP TABLE l AS
@@ -89,6 +95,8 @@ def compute(data_dir: Path, schooljaren: list[str], threads: int | None = None,
         """)
     add("clienten_zorgtype", "SELECT v, sj, zorgtype, count(DISTINCT bsn) FROM a WHERE is_client GROUP BY ALL")
     add("clienten_aanbieder", "SELECT v, sj, agb, count(DISTINCT bsn) FROM a WHERE is_client GROUP BY ALL")
+    add("clienten_zorgintensiteit",
+        "SELECT v, sj, zi.grp, count(DISTINCT bsn) FROM a JOIN zi USING (zorgtype) WHERE is_client GROUP BY ALL")
 
     # new clients: the first client allocation starting in the year (ties: lowest toewijzingnummer) with no client
     # allocation that started earlier still active in the 365 days before it
