@@ -16,7 +16,7 @@ have exactly these fields) and knows what any reader of the documentation knows:
   care-intensity group, a group at most the sum of its care types, a group (or the care type of a
   group of one) at most ``clienten`` and ``clienten`` at most their sum; a consortium at most
   ``clienten`` and ``clienten`` at most the sum of the consortia; a listed provider at most its
-  consortium, and a consortium at most the sum of its members where every member is listed; and
+  consortium (without the consortium table: at most ``clienten``), and a consortium at most the sum of its members where every member is listed; and
   across measures, ``nieuwe_clienten`` at most ``clienten`` (new clients are clients) and ``clienten``,
   ``jeugdbescherming`` and ``jeugdreclassering`` each at most ``leerlingen`` (all count pupils of the unit);
 - a published count lies in its rounding window and is ≥ threshold; a published cost lies in its
@@ -150,6 +150,10 @@ def inequalities_of(release: pd.DataFrame, groupings: Groupings = DEFAULT_GROUPI
             at_most([k], [clients])
         at_most([clients], list(by_consortium.values()))
         if consortia is None:
+            # Without the consortium table a provider is still at most the unit's clients.
+            for (m, agb), p in cells.items():
+                if m == "clienten_aanbieder":
+                    at_most([p], [clients])
             continue
         for (m, agb), p in cells.items():
             if m == "clienten_aanbieder":

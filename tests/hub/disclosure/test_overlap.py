@@ -362,3 +362,39 @@ def test_pupils_bound_the_clients_and_the_childrens_protection_measures():
     family = table.cells.set_index(KEY)["family"]
     assert family.loc[key("01AA00", "nieuwe_clienten_verwijzer", "01")] == family.loc[key("01AA00", "clienten")] \
         == family.loc[key("01AA00", "leerlingen")]
+
+
+# Without a consortium table a provider is bound by the clients alone (P ≤ C). 01AA00: 28 clients (shown
+# 30), 23 of them at P1 (82 %, below the group-disclosure share; shown 25, so at least 23): clienten >= 23
+# there, and with the BO total (77, shown 75) and 03CC00 (48, shown 50) 02BB00's 1 client is left at
+# most 6.
+PROVIDER_CASE = (
+    _school("01AA00", 28, providers={P1: 23, P3: 5}) + _school("02BB00", 1, providers={P3: 1})
+    + _school("03CC00", 48, providers={P1: 20, P3: 28}) + _school("04DD00", 60, providers={P1: 30, P3: 30})
+)
+
+
+def test_without_consortia_a_published_provider_does_not_pin_a_hidden_clients_partner(monkeypatch):
+    combined = _combined(PROVIDER_CASE, TYPES4)
+    partner, small = key("01AA00", "clienten"), key("02BB00", "clienten")
+
+    def gate_and_attack():
+        result = apply_gate(combined, GateConfig())
+        assert result.audit["failed"] == 0
+        rel = result.release
+        assert _status(rel, "01AA00", "clienten") != "published"
+        assert _status(rel, "02BB00", "clienten") == "suppressed_primary"
+        return rel, Attack([public(rel)], parents(TYPES4), truth=[truth(combined)])
+
+    rel, attack = gate_and_attack()
+    lo, hi = attack.interval(small)
+    assert lo <= 1e-6 and hi >= T - 1 - 1e-6
+    assert narrowed(attack) == []
+
+    # The auditor as it was: no P ≤ C without consortium cells (world.py's floors left out).
+    from hub.disclosure import world
+    monkeypatch.setattr(world, "provider_floors", lambda cells, lo: lo)
+    rel, attack = gate_and_attack()
+    assert _status(rel, "01AA00", "clienten_aanbieder", P1) == "published"
+    assert attack.interval(partner)[0] == 23.0
+    assert attack.interval(small) == (0.0, 6.0)
