@@ -13,7 +13,9 @@ flow conservation):
 
 The network always holds *every* line of the attacker's problem over these cells (plus, where a partial was
 inconsistent and its line was dropped, one the attacker does not have): its feasible set is a subset of the
-attacker's, so every interval proven here is sound. Variables that differ between releases (a late
+attacker's, so every interval proven here is sound. The new clients' rows are also in inequalities (N ≤ C,
+overlap.py); those become caps on the arcs' boxes (trees.py's ``overlap_boxes``, every other cell held),
+which the caller applies before building the network (``Auditor.network_bounds``). Variables that differ between releases (a late
 submission changed them) are fixed too: the old and new lines then say the same about the free cells.
 
 Bounds. With the truth as a feasible flow, the largest increase of arc e = (u → v) is the maximum flow from

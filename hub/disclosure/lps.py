@@ -330,8 +330,9 @@ class BlockLPs:
             vars_f = np.flatnonzero(family == fam)
             if not pending_var[vars_f].any():
                 continue
-            # A family with inequalities and cells off the networks (the distinct counts, overlap.py) is
-            # always done in chunks (small LPs): only what they leave gets the whole family (Auditor.run).
+            # A family with cells that are neither network arcs nor overlap variables (the distinct counts,
+            # overlap.py) is always done in chunks (small LPs): only what they leave gets the whole family
+            # (Auditor.run). The network parts of a family (``family``) and the cost and support families are not.
             netless = bool(((w.role[vars_f] == 0) & ~w.overlap[vars_f]).any())
             if len(vars_f) <= WHOLE_FAMILY_VARS and not netless:  # small enough for the exact problem
                 blocks.append(vars_f)

@@ -104,7 +104,9 @@ def overlap_boxes(w: World, var_mask: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
     An overlap line ``Σ big − Σ small − s = 0`` then lets its one moving member use up the slack ``s``
     (its true value less its lower bound): up when the member is on the small side, down when on the big
-    side. A restriction of the attacker's problem (every other member fixed, ``s`` taking up the rest), so
+    side; and grow it as far as its upper bound allows (none for an overlap variable in the reader's
+    box, world.py; its true value where a late submission's audit holds it): down on the small side, up
+    on the big side. A restriction of the attacker's problem (every other member fixed, ``s`` taking up the rest), so
     bounds proven within these boxes over the remaining lines are sound.
     """
     n_lines = len(w.line_ptr) - 1
@@ -116,14 +118,19 @@ def overlap_boxes(w: World, var_mask: np.ndarray) -> tuple[np.ndarray, np.ndarra
     slack_of_line = np.full(n_lines, np.nan)
     ov_pos = np.flatnonzero(in_fam & is_ov)
     slack_of_line[line_of[ov_pos]] = w.t[member[ov_pos]] - np.maximum(w.lo[member[ov_pos]], 0.0)
+    grow_of_line = np.full(n_lines, np.nan)
+    grow_of_line[line_of[ov_pos]] = w.hi[member[ov_pos]] - w.t[member[ov_pos]]
     lo, hi = w.lo.copy(), w.hi.copy()
     part = np.flatnonzero(in_fam & ~is_ov & has_overlap[line_of])
     slack = slack_of_line[line_of[part]]
+    grow = grow_of_line[line_of[part]]
     up = np.full(len(w.t), INF)
     down = np.full(len(w.t), INF)
     small = coef[part] < 0
     np.minimum.at(up, member[part[small]], slack[small])
     np.minimum.at(down, member[part[~small]], slack[~small])
+    np.minimum.at(down, member[part[small]], grow[small])
+    np.minimum.at(up, member[part[~small]], grow[~small])
     fam = np.flatnonzero(var_mask)
     lo[fam] = np.maximum(lo[fam], w.t[fam] - down[fam])
     hi[fam] = np.minimum(hi[fam], w.t[fam] + up[fam])

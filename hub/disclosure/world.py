@@ -34,7 +34,8 @@ WIDTH = 2  # insider count: hi - lo >= req_hi - req_lo
 TWO_SIDED = 3  # cost: lo <= req_lo and hi >= req_hi (req = t -/+ P)
 
 #: Measures of the families with row lines (rows × categories × hierarchy): never a tree. The distinct
-#: counts (overlap.py) are no network either: their cells have no arc and go to the LPs.
+#: counts' family (overlap.py) is no network either: only its new clients' rows have arcs, the rest goes
+#: to the LPs.
 TWO_DIM_MEASURES = sorted(NEW_CLIENT_FAMILY | {KOSTEN} | SUPPORT_FAMILY | DISTINCT_FAMILY | OVERLAP_FAMILY)
 
 
