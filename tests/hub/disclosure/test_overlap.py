@@ -323,19 +323,22 @@ def _without_cross_measure_relations(monkeypatch):
     monkeypatch.setattr(overlap, "relations", relations)
 
 
+def _gate_and_attack_clients(combined):
+    """Gate the four-school cases below: 02BB00's few clients are hidden, 01AA00's are their partner;
+    the release and the attacker over it."""
+    result = apply_gate(combined, GateConfig())
+    assert result.audit["failed"] == 0
+    rel = result.release
+    assert _status(rel, "01AA00", "clienten") != "published"
+    assert _status(rel, "02BB00", "clienten") == "suppressed_primary"
+    return rel, Attack([public(rel)], parents(TYPES4), truth=[truth(combined)])
+
+
 def test_a_published_new_client_count_does_not_pin_a_hidden_clients_partner(monkeypatch):
     combined = _combined(NEW_CLIENT_CASE, TYPES4)
     partner, small = key("01AA00", "clienten"), key("02BB00", "clienten")
 
-    def gate_and_attack():
-        result = apply_gate(combined, GateConfig())
-        assert result.audit["failed"] == 0
-        rel = result.release
-        assert _status(rel, "01AA00", "clienten") != "published"
-        assert _status(rel, "02BB00", "clienten") == "suppressed_primary"
-        return rel, Attack([public(rel)], parents(TYPES4), truth=[truth(combined)])
-
-    rel, attack = gate_and_attack()
+    rel, attack = _gate_and_attack_clients(combined)
     lo, hi = attack.interval(small)
     assert lo <= 1e-6 and hi >= T - 1 - 1e-6
     assert narrowed(attack) == []
@@ -345,7 +348,7 @@ def test_a_published_new_client_count_does_not_pin_a_hidden_clients_partner(monk
     # Without the relation the new clients are published next to the hidden partner, which they bound
     # from below, and the small cell is left at most 6.
     _without_cross_measure_relations(monkeypatch)
-    rel, attack = gate_and_attack()
+    rel, attack = _gate_and_attack_clients(combined)
     assert _status(rel, "01AA00", "nieuwe_clienten") == "published"
     assert attack.interval(partner)[0] == 13.0
     assert attack.interval(small) == (0.0, 6.0)
@@ -378,15 +381,7 @@ def test_without_consortia_a_published_provider_does_not_pin_a_hidden_clients_pa
     combined = _combined(PROVIDER_CASE, TYPES4)
     partner, small = key("01AA00", "clienten"), key("02BB00", "clienten")
 
-    def gate_and_attack():
-        result = apply_gate(combined, GateConfig())
-        assert result.audit["failed"] == 0
-        rel = result.release
-        assert _status(rel, "01AA00", "clienten") != "published"
-        assert _status(rel, "02BB00", "clienten") == "suppressed_primary"
-        return rel, Attack([public(rel)], parents(TYPES4), truth=[truth(combined)])
-
-    rel, attack = gate_and_attack()
+    rel, attack = _gate_and_attack_clients(combined)
     lo, hi = attack.interval(small)
     assert lo <= 1e-6 and hi >= T - 1 - 1e-6
     assert narrowed(attack) == []
@@ -394,7 +389,7 @@ def test_without_consortia_a_published_provider_does_not_pin_a_hidden_clients_pa
     # The auditor as it was: no P ≤ C without consortium cells (world.py's floors left out).
     from hub.disclosure import world
     monkeypatch.setattr(world, "provider_floors", lambda cells, lo: lo)
-    rel, attack = gate_and_attack()
+    rel, attack = _gate_and_attack_clients(combined)
     assert _status(rel, "01AA00", "clienten_aanbieder", P1) == "published"
     assert attack.interval(partner)[0] == 23.0
     assert attack.interval(small) == (0.0, 6.0)
