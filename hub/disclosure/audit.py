@@ -114,7 +114,6 @@ class Auditor:
         self.stats = AuditStats()
         self.lps = BlockLPs(world, cache, self.stats)
         self.certified: tuple[np.ndarray, np.ndarray] | None = None  # per variable, after ``run``
-        self._net_w = world  # the world as the type networks see it (``network_bounds``)
 
     def network_bounds(self, families: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Flow bounds (flows.py) of the vestiging-level targets of two-dimensional families, per school type.
@@ -140,7 +139,6 @@ class Auditor:
             # slack (N ≤ C: N at most C's true value). A restriction, so the flows stay sound.
             lo, hi = trees.overlap_boxes(w, fam_sel[w.family])
             w = replace(w, lo=np.where(in_net, lo, w.lo), hi=np.where(in_net, hi, w.hi))
-        self._net_w = w
         order = np.lexsort((w.unit[cand], w.parent[cand], w.family[cand]))
         cand = cand[order]
         group = w.family[cand].astype(np.int64) * (int(w.parent.max()) + 1) + w.parent[cand]
@@ -168,24 +166,24 @@ class Auditor:
                     out_hi.append(found[1])
                     continue
             if len(units) <= flows.EXACT_UNITS:
-                lo, hi = self._network_block(pv, tpos)
+                lo, hi = self._network_block(w, pv, tpos)
             else:
                 lo = np.full(len(tpos), INF)
                 hi = np.full(len(tpos), -INF)
                 # pv is sorted by unit, so each chunk of units is a contiguous slice of pv.
                 chunk_of_var = np.searchsorted(units, w.unit[pv]) // flows.CHUNK_UNITS
-                helper_vars = pv[np.isin(w.unit[pv], self._helpers(pv))]
+                helper_vars = pv[np.isin(w.unit[pv], self._helpers(w, pv))]
                 t_chunk = chunk_of_var[t_idx]
                 bounds = np.searchsorted(chunk_of_var, np.arange(int(chunk_of_var[-1]) + 2))
                 for k in np.unique(t_chunk):
                     in_chunk = t_chunk == k
                     own = pv[bounds[k]:bounds[k + 1]]
                     block = np.union1d(own, helper_vars)
-                    clo, chi = self._network_block(block, tpos[in_chunk])
+                    clo, chi = self._network_block(w, block, tpos[in_chunk])
                     lo[in_chunk], hi[in_chunk] = clo, chi
                 short = ~satisfied(w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos], lo, hi)
                 if short.any():  # the exact problem of the whole type
-                    flo, fhi = self._network_block(pv, tpos[short])
+                    flo, fhi = self._network_block(w, pv, tpos[short])
                     lo[short], hi[short] = np.minimum(lo[short], flo), np.maximum(hi[short], fhi)
             if gkey is not None:
                 self.cache.put(gkey, (lo.copy(), hi.copy()))
@@ -241,9 +239,10 @@ class Auditor:
             ids.append(nfam + len(ids))
         return (family, np.array(ids, dtype=np.int64)) if ids else None
 
-    def _helpers(self, pv: np.ndarray) -> np.ndarray:
-        """Units of a type that join every chunk: per column the ``HELPERS`` with most room down and up."""
-        w = self._net_w
+    @staticmethod
+    def _helpers(w: World, pv: np.ndarray) -> np.ndarray:
+        """Units of a type that join every chunk: per column the ``HELPERS`` with most room down and up
+        (``w``: the world as the networks see it, ``network_bounds``)."""
         down = w.t[pv] - w.lo[pv]
         up = np.where(np.isfinite(w.hi[pv]), w.hi[pv] - w.t[pv], 1e18)
         chosen: set[int] = set()
@@ -258,9 +257,9 @@ class Auditor:
             chosen.update(int(u) for u in unit[pick])
         return np.array(sorted(chosen), dtype=unit.dtype)
 
-    def _network_block(self, block: np.ndarray, tpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Certified (lo, hi) of targets ``tpos`` over the network of ``block`` (all else fixed)."""
-        w = self._net_w
+    def _network_block(self, w: World, block: np.ndarray, tpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Certified (lo, hi) of targets ``tpos`` over the network of ``block`` (all else fixed), in ``w``:
+        the world as the networks see it (``network_bounds``)."""
         tvars = w.target_var[tpos]
         local = np.searchsorted(block, tvars) if np.all(block[:-1] <= block[1:]) else None
         if local is None:
