@@ -9,8 +9,10 @@ donors are also chosen per column with a pending target, and the vestigingen out
 *loose* rather than fixed (``loose_boxes``): each moves within its share of its overlap lines' slacks,
 and per column line their sum is one outside variable.
 Inside a block (``BlockLPs.solve``), connected components with a single line get the exact closed-form
-bound; others get rounds of "maximise the sum of min(x, required point)" over the unproven targets,
-then one LP per still-unproven target and side (``SingleTargetLP``, warm-started), at most
+bound; others first get a few passes of bound propagation (``implied_bounds``): a target side whose
+required point lies beyond them gets no LP, for no feasible point reaches it. Then rounds of "maximise
+the sum of min(x, required point)" over the unproven targets, and one LP per still-unproven target and
+side (``SingleTargetLP``, warm-started after a first solve with presolve and dual simplex), at most
 ``MAX_SINGLE_LPS`` per problem and side. Block results are cached by the digest of their inputs
 (cache.py).
 """
@@ -41,6 +43,7 @@ MAX_SINGLE_LPS = 1000  # per block and side; targets beyond it count as unproven
 DONORS = 2  # per (schooltype, column): the vestigingen with the largest values join every block
 COLUMN_DONORS = 8  # distinct counts: per (schooltype, column) with a pending target, the vestigingen with most there
 TYPE_BLOCK_UNITS = 400  # a school type this small is one LP block, with its own type cells
+PROPAGATION_ROUNDS = 3  # passes of ``implied_bounds`` before a component's LPs (0: none, the bench's reference)
 
 
 def lp_threads() -> int:
@@ -59,6 +62,9 @@ def lp_threads() -> int:
 #: HiGHS' simplex_strategy for the audit LPs: 4 is primal (see SingleTargetLP); 1 is HiGHS' dual, the
 #: reference bench/hub/bench_audit_lp.py runs beside it.
 SIMPLEX_STRATEGY = 4
+#: ... and for a model's first solve, with presolve (see ``SingleTargetLP._run``): 1 is dual; None: the
+#: first solve as the others (the reference in bench/hub/bench_audit_lp.py).
+COLD_SIMPLEX_STRATEGY: int | None = 1
 
 
 class SingleTargetLP:
@@ -116,6 +122,7 @@ class SingleTargetLP:
         self._h.setOptionValue("simplex_strategy", SIMPLEX_STRATEGY)
         self._h.passModel(lp)
         self._costed = np.zeros(0, dtype=np.int32)  # the columns whose cost is not 0 now
+        self._cold = True  # no basis yet
 
     def _set_costs(self, cols: np.ndarray, costs: np.ndarray) -> None:
         h = self._h
@@ -127,7 +134,18 @@ class SingleTargetLP:
 
     def _run(self) -> np.ndarray | None:
         h = self._h
-        h.run()
+        if self._cold and COLD_SIMPLEX_STRATEGY is not None:
+            # The first solve has no basis to go on from: HiGHS' presolve and dual simplex find the first
+            # optimum about twice as fast as primal simplex from the slack basis (bench/README.md, "Audit
+            # LPs: the first solve"). The warm solves after it use primal simplex, without presolve.
+            self._cold = False
+            h.setOptionValue("presolve", "on")
+            h.setOptionValue("simplex_strategy", COLD_SIMPLEX_STRATEGY)
+            h.run()
+            h.setOptionValue("presolve", "off")
+            h.setOptionValue("simplex_strategy", SIMPLEX_STRATEGY)
+        else:
+            h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         return np.asarray(h.getSolution().col_value)[:self.n]
@@ -210,6 +228,19 @@ def _column_donors(w: World, vest: np.ndarray):
         return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
 
     return donors
+
+
+def implied_bounds(A, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, rounds: int):
+    """Outer bounds of every point of ``A x = b``, ``lo <= x <= hi``: ``rounds`` passes of each line's
+    own bound of each member (trees.py's ``line_intervals``), the boxes tightened after each pass.
+    Every feasible point lies within them (each pass only cuts off points that break a line)."""
+    rows = A.tocsr()
+    out_lo, out_hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
+    for _ in range(rounds):
+        a_lo, a_hi = line_intervals(rows.indptr, rows.indices, rows.data, out_lo, out_hi, const=np.asarray(b, float))
+        np.maximum.at(out_lo, rows.indices, a_lo)
+        np.minimum.at(out_hi, rows.indices, a_hi)
+    return out_lo, out_hi
 
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -551,19 +582,30 @@ class BlockLPs:
         push_hi = np.where(width, t_tl + (req_hi - req_lo), req_hi)
         push_lo = np.where(width, t_tl - (req_hi - req_lo), req_lo)
 
+        # A two-sided target whose required point lies beyond what the component's lines imply cannot
+        # reach it at any feasible point: no LP is spent on that side (it stays unproven here, as the LP
+        # would leave it). Width targets combine both sides, so they always get theirs.
+        beyond_hi = beyond_lo = np.zeros(len(tl), dtype=bool)
+        if PROPAGATION_ROUNDS:
+            out_lo, out_hi = implied_bounds(A, b, lo_f, hi_f, PROPAGATION_ROUNDS)
+            beyond_hi = ~width & (out_hi[tl] < push_hi - 2 * EPS * np.maximum(1.0, np.abs(push_hi)))
+            beyond_lo = ~width & (out_lo[tl] > push_lo + 2 * EPS * np.maximum(1.0, np.abs(push_lo)))
+
         def width_open() -> np.ndarray:
             return width & ~satisfied(kind, req_lo, req_hi, got_lo, got_hi)
 
         def need(side: str) -> np.ndarray:
             if side == "hi":
-                return (~width | width_open()) & (got_hi < push_hi - EPS * np.maximum(1.0, np.abs(push_hi)))
+                return (~width | width_open()) & ~beyond_hi & (got_hi < push_hi - EPS * np.maximum(1.0, np.abs(push_hi)))
             # Width targets try the low side only with their box's room below (a count at 0 has none).
             room = lo_f[tl] < t_tl - EPS
-            return (~width | (width_open() & room)) & (got_lo > push_lo + EPS * np.maximum(1.0, np.abs(push_lo)))
+            return (~width | (width_open() & room)) & ~beyond_lo & (got_lo > push_lo + EPS * np.maximum(1.0, np.abs(push_lo)))
 
+        solved = [0]
+        if not (need("hi").any() or need("lo").any() or width.any()):
+            return got_lo, got_hi, 0
         # One warm model per component for the clipped rounds and the single targets alike.
         model = SingleTargetLP(A, b, lo_f, hi_f, clip=(tl, push_hi, push_lo), cap=cap)
-        solved = [0]
 
         def clipped_round(js: np.ndarray, side: str) -> bool:
             solved[0] += 1

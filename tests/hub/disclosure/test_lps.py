@@ -54,6 +54,59 @@ def test_a_whole_family_block_proves_exactly_what_the_full_lp_proves():
     assert stats.lps_solved > 0 and stats.closed_form < len(world.target_var)  # the LPs did the work
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_the_implied_bounds_hold_every_optimum_of_the_lp(seed):
+    rng = np.random.default_rng(seed)
+    n, m = 12, 6
+    A = rng.integers(-1, 2, size=(m, n)).astype(float)
+    t = rng.integers(0, 20, n).astype(float)
+    b = A @ t
+    lo, hi = t - rng.integers(0, 8, n), t + rng.integers(0, 8, n)
+    out_lo, out_hi = lps.implied_bounds(csr_matrix(A), b, lo, hi, 3)
+    assert (out_lo >= lo).all() and (out_hi <= hi).all()
+    for j in range(n):
+        for sign in (-1.0, 1.0):
+            c = np.zeros(n)
+            c[j] = sign
+            x = linprog(c, A_eq=A, b_eq=b, bounds=list(zip(lo, hi)), method="highs").x
+            assert out_lo[j] - 1e-9 <= x[j] <= out_hi[j] + 1e-9, (j, sign)
+
+
+def test_a_chain_of_lines_is_propagated_to_its_end():
+    # x0 + x1 = 10 with x1 <= 2 puts x0 in [8, 10]; then x0 - x2 = 0 puts x2 there too: two passes.
+    A = csr_matrix(np.array([[1.0, 1.0, 0.0], [1.0, 0.0, -1.0]]))
+    lo, hi = np.zeros(3), np.array([10.0, 2.0, 10.0])
+    out_lo, out_hi = lps.implied_bounds(A, np.array([10.0, 0.0]), lo, hi, 2)
+    assert list(out_lo) == [8.0, 0.0, 8.0] and list(out_hi) == [10.0, 2.0, 10.0]
+
+
+def test_without_an_lp_for_unreachable_sides_a_block_proves_the_same(monkeypatch):
+    """Bound propagation only skips target sides no feasible point reaches: the same targets are proven,
+    with fewer LPs, and every interval is still reached by the full LP's points."""
+    rng = np.random.default_rng(5)
+    cells, units = distinct_region(rng, 5)  # a region where some targets cannot be proven
+    _, world = world_of(cells, units)
+    proven, solved = {}, {}
+    for rounds in (0, lps.PROPAGATION_ROUNDS):
+        monkeypatch.setattr(lps, "PROPAGATION_ROUNDS", rounds)
+        stats = AuditStats()
+        got = []
+        for fam in np.unique(world.family[world.two_dim]):
+            block = np.flatnonzero(world.family == fam)
+            free = np.zeros(len(world.t), dtype=bool)
+            free[block] = True
+            tpos = np.flatnonzero(free[world.target_var])
+            lo, hi = lps.BlockLPs(world, None, stats).solve(block, free, tpos)
+            cap = 4 * float(np.max(np.abs(world.t[block]))) + 1e6
+            ref = lp_reference(world, block, cap, only=np.searchsorted(block, world.target_var[tpos]))
+            assert (lo >= ref[:, 0] - 1e-6).all() and (hi <= ref[:, 1] + 1e-6).all()
+            kind, req_lo, req_hi = world.target_kind[tpos], world.req_lo[tpos], world.req_hi[tpos]
+            got.append(satisfied(kind, req_lo, req_hi, lo, hi))
+        proven[rounds], solved[rounds] = np.concatenate(got), stats.lps_solved
+    assert (proven[0] == proven[lps.PROPAGATION_ROUNDS]).all() and not proven[0].all()  # some targets fail
+    assert solved[lps.PROPAGATION_ROUNDS] < solved[0]
+
+
 def test_blocks_of_a_large_family_hold_every_aggregate_cell(monkeypatch):
     rng = np.random.default_rng(21)
     cells, units = region(rng, 9, types=("BO", "SO", "VO"))
