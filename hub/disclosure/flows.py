@@ -86,6 +86,13 @@ class Network:
         smf.set_arc_capacity(2 * i + 1, int(self.down[i]))
         return int(value)
 
+    def node_rooms(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per node, the residual capacity of the arcs leaving it and of those entering it."""
+        n_nodes = int(max(self.tail.max(), self.head.max())) + 1 if len(self.tail) else 0
+        out = np.bincount(self.tail, weights=self.up, minlength=n_nodes) + np.bincount(self.head, weights=self.down, minlength=n_nodes)
+        into = np.bincount(self.head, weights=self.up, minlength=n_nodes) + np.bincount(self.tail, weights=self.down, minlength=n_nodes)
+        return out, into
+
     def increase(self, i: int) -> int:
         """Largest increase of variable ``i`` over the network's feasible flows."""
         if self.up[i] == 0:
@@ -108,6 +115,17 @@ def bound_targets(net: Network, local: np.ndarray, need_up: np.ndarray, need_dow
     t = net.t[local]
     lo = t.astype(float).copy()
     hi = t.astype(float).copy()
+    # A side of a two-sided target cannot reach its need when the arc's own room, or what its flow's
+    # source can send out or its sink take in (arc i aside), falls short: the flow is not solved and the
+    # side stays at the truth (sound; the side is unproven either way, which is all the caller reads).
+    # Width targets combine both sides and always get their flows.
+    out, into = net.node_rooms()
+    local = np.asarray(local, dtype=np.int64)
+    head, tail = net.head[local], net.tail[local]
+    up_room = np.minimum(net.up[local], np.minimum(out[head], into[tail]) - net.down[local])
+    down_room = np.minimum(net.down[local], np.minimum(out[tail], into[head]) - net.up[local])
+    try_up = width | ((need_up > 0) & (up_room >= need_up))
+    try_down = ~width & (need_down > 0) & (down_room >= need_down)
     solved = 0
     for j, i in enumerate(local):
         i = int(i)
@@ -117,9 +135,9 @@ def bound_targets(net: Network, local: np.ndarray, need_up: np.ndarray, need_dow
             down = net.decrease(i) if up < need_up[j] else 0
             solved += int(up < need_up[j])
         else:
-            up = net.increase(i) if need_up[j] > 0 else 0
-            down = net.decrease(i) if need_down[j] > 0 else 0
-            solved += int(need_up[j] > 0) + int(need_down[j] > 0)
+            up = net.increase(i) if try_up[j] else 0
+            down = net.decrease(i) if try_down[j] else 0
+            solved += int(try_up[j]) + int(try_down[j])
         hi[j] += up
         lo[j] -= down
     return lo, hi, solved

@@ -65,6 +65,33 @@ def test_network_bounds_equal_the_lp_reference(family):
         assert abs(lo - ref[j, 0]) < 1e-6 and abs(hi - ref[j, 1]) < 1e-6, (j, lo, hi, ref[j])
 
 
+@pytest.mark.parametrize("family", ["nieuwe_clienten", "kosten"])
+def test_a_flow_left_out_for_lack_of_room_could_not_have_reached_its_need(family):
+    """bound_targets solves no flow for a side whose arc or end nodes lack the room it needs: every side
+    it proves is one the full flow proves, and every side it leaves out the full flow leaves unproven."""
+    rng = np.random.default_rng(3 if family == "kosten" else 4)
+    cells, units = region(rng, 7)
+    table, world = world_of(cells, units)
+    free = np.sort(_type_vars(world, table, family, "BO"))
+    lo, hi = trees.overlap_boxes(world, world.family == world.family[free[0]])
+    net, _, _ = _network(replace(world, lo=lo, hi=hi), free)
+    local = np.arange(len(free))
+    full_up = np.array([net.increase(j) for j in local])
+    full_down = np.array([net.decrease(j) for j in local])
+    skipped = 0
+    for _ in range(20):
+        need_up = rng.integers(0, 12, len(local)).astype(float)
+        need_down = rng.integers(0, 12, len(local)).astype(float)
+        width = np.zeros(len(local), dtype=bool)
+        got_lo, got_hi, solved = flows.bound_targets(net, local, need_up, need_down, width)
+        t = net.t[local]
+        assert ((got_hi - t >= need_up) == (full_up >= need_up)).all()
+        assert ((t - got_lo >= need_down) == (full_down >= need_down)).all()
+        assert (got_hi - t <= full_up).all() and (t - got_lo <= full_down).all()  # sound
+        skipped += int((need_up > 0).sum() + (need_down > 0).sum()) - solved
+    assert skipped > 0  # the room test did leave flows out
+
+
 def test_network_is_a_restriction_of_the_attacker_problem():
     """A flow the network allows satisfies every line of the world (so its bounds are sound)."""
     rng = np.random.default_rng(9)
