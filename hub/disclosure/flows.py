@@ -73,36 +73,54 @@ class Network:
         caps = np.empty(2 * n, dtype=np.int64)
         tails[0::2], heads[0::2], caps[0::2] = tail, head, self.up
         tails[1::2], heads[1::2], caps[1::2] = head, tail, self.down
+        self.n_nodes = int(max(tail.max(), head.max())) + 1 if n else 0
         if n:
             self.smf.add_arcs_with_capacity(tails, heads, caps)
+            # A super source with an arc of capacity 0 to every node (arc 2n + v): a flow that needs only
+            # ``limit`` units gives that arc ``limit`` and starts there, so push-relabel has no more than
+            # ``limit`` units of excess to move (a large type's network, ``bound_targets``).
+            nodes = np.arange(self.n_nodes, dtype=np.int64)
+            self.smf.add_arcs_with_capacity(np.full(self.n_nodes, self.n_nodes, dtype=np.int64), nodes,
+                                            np.zeros(self.n_nodes, dtype=np.int64))
+        self._super_arc = 2 * n
 
-    def _flow_without(self, i: int, source: int, sink: int) -> int:
+    def _flow_without(self, i: int, source: int, sink: int, limit: int | None = None) -> int:
+        """Maximum flow from ``source`` to ``sink`` without variable ``i``'s arcs; at most ``limit``."""
         smf = self.smf
         smf.set_arc_capacity(2 * i, 0)
         smf.set_arc_capacity(2 * i + 1, 0)
-        status = smf.solve(int(source), int(sink))
+        if limit is None:
+            status = smf.solve(int(source), int(sink))
+        else:
+            smf.set_arc_capacity(self._super_arc + int(source), int(limit))
+            status = smf.solve(self.n_nodes, int(sink))
+            smf.set_arc_capacity(self._super_arc + int(source), 0)
         value = smf.optimal_flow() if status == smf.OPTIMAL else 0  # anything else proves nothing
         smf.set_arc_capacity(2 * i, int(self.up[i]))
         smf.set_arc_capacity(2 * i + 1, int(self.down[i]))
         return int(value)
 
     def node_rooms(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per node, the residual capacity of the arcs leaving it and of those entering it."""
-        n_nodes = int(max(self.tail.max(), self.head.max())) + 1 if len(self.tail) else 0
+        """Per node, the residual capacity of the arcs leaving it and of those entering it (the super
+        source's arcs aside: their capacity is 0 between flows)."""
+        n_nodes = self.n_nodes
         out = np.bincount(self.tail, weights=self.up, minlength=n_nodes) + np.bincount(self.head, weights=self.down, minlength=n_nodes)
         into = np.bincount(self.head, weights=self.up, minlength=n_nodes) + np.bincount(self.tail, weights=self.down, minlength=n_nodes)
         return out, into
 
-    def increase(self, i: int) -> int:
-        """Largest increase of variable ``i`` over the network's feasible flows."""
-        if self.up[i] == 0:
+    def increase(self, i: int, limit: int | None = None) -> int:
+        """Largest increase of variable ``i`` over the network's feasible flows; with ``limit``, the
+        smaller of that and ``limit`` (every value up to the largest increase is a feasible flow's)."""
+        room = int(self.up[i]) if limit is None else min(int(self.up[i]), int(limit))
+        if room <= 0:
             return 0
-        return min(int(self.up[i]), self._flow_without(i, self.head[i], self.tail[i]))
+        return min(room, self._flow_without(i, self.head[i], self.tail[i], None if limit is None else room))
 
-    def decrease(self, i: int) -> int:
-        if self.down[i] == 0:
+    def decrease(self, i: int, limit: int | None = None) -> int:
+        room = int(self.down[i]) if limit is None else min(int(self.down[i]), int(limit))
+        if room <= 0:
             return 0
-        return min(int(self.down[i]), self._flow_without(i, self.tail[i], self.head[i]))
+        return min(room, self._flow_without(i, self.tail[i], self.head[i], None if limit is None else room))
 
 
 def bound_targets(net: Network, local: np.ndarray, need_up: np.ndarray, need_down: np.ndarray,
@@ -129,14 +147,16 @@ def bound_targets(net: Network, local: np.ndarray, need_up: np.ndarray, need_dow
     solved = 0
     for j, i in enumerate(local):
         i = int(i)
+        # Each flow stops at what its side needs: a side that reaches its need is proven, and one that
+        # does not gets its exact largest move.
         if width[j]:
-            up = net.increase(i)
+            up = net.increase(i, int(need_up[j]))
             solved += 1
-            down = net.decrease(i) if up < need_up[j] else 0
+            down = net.decrease(i, int(need_up[j]) - up) if up < need_up[j] else 0
             solved += int(up < need_up[j])
         else:
-            up = net.increase(i) if try_up[j] else 0
-            down = net.decrease(i) if try_down[j] else 0
+            up = net.increase(i, int(need_up[j])) if try_up[j] else 0
+            down = net.decrease(i, int(need_down[j])) if try_down[j] else 0
             solved += int(try_up[j]) + int(try_down[j])
         hi[j] += up
         lo[j] -= down

@@ -67,8 +67,9 @@ def test_network_bounds_equal_the_lp_reference(family):
 
 @pytest.mark.parametrize("family", ["nieuwe_clienten", "kosten"])
 def test_a_flow_left_out_for_lack_of_room_could_not_have_reached_its_need(family):
-    """bound_targets solves no flow for a side whose arc or end nodes lack the room it needs: every side
-    it proves is one the full flow proves, and every side it leaves out the full flow leaves unproven."""
+    """bound_targets solves no flow for a side whose arc or end nodes lack the room it needs, and stops
+    each flow at its need: every side it proves is one the full flow proves, and every side it leaves
+    out the full flow leaves unproven."""
     rng = np.random.default_rng(3 if family == "kosten" else 4)
     cells, units = region(rng, 7)
     table, world = world_of(cells, units)
@@ -78,6 +79,9 @@ def test_a_flow_left_out_for_lack_of_room_could_not_have_reached_its_need(family
     local = np.arange(len(free))
     full_up = np.array([net.increase(j) for j in local])
     full_down = np.array([net.decrease(j) for j in local])
+    for limit in (0, 1, 3, 9):  # a flow that stops at its need gives the smaller of the two
+        assert [net.increase(j, limit) for j in local] == list(np.minimum(full_up, limit))
+        assert [net.decrease(j, limit) for j in local] == list(np.minimum(full_down, limit))
     skipped = 0
     for _ in range(20):
         need_up = rng.integers(0, 12, len(local)).astype(float)
@@ -92,8 +96,10 @@ def test_a_flow_left_out_for_lack_of_room_could_not_have_reached_its_need(family
     assert skipped > 0  # the room test did leave flows out
 
 
-def test_network_is_a_restriction_of_the_attacker_problem():
-    """A flow the network allows satisfies every line of the world (so its bounds are sound)."""
+@pytest.mark.parametrize("limit", [None, 2])
+def test_network_is_a_restriction_of_the_attacker_problem(limit):
+    """A flow the network allows satisfies every line of the world (so its bounds are sound); so does one
+    stopped at a limit through the super source."""
     rng = np.random.default_rng(9)
     cells, units = region(rng, 6)
     table, world = world_of(cells, units)
@@ -106,9 +112,15 @@ def test_network_is_a_restriction_of_the_attacker_problem():
         # Max flow from head(j) back to tail(j) without j, closed through j: a feasible change of the table.
         smf.set_arc_capacity(2 * j, 0)
         smf.set_arc_capacity(2 * j + 1, 0)
-        assert smf.solve(int(head[j]), int(tail[j])) == smf.OPTIMAL
+        if limit is None:
+            assert smf.solve(int(head[j]), int(tail[j])) == smf.OPTIMAL
+        else:
+            smf.set_arc_capacity(net._super_arc + int(head[j]), limit)
+            assert smf.solve(net.n_nodes, int(tail[j])) == smf.OPTIMAL
+            smf.set_arc_capacity(net._super_arc + int(head[j]), 0)
         value = smf.optimal_flow()
-        f = np.array([smf.flow(a) for a in range(smf.num_arcs())])
+        assert limit is None or value <= limit
+        f = np.array([smf.flow(a) for a in range(2 * len(free))])  # the variables' arcs (not the super source's)
         smf.set_arc_capacity(2 * j, int(net.up[j]))
         smf.set_arc_capacity(2 * j + 1, int(net.down[j]))
         if value == 0:
