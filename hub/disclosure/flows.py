@@ -23,9 +23,11 @@ v to u in the residual network without e (capped at e's own room), the largest d
 from u to v; the LP optimum of a network problem is integral and equals it (the LP stays the reference
 check in the tests). OR-Tools' push-relabel solves one on a few hundred arcs in tens of microseconds.
 
-Speed. A type with many vestigingen is audited in *chunks*: ``CHUNK_UNITS`` vestigingen plus helpers (per
-column the ``HELPERS`` vestigingen with the most room to move down and up), the rest fixed, which is again
-a restriction (sound). A target a chunk cannot prove gets the exact problem of its whole type.
+Speed. Each flow stops at its side's need (``Network.increase``'s ``limit``), and a side whose arc or end
+nodes lack the room it needs gets no flow (``bound_targets``). A type with many vestigingen is audited
+in *chunks*: ``CHUNK_UNITS`` vestigingen plus helpers (per column the ``HELPERS`` vestigingen with the
+most room to move down and up), the rest fixed, which is again a restriction (sound). A target a chunk
+cannot prove gets the exact problem of its whole type.
 """
 
 from __future__ import annotations
@@ -133,10 +135,11 @@ def bound_targets(net: Network, local: np.ndarray, need_up: np.ndarray, need_dow
     t = net.t[local]
     lo = t.astype(float).copy()
     hi = t.astype(float).copy()
-    # A side of a two-sided target cannot reach its need when the arc's own room, or what its flow's
-    # source can send out or its sink take in (arc i aside), falls short: the flow is not solved and the
-    # side stays at the truth (sound; the side is unproven either way, which is all the caller reads).
-    # Width targets combine both sides and always get their flows.
+    # A side of a target that is not a width target cannot reach its need when the arc's own room, or
+    # what its flow's source can send out or its sink take in (arc i aside), falls short: the flow is not
+    # solved and the side stays at the truth. That is sound, and the side is unproven either way; only
+    # its reported interval (the audit's statistics) is narrower. Width targets combine both sides and
+    # always get their flows.
     out, into = net.node_rooms()
     local = np.asarray(local, dtype=np.int64)
     head, tail = net.head[local], net.tail[local]

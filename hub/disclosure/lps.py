@@ -243,6 +243,22 @@ def implied_bounds(A, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, rounds: int
     return out_lo, out_hi
 
 
+def unreachable_sides(A, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, tl: np.ndarray, push_lo: np.ndarray,
+                      push_hi: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per target (local index ``tl``): whether its high point ``push_hi`` lies above, and its low point
+    ``push_lo`` below, what ``A x = b`` within the boxes lets it reach (``implied_bounds`` with
+    ``PROPAGATION_ROUNDS`` passes; none: nothing is ruled out). A point the bounds still admit is never
+    ruled out, not even within the tolerance (2 EPS) the LP's own answer is read with. Width targets
+    combine their two sides, so neither side of theirs is ruled out."""
+    none = np.zeros(len(tl), dtype=bool)
+    if not PROPAGATION_ROUNDS or not len(tl):
+        return none, none.copy()
+    out_lo, out_hi = implied_bounds(A, b, lo, hi, PROPAGATION_ROUNDS)
+    above = ~width & (out_hi[tl] < push_hi - 2 * EPS * np.maximum(1.0, np.abs(push_hi)))
+    below = ~width & (out_lo[tl] > push_lo + 2 * EPS * np.maximum(1.0, np.abs(push_lo)))
+    return above, below
+
+
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """The concatenation of ``arange(s, e)`` for each pair (vectorised)."""
     lengths = ends - starts
@@ -582,14 +598,8 @@ class BlockLPs:
         push_hi = np.where(width, t_tl + (req_hi - req_lo), req_hi)
         push_lo = np.where(width, t_tl - (req_hi - req_lo), req_lo)
 
-        # A two-sided target whose required point lies beyond what the component's lines imply cannot
-        # reach it at any feasible point: no LP is spent on that side (it stays unproven here, as the LP
-        # would leave it). Width targets combine both sides, so they always get theirs.
-        beyond_hi = beyond_lo = np.zeros(len(tl), dtype=bool)
-        if PROPAGATION_ROUNDS:
-            out_lo, out_hi = implied_bounds(A, b, lo_f, hi_f, PROPAGATION_ROUNDS)
-            beyond_hi = ~width & (out_hi[tl] < push_hi - 2 * EPS * np.maximum(1.0, np.abs(push_hi)))
-            beyond_lo = ~width & (out_lo[tl] > push_lo + 2 * EPS * np.maximum(1.0, np.abs(push_lo)))
+        # No LP for a side no feasible point reaches: it stays unproven here, as the LP would leave it.
+        beyond_hi, beyond_lo = unreachable_sides(A, b, lo_f, hi_f, tl, push_lo, push_hi, width)
 
         def width_open() -> np.ndarray:
             return width & ~satisfied(kind, req_lo, req_hi, got_lo, got_hi)

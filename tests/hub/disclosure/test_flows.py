@@ -96,6 +96,33 @@ def test_a_flow_left_out_for_lack_of_room_could_not_have_reached_its_need(family
     assert skipped > 0  # the room test did leave flows out
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_on_any_network_the_flows_left_out_could_not_have_reached_their_need(seed):
+    """Random networks (parallel arcs, one-sided rooms, nodes with little room): bound_targets proves a
+    side exactly when the full flow reaches its need, whichever end of the arc lacks the room."""
+    rng = np.random.default_rng(seed)
+    skipped = 0
+    for _ in range(40):
+        n_nodes, n = int(rng.integers(3, 7)), int(rng.integers(4, 14))
+        tail = rng.integers(0, n_nodes, n)
+        head = (tail + rng.integers(1, n_nodes, n)) % n_nodes  # no self-loops (arc_ends makes none)
+        t = rng.integers(0, 8, n).astype(float)
+        lo = t - rng.integers(0, 4, n) * (rng.random(n) < 0.7)
+        hi = t + rng.integers(0, 4, n) * (rng.random(n) < 0.7)
+        net = flows.Network(tail.astype(np.int64), head.astype(np.int64), t, lo, hi)
+        local = np.arange(n)
+        full_up = np.array([net.increase(j) for j in local])
+        full_down = np.array([net.decrease(j) for j in local])
+        need_up = rng.integers(0, 6, n).astype(float)
+        need_down = rng.integers(0, 6, n).astype(float)
+        got_lo, got_hi, solved = flows.bound_targets(net, local, need_up, need_down, np.zeros(n, dtype=bool))
+        assert ((got_hi - t >= need_up) == (full_up >= need_up)).all()
+        assert ((t - got_lo >= need_down) == (full_down >= need_down)).all()
+        assert (got_hi - t <= full_up).all() and (t - got_lo <= full_down).all()
+        skipped += int((need_up > 0).sum() + (need_down > 0).sum()) - solved
+    assert skipped > 0
+
+
 @pytest.mark.parametrize("limit", [None, 2])
 def test_network_is_a_restriction_of_the_attacker_problem(limit):
     """A flow the network allows satisfies every line of the world (so its bounds are sound); so does one

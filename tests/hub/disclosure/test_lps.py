@@ -80,6 +80,19 @@ def test_a_chain_of_lines_is_propagated_to_its_end():
     assert list(out_lo) == [8.0, 0.0, 8.0] and list(out_hi) == [10.0, 2.0, 10.0]
 
 
+def test_a_point_on_the_implied_bound_is_not_ruled_out():
+    # x0 + x1 = 10, x1 in [0, 2]: x0 reaches 8 and 10 exactly, and no further.
+    A = csr_matrix(np.array([[1.0, 1.0]]))
+    b, lo, hi = np.array([10.0]), np.array([0.0, 0.0]), np.array([10.0, 2.0])
+    tl = np.array([0, 0, 0, 0])
+    push_lo = np.array([8.0, 7.0, 8.0 + 1e-7, 8.0])
+    push_hi = np.array([10.0, 11.0, 10.0 - 1e-7, 10.0])
+    width = np.array([False, False, False, True])
+    above, below = lps.unreachable_sides(A, b, lo, hi, tl, push_lo, push_hi, width)
+    assert list(above) == [False, True, False, False]  # on the bound, beyond it, within it, a width target
+    assert list(below) == [False, True, False, False]
+
+
 def test_without_an_lp_for_unreachable_sides_a_block_proves_the_same(monkeypatch):
     """Bound propagation only skips target sides no feasible point reaches: the same targets are proven,
     with fewer LPs, and every interval is still reached by the full LP's points."""
