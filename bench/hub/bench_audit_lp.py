@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 REFERENCE = ("before (primal throughout, every LP)",
              {"SIMPLEX_STRATEGY": 4, "COLD_SIMPLEX_STRATEGY": None, "PROPAGATION_ROUNDS": 0})
-DUAL = ("dual throughout (HiGHS default)", {"SIMPLEX_STRATEGY": 1, "COLD_SIMPLEX_STRATEGY": None, "PROPAGATION_ROUNDS": 0})
+DUAL = ("dual throughout (HiGHS default)",
+        {"SIMPLEX_STRATEGY": 1, "COLD_SIMPLEX_STRATEGY": None, "PROPAGATION_ROUNDS": 0})
 GATE = ("the gate", {"SIMPLEX_STRATEGY": 4, "COLD_SIMPLEX_STRATEGY": 1, "PROPAGATION_ROUNDS": 3})
 SETTINGS = [REFERENCE, GATE]
 

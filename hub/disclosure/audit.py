@@ -45,8 +45,9 @@ a cell the full problem would pass (over-suppression, or an unproven cell report
 ``GateResult.audit["failed"]``, which the hub refuses to publish). Inside an LP problem, connected
 components with a single line get the exact closed-form bound; in the others, bound propagation first
 rules out the target sides no feasible point reaches (they get no LP: lps.py's ``unreachable_sides``),
-then rounds of "maximise the sum of min(x, required point)" over the unproven targets (each optimum is a feasible point, so every target
-reaching its point there is proven), then one LP per still-unproven target and side, at most
+then rounds of "maximise the sum of min(x, required point)" over the unproven targets (each optimum is
+a feasible point, so every target reaching its point there is proven), then one LP per still-unproven
+target and side, at most
 ``MAX_SINGLE_LPS`` per problem and side. Between the rounds of one gate call the certified intervals carry over
 (``Auditor(prior=...)``): a round only hides more cells, which widens boxes and keeps lines, so
 what an earlier round proved still holds. Network and LP results are cached by a SHA-256 digest of their

@@ -105,10 +105,11 @@ class Network:
     def node_rooms(self) -> tuple[np.ndarray, np.ndarray]:
         """Per node, the residual capacity of the arcs leaving it and of those entering it (the super
         source's arcs aside: their capacity is 0 between flows)."""
-        n_nodes = self.n_nodes
-        out = np.bincount(self.tail, weights=self.up, minlength=n_nodes) + np.bincount(self.head, weights=self.down, minlength=n_nodes)
-        into = np.bincount(self.head, weights=self.up, minlength=n_nodes) + np.bincount(self.tail, weights=self.down, minlength=n_nodes)
-        return out, into
+        def at(nodes: np.ndarray, room: np.ndarray) -> np.ndarray:
+            return np.bincount(nodes, weights=room, minlength=self.n_nodes)
+
+        # Arc i leaves its tail with its room up, and (reversed) its head with its room down.
+        return at(self.tail, self.up) + at(self.head, self.down), at(self.head, self.up) + at(self.tail, self.down)
 
     def increase(self, i: int, limit: int | None = None) -> int:
         """Largest increase of variable ``i`` over the network's feasible flows; with ``limit``, the

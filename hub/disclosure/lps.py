@@ -606,10 +606,12 @@ class BlockLPs:
 
         def need(side: str) -> np.ndarray:
             if side == "hi":
-                return (~width | width_open()) & ~beyond_hi & (got_hi < push_hi - EPS * np.maximum(1.0, np.abs(push_hi)))
+                short = got_hi < push_hi - EPS * np.maximum(1.0, np.abs(push_hi))
+                return (~width | width_open()) & ~beyond_hi & short
             # Width targets try the low side only with their box's room below (a count at 0 has none).
             room = lo_f[tl] < t_tl - EPS
-            return (~width | (width_open() & room)) & ~beyond_lo & (got_lo > push_lo + EPS * np.maximum(1.0, np.abs(push_lo)))
+            short = got_lo > push_lo + EPS * np.maximum(1.0, np.abs(push_lo))
+            return (~width | (width_open() & room)) & ~beyond_lo & short
 
         solved = [0]
         if not (need("hi").any() or need("lo").any() or width.any()):

@@ -14,8 +14,8 @@ G = ``clienten_zorgintensiteit``, K = ``clienten_consortium``, P = ``clienten_aa
   (no cell of its own, ``Grouping.counted_codes``) is that care type's cell;
 - K_k ≤ C and C ≤ Σ_k K_k (the consortium list is fixed: every consortium cell exists, 0 included);
 - P_p ≤ K_k(p) for every provider cell that exists (in a school year without consortium cells, P_p ≤ C
-  is no line but a floor under C's box: world.py's ``provider_floors``); K_k ≤ Σ_{p in k} P_p only where every member of
-  consortium k has a cell at the unit (a reader cannot tell a member without pupils there from a
+  is no line but a floor under C's box: world.py's ``provider_floors``); K_k ≤ Σ_{p in k} P_p only
+  where every member of consortium k has a cell at the unit (a reader cannot tell a member without pupils there from a
   hidden one, so with any member missing the sum has an unbounded part and says nothing). Providers
   outside the table belong to :data:`~shared.codes.GEEN_CONSORTIUM`, whose member list is open;
 - across measures, with N = ``nieuwe_clienten``, L = ``leerlingen``, JB = ``jeugdbescherming`` and

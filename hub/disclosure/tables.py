@@ -17,8 +17,8 @@ Lines (each "total = sum of parts"):
 - hierarchy columns, per (schooljaar, measure, category): vestigingen of a type → the type cell;
   types → the regio cell;
 - rows, per unit: ``nieuwe_clienten_verwijzer`` → ``nieuwe_clienten``; ``nieuwe_clienten_leeftijd`` →
-  ``nieuwe_clienten`` (the two rows share that total; with N ≤ C they are in the distinct counts' family); ``kosten`` categories →
-  ``kosten/totaal``; ``leerlingen_ondersteuning_soort`` → ``leerlingen_ondersteuning`` (each pupil counts
+  ``nieuwe_clienten`` (the two rows share that total; with N ≤ C they are in the distinct counts'
+  family); ``kosten`` categories → ``kosten/totaal``; ``leerlingen_ondersteuning_soort`` → ``leerlingen_ondersteuning`` (each pupil counts
   under one soort group: a family of one row, like the costs, and so a network per school type);
 - the inequalities between the distinct counts (``clienten``, care types, care-intensity groups,
   consortia, providers) and across measures (``nieuwe_clienten`` ≤ ``clienten``; ``clienten``,

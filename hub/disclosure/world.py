@@ -19,7 +19,8 @@ import pandas as pd
 from shared.codes import CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_CONSORTIUM, KOSTEN
 
 from .config import GateConfig
-from .frames import KEY, LEVELS, PRIMARY, PROVIDER_AGGREGATE, PUBLISHED, REGIO, SCHOOLTYPE, SECONDARY, THRESHOLD, VESTIGING
+from .frames import (KEY, LEVELS, PRIMARY, PROVIDER_AGGREGATE, PUBLISHED, REGIO, SCHOOLTYPE, SECONDARY, THRESHOLD,
+                     VESTIGING)
 from .rules import round_to, rounding_window
 from .coverage import NOT_COMPARED
 from .overlap import DISTINCT_FAMILY, OVERLAP
@@ -146,8 +147,9 @@ def provider_floors(cells: pd.DataFrame, lo: np.ndarray) -> np.ndarray:
         floor[(jaar, SCHOOLTYPE, unit)] = v
     own_r = frame[frame["level"] == REGIO].set_index(["jaar", "p"])["lo"]
     per_regio = per_type.groupby(level=[0, 2]).sum().combine(own_r, max, fill_value=0.0)
+    regio_units = np.unique(cells["unit"].to_numpy()[level == REGIO])
     for jaar, v in per_regio.groupby(level=0).max().items():
-        for unit in np.unique(cells["unit"].to_numpy()[(level == REGIO)]):
+        for unit in regio_units:
             floor[(jaar, REGIO, unit)] = v
     clients = np.flatnonzero(measure == CLIENTEN)
     keys = zip(cells["schooljaar"].to_numpy()[clients], level[clients], cells["unit"].to_numpy()[clients])

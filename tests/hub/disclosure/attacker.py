@@ -16,7 +16,8 @@ have exactly these fields) and knows what any reader of the documentation knows:
   care-intensity group, a group at most the sum of its care types, a group (or the care type of a
   group of one) at most ``clienten`` and ``clienten`` at most their sum; a consortium at most
   ``clienten`` and ``clienten`` at most the sum of the consortia; a listed provider at most its
-  consortium (without the consortium table: at most ``clienten``), and a consortium at most the sum of its members where every member is listed; and
+  consortium (without the consortium table: at most ``clienten``), and a consortium at most the sum
+  of its members where every member is listed; and
   across measures, ``nieuwe_clienten`` at most ``clienten`` (new clients are clients) and ``clienten``,
   ``jeugdbescherming`` and ``jeugdreclassering`` each at most ``leerlingen`` (all count pupils of the unit);
 - a published count lies in its rounding window and is ≥ threshold; a published cost lies in its
