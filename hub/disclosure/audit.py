@@ -103,24 +103,122 @@ class AuditStats:
         }
 
 
+class Provenance:
+    """Which problem, and which of its points, certified each end of an interval, over the rounds of one
+    gate call.
+
+    A problem is a restriction of the attacker's problem: some variables may move within their boxes,
+    every other one sits at its true value. Each end it certifies is the target's value at one of its
+    feasible points. When a later round reveals a hidden count (world.py's ``targets``: its box shrinks
+    from ≥ 0 to ≥ threshold), that point is still feasible if the count is at least the threshold there:
+    if it could not move in the problem (it sat at its true value, which is at least the threshold: only
+    counts that passed the threshold rule are ever revealed), or if the LP point that certified the end
+    (``BlockLPs.witnesses``) has it there. Every other change between rounds hides a published cell, which
+    widens a box. So only the other ends go stale (``stale``). A problem is one of: a set of variables (an
+    LP block with its loose variables, a type network); one category's hierarchy in a family
+    (``trees.column_tree_bounds``); a whole family. An end without a point (a closed form, a network, a
+    cached block) goes stale whenever a revealed count could move in its problem.
+    """
+
+    def __init__(self) -> None:
+        self._keys: list[tuple] = []  # per problem: ("set", movable, loose), ("column", family, column), ("family", family)
+        self._ids: dict[tuple, int] = {}
+        self._cert_problem: list[int] = []  # per certificate (an end): its problem
+        self._cert_point: list = []  # per certificate: None (no point), () (the truth) or (variables, values)
+
+    def of_set(self, movable: np.ndarray, loose: np.ndarray | None = None) -> int:
+        """A problem over the variables ``movable``, of which ``loose`` only moved as part of a sum."""
+        loose = np.zeros(0, np.int64) if loose is None else np.unique(np.asarray(loose, dtype=np.int64))
+        self._keys.append(("set", np.unique(np.asarray(movable, dtype=np.int64)), loose))
+        return len(self._keys) - 1
+
+    def of_key(self, key: tuple) -> int:
+        if key not in self._ids:
+            self._ids[key] = len(self._keys)
+            self._keys.append(key)
+        return self._ids[key]
+
+    def certificate(self, problem: int, point=None) -> int:
+        self._cert_problem.append(problem)
+        self._cert_point.append(point)
+        return len(self._cert_problem) - 1
+
+    def stale(self, w: World, revealed: np.ndarray, threshold: float) -> np.ndarray:
+        """Per certificate: whether a ``revealed`` variable (now known to be ≥ ``threshold``) could be below
+        the threshold at the point behind it."""
+        revealed = np.unique(np.asarray(revealed, dtype=np.int64))
+        families = set(w.family[revealed].tolist())
+        columns = set(zip(w.family[revealed].tolist(), w.column[revealed].tolist()))
+        touched = np.zeros(len(self._keys), dtype=bool)  # a revealed variable could move in the problem
+        loose_touched = np.zeros(len(self._keys), dtype=bool)
+        inside: dict[int, np.ndarray] = {}
+        for pid, key in enumerate(self._keys):
+            if key[0] == "set":
+                hit = revealed[np.isin(revealed, key[1], assume_unique=True)]
+                touched[pid] = bool(len(hit))
+                loose_touched[pid] = bool(len(key[2])) and bool(np.isin(hit, key[2], assume_unique=True).any())
+                inside[pid] = hit
+            elif key[0] == "column":
+                touched[pid] = (key[1], key[2]) in columns
+                loose_touched[pid] = touched[pid]
+            else:
+                touched[pid] = key[1] in families
+                loose_touched[pid] = touched[pid]
+        floor = threshold - EPS * max(1.0, abs(threshold))
+        out = np.zeros(len(self._cert_problem), dtype=bool)
+        for cid, (pid, point) in enumerate(zip(self._cert_problem, self._cert_point)):
+            if not touched[pid] or (isinstance(point, tuple) and not point):
+                continue
+            if point is None or loose_touched[pid]:
+                out[cid] = True
+                continue
+            variables, values = point
+            hit = inside[pid]
+            at = np.isin(variables, hit)
+            # A revealed variable in the block but outside this point's component sat at its true value.
+            out[cid] = bool((values[at] < floor).any())
+        return out
+
+
+def _improve(got_lo, got_hi, src_lo, src_hi, tpos, lo, hi, cid_lo, cid_hi) -> None:
+    """Widen the certified intervals at target positions ``tpos`` by (lo, hi), recording the certificate
+    (``Provenance``; one id, or one per position and end) of each end that moved."""
+    tpos = np.asarray(tpos, dtype=np.int64)
+    if not len(tpos):
+        return
+    for val, got, src, cid, better, sign in ((np.asarray(lo, float), got_lo, src_lo, cid_lo, np.less, 1.0),
+                                             (np.asarray(hi, float), got_hi, src_hi, cid_hi, np.greater, -1.0)):
+        cid = np.broadcast_to(np.asarray(cid, dtype=np.int64), tpos.shape)
+        order = np.lexsort((sign * val, tpos))
+        first = np.r_[True, tpos[order][1:] != tpos[order][:-1]]
+        best = order[first]  # per distinct position, the best value of this call
+        take = better(val[best], got[tpos[best]])
+        got[tpos[best[take]]] = val[best[take]]
+        src[tpos[best[take]]] = cid[best[take]]
+
+
 class Auditor:
     """Runs the audit of a :class:`World`; see the module docstring for the decomposition."""
 
     def __init__(self, world: World, cache: AuditCache | None = None,
-                 prior: tuple[np.ndarray, np.ndarray] | None = None):
+                 prior: tuple[np.ndarray, ...] | None = None, provenance: Provenance | None = None):
         self.w = world
         self.cache = cache
         # Certified (lo, hi) per variable from an earlier round of the same gate call, whose world was a
-        # restriction of this one (see ``run``); (INF, -INF) where none.
+        # restriction of this one (see ``run``); (INF, -INF) where none; and, with a ``provenance``, the
+        # problem id that certified each end (-1 none).
         self.prior = prior
+        self.provenance = provenance if provenance is not None else Provenance()
         self.stats = AuditStats()
         self.lps = BlockLPs(world, cache, self.stats)
-        self.certified: tuple[np.ndarray, np.ndarray] | None = None  # per variable, after ``run``
+        #: per variable, after ``run``: (lo, hi, problem of lo, problem of hi)
+        self.certified: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def network_bounds(self, families: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def network_bounds(self, families: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Flow bounds (flows.py) of the vestiging-level targets of two-dimensional families, per school type.
 
-        Returns target positions and their certified (lo, hi). A type of at most ``flows.EXACT_UNITS``
+        Returns target positions, their certified (lo, hi) and the problem (``Provenance``) of each: the
+        type's network variables, a superset of what any of its chunks let move. A type of at most ``flows.EXACT_UNITS``
         vestigingen is one exact network; a larger one is done in chunks with helpers, and a target a
         chunk leaves unproven gets its whole type's network.
         """
@@ -128,13 +226,13 @@ class Auditor:
         nt = len(w.target_var)
         target_of_var = np.full(len(w.t), -1, dtype=np.int64)
         target_of_var[w.target_var] = np.arange(nt)
-        out_pos, out_lo, out_hi = [], [], []
+        out_pos, out_lo, out_hi, out_pid = [], [], [], []
         in_net = (w.level == 0) & w.in_all & (w.role != flows.NOT_IN_NETWORK)
         fam_sel = np.zeros(int(w.family.max()) + 1 if len(w.family) else 0, dtype=bool)
         fam_sel[families] = True
         cand = np.flatnonzero(in_net & fam_sel[w.family])
         if not len(cand):
-            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, np.int64)
         if w.overlap[fam_sel[w.family]].any():
             # A family with inequalities (the new clients' rows in the distinct counts' family): with every
             # cell off the network held at its true value, each inequality caps its network member by its
@@ -166,6 +264,7 @@ class Auditor:
                     out_pos.append(tpos)
                     out_lo.append(found[0])
                     out_hi.append(found[1])
+                    out_pid.append(np.full(len(tpos), self.provenance.certificate(self.provenance.of_set(pv))))
                     continue
             if len(units) <= flows.EXACT_UNITS:
                 lo, hi = self._network_block(w, pv, tpos)
@@ -192,13 +291,15 @@ class Auditor:
             out_pos.append(tpos)
             out_lo.append(lo)
             out_hi.append(hi)
+            out_pid.append(np.full(len(tpos), self.provenance.certificate(self.provenance.of_set(pv))))
         if not out_pos:
-            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-        return np.concatenate(out_pos), np.concatenate(out_lo), np.concatenate(out_hi)
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, np.int64)
+        return np.concatenate(out_pos), np.concatenate(out_lo), np.concatenate(out_hi), np.concatenate(out_pid)
 
     def _solve_blocks(self, blocks: list, pending: np.ndarray, got_lo: np.ndarray, got_hi: np.ndarray,
-                      target_of_var: np.ndarray) -> None:
-        """Solve each LP block for its pending targets, in order; updates the arrays in place."""
+                      target_of_var: np.ndarray, src: tuple[np.ndarray, np.ndarray]) -> None:
+        """Solve each LP block for its pending targets, in order; updates the arrays (and ``src``, the
+        problem of each certified end) in place."""
         w = self.w
         for item in blocks:
             block, own = item if isinstance(item, tuple) else (item, item)
@@ -214,9 +315,29 @@ class Auditor:
                 continue
             self.stats.blocks += 1
             lo, hi = self.lps.solve(block, free, tpos)
-            np.minimum.at(got_lo, tpos, lo)
-            np.maximum.at(got_hi, tpos, hi)
+            self._take(got_lo, got_hi, src, tpos, lo, hi)
             pending[tpos] = ~satisfied(w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos], got_lo[tpos], got_hi[tpos])
+
+    def _take(self, got_lo, got_hi, src, tpos, lo, hi) -> None:
+        """Widen the intervals by an LP problem's (lo, hi) (``BlockLPs.solve``, just solved), each end with
+        the certificate of the problem and the point behind it."""
+        prov = self.provenance
+        pid = prov.of_set(self.lps.movable, self.lps.loose_moved)
+        wit_lo, wit_hi = self.lps.witnesses
+        cid_lo = np.array([prov.certificate(pid, p) for p in wit_lo], dtype=np.int64)
+        cid_hi = np.array([prov.certificate(pid, p) for p in wit_hi], dtype=np.int64)
+        _improve(got_lo, got_hi, src[0], src[1], tpos, lo, hi, cid_lo, cid_hi)
+
+    def _keyed_certificates(self, keys: list[tuple]) -> np.ndarray:
+        """One certificate (without a point) per distinct problem key, per position."""
+        prov = self.provenance
+        made: dict[tuple, int] = {}
+        out = np.empty(len(keys), dtype=np.int64)
+        for i, k in enumerate(keys):
+            if k not in made:
+                made[k] = prov.certificate(prov.of_key(k))
+            out[i] = made[k]
+        return out
 
     def _network_parts(self, families: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """Of each family with both network arcs and inequalities: its cells with an arc and the overlap
@@ -301,12 +422,15 @@ class Auditor:
         nt = len(w.target_var)
         got_lo = np.full(nt, INF)
         got_hi = np.full(nt, -INF)
+        src = (np.full(nt, -1, dtype=np.int64), np.full(nt, -1, dtype=np.int64))  # problem of each end
         if self.prior is not None:
             # Within one gate call a round only hides more cells: every box widens and the lines stay, so
             # the attacker's feasible set grows, and an interval certified in an earlier round (a set of
             # feasible points) is still certified. Targets it already meets need no new problem.
             got_lo = np.minimum(got_lo, self.prior[0][w.target_var])
             got_hi = np.maximum(got_hi, self.prior[1][w.target_var])
+            if len(self.prior) == 4:
+                src = (self.prior[2][w.target_var].copy(), self.prior[3][w.target_var].copy())
             self.stats.carried = int(satisfied(w.target_kind, w.req_lo, w.req_hi, got_lo, got_hi).sum())
         target_of_var = np.full(len(w.t), -1, dtype=np.int64)
         target_of_var[w.target_var] = np.arange(nt)
@@ -328,17 +452,17 @@ class Auditor:
             lo, hi = trees.tree_bounds(w, tree_mask)
             self.stats.closed_form += int(tree_mask[w.target_var].sum())
             sel = tree_mask[w.target_var]
-            got_lo[sel] = np.minimum(got_lo[sel], lo[w.target_var[sel]])
-            got_hi[sel] = np.maximum(got_hi[sel], hi[w.target_var[sel]])
+            cids = self._keyed_certificates([("family", int(f)) for f in w.family[w.target_var[sel]]])
+            _improve(got_lo, got_hi, src[0], src[1], np.flatnonzero(sel), lo[w.target_var[sel]], hi[w.target_var[sel]],
+                     cids, cids)
         # Two-dimensional families: the type networks first (fast, exact per type; for the new clients' rows
         # a restriction, with the distinct counts held).
         fam2 = np.flatnonzero(fam_2d & fam_has_target)
         fam_net = np.zeros(nfam, dtype=bool)
         fam_net[np.unique(w.family[w.role != flows.NOT_IN_NETWORK])] = True
         if (fam_net & fam_2d & fam_has_target).any():
-            npos, nlo, nhi = self.network_bounds(np.flatnonzero(fam_net & fam_2d & fam_has_target))
-            np.minimum.at(got_lo, npos, nlo)
-            np.maximum.at(got_hi, npos, nhi)
+            npos, nlo, nhi, npid = self.network_bounds(np.flatnonzero(fam_net & fam_2d & fam_has_target))
+            _improve(got_lo, got_hi, src[0], src[1], npos, nlo, nhi, npid, npid)
             net_ok = satisfied(w.target_kind[npos], w.req_lo[npos], w.req_hi[npos], got_lo[npos], got_hi[npos])
             self.stats.network_proven = int(net_ok.sum())
         # The distinct-count family (inequalities; only its new clients' rows have arcs): each category's
@@ -361,8 +485,9 @@ class Auditor:
             lo, hi = trees.column_tree_bounds(view, mask)
             sel = np.flatnonzero(mask[w.target_var])
             before = satisfied(w.target_kind[sel], w.req_lo[sel], w.req_hi[sel], got_lo[sel], got_hi[sel])
-            np.minimum.at(got_lo, sel, lo[w.target_var[sel]])
-            np.maximum.at(got_hi, sel, hi[w.target_var[sel]])
+            tv = w.target_var[sel]
+            cids = self._keyed_certificates([("column", int(f), int(c)) for f, c in zip(w.family[tv], w.column[tv])])
+            _improve(got_lo, got_hi, src[0], src[1], sel, lo[tv], hi[tv], cids, cids)
             self.stats.closed_form += int((satisfied(w.target_kind[sel], w.req_lo[sel], w.req_hi[sel],
                                                      got_lo[sel], got_hi[sel]) & ~before).sum())
         pending = ~satisfied(w.target_kind, w.req_lo, w.req_hi, got_lo, got_hi)
@@ -376,14 +501,14 @@ class Auditor:
         if sub is not None:
             family, ids = sub
             self._solve_blocks(self.lps.block_sets(ids, pending_var, family=family), pending, got_lo, got_hi,
-                               target_of_var)
+                               target_of_var, src)
             pending_var[:] = False
             pending_var[w.target_var[pending]] = True
         # What is left goes to LP problems: changed hierarchy-only families whole; two-dimensional ones
         # whole when small, else in chunks (type-level targets, changed cells, what the networks left).
         blocks = [np.flatnonzero(w.family == f) for f in np.flatnonzero(~fam_2d & changed & fam_has_target)]
         blocks += self.lps.block_sets(fam2, pending_var)
-        self._solve_blocks(blocks, pending, got_lo, got_hi, target_of_var)
+        self._solve_blocks(blocks, pending, got_lo, got_hi, target_of_var, src)
         blocks = [b[0] if isinstance(b, tuple) else b for b in blocks]
         ok = satisfied(w.target_kind, w.req_lo, w.req_hi, got_lo, got_hi)
         # What the chunks of a large family leave gets the exact problem of its whole family: slower,
@@ -400,14 +525,16 @@ class Auditor:
             free[block] = True
             self.stats.blocks += 1
             lo, hi = self.lps.solve(block, free, tpos)
-            np.minimum.at(got_lo, tpos, lo)
-            np.maximum.at(got_hi, tpos, hi)
+            self._take(got_lo, got_hi, src, tpos, lo, hi)
             ok = satisfied(w.target_kind, w.req_lo, w.req_hi, got_lo, got_hi)
         self.stats.cells_audited = nt
         cert_lo = np.full(len(w.t), INF)
         cert_hi = np.full(len(w.t), -INF)
         cert_lo[w.target_var], cert_hi[w.target_var] = got_lo, got_hi
-        self.certified = (cert_lo, cert_hi)
+        src_lo = np.full(len(w.t), -1, dtype=np.int64)
+        src_hi = np.full(len(w.t), -1, dtype=np.int64)
+        src_lo[w.target_var], src_hi[w.target_var] = src
+        self.certified = (cert_lo, cert_hi, src_lo, src_hi)
         self.stats.failed = list(np.flatnonzero(~ok))
         cnt = w.target_kind != TWO_SIDED
         if cnt.any():

@@ -40,7 +40,8 @@ from shared.codes import (
     CLIENTEN, CLIENTEN_AANBIEDER, CLIENTEN_VERGELEKEN, JEUGDHULP_ZONDER_ONDERSTEUNING, KOSTEN, OVERLAP_MEASURES,
 )
 
-from .audit import Auditor
+from . import lps
+from .audit import Auditor, Provenance
 from .cache import AuditCache, frame_digest
 from .config import GateConfig
 from .frames import (
@@ -267,13 +268,14 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
     attempts: dict[int, int] = {}
     stats = None
     certified = None  # per variable: what earlier rounds proved (still proven: a round only hides more)
+    provenance = Provenance()  # which problem proved each end of ``certified``
     revealed = np.zeros(len(cells), dtype=bool)  # this release's hidden counts a reader knows are ≥ t
     while True:
         rounds += 1
         complementary += _secondary(table, status, reason, config, sticky, known)
         releases = [ReleaseState(table, status, reason, revealed)] + earlier
         world, origin = build_world(releases, config, static)
-        auditor = Auditor(world, audit_cache, prior=certified)
+        auditor = Auditor(world, audit_cache, prior=certified, provenance=provenance)
         auditor.run()
         certified = auditor.certified
         stats = auditor.stats
@@ -282,8 +284,8 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
             break
         # A hidden count of at least t that cannot reach 0 is revealed as such (world.py's ``targets``):
         # the next round grants the reader that it is ≥ t and asks its width above that. Its box
-        # shrinks, so what earlier rounds certified in its family (the points may have had it below t)
-        # no longer carries over; other families' certificates still do.
+        # shrinks, so an end certified by a problem in which it could move (the point may have had it
+        # below t) no longer carries over; every other end still does (audit.py's ``Provenance``).
         newly, still = [], []
         for pos in stats.failed:
             rel_i, c = (int(x) for x in origin[pos])
@@ -294,9 +296,15 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
                 newly.append(int(world.target_var[pos]))
             else:
                 still.append(pos)
+        if newly and lps.CARRY_WITNESSES:
+            stale = provenance.stale(world, np.array(newly, dtype=np.int64), config.threshold)
+            lo_stale = (certified[2] >= 0) & stale[np.maximum(certified[2], 0)]
+            hi_stale = (certified[3] >= 0) & stale[np.maximum(certified[3], 0)]
+        elif newly:  # the reference: every end in a revealed count's family
+            lo_stale = hi_stale = np.isin(world.family, np.unique(world.family[newly]))
         if newly:
-            stale = np.isin(world.family, np.unique(world.family[newly]))
-            certified = (np.where(stale, np.inf, certified[0]), np.where(stale, -np.inf, certified[1]))
+            certified = (np.where(lo_stale, np.inf, certified[0]), np.where(hi_stale, -np.inf, certified[1]),
+                         np.where(lo_stale, -1, certified[2]), np.where(hi_stale, -1, certified[3]))
         # The other failing targets get partners in the same round.
         added = 0
         failing: list[int] = []

@@ -44,6 +44,10 @@ DONORS = 2  # per (schooltype, column): the vestigingen with the largest values 
 COLUMN_DONORS = 8  # distinct counts: per (schooltype, column) with a pending target, the vestigingen with most there
 TYPE_BLOCK_UNITS = 400  # a school type this small is one LP block, with its own type cells
 PROPAGATION_ROUNDS = 3  # passes of ``implied_bounds`` before a component's LPs (0: none, the bench's reference)
+#: Between the rounds of a gate call, a revealed count makes stale only the certified ends whose point could
+#: have it below the threshold (audit.py's ``Provenance``); False: every end in its family (the reference
+#: bench/hub/bench_audit_lp.py runs beside it).
+CARRY_WITNESSES = True
 
 
 def lp_threads() -> int:
@@ -481,6 +485,9 @@ class BlockLPs:
         rhs = np.bincount(rows, weights=vals * w.t[member[sel]], minlength=n_rows)
         out_lo = out_hi = np.zeros(0)
         out = loose & keep[entry_line]
+        # The loose variables this system lets move (each within its box): with the block, every variable
+        # a point of this problem may hold away from its true value (``BlockLPs.movable``).
+        self._last_loose = np.unique(member[out])
         if out.any():
             o_row, o_coef, o_member = row_of[entry_line[out]], coef[out].astype(float), member[out]
             end_a, end_b = o_coef * self.loose_lo[o_member], o_coef * self.loose_hi[o_member]
@@ -499,9 +506,16 @@ class BlockLPs:
         return rows, cols, vals, rhs, out_lo, out_hi
 
     def solve(self, block: np.ndarray, free: np.ndarray, tpos: np.ndarray):
-        """Certified (lo, hi) of targets ``tpos`` over ``block``, its ``free`` variables free and all else fixed."""
+        """Certified (lo, hi) of targets ``tpos`` over ``block``, its ``free`` variables free and all else fixed.
+        Afterwards ``self.movable`` holds the variables the problem let move: the block and its loose
+        variables outside it; every other variable sat at its true value in each point it used. And
+        ``self.witnesses`` holds, per target, the point behind each end (see below; audit.py's ``Provenance``)."""
         w = self.w
+        self._last_loose = np.zeros(0, np.int64)
+        self.witnesses = ([None] * len(tpos), [None] * len(tpos))
         rows, cols, vals, rhs, out_lo, out_hi = self._system(block, free)
+        self.movable = np.union1d(block, self._last_loose)
+        self.loose_moved = self._last_loose  # of ``movable``, the ones that moved only as part of a sum
         tvars_local = np.searchsorted(block, w.target_var[tpos])  # blocks are sorted
         key = None
         if self.cache is not None:
@@ -510,6 +524,8 @@ class BlockLPs:
             found = self.cache.get(key)
             if found is not None:
                 self.stats.blocks_cached += 1
+                if len(found) > 2:
+                    self.witnesses = self._in_world(block, found[2])
                 return found[0], found[1]
         nv = len(block) + len(out_lo)
         # The outside columns' true value: the sum of their loose members' (the row's rhs balances it).
@@ -532,6 +548,7 @@ class BlockLPs:
             row_comp = np.zeros(0, np.int64)
         t_comp = var_comp[tvars_local]
         jobs = []  # components that need LPs: independent problems, solved side by side (see _solve_all)
+        job_vars: dict[int, np.ndarray] = {}  # per job: its component's variables (block-local columns)
         for comp in np.unique(t_comp):
             which = np.flatnonzero(t_comp == comp)
             cvars = np.flatnonzero(var_comp == comp)
@@ -550,14 +567,40 @@ class BlockLPs:
                     got_lo[j], got_hi[j] = ilo[k], ihi[k]
                 self.stats.closed_form += len(which)
             else:
-                jobs.append((which, (A[crow][:, cvars], rhs[crow], lo_v[cvars], hi_v[cvars], t_v[cvars],
-                                     np.searchsorted(cvars, tl), tpos[which])))
-        for (which, _), (lo_c, hi_c, solved) in zip(jobs, self._solve_all([args for _, args in jobs])):
+                args = (A[crow][:, cvars], rhs[crow], lo_v[cvars], hi_v[cvars], t_v[cvars], np.searchsorted(cvars, tl),
+                        tpos[which])
+                job_vars[id(args)] = cvars
+                jobs.append((which, args))
+        # Per target and end, the point that certified it: None where a closed form did (no point kept),
+        # () where the truth itself is the end, else (the component's variables by their place in the
+        # block, a loose sum as -1; their values at that point). Block-local, so that a cached result
+        # (the same problem in another gate call, whose variables are numbered otherwise) stays right.
+        wit_lo: list = [None] * len(tpos)
+        wit_hi: list = [None] * len(tpos)
+        for (which, args), (lo_c, hi_c, solved, points, pt_lo, pt_hi) in zip(
+                jobs, self._solve_all([args for _, args in jobs])):
             got_lo[which], got_hi[which] = lo_c, hi_c
             self.stats.lps_solved += solved
+            cvars = job_vars[id(args)]
+            local = np.where(cvars < len(block), cvars, -1)
+            for j, a, b in zip(which, pt_lo, pt_hi):
+                wit_lo[j] = () if a < 0 else (local, points[a])
+                wit_hi[j] = () if b < 0 else (local, points[b])
+        self.witnesses = self._in_world(block, (wit_lo, wit_hi))
         if key is not None:
-            self.cache.put(key, (got_lo.copy(), got_hi.copy()))
+            self.cache.put(key, (got_lo.copy(), got_hi.copy(), (wit_lo, wit_hi)))
         return got_lo, got_hi
+
+    @staticmethod
+    def _in_world(block: np.ndarray, witnesses: tuple[list, list]) -> tuple[list, list]:
+        """Block-local witnesses (``solve``) with the world's variable numbers (-1 stays -1)."""
+        def one(wit):
+            if not wit:
+                return wit
+            local, values = wit
+            return np.where(local >= 0, block[np.maximum(local, 0)], -1), values
+
+        return [one(x) for x in witnesses[0]], [one(x) for x in witnesses[1]]
 
     def _solve_all(self, jobs: list[tuple]) -> list[tuple[np.ndarray, np.ndarray, int]]:
         """:meth:`_component` for each job, in order. HiGHS releases the GIL while it solves, so the
@@ -575,7 +618,9 @@ class BlockLPs:
         Rounds of "maximise sum(min(x_j, required high point))" over the still-unproven targets (and
         the mirror for the low side) prove many targets per LP: every optimum is a feasible point, so
         each target that reaches its required point there is proven. What a round cannot prove gets
-        its own LP. Returns (lo, hi, number of LPs solved); it writes nothing shared (threads).
+        its own LP. Returns (lo, hi, number of LPs solved, the points that set an end, and per target the
+        index of the point behind its low and its high end: -1 for the truth); it writes nothing shared
+        (threads).
         """
         w = self.w
         kind, req_lo, req_hi = w.target_kind[tpos], w.req_lo[tpos], w.req_hi[tpos]
@@ -588,7 +633,16 @@ class BlockLPs:
         scale = np.maximum(1.0, (req_hi - req_lo) / 2)
         width = kind == WIDTH
 
+        # The points that set an end (pt_lo / pt_hi: index into ``points``, -1: the truth).
+        points: list[np.ndarray] = []
+        pt_lo = np.full(len(tl), -1, dtype=np.int64)
+        pt_hi = np.full(len(tl), -1, dtype=np.int64)
+
         def record(x) -> None:
+            lower, higher = x[tl] < got_lo, x[tl] > got_hi
+            if lower.any() or higher.any():
+                points.append(np.array(x, dtype=float))
+                pt_lo[lower] = pt_hi[higher] = len(points) - 1
             np.minimum(got_lo, x[tl], out=got_lo)
             np.maximum(got_hi, x[tl], out=got_hi)
 
@@ -615,7 +669,7 @@ class BlockLPs:
 
         solved = [0]
         if not (need("hi").any() or need("lo").any() or width.any()):
-            return got_lo, got_hi, 0
+            return got_lo, got_hi, 0, points, pt_lo, pt_hi
         # One warm model per component for the clipped rounds and the single targets alike.
         model = SingleTargetLP(A, b, lo_f, hi_f, clip=(tl, push_hi, push_lo), cap=cap)
 
@@ -654,4 +708,4 @@ class BlockLPs:
             if not ok:
                 single(int(j), -1.0)
                 single(int(j), 1.0)
-        return got_lo, got_hi, solved[0]
+        return got_lo, got_hi, solved[0], points, pt_lo, pt_hi

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hub.disclosure.audit import Auditor
 from hub.disclosure.config import GateConfig
@@ -120,3 +121,56 @@ def test_after_a_late_submission_the_distinct_counts_keep_their_column_trees_and
     assert (counts > 1).any()  # the late municipality changed this family
     assert auditor.stats.closed_form > 0
     assert_within_exact(world, lo, hi, np.flatnonzero(fam == distinct), np.flatnonzero(world.family == distinct))
+
+
+def test_a_reveal_stales_only_the_ends_whose_point_could_have_the_count_below_the_threshold():
+    from types import SimpleNamespace
+
+    from hub.disclosure.audit import Provenance
+
+    w = SimpleNamespace(family=np.array([0, 0, 0, 0, 1]), column=np.array([0, 1, 1, 2, 0]))
+    prov = Provenance()
+    block = prov.of_set(np.array([0, 1, 2]))
+    with_loose = prov.of_set(np.array([1, 3]), loose=np.array([3]))
+    point = (np.array([0, 1, 2]), np.array([4.0, 12.0, 0.0]))  # variable 1 at 12, variable 0 at 4
+    kept = prov.certificate(block, point)
+    below = prov.certificate(block, (np.array([0, 1, 2]), np.array([4.0, 9.5, 0.0])))
+    truth = prov.certificate(block, ())
+    no_point = prov.certificate(block)
+    other = prov.certificate(prov.of_set(np.array([2, 4])))
+    loose = prov.certificate(with_loose, (np.array([1, -1]), np.array([15.0, 3.0])))
+    column = prov.certificate(prov.of_key(("column", 0, 1)))
+    family = prov.certificate(prov.of_key(("family", 1)))
+    stale = prov.stale(w, np.array([1]), 10)
+    assert not stale[kept]  # variable 1 is 12 ≥ 10 at the point behind it
+    assert stale[below]  # 9.5: below the threshold there, so that point is no longer feasible
+    assert not stale[truth]  # the truth is always feasible
+    assert stale[no_point]  # no point kept (a closed form): stale once the count could move
+    assert not stale[other]  # variable 1 could not move there: it sat at its true value
+    assert stale[column] and not stale[family]  # the revealed count's category; another family
+    assert not stale[loose]  # 1 moved on its own, at 15
+    assert prov.stale(w, np.array([3]), 10)[loose]  # 3 moved only inside a sum: no value of its own
+
+
+@pytest.mark.parametrize("seed", [0, 2, 4, 5])
+def test_carrying_the_ends_a_reveal_leaves_feasible_solves_fewer_lps_and_narrows_nothing(seed):
+    """The gate's rounds reveal partners as ≥ threshold; what their points still prove carries over. The
+    release a reader gets is audited as before: an independent attacker narrows no hidden count."""
+    from hub.disclosure import GateConfig, apply_gate, lps
+
+    from .attacker import Attack, narrowed
+
+    rng = np.random.default_rng(seed)
+    cells, units = region(rng, 12)
+    combined = combine_cells(contributions(cells), schools(units))
+    solved = {}
+    try:
+        for flag in (False, True):
+            lps.CARRY_WITNESSES = flag
+            result = apply_gate(combined, GateConfig())
+            assert result.audit["failed"] == 0
+            solved[flag] = result.audit["lps_solved_all_rounds"]
+    finally:
+        lps.CARRY_WITNESSES = True
+    assert solved[True] < solved[False]
+    assert narrowed(Attack([public(result.release)], parents(units), truth=[truth(combined)])) == []

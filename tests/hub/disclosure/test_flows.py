@@ -228,7 +228,7 @@ def test_new_clients_network_is_capped_by_the_clients_and_stays_within_the_full_
     tpos = np.flatnonzero(np.isin(world.target_var, free))
     assert len(tpos) > 10
     auditor = Auditor(world)
-    pos, lo, hi = auditor.network_bounds(np.array([fam]))
+    pos, lo, hi, _ = auditor.network_bounds(np.array([fam]))
     assert set(tpos) <= set(pos)
     block = np.flatnonzero(world.family == fam)
     cap = 4 * float(np.max(np.abs(world.t[block]))) + 1e6
