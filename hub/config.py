@@ -42,6 +42,10 @@ DEFAULTS: dict[str, Any] = {
     # different keys (two rounds' combines) run on up to this many threads side by side.
     "COMBINE_IN_BACKGROUND": True,
     "BACKGROUND_WORKERS": 2,
+    # The disclosure gate in this many processes of its own (0: in the combining thread). Threads share
+    # one interpreter lock, so two embedded combines' gates took turns; the demo sets it to 2. A Celery
+    # worker is a process already and needs none.
+    "GATE_PROCESSES": 0,
     # Broker mode: wait this long before combining, so a burst of uploads shares one combine.
     "COMBINE_DELAY_SECONDS": 0,
     # A round's first publication goes out at the latest this many days after it is opened, whoever
@@ -234,7 +238,7 @@ def check(cfg: Mapping[str, Any]) -> None:
                           code="invalid_config", details={"setting": "HUB_ROUND_DEADLINE_DAYS"})
     # The overlap exchange: a smaller minimum set than 10 would weaken the threat model (docs/overlap.md).
     for name, low in (("PSI_MIN_SET_SIZE", 10), ("PSI_PAD_BLOCK", 1), ("EXCHANGE_CORRECTION_WAIT_SECONDS", 0),
-                      ("BACKGROUND_WORKERS", 1)):
+                      ("BACKGROUND_WORKERS", 1), ("GATE_PROCESSES", 0)):
         value = cfg.get(name, DEFAULTS[name])
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(f"HUB_{name}={value!r} moet een geheel getal van minstens {low} zijn",

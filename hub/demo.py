@@ -75,6 +75,8 @@ def demo_config(workdir: Path) -> dict:
         "CELERY_BROKER_URL": None,
         # The printed logins work with their password alone; the login page says this is the demo setting.
         "DEMO_SKIP_MFA": True,
+        # Two school years' gates side by side on the two background threads, each in a process of its own.
+        "GATE_PROCESSES": 2,
     }
 
 
@@ -181,7 +183,7 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None
 
     from hub import jobs
     from hub.reference import demo as demo_files
-    from hub.services import nodes, rounds
+    from hub.services import combine, nodes, rounds
     from hub.services import reference as reference_service
     from node_agent.keys import create_pseudonym_key, create_signing_key
     from node_agent.synthetic.extract_duo import REGIONS
@@ -292,15 +294,23 @@ def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None
             say(f"     {jaar} overlap: " + ("geteld" if not unfinished else f"niet klaar bij {', '.join(unfinished)}"))
         if not jobs.wait(app, jobs.COMBINE, timeout=COMBINE_TIMEOUT_SECONDS * len(SCHOOLJAREN)):
             raise JeugdhubError("Het combineren duurde langer dan verwacht", code="demo_combine_timeout")
+        combine.shutdown_gate_pool()  # a later upload to the served demo starts them again
     except BaseException:
         stop_agents(alive)
         raise
 
+    with app.app_context():
+        releases = _current_releases()
+    missing = [jaar for jaar in SCHOOLJAREN if jaar not in releases]
+    if missing:
+        # A combine that failed in the background (the hub's log says why) leaves its school year unpublished:
+        # the demo says so, rather than serve pages without it.
+        raise JeugdhubError(f"Geen publicatie voor schooljaar {', '.join(missing)}: het combineren is mislukt "
+                            "(zie de meldingen hierboven)", code="demo_combine_failed")
     step()
     password = _password()
     with app.app_context():
         logins = _demo_users(password, municipalities)
-        releases = _current_releases()
     return DemoResult(url=url, password=password, logins=logins, submissions=submissions, releases=releases)
 
 

@@ -177,6 +177,51 @@ class _Gate:
         cache = _AUDIT_CACHE
         self.apply_gate: Callable = lambda combined, config, history=(): disclosure.apply_gate(
             combined, config, history=history, cache=cache, catalogue=self.catalogue)
+        processes = int(current_app.config.get("GATE_PROCESSES", 0) or 0)
+        if processes:
+            # The embedded hub's combines run on threads of one process, which share one interpreter lock:
+            # two gates side by side would take turns. In processes of their own they run side by side
+            # (Celery's workers are processes already). The gate is a pure function of its inputs, so the
+            # release is the same; each process keeps its own audit cache.
+            pool = _gate_pool(processes)
+            self.apply_gate = lambda combined, config, history=(): pool.submit(
+                _apply_gate_here, combined, config, list(history), self.catalogue).result()
+
+
+_POOL: dict[int, Any] = {}
+_POOL_LOCK = threading.Lock()
+_PROCESS_CACHE = None
+
+
+def _gate_pool(processes: int):
+    """The process pool the gate runs in (``GATE_PROCESSES``), started on first use ("spawn": the hub's
+    threads are never forked)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with _POOL_LOCK:
+        if processes not in _POOL:
+            _POOL[processes] = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
+        return _POOL[processes]
+
+
+def shutdown_gate_pool() -> None:
+    """Stop the gate's processes (they start again when a combine needs them)."""
+    with _POOL_LOCK:
+        pools = list(_POOL.values())
+        _POOL.clear()
+    for pool in pools:
+        pool.shutdown(wait=True)
+
+
+def _apply_gate_here(combined: pd.DataFrame, config, history: list, catalogue):
+    """``apply_gate`` in a gate process (``_gate_pool``), with that process's own audit cache."""
+    import hub.disclosure as disclosure
+
+    global _PROCESS_CACHE
+    if _PROCESS_CACHE is None:
+        _PROCESS_CACHE = disclosure.AuditCache()
+    return disclosure.apply_gate(combined, config, history=history, cache=_PROCESS_CACHE, catalogue=catalogue)
 
 
 def catalogue():

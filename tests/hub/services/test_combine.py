@@ -669,3 +669,19 @@ def test_the_schools_behind_unproven_cells_are_their_own_or_their_types_covered_
     assert behind([("regio", "regio", "2024-2025", "clienten_vergeleken", "")], overlap, types) == set()
     assert behind([("schooltype", "BO", "2024-2025", "clienten", ""),
                    ("vestiging", "03EF00", "2024-2025", "clienten", "")], overlap, types) == set()
+
+
+def test_the_gate_in_processes_of_its_own_makes_the_same_release(region, app):
+    """``GATE_PROCESSES`` (the demo's setting) runs each gate call in a spawned process: the release is the
+    one the combining thread makes itself, byte for byte."""
+    a, b, round_id = region
+    _submit(a, round_id), _submit(b, round_id)
+    in_thread = db.session.get(Release, combine.combine_round(round_id))
+    app.config["GATE_PROCESSES"] = 1
+    try:
+        digest, rebuilt = combine.rebuild(in_thread.id)
+        assert combine._POOL  # the gate ran in the pool
+    finally:
+        app.config["GATE_PROCESSES"] = 0
+        combine.shutdown_gate_pool()
+    assert rebuilt == digest == in_thread.digest
