@@ -195,7 +195,9 @@ _PROCESS_CACHE = None
 
 def _gate_pool(processes: int):
     """The process pool the gate runs in (``GATE_PROCESSES``), started on first use ("spawn": the hub's
-    threads are never forked)."""
+    threads are never forked). A spawned process imports the parent's ``__main__`` when that is a file:
+    the console scripts (``jeugdhub``, ``gunicorn``, pytest) guard it, a script of one's own must too
+    (``if __name__ == "__main__":``), or each gate process runs it again."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
