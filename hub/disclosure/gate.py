@@ -298,8 +298,9 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
                 still.append(pos)
         if newly and lps.CARRY_WITNESSES:
             stale = provenance.stale(world, np.array(newly, dtype=np.int64), config.threshold)
-            lo_stale = (certified[2] >= 0) & stale[np.maximum(certified[2], 0)]
-            hi_stale = (certified[3] >= 0) & stale[np.maximum(certified[3], 0)]
+            # An end without a recorded problem (none in this loop; an Auditor given a bare prior) is stale.
+            lo_stale = (certified[2] < 0) | stale[np.maximum(certified[2], 0)]
+            hi_stale = (certified[3] < 0) | stale[np.maximum(certified[3], 0)]
         elif newly:  # the reference: every end in a revealed count's family
             lo_stale = hi_stale = np.isin(world.family, np.unique(world.family[newly]))
         if newly:
