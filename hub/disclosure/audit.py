@@ -147,17 +147,16 @@ class Provenance:
         """Per certificate: whether a ``revealed`` variable (now known to be ≥ ``threshold``) could be below
         the threshold at the point behind it."""
         revealed = np.unique(np.asarray(revealed, dtype=np.int64))
+        is_revealed = np.zeros(len(w.family), dtype=bool)
+        is_revealed[revealed] = True
         families = set(w.family[revealed].tolist())
         columns = set(zip(w.family[revealed].tolist(), w.column[revealed].tolist()))
         touched = np.zeros(len(self._keys), dtype=bool)  # a revealed variable could move in the problem
         loose_touched = np.zeros(len(self._keys), dtype=bool)
-        inside: dict[int, np.ndarray] = {}
         for pid, key in enumerate(self._keys):
             if key[0] == "set":
-                hit = revealed[np.isin(revealed, key[1], assume_unique=True)]
-                touched[pid] = bool(len(hit))
-                loose_touched[pid] = bool(len(key[2])) and bool(np.isin(hit, key[2], assume_unique=True).any())
-                inside[pid] = hit
+                touched[pid] = bool(is_revealed[key[1]].any())
+                loose_touched[pid] = bool(is_revealed[key[2]].any())  # the loose variables are movable ones
             elif key[0] == "column":
                 touched[pid] = (key[1], key[2]) in columns
                 loose_touched[pid] = touched[pid]
@@ -173,9 +172,9 @@ class Provenance:
                 out[cid] = True
                 continue
             variables, values = point
-            hit = inside[pid]
-            at = np.isin(variables, hit)
-            # A revealed variable in the block but outside this point's component sat at its true value.
+            # The point's variables are the problem's (a loose sum is -1): a revealed variable in the block
+            # but outside this point's component sat at its true value.
+            at = (variables >= 0) & is_revealed[np.maximum(variables, 0)]
             out[cid] = bool((values[at] < floor).any())
         return out
 
