@@ -389,6 +389,12 @@ def _schools_behind(unproven: list[tuple], overlap, schooltypes: dict[str, str])
     return out if out < covered else set()
 
 
+def _schooltypes_in(contrib: pd.DataFrame, schooltypes: dict[str, str]) -> dict[str, str]:
+    """The school types of the vestigingen the contributions have cells for."""
+    present = set(contrib["vestigingscode"].unique())
+    return {c: t for c, t in schooltypes.items() if c in present}
+
+
 def compute(
     schooljaar: str,
     submission_ids: list[int],
@@ -411,7 +417,7 @@ def compute(
     held = sorted(set(held_back))
     history, coverages = _history(gate, inputs, earlier), _coverages(inputs, earlier)
     contrib, overlap, seen = _release_contributions(inputs, submission_ids, held, overlap_counts, coverages)
-    used = {c: t for c, t in schooltypes.items() if c in set(contrib["vestigingscode"])}
+    used = _schooltypes_in(contrib, schooltypes)
     combined = gate.combine_cells(contrib, schools_frame(contrib["vestigingscode"], used))
     report(progress, 3, len(STEPS), STEPS[2])
     result = gate.apply_gate(combined, gate.config, history=history)
@@ -429,7 +435,7 @@ def compute(
                  "%s cells with them", len(drop), schooljaar, result.audit.get("failed"))
         keep = [k for k in overlap.used if k[0] not in drop]
         contrib, overlap, seen = _release_contributions(inputs, submission_ids, held, keep, ())
-        used = {c: t for c, t in schooltypes.items() if c in set(contrib["vestigingscode"])}
+        used = _schooltypes_in(contrib, schooltypes)
         combined = gate.combine_cells(contrib, schools_frame(contrib["vestigingscode"], used))
         result = gate.apply_gate(combined, gate.config, history=history)
         dropped = "schools"
@@ -440,7 +446,7 @@ def compute(
         log.warning("overlap figures left out of a release of %s: the audit could not prove them (%s cells)",
                     schooljaar, result.audit.get("failed"))
         contrib, overlap, seen = _release_contributions(inputs, submission_ids, held, [], ())
-        used = {c: t for c, t in schooltypes.items() if c in set(contrib["vestigingscode"])}
+        used = _schooltypes_in(contrib, schooltypes)
         combined = gate.combine_cells(contrib, schools_frame(contrib["vestigingscode"], used))
         result = gate.apply_gate(combined, gate.config, history=history)
         dropped = "audit_failed"
