@@ -426,9 +426,10 @@ def approve(obj: AgentContext, partial: Path, by: str) -> None:
 
 
 def _client(obj: AgentContext):
-    from node_agent.pipeline import hub_client
+    # node_agent.upload, not the pipeline: enrolling and listing rounds need no pandas.
+    from node_agent.upload import client_for
 
-    return hub_client(obj.config, obj.transport)
+    return client_for(obj.config, obj.transport)
 
 
 def _upload(obj: AgentContext, path: Path, round_id: int | None) -> None:
