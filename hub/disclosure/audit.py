@@ -107,17 +107,21 @@ class Provenance:
     """Which problem, and which of its points, certified each end of an interval, over the rounds of one
     gate call.
 
-    A problem is a restriction of the attacker's problem: some variables may move within their boxes,
-    every other one sits at its true value. Each end it certifies is the target's value at one of its
-    feasible points. When a later round reveals a hidden count (world.py's ``targets``: its box shrinks
-    from ≥ 0 to ≥ threshold), that point is still feasible if the count is at least the threshold there:
-    if it could not move in the problem (it sat at its true value, which is at least the threshold: only
-    counts that passed the threshold rule are ever revealed), or if the LP point that certified the end
-    (``BlockLPs.witnesses``) has it there. Every other change between rounds hides a published cell, which
-    widens a box. So only the other ends go stale (``stale``). A problem is one of: a set of variables (an
-    LP block with its loose variables, a type network); one category's hierarchy in a family
-    (``trees.column_tree_bounds``); a whole family. An end without a point (a closed form, a network, a
-    cached block) goes stale whenever a revealed count could move in its problem.
+    A problem is a restriction of the attacker's problem: some variables may move within their boxes
+    (its movable set), the overlap variables (overlap.py) move freely as slacks, and every other cell
+    variable sits at its true value. Each end it certifies is the target's value at one of its feasible
+    points. Between rounds a reveal narrows boxes: the revealed count's, from ≥ 0 to ≥ threshold
+    (world.py's ``targets``), and any box that rises with it (a revealed provider raises the floor of
+    its unit's clients, world.py's ``provider_floors``); the gate passes every narrowed variable with
+    its new box (gate.py's ``_carried``). A point is still feasible if each narrowed variable is inside
+    its new box there: if it could not move in the problem (it sat at its true value, which every box
+    holds), or if the LP point that certified the end (``BlockLPs.witnesses``) has it inside. Overlap
+    variables are never narrowed (their box is always ≥ 0); if one were, every end goes stale. Every
+    other change between rounds hides a published cell, which widens a box. So only the other ends go
+    stale (``stale``). A problem is one of: a set of variables (an LP block with its loose variables, a
+    type network); one category's hierarchy in a family (``trees.column_tree_bounds``); a whole family.
+    An end without a point (a closed form, a network, a cached block) goes stale whenever a narrowed
+    variable could move in its problem.
     """
 
     def __init__(self) -> None:
@@ -143,28 +147,45 @@ class Provenance:
         self._cert_point.append(point)
         return len(self._cert_problem) - 1
 
-    def stale(self, w: World, revealed: np.ndarray, threshold: float) -> np.ndarray:
-        """Per certificate: whether a ``revealed`` variable (now known to be ≥ ``threshold``) could be below
-        the threshold at the point behind it."""
-        revealed = np.unique(np.asarray(revealed, dtype=np.int64))
-        is_revealed = np.zeros(len(w.family), dtype=bool)
-        is_revealed[revealed] = True
-        families = set(w.family[revealed].tolist())
-        columns = set(zip(w.family[revealed].tolist(), w.column[revealed].tolist()))
-        touched = np.zeros(len(self._keys), dtype=bool)  # a revealed variable could move in the problem
+    def stale(self, w: World, changed: np.ndarray, lo, hi=None) -> np.ndarray:
+        """Per certificate: whether the point behind it may lie outside the new boxes of the ``changed``
+        variables, ``[lo, hi]`` per changed variable (a scalar applies to all; ``hi`` None: no upper end).
+
+        The gate passes every variable whose box narrowed between two rounds (``narrowed``): a revealed
+        count (now ≥ threshold) and whatever that raises with it (the floor a revealed provider puts
+        under its unit's clients, world.py's ``provider_floors``).
+        """
+        changed = np.asarray(changed, dtype=np.int64)
+        n = len(w.family)
+        new_lo = np.full(n, -np.inf)
+        new_hi = np.full(n, np.inf)
+        new_lo[changed] = np.broadcast_to(np.asarray(lo, dtype=float), changed.shape)
+        if hi is not None:
+            new_hi[changed] = np.broadcast_to(np.asarray(hi, dtype=float), changed.shape)
+        if len(changed) and getattr(w, "overlap", None) is not None and w.overlap[changed].any():
+            # An overlap variable moves outside the problems' movable sets (lps.py ``solve``) and is in no
+            # point: nothing about it is recorded, so every end goes stale (no reveal narrows one today).
+            return np.ones(len(self._cert_problem), dtype=bool)
+        is_changed = np.zeros(n, dtype=bool)
+        is_changed[changed] = True
+        floor = new_lo - EPS * np.maximum(1.0, np.abs(np.where(np.isfinite(new_lo), new_lo, 0.0)))
+        ceiling = new_hi + EPS * np.maximum(1.0, np.abs(np.where(np.isfinite(new_hi), new_hi, 0.0)))
+        families = set(w.family[changed].tolist())
+        columns = set(zip(w.family[changed].tolist(), w.column[changed].tolist()))
+        touched = np.zeros(len(self._keys), dtype=bool)  # a changed variable could move in the problem
         loose_touched = np.zeros(len(self._keys), dtype=bool)
         for pid, key in enumerate(self._keys):
             if key[0] == "set":
-                touched[pid] = bool(is_revealed[key[1]].any())
-                loose_touched[pid] = bool(is_revealed[key[2]].any())  # the loose variables are movable ones
+                touched[pid] = bool(is_changed[key[1]].any())
+                loose_touched[pid] = bool(is_changed[key[2]].any())  # the loose variables are movable ones
             elif key[0] == "column":
                 touched[pid] = (key[1], key[2]) in columns
                 loose_touched[pid] = touched[pid]
             else:
                 touched[pid] = key[1] in families
                 loose_touched[pid] = touched[pid]
-        floor = threshold - EPS * max(1.0, abs(threshold))
         out = np.zeros(len(self._cert_problem), dtype=bool)
+        outside: dict[tuple[int, int], bool] = {}  # per point (its arrays are shared by the ends it set)
         for cid, (pid, point) in enumerate(zip(self._cert_problem, self._cert_point)):
             if not touched[pid] or (isinstance(point, tuple) and not point):
                 continue
@@ -172,11 +193,26 @@ class Provenance:
                 out[cid] = True
                 continue
             variables, values = point
-            # The point's variables are the problem's (a loose sum is -1): a revealed variable in the block
-            # but outside this point's component sat at its true value.
-            at = (variables >= 0) & is_revealed[np.maximum(variables, 0)]
-            out[cid] = bool((values[at] < floor).any())
+            memo = (id(variables), id(values))
+            found = outside.get(memo)
+            if found is None:
+                # The point's variables are the problem's (a loose sum is -1); a changed variable of the
+                # problem outside this point's component sat at its true value, which every box holds.
+                at = (variables >= 0) & is_changed[np.maximum(variables, 0)]
+                var = variables[at]
+                found = bool(((values[at] < floor[var]) | (values[at] > ceiling[var])).any())
+                outside[memo] = found
+            out[cid] = found
         return out
+
+
+def narrowed(before: World, after: World) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The variables whose box is narrower in ``after`` than in ``before`` (two rounds of one gate call,
+    the same variables), with their new (lo, hi); None when the worlds do not share their variables."""
+    if len(before.lo) != len(after.lo) or not np.array_equal(before.t, after.t):
+        return None
+    changed = np.flatnonzero((after.lo > before.lo) | (after.hi < before.hi))
+    return changed, after.lo[changed], after.hi[changed]
 
 
 def _improve(got_lo, got_hi, src_lo, src_hi, tpos, lo, hi, cid_lo, cid_hi) -> None:

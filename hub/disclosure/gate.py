@@ -41,7 +41,7 @@ from shared.codes import (
 )
 
 from . import lps
-from .audit import Auditor, Provenance
+from .audit import Auditor, Provenance, narrowed
 from .cache import AuditCache, frame_digest
 from .config import GateConfig
 from .frames import (
@@ -227,6 +227,33 @@ def _prepare_history(history: Iterable[tuple[pd.DataFrame, pd.DataFrame]], confi
     return out
 
 
+def _carried(certified: tuple[np.ndarray, ...], provenance: Provenance, before, after
+             ) -> tuple[np.ndarray, ...] | None:
+    """What the rounds before ``after`` certified that still holds in it.
+
+    Between rounds a reveal narrows boxes: the revealed count's (≥ threshold) and whatever follows from
+    it (a revealed provider raises its unit's ``clienten`` floor, world.py's ``provider_floors``); a
+    partner only widens one. An end whose point may lie outside a narrowed box goes stale
+    (audit.py's ``Provenance.stale``), every other end carries over. With ``lps.CARRY_WITNESSES`` off
+    (the reference) every end in a narrowed variable's family goes stale. None: start afresh.
+    """
+    change = narrowed(before, after)
+    if change is None:
+        return None
+    changed, lo, hi = change
+    if not len(changed):
+        return certified
+    if lps.CARRY_WITNESSES:
+        stale = provenance.stale(after, changed, lo, hi)
+        # An end without a recorded problem (none in the gate's loop; an Auditor given a bare prior) is stale.
+        lo_stale = (certified[2] < 0) | stale[np.maximum(certified[2], 0)]
+        hi_stale = (certified[3] < 0) | stale[np.maximum(certified[3], 0)]
+    else:
+        lo_stale = hi_stale = np.isin(after.family, np.unique(after.family[changed]))
+    return (np.where(lo_stale, np.inf, certified[0]), np.where(hi_stale, -np.inf, certified[1]),
+            np.where(lo_stale, -1, certified[2]), np.where(hi_stale, -1, certified[3]))
+
+
 def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tuple[pd.DataFrame, pd.DataFrame]] = (),
                cache: AuditCache | None = None, catalogue: Catalogue = DEFAULT_CATALOGUE) -> GateResult:
     """Protect ``combined``; pure and deterministic. ``cache`` (optional) reuses audit blocks across calls;
@@ -270,22 +297,25 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
     certified = None  # per variable: what earlier rounds proved (still proven: a round only hides more)
     provenance = Provenance()  # which problem proved each end of ``certified``
     revealed = np.zeros(len(cells), dtype=bool)  # this release's hidden counts a reader knows are ≥ t
+    prev_world = None
     while True:
         rounds += 1
         complementary += _secondary(table, status, reason, config, sticky, known)
         releases = [ReleaseState(table, status, reason, revealed)] + earlier
         world, origin = build_world(releases, config, static)
+        if certified is not None:
+            certified = _carried(certified, provenance, prev_world, world)
         auditor = Auditor(world, audit_cache, prior=certified, provenance=provenance)
         auditor.run()
         certified = auditor.certified
+        prev_world = world
         stats = auditor.stats
         lps_total += stats.lps_solved
         if not stats.failed or rounds >= MAX_ROUNDS:
             break
         # A hidden count of at least t that cannot reach 0 is revealed as such (world.py's ``targets``):
         # the next round grants the reader that it is ≥ t and asks its width above that. Its box
-        # shrinks, so an end certified by a problem in which it could move (the point may have had it
-        # below t) no longer carries over; every other end still does (audit.py's ``Provenance``).
+        # shrinks, and so may others with it (``_carried`` finds them all in the next round's world).
         newly, still = [], []
         for pos in stats.failed:
             rel_i, c = (int(x) for x in origin[pos])
@@ -296,16 +326,6 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
                 newly.append(int(world.target_var[pos]))
             else:
                 still.append(pos)
-        if newly and lps.CARRY_WITNESSES:
-            stale = provenance.stale(world, np.array(newly, dtype=np.int64), config.threshold)
-            # An end without a recorded problem (none in this loop; an Auditor given a bare prior) is stale.
-            lo_stale = (certified[2] < 0) | stale[np.maximum(certified[2], 0)]
-            hi_stale = (certified[3] < 0) | stale[np.maximum(certified[3], 0)]
-        elif newly:  # the reference: every end in a revealed count's family
-            lo_stale = hi_stale = np.isin(world.family, np.unique(world.family[newly]))
-        if newly:
-            certified = (np.where(lo_stale, np.inf, certified[0]), np.where(hi_stale, -np.inf, certified[1]),
-                         np.where(lo_stale, -1, certified[2]), np.where(hi_stale, -1, certified[3]))
         # The other failing targets get partners in the same round.
         added = 0
         failing: list[int] = []

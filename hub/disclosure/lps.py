@@ -507,8 +507,9 @@ class BlockLPs:
 
     def solve(self, block: np.ndarray, free: np.ndarray, tpos: np.ndarray):
         """Certified (lo, hi) of targets ``tpos`` over ``block``, its ``free`` variables free and all else fixed.
-        Afterwards ``self.movable`` holds the variables the problem let move: the block and its loose
-        variables outside it; every other variable sat at its true value in each point it used. And
+        Afterwards ``self.movable`` holds the cell variables the problem let move: the block and its loose
+        variables outside it; every other cell variable sat at its true value in each point it used (the
+        overlap variables of its lines moved as slacks, in boxes no round narrows). And
         ``self.witnesses`` holds, per target, the point behind each end (see below; audit.py's ``Provenance``)."""
         w = self.w
         self._last_loose = np.zeros(0, np.int64)
@@ -593,12 +594,17 @@ class BlockLPs:
 
     @staticmethod
     def _in_world(block: np.ndarray, witnesses: tuple[list, list]) -> tuple[list, list]:
-        """Block-local witnesses (``solve``) with the world's variable numbers (-1 stays -1)."""
+        """Block-local witnesses (``solve``) with the world's variable numbers (-1 stays -1). The ends of one
+        component share its variables' array, mapped once (``Provenance.stale`` checks each point once)."""
+        mapped: dict[int, np.ndarray] = {}
+
         def one(wit):
             if not wit:
                 return wit
             local, values = wit
-            return np.where(local >= 0, block[np.maximum(local, 0)], -1), values
+            if id(local) not in mapped:
+                mapped[id(local)] = np.where(local >= 0, block[np.maximum(local, 0)], -1)
+            return mapped[id(local)], values
 
         return [one(x) for x in witnesses[0]], [one(x) for x in witnesses[1]]
 

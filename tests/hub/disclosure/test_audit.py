@@ -152,6 +152,53 @@ def test_a_reveal_stales_only_the_ends_whose_point_could_have_the_count_below_th
     assert prov.stale(w, np.array([3]), 10)[loose]  # 3 moved only inside a sum: no value of its own
 
 
+def test_a_revealed_provider_stales_the_ends_whose_point_had_its_units_clients_below_the_new_floor():
+    """Without consortium cells a revealed provider raises its unit's ``clienten`` floor (world.py's
+    ``provider_floors``), a box the reveal did not name: the gate finds it by comparing the two rounds'
+    worlds (``narrowed``), and a point with the clients below the new floor no longer carries its end."""
+    from types import SimpleNamespace
+
+    from hub.disclosure.audit import Provenance, narrowed
+    from hub.disclosure.frames import PRIMARY
+
+    p1, p3 = "11111111", "33333333"
+
+    def school(vest, clients, providers):
+        return ([("0356", vest, "leerlingen", "", 400), ("0356", vest, "clienten", "", clients)]
+                + [("0356", vest, "clienten_aanbieder", p, n) for p, n in providers.items()])
+
+    types = {"01AA00": "BO", "02BB00": "BO", "03CC00": "BO"}
+    cells = school("01AA00", 28, {p1: 23, p3: 5}) + school("02BB00", 40, {p1: 20, p3: 20}) + school("03CC00", 60, {p1: 30, p3: 30})
+    table = build_table(combine_cells(contributions(cells), schools(types)))
+    c = table.cells
+    status = np.full(len(c), PUBLISHED, dtype=object)
+    reason = np.full(len(c), "", dtype=object)
+    at_a = c["unit"].to_numpy() == "01AA00"
+    provider = at_a & (c["measure"].to_numpy() == "clienten_aanbieder") & (c["category"].to_numpy() == p1)
+    clients = at_a & (c["measure"].to_numpy() == "clienten")
+    status[provider | clients] = SECONDARY
+    status[at_a & (c["category"].to_numpy() == p3)] = PRIMARY  # 5 < threshold
+    config = GateConfig()
+    before, _ = build_world([ReleaseState(table, status, reason, np.zeros(len(c), dtype=bool))], config)
+    after, _ = build_world([ReleaseState(table, status, reason, provider.copy())], config)
+    changed, lo, hi = narrowed(before, after)
+    client_var = int(np.flatnonzero((before.t == 28) & (before.level == 0) & (before.lo == 0))[0])
+    provider_var = int(np.flatnonzero((before.t == 23) & (before.level == 0))[0])
+    assert {client_var, provider_var} <= set(changed.tolist())  # the clients' floor rose with the provider's
+    assert lo[list(changed).index(client_var)] == config.threshold
+
+    prov = Provenance()
+    problem = prov.of_set(np.array([client_var]))
+    block = np.array([client_var])
+    below = prov.certificate(problem, (block, np.array([4.0])))  # the clients at 4 < the provider's 10
+    above = prov.certificate(problem, (block, np.array([15.0])))
+    stale = prov.stale(after, changed, lo, hi)
+    assert stale[below] and not stale[above]
+    # A reveal that narrowed an overlap variable (none does) would stale every end.
+    w = SimpleNamespace(family=np.array([0, 0]), column=np.array([0, 1]), overlap=np.array([False, True]))
+    assert prov.stale(w, np.array([1]), 0.0).all()
+
+
 @pytest.mark.parametrize("seed", [0, 2, 4, 5])
 def test_carrying_the_ends_a_reveal_leaves_feasible_solves_fewer_lps_and_narrows_nothing(seed):
     """The gate's rounds reveal partners as ≥ threshold; what their points still prove carries over. The
