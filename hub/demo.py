@@ -173,6 +173,20 @@ def step_labels(municipalities: dict[str, dict], swvs: dict[str, dict] | None = 
 
 def build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None,
           progress: Progress | None = None) -> DemoResult:
+    """Everything up to a released region (:func:`_build`), with the log's information lines held back
+    meanwhile: the agents' requests to the served hub and the migrations' steps would bury the progress
+    lines (warnings and errors still show). Serving afterwards logs each request as before."""
+    import logging
+
+    logging.disable(logging.INFO)
+    try:
+        return _build(workdir, app, url, say, progress)
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _build(workdir: Path, app, url: str, say: Callable[[str], None] | None = None,
+           progress: Progress | None = None) -> DemoResult:
     """Everything up to a released region. ``app`` must already be served at ``url``.
 
     ``progress(step, total, label)`` hears of each step as it starts (:func:`step_labels`):
