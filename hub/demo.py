@@ -4,10 +4,11 @@ Generates synthetic Lekstroom extracts on real DUO school locations, imports the
 data shipped in ``hub/reference/demo``, registers five municipalities and Lekstroom's two
 samenwerkingsverbanden (PO2607 and VO2607, whose schools the reference data lists; Vijfheerenlanden's
 SWVs take no part) as nodes, opens a round per school year, and then runs the agents as separate
-``node-agent`` processes that enrol and upload over real HTTP to the hub served on 127.0.0.1: the
-municipalities one after the other, the two SWV agents side by side (their extracts are small, so
-the pair takes about as long as one municipality); then every node's ``node-agent exchange`` at once,
-in the background, counts the overlap of each SWV with each municipality (docs/overlap.md). Every upload is verified, combined, gated and
+``node-agent`` processes that enrol and upload over real HTTP to the hub served on 127.0.0.1: one
+process per node, side by side, each counting all three school years in one run and uploading the
+partial to each year's round (as a node that joins with its history would); then every node's
+``node-agent exchange`` at once, in the background, counts the overlap of each SWV with each
+municipality in every round (docs/overlap.md). Every upload is verified, combined, gated and
 released as in production; only the broker is replaced by in-process execution.
 """
 
@@ -156,16 +157,15 @@ def step_labels(municipalities: dict[str, dict], swvs: dict[str, dict] | None = 
         "Vijf gemeenten" + (f" en {len(swvs)} samenwerkingsverbanden" if swvs else "")
         + " als node registreren; agents: sleutels maken en aanmelden",
     ]
-    for jaar in SCHOOLJAREN:
-        labels.append(f"{jaar}: ronde openen")
-        labels.extend(f"{jaar}: agent {entry['naam']} (controleren, pseudonimiseren, tellen, uploaden)"
-                      for _, entry in sorted(municipalities.items()))
-        if swvs:
-            labels.append(f"{jaar}: agents samenwerkingsverbanden {', '.join(sorted(swvs))} (ondersteuning tellen, "
-                          "uploaden)")
-            labels.append(f"{jaar}: overlap tellen tussen samenwerkingsverbanden en gemeenten met versleutelde sets "
-                          "(loopt door op de achtergrond)")
-        labels.append(f"{jaar}: combineren, beveiligen en publiceren (loopt door op de achtergrond)")
+    span = f"{SCHOOLJAREN[0]} tot en met {SCHOOLJAREN[-1]}"
+    labels.append(f"Rondes openen voor de schooljaren {', '.join(SCHOOLJAREN)}")
+    labels.extend(f"agent {entry['naam']}, {span} (controleren, pseudonimiseren, tellen, uploaden)"
+                  for _, entry in sorted(municipalities.items()))
+    if swvs:
+        labels.append(f"agents samenwerkingsverbanden {', '.join(sorted(swvs))}, {span} (ondersteuning tellen, uploaden)")
+        labels.append("overlap tellen tussen samenwerkingsverbanden en gemeenten met versleutelde sets, alle rondes "
+                      "(loopt door op de achtergrond)")
+    labels.append("combineren, beveiligen en publiceren, per schooljaar (loopt door op de achtergrond)")
     labels.append("Wachten tot de uitwisselingen en de publicaties van alle schooljaren klaar zijn")
     labels.append("Demogebruikers aanmaken")
     return labels
@@ -268,44 +268,47 @@ def _build(workdir: Path, app, url: str, say: Callable[[str], None] | None = Non
         for started in enrolling:
             finish_agents(started)
 
+        # Every round at once: a municipality that joins with its history submits its school years in one
+        # run, as `node-agent run --school-year A --school-year B …` does, and the run uploads the one
+        # partial to each school year's open round. Every node's agent runs in a process of its own, side
+        # by side, as the nodes of a real round work; the steps follow in order, each as the demo starts
+        # waiting for that agent.
+        step()
+        with app.app_context():
+            expected = sorted(municipalities) + sorted(swvs)
+            for jaar in SCHOOLJAREN:
+                rounds.open_round(jaar, expected=expected)
+        run = ("run", *[arg for jaar in SCHOOLJAREN for arg in ("--school-year", jaar)], "--no-exchange")
+        running = {code: start([configs[code]], *run) for code in sorted(municipalities)}
+        swv_agents = start([configs[code] for code in sorted(swvs)], *run) if swvs else None
         submissions = 0
-        exchanges: list[tuple[str, Started]] = []
-        for jaar in SCHOOLJAREN:
+        for code in sorted(municipalities):
             step()
-            with app.app_context():
-                round_id = rounds.open_round(jaar, expected=sorted(municipalities) + sorted(swvs)).id
-            # Every node's agent at once, each in a process of its own, as the nodes of a real round work side
-            # by side; the steps follow in order, each as the demo starts waiting for that agent.
-            run = ("run", "--school-year", jaar, "--no-exchange")
-            running = {code: start([configs[code]], *run) for code in sorted(municipalities)}
-            swv_agents = start([configs[code] for code in sorted(swvs)], *run) if swvs else None
-            for code in sorted(municipalities):
-                step()
-                (out,) = finish_agents(running[code])
-                submissions += out.count("inzending")
-                say(f"     {jaar} {municipalities[code]['naam']}: klaar")
-            if swv_agents is not None:
-                step()
-                outs = finish_agents(swv_agents)
-                submissions += sum(out.count("inzending") for out in outs)
-                say(f"     {jaar} samenwerkingsverbanden {', '.join(sorted(swvs))}: klaar")
-                # Every node of the round takes its steps of the overlap exchange in a process of its own, side
-                # by side and in the background while the next school year's agents run; the round's first
-                # publication waits for the exchanges (hub/services/exchange.py).
-                step()
-                exchanges.append((jaar, start([configs[code] for code in sorted(configs)], "exchange", "--round",
-                                              str(round_id), "--timeout", str(EXCHANGE_TIMEOUT_SECONDS),
-                                              "--interval", "0.3")))
-            # The last upload queued the round's first publication (hub/jobs.py). It runs on one of the hub's
-            # background threads while the next school year's agents (processes of their own) run: the school
-            # years' rounds are independent, and on two cores the two overlap.
+            (out,) = finish_agents(running[code])
+            submissions += out.count("inzending")
+            say(f"     {municipalities[code]['naam']}: klaar")
+        exchanges = None
+        if swv_agents is not None:
             step()
+            outs = finish_agents(swv_agents)
+            submissions += sum(out.count("inzending") for out in outs)
+            say(f"     samenwerkingsverbanden {', '.join(sorted(swvs))}: klaar")
+            # Every node takes its steps of the overlap exchanges of all open rounds in a process of its own,
+            # side by side and in the background; each round's first publication waits for its exchanges
+            # (hub/services/exchange.py).
+            step()
+            exchanges = start([configs[code] for code in sorted(configs)], "exchange", "--timeout",
+                              str(EXCHANGE_TIMEOUT_SECONDS), "--interval", "0.3")
+        # The last upload to each round queued its first publication (hub/jobs.py), which runs on the hub's
+        # background threads, its gate in a process of its own (``GATE_PROCESSES``).
+        step()
 
         step()
-        for jaar, started in exchanges:
-            outs = finish_agents(started)
-            unfinished = [config.parent.name for config, out in zip(started.configs, outs) if "Uitwisseling klaar" not in out]
-            say(f"     {jaar} overlap: " + ("geteld" if not unfinished else f"niet klaar bij {', '.join(unfinished)}"))
+        if exchanges is not None:
+            outs = finish_agents(exchanges)
+            unfinished = [config.parent.name for config, out in zip(exchanges.configs, outs)
+                          if "Uitwisseling klaar" not in out]
+            say("     overlap: " + ("geteld" if not unfinished else f"niet klaar bij {', '.join(unfinished)}"))
         if not jobs.wait(app, jobs.COMBINE, timeout=COMBINE_TIMEOUT_SECONDS * len(SCHOOLJAREN)):
             raise JeugdhubError("Het combineren duurde langer dan verwacht", code="demo_combine_timeout")
         combine.shutdown_gate_pool()  # a later upload to the served demo starts them again

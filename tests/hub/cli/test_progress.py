@@ -76,12 +76,15 @@ def test_demo_command_shows_the_demo_steps(monkeypatch, tmp_path):
     result = CliRunner().invoke(main, ["demo", "--no-serve", "--dir", str(tmp_path / "d")])
     assert result.exit_code == 0, result.output
     steps = [line for line in result.stderr.splitlines() if line.startswith("[")]
-    assert len(steps) == len(labels) == 3 + 3 * (1 + 5 + 1 + 1 + 1) + 2  # per year: round, 5 agents, SWVs, overlap, combine
-    assert steps[0] == "[1/32] Synthetische extracten van regio Lekstroom maken …"
+    # rounds, 5 agents (each for every school year), the SWVs, overlap, combine
+    assert len(steps) == len(labels) == 3 + (1 + 5 + 1 + 1 + 1) + 2
+    assert steps[0] == "[1/14] Synthetische extracten van regio Lekstroom maken …"
     assert "Vijf gemeenten en 2 samenwerkingsverbanden als node registreren" in steps[2]
-    assert "2022-2023: ronde openen" in steps[3] and "2024-2025: combineren" in steps[-3]
-    assert "2024-2025: agents samenwerkingsverbanden PO2607, VO2607" in steps[-5]
-    assert "2024-2025: overlap tellen" in steps[-4]
+    assert "Rondes openen voor de schooljaren 2022-2023, 2023-2024, 2024-2025" in steps[3]
+    assert "agent Gemeente 0, 2022-2023 tot en met 2024-2025" in steps[4]
+    assert "combineren, beveiligen en publiceren, per schooljaar" in steps[-3]
+    assert "agents samenwerkingsverbanden PO2607, VO2607, 2022-2023 tot en met 2024-2025" in steps[-5]
+    assert "overlap tellen" in steps[-4]
     assert "Wachten tot de uitwisselingen en de publicaties" in steps[-2]
     assert "De hub draait op" in result.stdout and Path(tmp_path / "d").exists()
 
