@@ -198,6 +198,8 @@ class Provenance:
             if found is None:
                 # The point's variables are the problem's (a loose sum is -1); a changed variable of the
                 # problem outside this point's component sat at its true value, which every box holds.
+                # The result depends on the two arrays only (the problem's checks ran above), so a cached
+                # block's values array shared with other variables (lps.py ``solve``) keys apart.
                 at = (variables >= 0) & is_changed[np.maximum(variables, 0)]
                 var = variables[at]
                 found = bool(((values[at] < floor[var]) | (values[at] > ceiling[var])).any())

@@ -232,8 +232,10 @@ def _carried(certified: tuple[np.ndarray, ...], provenance: Provenance, before, 
     """What the rounds before ``after`` certified that still holds in it.
 
     Between rounds a reveal narrows boxes: the revealed count's (≥ threshold) and whatever follows from
-    it (a revealed provider raises its unit's ``clienten`` floor, world.py's ``provider_floors``); a
-    partner only widens one. An end whose point may lie outside a narrowed box goes stale
+    it (a revealed provider would raise its unit's ``clienten`` floor, world.py's ``provider_floors``;
+    defensive: without consortium cells a hidden provider cell always reaches 0, so none is revealed
+    today); a partner only widens one. None from ``narrowed`` (the worlds do not share their variables,
+    which within one gate call would be a bug) starts afresh, which is always sound. An end whose point may lie outside a narrowed box goes stale
     (audit.py's ``Provenance.stale``), every other end carries over. With ``lps.CARRY_WITNESSES`` off
     (the reference) every end in a narrowed variable's family goes stale. None: start afresh.
     """

@@ -192,8 +192,14 @@ def test_a_revealed_provider_stales_the_ends_whose_point_had_its_units_clients_b
     block = np.array([client_var])
     below = prov.certificate(problem, (block, np.array([4.0])))  # the clients at 4 < the provider's 10
     above = prov.certificate(problem, (block, np.array([15.0])))
+    # One values array behind two problems' points with other variables (a cached block reused): checked apart.
+    other_var = int(np.flatnonzero(~np.isin(np.arange(len(before.t)), changed))[0])
+    shared = np.array([4.0])
+    at_client = prov.certificate(problem, (block, shared))
+    elsewhere = prov.certificate(prov.of_set(np.array([client_var, other_var])), (np.array([other_var]), shared))
     stale = prov.stale(after, changed, lo, hi)
     assert stale[below] and not stale[above]
+    assert stale[at_client] and not stale[elsewhere]  # the other variable's box did not narrow
     # A reveal that narrowed an overlap variable (none does) would stale every end.
     w = SimpleNamespace(family=np.array([0, 0]), column=np.array([0, 1]), overlap=np.array([False, True]))
     assert prov.stale(w, np.array([1]), 0.0).all()
