@@ -111,11 +111,11 @@ class Provenance:
     (its movable set), the overlap variables (overlap.py) move freely as slacks, and every other cell
     variable sits at its true value. Each end it certifies is the target's value at one of its feasible
     points. Between rounds a reveal narrows boxes: the revealed count's, from ≥ 0 to ≥ threshold
-    (world.py's ``targets``), and any box that rises with it (a revealed provider raises the floor of
-    its unit's clients, world.py's ``provider_floors``); the gate passes every narrowed variable with
-    its new box (gate.py's ``_carried``). A point is still feasible if each narrowed variable is inside
-    its new box there: if it could not move in the problem (it sat at its true value, which every box
-    holds), or if the LP point that certified the end (``BlockLPs.witnesses``) has it inside. Overlap
+    (world.py's ``targets``), and any box that rises with it (a revealed provider would raise the floor
+    of its unit's clients, world.py's ``provider_floors``; none is revealed today); the gate passes
+    every narrowed variable with its new box (gate.py's ``_carried``). A point is still feasible if each
+    narrowed variable is inside its new box there: if it could not move in the problem (it sat at its
+    true value, which every box holds), or if the LP point that certified the end (``BlockLPs.witnesses``) has it inside. Overlap
     variables are never narrowed (their box is always ≥ 0); if one were, every end goes stale. Every
     other change between rounds hides a published cell, which widens a box. So only the other ends go
     stale (``stale``). A problem is one of: a set of variables (an LP block with its loose variables, a
@@ -162,7 +162,7 @@ class Provenance:
         new_lo[changed] = np.broadcast_to(np.asarray(lo, dtype=float), changed.shape)
         if hi is not None:
             new_hi[changed] = np.broadcast_to(np.asarray(hi, dtype=float), changed.shape)
-        if len(changed) and getattr(w, "overlap", None) is not None and w.overlap[changed].any():
+        if len(changed) and w.overlap[changed].any():
             # An overlap variable moves outside the problems' movable sets (lps.py ``solve``) and is in no
             # point: nothing about it is recorded, so every end goes stale (no reveal narrows one today).
             return np.ones(len(self._cert_problem), dtype=bool)

@@ -233,11 +233,12 @@ def _carried(certified: tuple[np.ndarray, ...], provenance: Provenance, before, 
 
     Between rounds a reveal narrows boxes: the revealed count's (≥ threshold) and whatever follows from
     it (a revealed provider would raise its unit's ``clienten`` floor, world.py's ``provider_floors``;
-    defensive: without consortium cells a hidden provider cell always reaches 0, so none is revealed
-    today); a partner only widens one. None from ``narrowed`` (the worlds do not share their variables,
-    which within one gate call would be a bug) starts afresh, which is always sound. An end whose point may lie outside a narrowed box goes stale
-    (audit.py's ``Provenance.stale``), every other end carries over. With ``lps.CARRY_WITNESSES`` off
-    (the reference) every end in a narrowed variable's family goes stale. None: start afresh.
+    defensive, as without consortium cells a hidden provider cell always reaches 0 and is never
+    revealed today); a partner only widens a box. An end whose point may lie outside a narrowed box
+    goes stale (audit.py's ``Provenance.stale``), every other end carries over. With
+    ``lps.CARRY_WITNESSES`` off (the reference) every end in a narrowed variable's family goes stale.
+    None (``narrowed`` found the worlds not sharing their variables, a bug within one gate call): start
+    afresh, which is always sound.
     """
     change = narrowed(before, after)
     if change is None:
@@ -296,7 +297,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
     partners = 0
     attempts: dict[int, int] = {}
     stats = None
-    certified = None  # per variable: what earlier rounds proved (still proven: a round only hides more)
+    certified = None  # per variable: what earlier rounds proved (``_carried`` keeps what still holds)
     provenance = Provenance()  # which problem proved each end of ``certified``
     revealed = np.zeros(len(cells), dtype=bool)  # this release's hidden counts a reader knows are ≥ t
     prev_world = None

@@ -128,7 +128,7 @@ def test_a_reveal_stales_only_the_ends_whose_point_could_have_the_count_below_th
 
     from hub.disclosure.audit import Provenance
 
-    w = SimpleNamespace(family=np.array([0, 0, 0, 0, 1]), column=np.array([0, 1, 1, 2, 0]))
+    w = SimpleNamespace(family=np.array([0, 0, 0, 0, 1]), column=np.array([0, 1, 1, 2, 0]), overlap=np.zeros(5, bool))
     prov = Provenance()
     block = prov.of_set(np.array([0, 1, 2]))
     with_loose = prov.of_set(np.array([1, 3]), loose=np.array([3]))
