@@ -76,6 +76,21 @@ def test_without_a_registry_no_location_is_called_unknown(node):
     assert build(cfg, ["2024-2025"]).partial.quality.unknown_locations == ()
 
 
+def test_the_enrolment_a_count_reads_holds_the_counted_columns_with_the_readers_values(node):
+    from node_agent.keys import load_pseudonymiser
+    from node_agent.pipeline import COUNTED_ENROLMENT_COLUMNS, _enrolment_for_count, _options, _required
+    from node_agent.read import read_leerlingen
+
+    cfg = setup(node, registry=False)
+    opts = _options(cfg, _required(cfg, "leerlingen"))
+    args = (opts, load_pseudonymiser(cfg.pseudonym_key), cfg.gemeentecode, cfg.allow_test_bsn)
+    full, slim = read_leerlingen(*args), _enrolment_for_count(*args)
+    assert tuple(slim.data.columns) == COUNTED_ENROLMENT_COLUMNS
+    for column in COUNTED_ENROLMENT_COLUMNS:
+        assert list(slim.data[column]) == list(full.data[column])
+    assert slim.report.to_dict() == full.report.to_dict()
+
+
 def test_check_reports_pupils_per_school_year(node):
     cfg = setup(node, registry=False)
     result = check(cfg)
