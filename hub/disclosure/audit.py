@@ -103,6 +103,12 @@ class AuditStats:
         }
 
 
+def _sorted_unique(values) -> np.ndarray:
+    """``np.unique`` of an int64 array, without sorting one that is sorted without repeats already."""
+    a = np.asarray(values, dtype=np.int64)
+    return a if len(a) < 2 or bool((a[1:] > a[:-1]).all()) else np.unique(a)
+
+
 class Provenance:
     """Which problem, and which of its points, certified each end of an interval, over the rounds of one
     gate call.
@@ -132,8 +138,8 @@ class Provenance:
 
     def of_set(self, movable: np.ndarray, loose: np.ndarray | None = None) -> int:
         """A problem over the variables ``movable``, of which ``loose`` only moved as part of a sum."""
-        loose = np.zeros(0, np.int64) if loose is None else np.unique(np.asarray(loose, dtype=np.int64))
-        self._keys.append(("set", np.unique(np.asarray(movable, dtype=np.int64)), loose))
+        loose = np.zeros(0, np.int64) if loose is None else _sorted_unique(loose)
+        self._keys.append(("set", _sorted_unique(movable), loose))
         return len(self._keys) - 1
 
     def of_key(self, key: tuple) -> int:

@@ -332,11 +332,17 @@ def first_of_equal_segments(starts: np.ndarray, ends: np.ndarray, *columns: np.n
             h2 = _mix(h2 + _mix(w ^ np.uint64(0x8CB92BA72F3D8DD7 * (k + 1) % 2**64)))
         s1 = np.add.reduceat(h1, np.cumsum(lengths) - lengths)
         s2 = np.add.reduceat(h2, np.cumsum(lengths) - lengths)
-    keys = np.stack([lengths.astype(np.uint64), s1, s2], axis=1)
-    _, firsts, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    group = group.reshape(-1)
+    # Group the segments by (length, s1, s2): a stable sort puts each group's first segment first.
+    lengths_u = lengths.astype(np.uint64)
+    order = np.lexsort((s2, s1, lengths_u))
+    new_key = np.ones(n, dtype=bool)
+    new_key[1:] = ((lengths_u[order][1:] != lengths_u[order][:-1]) | (s1[order][1:] != s1[order][:-1])
+                   | (s2[order][1:] != s2[order][:-1]))
+    group = np.empty(n, dtype=np.int64)
+    group[order] = np.cumsum(new_key) - 1
+    firsts = order[new_key]  # per group, its first segment
     first = np.zeros(n, dtype=bool)
-    first[firsts] = True  # np.unique's index is each key's first occurrence
+    first[firsts] = True
     dup = np.flatnonzero(~first)
     if len(dup):
         rep = firsts[group[dup]]
@@ -456,7 +462,9 @@ class BlockLPs:
             return empty
         # ``free`` is the block as a mask, and the block sorted: its columns are found by searchsorted.
         assert int(free.sum()) == len(block) and bool(free[block].all()) and bool((np.diff(block) > 0).all())
-        lines = np.unique(self.var_lines[_ranges(self.var_ptr[block], self.var_ptr[block + 1])])
+        touched = np.zeros(len(w.line_ptr) - 1, dtype=bool)  # a mask, not np.unique: O(lines), no hashing
+        touched[self.var_lines[_ranges(self.var_ptr[block], self.var_ptr[block + 1])]] = True
+        lines = np.flatnonzero(touched)
         starts, ends = w.line_ptr[lines], w.line_ptr[lines + 1]
         pos = _ranges(starts, ends)
         entry_line = np.repeat(np.arange(len(lines)), ends - starts)
@@ -515,7 +523,8 @@ class BlockLPs:
         self._last_loose = np.zeros(0, np.int64)
         self.witnesses = ([None] * len(tpos), [None] * len(tpos))
         rows, cols, vals, rhs, out_lo, out_hi = self._system(block, free)
-        self.movable = np.union1d(block, self._last_loose)
+        # The block is sorted and the loose variables lie outside it (``_system``), both without repeats.
+        self.movable = np.insert(block, np.searchsorted(block, self._last_loose), self._last_loose)
         self.loose_moved = self._last_loose  # of ``movable``, the ones that moved only as part of a sum
         tvars_local = np.searchsorted(block, w.target_var[tpos])  # blocks are sorted
         key = None
