@@ -95,7 +95,40 @@ class _FileBytes:
         """What ``shared.textfiles`` detects; ASCII after any BOM decides without decoding the file."""
         if self.ascii:
             return "utf-8-sig" if self.bom else "utf-8"
-        return _detect_encoding(path)
+        try:
+            return _detect_encoding(path)
+        except ExtractError as exc:
+            if exc.code != "unreadable_encoding":
+                raise
+            # With a BOM the file must be UTF-8; without one, Windows-1252 was the last one tried.
+            raise self.decode_error(path, "utf-8" if self.bom else "cp1252",
+                                    "UTF-8 (het bestand begint met een BOM)" if self.bom
+                                    else "UTF-8 of Windows-1252") from None
+
+    def decode_error(self, path: Path, encoding: str, label: str | None = None) -> ExtractError:
+        """The error for a file that does not decode as ``encoding`` (``label``: the tekenset named to the
+        user): the line (and the byte in it) of the first byte that does not, so the user can find it."""
+        where, details = "", {"file": path.name}
+        codec = "utf-8" if encoding.replace("_", "-").lower() in ("utf-8-sig", "utf8-sig") else encoding
+        try:
+            bytes(self.raw[self.start :]).decode(codec)
+        except UnicodeDecodeError as exc:
+            at = self.start + exc.start
+            head = bytes(self.raw[:at])
+            line_start = head.rfind(b"\n") + 1
+            line = head.count(b"\n") + 1
+            byte = self.raw[at : at + 1].hex().upper()
+            where = f" Regel {line} bevat het teken 0x{byte} (byte {at - line_start + 1} van die regel)."
+            details.update(line=line, byte=f"0x{byte}")
+        except LookupError:
+            pass
+        advice = ("Exporteer het bestand opnieuw als CSV UTF-8." if label
+                  else "Sla het bestand op als UTF-8, of zet encoding op \"auto\" (UTF-8 of Windows-1252).")
+        return ExtractError(
+            f"{path.name}: het bestand is niet in de tekenset {label or encoding} te lezen.{where} {advice}",
+            code="unreadable_encoding",
+            details=details,
+        )
 
     def utf8(self, encoding: str, validated: bool) -> Any:
         """The text as UTF-8 without BOM (a buffer), decoded strictly as ``encoding``
@@ -175,8 +208,11 @@ def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
     if encoding == "utf-8":
         # A BOM is harmless to strip even when the user said utf-8.
         encoding = "utf-8-sig"
-    with open(path, "r", encoding=encoding, newline="") as fh:
-        first = fh.readline()
+    try:
+        with open(path, "r", encoding=encoding, newline="") as fh:
+            first = fh.readline()  # decodes a first block of the file, more than this line
+    except UnicodeDecodeError:
+        raise file.decode_error(path, encoding) from None
     if not first.strip():
         raise ExtractError(
             f"{path.name}: het bestand is leeg of begint met een lege regel; de eerste regel moet de kolomnamen bevatten.",
@@ -196,11 +232,7 @@ def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
     try:
         data = file.utf8(encoding, validated=opts.encoding == "auto")
     except UnicodeDecodeError:
-        raise ExtractError(
-            f"{path.name}: het bestand is niet in de tekenset {encoding} te lezen; zet encoding op \"auto\".",
-            code="unreadable_encoding",
-            details={"file": path.name},
-        ) from None
+        raise file.decode_error(path, encoding) from None
     if len(data) and data[-1] not in b"\n\r":
         data = memoryview(bytes(data) + b"\n")  # Arrow cannot skip a header line that has no line end
     quoted = data.obj.find(b'"', len(data.obj) - len(data)) >= 0  # a search without copying the text

@@ -111,6 +111,21 @@ def test_a_bom_promises_utf8_so_invalid_utf8_after_it_is_unreadable(tmp_path):
     assert err.value.code == "unreadable_encoding" and "jh.csv" in err.value.message
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "auto"])
+def test_one_bad_byte_in_a_utf8_file_names_its_line(tmp_path, encoding):
+    # The byte lies within the first block a text read decodes for the header: that read raised before.
+    path = tmp_path / "jh.csv"
+    rows = [",".join(jeugdhulp_row(b, f"T{i}")) for i, b in enumerate(valid_bsns(60, start=300_000_000))]
+    rows[47] = rows[47].replace("T47", "Caf\xe9")
+    text = "\n".join([",".join(JEUGDHULP_HEADER), *rows]) + "\n"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("latin-1"))
+    with pytest.raises(ExtractError) as err:
+        read_jeugdhulp(ReadOptions(path, "jeugdhulp", encoding=encoding), PS, zorgtype_table())
+    assert err.value.code == "unreadable_encoding"
+    assert err.value.details["line"] == 49 and err.value.details["byte"] == "0xE9"
+    assert "Regel 49" in err.value.message and "jh.csv" in err.value.message
+
+
 def test_xlsx_with_numbers_dates_and_floats(tmp_path):
     zero = next(b for b in valid_bsns(200, start=10_000_000) if b.startswith("0"))
     rows = [
