@@ -10,14 +10,36 @@ from typing import Any, Callable
 
 import click
 
-from shared.errors import JeugdhubError
+from shared.errors import JeugdhubError, ServiceUnavailable
+
+
+#: Words of a database's "no such table" / "relation does not exist" (SQLite, PostgreSQL).
+_NO_SCHEMA = ("no such table", "does not exist", "undefinedtable")
+
+
+def database_error(exc: Exception) -> ServiceUnavailable:
+    """A database that cannot be reached or has no schema yet, as a Dutch error with what to do."""
+    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+    if any(word in text.lower() for word in _NO_SCHEMA):
+        return ServiceUnavailable(f"de database is nog niet ingericht ({text}). Voer eerst uit: jeugdhub db upgrade",
+                                  code="database_not_upgraded")
+    return ServiceUnavailable(f"de database is niet te gebruiken ({text}). Controleer HUB_SQLALCHEMY_DATABASE_URI "
+                              "(bestaat de map van het SQLite-bestand, draait PostgreSQL?)", code="database_unavailable")
 
 
 def user_errors(fn: Callable) -> Callable:
+    """A command's JeugdhubError (and a database that is not there or not upgraded) as one Dutch line and the
+    error's exit code."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as exc:
+            err = database_error(exc)
+            click.echo(f"Fout: {err.message} ({err.code})", err=True)
+            sys.exit(err.exit_code)
         except JeugdhubError as err:
             click.echo(f"Fout: {err.message} ({err.code})", err=True)
             sys.exit(err.exit_code)
