@@ -32,7 +32,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def download(body: bytes, filename: str, mimetype: str) -> Response:
-    resp = Response(body, mimetype=mimetype)
+    resp = Response(body, content_type=mimetype)  # as given: mimetype= would add a second charset to text/csv
     # Parts of the name come from the request or the database: only plain characters reach the header.
     filename = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

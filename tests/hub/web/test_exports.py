@@ -139,6 +139,7 @@ def test_export_neutralises_formulas(planted, seeded, endpoint, fmt):
         url = url_for(endpoint, fmt=fmt, **EXPORT_ARGS[endpoint])
     resp = client.get(url)
     assert resp.status_code == 200, url
+    assert resp.headers["Content-Type"] == EXPORT_TYPES[fmt], url  # one charset, not two
     if fmt == "csv":
         texts = _csv_cells(resp.data)
         dangerous = [t for t in texts if t.startswith(exports.FORMULA_STARTS) and not DUTCH_NUMBER.match(t)]

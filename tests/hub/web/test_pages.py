@@ -1,6 +1,7 @@
 """Page behaviour: login/logout, cookie flags, security headers, redirects, admin forms, factsheet content."""
 
 import io
+import re
 
 
 from tests.hub.web.helpers import csrf_token, login
@@ -211,3 +212,15 @@ def test_rounds_page_explains_the_deadline_and_lists_held_back_schools(client_as
     assert "Termijn voor de eerste publicatie: 15-11-2024 10:00." in text  # Dutch time
     assert "Achtergehouden vestigingen: 09XY00, 09XZ00." in text and "volgende schooljaar" in text
     assert "release" not in text.lower()
+
+
+def test_every_page_title_is_plain_text():
+    """A browser tab shows the <title> as text: a template's title block holds no markup (it once held a
+    whole section of the consortium page)."""
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[3] / "hub" / "web" / "templates"
+    for path in sorted(templates.rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        for title in re.findall(r"{%-?\s*block title\s*-?%}(.*?){%-?\s*endblock", text, flags=re.S):
+            assert "<" not in title and "\n" not in title.strip(), f"{path.name}: {title[:80]!r}"
