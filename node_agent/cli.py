@@ -21,7 +21,7 @@ import click
 import shared
 from node_agent.config import DEFAULT_CONFIG_NAME, AgentConfig, load_config, render_config, render_swv_config
 from shared.codes import NODE_SWV
-from shared.errors import ConfigError, InputError, JeugdhubError
+from shared.errors import ConfigError, InputError, JeugdhubError, NotFoundError
 
 MAX_LINES_SHOWN = 20
 
@@ -343,14 +343,26 @@ def exchange_cmd(obj: AgentContext, round_id: int | None, timeout: float, interv
 # --- inspect / approve --------------------------------------------------------------------------
 
 
+def newest_partial(spool_dir: Path) -> Path:
+    """The most recently written partial in the spool directory (by modification time, then name)."""
+    found = sorted(spool_dir.glob("*.partial.json"), key=lambda f: (f.stat().st_mtime, f.name)) if spool_dir.is_dir() else []
+    if not found:
+        raise NotFoundError(f"Er staat nog geen deelresultaat in {spool_dir}; maak er een met: node-agent run --school-year JJJJ-JJJJ",
+                            code="no_partial")
+    return found[-1]
+
+
 @main.command()
-@click.argument("partial", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("partial", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
 @click.pass_obj
-def inspect(obj: AgentContext, partial: Path, fmt: str) -> None:
-    """Toon precies wat de gemeente verlaat, en controleer de handtekening."""
+def inspect(obj: AgentContext, partial: Path | None, fmt: str) -> None:
+    """Toon precies wat de gemeente verlaat, en controleer de handtekening (zonder bestand: het nieuwste in de spoolmap)."""
     from node_agent.pipeline import open_envelope
 
+    if partial is None:
+        partial = newest_partial(obj.config.spool_dir)
+        click.echo(f"Nieuwste deelresultaat in de spoolmap: {partial.name}", err=True)
     envelope, p = open_envelope(obj.config, partial)
     rows = sorted(p.all_cells())
     signature = f"Handtekening geldig (sleutel-id {envelope.key_id}, hash {envelope.digest})"

@@ -268,7 +268,7 @@ def load_config(path: Path | str) -> AgentConfig:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
-            f"Configuratiebestand {source} bestaat niet. Maak het met 'node-agent init' of geef --config op.",
+            f"Configuratiebestand {source} bestaat niet. Maak het met 'node-agent init', of geef het pad vóór de opdracht op: node-agent --config PAD <opdracht>.",
             code="config_missing",
             details={"file": source},
         ) from None

@@ -401,7 +401,8 @@ def upload(cfg: AgentConfig, path: Path, round_id: int | None = None, transport:
             if not rounds:
                 raise NotFoundError(
                     f"De hub heeft geen open ronde voor schooljaar {', '.join(p.header.schooljaren)}; "
-                    "niets geüpload. Probeer het later opnieuw of geef --round op.",
+                    f"niets geüpload. Probeer het later opnieuw (node-agent upload {path}) of kies een ronde "
+                    f"(node-agent upload {path} --round ID; de rondes: node-agent rounds).",
                     code="no_open_round",
                 )
             targets = [(r.id, r.schooljaar) for r in rounds]

@@ -154,6 +154,20 @@ def test_run_inspect_approve_log(node, monkeypatch):
     assert "jeugdhulp 4=2+1+1" in log.stdout
 
 
+def test_inspect_without_a_file_shows_the_newest_partial_in_the_spool(node):
+    empty = invoke(node, "inspect")
+    assert empty.exit_code == 66 and "nog geen deelresultaat" in empty.stderr and "Traceback" not in empty.output
+    write_data(node)
+    assert invoke(node, "run", "--school-year", "2024-2025").exit_code == 0
+    older = spool_file(node)
+    os.utime(older, (1_600_000_000, 1_600_000_000))
+    older.rename(older.with_name("0-" + older.name))  # so that the next run writes a second file
+    assert invoke(node, "run", "--school-year", "2024-2025").exit_code == 0
+    [newest] = [f for f in older.parent.glob("*.partial.json") if not f.name.startswith("0-")]
+    result = invoke(node, "inspect")
+    assert result.exit_code == 0 and f": {newest.name}" in result.stderr and "Handtekening geldig" in result.stdout
+
+
 def load_key(config: Path):
     from node_agent.keys import load_signing_key
 
