@@ -202,7 +202,9 @@ def swv_files(duo: Path, out: Path, kept: dict[str, str]) -> None:
     _, rows = _lines(duo / PUPIL_FILE)
     for line in rows:
         f = _fields(line, "utf-8")
-        if f[1] in kept and _count(f[-1]) > 0:  # only locations open in the latest count
+        # Locations with pupils in a demo school year (the counts of 1 October 2022-2024) or in the latest
+        # count: a school that closed after 2024-2025 still belonged to its SWV in the years shown.
+        if f[1] in kept and max(_count(x) for x in f[-4:]) > 0:
             soort[f[1]], naam[f[1]] = f[3], f[2]
     _, rows = _lines(duo / EXAM_FILE)
     for line in rows:
