@@ -83,6 +83,21 @@ def resolve_columns(
     if missing:
         column = missing[0]
         found = ", ".join(h for h in stripped if h) or "(geen)"
+        # A header split into fewer fields than another separator would give: the configured one is wrong.
+        if opts.delimiter != "auto" and len(opts.delimiter) == 1:
+            line = opts.delimiter.join(header)
+            fields = {d: len(line.split(d)) for d in (";", ",", "\t", "|") if d != opts.delimiter}
+            better = max(fields, key=lambda d: fields[d])
+            if fields[better] >= 2 * max(1, len(header)):
+                names = {"\t": "tab"}
+                in_toml = {"\t": "\\t"}.get(better, better)
+                raise ExtractError(
+                    f"{opts.path.name}: de kolommen zijn gescheiden door '{names.get(better, better)}', maar de "
+                    f"configuratie zegt '{names.get(opts.delimiter, opts.delimiter)}' ({kind}). Zet in "
+                    f"{opts.config_source} onder [extracts.{kind}] delimiter = \"{in_toml}\", of delimiter = \"auto\".",
+                    code="wrong_delimiter",
+                    details={"file": opts.path.name, "line": 1, "kind": kind, "delimiter": better},
+                )
         raise ExtractError(
             f"{opts.path.name}: verplichte kolom '{column}' ontbreekt ({kind}). Gevonden kolommen: {found}. "
             f"Voeg de kolom toe aan de export, of koppel de bronkolom in {opts.config_source} onder "

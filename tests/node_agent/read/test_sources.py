@@ -175,3 +175,12 @@ def test_location_registry_by_vestigingscode_or_brin_and_number(tmp_path):
     (tmp_path / "n.csv").write_text("NAAM\nDe Linde\n")
     with pytest.raises(ExtractError, match="vestigingscode"):
         read_location_registry(tmp_path / "n.csv")
+
+
+def test_a_file_with_another_separator_than_configured_says_so(tmp_path):
+    path = write_csv(tmp_path / "jh.csv", JEUGDHULP_HEADER, [jeugdhulp_row(B[0], "T1")], delimiter=";")
+    with pytest.raises(ExtractError) as err:
+        read_jeugdhulp(ReadOptions(path, "jeugdhulp", delimiter=","), PS, zorgtype_table())
+    assert err.value.code == "wrong_delimiter" and "gescheiden door ';'" in err.value.message
+    assert 'delimiter = ";"' in err.value.message
+    assert read_jeugdhulp(ReadOptions(path, "jeugdhulp", delimiter="auto"), PS, zorgtype_table()).report.rows_used == 1
