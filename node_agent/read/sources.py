@@ -140,20 +140,28 @@ class _FileBytes:
         return memoryview(self.raw[: len(self.raw)].decode(encoding).encode("utf-8"))
 
 
-def _ends_inside_quotes(data: Any, delimiter: str) -> bool:
-    """Does the file end inside a quoted value (a quote opened and never closed)?
+def _unclosed_quote(data: Any, delimiter: str) -> int | None:
+    """The line (header = 1) of the quote that opened a value never closed, or None (``_quote_state``)."""
+    at = _quote_state(data, delimiter)
+    if at is None:
+        return None
+    return bytes(data[:at]).count(b"\n") + 1
+
+
+def _quote_state(data: Any, delimiter: str) -> int | None:
+    """Where the quote starts that leaves the file ending inside a quoted value (a byte offset), or None.
 
     The tokenizer's quote state changes only at runs of quote characters: inside quotes a run of odd
     length closes them (pairs are escaped quotes); outside, a run that starts a field (after the
     delimiter, a line end or at the start) opens them when its length is odd, and a run inside an
     unquoted value is text. So per run the state is kept (even run), flipped (odd run at a field
     start) or cleared (odd run inside a value), and the state at the end follows from the runs after
-    the last clearing one.
+    the last clearing one; the last flip after it, when their number is odd, opened the quote.
     """
     buf = np.frombuffer(data, dtype=np.uint8)
     quote = np.flatnonzero(buf == 34)
     if len(quote) == 0:
-        return False
+        return None
     run_start = np.r_[True, np.diff(quote) > 1]
     starts = quote[run_start]
     lengths = np.diff(np.r_[np.flatnonzero(run_start), len(quote)])
@@ -162,7 +170,8 @@ def _ends_inside_quotes(data: Any, delimiter: str) -> bool:
     odd = lengths % 2 == 1
     clears = np.flatnonzero(odd & ~at_field_start)
     after = clears[-1] + 1 if len(clears) else 0
-    return bool((odd[after:] & at_field_start[after:]).sum() % 2)
+    flips = after + np.flatnonzero(odd[after:] & at_field_start[after:])
+    return int(starts[flips[-1]]) if len(flips) % 2 else None  # the last flip opened the quote
 
 
 def _parse_csv(data: Any, quoted: bool, delimiter: str, n_fields: int, keep: list[int], threads: bool = True):
@@ -236,12 +245,14 @@ def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
     if len(data) and data[-1] not in b"\n\r":
         data = memoryview(bytes(data) + b"\n")  # Arrow cannot skip a header line that has no line end
     quoted = data.obj.find(b'"', len(data.obj) - len(data)) >= 0  # a search without copying the text
-    if quoted and _ends_inside_quotes(data, delimiter):
+    open_line = _unclosed_quote(data, delimiter) if quoted else None
+    if open_line is not None:
         raise ExtractError(
-            f"{path.name}: het bestand is geen leesbare CSV (onleesbare structuur). "
-            "Controleer het scheidingsteken en de aanhalingstekens, of stel delimiter in de configuratie in.",
+            f"{path.name}: het bestand is geen leesbare CSV: een aanhalingsteken (\") op regel {open_line} wordt "
+            "nergens gesloten, zodat de rest van het bestand als één waarde zou gelden. Verwijder of verdubbel het "
+            "teken (\"\") in de export, of controleer het scheidingsteken.",
             code="unreadable_csv",
-            details={"file": path.name},
+            details={"file": path.name, "line": open_line},
         )
     # Every field is parsed (only the kept ones converted): only then is a line with more fields than
     # the header noticed, the typical sign of an unquoted delimiter inside a value that shifts every

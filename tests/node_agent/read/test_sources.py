@@ -67,6 +67,14 @@ def test_a_quote_left_open_makes_the_file_unreadable(tmp_path):
     with pytest.raises(ExtractError) as err:
         _jh_text(tmp_path, ",".join(jeugdhulp_row(B[0], "T1")) + '\n"' + ",".join(jeugdhulp_row(B[1], "T2")) + "\n")
     assert err.value.code == "unreadable_csv" and "jh.csv" in err.value.message
+    assert err.value.details["line"] == 3 and "regel 3" in err.value.message
+    # a closed quoted value before it does not count; the one left open is named
+    rows = [",".join(jeugdhulp_row(b, f"T{i}")) for i, b in enumerate(B[:4])]
+    rows[0] = rows[0].replace("T0", '"T,0"')
+    rows[2] = rows[2].replace("T2", '"T2')
+    with pytest.raises(ExtractError) as err:
+        _jh_text(tmp_path, "\n".join(rows) + "\n")
+    assert err.value.details["line"] == 4
 
 
 def test_a_header_without_line_end_is_an_empty_extract(tmp_path):
