@@ -96,6 +96,19 @@ def list_command(status: str | None, as_json: bool) -> None:
         click.echo(f"{r['id']:>4}  {r['schooljaar']}  peildatum {r['peildatum']}  {status_nl:<9} {len(r['expected'])} verwacht{termijn}")
 
 
+def waiting_line(st: dict) -> str:
+    """What a round's next publication waits for, in words (``round_status(...).to_dict()``)."""
+    parts = []
+    if st["waiting_submissions"]:
+        parts.append(f"de inzending van {', '.join(st['waiting_submissions'])}")
+    if st["waiting_exchanges"]:
+        parts.append(f"de overlap-uitwisseling van {', '.join(st['waiting_exchanges'])}")
+    if st["current_release"] is None:
+        until = f"uiterlijk tot de termijn ({_local(st['deadline'])})" if st["deadline"] else "(geen termijn)"
+        return f"De eerste publicatie wacht op {' en '.join(parts)}, {until}"
+    return f"De correctie wacht nog even op {' en '.join(parts)}"
+
+
 @round_group.command("status")
 @click.argument("round_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
@@ -123,9 +136,7 @@ def status_command(round_id: int, as_json: bool) -> None:
     rel = st["current_release"]
     click.echo(f"Huidige release: {'versie ' + str(rel['version']) + ' (id ' + str(rel['id']) + ')' if rel else 'nog geen'}")
     if st["waiting_for"]:
-        until = f"uiterlijk tot de termijn ({_local(st['deadline'])})" if st["deadline"] else "(geen termijn)"
-        click.echo(f"De eerste publicatie wacht op {', '.join(st['waiting_for'])}, {until}; "
-                   f"jeugdhub round combine {st['id']} publiceert nu.")
+        click.echo(f"{waiting_line(st)}; jeugdhub round combine {st['id']} publiceert nu.")
     elif st["deadline"] and not rel:
         click.echo(f"Termijn: {_local(st['deadline'])}")
     for x in st["exchanges"]:

@@ -239,6 +239,17 @@ class RoundStatus:
     def held_back_reason(self) -> str | None:
         return HELD_BACK_REASON if self.held_back else None
 
+    @property
+    def waiting_submissions(self) -> list[str]:
+        """Of ``waiting_for``: the expected nodes that have not submitted (only before a first publication)."""
+        missing = {n.code for n in self.nodes if n.expected and n.submission_id is None}
+        return [c for c in self.waiting_for if c in missing]
+
+    @property
+    def waiting_exchanges(self) -> list[str]:
+        """Of ``waiting_for``: the nodes that owe a step in an overlap exchange."""
+        return [c for c in self.waiting_for if c not in set(self.waiting_submissions)]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -255,6 +266,8 @@ class RoundStatus:
             "current_release": self.current_release,
             "pending": self.pending,
             "waiting_for": self.waiting_for,
+            "waiting_submissions": self.waiting_submissions,
+            "waiting_exchanges": self.waiting_exchanges,
             "deadline": self.deadline,
             "held_back": self.held_back,
             "held_back_reason": self.held_back_reason,

@@ -128,7 +128,7 @@ def test_status_says_whom_the_first_publication_waits_for_and_until_when(app, re
     run(app, "round", "open", "2024-2025", "--deadline", "2099-11-20")
     submissions.receive(1, a.envelope(), nodes.get_node("0356"))
     status = run(app, "round", "status", "1").output
-    assert "De eerste publicatie wacht op 0321, uiterlijk tot de termijn (21-11-2099 00:00)" in status
+    assert "De eerste publicatie wacht op de inzending van 0321, uiterlijk tot de termijn (21-11-2099 00:00)" in status
     assert json.loads(run(app, "round", "status", "1", "--json").output)["deadline"] == "2099-11-20T23:00:00+00:00"
 
 
@@ -160,3 +160,14 @@ def test_status_lists_the_schools_a_correction_holds_back(app, region):
     assert "09XY00" in line and "volgende schooljaar" in line
     data = json.loads(run(app, "round", "status", "1", "--json").output)
     assert data["held_back"] == ["09XY00"] and data["held_back_reason"]
+
+
+def test_the_waiting_line_tells_submissions_from_exchanges_and_a_correction_from_a_first_publication():
+    from hub.cli.round import waiting_line
+
+    first = {"waiting_submissions": ["0321"], "waiting_exchanges": ["PO2607"], "current_release": None, "deadline": None}
+    assert waiting_line(first) == ("De eerste publicatie wacht op de inzending van 0321 en de overlap-uitwisseling "
+                                   "van PO2607, (geen termijn)")
+    correction = {"waiting_submissions": [], "waiting_exchanges": ["0356", "PO2607"], "current_release": {"id": 3},
+                  "deadline": "2099-11-20T23:00:00+00:00"}
+    assert waiting_line(correction) == "De correctie wacht nog even op de overlap-uitwisseling van 0356, PO2607"

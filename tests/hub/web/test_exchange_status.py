@@ -27,4 +27,4 @@ def test_the_rounds_page_shows_the_step_each_exchange_waits_for():
         page = client.get("/beheer/rondes").get_data(as_text=True)
     assert "Overlap tussen samenwerkingsverbanden en gemeenten" in page
     assert "wacht op gemeente 0356: versleutelde set" in page
-    assert "De eerste publicatie wacht op: 0356" in page
+    assert "De eerste publicatie wacht op de overlap-uitwisseling van 0356" in page
