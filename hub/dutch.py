@@ -23,6 +23,32 @@ AUDIT_ACTIONS = {
 }
 
 
+#: Why the gate hid a cell (hub/disclosure/frames.py's reason codes), in words for the admin's views.
+SUPPRESSION_REASONS = {
+    "threshold": "minder dan de drempel",
+    "group_disclosure": "bijna alle kinderen in één categorie",
+    "insider_count": "de rest is kleiner dan de drempel",
+    "negative": "terugbetaling van onbekende grootte",
+    "negative_sum": "negatief bedrag",
+    "linked_count": "gekoppeld aan een afgeschermde telling",
+    "insider_cost": "een bijdrager kan de anderen terugrekenen",
+    "p_percent": "p%-regel",
+    "dominance": "één of twee bijdragers overheersen",
+    "provider_aggregate": "aanbieders alleen per school",
+    "overlap": "hulpgrootheid van de controle",
+    "complementary": "aanvullend afgeschermd (anders terug te rekenen)",
+    "audit_partner": "aanvullend afgeschermd (partner in de controle)",
+    "earlier_hidden": "in een eerdere publicatie afgeschermd",
+}
+
+
+def suppression_reason(code: str | None) -> str:
+    """A gate reason code in words, with the code itself for looking it up (docs/disclosure-control.md)."""
+    if not code:
+        return "afgeschermd"
+    return f"{SUPPRESSION_REASONS.get(code, 'afgeschermd')} ({code})"
+
+
 def _as_datetime(value) -> datetime | None:
     if value is None or value == "":
         return None

@@ -44,6 +44,7 @@ def list_command(schooljaar: str | None, as_json: bool) -> None:
 @user_errors
 def show_command(release_id: int, level: str, as_json: bool) -> None:
     """Details van een release en de cellen op één niveau (standaard regio)."""
+    from hub.dutch import suppression_reason
     from hub.services.releases import audit_cells, get_release
 
     summary = get_release(release_id).to_dict()
@@ -55,7 +56,7 @@ def show_command(release_id: int, level: str, as_json: bool) -> None:
     click.echo(f"  digest {summary['digest']}")
     click.echo(f"  {summary['published_count']} van {summary['cell_count']} cellen gepubliceerd; nodes {', '.join(summary['nodes'])}")
     for c in cells:
-        value = c["value"] if c["value"] is not None else f"onderdrukt ({c['reason']})"
+        value = c["value"] if c["value"] is not None else f"afgeschermd: {suppression_reason(c['reason'])}"
         click.echo(f"  {c['unit']:<12} {c['measure']:<28} {c['category']:<24} {value}")
 
 
