@@ -16,10 +16,14 @@ __all__ = ["create_app"]
 
 def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str | os.PathLike | None = None) -> Flask:
     """Build the hub. ``test_config`` replaces environment configuration (tests pass a mapping);
-    ``instance_path`` replaces Flask's instance folder (the SQLite default and a generated session key)."""
+    ``instance_path`` replaces Flask's instance folder (the SQLite default, a generated session key and the
+    chart cache); without it the ``HUB_INSTANCE_PATH`` environment variable does, else Flask's default
+    (``instance/`` beside the package)."""
     from hub import config as hub_config
     from hub.extensions import init_extensions
 
+    if instance_path is None and os.environ.get("HUB_INSTANCE_PATH", "").strip():
+        instance_path = os.environ["HUB_INSTANCE_PATH"].strip()
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=os.path.abspath(instance_path) if instance_path is not None else None)
     hub_config.load(app, test_config)

@@ -35,3 +35,13 @@ def test_a_database_that_cannot_be_opened_names_the_setting(tmp_path):
                       HUB_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'absent' / 'hub.sqlite'}")
     assert result.returncode == 69
     assert "HUB_SQLALCHEMY_DATABASE_URI" in result.stderr and "Traceback" not in result.stderr + result.stdout
+
+
+def test_the_instance_folder_is_hub_instance_path(tmp_path):
+    folder = tmp_path / "region-hub"
+    env = {"HUB_ENV": "development", "HUB_INSTANCE_PATH": str(folder)}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    result = subprocess.run([console_script("jeugdhub"), "db", "upgrade"], capture_output=True, text=True,
+                            cwd=tmp_path, env={**base, **env}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (folder / "hub.sqlite").is_file() and (folder / "secret_key").is_file()
