@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import click
 
@@ -27,6 +27,12 @@ def database_error(exc: Exception) -> ServiceUnavailable:
                               "(bestaat de map van het SQLite-bestand, draait PostgreSQL?)", code="database_unavailable")
 
 
+def exit_with(err: JeugdhubError, prefix: str = "") -> NoReturn:
+    """Print ``err`` as one Dutch line on stderr and exit with its code."""
+    click.echo(f"Fout: {prefix}{err.message} ({err.code})", err=True)
+    sys.exit(err.exit_code)
+
+
 def user_errors(fn: Callable) -> Callable:
     """A command's JeugdhubError (and a database that is not there or not upgraded) as one Dutch line and the
     error's exit code."""
@@ -37,12 +43,9 @@ def user_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except (OperationalError, ProgrammingError) as exc:
-            err = database_error(exc)
-            click.echo(f"Fout: {err.message} ({err.code})", err=True)
-            sys.exit(err.exit_code)
+            exit_with(database_error(exc))
         except JeugdhubError as err:
-            click.echo(f"Fout: {err.message} ({err.code})", err=True)
-            sys.exit(err.exit_code)
+            exit_with(err)
 
     return wrapper
 

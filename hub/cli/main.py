@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup, NoAppException, ScriptInfo
 
+from hub.cli._common import exit_with
 from shared.errors import JeugdhubError
 
 
@@ -38,8 +39,7 @@ class HubGroup(FlaskGroup):
             try:
                 ctx.ensure_object(ScriptInfo).load_app()
             except _AppNotStarted as exc:
-                click.echo(f"Fout: de hub kan niet starten: {exc.error.message} ({exc.error.code})", err=True)
-                ctx.exit(exc.error.exit_code)
+                exit_with(exc.error, prefix="de hub kan niet starten: ")
         return super().get_command(ctx, name)
 
 
