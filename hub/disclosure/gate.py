@@ -268,7 +268,9 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
     earlier = _prepare_history(history, config, cache, catalogue)
     cur_keys = pd.MultiIndex.from_frame(cells[KEY])
     sticky = np.zeros(len(cells), dtype=bool)
-    known = np.zeros(len(cells), dtype=bool)  # published earlier with this value: useless as a partner
+    # Useless as a partner: published earlier with this value, or pinned (a reader knows its value from
+    # the overlap figures, tables.py's ``known_bounds``, and the auditor holds it there).
+    known = cells["pinned"].to_numpy(bool).copy() if "pinned" in cells.columns else np.zeros(len(cells), dtype=bool)
     value = cells["value"].to_numpy(np.int64)
     for rel in earlier:
         shown = rel.table.cells.loc[rel.status == PUBLISHED, KEY + ["value"]]
@@ -394,8 +396,8 @@ def _without_failing_parents(table: Table, failing: list[int]) -> list[int]:
 def _audit_partner(table: Table, status, reason, sticky, known, cell: int, everything: bool) -> int:
     """Hide the cheapest published cell of ``cell``'s lines (all of them after repeated failures).
 
-    Cells an earlier release published with the same value (``known``) are never picked: hiding them
-    protects nothing.
+    Cells an earlier release published with the same value, and pinned cells (``known``), are never
+    picked: hiding them protects nothing.
     """
     lines = table.lines_of(cell)
     members = np.unique(np.concatenate([table.members(int(ln))[0] for ln in lines])) if len(lines) else np.zeros(0, np.int64)
@@ -417,20 +419,57 @@ def _audit_partner(table: Table, status, reason, sticky, known, cell: int, every
     published = status == PUBLISHED
     usable = published & ~known
     candidates = members[usable[members]]
+    ring_pick = None
     if not len(candidates):
         # Second ring: lines of the hidden cells that share a line with this one.
         ring = [table.members(int(ln))[0] for m in members if not published[m] for ln in table.lines_of(int(m))]
         if ring:
             members2 = np.unique(np.concatenate(ring))
             candidates = members2[usable[members2]]
+            if len(candidates) and not everything:
+                ring_pick = _ring_partner(table, candidates, members2, cell, usable, sticky, known)
     if not len(candidates):
         return 0
     if not everything:
-        candidates = [_choose(table, candidates, sticky, known)]
+        candidates = [ring_pick if ring_pick is not None else _choose(table, candidates, sticky, known)]
     for p in candidates:
         status[p] = SECONDARY
         reason[p] = AUDIT_PARTNER
     return len(candidates)
+
+
+def _ring_partner(table: Table, candidates: np.ndarray, ring: np.ndarray, cell: int, usable, sticky, known) -> int | None:
+    """The second ring's partner for ``cell``: one that can move.
+
+    A cell whose own lines have nothing left to hide (its neighbours hidden, pinned or published
+    earlier) is bound through a hidden neighbour's other lines, e.g. a school's support through its
+    type's total, which the regio total and the other types' totals fix. A partner there helps only if
+    it can move itself: every line of it outside the ring holds another hidden cell a reader cannot
+    pin. Such a partner comes first, of the failing cell's own measure and category first (the same
+    hierarchy), then the cheapest as ``_choose`` ranks them; None when none can move.
+    """
+    cells = table.cells
+    free = np.zeros(len(candidates), dtype=bool)
+    in_ring = np.zeros(len(cells), dtype=bool)
+    in_ring[ring] = True
+    slack = ~usable & ~known  # hidden, and not pinned or shown elsewhere
+    for i, p in enumerate(candidates):
+        ok = True
+        for ln in table.lines_of(int(p)):
+            m = table.members(int(ln))[0]
+            others = m[m != p]
+            if in_ring[others].all():
+                continue  # a line within the ring: the one that reaches the failing cell
+            if not (slack[others] & ~in_ring[others]).any():
+                ok = False
+                break
+        free[i] = ok
+    if not free.any():
+        return None
+    moving = candidates[free]
+    same = ((cells["measure"].to_numpy()[moving] == cells["measure"].iloc[cell])
+            & (cells["category"].to_numpy()[moving] == cells["category"].iloc[cell]))
+    return _choose(table, moving[same] if same.any() else moving, sticky, known)
 
 
 def _release_frame(cells: pd.DataFrame, status, reason, published, config: GateConfig) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from hub.disclosure import GateConfig, apply_gate, combine_cells
 from hub.disclosure.coverage import NOT_COMPARED, count_keys, coverage_of, overlap_contributions
 from hub.disclosure.flows import NOT_IN_NETWORK, ROW_TOTAL_TO_COLUMN
 from hub.disclosure.frames import PUBLISHED
+from hub.disclosure.rules import primary_reasons
 from hub.disclosure.tables import build_table
 from hub.services.overlap import COUNT_COLUMNS
 from shared.codes import (
@@ -341,3 +342,48 @@ def test_property_no_hidden_cell_of_a_region_with_figures_is_narrowed(seed):
     # Schools without figures have no overlap cell at all.
     listed = set(rel.loc[(rel["level"] == "vestiging") & rel["measure"].isin(OVERLAP_MEASURES), "unit"])
     assert listed == coverage
+
+
+
+def test_a_school_bound_only_through_its_type_total_gets_a_partner_that_can_move():
+    # Every SBO school but 05EE00 is covered, so its support is told by the figures (pinned), and its
+    # hidden 0 is bound through the SBO total, which the regio total and the BO total fix. Partners among
+    # the SBO soort cells (smaller) move nothing: the partner must be a total of the same hierarchy
+    # whose own lines hold another hidden cell (the BO total: 02BB00 and 06FF00 are hidden; not the
+    # smaller SO total, which its one published school fixes), and the regio's support total stays
+    # published.
+    from hub.disclosure import gate as gate_module
+
+    rng = np.random.default_rng(11)
+    types = {**TYPES, "06FF00": "BO", "07GG00": "SO"}
+    region = [
+        _school(rng, "01AA00", 45, {"0356": 40, "0357": 12}, 0.4),
+        _school(rng, "02BB00", 6, {"0356": 30}, 0.3),  # 6 and 7 supported pupils: hidden, not covered
+        _school(rng, "06FF00", 7, {"0356": 30}, 0.3),
+        _school(rng, "03CC00", 60, {"0356": 25, "0357": 22}, 0.15),
+        _school(rng, "04DD00", 70, {"0356": 45, "0357": 20}, 0.6),
+        _school(rng, "05EE00", 0, {"0356": 35}, 0.0),  # no supported pupil: hidden 0, not covered
+        _school(rng, "07GG00", 20, {"0356": 5}, 0.0),  # the SO total (20): the cheapest, but it cannot move
+    ]
+    combined, result, _ = _gate(region, types)
+    rel = result.release
+    table = build_table(combined)
+    cells = table.cells
+    assert cells.loc[(cells["unit"] == "04DD00") & (cells["measure"] == SUPPORT), "pinned"].all()
+    assert row(rel, "05EE00", SUPPORT)["reason"] == "threshold"
+    assert row(rel, "regio", SUPPORT, level="regio")["status"] == PUBLISHED
+    assert row(rel, "04DD00", SUPPORT)["status"] == PUBLISHED  # pinned: never a partner
+    assert narrowed(_attack([result], [combined], types), _hidden_keys(rel, (SUPPORT, LEERLINGEN_ONDERSTEUNING_SOORT))) == []
+
+    # The choice itself, from the state where only the SBO total hides 05EE00's support.
+    at = {k: i for i, k in enumerate(zip(cells["level"], cells["unit"], cells["measure"], cells["category"]))}
+    reason = primary_reasons(cells, GateConfig())
+    status = np.where(reason != "", "suppressed_primary", PUBLISHED).astype(object)
+    assert status[at[("vestiging", "05EE00", SUPPORT, "")]] != PUBLISHED
+    status[at[("schooltype", "SBO", SUPPORT, "")]] = "suppressed_secondary"
+    known = cells["pinned"].to_numpy(bool).copy()
+    sticky = np.zeros(len(cells), dtype=bool)
+    cell = at[("vestiging", "05EE00", SUPPORT, "")]
+    assert gate_module._audit_partner(table, status, reason, sticky, known, cell, everything=False) == 1
+    chosen = np.flatnonzero((reason == "audit_partner"))
+    assert [tuple(cells.iloc[i][["level", "unit", "measure"]]) for i in chosen] == [("schooltype", "BO", SUPPORT)]
