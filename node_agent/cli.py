@@ -448,7 +448,7 @@ def _upload(obj: AgentContext, path: Path, round_id: int | None) -> None:
     from node_agent.pipeline import upload as submit
 
     for done in submit(obj.config, path, round_id, obj.transport):
-        status = {"accepted": "ontvangen", "duplicate": "was al ontvangen"}.get(done.receipt.status, done.receipt.status)
+        status = _receipt_status(done.receipt.status)
         jaar = f" ({done.schooljaar})" if done.schooljaar else ""
         click.echo(f"Geüpload naar ronde {done.round_id}{jaar}: {status}, inzending {done.receipt.submission_id}")
 
@@ -518,6 +518,14 @@ def log(obj: AgentContext, as_json: bool) -> None:
         raise InputError("Het logboek is gewijzigd: de keten klopt niet (zie hierboven).", code="ledger_tampered")
 
 
+#: A hub's receipt status (hub/services/submissions.py) as the agent's lines say it.
+RECEIPT_STATUS = {"accepted": "ontvangen", "duplicate": "was al ontvangen"}
+
+
+def _receipt_status(status: str | None) -> str:
+    return RECEIPT_STATUS.get(status or "", status or "?")
+
+
 def _describe(e: dict[str, Any]) -> str:
     when, event = e.get("at", "?"), e.get("event", "?")
     digest = (e.get("digest") or "")[:12]
@@ -530,7 +538,7 @@ def _describe(e: dict[str, Any]) -> str:
     if event == "uploaded":
         receipt = e.get("receipt", {})
         return (f"{when}  geüpload    hash {digest} naar {e.get('hub')} ronde {e.get('round')}: "
-                f"{receipt.get('status')} (inzending {receipt.get('submission_id')})")
+                f"{_receipt_status(receipt.get('status'))} (inzending {receipt.get('submission_id')})")
     if event == "upload_refused":
         return f"{when}  geweigerd   hash {digest} door {e.get('hub')} ronde {e.get('round')}: {e.get('code')}"
     if event in ("exchange_blinded", "exchange_reblinded"):

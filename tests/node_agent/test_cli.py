@@ -420,3 +420,14 @@ def test_an_swv_config_has_only_its_extract(tmp_path):
     assert result.exit_code == 78 and "jeugdhulp" in result.stderr and "samenwerkingsverband" in result.stderr
     both = invoke(tmp_path / "b" / "node-agent.toml", "init", "--gemeentecode", "0356", "--swv-code", "PO2607")
     assert both.exit_code == 78 and "niet allebei" in both.stderr
+
+
+def test_the_log_says_an_upload_receipt_in_dutch():
+    from node_agent.cli import _describe
+
+    entry = {"at": "2026-12-03T10:00:00+00:00", "event": "uploaded", "digest": "ab" * 32, "hub": "https://hub.example",
+             "round": 3, "receipt": {"status": "accepted", "submission_id": 7}}
+    line = _describe(entry)
+    assert "ontvangen (inzending 7)" in line and "accepted" not in line
+    entry["receipt"]["status"] = "duplicate"
+    assert "was al ontvangen (inzending 7)" in _describe(entry)
