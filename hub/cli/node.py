@@ -21,8 +21,8 @@ def _print_token(code: str, token: str) -> None:
 
 @node.command("add")
 @click.argument("code")
-@click.option("--naam", help="Naam van de gemeente, bijv. Nieuwegein (verplicht); bij een samenwerkingsverband "
-                             "standaard de naam uit de referentiedata.")
+@click.option("--naam", help="Naam van de gemeente of het samenwerkingsverband, bijv. Nieuwegein; standaard de "
+                             "naam uit de referentiedata.")
 @user_errors
 def add(code: str, naam: str | None) -> None:
     """Registreer een gemeente (CODE = gemeentecode, bijv. 0356) of een samenwerkingsverband passend

@@ -20,11 +20,11 @@ from datetime import datetime, timedelta
 from typing import Mapping
 
 from cryptography.exceptions import InvalidSignature
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hub.extensions import db
 from hub.models.nodes import NODE_ACTIVE, NODE_REVOKED, EnrolmentToken, Node, NodeKey
-from hub.models.reference import Samenwerkingsverband, SwvMembership
+from hub.models.reference import Samenwerkingsverband, SwvMembership, Vestiging
 from hub.services._util import aware, transaction, utcnow
 from shared.codes import NODE_SWV, node_kind, normalise_node_code
 from shared.errors import AuthError, ConflictError, ForbiddenError, InputError, NotFoundError
@@ -93,9 +93,43 @@ def _issue_token(node: Node, now: datetime) -> str:
     return token
 
 
+def gemeente_naam(code: str) -> str | None:
+    """The municipality's name as the reference data's school locations give it (the most frequent), in
+    the case a name is written in: DUO writes them in capitals (``NIEUWEGEIN``)."""
+    row = db.session.execute(
+        select(Vestiging.gemeentenaam, func.count().label("n"))
+        .where(Vestiging.gemeentecode == code, Vestiging.gemeentenaam.is_not(None), Vestiging.gemeentenaam != "")
+        .group_by(Vestiging.gemeentenaam).order_by(func.count().desc(), Vestiging.gemeentenaam).limit(1)
+    ).first()
+    return written_name(row.gemeentenaam) if row else None
+
+
+def written_name(name: str) -> str:
+    """``NIEUWEGEIN`` → ``Nieuwegein``, ``IJSSELSTEIN`` → ``IJsselstein``, ``'S-HERTOGENBOSCH`` →
+    ``'s-Hertogenbosch``, ``BERGEN (NH)`` → ``Bergen (NH)``; a name not all in capitals stays as it is."""
+    name = " ".join(name.split())
+    if name != name.upper():
+        return name
+    words = []
+    for word in name.split(" "):
+        if word.startswith("(") and word.endswith(")"):
+            words.append(word)  # (NH), (L.): a province's abbreviation stays
+            continue
+        # IJ is one letter in Dutch: IJSSELSTEIN → IJsselstein.
+        parts = [("IJ" + p[2:].lower()) if p.startswith("IJ") else p[:1].upper() + p[1:].lower()
+                 for p in word.split("-")]
+        words.append("-".join(parts))
+    out = " ".join(words)
+    for prefix in ("'S-", "'T "):  # 's-Hertogenbosch, 's-Gravenhage, 't Hoogeland
+        if out.upper().startswith(prefix):
+            out = prefix.lower() + out[len(prefix):]
+    return out
+
+
 def register_node(code: str, naam: str | None, *, now: datetime | None = None) -> str:
     """Register a municipality or an SWV (or reinstate a revoked one) and return its one-time
-    enrolment token. An SWV must be in the reference data; its name defaults to the one there."""
+    enrolment token. An SWV must be in the reference data; its name defaults to the one there, and a
+    municipality's to the name DUO's school files give its code (``gemeente_naam``)."""
     now = now or utcnow()
     code = _code(code)
     kind = node_kind(code)
@@ -109,8 +143,11 @@ def register_node(code: str, naam: str | None, *, now: datetime | None = None) -
                 code="unknown_swv",
             )
         naam = naam or known.naam or ""
+    else:
+        naam = naam or gemeente_naam(code) or ""
     if not naam:
-        raise InputError("Geef de naam van de gemeente of het samenwerkingsverband op (--naam)", code="invalid_input")
+        raise InputError("Geef de naam van de gemeente op (--naam): de referentiedata van de hub noemt geen school "
+                         f"in gemeente {code}", code="invalid_input")
     with transaction():
         node = db.session.scalar(select(Node).where(Node.code == code))
         if node is not None and node.status == NODE_ACTIVE:

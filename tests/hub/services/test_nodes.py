@@ -35,6 +35,25 @@ def test_register_returns_token_stored_only_as_hash(app):
     assert nodes.get_node("0356").naam == "Nieuwegein"
 
 
+def test_a_municipality_s_name_defaults_to_the_reference_data_in_its_written_case(app):
+    from hub.models.reference import Vestiging
+
+    with db.session.begin():
+        db.session.add_all([Vestiging(vestigingscode=code, instellingscode=code[:4], gemeentecode=gem, gemeentenaam=naam)
+                            for code, gem, naam in (("01AA00", "0353", "IJSSELSTEIN"), ("02BB00", "0353", "IJSSELSTEIN"),
+                                                    ("03CC00", "0353", "IJsselstein (oud)"), ("04DD00", "0796", "'S-HERTOGENBOSCH"))])
+    nodes.register_node("353", None)
+    nodes.register_node("0796", "")
+    assert nodes.get_node("0353").naam == "IJsselstein"  # the most frequent spelling
+    assert nodes.get_node("0796").naam == "'s-Hertogenbosch"
+    nodes.register_node("0356", "Gemeente Nieuwegein")  # a given name wins
+    assert nodes.get_node("0356").naam == "Gemeente Nieuwegein"
+    with pytest.raises(InputError) as err:
+        nodes.register_node("0344", None)  # no school of 0344 in the reference data
+    assert err.value.code == "invalid_input" and "--naam" in str(err.value) and "0344" in str(err.value)
+    assert nodes.written_name("BERGEN (NH)") == "Bergen (NH)" and nodes.written_name("SÚDWEST-FRYSLÂN") == "Súdwest-Fryslân"
+
+
 def test_register_twice_is_a_conflict(app):
     nodes.register_node("0356", "Nieuwegein")
     with pytest.raises(ConflictError) as err:
