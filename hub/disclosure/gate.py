@@ -15,6 +15,9 @@ All lines of a release are processed together, so verwijzer and leeftijd (which 
 the world that world.py builds) then checks every hidden cell against everything published now and
 before; a failing cell gets an ``audit_partner`` from its own lines (after two failures: every
 published cell of its lines), and both steps repeat until the audit passes or nothing is left to hide.
+A hidden count the audit cannot show reaching 0 is *revealed* (world.py's ``targets``) for the next
+rounds; a partner drops the reveals of its unit, which the next round finds again where they still hold
+(``_reset_reveals``).
 ``GateResult.audit["failed"]`` counts hidden cells the auditor could not prove protected: the caller
 must not publish a release with ``failed > 0`` (see audit.py for when the block decomposition can
 produce them).
@@ -302,6 +305,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
     certified = None  # per variable: what earlier rounds proved (``_carried`` keeps what still holds)
     provenance = Provenance()  # which problem proved each end of ``certified``
     revealed = np.zeros(len(cells), dtype=bool)  # this release's hidden counts a reader knows are ≥ t
+    unrevealed = 0
     prev_world = None
     while True:
         rounds += 1
@@ -345,6 +349,7 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
         # still needed, the cell itself. When no total could take a partner (its lines have no published
         # cell left), the cells themselves get theirs this round: deferring them would end the loop.
         first = _without_failing_parents(table, failing)
+        was_published = status == PUBLISHED
         for group in (first, sorted(set(failing) - set(first))):
             for cur in group:
                 attempts[cur] = attempts.get(cur, 0) + 1
@@ -352,6 +357,8 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
             if added:
                 break
         partners += added
+        # A partner widens boxes: the reveals of its unit may be stale (``_reset_reveals``).
+        unrevealed += _reset_reveals(releases, table, np.flatnonzero((status != PUBLISHED) & was_published))
         if not added and not newly:
             break
 
@@ -364,6 +371,8 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
         "primary": {str(k): int(v) for k, v in primary_counts.items()},
         "complementary": int(complementary),
         "audit_partners": int(partners),
+        "revealed": int(sum(int(r.revealed.sum()) for r in releases if r.revealed is not None)),
+        "unrevealed": int(unrevealed),
         "cells": int(len(cells)),
         "published": int(published.sum()),
         "history_releases": len(earlier),
@@ -375,6 +384,39 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
             rel_i, c = (int(x) for x in origin[pos])
             unproven.append(tuple(releases[rel_i].table.cells.loc[c, KEY]))
     return GateResult(release=release, audit=audit, unproven=unproven)
+
+
+def _reset_reveals(releases: Sequence[ReleaseState], table: Table, partners: np.ndarray) -> int:
+    """Un-reveal the revealed counts of the units that just got a partner (``partners``, positions in
+    ``table``, this release's); the number un-revealed.
+
+    A reveal holds for the world it was found in. A partner widens boxes, so a count revealed before it
+    may reach 0 again: a school's "support only" revealed while its compared clients were published can
+    reach 0 once they are hidden, and kept revealed it would only make the auditor's reader stronger than
+    any reader of the final publication (sound, but it costs the cells of its lines: there, "both" and
+    "care only" of the school, unprovable). A partner mostly frees the cells of its own unit, so those
+    reveals go; the next round reveals again what still cannot reach 0. Un-revealing widens a box, which
+    stales no certified end (each is the target's value at a point that stays feasible), and the count's
+    target is again to reach 0. The loop ends only on an audit that passes with the reveals it then
+    holds, so every count that audit does not reveal reaches 0 given those that it does: a reader of the
+    final publication, who reveals step by step from nothing, reveals no count outside that set.
+    Partners only grow, so the loop still ends.
+    """
+    if not len(partners):
+        return 0
+    cells = table.cells
+    units = set(zip(cells["level"].to_numpy(dtype=object)[partners], cells["unit"].to_numpy(dtype=object)[partners]))
+    dropped = 0
+    for state in releases:
+        if state.revealed is None or not state.revealed.any():
+            continue
+        rc = state.table.cells
+        at = np.flatnonzero(state.revealed)
+        pairs = zip(rc["level"].to_numpy(dtype=object)[at], rc["unit"].to_numpy(dtype=object)[at])
+        drop = at[np.fromiter(((lv, u) in units for lv, u in pairs), dtype=bool, count=len(at))]
+        state.revealed[drop] = False
+        dropped += len(drop)
+    return dropped
 
 
 def _without_failing_parents(table: Table, failing: list[int]) -> list[int]:

@@ -293,6 +293,31 @@ def test_a_reader_who_tells_partners_by_their_intervals_narrows_nothing(seed):
     assert narrowed(attack) == []
 
 
+@pytest.mark.parametrize("seed", [0, 8])
+def test_a_reveal_a_later_partner_makes_stale_is_dropped(seed, monkeypatch):
+    """A count revealed in one round (its interval left out 0) may reach 0 once a later round hides a
+    partner of its unit; kept revealed, it made the auditor's reader stronger than any reader of the
+    final publication, and its lines paid for it. The gate un-reveals the reveals of a partner's unit
+    (gate.py's ``_reset_reveals``) and reveals again what still cannot reach 0: more cells published,
+    and the attacker that tells partners by their intervals still narrows nothing."""
+    from hub.disclosure import gate as gate_module
+
+    from .helpers import distinct_region
+
+    cells, units = distinct_region(np.random.default_rng(seed), 8, types=("BO", "VO", "SO"))
+    combined = combine_cells(contributions(cells), schools(units))
+    result = apply_gate(combined, GateConfig())
+    assert result.audit["failed"] == 0 and result.audit["unrevealed"] > 0
+    attack = Attack([public(result.release)], parents(units), truth=[truth(combined)])
+    assert narrowed(attack) == []
+    attack.infer_classes()
+    assert narrowed(attack) == []
+    monkeypatch.setattr(gate_module, "_reset_reveals", lambda *args: 0)  # reveals kept to the end, as before
+    stale = apply_gate(combined, GateConfig())
+    assert stale.audit["failed"] == 0
+    assert result.audit["published"] > stale.audit["published"]
+
+
 def _new_clients(vest, n, node="0356"):
     """``n`` new clients at ``vest``, all referred by the municipality at ages 6-8 (consistent rows)."""
     return [(node, vest, "nieuwe_clienten", "", n), (node, vest, "nieuwe_clienten_verwijzer", "01", n),
