@@ -22,10 +22,13 @@ user = AppGroup("user", help="Gebruikers: toevoegen, tonen, uitschakelen, wachtw
 @user_errors
 def add(email: str, role: str, scope: str | None, naam: str, password: str) -> None:
     """Voeg een gebruiker toe."""
-    from hub.services.users import add_user
+    from hub.services.users import add_user, unknown_scope
 
     info = add_user(email, password, role, scope, naam)
     click.echo(f"Gebruiker {info.email} toegevoegd met rol {info.role}" + (f" (scope {info.scope})" if info.scope else "") + ".")
+    note = unknown_scope(info.role, info.scope)
+    if note:
+        click.echo(note, err=True)
 
 
 @user.command("list")

@@ -94,6 +94,26 @@ def normalise_scope(role: str, scope: str | None) -> str | None:
     return scope
 
 
+def unknown_scope(role: str, scope: str | None) -> str | None:
+    """A Dutch sentence when a (normalised) scope is not in the reference data yet, else None.
+
+    Not an error: an account may be made before the DUO files are read in (``jeugdhub reference
+    import``), and it sees its figures once they are. But a typo (``04DA01`` for ``04DA00``) would
+    otherwise give an account that sees nothing, without a word.
+    """
+    from hub.models.reference import Gemeente, Samenwerkingsverband, Vestiging
+
+    if role not in ROLES or not scope:
+        return None
+    kind = ROLES[role][1]
+    model, what = {"gemeentecode": (Gemeente, "gemeente"), "swv-code": (Samenwerkingsverband, "samenwerkingsverband"),
+                   "vestigingscode": (Vestiging, "vestiging")}.get(kind, (None, ""))
+    if model is None or db.session.get(model, scope) is not None:
+        return None
+    return (f"Let op: {what} {scope} staat (nog) niet in de referentiegegevens. Controleer de code; de gebruiker "
+            "ziet pas cijfers als de DUO-bestanden met deze code zijn ingelezen (jeugdhub reference import).")
+
+
 def check_password(password: str, email: str = "") -> None:
     """The password policy (:mod:`hub.services.passwords`): 12 characters and not trivially weak."""
     from hub.services import passwords

@@ -68,6 +68,26 @@ def test_cli_add_list_disable(app):
     assert token.exit_code == ConflictError.exit_code
 
 
+def test_cli_add_warns_of_a_scope_the_reference_data_does_not_know(app):
+    """A typo in a scope gives an account that sees nothing: ``user add`` says so (on stderr), and
+    still adds it, since an account may be made before the DUO files are read in."""
+    from hub.extensions import db
+    from hub.models.reference import Gemeente
+
+    db.session.add(Gemeente(code="0356", naam="Nieuwegein"))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    known = runner.invoke(args=["user", "add", "g@example.nl", "--rol", "gemeente", "--scope", "356",
+                                "--wachtwoord", "een-lang-wachtwoord"])
+    assert known.exit_code == 0 and "Let op" not in known.output
+    typo = runner.invoke(args=["user", "add", "t@example.nl", "--rol", "gemeente", "--scope", "0365",
+                               "--wachtwoord", "een-lang-wachtwoord"])
+    assert typo.exit_code == 0 and "toegevoegd" in typo.output
+    assert "gemeente 0365 staat (nog) niet in de referentiegegevens" in typo.output
+    assert users.unknown_scope("school", "04DA00") and users.unknown_scope("swv", "PO2701")
+    assert users.unknown_scope("regio_admin", None) is None and users.unknown_scope("gemeente", "0356") is None
+
+
 # --- sessions that end (issue 10) ---------------------------------------------------------------
 
 from tests.hub.web.helpers import csrf_token, login  # noqa: E402
