@@ -235,7 +235,7 @@ SECTION_MEASURES: frozenset[str] = frozenset(
 #: distributions, costs, separate measures). The v1 API's release endpoints give a region role exactly
 #: these aggregate cells (``hub.access.Access.may_see_cell``).
 AGGREGATE_MEASURES_SHOWN: dict[str, frozenset[str]] = {
-    SCHOOLTYPE: frozenset({CLIENTEN, LEERLINGEN}) | SECTION_MEASURES,
+    SCHOOLTYPE: frozenset({CLIENTEN, LEERLINGEN, KOSTEN}) | SECTION_MEASURES,  # KOSTEN: the costs section's fallback
     REGIO: frozenset({CLIENTEN, LEERLINGEN, CLIENTEN_ZORGTYPE, KOSTEN, JEUGDBESCHERMING, JEUGDRECLASSERING,
                       CLIENTEN_ZORGINTENSITEIT, CLIENTEN_CONSORTIUM})
            | {m for measure, total, _ in DISTRIBUTIONS.values() for m in (measure, total)},
@@ -327,6 +327,8 @@ def has_published_row(table) -> bool:
         return False
     if isinstance(table, Providers):
         return bool(table.rows)
+    if isinstance(table, Costs):
+        return any(r.kosten.published for r in (table.total, *table.by_zorgtype))
     return any(r.count.published for r in table.rows)
 
 
@@ -338,23 +340,26 @@ class Section:
     level: str  # one of SECTION_LEVELS
     label: str  # level_label(level)
     unit: str | None  # the unit whose figures are shown (vestigingscode or school type); None at LEVEL_NONE
-    table: "Distribution | Providers | None"
+    table: "Distribution | Providers | Costs | None"
 
     @property
     def shown(self) -> bool:
         return self.level != LEVEL_NONE
 
     def to_dict(self) -> dict:
-        out = {"niveau": self.level, "uitleg": self.label, "eenheid": self.unit, "verdeling": None, "aanbieders": None}
+        out = {"niveau": self.level, "uitleg": self.label, "eenheid": self.unit, "verdeling": None, "aanbieders": None,
+               "kosten": None}
         if isinstance(self.table, Providers):
             out["aanbieders"] = self.table.to_dict()
+        elif isinstance(self.table, Costs):
+            out["kosten"] = self.table.to_dict()
         elif self.table is not None:
             out["verdeling"] = self.table.to_dict()
         return out
 
 
 #: One step of a section's fallback chain: (section level, release level, unit, measure, build the table).
-Step = tuple[str, str, str, str, Callable[[], "Distribution | Providers"]]
+Step = tuple[str, str, str, str, Callable[[], "Distribution | Providers | Costs"]]
 
 
 def finest(name: str, chain: Sequence[Step], schooltype: str | None,
@@ -378,7 +383,8 @@ def school_sections(cells: ReleaseCells, code: str, schooltype: str, schooljaar:
     """Every distribution section of a school's factsheet, each at its finest published level:
 
     - care types: the school by care type, then the school by care-intensity group, then the school type;
-    - care intensity, consortia, referrers, ages, providers: the school, then the school type.
+    - care intensity, consortia, referrers, ages, providers, costs: the school, then the school type (costs
+      count as published when the total or one care type's cost is).
     """
     def at(level: str, unit: str):
         return {
@@ -388,12 +394,13 @@ def school_sections(cells: ReleaseCells, code: str, schooltype: str, schooljaar:
             "verwijzer": lambda: distribution(cells, level, unit, schooljaar, "verwijzer"),
             "leeftijd": lambda: distribution(cells, level, unit, schooljaar, "leeftijd"),
             "aanbieders": lambda: providers(cells, level, unit, schooljaar),
+            "kosten": lambda: costs(cells, level, unit, schooljaar),
         }
 
     mine, kind = at(VESTIGING, code), at(SCHOOLTYPE, schooltype)
     measure = {"zorgtype": CLIENTEN_ZORGTYPE, "zorgintensiteit": CLIENTEN_ZORGINTENSITEIT,
                "consortia": CLIENTEN_CONSORTIUM, "verwijzer": NIEUWE_CLIENTEN_VERWIJZER,
-               "leeftijd": NIEUWE_CLIENTEN_LEEFTIJD, "aanbieders": CLIENTEN_AANBIEDER}
+               "leeftijd": NIEUWE_CLIENTEN_LEEFTIJD, "aanbieders": CLIENTEN_AANBIEDER, "kosten": KOSTEN}
     out = {}
     for name, build in mine.items():
         chain: list[Step] = [(LEVEL_SCHOOL, VESTIGING, code, measure[name], build)]

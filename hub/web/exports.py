@@ -211,6 +211,11 @@ def section_table(section: fig.Section, label_of=None) -> Table:
         providers = section.table if section.table is not None else fig.Providers(Count(None, "absent"), (), None, None)
         table = providers_table(section.name, providers, label_of or (lambda agb: agb))
         return Table(table.name, table.title + suffix, table.columns, table.rows, table.note, sheet="Grootste aanbieders")
+    if section.name == "kosten":
+        if section.table is None:
+            return Table(section.name, "Kosten", COST_COLUMNS, (), section.label)
+        table = costs_table(section.name, section.table)
+        return Table(table.name, table.title + suffix, table.columns, table.rows, table.note, sheet="Kosten")
     title, head, note = SECTION_TITLES[section.name]
     sheet = ""  # the title, cut at a word (Table.sheet_name)
     if section.level == fig.LEVEL_SCHOOL_GROUPS:
@@ -354,15 +359,18 @@ def swv_trend_table(overlap, code: str) -> Table:
         parts = (y.support, y.both, y.support_only, y.care_only)
         hidden = max(p.hidden for p in parts)
         rows.append((y.schooljaar, *((p.value if p.included else GEEN) for p in parts), hidden))
-    return Table(f"swv-trend-{code}", f"Totaal van het samenwerkingsverband per schooljaar", cols, tuple(rows),
+    return Table(f"swv-trend-{code}", "Totaal van het samenwerkingsverband per schooljaar", cols, tuple(rows),
                  note="Opgeteld over de scholen van het samenwerkingsverband met een gepubliceerd cijfer (elk afgerond op 5). "
                       "Een school met een afgeschermd cijfer telt niet mee; hoeveel dat er zijn, staat in de laatste kolom. "
                       "'–': geen enkele school met een gepubliceerd cijfer.", sheet="Totaal per schooljaar")
 
 
+COST_COLUMNS = (Column("zorgtype", "Zorgtype"), Column("kosten", "Kosten", "euro"), Column("clienten", "Cliënten", "count"),
+                Column("per_client", "Gemiddeld per cliënt", "euro"))
+
+
 def costs_table(name: str, costs: fig.Costs) -> Table:
-    cols = (Column("zorgtype", "Zorgtype"), Column("kosten", "Kosten", "euro"), Column("clienten", "Cliënten", "count"),
-            Column("per_client", "Gemiddeld per cliënt", "euro"))
+    cols = COST_COLUMNS
     rows = []
     for r in (costs.total, *costs.by_zorgtype):
         kosten = r.kosten.value / 100 if r.kosten.published else AFGESCHERMD

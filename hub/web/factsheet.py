@@ -49,7 +49,6 @@ def factsheet_parts(data, code: str, schooljaar: str | None):
         **{name: exports.section_table(section, data.provider_label) for name, section in sheet["secties"].items()},
         "ondersteuning": exports.support_table("ondersteuning", sheet["ondersteuning"]),
         "ondersteuning_jeugdhulp": exports.overlap_table("ondersteuning-jeugdhulp", sheet["ondersteuning_jeugdhulp"]),
-        "kosten": exports.costs_table("kosten", sheet["kosten"]),
         "apart": exports.separate_table("apart", sheet["apart"]),
     }
     return sheet, tables

@@ -71,11 +71,31 @@ def test_a_published_total_alone_is_no_table():
 def test_no_level_published_gives_one_sentence_and_no_table():
     rows = base() + [(V, SCHOOL, J, "clienten_consortium", "Lek", None), (T, "SO", J, "clienten_consortium", "Lek", None)]
     s = sections(rows)
-    for name in ("zorgtype", "zorgintensiteit", "consortia", "verwijzer", "leeftijd", "aanbieders"):
+    for name in ("zorgtype", "zorgintensiteit", "consortia", "verwijzer", "leeftijd", "aanbieders", "kosten"):
         assert s[name].level == f.LEVEL_NONE and s[name].table is None and not s[name].shown
         assert s[name].label == f.NOTHING_PUBLISHED
         assert s[name].to_dict() == {"niveau": "geen", "uitleg": f.NOTHING_PUBLISHED, "eenheid": None,
-                                     "verdeling": None, "aanbieders": None}
+                                     "verdeling": None, "aanbieders": None, "kosten": None}
+
+
+def test_costs_all_hidden_at_the_school_fall_back_to_the_school_type():
+    """A school's cost table of nothing but "afgeschermd" is not shown: its type's costs are, said so."""
+    hidden = [(V, SCHOOL, J, "kosten", "totaal", None), (V, SCHOOL, J, "kosten", "ambulant", None),
+              (V, SCHOOL, J, "clienten_zorgtype", "ambulant", 12)]
+    shown = [(T, "SO", J, "kosten", "totaal", 4_000_000_00), (T, "SO", J, "kosten", "ambulant", 1_500_000_00),
+             (T, "SO", J, "clienten_zorgtype", "ambulant", 150)]
+    sec = sections(base() + hidden + shown)["kosten"]
+    assert sec.level == f.LEVEL_SCHOOLTYPE and sec.unit == "SO"
+    assert sec.table.total.kosten.value == 4_000_000_00 and sec.table.total.per_client_euro == 10_000
+    assert sec.to_dict()["kosten"]["totaal"]["kosten_euro"] == 4_000_000
+    # One published cost of the school's own (here a care type's) keeps the school's table.
+    own = [(V, SCHOOL, J, "kosten", "totaal", None), (V, SCHOOL, J, "kosten", "ambulant", 90_000_00),
+           (V, SCHOOL, J, "clienten_zorgtype", "ambulant", 12)]
+    sec = sections(base() + own + shown)["kosten"]
+    assert sec.level == f.LEVEL_SCHOOL and sec.table.total.kosten.status == "suppressed"
+    # A viewer who may not see costs at the school type gets no table, not the school type's.
+    nothing = sections(base() + hidden + shown, may_see=lambda level, measure: not (measure == "kosten" and level == T))
+    assert nothing["kosten"].level == f.LEVEL_NONE
 
 
 def test_a_level_the_viewer_may_not_see_is_skipped():

@@ -10,7 +10,7 @@ from tests.hub.web.seed import CANARIES, CONSORTIA, SCHOOLS
 
 J = "2024-2025"
 SECTION_CAPTIONS = ("Cliënten naar", "Cliënten per consortium", "Nieuwe cliënten naar", "Grootste aanbieders")
-SECTIONS = ("zorgtype", "zorgintensiteit", "consortia", "verwijzer", "leeftijd", "aanbieders")
+SECTIONS = ("zorgtype", "zorgintensiteit", "consortia", "verwijzer", "leeftijd", "aanbieders", "kosten")
 
 
 def _tables(html: str) -> list[str]:
