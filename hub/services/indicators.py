@@ -474,6 +474,12 @@ def factsheet(data: RegionData, access, vestigingscode: str, schooljaar: str | N
     }
 
 
+def _shown(table) -> dict | None:
+    """A unit's own table as JSON, or None when none of its rows is published: the API, like the pages,
+    never gives a table of nothing but suppressed cells (``secties`` has the finest level that has one)."""
+    return table.to_dict() if fig.has_published_row(table) else None
+
+
 def factsheet_to_dict(data: RegionData, sheet: dict[str, Any]) -> dict[str, Any]:
     providers = sheet["aanbieders"].to_dict()
     for p in providers["aanbieders"]:
@@ -496,10 +502,10 @@ def factsheet_to_dict(data: RegionData, sheet: dict[str, Any]) -> dict[str, Any]
         "schooltype_trend": [t.to_dict() for t in sheet["type_trend"]],
         "schooltype_clienten_per_100": sheet["type_rate"].to_dict(),
         "regio_clienten_per_100": sheet["regio_rate"].to_dict(),
-        "distributies": {n: d.to_dict() for n, d in sheet["distributies"].items()},
+        "distributies": {n: _shown(d) for n, d in sheet["distributies"].items()},
         "secties": sections,
         "aanbieders": providers,
-        "kosten": sheet["kosten"].to_dict(),
+        "kosten": _shown(sheet["kosten"]),
         "apart": {k: v.to_dict() for k, v in sheet["apart"].items()},
         "funnel": funnel_dict,
     }
@@ -545,8 +551,8 @@ def region_to_dict(reg: dict[str, Any]) -> dict[str, Any]:
         "schooltypes": {t: r.to_dict() for t, r in reg["schooltypes"].items()},
         "trend": [t.to_dict() for t in reg["trend_regio"]],
         "trend_per_schooltype": {t: [p.to_dict() for p in pts] for t, pts in reg["trend_schooltypes"].items()},
-        "distributies": {n: d.to_dict() for n, d in reg["distributies"].items()},
-        "kosten": reg["kosten"].to_dict(),
+        "distributies": {n: _shown(d) for n, d in reg["distributies"].items()},
+        "kosten": _shown(reg["kosten"]),
         "apart": {k: v.to_dict() for k, v in reg["apart"].items()},
     }
 

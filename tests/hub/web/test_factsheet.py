@@ -78,6 +78,11 @@ def test_api_factsheet_has_the_sections_and_no_hidden_value(client_as, seeded):
     data = resp.get_json()
     assert set(data["secties"]) == set(SECTIONS) | {"ondersteuning", "ondersteuning_jeugdhulp"}
     assert {"zorgintensiteit", "consortia"} <= set(data["distributies"])
+    # A table of nothing but suppressed cells is never given: null instead (secties has the finest level).
+    for table in [*data["distributies"].values(), data["kosten"]]:
+        rows = [] if table is None else table.get("rijen") or [table["totaal"], *table["per_zorgtype"]]
+        assert table is None or any(r.get("aantal", {}).get("status") == "published" or r.get("kosten_status") == "published"
+                                    for r in rows)
     for name, sec in data["secties"].items():
         assert sec["niveau"] in ("school", "school_groepen", "schooltype", "geen")
         if name == "ondersteuning_jeugdhulp":
@@ -93,10 +98,29 @@ def test_api_factsheet_has_the_sections_and_no_hidden_value(client_as, seeded):
     for canary in CANARIES:
         assert str(canary) not in text
     # The published values are the release's.
-    zi = {r["categorie"]: r["aantal"]["value"] for r in data["distributies"]["zorgintensiteit"]["rijen"]}
+    own = data["distributies"]["zorgintensiteit"]
+    zi = {r["categorie"]: r["aantal"]["value"] for r in (own["rijen"] if own else [])}
     for cat, value in zi.items():
         key = ("vestiging", "10AA00", J, "clienten_zorgintensiteit", cat)
         assert value == seeded.published.get(key)
+
+
+def test_api_factsheet_gives_no_table_of_only_suppressed_cells(client_as):
+    # 10AF00 (15 pupils) has no published figure of its own: every own table is null, and each section
+    # shows its school type's table instead.
+    data = client_as("regio_admin").get(f"/api/v1/scholen/10AF00?schooljaar={J}").get_json()
+    assert data["distributies"] and all(t is None for t in data["distributies"].values())
+    assert data["kosten"] is None
+    assert data["secties"]["zorgtype"]["niveau"] == "schooltype" and data["secties"]["zorgtype"]["verdeling"]
+
+
+def test_page_shows_no_table_of_only_afgeschermd(client_as):
+    # 10AF00 has no published figure of its own: its costs are its school type's, said so, and the
+    # separate measures are one sentence, not a table of "afgeschermd".
+    html = client_as("regio_admin").get(f"/scholen/10AF00?schooljaar={J}").get_data(as_text=True)
+    kosten = html[html.index('id="kosten"'):html.index('id="ondersteuning"')]
+    assert "Cijfers van alle scholen van dit type" in kosten
+    assert "een maatregel van jeugdbescherming of jeugdreclassering hebben, is afgeschermd" in kosten
 
 
 def test_school_user_sees_no_school_type_fallback(client_as):
