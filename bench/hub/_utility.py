@@ -147,6 +147,11 @@ FIGURE_KEY = re.compile(r"^(per_100|ondergrens_95|bovengrens_95|clienten|aantal|
 NOT_COUNTED = frozenset({"funnel", "release_id", "duo_leerlingen", "aantal_gepubliceerde_aanbieders"})
 #: Top-level sections about the school type or the region, not the school.
 CONTEXT = frozenset({"schooltype_trend", "schooltype_clienten_per_100", "regio_clienten_per_100"})
+#: Tables the JSON gives as null: a section's unused slots (``verdeling``, ``aanbieders``, ``kosten``) and,
+#: since 2026-12-04, a school's own table in which nothing is published (``distributies``, ``kosten``; the
+#: page never showed those). A null table holds no number, so it adds no slot, visible or hidden.
+NULL_TABLES = frozenset({"verdeling", "aanbieders", "kosten", "zorgtype", "verwijzer", "leeftijd", "zorgintensiteit",
+                         "consortia"})
 #: Leaves that are texts (null when unknown): neither a visible nor a hidden figure.
 TEXT_KEYS = frozenset({
     "naam", "vestigingscode", "schooltype", "gemeentecode", "gemeentenaam", "plaatsnaam", "bestuur", "swv_code",
@@ -167,7 +172,7 @@ def factsheet_numbers(sheet: dict, unclassified: set[str]) -> Counter:
         if value is None or isinstance(value, (int, float)):
             if FIGURE_KEY.search(key):
                 tally[scope, "hidden" if value is None else "visible"] += 1
-            elif not (value is None and key in TEXT_KEYS):
+            elif not (value is None and key in TEXT_KEYS | NULL_TABLES):
                 unclassified.add(key)
 
     def walk(node, key: str, scope: str) -> None:

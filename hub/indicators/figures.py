@@ -322,7 +322,8 @@ def level_label(level: str, schooltype: str | None = None) -> str:
 
 def has_published_row(table) -> bool:
     """A table worth showing: at least one of its rows has a published count (a table of nothing but
-    "afgeschermd" is never shown; its total alone is not a row)."""
+    "afgeschermd" is never shown; its total alone is not a row). Costs: the total's or one care type's
+    cost is published (the total is the figure people ask for first)."""
     if table is None:
         return False
     if isinstance(table, Providers):

@@ -110,6 +110,11 @@ def unknown_scope(role: str, scope: str | None) -> str | None:
                    "vestigingscode": (Vestiging, "vestiging")}.get(kind, (None, ""))
     if model is None or db.session.get(model, scope) is not None:
         return None
+    if what == "gemeente":
+        # A gemeente sees the whole region; its scope picks the schools its overview opens with.
+        return (f"Let op: gemeente {scope} staat (nog) niet in de referentiegegevens. Controleer de code; het "
+                "overzicht van de gebruiker toont pas scholen van deze gemeente als de DUO-bestanden met deze code "
+                "zijn ingelezen (jeugdhub reference import).")
     return (f"Let op: {what} {scope} staat (nog) niet in de referentiegegevens. Controleer de code; de gebruiker "
             "ziet pas cijfers als de DUO-bestanden met deze code zijn ingelezen (jeugdhub reference import).")
 

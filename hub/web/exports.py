@@ -213,7 +213,7 @@ def section_table(section: fig.Section, label_of=None) -> Table:
         return Table(table.name, table.title + suffix, table.columns, table.rows, table.note, sheet="Grootste aanbieders")
     if section.name == "kosten":
         if section.table is None:
-            return Table(section.name, "Kosten", COST_COLUMNS, (), section.label)
+            return Table(section.name, COSTS_TITLE, COST_COLUMNS, (), section.label)
         table = costs_table(section.name, section.table)
         return Table(table.name, table.title + suffix, table.columns, table.rows, table.note, sheet="Kosten")
     title, head, note = SECTION_TITLES[section.name]
@@ -365,6 +365,7 @@ def swv_trend_table(overlap, code: str) -> Table:
                       "'–': geen enkele school met een gepubliceerd cijfer.", sheet="Totaal per schooljaar")
 
 
+COSTS_TITLE = "Kosten per zorgtype"
 COST_COLUMNS = (Column("zorgtype", "Zorgtype"), Column("kosten", "Kosten", "euro"), Column("clienten", "Cliënten", "count"),
                 Column("per_client", "Gemiddeld per cliënt", "euro"))
 
@@ -376,7 +377,7 @@ def costs_table(name: str, costs: fig.Costs) -> Table:
         kosten = r.kosten.value / 100 if r.kosten.published else AFGESCHERMD
         per = r.per_client_euro if r.per_client_euro is not None else AFGESCHERMD
         rows.append((r.label, kosten, count_cell(r.clienten), per))
-    return Table(name, "Kosten", cols, tuple(rows),
+    return Table(name, COSTS_TITLE, cols, tuple(rows),
                  "Kosten zijn afgerond op € 100; het gemiddelde staat er alleen als zowel de kosten als het aantal cliënten gepubliceerd zijn.")
 
 

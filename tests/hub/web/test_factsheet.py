@@ -9,7 +9,7 @@ import re
 from tests.hub.web.seed import CANARIES, CONSORTIA, SCHOOLS
 
 J = "2024-2025"
-SECTION_CAPTIONS = ("Cliënten naar", "Cliënten per consortium", "Nieuwe cliënten naar", "Grootste aanbieders")
+SECTION_CAPTIONS = ("Cliënten naar", "Cliënten per consortium", "Nieuwe cliënten naar", "Grootste aanbieders", "Kosten")
 SECTIONS = ("zorgtype", "zorgintensiteit", "consortia", "verwijzer", "leeftijd", "aanbieders", "kosten")
 
 
@@ -46,8 +46,11 @@ def test_no_factsheet_table_is_only_afgeschermd(client_as):
         for table in _tables(html):
             caption = re.search(r"<caption>(.*?)</caption>", table, flags=re.S).group(1)
             if not caption.startswith(SECTION_CAPTIONS):
-                continue  # costs and jeugdbescherming are not sections with a fallback
-            rows = [r for r in _body_rows(table) if r and r[0] not in ("Totaal", "Alle cliënten (elk kind één keer)") and len(r) > 1]
+                continue  # the separate measures are one sentence when both are hidden (test below)
+            # A costs table is shown when its total or a care type's cost is published; elsewhere the
+            # total row alone is no reason to show a table.
+            totals = () if caption.startswith("Kosten") else ("Totaal", "Alle cliënten (elk kind één keer)")
+            rows = [r for r in _body_rows(table) if r and r[0] not in totals and len(r) > 1]
             if not rows:
                 continue
             values = [v for r in rows for v in r[1:]]
@@ -99,7 +102,8 @@ def test_api_factsheet_has_the_sections_and_no_hidden_value(client_as, seeded):
         assert str(canary) not in text
     # The published values are the release's.
     own = data["distributies"]["zorgintensiteit"]
-    zi = {r["categorie"]: r["aantal"]["value"] for r in (own["rijen"] if own else [])}
+    assert own is not None  # 10AA00 has published care-intensity cells of its own
+    zi = {r["categorie"]: r["aantal"]["value"] for r in own["rijen"]}
     for cat, value in zi.items():
         key = ("vestiging", "10AA00", J, "clienten_zorgintensiteit", cat)
         assert value == seeded.published.get(key)
@@ -118,9 +122,11 @@ def test_page_shows_no_table_of_only_afgeschermd(client_as):
     # 10AF00 has no published figure of its own: its costs are its school type's, said so, and the
     # separate measures are one sentence, not a table of "afgeschermd".
     html = client_as("regio_admin").get(f"/scholen/10AF00?schooljaar={J}").get_data(as_text=True)
-    kosten = html[html.index('id="kosten"'):html.index('id="ondersteuning"')]
+    kosten = html[html.index('id="kosten"'):html.index('id="apart"')]
     assert "Cijfers van alle scholen van dit type" in kosten
-    assert "een maatregel van jeugdbescherming of jeugdreclassering hebben, is afgeschermd" in kosten
+    assert "Jeugdbescherming" not in kosten
+    apart = html[html.index('id="apart"'):html.index('id="ondersteuning"')]
+    assert "De aantallen voor jeugdbescherming en jeugdreclassering van deze school zijn afgeschermd." in apart
 
 
 def test_school_user_sees_no_school_type_fallback(client_as):

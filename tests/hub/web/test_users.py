@@ -83,7 +83,7 @@ def test_cli_add_warns_of_a_scope_the_reference_data_does_not_know(app):
     typo = runner.invoke(args=["user", "add", "t@example.nl", "--rol", "gemeente", "--scope", "0365",
                                "--wachtwoord", "een-lang-wachtwoord"])
     assert typo.exit_code == 0 and "toegevoegd" in typo.output
-    assert "gemeente 0365 staat (nog) niet in de referentiegegevens" in typo.output
+    assert "gemeente 0365 staat (nog) niet in de referentiegegevens" in typo.output and "overzicht" in typo.output
     assert users.unknown_scope("school", "04DA00") and users.unknown_scope("swv", "PO2701")
     assert users.unknown_scope("regio_admin", None) is None and users.unknown_scope("gemeente", "0356") is None
 
