@@ -263,7 +263,25 @@ def _carried(certified: tuple[np.ndarray, ...], provenance: Provenance, before, 
 def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tuple[pd.DataFrame, pd.DataFrame]] = (),
                cache: AuditCache | None = None, catalogue: Catalogue = DEFAULT_CATALOGUE) -> GateResult:
     """Protect ``combined``; pure and deterministic. ``cache`` (optional) reuses audit blocks across calls;
-    ``catalogue`` gives the groupings and the provider → consortium table (tables.py)."""
+    ``catalogue`` gives the groupings and the provider → consortium table (tables.py).
+
+    The rounds drop the reveals a partner makes stale (``_reset_reveals``). That takes the partner search
+    another way, which can end where no partner is left for a cell the way that keeps reveals would have
+    passed (on generated corrections, about as often as the other way round). So when the first way leaves
+    cells unproven, the gate is run again keeping every reveal, and the run with fewer unproven cells is
+    the result (``audit["reveals_kept"]``). Either run is sound on its own: each ends on its own audit.
+    """
+    result = _gate(combined, config, history, cache, catalogue, reset_reveals=True)
+    if result.audit.get("failed"):
+        kept = _gate(combined, config, history, cache, catalogue, reset_reveals=False)
+        if kept.audit["failed"] < result.audit["failed"]:
+            kept.audit["reveals_kept"] = True
+            return kept
+    return result
+
+
+def _gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tuple[pd.DataFrame, pd.DataFrame]],
+          cache: AuditCache | None, catalogue: Catalogue, reset_reveals: bool) -> GateResult:
     table = _table(combined, cache, catalogue)
     cells = table.cells
     reason = primary_reasons(cells, config)
@@ -358,7 +376,8 @@ def apply_gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tup
                 break
         partners += added
         # A partner widens boxes: the reveals of its unit may be stale (``_reset_reveals``).
-        unrevealed += _reset_reveals(releases, table, np.flatnonzero((status != PUBLISHED) & was_published))
+        if reset_reveals:
+            unrevealed += _reset_reveals(releases, table, np.flatnonzero((status != PUBLISHED) & was_published))
         if not added and not newly:
             break
 

@@ -318,6 +318,26 @@ def test_a_reveal_a_later_partner_makes_stale_is_dropped(seed, monkeypatch):
     assert result.audit["published"] > stale.audit["published"]
 
 
+def test_a_correction_the_reset_leaves_unproven_is_gated_again_keeping_the_reveals():
+    """Dropping stale reveals takes the partner search another way, which can end with no partner left
+    for a cell: here a correction (one school's counts 2 higher) after a first publication. The gate then
+    runs again keeping every reveal and publishes that run's release, which passes; a reader of both
+    versions narrows nothing."""
+    from .helpers import distinct_region
+
+    cells, units = distinct_region(np.random.default_rng(3), 8, types=("BO", "VO", "SO"))
+    first = combine_cells(contributions(cells), schools(units))
+    r1 = apply_gate(first, GateConfig())
+    late = [(n, v, m, c, x + 2) if v == "01AA00" and m != "leerlingen" else (n, v, m, c, x) for n, v, m, c, x in cells]
+    second = combine_cells(contributions(late), schools(units))
+    r2 = apply_gate(second, GateConfig(), history=[(first, r1.release)])
+    assert r1.audit["failed"] == 0 and r2.audit["failed"] == 0 and r2.audit.get("reveals_kept") is True
+    attack = Attack([public(r1.release), public(r2.release)], parents(units), truth=[truth(first), truth(second)])
+    assert narrowed(attack) == []
+    attack.infer_classes()
+    assert narrowed(attack) == []
+
+
 def _new_clients(vest, n, node="0356"):
     """``n`` new clients at ``vest``, all referred by the municipality at ages 6-8 (consistent rows)."""
     return [(node, vest, "nieuwe_clienten", "", n), (node, vest, "nieuwe_clienten_verwijzer", "01", n),
