@@ -74,7 +74,7 @@ def _json(body: bytes):
     return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 
-@bp.get("/schooltypes/<schooltype>/funnel")
+@bp.get("/schooltypes/<path:schooltype>/funnel")  # path: DUO names one type "SO/VSO"
 @api_roles(*FACTSHEET_ROLES)
 def funnel(schooltype: str):
     data = svc.load()

@@ -106,3 +106,15 @@ def test_search_matches_name_code_or_place(client_as):
     assert [r["vestigingscode"] for r in resp.get_json()["scholen"]] == ["10AA00"]
     assert {r["gemeentenaam"] for r in client.get("/api/v1/scholen?zoek=houten").get_json()["scholen"]} == {"Houten"}
     assert client.get("/api/v1/scholen?zoek=40DA").get_json()["scholen"][0]["naam"] == "Lekstroom College"
+
+
+def test_a_school_type_with_a_slash_reaches_the_funnel_route(client_as):
+    # DUO names one type "SO/VSO": the route takes it whole (escaped or not), so the answer is the API's
+    # own, in its error shape, not the router's page for an unknown address.
+    client = client_as("regio_admin")
+    for path in ("/api/v1/schooltypes/SO/VSO/funnel", "/api/v1/schooltypes/SO%2FVSO/funnel"):
+        resp = client.get(path)
+        body = resp.get_json(silent=True)
+        # The seed has no such type: the service says so by name (before, the router's "not_found").
+        assert resp.status_code == 404 and body["error"]["code"] == "schooltype_not_found", (path, body)
+        assert "'SO/VSO'" in body["error"]["message"]
