@@ -371,13 +371,12 @@ COST_COLUMNS = (Column("zorgtype", "Zorgtype"), Column("kosten", "Kosten", "euro
 
 
 def costs_table(name: str, costs: fig.Costs) -> Table:
-    cols = COST_COLUMNS
     rows = []
     for r in (costs.total, *costs.by_zorgtype):
         kosten = r.kosten.value / 100 if r.kosten.published else AFGESCHERMD
         per = r.per_client_euro if r.per_client_euro is not None else AFGESCHERMD
         rows.append((r.label, kosten, count_cell(r.clienten), per))
-    return Table(name, COSTS_TITLE, cols, tuple(rows),
+    return Table(name, COSTS_TITLE, COST_COLUMNS, tuple(rows),
                  "Kosten zijn afgerond op € 100; het gemiddelde staat er alleen als zowel de kosten als het aantal cliënten gepubliceerd zijn.")
 
 
