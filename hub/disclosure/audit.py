@@ -103,10 +103,58 @@ class AuditStats:
         }
 
 
-def _sorted_unique(values) -> np.ndarray:
-    """``np.unique`` of an int64 array, without sorting one that is sorted without repeats already."""
-    a = np.asarray(values, dtype=np.int64)
-    return a if len(a) < 2 or bool((a[1:] > a[:-1]).all()) else np.unique(a)
+class VarSet:
+    """A set of variable numbers, kept small: a national gate keeps two per LP problem (its block and its
+    loose variables) for as long as the gate call runs (``Provenance``). Stored as a bitmap over the
+    set's range, or as sorted int32 numbers where those take less room; either is exact."""
+
+    __slots__ = ("start", "bits", "values", "size")
+
+    def __init__(self, values) -> None:
+        a = np.asarray(values, dtype=np.int64).ravel()
+        if len(a) > 1 and not bool((a[1:] > a[:-1]).all()):
+            a = np.unique(a)
+        self.size = len(a)
+        self.start, self.bits, self.values = 0, None, None
+        if not len(a):
+            self.values = np.zeros(0, np.int32)
+            return
+        if int(a[0]) < 0 or int(a[-1]) > np.iinfo(np.int32).max:
+            raise ValueError("variable numbers out of the int32 range")
+        span = int(a[-1]) - int(a[0]) + 1
+        if (span + 7) // 8 < 4 * len(a):
+            self.start = int(a[0])
+            mask = np.zeros(span, dtype=bool)
+            mask[a - self.start] = True
+            self.bits = np.packbits(mask)
+        else:
+            self.values = a.astype(np.int32)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def contains(self, variables: np.ndarray) -> np.ndarray:
+        """Per variable number in ``variables``: whether it is in the set."""
+        v = np.asarray(variables, dtype=np.int64)
+        if self.bits is None:
+            pos = np.searchsorted(self.values, v)
+            return (pos < len(self.values)) & (self.values[np.minimum(pos, max(len(self.values) - 1, 0))] == v) \
+                if len(self.values) else np.zeros(len(v), dtype=bool)
+        off = v - self.start
+        inside = (off >= 0) & (off < 8 * len(self.bits))
+        out = np.zeros(len(v), dtype=bool)
+        o = off[inside]
+        out[inside] = (self.bits[o >> 3] >> (7 - (o & 7))) & 1 == 1
+        return out
+
+    def meets(self, variables: np.ndarray) -> bool:
+        """Whether any of ``variables`` is in the set."""
+        return bool(len(variables)) and bool(self.contains(variables).any())
+
+    def to_array(self) -> np.ndarray:
+        if self.bits is None:
+            return self.values.astype(np.int64)
+        return self.start + np.flatnonzero(np.unpackbits(self.bits)).astype(np.int64)
 
 
 class Provenance:
@@ -131,15 +179,17 @@ class Provenance:
     """
 
     def __init__(self) -> None:
-        self._keys: list[tuple] = []  # per problem: ("set", movable, loose), ("column", family, column), ("family", family)
+        # per problem: ("set", movable, loose), ("column", family, column), ("family", family); a set's two
+        # arrays are disjoint (a loose variable lies outside the block), so neither repeats the other
+        self._keys: list[tuple] = []
         self._ids: dict[tuple, int] = {}
         self._cert_problem: list[int] = []  # per certificate (an end): its problem
         self._cert_point: list = []  # per certificate: None (no point), () (the truth) or (variables, values)
 
     def of_set(self, movable: np.ndarray, loose: np.ndarray | None = None) -> int:
-        """A problem over the variables ``movable``, of which ``loose`` only moved as part of a sum."""
-        loose = np.zeros(0, np.int64) if loose is None else _sorted_unique(loose)
-        self._keys.append(("set", _sorted_unique(movable), loose))
+        """A problem over the variables ``movable`` and ``loose``: the loose ones (outside ``movable``)
+        moved only as part of a sum."""
+        self._keys.append(("set", VarSet(movable), VarSet(() if loose is None else loose)))
         return len(self._keys) - 1
 
     def of_key(self, key: tuple) -> int:
@@ -182,8 +232,8 @@ class Provenance:
         loose_touched = np.zeros(len(self._keys), dtype=bool)
         for pid, key in enumerate(self._keys):
             if key[0] == "set":
-                touched[pid] = bool(is_changed[key[1]].any())
-                loose_touched[pid] = bool(is_changed[key[2]].any())  # the loose variables are movable ones
+                loose_touched[pid] = key[2].meets(changed)
+                touched[pid] = loose_touched[pid] or key[1].meets(changed)
             elif key[0] == "column":
                 touched[pid] = (key[1], key[2]) in columns
                 loose_touched[pid] = touched[pid]

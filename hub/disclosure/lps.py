@@ -384,7 +384,9 @@ class BlockLPs:
         family = w.family if family is None else family
         blocks: list[np.ndarray] = []
         for fam in families:
-            vars_f = np.flatnonzero(family == fam)
+            # int32: the blocks of one call are all alive together, and at national scale they are large
+            # (every chunk holds its family's type and regio cells and donors).
+            vars_f = np.flatnonzero(family == fam).astype(np.int32)
             if not pending_var[vars_f].any():
                 continue
             # A family with cells that are neither network arcs nor overlap variables (the distinct counts,
@@ -494,7 +496,7 @@ class BlockLPs:
         out_lo = out_hi = np.zeros(0)
         out = loose & keep[entry_line]
         # The loose variables this system lets move (each within its box): with the block, every variable
-        # a point of this problem may hold away from its true value (``BlockLPs.movable``).
+        # a point of this problem may hold away from its true value (``BlockLPs.movable`` and ``loose_moved``).
         self._last_loose = np.unique(member[out])
         if out.any():
             o_row, o_coef, o_member = row_of[entry_line[out]], coef[out].astype(float), member[out]
@@ -515,17 +517,19 @@ class BlockLPs:
 
     def solve(self, block: np.ndarray, free: np.ndarray, tpos: np.ndarray):
         """Certified (lo, hi) of targets ``tpos`` over ``block``, its ``free`` variables free and all else fixed.
-        Afterwards ``self.movable`` holds the cell variables the problem let move: the block and its loose
-        variables outside it; every other cell variable sat at its true value in each point it used (the
-        overlap variables of its lines moved as slacks, in boxes no round narrows). And
+        Afterwards ``self.movable`` (the block) and ``self.loose_moved`` (its loose variables, outside it)
+        hold the cell variables the problem let move; every other cell variable sat at its true value in
+        each point it used (the overlap variables of its lines moved as slacks, in boxes no round
+        narrows). And
         ``self.witnesses`` holds, per target, the point behind each end (see below; audit.py's ``Provenance``)."""
         w = self.w
         self._last_loose = np.zeros(0, np.int64)
         self.witnesses = ([None] * len(tpos), [None] * len(tpos))
         rows, cols, vals, rhs, out_lo, out_hi = self._system(block, free)
-        # The block is sorted and the loose variables lie outside it (``_system``), both without repeats.
-        self.movable = np.insert(block, np.searchsorted(block, self._last_loose), self._last_loose)
-        self.loose_moved = self._last_loose  # of ``movable``, the ones that moved only as part of a sum
+        # The block is sorted and the loose variables lie outside it (``_system``), both without repeats;
+        # kept apart, not merged, so that a problem's record (audit.py's ``Provenance``) holds each once.
+        self.movable = block
+        self.loose_moved = self._last_loose  # moved only as part of a sum
         tvars_local = np.searchsorted(block, w.target_var[tpos])  # blocks are sorted
         key = None
         if self.cache is not None:

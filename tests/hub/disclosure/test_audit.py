@@ -131,7 +131,7 @@ def test_a_reveal_stales_only_the_ends_whose_point_could_have_the_count_below_th
     w = SimpleNamespace(family=np.array([0, 0, 0, 0, 1]), column=np.array([0, 1, 1, 2, 0]), overlap=np.zeros(5, bool))
     prov = Provenance()
     block = prov.of_set(np.array([0, 1, 2]))
-    with_loose = prov.of_set(np.array([1, 3]), loose=np.array([3]))
+    with_loose = prov.of_set(np.array([1]), loose=np.array([3]))  # a loose variable lies outside the block
     point = (np.array([0, 1, 2]), np.array([4.0, 12.0, 0.0]))  # variable 1 at 12, variable 0 at 4
     kept = prov.certificate(block, point)
     below = prov.certificate(block, (np.array([0, 1, 2]), np.array([4.0, 9.5, 0.0])))
@@ -227,3 +227,21 @@ def test_carrying_the_ends_a_reveal_leaves_feasible_solves_fewer_lps_and_narrows
         lps.CARRY_WITNESSES = True
     assert solved[True] < solved[False]
     assert narrowed(Attack([public(result.release)], parents(units), truth=[truth(combined)])) == []
+
+
+def test_a_var_set_answers_membership_exactly_in_either_form():
+    from hub.disclosure.audit import VarSet
+
+    rng = np.random.default_rng(3)
+    for values in (np.arange(100, 200), np.array([5, 10_000_000]), rng.choice(5000, 700, replace=False),
+                   np.array([], dtype=np.int64), np.array([7])):
+        s = VarSet(values)
+        probe = np.arange(-3, int(max(values, default=0)) + 20) if len(values) < 1000 and max(values, default=0) < 10_000 \
+            else np.concatenate([values, values + 1, values - 1])
+        assert np.array_equal(s.contains(probe), np.isin(probe, values))
+        assert np.array_equal(s.to_array(), np.unique(values))
+        assert len(s) == len(np.unique(values))
+    assert VarSet(np.arange(100, 200)).bits is not None  # dense: a bitmap
+    assert VarSet(np.array([5, 10_000_000])).bits is None  # sparse: the numbers
+    with pytest.raises(ValueError):
+        VarSet(np.array([2**31]))
