@@ -19,7 +19,7 @@ from shared.codes import GEEN_SCHOOL
 
 from .frames import (
     COMBINED_COLUMNS, CONTRIBUTION_COLUMNS, CONTRIBUTION_INTS, KEY, LEVELS, REGIO, REGIO_UNIT, SCHOOLTYPE,
-    UNKNOWN_SCHOOLTYPE, VESTIGING,
+    UNKNOWN_SCHOOLTYPE, VESTIGING, shared_objects,
 )
 
 
@@ -109,5 +109,5 @@ def combine_cells(contributions: pd.DataFrame, schools: pd.DataFrame) -> pd.Data
     for c in COMBINED_COLUMNS[len(KEY) + 1:]:
         combined[c] = combined[c].astype("int64")
     for c in KEY + ["parent"]:
-        combined[c] = combined[c].astype(object)
+        combined[c] = shared_objects(combined[c])
     return combined[COMBINED_COLUMNS]

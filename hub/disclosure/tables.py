@@ -44,7 +44,7 @@ from shared.codes import (
 )
 from shared.groupings import DEFAULT_GROUPINGS, Groupings
 
-from .frames import COMBINED_COLUMNS, KEY, LEVELS, REGIO, SCHOOLTYPE, VESTIGING
+from .frames import COMBINED_COLUMNS, KEY, LEVELS, REGIO, SCHOOLTYPE, VESTIGING, shared_objects
 from .flows import NOT_IN_NETWORK, ROW_PART, ROW_TOTAL_TO_COLUMN, ROW_TOTAL_TO_SECOND_ROW, SECOND_ROW_PART
 from .coverage import NOT_COMPARED
 from .overlap import DISTINCT_FAMILY, OVERLAP, overlap_lines
@@ -184,7 +184,7 @@ def _universe(combined: pd.DataFrame, catalogue: Catalogue = DEFAULT_CATALOGUE) 
     cells = cells.sort_values(["_lv", "unit", "schooljaar", "measure", "category"], kind="mergesort")
     cells = cells.drop(columns="_lv").reset_index(drop=True)
     for c in KEY + ["parent"]:
-        cells[c] = cells[c].astype(object)
+        cells[c] = shared_objects(cells[c])
     return cells
 
 
