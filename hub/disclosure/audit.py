@@ -62,6 +62,8 @@ type networks (``Auditor.network_bounds``).
 
 from __future__ import annotations
 
+import itertools
+
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -599,14 +601,21 @@ class Auditor:
             pending_var[w.target_var[pending]] = True
         # What is left goes to LP problems: changed hierarchy-only families whole; two-dimensional ones
         # whole when small, else in chunks (type-level targets, changed cells, what the networks left).
-        blocks = [np.flatnonzero(w.family == f) for f in np.flatnonzero(~fam_2d & changed & fam_has_target)]
-        blocks += self.lps.block_sets(fam2, pending_var)
-        self._solve_blocks(blocks, pending, got_lo, got_hi, target_of_var, src)
-        blocks = [b[0] if isinstance(b, tuple) else b for b in blocks]
+        # The blocks are made one at a time as they are solved (``iter_blocks``): at national scale the
+        # chunks of one call, each with its family's type and regio cells, are large together.
+        whole: set[int] = set()  # the families some block held whole
+
+        def blocks():
+            changed_whole = (np.flatnonzero(w.family == f) for f in np.flatnonzero(~fam_2d & changed & fam_has_target))
+            for item in itertools.chain(changed_whole, self.lps.iter_blocks(fam2, pending_var)):
+                b = item[0] if isinstance(item, tuple) else item
+                whole.update(int(f) for f in np.unique(w.family[b]) if len(b) == int(key_count[f]))
+                yield item
+
+        self._solve_blocks(blocks(), pending, got_lo, got_hi, target_of_var, src)
         ok = satisfied(w.target_kind, w.req_lo, w.req_hi, got_lo, got_hi)
         # What the chunks of a large family leave gets the exact problem of its whole family: slower,
         # but only for the few cells (often type and regio cells) that a chunk holds too tightly.
-        whole = {int(f) for b in blocks for f in np.unique(w.family[b]) if len(b) == int((w.family == f).sum())}
         for fam in np.unique(w.family[w.target_var[~ok]]) if (~ok).any() else ():
             if int(fam) in whole or not fam_2d[fam]:
                 continue

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import highspy
 import numpy as np
@@ -371,6 +371,11 @@ class BlockLPs:
 
     def block_sets(self, families: np.ndarray, pending_var: np.ndarray,
                    family: np.ndarray | None = None) -> list[np.ndarray | tuple[np.ndarray, np.ndarray]]:
+        """:meth:`iter_blocks` as a list."""
+        return list(self.iter_blocks(families, pending_var, family))
+
+    def iter_blocks(self, families: np.ndarray, pending_var: np.ndarray,
+                    family: np.ndarray | None = None) -> Iterator[np.ndarray | tuple[np.ndarray, np.ndarray]]:
         """LP blocks for the pending targets of the two-dimensional families (rows × categories × hierarchy).
 
         A family of at most ``WHOLE_FAMILY_VARS`` variables is one block (exact). In a larger one, a
@@ -382,10 +387,9 @@ class BlockLPs:
         """
         w = self.w
         family = w.family if family is None else family
-        blocks: list[np.ndarray] = []
         for fam in families:
-            # int32: the blocks of one call are all alive together, and at national scale they are large
-            # (every chunk holds its family's type and regio cells and donors).
+            # int32: at national scale a block is large (every chunk holds its family's type and regio
+            # cells and its donors).
             vars_f = np.flatnonzero(family == fam).astype(np.int32)
             if not pending_var[vars_f].any():
                 continue
@@ -394,7 +398,7 @@ class BlockLPs:
             # (Auditor.run). The network parts of a family (``family``) and the cost and support families are not.
             netless = bool(((w.role[vars_f] == 0) & ~w.overlap[vars_f]).any())
             if len(vars_f) <= WHOLE_FAMILY_VARS and not netless:  # small enough for the exact problem
-                blocks.append(vars_f)
+                yield vars_f
                 continue
             unit_of = w.unit[vars_f]
             lv = w.level[vars_f]
@@ -444,10 +448,9 @@ class BlockLPs:
                 pending = pending_var[vars_f[chosen]].any() or (own is not None and pending_var[vars_f[own]].any())
                 if pending:
                     block = np.sort(vars_f[chosen | aggr | donors])
-                    blocks.append(block if own_vars is None else (block, own_vars))
+                    yield block if own_vars is None else (block, own_vars)
             if aggr_pending.any():  # regio cells and the type cells of large types
-                blocks.append(np.sort(vars_f[aggr | donors]))
-        return blocks
+                yield np.sort(vars_f[aggr | donors])
 
 
     def _system(self, block: np.ndarray, free: np.ndarray):
