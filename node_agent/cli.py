@@ -217,6 +217,8 @@ def print_report(result: dict[str, Any]) -> None:
                         f"    {issue['reason']}{column}: {issue['message']} — {issue['rows']} regel(s): "
                         f"{_lines_text(issue['lines'], issue['rows'])}"
                     )
+        for note in f.get("notes", []):
+            click.echo(f"  let op: {note}")
         if "schooljaren" in f and f["schooljaren"]:
             jaren = ", ".join(f"{j}: {n}" for j, n in f["schooljaren"].items())
             click.echo(f"  leerlingen per schooljaar: {jaren}")

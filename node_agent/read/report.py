@@ -16,7 +16,7 @@ from shared.partial import FileQuality
 
 #: Every reason a row can be rejected or excluded: code → (column, Dutch message). Stable codes.
 REASONS: Mapping[str, tuple[str, str]] = {
-    "kolommen_aantal": ("", "regel heeft een ander aantal velden dan de kopregel"),
+    "kolommen_aantal": ("", "regel heeft meer velden dan de kopregel (vaak een scheidingsteken in een waarde)"),
     "lege_regel": ("", "lege regel"),
     "bsn_missing": ("bsn", "BSN ontbreekt"),
     "bsn_format": ("bsn", "BSN bevat andere tekens dan cijfers of heeft meer dan 9 cijfers"),
@@ -111,6 +111,10 @@ class FileReport:
     rejected: dict[str, RowIssues] = field(default_factory=dict)
     excluded: dict[str, RowIssues] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Lines with fewer fields than the header, read with the missing ones empty (Excel leaves out empty
+    # fields at the end of a line): line → its number of fields; ``header_fields`` the header's.
+    short_rows: dict[int, int] = field(default_factory=dict)
+    header_fields: int = 0
 
     @classmethod
     def for_options(cls, opts: ReadOptions) -> FileReport:
@@ -130,6 +134,22 @@ class FileReport:
             return
         target = self.excluded if reason in EXCLUSION_RULES else self.rejected
         target.setdefault(reason, RowIssues(reason)).lines.append(np.asarray(lines, dtype=np.int64))
+
+    def add_short(self, lines: np.ndarray, fields: np.ndarray, header_fields: int) -> None:
+        self.short_rows.update(zip((int(x) for x in lines), (int(x) for x in fields)))
+        self.header_fields = header_fields
+
+    def short_note(self, examples: int = 5) -> str | None:
+        """The note that tells the short lines, with their field counts; None when there are none."""
+        if not self.short_rows:
+            return None
+        first = sorted(self.short_rows)[:examples]
+        shown = ", ".join(f"regel {n} ({_fields(self.short_rows[n])})" for n in first)
+        more = f" en {len(self.short_rows) - len(first)} andere" if len(self.short_rows) > len(first) else ""
+        return (f"{len(self.short_rows)} regel(s) hebben minder velden dan de kopregel ({_fields(self.header_fields)}): "
+                f"{shown}{more}. De ontbrekende velden aan het eind zijn als leeg gelezen, zoals Excel ze weglaat; "
+                "ontbreekt daardoor een verplicht veld, dan staat de regel bij de afgekeurde regels, onder de "
+                "controle van dat veld.")
 
     def check_balance(self) -> None:
         """read = used + rejected + excluded; a failure here is a bug, never a user's mistake."""
@@ -177,8 +197,12 @@ class FileReport:
             "rows_excluded": self.rows_excluded,
             "rejected": issues(self.rejected),
             "excluded": issues(self.excluded),
-            "notes": list(self.notes),
+            "notes": list(self.notes) + ([self.short_note()] if self.short_rows else []),
         }
+
+
+def _fields(n: int) -> str:
+    return f"{n} veld" if n == 1 else f"{n} velden"
 
 
 @dataclass

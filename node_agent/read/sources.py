@@ -9,7 +9,7 @@ import datetime as dt
 import io
 import mmap
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -61,6 +61,10 @@ class Chunk:
     rows: Rows
     lines: np.ndarray  # line number of each row as in the file
     bad_lines: np.ndarray  # lines skipped because they have more fields than the header
+    # lines with fewer fields than the header (read with the missing ones empty), and their field counts
+    short_lines: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    short_fields: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    header_fields: int = 0
 
 
 def _detect_encoding(path: Path) -> str:
@@ -278,7 +282,10 @@ def _iter_csv(opts: ReadOptions, report: FileReport) -> Iterator[Chunk]:
             for col, i in zip(columns, keep)
         ]
         lines = all_lines[order]
-    yield Chunk(Rows({positions[i]: col for i, col in zip(keep, columns)}, len(lines)), lines, bad)
+    yield Chunk(Rows({positions[i]: col for i, col in zip(keep, columns)}, len(lines)), lines, bad,
+                short_lines=np.array([number for number, fields, _ in invalid if fields < len(header)], dtype=np.int64),
+                short_fields=np.array([fields for _, fields, _ in invalid if fields < len(header)], dtype=np.int64),
+                header_fields=len(header))
 
 
 def _cell_text(v: Any) -> str:
@@ -423,7 +430,12 @@ def row_chunks(opts: ReadOptions, report: FileReport) -> Iterator[tuple[Rows, np
         if not len(chunk.rows):
             continue
         flags = Flags(len(chunk.rows))
-        flags.flag(_blank_rows(chunk.rows), "lege_regel")
+        blank = _blank_rows(chunk.rows)
+        flags.flag(blank, "lege_regel")
+        if len(chunk.short_lines):
+            # A blank line's few fields say nothing; any other short line is told, with its field count.
+            told = ~np.isin(chunk.short_lines, chunk.lines[blank])
+            report.add_short(chunk.short_lines[told], chunk.short_fields[told], chunk.header_fields)
         yield chunk.rows, chunk.lines, flags
 
 
