@@ -85,12 +85,13 @@ RELEASE_COLUMNS = KEY + ["status", "value", "reason", "flags"]
 PUBLIC_COLUMNS = KEY + ["status", "value"]
 
 
-def shared_objects(values: pd.Series) -> np.ndarray:
-    """``values`` as an object array in which equal values are one Python object: the key columns of a
-    national release repeat a few thousand strings over millions of cells, and a plain ``astype(object)``
-    makes a string per cell (about 60 bytes each, against 8 for a reference)."""
+def shared_objects(values: pd.Series) -> pd.Series:
+    """``values.astype(object)``, but equal values are one Python object: the key columns of a national
+    release repeat a few thousand strings over millions of cells, and ``astype(object)`` of a string column
+    makes a string per cell (about 60 bytes each, against 8 for a reference). The dtype is given, so that
+    pandas' string inference does not turn the array back into a string column."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return np.asarray(uniques, dtype=object)[codes]
+    return pd.Series(np.asarray(uniques, dtype=object)[codes], index=values.index, dtype=object)
 
 
 def sort_contributions(frame: pd.DataFrame) -> pd.DataFrame:
