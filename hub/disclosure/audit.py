@@ -63,7 +63,6 @@ type networks (``Auditor.network_bounds``).
 from __future__ import annotations
 
 import itertools
-
 from dataclasses import dataclass, field, replace
 
 import numpy as np

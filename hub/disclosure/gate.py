@@ -384,8 +384,7 @@ def _gate(combined: pd.DataFrame, config: GateConfig, history: Sequence[tuple[pd
     # What only the rounds needed goes before the release frame is built: at national scale the problems'
     # records and their points (``Provenance``), the last world and, without a caller's cache, this
     # call's are a few hundred MiB.
-    del auditor, provenance, certified, prev_world, world
-    audit_cache = None
+    del auditor, provenance, certified, prev_world, world, audit_cache
     published = status == PUBLISHED
     release = _release_frame(cells, status, reason, published, config)
     audit = stats.to_dict() if stats is not None else {}

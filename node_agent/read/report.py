@@ -112,8 +112,10 @@ class FileReport:
     excluded: dict[str, RowIssues] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     # Lines with fewer fields than the header, read with the missing ones empty (Excel leaves out empty
-    # fields at the end of a line): line → its number of fields; ``header_fields`` the header's.
-    short_rows: dict[int, int] = field(default_factory=dict)
+    # fields at the end of a line): how many, the first few as (line, its number of fields), and the
+    # header's number of fields.
+    short_count: int = 0
+    short_examples: list[tuple[int, int]] = field(default_factory=list)
     header_fields: int = 0
 
     @classmethod
@@ -135,18 +137,21 @@ class FileReport:
         target = self.excluded if reason in EXCLUSION_RULES else self.rejected
         target.setdefault(reason, RowIssues(reason)).lines.append(np.asarray(lines, dtype=np.int64))
 
-    def add_short(self, lines: np.ndarray, fields: np.ndarray, header_fields: int) -> None:
-        self.short_rows.update(zip((int(x) for x in lines), (int(x) for x in fields)))
+    def add_short(self, lines: np.ndarray, fields: np.ndarray, header_fields: int, examples: int = 5) -> None:
+        self.short_count += len(lines)
+        first = np.argsort(lines, kind="stable")[:examples]
+        found = [(int(n), int(k)) for n, k in zip(np.asarray(lines)[first], np.asarray(fields)[first])]
+        self.short_examples = sorted(self.short_examples + found)[:examples]
         self.header_fields = header_fields
 
-    def short_note(self, examples: int = 5) -> str | None:
+    def short_note(self) -> str | None:
         """The note that tells the short lines, with their field counts; None when there are none."""
-        if not self.short_rows:
+        if not self.short_count:
             return None
-        first = sorted(self.short_rows)[:examples]
-        shown = ", ".join(f"regel {n} ({_fields(self.short_rows[n])})" for n in first)
-        more = f" en {len(self.short_rows) - len(first)} andere" if len(self.short_rows) > len(first) else ""
-        return (f"{len(self.short_rows)} regel(s) hebben minder velden dan de kopregel ({_fields(self.header_fields)}): "
+        shown = ", ".join(f"regel {n} ({_fields(k)})" for n, k in self.short_examples)
+        rest = self.short_count - len(self.short_examples)
+        more = f" en {rest} andere" if rest else ""
+        return (f"{self.short_count} regel(s) hebben minder velden dan de kopregel ({_fields(self.header_fields)}): "
                 f"{shown}{more}. De ontbrekende velden aan het eind zijn als leeg gelezen, zoals Excel ze weglaat; "
                 "ontbreekt daardoor een verplicht veld, dan staat de regel bij de afgekeurde regels, onder de "
                 "controle van dat veld.")
@@ -197,7 +202,7 @@ class FileReport:
             "rows_excluded": self.rows_excluded,
             "rejected": issues(self.rejected),
             "excluded": issues(self.excluded),
-            "notes": list(self.notes) + ([self.short_note()] if self.short_rows else []),
+            "notes": list(self.notes) + ([self.short_note()] if self.short_count else []),
         }
 
 

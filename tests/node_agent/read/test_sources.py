@@ -64,7 +64,7 @@ def test_short_blank_and_quoted_lines_keep_their_record_numbers(tmp_path):
     # the short lines are told with their field counts (line 5, "   ", is one field, rejected for its
     # missing BSN); the blank ",," (3 fields) is only a blank line
     n = len(JEUGDHULP_HEADER)
-    assert e.report.short_rows == {2: 9, 5: 1}
+    assert e.report.short_count == 2 and e.report.short_examples == [(2, 9), (5, 1)]
     assert e.report.to_dict()["notes"] == [e.report.short_note()]
     assert f"2 regel(s) hebben minder velden dan de kopregel ({n} velden): regel 2 (9 velden), regel 5 (1 veld)." in e.report.short_note()
 
@@ -74,7 +74,7 @@ def test_a_short_line_missing_a_required_field_is_rejected_under_that_field_and_
     cut = JEUGDHULP_HEADER.index("ingangsdatum")
     e = _jh_text(tmp_path, ",".join(row[:cut]) + "\n" + ",".join(jeugdhulp_row(B[1], "T2")) + "\n")
     assert issues(e.report) == {"ingangsdatum_ontbreekt": [2]}
-    assert e.report.short_rows == {2: cut}
+    assert e.report.short_count == 1 and e.report.short_examples == [(2, cut)]
     assert e.report.rows_read == 2 and e.report.rows_used == 1
 
 
